@@ -1,0 +1,105 @@
+"""Owns the review tasks: start, cancel superseded ones, recover on start-up, shut down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from bot import worker
+from bot.events import Intake
+from bot.services import Services
+from bot.store import reviews
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.accepting = True
+        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._reclaimer: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def begin(self) -> None:
+        """Pick up reviews left waiting (by a crash, a restart or another replica), then poll."""
+        await self.reclaim()
+        self._reclaimer = asyncio.create_task(self._reclaim_forever(), name="reclaim")
+
+    def apply(self, intake: Intake) -> None:
+        """Act on a committed delivery: cancel what it superseded, start what it created."""
+        for review_id in intake.cancel:
+            self.cancel(review_id)
+        for review_id in intake.start:
+            self.start(review_id)
+
+    def start(self, review_id: uuid.UUID) -> None:
+        """Run process_review in a task we keep a reference to, once per review."""
+        if not self.accepting or review_id in self._tasks:
+            return
+        task = asyncio.create_task(self._run(review_id), name=f"review-{review_id}")
+        self._tasks[review_id] = task
+
+    def cancel(self, review_id: uuid.UUID) -> bool:
+        task = self._tasks.get(review_id)
+        if task is None:
+            return False
+        log.info("review %s superseded: cancelling its task", review_id)
+        task.cancel()
+        return True
+
+    async def _run(self, review_id: uuid.UUID) -> None:
+        try:
+            await worker.process_review(review_id, self.services)
+        except asyncio.CancelledError:
+            log.info("review %s task cancelled", review_id)
+        except Exception:
+            log.exception("review %s task raised unexpectedly", review_id)
+        finally:
+            self._tasks.pop(review_id, None)
+
+    async def reclaim(self) -> int:
+        """Start a task for every review no process is working on; return how many."""
+        if not self.accepting:
+            return 0
+        ids = await reviews.waiting(self.services.pool, limit=100)
+        started = 0
+        for review_id in ids:
+            if review_id not in self._tasks:
+                self.start(review_id)
+                started += 1
+        if started:
+            log.info("reclaimed %d waiting review(s)", started)
+        return started
+
+    async def _reclaim_forever(self) -> None:
+        interval = self.services.settings.reclaim_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reclaim()
+            except Exception:  # the database may be briefly away; try again next round
+                log.exception("reclaiming waiting reviews failed")
+
+    async def shutdown(self, timeout: float) -> None:
+        """Stop taking work, give running reviews `timeout` seconds, then hand them back."""
+        if not self.accepting:
+            return
+        self.accepting = False
+        if self._reclaimer is not None:
+            self._reclaimer.cancel()
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        log.info("waiting up to %.0f s for %d running review(s)", timeout, len(tasks))
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+            released = await reviews.release(self.services.pool, self.services.lease_owner)
+            log.info("handed %d unfinished review(s) back to the queue", released)

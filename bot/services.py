@@ -1,0 +1,51 @@
+"""The process's shared resources: settings, database pool, HTTP session, lease identity."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+
+from bot.config import Settings
+from bot.store import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pool: asyncpg.Pool
+    http: aiohttp.ClientSession
+    lease_owner: str
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings) -> AsyncIterator[Services]:
+        """Connect (starting the embedded database when needed), migrate, and close on exit."""
+        dsn = settings.database_url
+        if dsn is None:
+            dsn = await asyncio.to_thread(db.start_embedded, settings.data_dir)
+        await db.migrate(dsn)
+        pool = await db.create_pool(dsn)
+        try:
+            async with aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
+                headers={"User-Agent": "second-look"},
+            ) as http:
+                yield cls(
+                    settings=settings,
+                    pool=pool,
+                    http=http,
+                    lease_owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                )
+        finally:
+            await pool.close()

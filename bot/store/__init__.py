@@ -1,0 +1,1 @@
+"""PostgreSQL persistence: the pool, migrations and one module per table."""

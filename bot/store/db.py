@@ -1,0 +1,86 @@
+"""The asyncpg pool, the embedded PostgreSQL and the migrations."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Any constant shared by every process of this App; pg_advisory_lock takes a bigint.
+MIGRATION_LOCK_KEY = 0x5EC0_D100C
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) a pgserver cluster under data_dir/postgres and return its URI."""
+    import warnings
+
+    import pgserver  # imported here: only needed without DATABASE_URL
+
+    # pgserver asks platformdirs for a runtime dir it does not use; the warning is noise.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+
+    path = (data_dir / "postgres").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(path, cleanup_mode="stop")
+    log.info("embedded PostgreSQL running in %s", path)
+    return server.get_uri()
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """Open the pool; UUIDs come back as uuid.UUID and jsonb as Python objects."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        import json
+
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init)
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
+    """The migration files in the order they apply; a misnamed file is an error."""
+    files = sorted(p for p in directory.glob("*.sql"))
+    for path in files:
+        if not _MIGRATION_NAME.match(path.name):
+            raise ValueError(f"migration {path.name} is not named NNNN_name.sql")
+    return files
+
+
+async def migrate(dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the files not yet recorded, each in its own transaction; return their names.
+
+    An advisory lock makes processes that start together take turns, so each file applies once.
+    """
+    files = migration_files(directory)
+    own = isinstance(dsn_or_conn, str)
+    conn = await asyncpg.connect(dsn_or_conn) if own else dsn_or_conn
+    applied: list[str] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for path in files:
+                if path.name in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(path.read_text(encoding="utf-8"))
+                    await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
+                log.info("applied migration %s", path.name)
+                applied.append(path.name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        if own:
+            await conn.close()
+    return applied

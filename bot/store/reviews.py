@@ -1,0 +1,217 @@
+"""The reviews table: it is also the queue that review tasks claim from."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+ACTIVE = ("pending", "processing")
+FINISHED = ("completed", "failed", "superseded", "skipped")
+
+
+@dataclass(frozen=True)
+class Review:
+    id: uuid.UUID
+    installation_id: int
+    owner: str
+    repo: str
+    pr_number: int
+    head_sha: str
+    base_ref: str
+    trigger: str
+    status: str
+    error: str | None
+    comment_id: int | None
+    check_run_id: int | None
+    lease_owner: str | None
+    attempts: int
+    stats: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Review:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+_COLUMNS = ", ".join(Review.__dataclass_fields__)
+
+
+async def create(
+    conn: asyncpg.Connection,
+    *,
+    delivery_id: str | None,
+    installation_id: int,
+    owner: str,
+    repo: str,
+    pr_number: int,
+    head_sha: str,
+    base_ref: str,
+    trigger: str,
+    status: str = "pending",
+) -> uuid.UUID:
+    """Insert a review and return its id."""
+    return await conn.fetchval(
+        "INSERT INTO reviews (delivery_id, installation_id, owner, repo, pr_number, head_sha,"
+        " base_ref, trigger, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        delivery_id,
+        installation_id,
+        owner,
+        repo,
+        pr_number,
+        head_sha,
+        base_ref,
+        trigger,
+        status,
+    )
+
+
+async def get(conn: asyncpg.Connection | asyncpg.Pool, review_id: uuid.UUID) -> Review | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM reviews WHERE id = $1", review_id)
+    return Review.from_row(row) if row else None
+
+
+async def for_pr(
+    conn: asyncpg.Connection | asyncpg.Pool, owner: str, repo: str, pr_number: int
+) -> list[Review]:
+    """Every review of one PR, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " ORDER BY created_at, id",
+        owner,
+        repo,
+        pr_number,
+    )
+    return [Review.from_row(r) for r in rows]
+
+
+async def claim(
+    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
+) -> Review | None:
+    """Take a pending review, or one whose lease expired, and lease it to lease_owner.
+
+    None when another process holds it or it is no longer waiting.
+    """
+    row = await pool.fetchrow(
+        f"""
+        UPDATE reviews SET status = 'processing', lease_owner = $2,
+               lease_expires_at = now() + make_interval(secs => $3),
+               attempts = attempts + 1, updated_at = now()
+         WHERE id = (SELECT id FROM reviews
+                      WHERE id = $1
+                        AND (status = 'pending'
+                             OR (status = 'processing' AND lease_expires_at < now()))
+                      FOR UPDATE SKIP LOCKED)
+        RETURNING {_COLUMNS}
+        """,
+        review_id,
+        lease_owner,
+        float(lease_seconds),
+    )
+    return Review.from_row(row) if row else None
+
+
+async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
+    """Ids of reviews no process is working on: pending, or processing with an expired lease."""
+    rows = await pool.fetch(
+        """
+        (SELECT id, created_at FROM reviews WHERE status = 'pending')
+        UNION ALL
+        (SELECT id, created_at FROM reviews
+          WHERE status = 'processing' AND lease_expires_at < now())
+        ORDER BY created_at LIMIT $1
+        """,
+        limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def renew_lease(
+    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
+) -> bool:
+    """Extend our lease; False when the review is no longer ours to run."""
+    row = await pool.fetchval(
+        "UPDATE reviews SET lease_expires_at = now() + make_interval(secs => $3)"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        review_id,
+        lease_owner,
+        float(lease_seconds),
+    )
+    return row is not None
+
+
+async def still_ours(pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str) -> bool:
+    """True while the review is processing under our lease (checked before publishing)."""
+    row = await pool.fetchval(
+        "SELECT 1 FROM reviews WHERE id = $1 AND status = 'processing' AND lease_owner = $2",
+        review_id,
+        lease_owner,
+    )
+    return row is not None
+
+
+async def finish(
+    pool: asyncpg.Pool,
+    review_id: uuid.UUID,
+    lease_owner: str,
+    status: str,
+    error: str | None = None,
+) -> bool:
+    """Move our processing review to a final status; refused (False) if we lost the lease."""
+    if status not in FINISHED:
+        raise ValueError(f"not a final status: {status}")
+    row = await pool.fetchval(
+        "UPDATE reviews SET status = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now(), finished_at = now()"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        review_id,
+        lease_owner,
+        status,
+        error,
+    )
+    return row is not None
+
+
+async def set_fields(pool: asyncpg.Pool, review_id: uuid.UUID, **fields: Any) -> None:
+    """Store publishing results (comment_id, check_run_id, stats) on the row."""
+    allowed = {"comment_id", "check_run_id", "stats"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    names = sorted(fields)
+    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
+    await pool.execute(
+        f"UPDATE reviews SET {assignments}, updated_at = now() WHERE id = $1",  # noqa: S608
+        review_id,
+        *(fields[name] for name in names),
+    )
+
+
+async def supersede_older(
+    conn: asyncpg.Connection, owner: str, repo: str, pr_number: int, newer: uuid.UUID
+) -> list[uuid.UUID]:
+    """Mark every pending or processing review of the PR other than `newer` superseded."""
+    rows = await conn.fetch(
+        "UPDATE reviews SET status = 'superseded', lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now(), finished_at = now()"
+        " WHERE owner = $1 AND repo = $2 AND pr_number = $3 AND id <> $4"
+        " AND status IN ('pending', 'processing') RETURNING id",
+        owner,
+        repo,
+        pr_number,
+        newer,
+    )
+    return [r["id"] for r in rows]
+
+
+async def release(pool: asyncpg.Pool, lease_owner: str) -> int:
+    """Put every review we still hold back to pending, so another process claims it at once."""
+    result = await pool.execute(
+        "UPDATE reviews SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now() WHERE status = 'processing' AND lease_owner = $1",
+        lease_owner,
+    )
+    return int(result.split()[-1])

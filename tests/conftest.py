@@ -1,0 +1,123 @@
+"""Shared fixtures: a throwaway PostgreSQL, settings pointing at the fakes, signed deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from bot.config import Settings
+from bot.store import db
+from tests.payloads import WEBHOOK_SECRET
+
+TABLES = ("findings", "reviews", "webhook_deliveries")
+
+
+def run_sync(coro):
+    """Run a coroutine to completion from sync code, even inside a running loop."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coro).result()
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server's URL, for another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TEST_DATABASE_URL when set, else a throwaway embedded PostgreSQL for this session."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def make_database(cluster_url: str) -> Iterator[Callable[[], str]]:
+    """Create empty databases on the cluster; all are dropped at the end of the session."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"secondlook_test_{uuid.uuid4().hex[:12]}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(cluster_url)
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        run_sync(create())
+        created.append(name)
+        return with_database(cluster_url, name)
+
+    yield make
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(cluster_url)
+        try:
+            for name in created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    run_sync(drop())
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database) -> str:
+    """One migrated database shared by the session; tables are emptied before each test."""
+    url = make_database()
+    run_sync(db.migrate(url))
+    return url
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_url, min_size=1, max_size=5)
+    await pool.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def private_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture
+def settings(pool: asyncpg.Pool, database_url: str, private_key_pem: str) -> Settings:
+    return Settings(
+        github_app_id="4242",
+        github_private_key=private_key_pem,
+        github_webhook_secret=WEBHOOK_SECRET,
+        github_api_url="http://127.0.0.1:9",
+        gemini_api_key="test-gemini-key",
+        database_url=database_url,
+        data_dir=Path(".data-test"),
+        lease_seconds=30,
+        reclaim_interval=3600,
+        shutdown_timeout=5,
+    )
