@@ -27,6 +27,7 @@ class Settings:
     data_dir: Path = Path(".data")
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: int = 8080
+    max_concurrent_reviews: int = 10
     lease_seconds: int = 60
     reclaim_interval: float = 30.0
     shutdown_timeout: float = 25.0
@@ -117,6 +118,7 @@ def load_settings(
         data_dir=data_dir,
         host=get("HOST") or "0.0.0.0",  # noqa: S104
         port=integer("PORT", 8080, 1, 65535),
+        max_concurrent_reviews=integer("MAX_CONCURRENT_REVIEWS", 10, 1, 1000),
         lease_seconds=integer("LEASE_SECONDS", 60, 5, 3600),
         reclaim_interval=float(integer("RECLAIM_INTERVAL", 30, 1, 3600)),
         shutdown_timeout=float(integer("SHUTDOWN_TIMEOUT", 25, 0, 3600)),

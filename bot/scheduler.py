@@ -20,6 +20,8 @@ class Scheduler:
         self.accepting = True
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._reclaimer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.capacity = services.settings.max_concurrent_reviews
 
     @property
     def running(self) -> int:
@@ -37,12 +39,19 @@ class Scheduler:
         for review_id in intake.start:
             self.start(review_id)
 
-    def start(self, review_id: uuid.UUID) -> None:
-        """Run process_review in a task we keep a reference to, once per review."""
+    def start(self, review_id: uuid.UUID) -> bool:
+        """Run process_review in a task we keep a reference to, once per review.
+
+        At capacity the review stays pending in the table; a finishing task wakes the reclaimer.
+        """
         if not self.accepting or review_id in self._tasks:
-            return
+            return False
+        if len(self._tasks) >= self.capacity:
+            log.info("review %s waits: %d reviews running", review_id, len(self._tasks))
+            return False
         task = asyncio.create_task(self._run(review_id), name=f"review-{review_id}")
         self._tasks[review_id] = task
+        return True
 
     def cancel(self, review_id: uuid.UUID) -> bool:
         task = self._tasks.get(review_id)
@@ -61,17 +70,17 @@ class Scheduler:
             log.exception("review %s task raised unexpectedly", review_id)
         finally:
             self._tasks.pop(review_id, None)
+            self._wake.set()
 
     async def reclaim(self) -> int:
         """Start a task for every review no process is working on; return how many."""
         if not self.accepting:
             return 0
-        ids = await reviews.waiting(self.services.pool, limit=100)
-        started = 0
-        for review_id in ids:
-            if review_id not in self._tasks:
-                self.start(review_id)
-                started += 1
+        room = self.capacity - len(self._tasks)
+        if room <= 0:
+            return 0
+        ids = await reviews.waiting(self.services.pool, limit=room + len(self._tasks))
+        started = sum(self.start(review_id) for review_id in ids)
         if started:
             log.info("reclaimed %d waiting review(s)", started)
         return started
@@ -79,7 +88,11 @@ class Scheduler:
     async def _reclaim_forever(self) -> None:
         interval = self.services.settings.reclaim_interval
         while True:
-            await asyncio.sleep(interval)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
             try:
                 await self.reclaim()
             except Exception:  # the database may be briefly away; try again next round

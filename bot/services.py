@@ -15,6 +15,8 @@ import aiohttp
 import asyncpg
 
 from bot.config import Settings
+from bot.github.client import GitHubClient
+from bot.review.gemini import GeminiClient
 from bot.store import db
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ class Services:
     settings: Settings
     pool: asyncpg.Pool
     http: aiohttp.ClientSession
+    github: GitHubClient
+    gemini: GeminiClient
     lease_owner: str
 
     @classmethod
@@ -41,11 +45,28 @@ class Services:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
                 headers={"User-Agent": "second-look"},
             ) as http:
-                yield cls(
-                    settings=settings,
-                    pool=pool,
+                gemini = GeminiClient(
+                    api_key=settings.gemini_api_key,
+                    model=settings.gemini_model,
+                    rpm=settings.gemini_rpm,
+                    base_url=settings.gemini_base_url,
                     http=http,
-                    lease_owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
                 )
+                try:
+                    yield cls(
+                        settings=settings,
+                        pool=pool,
+                        http=http,
+                        github=GitHubClient(
+                            http,
+                            api_url=settings.github_api_url,
+                            app_id=settings.github_app_id,
+                            private_key=settings.github_private_key,
+                        ),
+                        gemini=gemini,
+                        lease_owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+                    )
+                finally:
+                    await gemini.aclose()
         finally:
             await pool.close()

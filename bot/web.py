@@ -112,15 +112,11 @@ async def webhook(request: web.Request) -> web.Response:
     )
     if intake.status in ("pending", "skipped") and intake.review_id is not None:
         status = "processing" if intake.status == "pending" else "skipped"
-        return web.json_response(
-            {"status": status, "review_id": str(intake.review_id)}, status=202
-        )
+        return web.json_response({"status": status, "review_id": str(intake.review_id)}, status=202)
     return web.json_response({"status": intake.status}, status=200)
 
 
-def _parse(
-    request: web.Request, body: bytes
-) -> tuple[sansio.Event | None, web.Response | None]:
+def _parse(request: web.Request, body: bytes) -> tuple[sansio.Event | None, web.Response | None]:
     """Check the headers and signature; return the event or the refusal."""
     delivery_id = request.headers.get("X-GitHub-Delivery", "-")
     if "X-Hub-Signature-256" not in request.headers:
@@ -179,4 +175,3 @@ async def metrics(request: web.Request) -> web.Response:
         lines.append(f"secondlook_{name}_total {value}")
     lines.append(f"secondlook_reviews_running {request.app[scheduler_key].running}")
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-

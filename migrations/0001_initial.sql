@@ -52,8 +52,11 @@ CREATE TABLE findings (
     title        text NOT NULL,
     description  text NOT NULL DEFAULT '',
     suggestion   text,
+    -- identity across pushes: file, agent, normalized title and flagged code (not the line)
+    fingerprint  text NOT NULL DEFAULT '',
     created_at   timestamptz NOT NULL DEFAULT now(),
     CHECK (line_end IS NULL OR line_start IS NULL OR line_end >= line_start)
 );
 
 CREATE INDEX findings_review ON findings (review_id);
+CREATE INDEX findings_fingerprint ON findings (fingerprint);

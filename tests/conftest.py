@@ -14,8 +14,15 @@ import asyncpg
 import pytest
 
 from bot.config import Settings
+from bot.services import Services
 from bot.store import db
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.github import FakeGitHub, make_rsa_keypair
+from tests.fakes.loop import BackgroundLoop
 from tests.payloads import WEBHOOK_SECRET
+
+APP_ID = "4242"
+GEMINI_KEY = "AIzaSy-test-key-0123456789abcdef"
 
 TABLES = ("findings", "reviews", "webhook_deliveries")
 
@@ -95,29 +102,76 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
-def private_key_pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+def fakes_loop() -> Iterator[BackgroundLoop]:
+    """One background loop serving every fake for the whole session."""
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+
+@pytest.fixture(scope="session")
+def app_keys() -> tuple[str, str]:
+    """The App's (private, public) PEM keys."""
+    return make_rsa_keypair()
+
+
+@pytest.fixture(scope="session")
+def github_server(fakes_loop: BackgroundLoop, app_keys: tuple[str, str]) -> FakeGitHub:
+    fake = FakeGitHub(APP_ID, app_keys[1])
+    fake.start(fakes_loop)
+    return fake
+
+
+@pytest.fixture(scope="session")
+def gemini_server(fakes_loop: BackgroundLoop) -> FakeGemini:
+    fake = FakeGemini()
+    fake.start(fakes_loop)
+    return fake
 
 
 @pytest.fixture
-def settings(pool: asyncpg.Pool, database_url: str, private_key_pem: str) -> Settings:
+def fake_github(github_server: FakeGitHub) -> Iterator[FakeGitHub]:
+    """The shared FakeGitHub, emptied for this test."""
+    github_server.reset()
+    yield github_server
+    github_server.reset()
+
+
+@pytest.fixture
+def fake_gemini(gemini_server: FakeGemini) -> Iterator[FakeGemini]:
+    """The shared FakeGemini, emptied for this test."""
+    gemini_server.reset()
+    yield gemini_server
+    gemini_server.reset()
+
+
+@pytest.fixture
+def settings(
+    pool: asyncpg.Pool,
+    database_url: str,
+    app_keys: tuple[str, str],
+    github_server: FakeGitHub,
+    gemini_server: FakeGemini,
+) -> Settings:
+    """Settings of a process talking to the fakes and the test database."""
     return Settings(
-        github_app_id="4242",
-        github_private_key=private_key_pem,
+        github_app_id=APP_ID,
+        github_private_key=app_keys[0],
         github_webhook_secret=WEBHOOK_SECRET,
-        github_api_url="http://127.0.0.1:9",
-        gemini_api_key="test-gemini-key",
+        github_api_url=github_server.url,
+        gemini_api_key=GEMINI_KEY,
+        gemini_base_url=gemini_server.url,
+        gemini_rpm=6000,
         database_url=database_url,
         data_dir=Path(".data-test"),
         lease_seconds=30,
         reclaim_interval=3600,
         shutdown_timeout=5,
     )
+
+
+@pytest.fixture
+async def services(settings: Settings, fake_github, fake_gemini) -> AsyncIterator[Services]:
+    """The process's resources, as `serve` opens them, on the fakes."""
+    async with Services.open(settings) as opened:
+        yield opened

@@ -23,7 +23,9 @@ def test_defaults_follow_the_contract():
     assert (settings.host, settings.port) == ("0.0.0.0", 8080)
 
 
-@pytest.mark.parametrize("missing", ["GITHUB_APP_ID", "GITHUB_WEBHOOK_SECRET", "GITHUB_PRIVATE_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["GITHUB_APP_ID", "GITHUB_WEBHOOK_SECRET", "GITHUB_PRIVATE_KEY"]
+)
 def test_missing_setting_is_named(missing):
     environ = {k: v for k, v in GOOD.items() if k != missing}
 
@@ -33,8 +35,13 @@ def test_missing_setting_is_named(missing):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PORT", "eighty"), ("GEMINI_RPM", "0"), ("GITHUB_APP_ID", "my-app"),
-     ("DATABASE_URL", "mysql://x"), ("GITHUB_API_URL", "api.github.com")],
+    [
+        ("PORT", "eighty"),
+        ("GEMINI_RPM", "0"),
+        ("GITHUB_APP_ID", "my-app"),
+        ("DATABASE_URL", "mysql://x"),
+        ("GITHUB_API_URL", "api.github.com"),
+    ],
 )
 def test_malformed_setting_is_named(name, value):
     with pytest.raises(ConfigError, match=name):

@@ -18,7 +18,9 @@ async def test_concurrent_migrate_runs_apply_each_file_once(make_database):
     assert sorted(first + second) == files
     conn = await asyncpg.connect(url)
     try:
-        recorded = [r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY name")]
+        recorded = [
+            r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY name")
+        ]
     finally:
         await conn.close()
     assert recorded == files

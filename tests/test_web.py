@@ -178,7 +178,9 @@ async def test_draft_is_recorded_as_skipped_and_not_run(client, pool):
     answer = await response.json()
     assert answer["status"] == "skipped"
     await asyncio.sleep(0.2)
-    status = await pool.fetchval("SELECT status FROM reviews WHERE id = $1::uuid", answer["review_id"])
+    status = await pool.fetchval(
+        "SELECT status FROM reviews WHERE id = $1::uuid", answer["review_id"]
+    )
     assert status == "skipped"
 
 

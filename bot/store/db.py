@@ -38,7 +38,9 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     async def init(conn: asyncpg.Connection) -> None:
         import json
 
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
 
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init)
 
@@ -52,7 +54,9 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
     return files
 
 
-async def migrate(dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def migrate(
+    dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+) -> list[str]:
     """Apply the files not yet recorded, each in its own transaction; return their names.
 
     An advisory lock makes processes that start together take turns, so each file applies once.
@@ -75,7 +79,9 @@ async def migrate(dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRA
                     continue
                 async with conn.transaction():
                     await conn.execute(path.read_text(encoding="utf-8"))
-                    await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (name) VALUES ($1)", path.name
+                    )
                 log.info("applied migration %s", path.name)
                 applied.append(path.name)
         finally:

@@ -88,6 +88,19 @@ async def for_pr(
     return [Review.from_row(r) for r in rows]
 
 
+async def last_comment_id(
+    conn: asyncpg.Connection | asyncpg.Pool, owner: str, repo: str, pr_number: int
+) -> int | None:
+    """The summary comment an earlier review of this PR posted, if any."""
+    return await conn.fetchval(
+        "SELECT comment_id FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " AND comment_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+        owner,
+        repo,
+        pr_number,
+    )
+
+
 async def claim(
     pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
 ) -> Review | None:

@@ -1,0 +1,1 @@
+"""GitHub: App authentication, the PR diff, repo config and publishing results."""

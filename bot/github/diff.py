@@ -1,0 +1,141 @@
+"""Stream a PR's diff one file at a time, with a per-file byte cap; page the files API on 406."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from bot.github.client import GitHubClient, GitHubError, retry_delay
+from bot.review.changes import Diff, Skipped, from_patch, parse_file
+
+log = logging.getLogger(__name__)
+
+FILE_BOUNDARY = b"\ndiff --git "
+CHUNK = 64 * 1024
+FILES_API_CAP = 3000  # GitHub lists at most this many files of a PR
+
+
+class DiffTooLarge(Exception):
+    """GitHub refused the diff (406: over 300 files or 20,000 lines)."""
+
+
+async def fetch_diff(
+    github: GitHubClient,
+    installation_id: int,
+    owner: str,
+    repo: str,
+    number: int,
+    *,
+    max_file_bytes: int,
+    ignore: tuple[str, ...] = (),
+) -> Diff:
+    """The PR's reviewable files and the skipped ones; the files API when the diff is too large."""
+    diff = Diff()
+    try:
+        async for section, oversized in _sections(
+            github, installation_id, f"/repos/{owner}/{repo}/pulls/{number}", max_file_bytes
+        ):
+            _add(diff, section, oversized, ignore, max_file_bytes)
+        return diff
+    except DiffTooLarge:
+        log.info("%s/%s#%d: diff too large for GitHub; paging the files API", owner, repo, number)
+    return await _from_files_api(github, installation_id, owner, repo, number, ignore)
+
+
+def _add(diff: Diff, section: bytes, oversized: bool, ignore: tuple[str, ...], cap: int) -> None:
+    text = section.decode("utf-8", errors="replace")
+    if oversized:
+        path = text.split("\n", 1)[0].rsplit(" b/", 1)[-1]
+        diff.skipped.append(Skipped(path, f"diff of this file is over {cap:,} bytes"))
+        return
+    parsed = parse_file(text, ignore)
+    if isinstance(parsed, Skipped):
+        diff.skipped.append(parsed)
+    elif parsed is not None:
+        diff.files.append(parsed)
+
+
+async def _sections(
+    github: GitHubClient, installation_id: int, path: str, cap: int, attempts: int = 4
+) -> AsyncIterator[tuple[bytes, bool]]:
+    """Yield (file section, oversized) as the diff streams in; an oversized one is cut at `cap`.
+
+    Read in fixed chunks, never by line: one minified line can be megabytes long.
+    """
+    url = github.api_url + path
+    for attempt in range(1, attempts + 1):
+        token = await github.token(installation_id)
+        headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github.v3.diff"}
+        async with github.http.get(url, headers=headers) as response:
+            if response.status == 406:
+                raise DiffTooLarge()
+            if response.status != 200:
+                delay = retry_delay(response.status, response.headers, attempt)
+                if delay is None or attempt == attempts:
+                    message = (await response.text(errors="replace"))[:300]
+                    raise GitHubError("GET", path, response.status, message)
+                await asyncio.sleep(delay)
+                continue
+            current = bytearray()
+            oversized = False
+            tail = b""
+            async for chunk in response.content.iter_chunked(CHUNK):
+                data = tail + chunk
+                tail = b""
+                while True:
+                    cut = data.find(FILE_BOUNDARY)
+                    if cut < 0:
+                        break
+                    current, oversized = _append(current, oversized, data[: cut + 1], cap)
+                    if current or oversized:
+                        yield bytes(current), oversized
+                    current, oversized = bytearray(), False
+                    data = data[cut + 1 :]
+                # Keep back what could be the start of a boundary split across chunks.
+                keep = len(FILE_BOUNDARY) - 1
+                current, oversized = _append(current, oversized, data[:-keep], cap)
+                tail = data[-keep:]
+            current, oversized = _append(current, oversized, tail, cap)
+            if current.strip() or oversized:
+                yield bytes(current), oversized
+            return
+
+
+def _append(current: bytearray, oversized: bool, data: bytes, cap: int) -> tuple[bytearray, bool]:
+    if oversized:
+        return current, True
+    if len(current) + len(data) > cap:
+        # Keep only the header line, so the file can still be named as skipped.
+        header = bytes(current + data).split(b"\n", 1)[0]
+        return bytearray(header), True
+    current += data
+    return current, False
+
+
+async def _from_files_api(
+    github: GitHubClient,
+    installation_id: int,
+    owner: str,
+    repo: str,
+    number: int,
+    ignore: tuple[str, ...],
+) -> Diff:
+    diff = Diff()
+    gh = await github.api(installation_id)
+    count = 0
+    async for item in gh.getiter(
+        "/repos/{owner}/{repo}/pulls/{number}/files{?per_page}",
+        url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
+    ):
+        count += 1
+        parsed = from_patch(item["filename"], item["status"], item.get("patch"), ignore)
+        if isinstance(parsed, Skipped):
+            diff.skipped.append(parsed)
+        elif parsed is not None:
+            diff.files.append(parsed)
+    if count >= FILES_API_CAP:
+        diff.skipped.append(
+            Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR")
+        )
+    return diff

@@ -1,0 +1,1 @@
+"""Turn a diff into findings: the Gemini client, the agents, their supervisor."""

@@ -1,0 +1,181 @@
+"""The diff as the review sees it: changed files, their new-side lines, and skipped files."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+import unidiff
+
+# Reviewing these costs tokens and finds nothing a person wrote.
+LOCK_FILES = {
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "Pipfile.lock",
+    "Cargo.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+    "mix.lock",
+    "packages.lock.json",
+    "flake.lock",
+}
+VENDORED = ("vendor/", "third_party/", "node_modules/", "dist/", "vendored/")
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk: its header, its lines with new-side numbers, and the new-side range it covers."""
+
+    header: str
+    new_start: int
+    new_end: int  # inclusive; new_end < new_start for a hunk that only deletes
+    lines: tuple[tuple[str, int | None, str], ...]  # (" ", "+" or "-"; new line number; text)
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: str
+    status: str  # added | modified | removed | renamed
+    hunks: tuple[Hunk, ...]
+    new_text: dict[int, str] = field(repr=False)  # new-side line number -> text, within hunks
+    added: frozenset[int]
+
+    @property
+    def new_lines(self) -> frozenset[int]:
+        """Lines a comment can sit on: added or context lines of a hunk, new side."""
+        return frozenset(self.new_text)
+
+    def hunk_of(self, line: int) -> Hunk | None:
+        for hunk in self.hunks:
+            if hunk.new_start <= line <= hunk.new_end and line in self.new_text:
+                return hunk
+        return None
+
+    def in_one_hunk(self, start: int, end: int) -> bool:
+        """True when every line start..end is on the new side of one hunk."""
+        hunk = self.hunk_of(start)
+        return hunk is not None and all(
+            n in self.new_text and hunk.new_start <= n <= hunk.new_end
+            for n in range(start, end + 1)
+        )
+
+    @property
+    def size(self) -> int:
+        return sum(len(text) + 8 for hunk in self.hunks for _, _, text in hunk.lines)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Diff:
+    files: list[ChangedFile] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[str]:
+        """The changed file paths that are reviewed (the seed's step 3)."""
+        return [f.path for f in self.files]
+
+    def file(self, path: str) -> ChangedFile | None:
+        for changed in self.files:
+            if changed.path == path:
+                return changed
+        return None
+
+
+def skip_reason(path: str, ignore: tuple[str, ...] = ()) -> str | None:
+    """Why a file is not reviewed by default, or None to review it."""
+    name = path.rsplit("/", 1)[-1]
+    if name in LOCK_FILES:
+        return "lock file"
+    if name.endswith((".min.js", ".min.css")) or ".min." in name:
+        return "minified"
+    if any(path.startswith(prefix) or f"/{prefix}" in path for prefix in VENDORED):
+        return "vendored"
+    for pattern in ignore:
+        if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(name, pattern):
+            return f"ignored by config ({pattern})"
+    return None
+
+
+def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped | None:
+    """Parse one file's section of a unified diff; None when it holds no file."""
+    try:
+        patch = unidiff.PatchSet(text)
+    except unidiff.UnidiffParseError as exc:
+        path = _path_from_header(text)
+        return Skipped(path, f"diff could not be parsed ({exc})") if path else None
+    if not patch:
+        return None
+    patched = patch[0]
+    path = patched.path
+    if patched.is_binary_file:
+        return Skipped(path, "binary")
+    if patched.is_removed_file:
+        return Skipped(path, "deleted")
+    reason = skip_reason(path, ignore)
+    if reason:
+        return Skipped(path, reason)
+    if not len(patched):
+        return Skipped(path, "no changed lines (rename or mode change)")
+    return _changed_file(patched)
+
+
+def _changed_file(patched: unidiff.PatchedFile) -> ChangedFile:
+    hunks = []
+    new_text: dict[int, str] = {}
+    added: set[int] = set()
+    for hunk in patched:
+        lines = []
+        for line in hunk:
+            kind = line.line_type
+            if kind not in ("+", "-", " "):
+                continue  # "\ No newline at end of file"
+            text = line.value.rstrip("\n")
+            number = line.target_line_no
+            lines.append((kind, number, text))
+            if number is not None:
+                new_text[number] = text
+                if kind == "+":
+                    added.add(number)
+        header = str(hunk).split("\n", 1)[0]
+        hunks.append(
+            Hunk(
+                header, hunk.target_start, hunk.target_start + hunk.target_length - 1, tuple(lines)
+            )
+        )
+    if patched.is_added_file:
+        status = "added"
+    elif patched.is_rename:
+        status = "renamed"
+    else:
+        status = "modified"
+    return ChangedFile(patched.path, status, tuple(hunks), new_text, frozenset(added))
+
+
+def _path_from_header(text: str) -> str | None:
+    first = text.split("\n", 1)[0]
+    if first.startswith("diff --git a/") and " b/" in first:
+        return first.rsplit(" b/", 1)[1]
+    return None
+
+
+def from_patch(
+    path: str, status: str, patch: str | None, ignore: tuple[str, ...] = ()
+) -> ChangedFile | Skipped | None:
+    """Build a file from the files API (`patch` holds only hunks; None for binary or huge)."""
+    if status == "removed":
+        return Skipped(path, "deleted")
+    if patch is None:
+        return Skipped(path, "binary or too large for GitHub to show")
+    old = "/dev/null" if status == "added" else f"a/{path}"
+    text = f"diff --git a/{path} b/{path}\n--- {old}\n+++ b/{path}\n{patch}\n"
+    return parse_file(text, ignore)

@@ -1,0 +1,129 @@
+"""Findings: checked against the diff, merged across agents, ordered by severity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+
+from bot.review.agents import SEVERITIES, ModelFinding, map_severity
+from bot.review.changes import Diff
+
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}  # critical = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    agent_type: str
+    severity: str
+    file_path: str
+    line_start: int | None  # None: about the file, not a line of the diff
+    line_end: int | None
+    title: str
+    description: str
+    suggestion: str | None = None
+    fingerprint: str = ""
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+
+@dataclass
+class Checked:
+    """The findings kept, and what checking them against the diff did."""
+
+    findings: list[Finding]
+    dropped: int = 0  # on a file that is not in the diff
+    moved: int = 0  # lines not on the new side of a hunk: kept as file-level findings
+    merged: int = 0  # the same finding from two agents
+
+
+def from_model(agent: str, item: ModelFinding) -> Finding:
+    start, end = sorted((item.line_start, item.line_end))
+    suggestion = item.suggestion if item.suggestion and item.suggestion.strip() else None
+    return Finding(
+        agent_type=agent,
+        severity=map_severity(item.severity),
+        file_path=item.file_path.strip().removeprefix("b/").removeprefix("./"),
+        line_start=start,
+        line_end=end,
+        title=item.title.strip()[:200] or "(untitled)",
+        description=item.description.strip(),
+        suggestion=suggestion,
+    )
+
+
+def normalize_title(title: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", title.lower()).split())
+
+
+def check(findings: list[Finding], diff: Diff) -> Checked:
+    """Drop findings on files not in the diff; move off-diff lines to file level; merge twins."""
+    result = Checked(findings=[])
+    for finding in findings:
+        changed = diff.file(finding.file_path)
+        if changed is None:
+            result.dropped += 1
+            continue
+        start, end = finding.line_start, finding.line_end
+        if start is not None and end is not None and not changed.in_one_hunk(start, end):
+            where = f"line {start}" if start == end else f"lines {start}-{end}"
+            finding = replace(
+                finding,
+                line_start=None,
+                line_end=None,
+                suggestion=None,
+                description=f"(Reported at {where}, which is not a changed part of the diff.) "
+                + finding.description,
+            )
+            result.moved += 1
+        code = _code(diff, finding)
+        result.findings.append(replace(finding, fingerprint=fingerprint(finding, code)))
+    result.findings, result.merged = merge(result.findings)
+    result.findings.sort(key=lambda f: (f.rank, f.file_path, f.line_start or 0))
+    return result
+
+
+def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
+    """One finding per (file, overlapping lines, normalized title); the most severe wins."""
+    kept: list[Finding] = []
+    merged = 0
+    for finding in sorted(findings, key=lambda f: f.rank):
+        twin = next((k for k in kept if _same(k, finding)), None)
+        if twin is None:
+            kept.append(finding)
+            continue
+        merged += 1
+        if finding.agent_type not in twin.agent_type.split("+") and finding.agent_type:
+            index = kept.index(twin)
+            kept[index] = replace(
+                twin,
+                description=twin.description
+                + f"\n\n(Also reported by the {finding.agent_type} agent.)",
+                suggestion=twin.suggestion or finding.suggestion,
+            )
+    return kept, merged
+
+
+def _same(a: Finding, b: Finding) -> bool:
+    if a.file_path != b.file_path or normalize_title(a.title) != normalize_title(b.title):
+        return False
+    if a.line_start is None or b.line_start is None:
+        return a.line_start is None and b.line_start is None
+    assert a.line_end is not None and b.line_end is not None
+    return a.line_start <= b.line_end and b.line_start <= a.line_end
+
+
+def _code(diff: Diff, finding: Finding) -> str:
+    changed = diff.file(finding.file_path)
+    if changed is None or finding.line_start is None or finding.line_end is None:
+        return ""
+    lines = (changed.new_text.get(n, "") for n in range(finding.line_start, finding.line_end + 1))
+    return "\n".join(" ".join(line.split()) for line in lines)
+
+
+def fingerprint(finding: Finding, code: str) -> str:
+    """Identity across pushes: file, agent, title and the flagged code, not the line number."""
+    key = "\0".join((finding.file_path, finding.agent_type, normalize_title(finding.title), code))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]

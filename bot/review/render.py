@@ -1,0 +1,180 @@
+"""Markdown for GitHub: the summary comment, with every piece of model text escaped."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.review.agents import SEVERITIES
+from bot.review.changes import Skipped
+from bot.review.findings import Finding
+
+MARKER = "<!-- second-look:summary -->"
+MAX_BODY = 65_536  # GitHub refuses a comment longer than this
+ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
+_ZWSP = "\u200b"
+
+
+def escape(text: str) -> str:
+    """Make untrusted text inert in GitHub markdown.
+
+    No raw HTML, no @mention or team ping, no image, no link or autolink to any host.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\[\]])", r"\\\1", text)  # no [link](...) and no ![image](...)
+    text = text.replace("@", "@" + _ZWSP)  # a zero-width space: '@org/team' pings nobody
+    text = re.sub(r"(?i)(https?|ftp|mailto):", lambda m: m.group(1) + _ZWSP + ":", text)
+    text = re.sub(r"(?i)\bwww\.", "www" + _ZWSP + ".", text)
+    return text
+
+
+def code_span(text: str) -> str:
+    """Inline code that cannot be broken out of."""
+    clean = text.replace("\n", " ").replace("`", "'")
+    return f"`{clean}`"
+
+
+def fenced(code: str, info: str = "") -> str:
+    """A fenced block whose fence is longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{code.rstrip()}\n{fence}"
+
+
+@dataclass
+class Summary:
+    """What the summary comment reports about one review."""
+
+    head_sha: str
+    status: str  # processing | completed | failed
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    failed_agents: dict[str, str] = field(default_factory=dict)  # agent -> reason
+    agents: list[str] = field(default_factory=list)
+    error: str | None = None
+    dropped: int = 0
+    moved: int = 0
+    inline: int = 0
+    calls: int = 0
+    input_chars: int = 0
+    tokens: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def render_summary(summary: Summary, limit: int = MAX_BODY) -> str:
+    """The whole comment; the least severe findings are cut first to stay under `limit`."""
+    findings = sorted(summary.findings, key=lambda f: (f.rank, f.file_path, f.line_start or 0))
+    shown = len(findings)
+    while True:
+        body = _render(summary, findings[:shown], cut=len(findings) - shown)
+        if len(body) <= limit or shown == 0:
+            return body[:limit]
+        # Drop roughly what is over, at least one finding per round.
+        over = len(body) - limit
+        per = max(1, len(body) // max(shown, 1))
+        shown = max(0, shown - max(1, over // per))
+
+
+def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
+    out = [MARKER, "## Second Look review", ""]
+    out.append(_status_line(summary))
+    out.append("")
+    if summary.error:
+        out += [f"**The review failed:** {escape(summary.error)}", ""]
+    for agent, reason in sorted(summary.failed_agents.items()):
+        out.append(f"> ⚠️ The **{agent}** agent failed, its part is missing: {escape(reason)}")
+    if summary.failed_agents:
+        out.append("")
+    out += _counts(summary)
+    out += _by_file(findings)
+    if cut:
+        out += [
+            f"_{cut} less severe finding(s) are not shown: the comment would exceed "
+            f"GitHub's {MAX_BODY:,} characters._",
+            "",
+        ]
+    out += _notes(summary)
+    out += _skipped(summary.skipped)
+    out.append(
+        f"<sub>{summary.calls} Gemini call(s), {summary.input_chars:,} input characters, "
+        f"{summary.tokens:,} tokens.</sub>"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _status_line(summary: Summary) -> str:
+    head = code_span(summary.head_sha[:12])
+    if summary.status == "processing":
+        return f"⏳ Reviewing {head}…"
+    if summary.status == "failed":
+        return f"❌ Review of {head} failed."
+    total = len(summary.findings)
+    return f"✅ Reviewed {head}: {total} finding(s)."
+
+
+def _counts(summary: Summary) -> list[str]:
+    if summary.status == "processing" or not summary.findings:
+        return [] if summary.status == "processing" else ["No findings.", ""]
+    severities = Counter(f.severity for f in summary.findings)
+    agents = Counter(a for f in summary.findings for a in f.agent_type.split("+"))
+    out = [
+        " · ".join(f"{ICONS[s]} {s}: {severities[s]}" for s in SEVERITIES if severities[s]),
+        "",
+        "| Agent | Findings |",
+        "|---|---|",
+    ]
+    for agent in summary.agents or sorted(agents):
+        note = " (failed)" if agent in summary.failed_agents else ""
+        out.append(f"| {agent}{note} | {agents.get(agent, 0)} |")
+    out.append("")
+    return out
+
+
+def _by_file(findings: list[Finding]) -> list[str]:
+    out: list[str] = []
+    for path in sorted({f.file_path for f in findings}):
+        out += [f"### {code_span(path)}", ""]
+        for f in (f for f in findings if f.file_path == path):
+            where = (
+                "file"
+                if f.line_start is None
+                else (
+                    f"line {f.line_start}"
+                    if f.line_start == f.line_end
+                    else f"lines {f.line_start}-{f.line_end}"
+                )
+            )
+            out.append(
+                f"- {ICONS[f.severity]} **{f.severity}** · {escape(f.title)} "
+                f"({where}, {f.agent_type})"
+            )
+            if f.description:
+                out.append("  " + escape(f.description).replace("\n", "\n  "))
+        out.append("")
+    return out
+
+
+def _notes(summary: Summary) -> list[str]:
+    out = []
+    if summary.moved:
+        out.append(
+            f"- {summary.moved} finding(s) pointed at lines outside the diff; "
+            "they are listed at file level."
+        )
+    if summary.dropped:
+        out.append(f"- {summary.dropped} finding(s) named files not in this PR and were dropped.")
+    if summary.inline:
+        out.append(f"- {summary.inline} finding(s) are also inline comments on the diff.")
+    out += [f"- {escape(note)}" for note in summary.notes]
+    return out + [""] if out else []
+
+
+def _skipped(skipped: list[Skipped]) -> list[str]:
+    if not skipped:
+        return []
+    out = [f"<details><summary>{len(skipped)} file(s) not reviewed</summary>", ""]
+    out += [f"- {code_span(s.path)}: {escape(s.reason)}" for s in skipped[:200]]
+    if len(skipped) > 200:
+        out.append(f"- … and {len(skipped) - 200} more")
+    return out + ["", "</details>", ""]

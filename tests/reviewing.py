@@ -1,0 +1,62 @@
+"""Helpers for tests that run reviews: PR fixtures on FakeGitHub and review rows."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from bot.store import reviews
+from tests.fakes.github import FakeGitHub, PullState
+
+OWNER, REPO = "octo", "widgets"
+
+OLD_APP = "import os\n\n\ndef run(command):\n    return os.system(command)\n"
+NEW_APP = (
+    "import os\n\n\ndef run(command):\n    return os.system(command)\n\n\n"
+    "def evaluate(user_input):\n    return eval(user_input)\n"
+)
+
+
+def finding(path: str = "app.py", line: int = 9, **fields) -> dict:
+    """A finding as the model answers it."""
+    return {
+        "file_path": path,
+        "line_start": line,
+        "line_end": fields.pop("line_end", line),
+        "severity": fields.pop("severity", "critical"),
+        "title": fields.pop("title", "eval of user input"),
+        "description": fields.pop("description", "eval runs whatever the user sends."),
+        "suggestion": fields.pop("suggestion", None),
+        **fields,
+    }
+
+
+def open_pull(fake: FakeGitHub, number: int = 7, files: dict | None = None, **kw) -> PullState:
+    """A PR on octo/widgets; by default one file that adds an eval."""
+    return fake.add_pull(
+        OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw
+    )
+
+
+def many_files(count: int) -> dict[str, tuple[str, str]]:
+    return {
+        f"pkg/module_{i:03d}.py": (f"VALUE = {i}\n", f"VALUE = {i}\nDOUBLE = {i} * 2\n")
+        for i in range(count)
+    }
+
+
+async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened") -> uuid.UUID:
+    """A pending review row for the PR's current head, as a delivery would create it."""
+    async with pool.acquire() as conn:
+        return await reviews.create(
+            conn,
+            delivery_id=None,
+            installation_id=pull.installation_id,
+            owner=pull.owner,
+            repo=pull.repo,
+            pr_number=pull.number,
+            head_sha=pull.head_sha,
+            base_ref=pull.base_ref,
+            trigger=trigger,
+        )

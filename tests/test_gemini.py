@@ -1,0 +1,266 @@
+"""GeminiClient against FakeGemini: parsing, retries, the rate limit, and no leaked key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+import pytest
+from pydantic import BaseModel
+
+from bot.review import gemini
+from bot.review.gemini import AgentCallError, GeminiClient
+from tests.fakes.gemini import FakeGemini
+
+API_KEY = "AIzaSy-test-key-do-not-leak-0123456789"
+MODEL = "gemini-2.5-flash"
+SYSTEM = "You review code.\nSecond Look agent: security\n"
+PROMPT = "Review these files.\n=== File: app/auth.py ===\n+password = 'hunter2'\n"
+
+
+class Finding(BaseModel):
+    file_path: str
+    line: int
+    title: str
+
+
+class Findings(BaseModel):
+    findings: list[Finding]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def make_client(
+    fake_gemini: FakeGemini, http: aiohttp.ClientSession
+) -> AsyncIterator[Callable[..., GeminiClient]]:
+    made: list[GeminiClient] = []
+
+    def make(**overrides: object) -> GeminiClient:
+        options: dict = {"base_url": fake_gemini.url, "http": http, "rpm": 6000, **overrides}
+        client = GeminiClient(api_key=API_KEY, model=MODEL, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gemini, "BACKOFF_BASE", 0.02)
+
+
+async def review(client: GeminiClient, agent: str = "security") -> gemini.GeminiResult:
+    system = SYSTEM.replace("security", agent)
+    return await client.generate(agent=agent, system=system, prompt=PROMPT, schema=Findings)
+
+
+async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.findings["security"] = [
+        {"file_path": "app/auth.py", "line": 1, "title": "Hard-coded password"},
+        {"file_path": "app/other.py", "line": 9, "title": "Not in this chunk"},
+    ]
+    client = make_client()
+
+    result = await review(client)
+
+    assert result.parsed == Findings(
+        findings=[Finding(file_path="app/auth.py", line=1, title="Hard-coded password")]
+    )
+    [seen] = fake_gemini.requests
+    assert seen.path == f"/v1/models/{MODEL}:generateContent"
+    assert (seen.agent, seen.files, seen.status) == ("security", ["app/auth.py"], 200)
+    assert seen.response_schema
+    assert result.attempts == 1
+    assert result.input_chars == len(SYSTEM) + len(PROMPT) == client.input_chars
+    assert result.prompt_tokens == seen.chars // 4 == client.prompt_tokens
+    assert result.output_tokens > 0
+    assert (client.calls, client.retries) == (1, 0)
+
+
+async def test_base_url_from_the_environment_reaches_the_fake(
+    fake_gemini: FakeGemini,
+    make_client: Callable[..., GeminiClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.url)
+
+    result = await review(make_client(base_url=None), agent="style")
+
+    assert result.parsed == Findings(findings=[])
+    assert [r.agent for r in fake_gemini.requests] == ["style"]
+
+
+async def test_429_waits_the_retry_delay_google_asks_for(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.fail_next(429, retry_delay="2s")
+    client = make_client()
+
+    result = await review(client)
+
+    first, second = fake_gemini.requests
+    assert (first.status, second.status) == (429, 200)
+    assert second.time - first.time >= 2.0
+    assert result.attempts == 2
+    assert (client.calls, client.retries) == (2, 1)
+
+
+async def test_503_is_retried_after_a_backoff(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.fail_next(503)
+
+    result = await review(make_client())
+
+    first, second = fake_gemini.requests
+    assert (first.status, second.status) == (503, 200)
+    assert second.time - first.time >= gemini.BACKOFF_BASE / 2  # the jitter's lower bound
+    assert result.attempts == 2
+
+
+@pytest.mark.usefixtures("fast_backoff")
+async def test_malformed_output_is_retried_then_fails_naming_the_agent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.malformed_next(times=3)
+    client = make_client()
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(client, agent="bugs")
+
+    assert str(caught.value).startswith("agent bugs failed after 3 attempts: malformed output")
+    assert (caught.value.agent, caught.value.attempts) == ("bugs", 3)
+    assert len(fake_gemini.requests) == 3
+    assert client.output_tokens > 0  # a malformed answer is still billed
+
+
+@pytest.mark.usefixtures("fast_backoff")
+async def test_a_blocked_answer_is_retried(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.blocked_next()
+
+    result = await review(make_client())
+
+    assert result.attempts == 2
+    assert len(fake_gemini.requests) == 2
+
+
+async def test_400_fails_at_once(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.fail_next(400, times=3)
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(make_client(), agent="performance")
+
+    assert caught.value.attempts == 1
+    assert caught.value.status == "400 INVALID_ARGUMENT"
+    assert str(caught.value).startswith("agent performance failed after 1 attempt: 400")
+    assert len(fake_gemini.requests) == 1
+
+
+async def test_a_timeout_is_reported_as_such(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.latency = 1.0
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(make_client(timeout=0.2, max_attempts=1))
+
+    assert caught.value.status == "timeout"
+
+
+async def test_the_limiter_spaces_every_request(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    client = make_client(rpm=120)  # one request every 0.5 s
+
+    await asyncio.gather(*(review(client) for _ in range(5)))
+
+    times = sorted(r.time for r in fake_gemini.requests)
+    assert len(times) == 5
+    assert times[-1] - times[0] >= 1.9
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.4
+
+
+async def test_the_api_key_never_appears_in_errors_or_logs(
+    fake_gemini: FakeGemini,
+    make_client: Callable[..., GeminiClient],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    echoed = f"Quota exceeded for key {API_KEY}."
+    fake_gemini.fail_next(429, retry_delay="0s", message=echoed)
+    fake_gemini.fail_next(403, message=echoed)
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(make_client())
+
+    assert caught.value.status == "403 PERMISSION_DENIED"
+    assert "Quota exceeded for key ***" in str(caught.value)
+    assert API_KEY not in str(caught.value)
+    assert API_KEY not in repr(caught.value)
+    assert API_KEY not in "".join(traceback.format_exception(caught.value))
+    assert "retrying" in caplog.text
+    assert API_KEY not in caplog.text
+
+
+async def test_the_fake_refuses_a_missing_key_and_answers_v1beta(
+    fake_gemini: FakeGemini, http: aiohttp.ClientSession
+) -> None:
+    url = f"{fake_gemini.url}/v1beta/models/{MODEL}:generateContent"
+    body = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+
+    async with http.post(url, json=body) as response:
+        assert response.status == 400
+        error = (await response.json())["error"]
+    async with http.post(url, json=body, headers={"x-goog-api-key": "k"}) as response:
+        assert response.status == 200
+        answer = await response.json()
+
+    assert error["status"] == "INVALID_ARGUMENT"
+    assert error["message"].startswith("API key not valid")
+    assert answer["candidates"][0]["content"]["parts"][0]["text"] == '{"findings": []}'
+    assert [r.status for r in fake_gemini.requests] == [400, 200]
+
+
+async def test_the_fake_enforces_its_rpm_limit(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.rpm_limit = 2
+    client = make_client(max_attempts=1)
+
+    await review(client)
+    await review(client)
+    with pytest.raises(AgentCallError) as caught:
+        await review(client)
+
+    assert caught.value.status == "429 RESOURCE_EXHAUSTED"
+    assert [r.status for r in fake_gemini.requests] == [200, 200, 429]
+
+
+async def test_a_refused_connection_fails_without_the_sdk_retrying_it(
+    make_client: Callable[..., GeminiClient],
+) -> None:
+    client = make_client(base_url="http://127.0.0.1:9", max_attempts=1)
+    started = asyncio.get_running_loop().time()
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(client)
+
+    assert caught.value.status == "connection error"
+    # Left to itself the SDK would sleep 1 to 10 s and try again.
+    assert asyncio.get_running_loop().time() - started < 1

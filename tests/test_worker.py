@@ -1,0 +1,218 @@
+"""process_review against FakeGitHub and FakeGemini: the seed's five tests and the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.review.agents import map_severity
+from bot.store import reviews
+from bot.store.findings import FindingRepo
+from bot.worker import process_review
+from tests.reviewing import OWNER, REPO, finding, many_files, new_review, open_pull
+
+
+async def run(services, pull):
+    review_id = await new_review(services.pool, pull)
+    await process_review(review_id, services)
+    return await reviews.get(services.pool, review_id)
+
+
+def summary_of(fake_github, number: int = 7) -> str:
+    comments = fake_github.comments(OWNER, REPO, number)
+    assert len(comments) == 1, f"expected one summary comment, found {len(comments)}"
+    return comments[0]["body"]
+
+
+async def test_process_review_success(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9)]
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    assert review.error is None
+    stored = await FindingRepo(services.pool).for_review(review.id)
+    assert [(f["agent_type"], f["severity"], f["file_path"], f["line_start"]) for f in stored] == [
+        ("security", "critical", "app.py", 9)
+    ]
+    assert {r.agent for r in fake_gemini.requests} == {"security", "bugs", "performance", "style"}
+    body = summary_of(fake_github)
+    assert "eval of user input" in body
+    assert pull.head_sha[:12] in body
+    assert review.comment_id == fake_github.comments(OWNER, REPO, 7)[0]["id"]
+    assert review.stats["gemini_calls"] == 4
+
+
+async def test_process_review_github_error(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.fail_next("GET", rf"/repos/{OWNER}/{REPO}/pulls/7$", 404)
+
+    review = await run(services, pull)
+
+    assert review.status == "failed"
+    assert "GitHub answered 404" in review.error
+    assert fake_gemini.requests == []
+    assert "failed" in summary_of(fake_github)
+
+
+async def test_process_review_agent_error(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9)]
+    fake_gemini.fail_next(400, agent="bugs")
+
+    review = await run(services, pull)
+
+    assert review.status == "failed"
+    assert "agent bugs failed" in review.error
+    stored = await FindingRepo(services.pool).for_review(review.id)
+    assert [f["agent_type"] for f in stored] == ["security"], "the other agents' findings stay"
+    body = summary_of(fake_github)
+    assert "eval of user input" in body
+    assert "**bugs** agent failed" in body
+
+
+async def test_process_review_rate_limited(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_gemini.fail_next(429, retry_delay="2s", agent="security")
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    first, second = fake_gemini.requests_of("security")
+    assert first.status == 429
+    assert second.time - first.time >= 2.0
+
+
+def test_severity_mapping():
+    assert map_severity("critical") == "critical"
+    assert map_severity("warning") == "medium"
+    assert map_severity("info") == "info"
+    assert [map_severity(s) for s in ("high", "MEDIUM", "low")] == ["high", "medium", "low"]
+    assert map_severity("something else") == "info"
+
+
+async def test_second_run_edits_the_same_comment(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    await run(services, pull)
+    pull.push({"app.py": NEW_APP_V2})
+
+    second = await run(services, pull)
+
+    assert second.status == "completed"
+    body = summary_of(fake_github)
+    assert pull.head_sha[:12] in body
+    assert len(fake_github.find_requests("PATCH", r"/issues/comments/")) == 1
+
+
+NEW_APP_V2 = "import os\n\n\ndef run(command):\n    return os.system(command)  # checked\n"
+
+
+async def test_fifty_file_diff_is_reviewed(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github, files=many_files(50))
+    fake_gemini.findings["bugs"] = [
+        finding("pkg/module_049.py", line=2, severity="low", title="Magic number")
+    ]
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    seen = {path for r in fake_gemini.requests_of("bugs") for path in r.files}
+    assert len(seen) == 50
+    assert review.stats["files"] == 50
+    assert "Magic number" in summary_of(fake_github)
+
+
+async def test_diff_over_github_limits_falls_back_to_the_files_api(
+    services, fake_github, fake_gemini
+):
+    fake_github.max_diff_files = 10
+    pull = open_pull(fake_github, files=many_files(12))
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    assert fake_github.find_requests("GET", r"/pulls/7/files")
+    assert review.stats["files"] == 12
+
+
+async def test_malformed_output_is_retried_then_fails_the_agent(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.malformed_next(times=3, agent="style")
+
+    review = await run(services, pull)
+
+    assert review.status == "failed"
+    assert "agent style failed after 3 attempts: malformed output" in review.error
+    assert len(fake_gemini.requests_of("style")) == 3
+
+
+async def test_finding_outside_the_diff_is_not_put_on_that_line(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["bugs"] = [finding(line=300, title="Off the end", severity="high")]
+
+    review = await run(services, pull)
+
+    stored = await FindingRepo(services.pool).for_review(review.id)
+    assert [(f["title"], f["line_start"]) for f in stored] == [("Off the end", None)]
+    body = summary_of(fake_github)
+    assert "line 300" not in body.split("Off the end")[1].split("\n")[0]
+    assert "not a changed part of the diff" in body
+
+
+async def test_token_is_reused_across_reviews_of_one_installation(
+    services, fake_github, fake_gemini
+):
+    first = open_pull(fake_github, number=1)
+    second = open_pull(fake_github, number=2)
+
+    await run(services, first)
+    await run(services, second)
+
+    assert len(fake_github.tokens_issued) == 1
+
+
+async def test_token_is_renewed_when_it_is_about_to_expire(services, fake_github, fake_gemini):
+    # Renewed 5 minutes before expiry: a 302 s token is good to us for 2 s.
+    fake_github.token_ttl = 302
+    pull = open_pull(fake_github)
+
+    await run(services, pull)
+    assert len(fake_github.tokens_issued) == 1
+    await asyncio.sleep(2.5)
+    await run(services, pull)
+
+    assert len(fake_github.tokens_issued) == 2
+
+
+async def test_team_mention_in_model_text_pings_nobody(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["style"] = [
+        finding(
+            severity="low",
+            title="Ask @org/team",
+            description="cc @octocat see ![x](https://evil.example/x.png) <img src=x>",
+        )
+    ]
+
+    await run(services, pull)
+
+    body = summary_of(fake_github)
+    for forbidden in ("@org/team", "@octocat", "![x]", "<img", "https://evil"):
+        assert forbidden not in body
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_github_server_error_is_retried(services, fake_github, fake_gemini, status):
+    pull = open_pull(fake_github)
+    fake_github.fail_next("POST", r"/issues/7/comments$", status)
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    assert len(fake_github.comments(OWNER, REPO, 7)) == 1
