@@ -29,11 +29,12 @@ class Intake:
 
 
 async def create_review(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
-    """Insert a review of the PR's head; a draft is recorded as skipped."""
+    """Insert a pending review of the PR's head and supersede the PR's older ones.
+
+    Whether a draft is reviewed depends on the repository's config: the review task decides.
+    """
     pr: dict[str, Any] = event.data["pull_request"]
     repository = event.data["repository"]
-    draft = bool(pr.get("draft"))
-    status = "skipped" if draft else "pending"
     review_id = await reviews.create(
         conn,
         delivery_id=event.delivery_id,
@@ -44,13 +45,10 @@ async def create_review(event: sansio.Event, conn: asyncpg.Connection, intake: I
         head_sha=pr["head"]["sha"],
         base_ref=pr["base"]["ref"],
         trigger=event.data["action"],
-        status=status,
+        draft=bool(pr.get("draft")),
     )
     intake.review_id = review_id
-    intake.status = status
-    if draft:
-        log.info("delivery %s: review %s skipped (draft)", event.delivery_id, review_id)
-        return
+    intake.status = "pending"
     intake.cancel = await reviews.supersede_older(
         conn, repository["owner"]["login"], repository["name"], int(pr["number"]), review_id
     )

@@ -110,9 +110,9 @@ async def webhook(request: web.Request) -> web.Response:
         intake.review_id or "-",
         (time.perf_counter() - started) * 1000,
     )
-    if intake.status in ("pending", "skipped") and intake.review_id is not None:
-        status = "processing" if intake.status == "pending" else "skipped"
-        return web.json_response({"status": status, "review_id": str(intake.review_id)}, status=202)
+    if intake.status == "pending" and intake.review_id is not None:
+        answer = {"status": "processing", "review_id": str(intake.review_id)}
+        return web.json_response(answer, status=202)
     return web.json_response({"status": intake.status}, status=200)
 
 

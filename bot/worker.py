@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.github.client import GitHubError
+from bot.github import checks, publish, repo_config
+from bot.github.client import GitHubError, RetryingGitHubAPI
 from bot.github.diff import fetch_diff
-from bot.github.publish import upsert_comment
 from bot.logs import redact
-from bot.review.findings import check
+from bot.review.changes import Diff
+from bot.review.findings import Checked, check, inline_candidates, reaches, suggestion_fits
 from bot.review.gemini import AgentCallError
-from bot.review.render import MARKER, Summary, render_summary
-from bot.review.supervisor import ReviewSupervisor
+from bot.review.render import MARKER, Summary, check_title, inline_body, render_summary
+from bot.review.supervisor import ReviewSupervisor, SupervisorResult
 from bot.services import Services
 from bot.store import reviews
 from bot.store.findings import FindingRepo
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Outcome:
-    status: str  # completed | failed
+    status: str  # completed | failed | skipped
     error: str | None = None
 
 
@@ -38,12 +39,13 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
+    run = ReviewRun(review, services)
     try:
-        outcome = await run_review(review, services)
+        outcome = await run.execute()
     except Exception as exc:
         outcome = Outcome("failed", describe_error(exc))
         log.warning("review %s failed: %s", review_id, outcome.error)
-        await _publish_failure(review, services, outcome.error)
+        await run.publish_failure(outcome.error)
     finished = await reviews.finish(
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
     )
@@ -53,84 +55,204 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
         log.warning("review %s finished after losing its lease; result not recorded", review_id)
 
 
-async def run_review(review: Review, services: Services) -> Outcome:
-    """The seed's steps 2 to 9 for one claimed review."""
-    settings = services.settings
-    github = services.github
-    gh = await github.api(review.installation_id)
-    diff = await fetch_diff(
-        github,
-        review.installation_id,
-        review.owner,
-        review.repo,
-        review.pr_number,
-        max_file_bytes=settings.max_diff_file_bytes,
-    )
-    log.info(
-        "review %s: %d file(s) to review, %d skipped", review.id, len(diff.files), len(diff.skipped)
-    )
-    supervisor = ReviewSupervisor(services.gemini, max_in_flight=settings.gemini_max_in_flight)
-    result = await supervisor.run(diff, diff.paths)
-    checked = check(result.findings, diff)
+@dataclass
+class ReviewRun:
+    """One claimed review and what it has published so far."""
 
-    async with services.pool.acquire() as conn, conn.transaction():
-        repo = FindingRepo(conn)
-        await repo.delete_for_review(review.id)  # a resumed review stores them afresh
-        await repo.create_many(review.id, checked.findings)
-
-    failed = {f.agent: f.reason for f in result.failures}
-    summary = Summary(
-        head_sha=review.head_sha,
-        status="failed" if failed else "completed",
-        findings=checked.findings,
-        skipped=diff.skipped,
-        failed_agents=failed,
-        agents=[agent.name for agent in supervisor.agents],
-        dropped=checked.dropped,
-        moved=checked.moved,
-        calls=result.calls,
-        input_chars=result.input_chars,
-        tokens=result.prompt_tokens + result.output_tokens,
+    review: Review
+    services: Services
+    gh: RetryingGitHubAPI | None = None
+    check_run_id: int | None = None
+    config: repo_config.LoadedConfig = field(
+        default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
     )
-    known = await reviews.last_comment_id(
-        services.pool, review.owner, review.repo, review.pr_number
-    )
-    comment_id = await upsert_comment(
-        gh, review.owner, review.repo, review.pr_number, render_summary(summary), MARKER, known
-    )
-    stats = {
-        "files": len(diff.files),
-        "skipped": len(diff.skipped),
-        "findings": len(checked.findings),
-        "dropped": checked.dropped,
-        "moved": checked.moved,
-        "merged": checked.merged,
-        "gemini_calls": result.calls,
-        "input_chars": result.input_chars,
-        "prompt_tokens": result.prompt_tokens,
-        "output_tokens": result.output_tokens,
-    }
-    await reviews.set_fields(services.pool, review.id, comment_id=comment_id, stats=stats)
-    if failed:
-        error = "; ".join(f"agent {agent} failed: {reason}" for agent, reason in failed.items())
-        return Outcome("failed", error[:1000])
-    return Outcome("completed")
 
+    async def execute(self) -> Outcome:
+        """The seed's steps 2 to 9."""
+        review, services = self.review, self.services
+        self.gh = await services.github.api(review.installation_id)
+        self.config = await repo_config.load(self.gh, review.owner, review.repo, review.base_ref)
+        config = self.config.config
+        await self.start_check()
+        if review.draft and not config.review_drafts:
+            await self.complete_check(
+                Summary(
+                    review.head_sha,
+                    "skipped",
+                    notes=["Draft pull request: it is reviewed when marked ready for review."],
+                ),
+                [],
+            )
+            return Outcome("skipped")
 
-async def _publish_failure(review: Review, services: Services, error: str) -> None:
-    """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
-    try:
-        gh = await services.github.api(review.installation_id)
-        known = await reviews.last_comment_id(
-            services.pool, review.owner, review.repo, review.pr_number
+        diff = await fetch_diff(
+            services.github,
+            review.installation_id,
+            review.owner,
+            review.repo,
+            review.pr_number,
+            max_file_bytes=services.settings.max_diff_file_bytes,
+            ignore=config.ignore,
         )
-        body = render_summary(Summary(head_sha=review.head_sha, status="failed", error=error))
-        comment_id = await upsert_comment(
-            gh, review.owner, review.repo, review.pr_number, body, MARKER, known
+        log.info(
+            "review %s: %d file(s) to review, %d skipped",
+            review.id,
+            len(diff.files),
+            len(diff.skipped),
         )
-        await reviews.set_fields(services.pool, review.id, comment_id=comment_id)
-    except (GitHubError, OSError) as exc:
-        log.warning("review %s: could not post the failure: %s", review.id, describe_error(exc))
+        supervisor = ReviewSupervisor(
+            services.gemini,
+            agents=config.agents,
+            instructions=config.instructions,
+            max_in_flight=services.settings.gemini_max_in_flight,
+        )
+        result = await supervisor.run(diff, diff.paths)
+        checked = check(result.findings, diff)
+        await self.store(checked)
+
+        summary = self.summary(diff, result, checked, [a.name for a in supervisor.agents])
+        await self.post_inline(diff, checked, summary)
+        await self.upsert_comment(summary)
+        await self.complete_check(summary, checked.findings)
+        await reviews.set_fields(services.pool, review.id, stats=self.stats(diff, result, checked))
+        if summary.failed_agents:
+            error = "; ".join(f"{reason}" for reason in summary.failed_agents.values())
+            return Outcome("failed", error[:1000])
+        return Outcome("completed")
+
+    async def store(self, checked: Checked) -> None:
+        async with self.services.pool.acquire() as conn, conn.transaction():
+            repo = FindingRepo(conn)
+            await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh
+            await repo.create_many(self.review.id, checked.findings)
+
+    def summary(
+        self, diff: Diff, result: SupervisorResult, checked: Checked, agents: list[str]
+    ) -> Summary:
+        failed = {f.agent: f.reason for f in result.failures}
+        return Summary(
+            head_sha=self.review.head_sha,
+            status="failed" if failed else "completed",
+            findings=checked.findings,
+            skipped=diff.skipped,
+            failed_agents=failed,
+            agents=agents,
+            dropped=checked.dropped,
+            moved=checked.moved,
+            calls=result.calls,
+            input_chars=result.input_chars,
+            tokens=result.prompt_tokens + result.output_tokens,
+            notes=[f"Config: {problem}" for problem in self.config.problems],
+        )
+
+    async def post_inline(self, diff: Diff, checked: Checked, summary: Summary) -> None:
+        """One COMMENT review for this head; if GitHub refuses it, the summary says so."""
+        review, config = self.review, self.config.config
+        chosen = inline_candidates(checked.findings, config.max_inline_comments)
+        if not chosen:
+            return
+        comments = [
+            publish.InlineComment(f.file_path, f.line_start, f.line_end or f.line_start,
+                                  inline_body(f, suggestion_fits(f, diff)))
+            for f in chosen if f.line_start is not None
+        ]  # fmt: skip
+        assert self.gh is not None
+        try:
+            await publish.post_review(
+                self.gh,
+                review.owner,
+                review.repo,
+                review.pr_number,
+                review.head_sha,
+                f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
+                comments,
+            )
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            log.warning("review %s: GitHub refused the inline comments: %s", review.id, exc)
+            summary.notes.append(
+                "GitHub refused the inline comments; every finding is listed here instead."
+            )
+            return
+        summary.inline = len(comments)
+
+    async def upsert_comment(self, summary: Summary) -> None:
+        review, pool = self.review, self.services.pool
+        assert self.gh is not None
+        known = await reviews.last_comment_id(pool, review.owner, review.repo, review.pr_number)
+        comment_id = await publish.upsert_comment(
+            self.gh,
+            review.owner,
+            review.repo,
+            review.pr_number,
+            render_summary(summary),
+            MARKER,
+            known,
+        )
+        await reviews.set_fields(pool, review.id, comment_id=comment_id)
+
+    async def start_check(self) -> None:
+        review = self.review
+        assert self.gh is not None
+        self.check_run_id = await checks.start(
+            self.gh,
+            review.owner,
+            review.repo,
+            review.head_sha,
+            str(review.id),
+            known_id=review.check_run_id,
+        )
+        await reviews.set_fields(self.services.pool, review.id, check_run_id=self.check_run_id)
+
+    async def complete_check(self, summary: Summary, findings: list) -> None:
+        review, fail_on = self.review, self.config.config.fail_on
+        assert self.gh is not None and self.check_run_id is not None
+        if summary.status == "skipped":
+            conclusion = "neutral"
+        elif summary.status == "failed" or any(reaches(f, fail_on) for f in findings):
+            conclusion = "failure"
+        else:
+            conclusion = "success"
+        annotations = [
+            checks.Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity,
+                              f.title, f.description)
+            for f in findings if f.line_start is not None
+        ]  # fmt: skip
+        body = render_summary(summary, limit=checks.MAX_TEXT).replace(MARKER + "\n", "", 1)
+        await checks.complete(
+            self.gh,
+            review.owner,
+            review.repo,
+            self.check_run_id,
+            conclusion=conclusion,
+            title=check_title(summary),
+            summary=body,
+            annotations=annotations,
+        )
+
+    async def publish_failure(self, error: str) -> None:
+        """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
+        summary = Summary(head_sha=self.review.head_sha, status="failed", error=error)
+        try:
+            if self.gh is None:
+                self.gh = await self.services.github.api(self.review.installation_id)
+            await self.upsert_comment(summary)
+            if self.check_run_id is not None:
+                await self.complete_check(summary, [])
+        except (GitHubError, OSError) as exc:
+            log.warning(
+                "review %s: could not post the failure: %s", self.review.id, describe_error(exc)
+            )
+
+    def stats(self, diff: Diff, result: SupervisorResult, checked: Checked) -> dict[str, int]:
+        return {
+            "files": len(diff.files), "skipped": len(diff.skipped),
+            "findings": len(checked.findings), "dropped": checked.dropped,
+            "moved": checked.moved, "merged": checked.merged, "gemini_calls": result.calls,
+            "input_chars": result.input_chars, "prompt_tokens": result.prompt_tokens,
+            "output_tokens": result.output_tokens,
+        }  # fmt: skip
 
 
 def describe_error(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ CREATE TABLE reviews (
     head_sha         text NOT NULL,
     base_ref         text NOT NULL DEFAULT '',
     trigger          text NOT NULL,
+    draft            boolean NOT NULL DEFAULT false,
     status           text NOT NULL DEFAULT 'pending'
                      CHECK (status IN ('pending', 'processing', 'completed', 'failed',
                                        'superseded', 'skipped')),

@@ -34,9 +34,7 @@ def finding(path: str = "app.py", line: int = 9, **fields) -> dict:
 
 def open_pull(fake: FakeGitHub, number: int = 7, files: dict | None = None, **kw) -> PullState:
     """A PR on octo/widgets; by default one file that adds an eval."""
-    return fake.add_pull(
-        OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw
-    )
+    return fake.add_pull(OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw)
 
 
 def many_files(count: int) -> dict[str, tuple[str, str]]:
@@ -59,4 +57,5 @@ async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened
             head_sha=pull.head_sha,
             base_ref=pull.base_ref,
             trigger=trigger,
+            draft=pull.draft,
         )

@@ -169,21 +169,6 @@ async def test_concurrent_redeliveries_give_one_review(client, pool):
     assert await stored(pool) == (1, 1)
 
 
-async def test_draft_is_recorded_as_skipped_and_not_run(client, pool):
-    body, headers = delivery(pull_request_payload("opened", draft=True))
-
-    response = await client.post("/webhooks", data=body, headers=headers)
-
-    assert response.status == 202
-    answer = await response.json()
-    assert answer["status"] == "skipped"
-    await asyncio.sleep(0.2)
-    status = await pool.fetchval(
-        "SELECT status FROM reviews WHERE id = $1::uuid", answer["review_id"]
-    )
-    assert status == "skipped"
-
-
 async def test_ping_gets_200_and_is_recorded(client, pool):
     body, headers = delivery({"zen": "Keep it logically awesome.", "hook_id": 1}, event="ping")
 

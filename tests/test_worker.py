@@ -137,9 +137,7 @@ async def test_diff_over_github_limits_falls_back_to_the_files_api(
     assert review.stats["files"] == 12
 
 
-async def test_malformed_output_is_retried_then_fails_the_agent(
-    services, fake_github, fake_gemini
-):
+async def test_malformed_output_is_retried_then_fails_the_agent(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_gemini.malformed_next(times=3, agent="style")
 
@@ -150,9 +148,7 @@ async def test_malformed_output_is_retried_then_fails_the_agent(
     assert len(fake_gemini.requests_of("style")) == 3
 
 
-async def test_finding_outside_the_diff_is_not_put_on_that_line(
-    services, fake_github, fake_gemini
-):
+async def test_finding_outside_the_diff_is_not_put_on_that_line(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_gemini.findings["bugs"] = [finding(line=300, title="Off the end", severity="high")]
 

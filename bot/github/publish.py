@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.github.client import GitHubError, RetryingGitHubAPI
 
@@ -57,5 +58,71 @@ async def upsert_comment(
         "/repos/{owner}/{repo}/issues/{number}/comments",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},
         data={"body": body},
+    )
+    return int(created["id"])
+
+
+@dataclass(frozen=True)
+class InlineComment:
+    """A comment on lines start_line..line of the new side (RIGHT) of one file."""
+
+    path: str
+    start_line: int
+    line: int
+    body: str
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "path": self.path,
+            "line": self.line,
+            "side": "RIGHT",
+            "body": self.body,
+        }
+        if self.start_line != self.line:
+            data.update(start_line=self.start_line, start_side="RIGHT")
+        return data
+
+
+def review_marker(head_sha: str) -> str:
+    return f"<!-- second-look:review {head_sha} -->"
+
+
+async def find_review(
+    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, head_sha: str
+) -> int | None:
+    """Our inline review of this head, if it was posted already (marker and commit id)."""
+    marker = review_marker(head_sha)
+    async for review in gh.getiter(
+        "/repos/{owner}/{repo}/pulls/{number}/reviews{?per_page}",
+        url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
+    ):
+        if review.get("commit_id") == head_sha and marker in (review.get("body") or ""):
+            return int(review["id"])
+    return None
+
+
+async def post_review(
+    gh: RetryingGitHubAPI,
+    owner: str,
+    repo: str,
+    number: int,
+    head_sha: str,
+    body: str,
+    comments: list[InlineComment],
+) -> int:
+    """Post one COMMENT review with the inline comments, unless this head already has ours."""
+    existing = await find_review(gh, owner, repo, number, head_sha)
+    if existing is not None:
+        log.info("%s/%s#%d: inline review of %s already posted", owner, repo, number, head_sha[:12])
+        return existing
+    created = await gh.post(
+        "/repos/{owner}/{repo}/pulls/{number}/reviews",
+        url_vars={"owner": owner, "repo": repo, "number": str(number)},
+        data={
+            "commit_id": head_sha,
+            "event": "COMMENT",
+            "body": f"{review_marker(head_sha)}\n{body}",
+            "comments": [c.as_json() for c in comments],
+        },
     )
     return int(created["id"])

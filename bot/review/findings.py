@@ -127,3 +127,36 @@ def fingerprint(finding: Finding, code: str) -> str:
     """Identity across pushes: file, agent, title and the flagged code, not the line number."""
     key = "\0".join((finding.file_path, finding.agent_type, normalize_title(finding.title), code))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def reaches(finding: Finding, fail_on: str) -> bool:
+    """True when the finding is at least as severe as `fail_on` ("never" never is)."""
+    return fail_on in SEVERITY_RANK and finding.rank <= SEVERITY_RANK[fail_on]
+
+
+def suggestion_fits(finding: Finding, diff: Diff) -> bool:
+    """True when the replacement is for exactly the flagged lines, all on the new side.
+
+    A replacement that repeats the line above or below the range, or leaves the lines as
+    they are, would do harm or nothing if applied, so it is not offered as a suggestion.
+    """
+    changed = diff.file(finding.file_path)
+    if finding.suggestion is None or changed is None or finding.line_start is None:
+        return False
+    start, end = finding.line_start, finding.line_end or finding.line_start
+    if not changed.in_one_hunk(start, end):
+        return False
+    replacement = finding.suggestion.rstrip("\n").split("\n")
+    current = [changed.new_text[n] for n in range(start, end + 1)]
+    if replacement == current:
+        return False
+    before, after = changed.new_text.get(start - 1), changed.new_text.get(end + 1)
+    if before is not None and replacement[0].strip() and replacement[0] == before:
+        return False
+    return not (after is not None and replacement[-1].strip() and replacement[-1] == after)
+
+
+def inline_candidates(findings: list[Finding], limit: int) -> list[Finding]:
+    """The findings to comment inline: on diff lines, most severe first, at most `limit`."""
+    on_lines = [f for f in findings if f.line_start is not None]
+    return sorted(on_lines, key=lambda f: (f.rank, f.file_path, f.line_start))[:limit]

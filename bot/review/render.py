@@ -109,6 +109,8 @@ def _status_line(summary: Summary) -> str:
         return f"⏳ Reviewing {head}…"
     if summary.status == "failed":
         return f"❌ Review of {head} failed."
+    if summary.status == "skipped":
+        return f"⏭️ Review of {head} skipped."
     total = len(summary.findings)
     return f"✅ Reviewed {head}: {total} finding(s)."
 
@@ -178,3 +180,28 @@ def _skipped(skipped: list[Skipped]) -> list[str]:
     if len(skipped) > 200:
         out.append(f"- … and {len(skipped) - 200} more")
     return out + ["", "</details>", ""]
+
+
+def inline_body(finding: Finding, with_suggestion: bool) -> str:
+    """One inline comment: severity, title, explanation, and an applicable suggestion."""
+    parts = [
+        f"{ICONS[finding.severity]} **{finding.severity}** · {escape(finding.title)} "
+        f"<sub>({finding.agent_type})</sub>"
+    ]
+    if finding.description:
+        parts.append(escape(finding.description))
+    if with_suggestion and finding.suggestion is not None:
+        parts.append(fenced(finding.suggestion, "suggestion"))
+    return "\n\n".join(parts)
+
+
+def check_title(summary: Summary) -> str:
+    """The check run's one-line title."""
+    if summary.status == "failed":
+        return "Review failed" + (f": {summary.error}"[:200] if summary.error else "")
+    if summary.status == "skipped":
+        return "Skipped"
+    counts = Counter(f.severity for f in summary.findings)
+    if not summary.findings:
+        return "No findings"
+    return ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])

@@ -23,6 +23,7 @@ class Review:
     head_sha: str
     base_ref: str
     trigger: str
+    draft: bool
     status: str
     error: str | None
     comment_id: int | None
@@ -51,12 +52,12 @@ async def create(
     head_sha: str,
     base_ref: str,
     trigger: str,
-    status: str = "pending",
+    draft: bool = False,
 ) -> uuid.UUID:
-    """Insert a review and return its id."""
+    """Insert a pending review and return its id."""
     return await conn.fetchval(
         "INSERT INTO reviews (delivery_id, installation_id, owner, repo, pr_number, head_sha,"
-        " base_ref, trigger, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        " base_ref, trigger, draft) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         delivery_id,
         installation_id,
         owner,
@@ -65,7 +66,7 @@ async def create(
         head_sha,
         base_ref,
         trigger,
-        status,
+        draft,
     )
 
 

@@ -1,0 +1,257 @@
+"""Shared benchmark plumbing: a throwaway database, the fakes, settings, processes, results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import asyncpg  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.store import db  # noqa: E402
+from tests.fakes.gemini import FakeGemini  # noqa: E402
+from tests.fakes.github import FakeGitHub, make_rsa_keypair  # noqa: E402
+from tests.fakes.loop import BackgroundLoop  # noqa: E402
+from tests.payloads import WEBHOOK_SECRET, delivery, pull_request_payload  # noqa: E402, F401
+from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, new_review  # noqa: E402, F401
+
+APP_ID = "4242"
+GEMINI_KEY = "AIzaSy-bench-key-0123456789abcdef"
+PYTHON = sys.executable
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so `with` blocks stop servers and delete the database."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# ------------------------------------------------------------------------------------ database
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server's URL, for another database."""
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + name))
+
+
+async def _admin(cluster_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(cluster_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A fresh migrated database on TEST_DATABASE_URL's server, else on a throwaway pgserver."""
+    cluster = os.environ.get("TEST_DATABASE_URL")
+    server, tmp = None, None
+    if not cluster:
+        import warnings
+
+        import pgserver
+
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        tmp = tempfile.mkdtemp(prefix="bench-pg-")
+        server = pgserver.get_server(tmp, cleanup_mode="delete")
+        cluster = server.get_uri()
+    name = f"secondlook_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(cluster, f'CREATE DATABASE "{name}"'))
+        url = with_database(cluster, name)
+        asyncio.run(db.migrate(url))
+        yield url
+    finally:
+        try:
+            asyncio.run(_admin(cluster, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            if server is not None:
+                server.cleanup()
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------- fakes
+
+
+@dataclass
+class Fakes:
+    loop: BackgroundLoop
+    github: FakeGitHub
+    gemini: FakeGemini
+    private_key: str
+
+
+@contextmanager
+def fakes() -> Iterator[Fakes]:
+    """FakeGitHub and FakeGemini served on a background loop of this process."""
+    loop = BackgroundLoop()
+    try:
+        private_key, public_key = make_rsa_keypair()
+        github = FakeGitHub(APP_ID, public_key)
+        github.start(loop)
+        gemini = FakeGemini()
+        gemini.start(loop)
+        yield Fakes(loop, github, gemini, private_key)
+    finally:
+        loop.close()
+
+
+def settings(fake: Fakes, database_url: str, **overrides: Any) -> Settings:
+    """Settings of a process talking to the fakes and the bench database."""
+    values: dict[str, Any] = {
+        "github_app_id": APP_ID,
+        "github_private_key": fake.private_key,
+        "github_webhook_secret": WEBHOOK_SECRET,
+        "github_api_url": fake.github.url,
+        "gemini_api_key": GEMINI_KEY,
+        "gemini_base_url": fake.gemini.url,
+        "gemini_rpm": 100_000,
+        "database_url": database_url,
+        "data_dir": Path(tempfile.gettempdir()) / "bench-data-unused",
+        "host": "127.0.0.1",
+        "lease_seconds": 60,
+        "reclaim_interval": 3600,
+        "shutdown_timeout": 2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def server_env(s: Settings) -> dict[str, str]:
+    """The environment `python -m bot serve` reads these settings from."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GEMINI_"))}
+    env.update(
+        GITHUB_APP_ID=s.github_app_id,
+        GITHUB_PRIVATE_KEY=s.github_private_key,
+        GITHUB_WEBHOOK_SECRET=s.github_webhook_secret,
+        GITHUB_API_URL=s.github_api_url,
+        GOOGLE_GEMINI_BASE_URL=s.gemini_base_url or "",
+        GEMINI_API_KEY=s.gemini_api_key,
+        GEMINI_RPM=str(s.gemini_rpm),
+        DATABASE_URL=s.database_url or "",
+        HOST=s.host,
+        PORT=str(s.port),
+        MAX_CONCURRENT_REVIEWS=str(s.max_concurrent_reviews),
+        SHUTDOWN_TIMEOUT=str(int(s.shutdown_timeout)),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+# ----------------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    """Run a subprocess logging to `log_path`; terminate it (then kill) on the way out."""
+    log = log_path.open("wb")
+    # cwd outside the repo: `serve` must not pick up a developer's .env.
+    proc = subprocess.Popen(  # noqa: S603
+        args, env=env, cwd=log_path.parent, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        log.close()
+
+
+async def wait_ready(
+    session: aiohttp.ClientSession, url: str, proc: subprocess.Popen, timeout: float = 60
+) -> None:
+    """Poll GET url until it answers 200; fail early if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode} before it was ready")
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout:g} s")
+
+
+def log_digest(path: Path, limit: int = 12) -> tuple[int, int, list[str]]:
+    """(ERROR lines, WARNING lines, the most frequent of them with counts) from a server log."""
+    counts: Counter[str] = Counter()
+    errors = warnings = 0
+    for line in path.read_text(errors="replace").splitlines():
+        if " ERROR " in line or line.startswith("Traceback"):
+            errors += 1
+        elif " WARNING " in line:
+            warnings += 1
+        else:
+            continue
+        # Drop the timestamp and ids so that repeats group together.
+        text = line.split(" ", 2)[-1]
+        counts[" ".join(w if not any(c.isdigit() for c in w) else "#" for w in text.split())] += 1
+    return errors, warnings, [f"{n} x {text}" for text, n in counts.most_common(limit)]
+
+
+# ------------------------------------------------------------------------------------- results
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0..100), interpolating between closest ranks."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def row(metric: str, value: Any, unit: str = "", target: str = "", ok: bool | None = None) -> dict:
+    return {"metric": metric, "value": value, "unit": unit, "target": target, "ok": ok}
+
+
+def emit(bench: str, rows: list[dict]) -> None:
+    """Print the result as the last line of stdout."""
+    print(json.dumps({"bench": bench, "rows": rows}), flush=True)
+
+
+def note(*parts: Any) -> None:
+    """Progress and observations go to stderr; stdout is for the result line."""
+    print(*parts, file=sys.stderr, flush=True)

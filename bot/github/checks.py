@@ -1,0 +1,107 @@
+"""The "Second Look" check run: in_progress when a review starts, completed with annotations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.github.client import RetryingGitHubAPI
+
+CHECK_NAME = "Second Look"
+ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
+MAX_TEXT = 65_535  # GitHub's cap on output.title/summary/text
+LEVELS = {"critical": "failure", "high": "failure", "medium": "warning", "low": "notice",
+          "info": "notice"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Annotation:
+    path: str
+    start_line: int
+    end_line: int
+    severity: str
+    title: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "annotation_level": LEVELS[self.severity],
+            "title": self.title[:255],
+            "message": self.message[:64_000] or self.title,
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def start(
+    gh: RetryingGitHubAPI,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    external_id: str,
+    known_id: int | None = None,
+) -> int:
+    """Create the check run in_progress (or mark the known one so again); return its id."""
+    data = {
+        "name": CHECK_NAME,
+        "head_sha": head_sha,
+        "status": "in_progress",
+        "started_at": _now(),
+        "external_id": external_id,
+        "output": {"title": "Reviewing…", "summary": "Second Look is reviewing this commit."},
+    }
+    if known_id is not None:
+        await gh.patch(
+            "/repos/{owner}/{repo}/check-runs/{id}",
+            url_vars={"owner": owner, "repo": repo, "id": str(known_id)},
+            data={k: v for k, v in data.items() if k != "head_sha"},
+        )
+        return known_id
+    created = await gh.post(
+        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data
+    )
+    return int(created["id"])
+
+
+async def complete(
+    gh: RetryingGitHubAPI,
+    owner: str,
+    repo: str,
+    check_run_id: int,
+    *,
+    conclusion: str,
+    title: str,
+    summary: str,
+    annotations: list[Annotation],
+) -> None:
+    """Complete the run; annotations go 50 per request, as GitHub allows."""
+    output = {"title": title[:255], "summary": summary[:MAX_TEXT]}
+    batches = [
+        annotations[i : i + ANNOTATIONS_PER_REQUEST]
+        for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
+    ] or [[]]
+    url_vars = {"owner": owner, "repo": repo, "id": str(check_run_id)}
+    # Every batch but the last is added while the run is still in progress, so the
+    # run is completed once, with all its annotations there.
+    for batch in batches[:-1]:
+        await gh.patch(
+            "/repos/{owner}/{repo}/check-runs/{id}",
+            url_vars=url_vars,
+            data={"output": {**output, "annotations": [a.as_json() for a in batch]}},
+        )
+    await gh.patch(
+        "/repos/{owner}/{repo}/check-runs/{id}",
+        url_vars=url_vars,
+        data={
+            "status": "completed",
+            "conclusion": conclusion,
+            "completed_at": _now(),
+            "output": {**output, "annotations": [a.as_json() for a in batches[-1]]},
+        },
+    )
