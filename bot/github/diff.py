@@ -40,7 +40,9 @@ async def fetch_diff(
         return diff
     except DiffTooLarge:
         log.info("%s/%s#%d: diff too large for GitHub; paging the files API", owner, repo, number)
-    return await _from_files_api(github, installation_id, owner, repo, number, ignore)
+    return await _from_files_api(
+        github, installation_id, owner, repo, number, ignore, max_file_bytes
+    )
 
 
 def _add(diff: Diff, section: bytes, oversized: bool, ignore: tuple[str, ...], cap: int) -> None:
@@ -120,6 +122,7 @@ async def _from_files_api(
     repo: str,
     number: int,
     ignore: tuple[str, ...],
+    cap: int,
 ) -> Diff:
     diff = Diff()
     gh = await github.api(installation_id)
@@ -129,7 +132,13 @@ async def _from_files_api(
         url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
     ):
         count += 1
-        parsed = from_patch(item["filename"], item["status"], item.get("patch"), ignore)
+        patch = item.get("patch")
+        if patch is not None and len(patch.encode()) > cap:
+            diff.skipped.append(
+                Skipped(item["filename"], f"diff of this file is over {cap:,} bytes")
+            )
+            continue
+        parsed = from_patch(item["filename"], item["status"], patch, ignore)
         if isinstance(parsed, Skipped):
             diff.skipped.append(parsed)
         elif parsed is not None:

@@ -116,7 +116,7 @@ def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped
     if not patch:
         return None
     patched = patch[0]
-    path = patched.path
+    path = unquote(patched.path)
     if patched.is_binary_file:
         return Skipped(path, "binary")
     if patched.is_removed_file:
@@ -158,7 +158,32 @@ def _changed_file(patched: unidiff.PatchedFile) -> ChangedFile:
         status = "renamed"
     else:
         status = "modified"
-    return ChangedFile(patched.path, status, tuple(hunks), new_text, frozenset(added))
+    return ChangedFile(unquote(patched.path), status, tuple(hunks), new_text, frozenset(added))
+
+
+_ESCAPES = {"\\": b"\\", '"': b'"', "t": b"\t", "n": b"\n", "a": b"\a", "b": b"\b",
+            "f": b"\f", "r": b"\r", "v": b"\v"}  # fmt: skip
+
+
+def unquote(path: str) -> str:
+    """Undo git's C-style quoting of unusual paths ("caf\\303\\251.md" is café.md)."""
+    if len(path) < 2 or not (path.startswith('"') and path.endswith('"')):
+        return path
+    raw = path[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char != "\\" or i + 1 == len(raw):
+            out += char.encode()
+            i += 1
+        elif raw[i + 1 : i + 4].isdigit() and len(raw[i + 1 : i + 4]) == 3:
+            out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out += _ESCAPES.get(raw[i + 1], raw[i + 1].encode())
+            i += 2
+    return out.decode("utf-8", errors="replace")
 
 
 def _path_from_header(text: str) -> str | None:
