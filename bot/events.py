@@ -28,10 +28,17 @@ class Intake:
     cancel: list[uuid.UUID] = field(default_factory=list)
 
 
-async def create_review(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
+# An edit of these re-runs the review; a label or an assignee does not.
+RERUN_ON_EDIT_OF = ("title", "body", "base")
+
+
+async def create_review(
+    event: sansio.Event, conn: asyncpg.Connection, intake: Intake, supersede: bool = True
+) -> None:
     """Insert a pending review of the PR's head and supersede the PR's older ones.
 
-    Whether a draft is reviewed depends on the repository's config: the review task decides.
+    Whether a draft or an edit is reviewed depends on the repository's config, which only
+    the review task reads: an `edited` review supersedes the others once it knows it runs.
     """
     pr: dict[str, Any] = event.data["pull_request"]
     repository = event.data["repository"]
@@ -49,9 +56,10 @@ async def create_review(event: sansio.Event, conn: asyncpg.Connection, intake: I
     )
     intake.review_id = review_id
     intake.status = "pending"
-    intake.cancel = await reviews.supersede_older(
-        conn, repository["owner"]["login"], repository["name"], int(pr["number"]), review_id
-    )
+    if supersede:
+        intake.cancel = await reviews.supersede_older(
+            conn, repository["owner"]["login"], repository["name"], int(pr["number"]), review_id
+        )
     intake.start.append(review_id)
     log.info("delivery %s: review %s pending", event.delivery_id, review_id)
 
@@ -80,4 +88,9 @@ async def on_ready_for_review(
 
 @router.register("pull_request", action="edited")
 async def on_edited(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
-    await create_review(event, conn, intake)
+    changes = event.data.get("changes") or {}
+    if not any(key in changes for key in RERUN_ON_EDIT_OF):
+        log.info("delivery %s: edit of %s only; nothing to review", event.delivery_id,
+                 ", ".join(sorted(changes)) or "nothing")  # fmt: skip
+        return
+    await create_review(event, conn, intake, supersede=False)

@@ -17,7 +17,7 @@ import asyncpg
 from bot.config import Settings
 from bot.github.client import GitHubClient
 from bot.review.gemini import GeminiClient
-from bot.store import db
+from bot.store import db, reviews
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,17 @@ class Services:
         if dsn is None:
             dsn = await asyncio.to_thread(db.start_embedded, settings.data_dir)
         await db.migrate(dsn)
-        pool = await db.create_pool(dsn)
+        lease_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        liveness = await asyncpg.connect(dsn)
         try:
-            async with aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
-                headers={"User-Agent": "second-look"},
-            ) as http:
+            await reviews.hold_liveness(liveness, lease_owner)
+            async with (
+                db.open_pool(dsn) as pool,
+                aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60),
+                    headers={"User-Agent": "second-look"},
+                ) as http,
+            ):
                 gemini = GeminiClient(
                     api_key=settings.gemini_api_key,
                     model=settings.gemini_model,
@@ -52,21 +57,15 @@ class Services:
                     base_url=settings.gemini_base_url,
                     http=http,
                 )
+                github = GitHubClient(
+                    http,
+                    api_url=settings.github_api_url,
+                    app_id=settings.github_app_id,
+                    private_key=settings.github_private_key,
+                )
                 try:
-                    yield cls(
-                        settings=settings,
-                        pool=pool,
-                        http=http,
-                        github=GitHubClient(
-                            http,
-                            api_url=settings.github_api_url,
-                            app_id=settings.github_app_id,
-                            private_key=settings.github_private_key,
-                        ),
-                        gemini=gemini,
-                        lease_owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
-                    )
+                    yield cls(settings, pool, http, github, gemini, lease_owner)
                 finally:
                     await gemini.aclose()
         finally:
-            await pool.close()
+            await liveness.close()

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
 
+from bot import incremental
 from bot.github import checks, publish, repo_config
 from bot.github.client import GitHubError, RetryingGitHubAPI
 from bot.github.diff import fetch_diff
 from bot.logs import redact
 from bot.review.changes import Diff
-from bot.review.findings import Checked, check, inline_candidates, reaches, suggestion_fits
+from bot.review.findings import (
+    Checked,
+    Finding,
+    check,
+    inline_candidates,
+    reaches,
+    suggestion_fits,
+)
 from bot.review.gemini import AgentCallError
 from bot.review.render import MARKER, Summary, check_title, inline_body, render_summary
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
@@ -21,6 +30,10 @@ from bot.store.findings import FindingRepo
 from bot.store.reviews import Review
 
 log = logging.getLogger(__name__)
+
+
+class Superseded(Exception):
+    """The review is no longer ours: a newer one replaced it, or another process took it."""
 
 
 @dataclass
@@ -40,12 +53,25 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
         return
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
     run = ReviewRun(review, services)
+    keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
     try:
         outcome = await run.execute()
+    except Superseded:
+        log.info("review %s superseded; it publishes nothing more", review_id)
+        return
+    except asyncio.CancelledError:
+        await run.record_cancelled()
+        if run.lease_lost:  # our own keeper cancelled us: the review is someone else's now
+            asyncio.current_task().uncancel()
+            log.info("review %s lost its lease; stopped", review_id)
+            return
+        raise
     except Exception as exc:
         outcome = Outcome("failed", describe_error(exc))
         log.warning("review %s failed: %s", review_id, outcome.error)
         await run.publish_failure(outcome.error)
+    finally:
+        keeper.cancel()
     finished = await reviews.finish(
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
     )
@@ -66,6 +92,8 @@ class ReviewRun:
     config: repo_config.LoadedConfig = field(
         default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
     )
+    supervisor: ReviewSupervisor | None = None
+    lease_lost: bool = False
 
     async def execute(self) -> Outcome:
         """The seed's steps 2 to 9."""
@@ -73,70 +101,87 @@ class ReviewRun:
         self.gh = await services.github.api(review.installation_id)
         self.config = await repo_config.load(self.gh, review.owner, review.repo, review.base_ref)
         config = self.config.config
+        if review.trigger == "edited":
+            if not config.rerun_on_edit:
+                log.info("review %s: rerun_on_edit is off for this repository", review.id)
+                return Outcome("skipped")
+            async with services.pool.acquire() as conn:
+                await reviews.supersede_older(
+                    conn, review.owner, review.repo, review.pr_number, review.id
+                )
         await self.start_check()
         if review.draft and not config.review_drafts:
-            await self.complete_check(
-                Summary(
-                    review.head_sha,
-                    "skipped",
-                    notes=["Draft pull request: it is reviewed when marked ready for review."],
-                ),
-                [],
-            )
+            notes = ["Draft pull request: it is reviewed when marked ready for review."]
+            await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
             return Outcome("skipped")
 
         diff = await fetch_diff(
-            services.github,
-            review.installation_id,
-            review.owner,
-            review.repo,
-            review.pr_number,
-            max_file_bytes=services.settings.max_diff_file_bytes,
+            services.github, review.installation_id, review.owner, review.repo,
+            review.pr_number, max_file_bytes=services.settings.max_diff_file_bytes,
             ignore=config.ignore,
-        )
-        log.info(
-            "review %s: %d file(s) to review, %d skipped",
-            review.id,
-            len(diff.files),
-            len(diff.skipped),
-        )
-        supervisor = ReviewSupervisor(
-            services.gemini,
-            agents=config.agents,
-            instructions=config.instructions,
+        )  # fmt: skip
+        plan = await incremental.plan(review, diff, services, config.agents)
+        self.supervisor = ReviewSupervisor(
+            services.gemini, agents=config.agents, instructions=config.instructions,
             max_in_flight=services.settings.gemini_max_in_flight,
-        )
-        result = await supervisor.run(diff, diff.paths)
+        )  # fmt: skip
+        result = await self.supervisor.run(diff, plan.files)
         checked = check(result.findings, diff)
-        await self.store(checked)
+        checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
+        await self.store(checked.findings)
 
-        summary = self.summary(diff, result, checked, [a.name for a in supervisor.agents])
-        await self.post_inline(diff, checked, summary)
+        summary = self.summary(diff, result, checked)
+        summary.resolved = incremental.resolved(plan.previous, checked.findings)
+        if plan.incremental:
+            summary.reviewed_files = len(plan.files)
+        await self.post_inline(diff, checked.findings, summary)
         await self.upsert_comment(summary)
         await self.complete_check(summary, checked.findings)
-        await reviews.set_fields(services.pool, review.id, stats=self.stats(diff, result, checked))
+        await reviews.add_stats(services.pool, review.id, self.stats(plan, result, checked))
         if summary.failed_agents:
-            error = "; ".join(f"{reason}" for reason in summary.failed_agents.values())
-            return Outcome("failed", error[:1000])
+            return Outcome("failed", "; ".join(summary.failed_agents.values())[:1000])
         return Outcome("completed")
 
-    async def store(self, checked: Checked) -> None:
+    async def keep_lease(self, task: asyncio.Task | None) -> None:
+        """Renew the lease while the review runs; cancel the review when it is not ours."""
+        settings = self.services.settings
+        while True:
+            await asyncio.sleep(settings.lease_seconds / 3)
+            ours = await reviews.renew_lease(
+                self.services.pool, self.review.id, self.services.lease_owner,
+                settings.lease_seconds,
+            )  # fmt: skip
+            if not ours and task is not None:
+                self.lease_lost = True
+                task.cancel()
+                return
+
+    async def ensure_ours(self) -> None:
+        """Before each publishing step: stop if the review was superseded or taken over."""
+        if not await reviews.still_ours(
+            self.services.pool, self.review.id, self.services.lease_owner
+        ):
+            raise Superseded()
+
+    async def record_cancelled(self) -> None:
+        cancelled = self.supervisor.cancelled if self.supervisor else 0
+        await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
+
+    async def store(self, findings: list[Finding]) -> None:
         async with self.services.pool.acquire() as conn, conn.transaction():
             repo = FindingRepo(conn)
             await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh
-            await repo.create_many(self.review.id, checked.findings)
+            await repo.create_many(self.review.id, findings)
 
-    def summary(
-        self, diff: Diff, result: SupervisorResult, checked: Checked, agents: list[str]
-    ) -> Summary:
-        failed = {f.agent: f.reason for f in result.failures}
+    def summary(self, diff: Diff, result: SupervisorResult, checked: Checked) -> Summary:
+        assert self.supervisor is not None
         return Summary(
             head_sha=self.review.head_sha,
-            status="failed" if failed else "completed",
+            status="failed" if result.failures else "completed",
             findings=checked.findings,
             skipped=diff.skipped,
-            failed_agents=failed,
-            agents=agents,
+            failed_agents={f.agent: f.reason for f in result.failures},
+            agents=[agent.name for agent in self.supervisor.agents],
             dropped=checked.dropped,
             moved=checked.moved,
             calls=result.calls,
@@ -145,10 +190,13 @@ class ReviewRun:
             notes=[f"Config: {problem}" for problem in self.config.problems],
         )
 
-    async def post_inline(self, diff: Diff, checked: Checked, summary: Summary) -> None:
-        """One COMMENT review for this head; if GitHub refuses it, the summary says so."""
-        review, config = self.review, self.config.config
-        chosen = inline_candidates(checked.findings, config.max_inline_comments)
+    async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:
+        """One COMMENT review for this head, without what earlier heads already had inline."""
+        review, pool = self.review, self.services.pool
+        already = await FindingRepo(pool).posted_inline(review.owner, review.repo,
+                                                         review.pr_number)  # fmt: skip
+        fresh = [f for f in findings if f.fingerprint not in already]
+        chosen = inline_candidates(fresh, self.config.config.max_inline_comments)
         if not chosen:
             return
         comments = [
@@ -157,16 +205,13 @@ class ReviewRun:
             for f in chosen if f.line_start is not None
         ]  # fmt: skip
         assert self.gh is not None
+        await self.ensure_ours()
         try:
             await publish.post_review(
-                self.gh,
-                review.owner,
-                review.repo,
-                review.pr_number,
-                review.head_sha,
+                self.gh, review.owner, review.repo, review.pr_number, review.head_sha,
                 f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
                 comments,
-            )
+            )  # fmt: skip
         except GitHubError as exc:
             if exc.status != 422:
                 raise
@@ -175,37 +220,31 @@ class ReviewRun:
                 "GitHub refused the inline comments; every finding is listed here instead."
             )
             return
+        await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in chosen])
         summary.inline = len(comments)
 
     async def upsert_comment(self, summary: Summary) -> None:
         review, pool = self.review, self.services.pool
         assert self.gh is not None
         known = await reviews.last_comment_id(pool, review.owner, review.repo, review.pr_number)
+        await self.ensure_ours()
         comment_id = await publish.upsert_comment(
-            self.gh,
-            review.owner,
-            review.repo,
-            review.pr_number,
-            render_summary(summary),
-            MARKER,
-            known,
-        )
+            self.gh, review.owner, review.repo, review.pr_number, render_summary(summary),
+            MARKER, known,
+        )  # fmt: skip
         await reviews.set_fields(pool, review.id, comment_id=comment_id)
 
     async def start_check(self) -> None:
         review = self.review
         assert self.gh is not None
+        await self.ensure_ours()
         self.check_run_id = await checks.start(
-            self.gh,
-            review.owner,
-            review.repo,
-            review.head_sha,
-            str(review.id),
+            self.gh, review.owner, review.repo, review.head_sha, str(review.id),
             known_id=review.check_run_id,
-        )
+        )  # fmt: skip
         await reviews.set_fields(self.services.pool, review.id, check_run_id=self.check_run_id)
 
-    async def complete_check(self, summary: Summary, findings: list) -> None:
+    async def complete_check(self, summary: Summary, findings: list[Finding]) -> None:
         review, fail_on = self.review, self.config.config.fail_on
         assert self.gh is not None and self.check_run_id is not None
         if summary.status == "skipped":
@@ -220,16 +259,11 @@ class ReviewRun:
             for f in findings if f.line_start is not None
         ]  # fmt: skip
         body = render_summary(summary, limit=checks.MAX_TEXT).replace(MARKER + "\n", "", 1)
+        await self.ensure_ours()
         await checks.complete(
-            self.gh,
-            review.owner,
-            review.repo,
-            self.check_run_id,
-            conclusion=conclusion,
-            title=check_title(summary),
-            summary=body,
-            annotations=annotations,
-        )
+            self.gh, review.owner, review.repo, self.check_run_id, conclusion=conclusion,
+            title=check_title(summary), summary=body, annotations=annotations,
+        )  # fmt: skip
 
     async def publish_failure(self, error: str) -> None:
         """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
@@ -240,18 +274,21 @@ class ReviewRun:
             await self.upsert_comment(summary)
             if self.check_run_id is not None:
                 await self.complete_check(summary, [])
+        except Superseded:
+            log.info("review %s: superseded; its failure is not posted", self.review.id)
         except (GitHubError, OSError) as exc:
-            log.warning(
-                "review %s: could not post the failure: %s", self.review.id, describe_error(exc)
-            )
+            log.warning("review %s: could not post the failure: %s", self.review.id,
+                        describe_error(exc))  # fmt: skip
 
-    def stats(self, diff: Diff, result: SupervisorResult, checked: Checked) -> dict[str, int]:
+    def stats(
+        self, plan: incremental.Plan, result: SupervisorResult, checked: Checked
+    ) -> dict[str, int | bool]:
         return {
-            "files": len(diff.files), "skipped": len(diff.skipped),
-            "findings": len(checked.findings), "dropped": checked.dropped,
-            "moved": checked.moved, "merged": checked.merged, "gemini_calls": result.calls,
-            "input_chars": result.input_chars, "prompt_tokens": result.prompt_tokens,
-            "output_tokens": result.output_tokens,
+            "files": len(plan.files), "incremental": plan.incremental,
+            "carried": len(plan.carried), "findings": len(checked.findings),
+            "dropped": checked.dropped, "moved": checked.moved, "merged": checked.merged,
+            "gemini_calls": result.calls, "input_chars": result.input_chars,
+            "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
         }  # fmt: skip
 
 

@@ -58,7 +58,8 @@ async def test_opened_pull_request_creates_one_pending_review(client, pool):
 
 @pytest.mark.parametrize("action", ["reopened", "synchronize", "ready_for_review", "edited"])
 async def test_every_reviewing_action_creates_a_review(client, pool, action):
-    body, headers = delivery(pull_request_payload(action))
+    changes = {"title": {"from": "Old title"}} if action == "edited" else None
+    body, headers = delivery(pull_request_payload(action, changes=changes))
 
     response = await client.post("/webhooks", data=body, headers=headers)
 

@@ -148,3 +148,31 @@ async def _from_files_api(
             Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR")
         )
     return diff
+
+
+COMPARE_FILES_CAP = 300  # the compare API lists at most this many files
+
+
+async def changed_since(
+    github: GitHubClient, installation_id: int, owner: str, repo: str, old: str, new: str
+) -> set[str] | None:
+    """Paths changed from commit `old` to `new` when `new` descends from `old`, else None.
+
+    None also when GitHub's list may be cut short: then everything must be reviewed.
+    """
+    gh = await github.api(installation_id)
+    try:
+        answer = await gh.getitem(
+            "/repos/{owner}/{repo}/compare/{basehead}",
+            url_vars={"owner": owner, "repo": repo, "basehead": f"{old}...{new}"},
+        )
+    except GitHubError as exc:
+        if exc.status == 404:  # the old head is gone (force-pushed away and collected)
+            return None
+        raise
+    files = answer.get("files") or []
+    if answer.get("status") != "ahead" or len(files) >= COMPARE_FILES_CAP:
+        return None
+    changed = {f["filename"] for f in files}
+    changed |= {f["previous_filename"] for f in files if f.get("previous_filename")}
+    return changed

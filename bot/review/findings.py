@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.review.agents import SEVERITIES, ModelFinding, map_severity
 from bot.review.changes import Diff
@@ -23,10 +26,16 @@ class Finding:
     description: str
     suggestion: str | None = None
     fingerprint: str = ""
+    carried_from: uuid.UUID | None = None  # the review that found it, if carried forward
 
     @property
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> Finding:
+        """Rebuild a stored finding (a row of the findings table)."""
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
 
 @dataclass

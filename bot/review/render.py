@@ -60,6 +60,8 @@ class Summary:
     input_chars: int = 0
     tokens: int = 0
     notes: list[str] = field(default_factory=list)
+    reviewed_files: int | None = None  # set for an incremental review: files sent to the agents
+    resolved: list[Finding] = field(default_factory=list)  # gone since the last review
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY) -> str:
@@ -88,6 +90,7 @@ def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
         out.append("")
     out += _counts(summary)
     out += _by_file(findings)
+    out += _resolved(summary.resolved)
     if cut:
         out += [
             f"_{cut} less severe finding(s) are not shown: the comment would exceed "
@@ -147,9 +150,10 @@ def _by_file(findings: list[Finding]) -> list[str]:
                     else f"lines {f.line_start}-{f.line_end}"
                 )
             )
+            carried = ", carried forward" if f.carried_from else ""
             out.append(
                 f"- {ICONS[f.severity]} **{f.severity}** · {escape(f.title)} "
-                f"({where}, {f.agent_type})"
+                f"({where}, {f.agent_type}{carried})"
             )
             if f.description:
                 out.append("  " + escape(f.description).replace("\n", "\n  "))
@@ -157,8 +161,25 @@ def _by_file(findings: list[Finding]) -> list[str]:
     return out
 
 
+def _resolved(resolved: list[Finding]) -> list[str]:
+    if not resolved:
+        return []
+    out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
+    out += [f"- ~~{escape(f.title)}~~ in {code_span(f.file_path)}" for f in resolved[:100]]
+    if len(resolved) > 100:
+        out.append(f"- … and {len(resolved) - 100} more")
+    return out + [""]
+
+
 def _notes(summary: Summary) -> list[str]:
     out = []
+    if summary.reviewed_files is not None:
+        carried = sum(1 for f in summary.findings if f.carried_from)
+        out.append(
+            f"- Incremental review: {summary.reviewed_files} file(s) changed since the last "
+            f"review were sent to the agents; {carried} finding(s) on unchanged files were "
+            "carried forward."
+        )
     if summary.moved:
         out.append(
             f"- {summary.moved} finding(s) pointed at lines outside the diff; "

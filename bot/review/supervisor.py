@@ -101,6 +101,7 @@ class ReviewSupervisor:
         self.max_in_flight = max_in_flight
         self.budget_chars = token_budget * CHARS_PER_TOKEN
         self.instructions = instructions
+        self.cancelled = 0  # calls cut off in flight because the review was cancelled
 
     async def run(self, diff: Diff, files: list[str]) -> SupervisorResult:
         """Review `files` of the diff; a failed agent is reported, the others still count."""
@@ -134,6 +135,9 @@ class ReviewSupervisor:
                 answer = await self.gemini.generate(
                     agent=agent.name, system=system, prompt=prompt, schema=AgentAnswer
                 )
+            except asyncio.CancelledError:
+                self.cancelled += 1
+                raise
             except AgentCallError as exc:
                 log.warning("agent %s failed on chunk %d: %s", agent.name, number, exc)
                 result.failures.append(AgentFailure(agent.name, str(exc)))

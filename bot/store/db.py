@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -43,6 +45,15 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         )
 
     return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init)
+
+
+@asynccontextmanager
+async def open_pool(dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(dsn)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:

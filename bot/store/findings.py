@@ -9,17 +9,10 @@ from typing import Any, Protocol
 import asyncpg
 
 _FIELDS = (
-    "agent_type",
-    "severity",
-    "file_path",
-    "line_start",
-    "line_end",
-    "title",
-    "description",
-    "suggestion",
-    "fingerprint",
-)
-_TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text")
+    "agent_type", "severity", "file_path", "line_start", "line_end",
+    "title", "description", "suggestion", "fingerprint", "carried_from",
+)  # fmt: skip
+_TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", "uuid")
 
 
 class FindingLike(Protocol):
@@ -32,6 +25,7 @@ class FindingLike(Protocol):
     description: str
     suggestion: str | None
     fingerprint: str
+    carried_from: uuid.UUID | None
 
 
 class FindingRepo:
@@ -54,10 +48,31 @@ class FindingRepo:
 
     async def for_review(self, review_id: uuid.UUID) -> list[dict[str, Any]]:
         rows = await self.db.fetch(
-            f"SELECT {', '.join(_FIELDS)} FROM findings WHERE review_id = $1 ORDER BY id",
+            f"SELECT {', '.join(_FIELDS)}, posted_inline FROM findings WHERE review_id = $1"
+            " ORDER BY id",
             review_id,
         )
         return [dict(row) for row in rows]
+
+    async def mark_inline(self, review_id: uuid.UUID, fingerprints: Sequence[str]) -> None:
+        """Record which of the review's findings were posted as inline comments."""
+        await self.db.execute(
+            "UPDATE findings SET posted_inline = true"
+            " WHERE review_id = $1 AND fingerprint = ANY($2::text[])",
+            review_id,
+            list(fingerprints),
+        )
+
+    async def posted_inline(self, owner: str, repo: str, pr_number: int) -> set[str]:
+        """Fingerprints already posted inline by any review of this PR."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT f.fingerprint FROM findings f JOIN reviews r ON r.id = f.review_id"
+            " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND f.posted_inline",
+            owner,
+            repo,
+            pr_number,
+        )
+        return {row["fingerprint"] for row in rows}
 
     async def delete_for_review(self, review_id: uuid.UUID) -> None:
         """Forget a review's findings (a resumed review stores them again)."""

@@ -12,6 +12,26 @@ import asyncpg
 ACTIVE = ("pending", "processing")
 FINISHED = ("completed", "failed", "superseded", "skipped")
 
+# Every process holds pg_advisory_lock(LIVENESS_CLASS, hashtext(lease_owner)) on a connection
+# of its own while it runs. When it dies, PostgreSQL drops the lock with the connection, so
+# its reviews can be taken at once instead of when the lease expires.
+LIVENESS_CLASS = 0x5EC1
+_ABANDONED = f"""
+    (status = 'processing' AND (
+        lease_expires_at < now()
+        OR NOT EXISTS (
+            SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = {LIVENESS_CLASS}
+               AND objid = (hashtext(reviews.lease_owner)::bigint & 4294967295)::text::oid)))
+"""
+
+
+async def hold_liveness(conn: asyncpg.Connection, lease_owner: str) -> None:
+    """Take this process's liveness lock on `conn`, which must stay open while we run."""
+    await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LIVENESS_CLASS, lease_owner)
+
 
 @dataclass(frozen=True)
 class Review:
@@ -102,10 +122,28 @@ async def last_comment_id(
     )
 
 
+async def last_completed(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    owner: str,
+    repo: str,
+    pr_number: int,
+    before: uuid.UUID,
+) -> Review | None:
+    """The PR's most recent completed review other than `before` (for incremental reviews)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " AND status = 'completed' AND id <> $4 ORDER BY finished_at DESC LIMIT 1",
+        owner, repo, pr_number, before,
+    )  # fmt: skip
+    return Review.from_row(row) if row else None
+
+
 async def claim(
     pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
 ) -> Review | None:
-    """Take a pending review, or one whose lease expired, and lease it to lease_owner.
+    """Take a pending review, or an abandoned one, and lease it to lease_owner.
+
+    Abandoned: its lease expired, or the process holding it is gone (no liveness lock).
 
     None when another process holds it or it is no longer waiting.
     """
@@ -115,9 +153,7 @@ async def claim(
                lease_expires_at = now() + make_interval(secs => $3),
                attempts = attempts + 1, updated_at = now()
          WHERE id = (SELECT id FROM reviews
-                      WHERE id = $1
-                        AND (status = 'pending'
-                             OR (status = 'processing' AND lease_expires_at < now()))
+                      WHERE id = $1 AND (status = 'pending' OR {_ABANDONED})
                       FOR UPDATE SKIP LOCKED)
         RETURNING {_COLUMNS}
         """,
@@ -129,13 +165,12 @@ async def claim(
 
 
 async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
-    """Ids of reviews no process is working on: pending, or processing with an expired lease."""
+    """Ids of reviews no process is working on: pending, or abandoned by their process."""
     rows = await pool.fetch(
-        """
+        f"""
         (SELECT id, created_at FROM reviews WHERE status = 'pending')
         UNION ALL
-        (SELECT id, created_at FROM reviews
-          WHERE status = 'processing' AND lease_expires_at < now())
+        (SELECT id, created_at FROM reviews WHERE {_ABANDONED})
         ORDER BY created_at LIMIT $1
         """,
         limit,
@@ -190,8 +225,8 @@ async def finish(
 
 
 async def set_fields(pool: asyncpg.Pool, review_id: uuid.UUID, **fields: Any) -> None:
-    """Store publishing results (comment_id, check_run_id, stats) on the row."""
-    allowed = {"comment_id", "check_run_id", "stats"}
+    """Store publishing results (comment_id, check_run_id) on the row."""
+    allowed = {"comment_id", "check_run_id"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
@@ -204,14 +239,24 @@ async def set_fields(pool: asyncpg.Pool, review_id: uuid.UUID, **fields: Any) ->
     )
 
 
+async def add_stats(pool: asyncpg.Pool, review_id: uuid.UUID, stats: dict[str, Any]) -> None:
+    """Merge figures into the review's stats (calls, characters, tokens, files)."""
+    await pool.execute(
+        "UPDATE reviews SET stats = stats || $2::jsonb, updated_at = now() WHERE id = $1",
+        review_id,
+        stats,
+    )
+
+
 async def supersede_older(
     conn: asyncpg.Connection, owner: str, repo: str, pr_number: int, newer: uuid.UUID
 ) -> list[uuid.UUID]:
-    """Mark every pending or processing review of the PR other than `newer` superseded."""
+    """Mark the PR's pending or processing reviews created before `newer` superseded."""
     rows = await conn.fetch(
         "UPDATE reviews SET status = 'superseded', lease_owner = NULL, lease_expires_at = NULL,"
         " updated_at = now(), finished_at = now()"
         " WHERE owner = $1 AND repo = $2 AND pr_number = $3 AND id <> $4"
+        " AND created_at <= (SELECT created_at FROM reviews WHERE id = $4)"
         " AND status IN ('pending', 'processing') RETURNING id",
         owner,
         repo,
