@@ -59,3 +59,23 @@ async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened
             trigger=trigger,
             draft=pull.draft,
         )
+
+
+def placement_fixture(count: int = 30) -> tuple[dict[str, tuple[str, str]], list[dict]]:
+    """Files, and findings on every kind of line: added, unchanged context, deleted,
+    outside any hunk, and past the end of the file."""
+    old = "".join(f"line_{n} = {n}\n" for n in range(1, 61))
+    new_lines = old.splitlines(keepends=True)
+    new_lines[9] = "line_10 = 'changed'\n"  # line 10 replaced
+    new_lines.insert(30, "added_after_30 = True\n")  # new line 31 added
+    del new_lines[50]  # old line 50 deleted (new line 50 is old line 49... shifted by +1)
+    new = "".join(new_lines)
+    files: dict[str, tuple[str, str]] = {}
+    findings: list[dict] = []
+    for i in range(count):
+        path = f"src/file_{i:02d}.py"
+        files[path] = (old, new)
+        kinds = {"added": 10, "context": 8, "deleted": 51, "outside": 20, "past-end": 500}
+        for kind, line in kinds.items():
+            findings.append(finding(path, line=line, severity="medium", title=f"{kind} in {path}"))
+    return files, findings

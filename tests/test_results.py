@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from bot.store import reviews
 from bot.worker import process_review
-from tests.reviewing import OWNER, REPO, finding, many_files, new_review, open_pull
+from tests.reviewing import (
+    OWNER,
+    REPO,
+    finding,
+    many_files,
+    new_review,
+    open_pull,
+    placement_fixture,
+)
 
 
 async def run(services, pull):
@@ -157,3 +165,24 @@ async def test_failed_review_fails_the_check_with_the_error(services, fake_githu
     check_run = only_check_run(fake_github, pull.head_sha)
     assert check_run["conclusion"] == "failure"
     assert "GitHub answered 404" in check_run["output"]["summary"]
+
+
+async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
+    services, fake_github, fake_gemini
+):
+    files, findings = placement_fixture(30)
+    pull = open_pull(fake_github, files=files)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "max_inline_comments: 100\n")  # fmt: skip
+    fake_gemini.findings["bugs"] = findings
+
+    review = await run(services, pull)
+
+    assert review.status == "completed"
+    assert fake_github.rejected_comments == 0
+    (posted,) = fake_github.reviews(OWNER, REPO, 7)
+    on_lines = {c["body"].split("· ")[1].split(" in ")[0] for c in posted["comments"]}
+    assert on_lines <= {"added", "context", "deleted"}
+    summary = fake_github.comments(OWNER, REPO, 7)[0]["body"]
+    lost = [f["title"] for f in findings if f["title"] not in summary]
+    assert lost == []
