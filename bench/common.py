@@ -15,11 +15,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,7 @@ from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, new_review  # noqa: E
 APP_ID = "4242"
 GEMINI_KEY = "AIzaSy-bench-key-0123456789abcdef"
 PYTHON = sys.executable
+T = TypeVar("T")
 
 
 def stop_on_sigterm() -> None:
@@ -49,6 +50,23 @@ def stop_on_sigterm() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, where SIGTERM cancels the coroutine so its `async with` blocks unwind."""
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await coro
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        stop_on_sigterm()  # closing the loop reset SIGTERM to the default
 
 
 # ------------------------------------------------------------------------------------ database
@@ -75,9 +93,9 @@ def database() -> Iterator[str]:
     if not cluster:
         import warnings
 
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         import pgserver
 
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         tmp = tempfile.mkdtemp(prefix="bench-pg-")
         server = pgserver.get_server(tmp, cleanup_mode="delete")
         cluster = server.get_uri()
@@ -185,6 +203,9 @@ def process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[su
     try:
         yield proc
     finally:
+        if proc.poll() not in (None, 0):
+            tail = log_path.read_text(errors="replace").splitlines()[-30:]
+            note(f"{args} exited with {proc.returncode}; its log ends:", *tail, sep="\n  ")
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -211,6 +232,15 @@ async def wait_ready(
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError(f"{url} not ready after {timeout:g} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc), or NaN."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def log_digest(path: Path, limit: int = 12) -> tuple[int, int, list[str]]:

@@ -1,96 +1,76 @@
-"""The gidgethub Router and its pull_request handlers: record a review, nothing slow."""
+"""The gidgethub Router and its pull_request handlers: decide what to review, nothing slow."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from gidgethub import routing, sansio
 
-from bot.store import reviews
+from bot.store.deliveries import NewReview
 
 log = logging.getLogger(__name__)
 
 router = routing.Router()
 
-
-@dataclass
-class Intake:
-    """What handling one delivery decided; acted on by the web layer after the commit."""
-
-    delivery_id: str
-    review_id: uuid.UUID | None = None
-    status: str = "ignored"
-    start: list[uuid.UUID] = field(default_factory=list)
-    cancel: list[uuid.UUID] = field(default_factory=list)
-
-
 # An edit of these re-runs the review; a label or an assignee does not.
 RERUN_ON_EDIT_OF = ("title", "body", "base")
 
 
-async def create_review(
-    event: sansio.Event, conn: asyncpg.Connection, intake: Intake, supersede: bool = True
-) -> None:
-    """Insert a pending review of the PR's head and supersede the PR's older ones.
+@dataclass
+class Intake:
+    """What handling one delivery decided: at most one review to create."""
+
+    delivery_id: str
+    review: NewReview | None = None
+
+
+def review_head(event: sansio.Event, intake: Intake, supersede: bool = True) -> None:
+    """Ask for a review of the PR's head; it replaces the PR's earlier reviews.
 
     Whether a draft or an edit is reviewed depends on the repository's config, which only
     the review task reads: an `edited` review supersedes the others once it knows it runs.
     """
     pr: dict[str, Any] = event.data["pull_request"]
     repository = event.data["repository"]
-    review_id = await reviews.create(
-        conn,
-        delivery_id=event.delivery_id,
+    intake.review = NewReview(
+        id=uuid.uuid4(),
         installation_id=int(event.data["installation"]["id"]),
-        owner=repository["owner"]["login"],
-        repo=repository["name"],
+        owner=str(repository["owner"]["login"]),
+        repo=str(repository["name"]),
         pr_number=int(pr["number"]),
-        head_sha=pr["head"]["sha"],
-        base_ref=pr["base"]["ref"],
-        trigger=event.data["action"],
+        head_sha=str(pr["head"]["sha"]),
+        base_ref=str(pr["base"]["ref"]),
+        trigger=str(event.data["action"]),
         draft=bool(pr.get("draft")),
+        supersede=supersede,
     )
-    intake.review_id = review_id
-    intake.status = "pending"
-    if supersede:
-        intake.cancel = await reviews.supersede_older(
-            conn, repository["owner"]["login"], repository["name"], int(pr["number"]), review_id
-        )
-    intake.start.append(review_id)
-    log.info("delivery %s: review %s pending", event.delivery_id, review_id)
 
 
 @router.register("pull_request", action="opened")
-async def on_opened(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
-    await create_review(event, conn, intake)
+async def on_opened(event: sansio.Event, intake: Intake) -> None:
+    review_head(event, intake)
 
 
 @router.register("pull_request", action="reopened")
-async def on_reopened(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
-    await create_review(event, conn, intake)
+async def on_reopened(event: sansio.Event, intake: Intake) -> None:
+    review_head(event, intake)
 
 
 @router.register("pull_request", action="synchronize")
-async def on_synchronize(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
-    await create_review(event, conn, intake)
+async def on_synchronize(event: sansio.Event, intake: Intake) -> None:
+    review_head(event, intake)
 
 
 @router.register("pull_request", action="ready_for_review")
-async def on_ready_for_review(
-    event: sansio.Event, conn: asyncpg.Connection, intake: Intake
-) -> None:
-    await create_review(event, conn, intake)
+async def on_ready_for_review(event: sansio.Event, intake: Intake) -> None:
+    review_head(event, intake)
 
 
 @router.register("pull_request", action="edited")
-async def on_edited(event: sansio.Event, conn: asyncpg.Connection, intake: Intake) -> None:
+async def on_edited(event: sansio.Event, intake: Intake) -> None:
     changes = event.data.get("changes") or {}
-    if not any(key in changes for key in RERUN_ON_EDIT_OF):
-        log.info("delivery %s: edit of %s only; nothing to review", event.delivery_id,
-                 ", ".join(sorted(changes)) or "nothing")  # fmt: skip
-        return
-    await create_review(event, conn, intake, supersede=False)
+    if any(key in changes for key in RERUN_ON_EDIT_OF):
+        review_head(event, intake, supersede=False)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 _secrets: set[str] = set()
 
@@ -32,17 +36,44 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
+class _QueueHandler(logging.handlers.QueueHandler):
+    """Hand records to the writer thread; only a traceback is formatted here."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if record.exc_info:
+            return super().prepare(record)
+        # The record goes to this one handler only, so it need not be copied.
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+
+def stop_listener(listener: logging.handlers.QueueListener) -> None:
+    """Write out what is queued and stop the writer thread (once)."""
+    if listener._thread is not None:  # stop() fails on a stopped listener
+        listener.stop()
+
+
+def setup_logging(
+    secrets: Iterable[str], level: int = logging.INFO, stream: TextIO | None = None
+) -> logging.handlers.QueueListener:
+    """Log to stderr through a writer thread, masking every known secret."""
     for secret in secrets:
         add_secret(secret)
         for line in secret.splitlines():  # a PEM key also must not leak line by line
             if len(line) >= 16:
                 add_secret(line)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
+    # Records are masked, formatted and written on a thread of their own: a log line per
+    # delivery must not stall the event loop on a slow terminal or disk.
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, handler)
+    listener.start()
+    atexit.register(stop_listener, listener)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_QueueHandler(records)]
     root.setLevel(level)
     for noisy in ("aiohttp.access", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return listener

@@ -7,7 +7,6 @@ import logging
 import uuid
 
 from bot import worker
-from bot.events import Intake
 from bot.services import Services
 from bot.store import reviews
 
@@ -32,13 +31,6 @@ class Scheduler:
         await self.reclaim()
         self._reclaimer = asyncio.create_task(self._reclaim_forever(), name="reclaim")
 
-    def apply(self, intake: Intake) -> None:
-        """Act on a committed delivery: cancel what it superseded, start what it created."""
-        for review_id in intake.cancel:
-            self.cancel(review_id)
-        for review_id in intake.start:
-            self.start(review_id)
-
     def start(self, review_id: uuid.UUID) -> bool:
         """Run process_review in a task we keep a reference to, once per review.
 
@@ -47,7 +39,7 @@ class Scheduler:
         if not self.accepting or review_id in self._tasks:
             return False
         if len(self._tasks) >= self.capacity:
-            log.info("review %s waits: %d reviews running", review_id, len(self._tasks))
+            log.debug("review %s waits: %d reviews running", review_id, len(self._tasks))
             return False
         task = asyncio.create_task(self._run(review_id), name=f"review-{review_id}")
         self._tasks[review_id] = task

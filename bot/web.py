@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
 from aiohttp import web
-from gidgethub import BadRequest, ValidationFailure, sansio
+from gidgethub import ValidationFailure, sansio
 
 from bot import events
 from bot.config import Settings
+from bot.intake import IntakeWriter
 from bot.scheduler import Scheduler
 from bot.services import Services
-from bot.store import deliveries
+from bot.store.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,7 @@ settings_key = web.AppKey("settings", Settings)
 services_key = web.AppKey("services", Services)
 scheduler_key = web.AppKey("scheduler", Scheduler)
 metrics_key = web.AppKey("metrics", Counter)
+intake_key = web.AppKey("intake", IntakeWriter)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -44,6 +48,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         scheduler = Scheduler(services)
         app[services_key] = services
         app[scheduler_key] = scheduler
+        app[intake_key] = IntakeWriter(services.pool)
         await scheduler.begin()
         yield
         # aiohttp runs this after closing the listener: no new deliveries arrive now.
@@ -78,68 +83,84 @@ async def webhook(request: web.Request) -> web.Response:
     scheduler = request.app[scheduler_key]
     if not scheduler.accepting:
         return _error(503, "shutting down; GitHub will redeliver", delivery_id)
-    action = event.data.get("action") if isinstance(event.data.get("action"), str) else None
     intake = events.Intake(delivery_id=event.delivery_id)
-    pool: asyncpg.Pool = request.app[services_key].pool
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            fresh = await deliveries.record(
-                conn,
-                delivery_id=event.delivery_id,
-                event=event.event,
-                action=action,
-                installation_id=_installation_id(event.data),
-                repository=_repository(event.data),
-            )
-            if not fresh:
-                intake.status = "duplicate"
-            else:
-                await events.router.dispatch(event, conn=conn, intake=intake)
+        await events.router.dispatch(event, intake=intake)
     except (KeyError, TypeError, ValueError) as exc:
         counts["deliveries_refused"] += 1
         return _error(400, f"malformed {event.event} payload: missing or bad {exc}", delivery_id)
+    action = event.data.get("action") if isinstance(event.data.get("action"), str) else None
+    record = Delivery(
+        delivery_id=event.delivery_id,
+        event=event.event,
+        action=action,
+        installation_id=_installation_id(event.data),
+        repository=_repository(event.data),
+        review=intake.review,
+    )
+    try:
+        result = await request.app[intake_key].record(record)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.error("delivery %s not recorded: %s", delivery_id, type(exc).__name__)
+        return _error(503, "database unavailable; redeliver later", delivery_id)
 
-    scheduler.apply(intake)
-    counts[f"deliveries_{intake.status}"] += 1
+    review = intake.review if result.fresh else None
+    outcome = "duplicate" if not result.fresh else ("review" if review else "ignored")
+    counts[f"deliveries_{outcome}"] += 1
+    for review_id in result.superseded:
+        scheduler.cancel(review_id)
+    if review is not None:
+        scheduler.start(review.id)
     log.info(
-        "delivery %s %s.%s -> %s review=%s in %.1f ms",
+        "delivery %s %s.%s -> %s%s in %.1f ms",
         event.delivery_id,
         event.event,
         action or "-",
-        intake.status,
-        intake.review_id or "-",
+        outcome,
+        f" {review.id}" if review else "",
         (time.perf_counter() - started) * 1000,
     )
-    if intake.status == "pending" and intake.review_id is not None:
-        answer = {"status": "processing", "review_id": str(intake.review_id)}
-        return web.json_response(answer, status=202)
-    return web.json_response({"status": intake.status}, status=200)
+    if review is not None:
+        return web.json_response({"status": "processing", "review_id": str(review.id)}, status=202)
+    return web.json_response({"status": outcome}, status=200)
 
 
 def _parse(request: web.Request, body: bytes) -> tuple[sansio.Event | None, web.Response | None]:
     """Check the headers and signature; return the event or the refusal."""
-    delivery_id = request.headers.get("X-GitHub-Delivery", "-")
-    if "X-Hub-Signature-256" not in request.headers:
+    headers = request.headers
+    delivery_id = headers.get("X-GitHub-Delivery", "-")
+    signature = headers.get("X-Hub-Signature-256")
+    if not signature:
         # gidgethub would accept a sha1-only signature; GitHub sends sha256 to every App.
         return None, _error(401, "missing X-Hub-Signature-256", delivery_id)
-    for header in ("X-GitHub-Event", "X-GitHub-Delivery"):
-        if not request.headers.get(header):
-            return None, _error(400, f"missing {header} header", delivery_id)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    headers.pop("x-hub-signature", None)
-    headers.setdefault("content-type", "application/json")
-    secret = request.app[settings_key].github_webhook_secret
+    event_name = headers.get("X-GitHub-Event")
+    if not event_name:
+        return None, _error(400, "missing X-GitHub-Event header", delivery_id)
+    if delivery_id == "-" or not delivery_id:
+        return None, _error(400, "missing X-GitHub-Delivery header", delivery_id)
     try:
-        event = sansio.Event.from_http(headers, body, secret=secret)
+        sansio.validate_event(
+            body, signature=signature, secret=request.app[settings_key].github_webhook_secret
+        )
     except ValidationFailure:
         return None, _error(401, "signature does not match", delivery_id)
-    except BadRequest:
+    try:
+        data = _decode(headers.get("Content-Type", "application/json"), body)
+    except ValueError:  # not UTF-8, not JSON, or a form without `payload`
         return None, _error(400, "body is not JSON", delivery_id)
-    except ValueError:  # a body that is not UTF-8 or not JSON
-        return None, _error(400, "body is not JSON", delivery_id)
-    if not isinstance(event.data, dict):
+    if not isinstance(data, dict):
         return None, _error(400, "body is not a JSON object", delivery_id)
-    return event, None
+    return sansio.Event(data, event=event_name, delivery_id=delivery_id), None
+
+
+def _decode(content_type: str, body: bytes) -> object:
+    """The payload, sent as JSON or as a form with a `payload` field (both are GitHub options)."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        form = urllib.parse.parse_qs(body.decode("utf-8"), strict_parsing=bool(body))
+        if "payload" not in form:
+            raise ValueError("no payload field")
+        return json.loads(form["payload"][0])
+    return json.loads(body)
 
 
 def _installation_id(data: dict) -> int | None:

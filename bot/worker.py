@@ -106,9 +106,7 @@ class ReviewRun:
                 log.info("review %s: rerun_on_edit is off for this repository", review.id)
                 return Outcome("skipped")
             async with services.pool.acquire() as conn:
-                await reviews.supersede_older(
-                    conn, review.owner, review.repo, review.pr_number, review.id
-                )
+                await reviews.supersede_before(conn, [review.id])
         await self.start_check()
         if review.draft and not config.review_drafts:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]

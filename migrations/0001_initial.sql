@@ -11,6 +11,7 @@ CREATE TABLE webhook_deliveries (
 
 CREATE TABLE reviews (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq              bigserial UNIQUE,  -- arrival order, even within one transaction
     delivery_id      text REFERENCES webhook_deliveries (delivery_id),
     installation_id  bigint NOT NULL,
     owner            text NOT NULL,

@@ -234,3 +234,18 @@ async def test_healthz_is_503_when_the_database_is_gone(client):
     response = await client.get("/healthz")
 
     assert response.status == 503
+
+
+async def test_form_encoded_delivery_is_accepted(client, pool):
+    import urllib.parse
+
+    payload = json.dumps(pull_request_payload("opened"))
+    body = urllib.parse.urlencode({"payload": payload}).encode()
+    _, headers = unsigned()
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers["X-Hub-Signature-256"] = sign(body)
+
+    response = await client.post("/webhooks", data=body, headers=headers)
+
+    assert response.status == 202
+    assert await stored(pool) == (1, 1)

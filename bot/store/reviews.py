@@ -248,22 +248,19 @@ async def add_stats(pool: asyncpg.Pool, review_id: uuid.UUID, stats: dict[str, A
     )
 
 
-async def supersede_older(
-    conn: asyncpg.Connection, owner: str, repo: str, pr_number: int, newer: uuid.UUID
-) -> list[uuid.UUID]:
-    """Mark the PR's pending or processing reviews created before `newer` superseded."""
+async def supersede_before(conn: asyncpg.Connection, newer: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Mark the pending or processing reviews of each PR that arrived before `newer` superseded."""
+    if not newer:
+        return []
     rows = await conn.fetch(
-        "UPDATE reviews SET status = 'superseded', lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = now(), finished_at = now()"
-        " WHERE owner = $1 AND repo = $2 AND pr_number = $3 AND id <> $4"
-        " AND created_at <= (SELECT created_at FROM reviews WHERE id = $4)"
-        " AND status IN ('pending', 'processing') RETURNING id",
-        owner,
-        repo,
-        pr_number,
+        "UPDATE reviews r SET status = 'superseded', lease_owner = NULL,"
+        " lease_expires_at = NULL, updated_at = now(), finished_at = now()"
+        " FROM unnest($1::uuid[]) AS n(id) JOIN reviews nr ON nr.id = n.id"
+        " WHERE r.owner = nr.owner AND r.repo = nr.repo AND r.pr_number = nr.pr_number"
+        " AND r.seq < nr.seq AND r.status IN ('pending', 'processing') RETURNING r.id",
         newer,
     )
-    return [r["id"] for r in rows]
+    return [row["id"] for row in rows]
 
 
 async def release(pool: asyncpg.Pool, lease_owner: str) -> int:

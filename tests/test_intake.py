@@ -1,0 +1,80 @@
+"""Group commit of deliveries: one transaction per batch, each delivery recorded once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from bot.intake import IntakeWriter
+from bot.store.deliveries import Delivery, NewReview, record_many
+
+
+def delivery_for(pr_number: int, delivery_id: str | None = None, **kw) -> Delivery:
+    review = NewReview(
+        id=uuid.uuid4(), installation_id=1, owner="octo", repo="widgets", pr_number=pr_number,
+        head_sha=uuid.uuid4().hex, base_ref="main", trigger="synchronize", draft=False, **kw,
+    )  # fmt: skip
+    return Delivery(
+        delivery_id=delivery_id or str(uuid.uuid4()),
+        event="pull_request",
+        action="synchronize",
+        installation_id=1,
+        repository="octo/widgets",
+        review=review,
+    )
+
+
+async def statuses(pool) -> dict[uuid.UUID, str]:
+    return {r["id"]: r["status"] for r in await pool.fetch("SELECT id, status FROM reviews")}
+
+
+async def test_two_pushes_in_one_batch_keep_only_the_newer(pool):
+    older, newer = delivery_for(7), delivery_for(7)
+
+    async with pool.acquire() as conn:
+        recorded = await record_many(conn, [older, newer])
+
+    assert recorded.fresh == {older.delivery_id, newer.delivery_id}
+    assert await statuses(pool) == {older.review.id: "superseded", newer.review.id: "pending"}
+
+
+async def test_a_push_supersedes_the_reviews_recorded_before_it(pool):
+    first, second = delivery_for(7), delivery_for(7)
+    async with pool.acquire() as conn:
+        await record_many(conn, [first])
+
+        recorded = await record_many(conn, [second])
+
+    assert recorded.superseded == [first.review.id]
+    assert (await statuses(pool))[first.review.id] == "superseded"
+
+
+async def test_an_edit_supersedes_nothing_on_the_way_in(pool):
+    push, edit = delivery_for(7), delivery_for(7, supersede=False)
+
+    async with pool.acquire() as conn:
+        await record_many(conn, [push, edit])
+
+    assert set((await statuses(pool)).values()) == {"pending"}
+
+
+async def test_a_redelivery_in_the_same_batch_creates_one_review(pool):
+    original = delivery_for(7, delivery_id="same-id")
+    again = delivery_for(7, delivery_id="same-id")
+
+    async with pool.acquire() as conn:
+        recorded = await record_many(conn, [original, again])
+
+    assert recorded.fresh == {"same-id"}
+    assert list(await statuses(pool)) == [original.review.id]
+
+
+async def test_concurrent_deliveries_share_transactions(pool):
+    writer = IntakeWriter(pool)
+    batch = [delivery_for(n) for n in range(100)]
+
+    results = await asyncio.gather(*(writer.record(d) for d in batch))
+
+    assert all(result.fresh for result in results)
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 100
+    assert writer.batches < 100
