@@ -23,7 +23,6 @@ RERUN_ON_EDIT_OF = ("title", "body", "base")
 class Intake:
     """What handling one delivery decided: at most one review to create."""
 
-    delivery_id: str
     review: NewReview | None = None
 
 

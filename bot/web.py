@@ -83,7 +83,7 @@ async def webhook(request: web.Request) -> web.Response:
     scheduler = request.app[scheduler_key]
     if not scheduler.accepting:
         return _error(503, "shutting down; GitHub will redeliver", delivery_id)
-    intake = events.Intake(delivery_id=event.delivery_id)
+    intake = events.Intake()
     try:
         await events.router.dispatch(event, intake=intake)
     except (KeyError, TypeError, ValueError) as exc:

@@ -32,6 +32,9 @@ from bot.store.reviews import Review
 log = logging.getLogger(__name__)
 
 
+MAX_ATTEMPTS = 5
+
+
 class Superseded(Exception):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
@@ -52,6 +55,13 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
+    if review.attempts > MAX_ATTEMPTS:
+        # Each earlier attempt ended with its process gone: do not let one review crash-loop.
+        error = f"gave up after {MAX_ATTEMPTS} attempts: the process running it stopped each time"
+        await ReviewRun(review, services).publish_failure(error)
+        await reviews.finish(services.pool, review_id, services.lease_owner, "failed", error)
+        log.warning("review %s failed: %s", review_id, error)
+        return
     run = ReviewRun(review, services)
     keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
     try:

@@ -212,3 +212,16 @@ async def test_github_server_error_is_retried(services, fake_github, fake_gemini
 
     assert review.status == "completed"
     assert len(fake_github.comments(OWNER, REPO, 7)) == 1
+
+
+async def test_review_that_keeps_losing_its_process_is_given_up(services, fake_github):
+    pull = open_pull(fake_github)
+    review_id = await new_review(services.pool, pull)
+    await services.pool.execute("UPDATE reviews SET attempts = 5 WHERE id = $1", review_id)
+
+    await process_review(review_id, services)
+
+    review = await reviews.get(services.pool, review_id)
+    assert review.status == "failed"
+    assert review.error.startswith("gave up after 5 attempts")
+    assert "gave up after 5 attempts" in summary_of(fake_github)

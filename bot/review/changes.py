@@ -44,11 +44,6 @@ class ChangedFile:
     new_text: dict[int, str] = field(repr=False)  # new-side line number -> text, within hunks
     added: frozenset[int]
 
-    @property
-    def new_lines(self) -> frozenset[int]:
-        """Lines a comment can sit on: added or context lines of a hunk, new side."""
-        return frozenset(self.new_text)
-
     def hunk_of(self, line: int) -> Hunk | None:
         for hunk in self.hunks:
             if hunk.new_start <= line <= hunk.new_end and line in self.new_text:
@@ -62,10 +57,6 @@ class ChangedFile:
             n in self.new_text and hunk.new_start <= n <= hunk.new_end
             for n in range(start, end + 1)
         )
-
-    @property
-    def size(self) -> int:
-        return sum(len(text) + 8 for hunk in self.hunks for _, _, text in hunk.lines)
 
 
 @dataclass(frozen=True)

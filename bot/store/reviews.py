@@ -95,20 +95,6 @@ async def get(conn: asyncpg.Connection | asyncpg.Pool, review_id: uuid.UUID) -> 
     return Review.from_row(row) if row else None
 
 
-async def for_pr(
-    conn: asyncpg.Connection | asyncpg.Pool, owner: str, repo: str, pr_number: int
-) -> list[Review]:
-    """Every review of one PR, oldest first."""
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
-        " ORDER BY created_at, id",
-        owner,
-        repo,
-        pr_number,
-    )
-    return [Review.from_row(r) for r in rows]
-
-
 async def last_comment_id(
     conn: asyncpg.Connection | asyncpg.Pool, owner: str, repo: str, pr_number: int
 ) -> int | None:
