@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,18 @@ class Intake:
     review: NewReview | None = None
 
 
+_random = bytearray()
+
+
+def new_review_id() -> uuid.UUID:
+    """A random (version 4) UUID; the random bytes are read 4 KiB at a time, not per id."""
+    if not _random:
+        _random.extend(os.urandom(4096))
+    raw = bytes(_random[:16])
+    del _random[:16]
+    return uuid.UUID(bytes=raw, version=4)
+
+
 def review_head(event: sansio.Event, intake: Intake, supersede: bool = True) -> None:
     """Ask for a review of the PR's head; it replaces the PR's earlier reviews.
 
@@ -35,7 +48,7 @@ def review_head(event: sansio.Event, intake: Intake, supersede: bool = True) -> 
     pr: dict[str, Any] = event.data["pull_request"]
     repository = event.data["repository"]
     intake.review = NewReview(
-        id=uuid.uuid4(),
+        id=new_review_id(),
         installation_id=int(event.data["installation"]["id"]),
         owner=str(repository["owner"]["login"]),
         repo=str(repository["name"]),

@@ -43,8 +43,9 @@ class IntakeWriter:
         self._queue.append((delivery, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="intake-writer")
-        # The write goes on even if this request is cancelled (the client hung up).
-        return await asyncio.shield(future)
+        # Should this request be cancelled (the client hung up), the write still goes on:
+        # the writer owns the queue; it skips answering a cancelled future.
+        return await future
 
     async def _write_all(self) -> None:
         while self._queue:

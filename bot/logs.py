@@ -73,6 +73,9 @@ def setup_logging(
     atexit.register(stop_listener, listener)
     root = logging.getLogger()
     root.handlers[:] = [_QueueHandler(records)]
+    # The logging HOWTO's optimizations: records need no caller, thread or process details.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(level)
     for noisy in ("aiohttp.access", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
