@@ -79,12 +79,16 @@ class Scheduler:
 
     async def _reclaim_forever(self) -> None:
         interval = self.services.settings.reclaim_interval
+        # Look again soon after start-up too: PostgreSQL may take a moment to drop the
+        # liveness lock of a process that was just killed.
+        wait = min(interval, 2.0)
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
             self._wake.clear()
+            wait = interval
             try:
                 await self.reclaim()
             except Exception:  # the database may be briefly away; try again next round
