@@ -92,6 +92,25 @@ async def test_review_running_elsewhere_stops_before_publishing(services, fake_g
     assert all(r["status"] != "completed" for r in fake_github.check_runs(OWNER, REPO))
 
 
+async def test_older_review_that_raced_a_newer_one_publishes_nothing(
+    services, fake_github, fake_gemini
+):
+    # Two pushes recorded at the same moment by two replicas: neither superseded the other.
+    pull = open_pull(fake_github)
+    older = await new_review(services.pool, pull)
+    pull.push({"app.py": NEW_APP + "# newer\n"})
+    newer = await new_review(services.pool, pull)
+
+    await process_review(older, services)
+    await process_review(newer, services)
+
+    assert (await reviews.get(services.pool, older)).status == "superseded"
+    assert (await reviews.get(services.pool, newer)).status == "completed"
+    (comment,) = fake_github.comments(OWNER, REPO, 7)
+    assert pull.head_sha[:12] in comment["body"]
+    assert len(fake_github.reviews(OWNER, REPO, 7)) <= 1
+
+
 async def test_edit_of_a_label_starts_nothing(aiohttp_client, settings, pool, fake_github):
     client = await aiohttp_client(create_app(settings))
     body, headers = delivery(pull_request_payload("edited", changes={"labels": {"from": []}}))

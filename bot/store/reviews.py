@@ -179,13 +179,33 @@ async def renew_lease(
 
 
 async def still_ours(pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str) -> bool:
-    """True while the review is processing under our lease (checked before publishing)."""
-    row = await pool.fetchval(
-        "SELECT 1 FROM reviews WHERE id = $1 AND status = 'processing' AND lease_owner = $2",
+    """True while the review is processing under our lease and no later one replaces it.
+
+    Checked before each publishing step. A later review of the PR (other than an edit's,
+    which replaces nothing until it runs) that arrived through another process or intake
+    batch at the same moment may not have superseded this one: it is superseded here.
+    """
+    return await pool.fetchval(
+        """
+        WITH me AS (
+            SELECT id, owner, repo, pr_number, seq FROM reviews
+             WHERE id = $1 AND status = 'processing' AND lease_owner = $2
+        ), newer AS (
+            SELECT 1 FROM reviews n JOIN me ON n.owner = me.owner AND n.repo = me.repo
+               AND n.pr_number = me.pr_number
+             WHERE n.seq > me.seq AND n.trigger <> 'edited'
+             LIMIT 1
+        ), replaced AS (
+            UPDATE reviews SET status = 'superseded', lease_owner = NULL,
+                   lease_expires_at = NULL, updated_at = now(), finished_at = now()
+             WHERE id IN (SELECT id FROM me) AND EXISTS (SELECT 1 FROM newer)
+            RETURNING id
+        )
+        SELECT EXISTS (SELECT 1 FROM me) AND NOT EXISTS (SELECT 1 FROM newer)
+        """,
         review_id,
         lease_owner,
     )
-    return row is not None
 
 
 async def finish(
