@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 
 from bot.store import reviews
+from bot.worker import process_review
 from tests.fakes.github import FakeGitHub, PullState
 
 OWNER, REPO = "octo", "widgets"
@@ -42,6 +43,13 @@ def many_files(count: int) -> dict[str, tuple[str, str]]:
         f"pkg/module_{i:03d}.py": (f"VALUE = {i}\n", f"VALUE = {i}\nDOUBLE = {i} * 2\n")
         for i in range(count)
     }
+
+
+async def run_review(services, pull: PullState, trigger: str = "opened") -> reviews.Review:
+    """Create a review of the PR's head as a delivery would, run it, and read it back."""
+    review_id = await new_review(services.pool, pull, trigger)
+    await process_review(review_id, services)
+    return await reviews.get(services.pool, review_id)
 
 
 async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened") -> uuid.UUID:

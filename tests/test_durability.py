@@ -23,6 +23,7 @@ from tests.reviewing import (
     many_files,
     new_review,
     open_pull,
+    run_review,
 )
 
 
@@ -145,23 +146,17 @@ async def test_edit_is_not_rerun_when_the_repository_says_so(services, fake_gith
     assert fake_gemini.requests == []
 
 
-async def review_head(services, pull, trigger: str = "synchronize"):
-    review_id = await new_review(services.pool, pull, trigger)
-    await process_review(review_id, services)
-    return await reviews.get(services.pool, review_id)
-
-
 async def test_incremental_review_sends_only_the_changed_file(services, fake_github, fake_gemini):
     files = many_files(5)
     pull = open_pull(fake_github, files=files)
     fake_gemini.findings["bugs"] = [
         finding("pkg/module_001.py", line=2, severity="high", title="Doubled twice")
     ]
-    await review_head(services, pull, "opened")
+    await run_review(services, pull, "opened")
     fake_gemini.requests.clear()
     pull.push({"pkg/module_003.py": "VALUE = 3\nDOUBLE = 3 * 2\nTRIPLE = 9\n"})
 
-    second = await review_head(services, pull)
+    second = await run_review(services, pull, "synchronize")
 
     assert {p for r in fake_gemini.requests for p in r.files} == {"pkg/module_003.py"}
     assert second.stats["incremental"] is True
@@ -175,11 +170,11 @@ async def test_incremental_review_sends_only_the_changed_file(services, fake_git
 
 async def test_force_push_gives_a_full_review(services, fake_github, fake_gemini):
     pull = open_pull(fake_github, files=many_files(3))
-    await review_head(services, pull, "opened")
+    await run_review(services, pull, "opened")
     fake_gemini.requests.clear()
     pull.push({"pkg/module_000.py": "VALUE = 0\nDOUBLE = 0\n"}, force=True)
 
-    second = await review_head(services, pull)
+    second = await run_review(services, pull, "synchronize")
 
     assert second.stats["incremental"] is False
     assert {p for r in fake_gemini.requests for p in r.files} == set(many_files(3))
@@ -191,16 +186,16 @@ async def test_unchanged_finding_is_posted_inline_once_and_a_fixed_one_resolves(
     pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP), "b.py": ("", "x = 1\n")})
     eval_finding = finding("app.py", line=9, title="eval of user input")
     fake_gemini.findings["security"] = [eval_finding]
-    await review_head(services, pull, "opened")
+    await run_review(services, pull, "opened")
     # Second push: app.py changes above the flagged line, which moves down but is the same.
     pull.push({"app.py": "# header\n" + NEW_APP})
     fake_gemini.findings["security"] = [finding("app.py", line=10, title="eval of user input")]
-    await review_head(services, pull)
+    await run_review(services, pull, "synchronize")
     # Third push: the eval is fixed.
     pull.push({"app.py": "# header\n" + NEW_APP.replace("eval(", "int(")})
     fake_gemini.findings["security"] = []
 
-    await review_head(services, pull)
+    await run_review(services, pull, "synchronize")
 
     bodies = [c["body"] for c in fake_github.review_comments(OWNER, REPO, 7)]
     assert len(bodies) == 1, "the unchanged finding was commented on once"

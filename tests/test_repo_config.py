@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.github.repo_config import RepoConfig, parse
-from bot.store import reviews
-from bot.worker import process_review
-from tests.reviewing import OWNER, REPO, finding, new_review, open_pull
+from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
 
 CONFIG = ".github/second-look.yml"
-
-
-async def run(services, pull):
-    review_id = await new_review(services.pool, pull)
-    await process_review(review_id, services)
-    return await reviews.get(services.pool, review_id)
 
 
 def test_empty_file_means_defaults():
@@ -75,7 +67,7 @@ async def test_disabled_agent_is_never_called(services, fake_github, fake_gemini
     pull = open_pull(fake_github)
     fake_github.set_content(OWNER, REPO, "main", CONFIG, "agents: [security, bugs]\n")
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     assert {r.agent for r in fake_gemini.requests} == {"security", "bugs"}
@@ -85,7 +77,7 @@ async def test_broken_yaml_is_named_and_the_review_completes(services, fake_gith
     pull = open_pull(fake_github)
     fake_github.set_content(OWNER, REPO, "main", CONFIG, "agents: [security\nfail_on: high\n")
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
@@ -99,7 +91,7 @@ async def test_config_on_the_pr_head_has_no_effect(services, fake_github, fake_g
     fake_github.set_content(OWNER, REPO, pull.head_sha, CONFIG, "agents: [style]\n")
     fake_gemini.findings["security"] = [finding(severity="critical")]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     assert len({r.agent for r in fake_gemini.requests}) == 4
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
@@ -113,7 +105,7 @@ async def test_fail_on_high_fails_the_check_for_a_high_finding(services, fake_gi
     fake_github.set_content(OWNER, REPO, "main", CONFIG, "fail_on: high\n")
     fake_gemini.findings["bugs"] = [finding(severity="high", title="Wrong index")]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "failure"
@@ -124,7 +116,7 @@ async def test_unknown_key_is_named_in_the_check_summary(services, fake_github, 
     fake_github.set_content(OWNER, REPO, "main", CONFIG, "colour: blue\nfail_on: never\n")
     fake_gemini.findings["security"] = [finding(severity="critical")]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert "`colour`: unknown key" in check_run["output"]["summary"]
@@ -136,7 +128,7 @@ async def test_ignored_paths_are_listed_as_skipped(services, fake_github, fake_g
     pull = open_pull(fake_github, files=files)
     fake_github.set_content(OWNER, REPO, "main", CONFIG, "ignore: ['docs/*']\n")
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     assert {p for r in fake_gemini.requests for p in r.files} == {"app.py"}
     summary = fake_github.comments(OWNER, REPO, 7)[0]["body"]

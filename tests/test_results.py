@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from bot.store import reviews
-from bot.worker import process_review
 from tests.reviewing import (
     OWNER,
     REPO,
     finding,
     many_files,
-    new_review,
     open_pull,
     placement_fixture,
+    run_review,
 )
-
-
-async def run(services, pull):
-    review_id = await new_review(services.pool, pull)
-    await process_review(review_id, services)
-    return await reviews.get(services.pool, review_id)
 
 
 def only_check_run(fake_github, head_sha: str) -> dict:
@@ -31,7 +23,7 @@ async def test_check_run_goes_in_progress_then_success(services, fake_github, fa
     pull = open_pull(fake_github)
     fake_gemini.findings["bugs"] = [finding(severity="medium", title="Unchecked input")]
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     created = fake_github.find_requests("POST", r"/check-runs$")
     assert [r.json["status"] for r in created] == ["in_progress"]
@@ -47,7 +39,7 @@ async def test_critical_finding_fails_the_check_by_default(services, fake_github
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding(severity="critical")]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
 
@@ -62,7 +54,7 @@ async def test_more_than_fifty_findings_are_annotated_in_batches(
         for path in files
     ]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert len(check_run["output"]["annotations"]) == 60
@@ -76,7 +68,7 @@ async def test_inline_comments_sit_on_the_flagged_lines(services, fake_github, f
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding(line=8, line_end=9, title="eval")]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     (review,) = fake_github.reviews(OWNER, REPO, 7)
     assert (review["state"], review["commit_id"]) == ("COMMENTED", pull.head_sha)
@@ -105,7 +97,7 @@ async def test_suggestion_only_when_it_replaces_exactly_the_flagged_lines(
         ),
     ]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     comments = {c["body"].split("· ")[1].split(" ")[0]: c["body"] for c in
                 fake_github.review_comments(OWNER, REPO, 7)}  # fmt: skip
@@ -117,8 +109,8 @@ async def test_same_head_twice_posts_one_inline_review(services, fake_github, fa
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding(line=9)]
 
-    await run(services, pull)
-    await run(services, pull)
+    await run_review(services, pull)
+    await run_review(services, pull)
 
     assert len(fake_github.reviews(OWNER, REPO, 7)) == 1
     assert len(fake_github.comments(OWNER, REPO, 7)) == 1
@@ -135,7 +127,7 @@ async def test_inline_comments_are_capped_most_severe_first(services, fake_githu
         for path, s in zip(files, severities, strict=True)
     ]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     (review,) = fake_github.reviews(OWNER, REPO, 7)
     titles = sorted(c["body"].split("· ")[1].split(" ")[0] for c in review["comments"])
@@ -148,7 +140,7 @@ async def test_inline_comments_are_capped_most_severe_first(services, fake_githu
 async def test_draft_is_skipped_with_a_neutral_check(services, fake_github, fake_gemini):
     pull = open_pull(fake_github, draft=True)
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "skipped"
     assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "neutral"
@@ -160,7 +152,7 @@ async def test_failed_review_fails_the_check_with_the_error(services, fake_githu
     pull = open_pull(fake_github)
     fake_github.fail_next("GET", rf"/repos/{OWNER}/{REPO}/pulls/7$", 404)
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert check_run["conclusion"] == "failure"
@@ -176,7 +168,7 @@ async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
                             "max_inline_comments: 100\n")  # fmt: skip
     fake_gemini.findings["bugs"] = findings
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     assert fake_github.rejected_comments == 0

@@ -10,13 +10,7 @@ from bot.review.agents import map_severity
 from bot.store import reviews
 from bot.store.findings import FindingRepo
 from bot.worker import process_review
-from tests.reviewing import OWNER, REPO, finding, many_files, new_review, open_pull
-
-
-async def run(services, pull):
-    review_id = await new_review(services.pool, pull)
-    await process_review(review_id, services)
-    return await reviews.get(services.pool, review_id)
+from tests.reviewing import OWNER, REPO, finding, many_files, new_review, open_pull, run_review
 
 
 def summary_of(fake_github, number: int = 7) -> str:
@@ -29,7 +23,7 @@ async def test_process_review_success(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding(line=9)]
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     assert review.error is None
@@ -49,7 +43,7 @@ async def test_process_review_github_error(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_github.fail_next("GET", rf"/repos/{OWNER}/{REPO}/pulls/7$", 404)
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "failed"
     assert "GitHub answered 404" in review.error
@@ -62,7 +56,7 @@ async def test_process_review_agent_error(services, fake_github, fake_gemini):
     fake_gemini.findings["security"] = [finding(line=9)]
     fake_gemini.fail_next(400, agent="bugs")
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "failed"
     assert "agent bugs failed" in review.error
@@ -77,7 +71,7 @@ async def test_process_review_rate_limited(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_gemini.fail_next(429, retry_delay="2s", agent="security")
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     first, second = fake_gemini.requests_of("security")
@@ -95,10 +89,10 @@ def test_severity_mapping():
 
 async def test_second_run_edits_the_same_comment(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    await run(services, pull)
+    await run_review(services, pull)
     pull.push({"app.py": NEW_APP_V2})
 
-    second = await run(services, pull)
+    second = await run_review(services, pull)
 
     assert second.status == "completed"
     body = summary_of(fake_github)
@@ -115,7 +109,7 @@ async def test_fifty_file_diff_is_reviewed(services, fake_github, fake_gemini):
         finding("pkg/module_049.py", line=2, severity="low", title="Magic number")
     ]
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     seen = {path for r in fake_gemini.requests_of("bugs") for path in r.files}
@@ -130,7 +124,7 @@ async def test_diff_over_github_limits_falls_back_to_the_files_api(
     fake_github.max_diff_files = 10
     pull = open_pull(fake_github, files=many_files(12))
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     assert fake_github.find_requests("GET", r"/pulls/7/files")
@@ -141,7 +135,7 @@ async def test_malformed_output_is_retried_then_fails_the_agent(services, fake_g
     pull = open_pull(fake_github)
     fake_gemini.malformed_next(times=3, agent="style")
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "failed"
     assert "agent style failed after 3 attempts: malformed output" in review.error
@@ -152,7 +146,7 @@ async def test_finding_outside_the_diff_is_not_put_on_that_line(services, fake_g
     pull = open_pull(fake_github)
     fake_gemini.findings["bugs"] = [finding(line=300, title="Off the end", severity="high")]
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     stored = await FindingRepo(services.pool).for_review(review.id)
     assert [(f["title"], f["line_start"]) for f in stored] == [("Off the end", None)]
@@ -167,8 +161,8 @@ async def test_token_is_reused_across_reviews_of_one_installation(
     first = open_pull(fake_github, number=1)
     second = open_pull(fake_github, number=2)
 
-    await run(services, first)
-    await run(services, second)
+    await run_review(services, first)
+    await run_review(services, second)
 
     assert len(fake_github.tokens_issued) == 1
 
@@ -178,10 +172,10 @@ async def test_token_is_renewed_when_it_is_about_to_expire(services, fake_github
     fake_github.token_ttl = 302
     pull = open_pull(fake_github)
 
-    await run(services, pull)
+    await run_review(services, pull)
     assert len(fake_github.tokens_issued) == 1
     await asyncio.sleep(2.5)
-    await run(services, pull)
+    await run_review(services, pull)
 
     assert len(fake_github.tokens_issued) == 2
 
@@ -196,7 +190,7 @@ async def test_team_mention_in_model_text_pings_nobody(services, fake_github, fa
         )
     ]
 
-    await run(services, pull)
+    await run_review(services, pull)
 
     body = summary_of(fake_github)
     for forbidden in ("@org/team", "@octocat", "![x]", "<img", "https://evil"):
@@ -208,7 +202,7 @@ async def test_github_server_error_is_retried(services, fake_github, fake_gemini
     pull = open_pull(fake_github)
     fake_github.fail_next("POST", r"/issues/7/comments$", status)
 
-    review = await run(services, pull)
+    review = await run_review(services, pull)
 
     assert review.status == "completed"
     assert len(fake_github.comments(OWNER, REPO, 7)) == 1
