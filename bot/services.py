@@ -28,7 +28,7 @@ class Services:
     pool: asyncpg.Pool
     http: aiohttp.ClientSession
     github: GitHubClient
-    gemini: GeminiClient
+    gemini: GeminiClient | None  # None without GEMINI_API_KEY: the App runs, reviews fail
     lease_owner: str
 
     @classmethod
@@ -50,13 +50,17 @@ class Services:
                     headers={"User-Agent": "second-look"},
                 ) as http,
             ):
-                gemini = GeminiClient(
-                    api_key=settings.gemini_api_key,
-                    model=settings.gemini_model,
-                    rpm=settings.gemini_rpm,
-                    base_url=settings.gemini_base_url,
-                    http=http,
-                )
+                gemini = None
+                if settings.gemini_api_key:
+                    gemini = GeminiClient(
+                        api_key=settings.gemini_api_key,
+                        model=settings.gemini_model,
+                        rpm=settings.gemini_rpm,
+                        base_url=settings.gemini_base_url,
+                        http=http,
+                    )
+                else:
+                    log.warning("GEMINI_API_KEY is not set: every review will fail until it is")
                 github = GitHubClient(
                     http,
                     api_url=settings.github_api_url,
@@ -66,6 +70,7 @@ class Services:
                 try:
                     yield cls(settings, pool, http, github, gemini, lease_owner)
                 finally:
-                    await gemini.aclose()
+                    if gemini is not None:
+                        await gemini.aclose()
         finally:
             await liveness.close()

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
+class ReviewError(Exception):
+    """A review cannot run; the message is for the people reading the PR."""
+
+
 class Superseded(Exception):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
@@ -108,6 +112,8 @@ class ReviewRun:
     async def execute(self) -> Outcome:
         """The seed's steps 2 to 9."""
         review, services = self.review, self.services
+        if services.gemini is None:
+            raise ReviewError("GEMINI_API_KEY is not set on the Second Look server")
         self.gh = await services.github.api(review.installation_id)
         self.config = await repo_config.load(self.gh, review.owner, review.repo, review.base_ref)
         config = self.config.config
@@ -303,6 +309,6 @@ class ReviewRun:
 def describe_error(exc: BaseException) -> str:
     """A readable one-line reason for a failed review, with no secret in it."""
     text = str(exc).strip()
-    if not isinstance(exc, (GitHubError, AgentCallError)):
+    if not isinstance(exc, (GitHubError, AgentCallError, ReviewError)):
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return redact(text.splitlines()[0])[:1000]

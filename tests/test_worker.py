@@ -219,3 +219,17 @@ async def test_review_that_keeps_losing_its_process_is_given_up(services, fake_g
     assert review.status == "failed"
     assert review.error.startswith("gave up after 5 attempts")
     assert "gave up after 5 attempts" in summary_of(fake_github)
+
+
+async def test_without_a_gemini_key_the_review_fails_and_says_why(settings, fake_github):
+    from dataclasses import replace
+
+    from bot.services import Services
+
+    pull = open_pull(fake_github)
+    async with Services.open(replace(settings, gemini_api_key="")) as services:
+        review = await run_review(services, pull)
+
+    assert review.status == "failed"
+    assert review.error == "GEMINI_API_KEY is not set on the Second Look server"
+    assert "GEMINI_API_KEY is not set" in summary_of(fake_github)
