@@ -1,0 +1,64 @@
+"""The command line: review one PR now, apply migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from tests.reviewing import OWNER, REPO, finding, open_pull
+
+
+def cli_env(settings) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GITHUB_APP_ID": settings.github_app_id,
+        "GITHUB_PRIVATE_KEY": settings.github_private_key,
+        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
+        "GITHUB_API_URL": settings.github_api_url,
+        "GEMINI_API_KEY": settings.gemini_api_key,
+        "GOOGLE_GEMINI_BASE_URL": settings.gemini_base_url,
+        "DATABASE_URL": settings.database_url,
+    }
+
+
+async def cli(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=cli_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_review_command_reviews_the_current_head(
+    settings, pool, fake_github, fake_gemini, tmp_path
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding()]
+
+    result = await cli(settings, tmp_path, "review", f"{OWNER}/{REPO}#7")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(": completed")
+    (comment,) = fake_github.comments(OWNER, REPO, 7)
+    assert pull.head_sha[:12] in comment["body"]
+    assert settings.github_private_key.splitlines()[1] not in result.stderr
+
+
+async def test_review_command_refuses_a_malformed_pull_reference(settings, pool, tmp_path):
+    result = await cli(settings, tmp_path, "review", "octo/widgets/7")
+
+    assert result.returncode == 2
+    assert "expected OWNER/REPO#NUMBER" in result.stderr
+
+
+async def test_migrate_command_on_a_migrated_database_applies_nothing(settings, pool, tmp_path):
+    result = await cli(settings, tmp_path, "migrate")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "applied 0 migration(s)"
