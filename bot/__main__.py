@@ -53,7 +53,7 @@ def serve(settings: Settings) -> int:
 
     from bot.web import create_app
 
-    setup_logging(_secrets(settings))
+    setup_logging(_secrets(settings), level=settings.log_level)
     log.info("listening on %s:%d", settings.host, settings.port)
     web.run_app(
         create_app(settings),
@@ -88,7 +88,7 @@ async def review_once(settings: Settings, pull: str) -> int:
         print(f"second-look: expected OWNER/REPO#NUMBER, got {pull!r}", file=sys.stderr)
         return 2
     owner, repo, number = match.group(1), match.group(2), int(match.group(3))
-    setup_logging(_secrets(settings))
+    setup_logging(_secrets(settings), level=settings.log_level)
     async with Services.open(settings) as services:
         installation_id = await services.github.installation_for(owner, repo)
         gh = await services.github.api(installation_id)

@@ -32,6 +32,7 @@ class Settings:
     reclaim_interval: float = 30.0
     shutdown_timeout: float = 25.0
     max_diff_file_bytes: int = 1_000_000
+    log_level: str = "INFO"
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -122,8 +123,16 @@ def load_settings(
         lease_seconds=integer("LEASE_SECONDS", 60, 5, 3600),
         reclaim_interval=float(integer("RECLAIM_INTERVAL", 30, 1, 3600)),
         shutdown_timeout=float(integer("SHUTDOWN_TIMEOUT", 25, 0, 3600)),
+        log_level=_log_level(get("LOG_LEVEL")),
         max_diff_file_bytes=integer("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000),
     )
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
 
 
 def database_location(

@@ -54,7 +54,7 @@ def stop_listener(listener: logging.handlers.QueueListener) -> None:
 
 
 def setup_logging(
-    secrets: Iterable[str], level: int = logging.INFO, stream: TextIO | None = None
+    secrets: Iterable[str], level: int | str = logging.INFO, stream: TextIO | None = None
 ) -> logging.handlers.QueueListener:
     """Log to stderr through a writer thread, masking every known secret."""
     for secret in secrets:
