@@ -41,6 +41,7 @@ def test_missing_setting_is_named(missing):
         ("GITHUB_APP_ID", "my-app"),
         ("DATABASE_URL", "mysql://x"),
         ("GITHUB_API_URL", "api.github.com"),
+        ("LOG_LEVEL", "chatty"),
     ],
 )
 def test_malformed_setting_is_named(name, value):
