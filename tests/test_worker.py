@@ -233,3 +233,15 @@ async def test_without_a_gemini_key_the_review_fails_and_says_why(settings, fake
     assert review.status == "failed"
     assert review.error == "GEMINI_API_KEY is not set on the Second Look server"
     assert "GEMINI_API_KEY is not set" in summary_of(fake_github)
+
+
+async def test_secondary_rate_limit_waits_as_github_says(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.fail_next("POST", r"/issues/7/comments$", 403, headers={"Retry-After": "1"})
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    refused, accepted = fake_github.find_requests("POST", r"/issues/7/comments$")
+    assert (refused.status, accepted.status) == (403, 201)
+    assert accepted.time - refused.time >= 1.0
