@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NewReview:
     """A review a delivery asks for; `supersede`: it replaces the PR's earlier reviews."""
 
@@ -24,7 +24,7 @@ class NewReview:
     supersede: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Delivery:
     delivery_id: str
     event: str
