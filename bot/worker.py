@@ -7,6 +7,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+import asyncpg
+
 from bot import incremental
 from bot.github import checks, publish, repo_config
 from bot.github.client import GitHubError, RetryingGitHubAPI
@@ -161,10 +163,15 @@ class ReviewRun:
         settings = self.services.settings
         while True:
             await asyncio.sleep(settings.lease_seconds / 3)
-            ours = await reviews.renew_lease(
-                self.services.pool, self.review.id, self.services.lease_owner,
-                settings.lease_seconds,
-            )  # fmt: skip
+            try:
+                ours = await reviews.renew_lease(
+                    self.services.pool, self.review.id, self.services.lease_owner,
+                    settings.lease_seconds,
+                )  # fmt: skip
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # The database is away for a moment; the lease has two more chances.
+                log.warning("review %s: lease not renewed: %s", self.review.id, exc)
+                continue
             if not ours and task is not None:
                 self.lease_lost = True
                 task.cancel()
