@@ -10,8 +10,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,27 +32,9 @@ class Run:
     attempts: int
 
 
-@contextmanager
-def serve(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
-    """`python -m bot serve`; whatever happens, it is not running after the block."""
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [common.PYTHON, "-m", "bot", "serve"],
-            env=env,
-            cwd=log_path.parent,  # outside the repo: no developer .env
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=10)
+def serve(env: dict[str, str], log_path: Path):
+    """`python -m bot serve`, to be killed with SIGKILL; it is not running after the block."""
+    return common.process([common.PYTHON, "-m", "bot", "serve"], env, log_path, True)
 
 
 async def poll(check, timeout: float = 30, every: float = 0.01):

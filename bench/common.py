@@ -193,9 +193,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
-    """Run a subprocess logging to `log_path`; terminate it (then kill) on the way out."""
-    log = log_path.open("wb")
+def process(
+    args: list[str], env: dict[str, str], log_path: Path, killed_on_purpose: bool = False
+) -> Iterator[subprocess.Popen]:
+    """Run a subprocess logging to `log_path`; terminate it (then kill) on the way out.
+
+    A process that exits with an error has its log shown, unless it is `killed_on_purpose`.
+    """
+    log = log_path.open("ab")
     # cwd outside the repo: `serve` must not pick up a developer's .env.
     proc = subprocess.Popen(  # noqa: S603
         args, env=env, cwd=log_path.parent, stdout=log, stderr=subprocess.STDOUT
@@ -203,7 +208,7 @@ def process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[su
     try:
         yield proc
     finally:
-        if proc.poll() not in (None, 0):
+        if proc.poll() not in (None, 0) and not killed_on_purpose:
             tail = log_path.read_text(errors="replace").splitlines()[-30:]
             note(f"{args} exited with {proc.returncode}; its log ends:", *tail, sep="\n  ")
         if proc.poll() is None:
