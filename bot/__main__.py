@@ -79,6 +79,7 @@ def migrate() -> int:
 
 async def review_once(settings: Settings, pull: str) -> int:
     """Review one PR's current head in this process and print the result."""
+    from bot.github.client import GitHubError
     from bot.services import Services
     from bot.store import reviews
     from bot.worker import process_review
@@ -90,9 +91,13 @@ async def review_once(settings: Settings, pull: str) -> int:
     owner, repo, number = match.group(1), match.group(2), int(match.group(3))
     setup_logging(_secrets(settings), level=settings.log_level)
     async with Services.open(settings) as services:
-        installation_id = await services.github.installation_for(owner, repo)
-        gh = await services.github.api(installation_id)
-        pr = await gh.getitem(f"/repos/{owner}/{repo}/pulls/{number}")
+        try:
+            installation_id = await services.github.installation_for(owner, repo)
+            gh = await services.github.api(installation_id)
+            pr = await gh.getitem(f"/repos/{owner}/{repo}/pulls/{number}")
+        except GitHubError as exc:
+            print(f"second-look: {exc}", file=sys.stderr)
+            return 1
         async with services.pool.acquire() as conn:
             review_id = await reviews.create(
                 conn,

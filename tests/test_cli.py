@@ -62,3 +62,16 @@ async def test_migrate_command_on_a_migrated_database_applies_nothing(settings, 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "applied 0 migration(s)"
+
+
+async def test_review_command_on_a_repository_without_the_app_says_so(
+    settings, pool, fake_github, tmp_path
+):
+    result = await cli(settings, tmp_path, "review", "someone/elsewhere#1")
+
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("second-look: GitHub answered 404 to GET /repos/someone/elsewhere/installation")
+    )

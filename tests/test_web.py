@@ -249,3 +249,15 @@ async def test_form_encoded_delivery_is_accepted(client, pool):
 
     assert response.status == 202
     assert await stored(pool) == (1, 1)
+
+
+async def test_delivery_is_refused_with_503_when_the_database_is_gone(client):
+    from bot.web import services_key
+
+    client.app[services_key].pool.terminate()
+    body, headers = delivery(pull_request_payload("opened"))
+
+    response = await client.post("/webhooks", data=body, headers=headers)
+
+    assert response.status == 503
+    assert "redeliver" in (await response.json())["error"]

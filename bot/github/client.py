@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import gidgethub
-from gidgethub import apps
+from gidgethub import apps, sansio
 from gidgethub.aiohttp import GitHubAPI
 
 from bot.logs import add_secret
@@ -93,12 +93,15 @@ class RetryingGitHubAPI(GitHubAPI):
                 await self.sleep(min(2.0**attempt, 8.0))
         raise AssertionError("unreachable")
 
-    async def _make_request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[override]
+    async def _make_request(  # type: ignore[override]
+        self, method: str, url: str, url_vars: Mapping[str, Any] | None, *args: Any, **kwargs: Any
+    ):
         try:
-            return await super()._make_request(method, url, *args, **kwargs)
+            return await super()._make_request(method, url, url_vars, *args, **kwargs)
         except gidgethub.HTTPException as exc:
+            path = _path(sansio.format_url(url, url_vars, base_url=self.base_url))
             message = str(exc) or exc.status_code.phrase
-            raise GitHubError(method, _path(url), int(exc.status_code), message) from None
+            raise GitHubError(method, path, int(exc.status_code), message) from None
 
 
 def _path(url: str) -> str:

@@ -1,0 +1,50 @@
+"""FakeGitHub: the endpoint mixins put together, and the URL routes that reach them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tests.fakes.github.checks import Checks
+from tests.fakes.github.comments import Comments
+from tests.fakes.github.contents import Contents
+from tests.fakes.github.reviews import Reviews
+
+
+class FakeGitHub(Checks, Reviews, Comments, Contents):
+    """The GitHub REST API for one App, as an aiohttp application.
+
+    Set up state with add_pull / set_content / seed_comments, serve `.app` (start(bg)), point
+    GITHUB_API_URL at `.url`, then read what the code did: `.requests`, comments(), reviews(),
+    review_comments(), check_runs(), `.tokens_issued`, `.rejected_comments`.
+    """
+
+    def __init__(self, app_id: str, public_key_pem: str) -> None:
+        super().__init__(app_id, public_key_pem)
+        self.app = self._make_app()
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024**2)
+        app.on_response_prepare.append(self._on_prepare)
+        r = r"/repos/{owner}/{repo}"
+        n = r"{number:\d+}"
+        app.router.add_get("/app", self._get_app)
+        app.router.add_post(r"/app/installations/{iid:\d+}/access_tokens", self._access_token)
+        app.router.add_get(f"{r}/installation", self._repo_installation)
+        app.router.add_get(f"{r}/pulls/{n}", self._get_pull)
+        app.router.add_get(f"{r}/pulls/{n}/files", self._pull_files)
+        app.router.add_get(f"{r}/pulls/{n}/reviews", self._list_reviews)
+        app.router.add_post(f"{r}/pulls/{n}/reviews", self._create_review)
+        app.router.add_get(f"{r}/pulls/{n}/comments", self._list_review_comments)
+        app.router.add_get(f"{r}/contents/{{path:.+}}", self._get_contents)
+        app.router.add_get(f"{r}/issues/{n}/comments", self._list_comments)
+        app.router.add_post(f"{r}/issues/{n}/comments", self._create_comment)
+        app.router.add_get(rf"{r}/issues/comments/{{cid:\d+}}", self._get_comment)
+        app.router.add_patch(rf"{r}/issues/comments/{{cid:\d+}}", self._edit_comment)
+        app.router.add_delete(rf"{r}/issues/comments/{{cid:\d+}}", self._delete_comment)
+        app.router.add_post(f"{r}/check-runs", self._create_check_run)
+        app.router.add_get(rf"{r}/check-runs/{{run:\d+}}", self._get_check_run)
+        app.router.add_patch(rf"{r}/check-runs/{{run:\d+}}", self._update_check_run)
+        app.router.add_get(rf"{r}/check-runs/{{run:\d+}}/annotations", self._list_annotations)
+        app.router.add_get(f"{r}/commits/{{ref}}/check-runs", self._commit_check_runs)
+        app.router.add_get(f"{r}/compare/{{basehead:.+}}", self._compare)
+        return app
