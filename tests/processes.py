@@ -21,6 +21,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def app_env(settings: Settings) -> dict[str, str]:
+    """The environment a `python -m bot ...` process reads `settings` from (and nothing else)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GITHUB_APP_ID": settings.github_app_id,
+        "GITHUB_PRIVATE_KEY": settings.github_private_key,
+        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
+        "GITHUB_API_URL": settings.github_api_url,
+        "GEMINI_API_KEY": settings.gemini_api_key,
+        "GOOGLE_GEMINI_BASE_URL": settings.gemini_base_url or "",
+        "GEMINI_RPM": str(settings.gemini_rpm),
+        "DATABASE_URL": settings.database_url or "",
+    }
+
+
 class Server:
     """One `serve` process on 127.0.0.1, configured like `settings`."""
 
@@ -29,15 +44,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve-{self.port}.log"
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "GITHUB_APP_ID": settings.github_app_id,
-            "GITHUB_PRIVATE_KEY": settings.github_private_key,
-            "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
-            "GITHUB_API_URL": settings.github_api_url,
-            "GEMINI_API_KEY": settings.gemini_api_key,
-            "GOOGLE_GEMINI_BASE_URL": settings.gemini_base_url or "",
-            "GEMINI_RPM": str(settings.gemini_rpm),
-            "DATABASE_URL": settings.database_url or "",
+            **app_env(settings),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "LEASE_SECONDS": "30",

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 
+from tests.processes import app_env
 from tests.reviewing import OWNER, REPO, finding, open_pull
-
-
-def cli_env(settings) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "GITHUB_APP_ID": settings.github_app_id,
-        "GITHUB_PRIVATE_KEY": settings.github_private_key,
-        "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,
-        "GITHUB_API_URL": settings.github_api_url,
-        "GEMINI_API_KEY": settings.gemini_api_key,
-        "GOOGLE_GEMINI_BASE_URL": settings.gemini_base_url,
-        "DATABASE_URL": settings.database_url,
-    }
 
 
 async def cli(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -28,7 +15,7 @@ async def cli(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
         subprocess.run,
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
-        env=cli_env(settings),
+        env=app_env(settings),
         capture_output=True,
         text=True,
         timeout=120,
