@@ -63,5 +63,10 @@ class IntakeWriter:
             for delivery, future in batch:
                 fresh = delivery.delivery_id in recorded.fresh and delivery.delivery_id not in seen
                 seen.add(delivery.delivery_id)
+                review = delivery.review
+                replaced = []
+                if fresh and review is not None:
+                    key = (review.owner, review.repo, review.pr_number)
+                    replaced = recorded.superseded.get(key, [])
                 if not future.done():
-                    future.set_result(Result(fresh, recorded.superseded if fresh else []))
+                    future.set_result(Result(fresh, replaced))

@@ -71,6 +71,7 @@ class Scheduler:
         room = self.capacity - len(self._tasks)
         if room <= 0:
             return 0
+        # Reviews we just started may still be pending: ask for enough to fill the room anyway.
         ids = await reviews.waiting(self.services.pool, limit=room + len(self._tasks))
         started = sum(self.start(review_id) for review_id in ids)
         if started:

@@ -128,16 +128,16 @@ async def webhook(request: web.Request) -> web.Response:
 def _parse(request: web.Request, body: bytes) -> tuple[sansio.Event | None, web.Response | None]:
     """Check the headers and signature; return the event or the refusal."""
     headers = request.headers
-    delivery_id = headers.get("X-GitHub-Delivery", "-")
+    delivery_id = headers.get("X-GitHub-Delivery")
     signature = headers.get("X-Hub-Signature-256")
     if not signature:
         # gidgethub would accept a sha1-only signature; GitHub sends sha256 to every App.
-        return None, _error(401, "missing X-Hub-Signature-256", delivery_id)
+        return None, _error(401, "missing X-Hub-Signature-256", delivery_id or "-")
     event_name = headers.get("X-GitHub-Event")
     if not event_name:
-        return None, _error(400, "missing X-GitHub-Event header", delivery_id)
-    if delivery_id == "-" or not delivery_id:
-        return None, _error(400, "missing X-GitHub-Delivery header", delivery_id)
+        return None, _error(400, "missing X-GitHub-Event header", delivery_id or "-")
+    if not delivery_id:
+        return None, _error(400, "missing X-GitHub-Delivery header")
     try:
         sansio.validate_event(
             body, signature=signature, secret=request.app[settings_key].github_webhook_secret

@@ -45,7 +45,7 @@ async def test_a_push_supersedes_the_reviews_recorded_before_it(pool):
 
         recorded = await record_many(conn, [second])
 
-    assert recorded.superseded == [first.review.id]
+    assert recorded.superseded == {("octo", "widgets", 7): [first.review.id]}
     assert (await statuses(pool))[first.review.id] == "superseded"
 
 

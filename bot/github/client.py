@@ -120,7 +120,6 @@ class GitHubClient:
         self._private_key = private_key
         self._tokens: dict[int, tuple[str, float]] = {}
         self._pending: dict[int, asyncio.Future[str]] = {}
-        self.tokens_minted = 0
 
     def app_api(self) -> RetryingGitHubAPI:
         """An API object that authenticates as the App itself (JWT)."""
@@ -160,7 +159,6 @@ class GitHubClient:
         add_secret(token)
         expires = datetime.fromisoformat(answer["expires_at"].replace("Z", "+00:00")).timestamp()
         self._tokens[installation_id] = (token, expires)
-        self.tokens_minted += 1
         log.info(
             "installation %s: new token, valid until %s", installation_id, answer["expires_at"]
         )

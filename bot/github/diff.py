@@ -7,7 +7,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from bot.github.client import GitHubClient, GitHubError, retry_delay
-from bot.review.changes import Diff, Skipped, from_patch, parse_file
+from bot.review.changes import (
+    Diff,
+    Skipped,
+    from_patch,
+    parse_file,
+    path_from_header,
+    too_large,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +55,9 @@ async def fetch_diff(
 def _add(diff: Diff, section: bytes, oversized: bool, ignore: tuple[str, ...], cap: int) -> None:
     text = section.decode("utf-8", errors="replace")
     if oversized:
-        path = text.split("\n", 1)[0].rsplit(" b/", 1)[-1]
-        diff.skipped.append(Skipped(path, f"diff of this file is over {cap:,} bytes"))
-        return
-    parsed = parse_file(text, ignore)
-    if isinstance(parsed, Skipped):
-        diff.skipped.append(parsed)
-    elif parsed is not None:
-        diff.files.append(parsed)
+        diff.add(too_large(path_from_header(text) or "(unnamed file)", cap))
+    else:
+        diff.add(parse_file(text, ignore))
 
 
 async def _sections(
@@ -134,15 +136,9 @@ async def _from_files_api(
         count += 1
         patch = item.get("patch")
         if patch is not None and len(patch.encode()) > cap:
-            diff.skipped.append(
-                Skipped(item["filename"], f"diff of this file is over {cap:,} bytes")
-            )
-            continue
-        parsed = from_patch(item["filename"], item["status"], patch, ignore)
-        if isinstance(parsed, Skipped):
-            diff.skipped.append(parsed)
-        elif parsed is not None:
-            diff.files.append(parsed)
+            diff.add(too_large(item["filename"], cap))
+        else:
+            diff.add(from_patch(item["filename"], item["status"], patch, ignore))
     if count >= FILES_API_CAP:
         diff.skipped.append(
             Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR")

@@ -75,6 +75,13 @@ class Diff:
         """The changed file paths that are reviewed (the seed's step 3)."""
         return [f.path for f in self.files]
 
+    def add(self, parsed: ChangedFile | Skipped | None) -> None:
+        """Keep a parsed file as reviewed or skipped (None: the section held no file)."""
+        if isinstance(parsed, Skipped):
+            self.skipped.append(parsed)
+        elif parsed is not None:
+            self.files.append(parsed)
+
     def file(self, path: str) -> ChangedFile | None:
         for changed in self.files:
             if changed.path == path:
@@ -102,7 +109,7 @@ def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped
     try:
         patch = unidiff.PatchSet(text)
     except unidiff.UnidiffParseError as exc:
-        path = _path_from_header(text)
+        path = path_from_header(text)
         return Skipped(path, f"diff could not be parsed ({exc})") if path else None
     if not patch:
         return None
@@ -177,9 +184,18 @@ def unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _path_from_header(text: str) -> str | None:
+def too_large(path: str, cap: int) -> Skipped:
+    return Skipped(path, f"diff of this file is over {cap:,} bytes")
+
+
+def path_from_header(text: str) -> str | None:
+    """The new path named by a section's `diff --git` line (quoted by git when unusual)."""
     first = text.split("\n", 1)[0]
-    if first.startswith("diff --git a/") and " b/" in first:
+    if not first.startswith("diff --git "):
+        return None
+    if ' "b/' in first:
+        return unquote('"' + first.rsplit(' "b/', 1)[1])
+    if " b/" in first:
         return first.rsplit(" b/", 1)[1]
     return None
 

@@ -104,7 +104,7 @@ def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
             kept.append(finding)
             continue
         merged += 1
-        if finding.agent_type not in twin.agent_type.split("+") and finding.agent_type:
+        if finding.agent_type != twin.agent_type:
             index = kept.index(twin)
             kept[index] = replace(
                 twin,

@@ -47,7 +47,7 @@ class Summary:
     """What the summary comment reports about one review."""
 
     head_sha: str
-    status: str  # processing | completed | failed
+    status: str  # completed | failed | skipped
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     failed_agents: dict[str, str] = field(default_factory=dict)  # agent -> reason
@@ -108,8 +108,6 @@ def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
 
 def _status_line(summary: Summary) -> str:
     head = code_span(summary.head_sha[:12])
-    if summary.status == "processing":
-        return f"⏳ Reviewing {head}…"
     if summary.status == "failed":
         return f"❌ Review of {head} failed."
     if summary.status == "skipped":
@@ -119,10 +117,11 @@ def _status_line(summary: Summary) -> str:
 
 
 def _counts(summary: Summary) -> list[str]:
-    if summary.status == "processing" or not summary.findings:
-        return [] if summary.status == "processing" else ["No findings.", ""]
+    if not summary.findings:
+        # A review that failed before its agents ran has no findings to speak of.
+        return [] if summary.error else ["No findings.", ""]
     severities = Counter(f.severity for f in summary.findings)
-    agents = Counter(a for f in summary.findings for a in f.agent_type.split("+"))
+    agents = Counter(f.agent_type for f in summary.findings)
     out = [
         " · ".join(f"{ICONS[s]} {s}: {severities[s]}" for s in SEVERITIES if severities[s]),
         "",
@@ -161,13 +160,19 @@ def _by_file(findings: list[Finding]) -> list[str]:
     return out
 
 
+def _bullets(items: list[str], limit: int) -> list[str]:
+    """At most `limit` bullet lines, then how many more there are."""
+    out = [f"- {item}" for item in items[:limit]]
+    if len(items) > limit:
+        out.append(f"- … and {len(items) - limit} more")
+    return out
+
+
 def _resolved(resolved: list[Finding]) -> list[str]:
     if not resolved:
         return []
     out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
-    out += [f"- ~~{escape(f.title)}~~ in {code_span(f.file_path)}" for f in resolved[:100]]
-    if len(resolved) > 100:
-        out.append(f"- … and {len(resolved) - 100} more")
+    out += _bullets([f"~~{escape(f.title)}~~ in {code_span(f.file_path)}" for f in resolved], 100)
     return out + [""]
 
 
@@ -197,9 +202,7 @@ def _skipped(skipped: list[Skipped]) -> list[str]:
     if not skipped:
         return []
     out = [f"<details><summary>{len(skipped)} file(s) not reviewed</summary>", ""]
-    out += [f"- {code_span(s.path)}: {escape(s.reason)}" for s in skipped[:200]]
-    if len(skipped) > 200:
-        out.append(f"- … and {len(skipped) - 200} more")
+    out += _bullets([f"{code_span(s.path)}: {escape(s.reason)}" for s in skipped], 200)
     return out + ["", "</details>", ""]
 
 

@@ -33,10 +33,6 @@ class SupervisorResult:
     prompt_tokens: int = 0
     output_tokens: int = 0
 
-    @property
-    def failed_agents(self) -> list[str]:
-        return sorted({failure.agent for failure in self.failures})
-
 
 def render_file(changed: ChangedFile, hunks: Iterable[Hunk] | None = None) -> str:
     """A file as the agents read it: every hunk line numbered on the new side."""

@@ -34,10 +34,13 @@ class Delivery:
     review: NewReview | None = None
 
 
+PullKey = tuple[str, str, int]  # owner, repo, PR number
+
+
 @dataclass
 class Recorded:
     fresh: set[str]  # delivery ids recorded now; the others were recorded before
-    superseded: list[uuid.UUID]  # earlier reviews the new ones replace
+    superseded: dict[PullKey, list[uuid.UUID]]  # per PR, earlier reviews the new ones replace
 
 
 _RECORD = """
@@ -67,11 +70,12 @@ WITH fresh AS (
       FROM created c
      WHERE c.id = ANY($17::uuid[]) AND r.owner = c.owner AND r.repo = c.repo
        AND r.pr_number = c.pr_number AND r.status IN ('pending', 'processing')
-    RETURNING r.id
+    RETURNING r.id, r.owner, r.repo, r.pr_number
 )
-SELECT delivery_id, NULL::uuid AS superseded FROM fresh
+SELECT delivery_id, NULL::uuid AS superseded, NULL AS owner, NULL AS repo, NULL::int AS pr
+  FROM fresh
 UNION ALL
-SELECT NULL, id FROM superseded
+SELECT NULL, id, owner, repo, pr_number FROM superseded
 """
 
 
@@ -84,7 +88,7 @@ async def record_many(conn: asyncpg.Connection, batch: list[Delivery]) -> Record
     """
     firsts = list({d.delivery_id: d for d in reversed(batch)}.values())[::-1]
     asked = [(d.delivery_id, d.review) for d in firsts if d.review is not None]
-    last_superseding: dict[tuple[str, str, int], int] = {}
+    last_superseding: dict[PullKey, int] = {}
     for index, (_, r) in enumerate(asked):
         if r.supersede:
             last_superseding[(r.owner, r.repo, r.pr_number)] = index
@@ -117,5 +121,9 @@ async def record_many(conn: asyncpg.Connection, batch: list[Delivery]) -> Record
         newest,
     )
     fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
-    superseded = [row["superseded"] for row in rows if row["superseded"] is not None]
+    superseded: dict[PullKey, list[uuid.UUID]] = {}
+    for row in rows:
+        if row["superseded"] is not None:
+            key = (row["owner"], row["repo"], row["pr"])
+            superseded.setdefault(key, []).append(row["superseded"])
     return Recorded(fresh, superseded)

@@ -9,7 +9,6 @@ from typing import Any
 
 import asyncpg
 
-ACTIVE = ("pending", "processing")
 FINISHED = ("completed", "failed", "superseded", "skipped")
 
 # Every process holds pg_advisory_lock(LIVENESS_CLASS, hashtext(lease_owner)) on a connection
