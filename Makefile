@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test migrate lint bench clean
+.PHONY: install run test fuzz migrate lint bench clean
 
 install: $(STAMP)
 
@@ -18,6 +18,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property tests with the long hypothesis profile; prints the tally of the webhook fuzz.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -s \
+		tests/test_fuzz_webhooks.py tests/test_markdown.py tests/test_render.py
 
 migrate: install
 	$(BIN)/python -m bot migrate

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
+import re
 import time
-import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
-from bot import events
+from bot import events, payloads
 from bot.config import Settings
 from bot.intake import IntakeWriter
 from bot.scheduler import Scheduler
 from bot.services import Services
-from bot.store.deliveries import Delivery
+from bot.store import db
+from bot.store.deliveries import Delivery, NewReview
 
 log = logging.getLogger(__name__)
 
@@ -56,53 +58,53 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 
 def _error(status: int, message: str, delivery_id: str = "-") -> web.Response:
+    """A JSON refusal; `message` is ours or already printable (never raw payload text)."""
     log.warning("delivery %s refused: %d %s", delivery_id, status, message)
     return web.json_response({"error": message}, status=status)
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Verify, record once, and hand pull_request work to the scheduler."""
+    """Verify, validate, record once, and hand pull_request work to the scheduler."""
     started = time.perf_counter()
     counts = request.app[metrics_key]
-    delivery_id = request.headers.get("X-GitHub-Delivery", "-")
     if request.content_length is not None and request.content_length > MAX_BODY:
         counts["deliveries_refused"] += 1
-        return _error(413, f"payload over {MAX_BODY} bytes", delivery_id)
+        return _error(413, f"payload over {MAX_BODY} bytes")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         counts["deliveries_refused"] += 1
-        return _error(413, f"payload over {MAX_BODY} bytes", delivery_id)
+        return _error(413, f"payload over {MAX_BODY} bytes")
 
-    event, refusal = _parse(request, body)
-    if refusal is not None:
+    signed = _verify(request, body)
+    if isinstance(signed, web.Response):
         counts["deliveries_refused"] += 1
-        return refusal
-    assert event is not None
+        return signed
+    delivery_id, event_name = signed
 
     scheduler = request.app[scheduler_key]
     if not scheduler.accepting:
         return _error(503, "shutting down; GitHub will redeliver", delivery_id)
-    intake = events.Intake()
+    data = None
     try:
-        await events.router.dispatch(event, intake=intake)
-    except (KeyError, TypeError, ValueError) as exc:
+        data = payloads.decode(request.headers.get("Content-Type", "application/json"), body)
+        event = sansio.Event(data, event=event_name, delivery_id=delivery_id)
+        payload = events.payload_of(event)
+    except payloads.PayloadError as exc:
         counts["deliveries_refused"] += 1
-        return _error(400, f"malformed {event.event} payload: missing or bad {exc}", delivery_id)
-    action = event.data.get("action") if isinstance(event.data.get("action"), str) else None
-    record = Delivery(
-        delivery_id=event.delivery_id,
-        event=event.event,
-        action=action,
-        installation_id=_installation_id(event.data),
-        repository=_repository(event.data),
-        review=intake.review,
-    )
+        return await _refuse(request, delivery_id, event_name, str(exc), data)
+    intake = events.Intake()
+    await events.router.dispatch(event, payload=payload, intake=intake)
     try:
-        result = await request.app[intake_key].record(record)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        result = await request.app[intake_key].record(
+            _delivery(delivery_id, event_name, payload, review=intake.review)
+        )
+    except db.UNREACHABLE as exc:
         log.error("delivery %s not recorded: %s", delivery_id, type(exc).__name__)
         return _error(503, "database unavailable; redeliver later", delivery_id)
+    if result.refused is not None:
+        counts["deliveries_refused"] += 1
+        return _error(400, f"malformed {event_name} payload: {result.refused}", delivery_id)
 
     review = intake.review if result.fresh else None
     outcome = "duplicate" if not result.fresh else ("review" if review else "ignored")
@@ -113,9 +115,9 @@ async def webhook(request: web.Request) -> web.Response:
         scheduler.start(review.id)
     log.info(
         "delivery %s %s.%s -> %s%s in %.1f ms",
-        event.delivery_id,
-        event.event,
-        action or "-",
+        delivery_id,
+        event_name,
+        payload.action or "-",
         outcome,
         f" {review.id}" if review else "",
         (time.perf_counter() - started) * 1000,
@@ -125,56 +127,82 @@ async def webhook(request: web.Request) -> web.Response:
     return web.json_response({"status": outcome}, status=200)
 
 
-def _parse(request: web.Request, body: bytes) -> tuple[sansio.Event | None, web.Response | None]:
-    """Check the headers and signature; return the event or the refusal."""
+_SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
+_EVENT_NAME = re.compile(r"[a-z_]{1,64}")
+_DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # GitHub sends a GUID
+
+
+def _verify(request: web.Request, body: bytes) -> tuple[str, str] | web.Response:
+    """Check the headers and the signature; return (delivery id, event) or the refusal.
+
+    Nothing is recorded for these refusals: without a signed, well-formed delivery id
+    there is nothing to record it under.
+    """
     headers = request.headers
-    delivery_id = headers.get("X-GitHub-Delivery")
     signature = headers.get("X-Hub-Signature-256")
     if not signature:
         # gidgethub would accept a sha1-only signature; GitHub sends sha256 to every App.
-        return None, _error(401, "missing X-Hub-Signature-256", delivery_id or "-")
+        return _error(401, "missing X-Hub-Signature-256")
+    if not _SIGNATURE.fullmatch(signature):
+        return _error(401, "X-Hub-Signature-256 is not sha256=<64 hex digits>")
     event_name = headers.get("X-GitHub-Event")
+    delivery_id = headers.get("X-GitHub-Delivery")
     if not event_name:
-        return None, _error(400, "missing X-GitHub-Event header", delivery_id or "-")
+        return _error(400, "missing X-GitHub-Event header")
     if not delivery_id:
-        return None, _error(400, "missing X-GitHub-Delivery header")
+        return _error(400, "missing X-GitHub-Delivery header")
+    if not _EVENT_NAME.fullmatch(event_name):
+        return _error(400, "X-GitHub-Event is not an event name")
+    if not _DELIVERY_ID.fullmatch(delivery_id):
+        return _error(400, "X-GitHub-Delivery is not a delivery id")
     try:
         sansio.validate_event(
             body, signature=signature, secret=request.app[settings_key].github_webhook_secret
         )
     except ValidationFailure:
-        return None, _error(401, "signature does not match", delivery_id)
+        return _error(401, "signature does not match", delivery_id)
+    return delivery_id, event_name
+
+
+async def _refuse(
+    request: web.Request,
+    delivery_id: str,
+    event_name: str,
+    reason: str,
+    data: dict[str, Any] | None,
+) -> web.Response:
+    """Answer 400 and record the delivery with the reason (and what of it is valid)."""
+    message = f"malformed {event_name} payload: {reason}"
+    envelope = None
+    if data is not None:
+        with contextlib.suppress(payloads.PayloadError):
+            envelope = payloads.validate(payloads.Envelope, data)
+    delivery = _delivery(delivery_id, event_name, envelope, refused=message)
     try:
-        data = _decode(headers.get("Content-Type", "application/json"), body)
-    except ValueError:  # not UTF-8, not JSON, or a form without `payload`
-        return None, _error(400, "body is not JSON", delivery_id)
-    if not isinstance(data, dict):
-        return None, _error(400, "body is not a JSON object", delivery_id)
-    return sansio.Event(data, event=event_name, delivery_id=delivery_id), None
+        await request.app[intake_key].record(delivery)
+    except db.UNREACHABLE as exc:  # the answer is 400 all the same; the log keeps the reason
+        log.warning("refused delivery %s not recorded: %s", delivery_id, type(exc).__name__)
+    return _error(400, message, delivery_id)
 
 
-def _decode(content_type: str, body: bytes) -> object:
-    """The payload, sent as JSON or as a form with a `payload` field (both are GitHub options)."""
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        form = urllib.parse.parse_qs(body.decode("utf-8"), strict_parsing=bool(body))
-        if "payload" not in form:
-            raise ValueError("no payload field")
-        return json.loads(form["payload"][0])
-    return json.loads(body)
-
-
-def _installation_id(data: dict) -> int | None:
-    installation = data.get("installation")
-    if isinstance(installation, dict) and isinstance(installation.get("id"), int):
-        return installation["id"]
-    return None
-
-
-def _repository(data: dict) -> str | None:
-    repository = data.get("repository")
-    if isinstance(repository, dict) and isinstance(repository.get("full_name"), str):
-        return repository["full_name"]
-    return None
+def _delivery(
+    delivery_id: str,
+    event_name: str,
+    envelope: payloads.Envelope | None,
+    review: NewReview | None = None,
+    refused: str | None = None,
+) -> Delivery:
+    installation = envelope.installation if envelope else None
+    repository = envelope.repository if envelope else None
+    return Delivery(
+        delivery_id=delivery_id,
+        event=event_name,
+        action=envelope.action if envelope else None,
+        installation_id=installation.id if installation else None,
+        repository=repository.full_name if repository else None,
+        review=review,
+        refused=refused,
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -208,7 +208,7 @@ class ReviewRun:
             calls=result.calls,
             input_chars=result.input_chars,
             tokens=result.prompt_tokens + result.output_tokens,
-            notes=[f"Config: {problem}" for problem in self.config.problems],
+            config_problems=[(p.key, p.message) for p in self.config.problems],
         )
 
     async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:

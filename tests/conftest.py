@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bot.config import Settings
 from bot.services import Services
@@ -25,6 +27,15 @@ APP_ID = "4242"
 GEMINI_KEY = "AIzaSy-test-key-0123456789abcdef"
 
 TABLES = ("findings", "reviews", "webhook_deliveries")
+
+# `make test` runs each property a few dozen times; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) long.
+hypothesis_settings.register_profile(
+    "quick", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "fuzz", max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def run_sync(coro):
@@ -145,9 +156,8 @@ def fake_gemini(gemini_server: FakeGemini) -> Iterator[FakeGemini]:
     gemini_server.reset()
 
 
-@pytest.fixture
-def settings(
-    pool: asyncpg.Pool,
+@pytest.fixture(scope="session")
+def base_settings(
     database_url: str,
     app_keys: tuple[str, str],
     github_server: FakeGitHub,
@@ -168,6 +178,12 @@ def settings(
         reclaim_interval=3600,
         shutdown_timeout=5,
     )
+
+
+@pytest.fixture
+def settings(pool: asyncpg.Pool, base_settings: Settings) -> Settings:
+    """The base settings, for a test whose tables were just emptied."""
+    return base_settings
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from bot.intake import IntakeWriter
+from bot.store import db
 from bot.store.deliveries import Delivery, NewReview, record_many
 
 
@@ -78,3 +79,44 @@ async def test_concurrent_deliveries_share_transactions(pool):
     assert all(result.fresh for result in results)
     assert await pool.fetchval("SELECT count(*) FROM reviews") == 100
     assert writer.batches < 100
+
+
+async def test_a_row_the_database_refuses_fails_only_its_own_delivery(pool):
+    writer = IntakeWriter(pool)
+    good = [delivery_for(n) for n in range(1, 51)]
+    poisoned = delivery_for(2**31)  # over PostgreSQL's integer: refused by the database
+
+    results = await asyncio.gather(*(writer.record(d) for d in [*good[:25], poisoned, *good[25:]]))
+
+    refused = [r for r in results if r.refused is not None]
+    assert [r.refused for r in refused] == [
+        "pull_request.number is out of range (at most 2147483647)"
+    ]
+    assert sum(r.fresh and r.refused is None for r in results) == 50
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 50
+    recorded = await pool.fetchrow(
+        "SELECT * FROM webhook_deliveries WHERE delivery_id = $1", poisoned.delivery_id
+    )
+    assert recorded["refused"] == refused[0].refused
+
+
+async def test_text_the_database_cannot_hold_is_named(pool):
+    writer = IntakeWriter(pool)
+    nul = delivery_for(7)
+    nul.repository = "octo/wid\x00gets"
+
+    result = await writer.record(nul)
+
+    assert result.refused == "repository.full_name contains a NUL character"
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 0
+
+
+async def test_an_unreachable_database_fails_every_delivery_of_the_batch(pool):
+    writer = IntakeWriter(pool)
+    pool.terminate()
+
+    results = await asyncio.gather(
+        *(writer.record(delivery_for(n)) for n in range(1, 4)), return_exceptions=True
+    )
+
+    assert all(isinstance(r, db.UNREACHABLE) for r in results), results

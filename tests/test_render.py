@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import re
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.review.changes import Skipped
 from bot.review.findings import Finding
-from bot.review.render import MARKER, Summary, escape, fenced, inline_body, render_summary
+from bot.review.markdown import ZWSP, clean
+from bot.review.render import MARKER, Summary, inline_body, render_summary
+from tests.inert import MENTION, assert_inert, hostile_text, tokens
 
 
 def a_finding(severity: str = "low", title: str = "Rename x", **kw) -> Finding:
@@ -15,23 +18,44 @@ def a_finding(severity: str = "low", title: str = "Rename x", **kw) -> Finding:
     return Finding(**(fields | kw))
 
 
-def test_escape_makes_model_text_inert():
-    text = escape(
-        "@org/team and @alice: see ![pic](https://evil.example/p.png), "
-        "[click](http://evil.example) <script>alert(1)</script> www.evil.example"
+HTML_WE_WRITE = {MARKER, "<sub>", "</sub>", "</details>"}
+
+
+@given(st.lists(hostile_text, min_size=6, max_size=6))
+def test_no_hostile_text_breaks_out_of_the_summary(texts):
+    title, description, path, reason, error, note = texts
+    path = path or "a.py"
+    summary = Summary(
+        head_sha="0123456789abcdef",
+        status="failed",
+        error=error,
+        findings=[a_finding("high", title, description=description, file_path=path)],
+        resolved=[a_finding("low", title, file_path=path)],
+        skipped=[Skipped(path, reason)],
+        failed_agents={"bugs": reason},
+        notes=[note],
     )
 
-    for forbidden in ("@org", "@alice", "![", "<script", "https://", "http://", "www."):
-        assert forbidden not in text
-    assert re.search(r"(?<!\\)\]\(", text) is None, "no unescaped ]( to start a link"
-    assert "&lt;script&gt;" in text
+    body = render_summary(summary)
+
+    assert body.startswith(MARKER + "\n") and body.count("<!-- second-look") == 1
+    found = tokens(body)
+    assert not {"link_open", "image"} & {t.type for t in found}
+    for token in found:
+        if token.type.startswith("html"):
+            assert token.content.strip() in HTML_WE_WRITE or token.content.startswith(
+                "<details><summary>"
+            ), token.content
+        if token.type == "text":
+            assert not MENTION.search(token.content), token.content
+    spans = {t.content.replace(ZWSP, "") for t in found if t.type == "code_inline"}
+    assert spans == {"0123456789ab", " ".join(clean(path).split("\n"))}
 
 
-def test_fence_is_longer_than_any_backtick_run_inside():
-    block = fenced("x = '```'\n", "suggestion")
+def test_inline_body_is_inert_too():
+    body = inline_body(a_finding(title="`x` <b>y</b> @alice", description="[z](http://e.x)"), True)
 
-    assert block.startswith("````suggestion\n")
-    assert block.endswith("\n````")
+    assert_inert(body.split("** · ", 1)[1].replace("<sub>(style)</sub>", ""))
 
 
 def test_summary_names_head_counts_and_skipped_files():

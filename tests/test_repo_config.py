@@ -54,7 +54,7 @@ def test_bad_key_is_named_and_falls_back_to_its_default(text, key):
     loaded = parse("max_inline_comments: 3\n" + text if key != "max_inline_comments" else text)
 
     assert len(loaded.problems) == 1
-    assert loaded.problems[0].startswith(f"`{key}`")
+    assert loaded.problems[0].key == key
     expected = 3 if key != "max_inline_comments" else RepoConfig().max_inline_comments
     assert loaded.config.max_inline_comments == expected
 
@@ -119,7 +119,7 @@ async def test_unknown_key_is_named_in_the_check_summary(services, fake_github, 
     await run_review(services, pull)
 
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert "`colour`: unknown key" in check_run["output"]["summary"]
+    assert "Config `colour`: unknown key" in check_run["output"]["summary"]
     assert check_run["conclusion"] == "success", "fail_on: never still applies"
 
 
@@ -132,4 +132,4 @@ async def test_ignored_paths_are_listed_as_skipped(services, fake_github, fake_g
 
     assert {p for r in fake_gemini.requests for p in r.files} == {"app.py"}
     summary = fake_github.comments(OWNER, REPO, 7)[0]["body"]
-    assert "`docs/guide.md`: ignored by config (docs/*)" in summary
+    assert "`docs/guide.md`: ignored by config (docs/\\*)" in summary

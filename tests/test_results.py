@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.store.findings import FindingRepo
+from tests.inert import shown
 from tests.reviewing import (
     OWNER,
     REPO,
@@ -41,6 +43,19 @@ async def test_critical_finding_fails_the_check_by_default(services, fake_github
 
     await run_review(services, pull)
 
+    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
+
+
+async def test_an_unknown_severity_can_still_fail_the_check(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml", "fail_on: medium")
+    fake_gemini.findings["bugs"] = [finding(severity="catastrophic", title="Lost update")]
+
+    review = await run_review(services, pull)
+
+    (stored,) = await FindingRepo(services.pool).for_review(review.id)
+    assert stored["severity"] == "medium"
+    assert "'catastrophic', which is not a known severity" in stored["description"]
     assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
 
 
@@ -175,6 +190,6 @@ async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
     (posted,) = fake_github.reviews(OWNER, REPO, 7)
     on_lines = {c["body"].split("· ")[1].split(" in ")[0] for c in posted["comments"]}
     assert on_lines <= {"added", "context", "deleted"}
-    summary = fake_github.comments(OWNER, REPO, 7)[0]["body"]
+    summary = shown(fake_github.comments(OWNER, REPO, 7)[0]["body"])
     lost = [f["title"] for f in findings if f["title"] not in summary]
     assert lost == []

@@ -73,8 +73,8 @@ def unsigned(payload: object = None) -> tuple[bytes, dict[str, str]]:
     return delivery(pull_request_payload() if payload is None else payload)
 
 
-def bad_requests() -> list:
-    """(name, body, headers, expected status) for every refusal of the contract."""
+def unrecordable() -> list:
+    """(name, body, headers, status): refused before a signed delivery id is known."""
     cases = []
 
     body, headers = unsigned()
@@ -84,6 +84,10 @@ def bad_requests() -> list:
     body, headers = unsigned()
     headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
     cases.append(("forged signature", body, headers, 401))
+
+    body, headers = unsigned()
+    headers["X-Hub-Signature-256"] = "sha256=" + "é" * 64
+    cases.append(("signature not hex", body, headers, 401))
 
     body, headers = unsigned()
     del headers["X-Hub-Signature-256"]
@@ -103,18 +107,17 @@ def bad_requests() -> list:
         del headers[header]
         cases.append((f"no {header}", body, headers, 400))
 
-    for name, raw in (("not json", b"{not json"), ("json array", b"[1, 2]"), ("empty", b"")):
-        _, headers = unsigned()
-        headers["X-Hub-Signature-256"] = sign(raw)
-        cases.append((name, raw, headers, 400))
-
+    for header, value in (("X-GitHub-Event", "pull request"), ("X-GitHub-Delivery", "a/b" * 9)):
+        body, headers = unsigned()
+        headers[header] = value
+        cases.append((f"bad {header}", body, headers, 400))
     return cases
 
 
 @pytest.mark.parametrize(
     ("body", "headers", "status"),
-    [case[1:] for case in bad_requests()],
-    ids=[case[0] for case in bad_requests()],
+    [case[1:] for case in unrecordable()],
+    ids=[case[0] for case in unrecordable()],
 )
 async def test_bad_delivery_gets_its_code_and_stores_nothing(client, pool, body, headers, status):
     response = await client.post("/webhooks", data=body, headers=headers)
@@ -122,6 +125,134 @@ async def test_bad_delivery_gets_its_code_and_stores_nothing(client, pool, body,
     assert response.status == status
     assert "error" in await response.json()
     assert await stored(pool) == (0, 0)
+
+
+def with_field(path: str, value: object) -> dict:
+    """A valid opened payload with one field (dotted path) replaced, or deleted for DELETE."""
+    payload = pull_request_payload("opened")
+    *parents, last = path.split(".")
+    node = payload
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return payload
+
+
+DELETE = object()
+
+# (name, raw body, the field the error names): every one is signed and gets a 400.
+MALFORMED_BODIES = [
+    ("not json", b"{not json", "not JSON"),
+    ("json array", b"[1, 2]", "not a JSON object"),
+    ("empty", b"", "not JSON"),
+    ("not utf-8", b'{"action": "\xff"}', "not JSON"),
+    ("nested 1000 deep", b"[" * 1000 + b"]" * 1000, "nested deeper than 64"),
+    ("nested 65 deep", b'{"a":' * 65 + b"1" + b"}" * 65, "nested deeper than 64"),
+    ("Infinity", b'{"action": "opened", "number": Infinity}', "non-finite"),
+    ("NaN", b'{"number": NaN}', "non-finite"),
+    ("1e400", b'{"action": "opened", "number": 1e400}', "too large for a float"),
+    ("5000-digit integer", b'{"number": ' + b"9" * 5000 + b"}", "not JSON"),
+]
+MALFORMED_FIELDS = [
+    ("head sha is a list", "pull_request.head.sha", ["a" * 40], "pull_request.head.sha"),
+    ("head sha too short", "pull_request.head.sha", "abc", "pull_request.head.sha"),
+    ("installation true", "installation.id", True, "installation.id"),
+    ("installation 2**63", "installation.id", 2**63, "installation.id"),
+    ("number -5", "pull_request.number", -5, "pull_request.number"),
+    ("number 2**31", "pull_request.number", 2**31, "pull_request.number"),
+    ("number 1.0", "pull_request.number", 1.0, "pull_request.number"),
+    ("number as text", "pull_request.number", "7", "pull_request.number"),
+    ("repo name empty", "repository.name", "", "repository.name"),
+    ("repo name ..", "repository.name", "..", "repository.name"),
+    ("owner with NUL", "repository.owner.login", "oc\x00to", "repository.owner.login"),
+    ("owner lone surrogate", "repository.owner.login", "oc\ud800to", "repository.owner.login"),
+    ("full name bad", "repository.full_name", "octo/wid gets", "repository.full_name"),
+    ("base ref ..", "pull_request.base.ref", "main..x", "pull_request.base.ref"),
+    ("base ref NUL", "pull_request.base.ref", "ma\x00in", "pull_request.base.ref"),
+    ("draft as text", "pull_request.draft", "false", "pull_request.draft"),
+    ("no head", "pull_request.head", DELETE, "pull_request.head"),
+    ("no installation", "installation", DELETE, "installation"),
+    ("pull_request null", "pull_request", None, "pull_request"),
+    ("action a number", "action", 1, "action"),
+]
+
+
+async def assert_refused_and_recorded(pool, response, headers, names: str) -> None:
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert names in error
+    assert "\n" not in error
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 0
+    row = await pool.fetchrow("SELECT * FROM webhook_deliveries")
+    assert row["delivery_id"] == headers["X-GitHub-Delivery"]
+    assert row["refused"] == error
+
+
+@pytest.mark.parametrize(
+    ("body", "names"), [c[1:] for c in MALFORMED_BODIES], ids=[c[0] for c in MALFORMED_BODIES]
+)
+async def test_signed_body_that_is_not_a_payload_is_refused_and_recorded(client, pool, body, names):
+    _, headers = unsigned()
+    headers["X-Hub-Signature-256"] = sign(body)
+
+    response = await client.post("/webhooks", data=body, headers=headers)
+
+    await assert_refused_and_recorded(pool, response, headers, names)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "names"),
+    [c[1:] for c in MALFORMED_FIELDS],
+    ids=[c[0] for c in MALFORMED_FIELDS],
+)
+async def test_malformed_field_is_refused_by_name_and_recorded(client, pool, path, value, names):
+    body, headers = delivery(with_field(path, value))
+
+    response = await client.post("/webhooks", data=body, headers=headers)
+
+    await assert_refused_and_recorded(pool, response, headers, names)
+
+
+async def test_a_refused_delivery_is_taken_when_github_redelivers_it(client, pool):
+    body, headers = delivery(with_field("pull_request.head.sha", "not-a-sha"))
+    assert (await client.post("/webhooks", data=body, headers=headers)).status == 400
+    fixed = json.dumps(pull_request_payload("opened")).encode()
+    headers["X-Hub-Signature-256"] = sign(fixed)
+
+    response = await client.post("/webhooks", data=fixed, headers=headers)
+
+    assert response.status == 202
+    row = await pool.fetchrow("SELECT * FROM webhook_deliveries")
+    assert row["refused"] is None and row["repository"] == "octo/widgets"
+    assert await stored(pool) == (1, 1)
+
+
+async def test_one_poisoned_delivery_among_fifty_fails_only_itself(client, pool):
+    good = [
+        delivery(pull_request_payload("opened", number=n, head_sha=f"{n:040x}"))
+        for n in range(1, 51)
+    ]
+    poisoned = delivery(with_field("pull_request.base.ref", "ma\x00in"))
+
+    answers = await asyncio.gather(
+        *(client.post("/webhooks", data=body, headers=headers) for body, headers in good),
+        client.post("/webhooks", data=poisoned[0], headers=poisoned[1]),
+    )
+
+    assert [a.status for a in answers] == [202] * 50 + [400]
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 50
+    assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 51
+
+
+async def test_unknown_event_with_a_malformed_envelope_is_refused(client, pool):
+    body, headers = delivery({"action": "created", "installation": {"id": "1"}}, event="issues")
+
+    response = await client.post("/webhooks", data=body, headers=headers)
+
+    await assert_refused_and_recorded(pool, response, headers, "installation.id")
 
 
 async def test_body_over_25_mib_is_refused_before_it_is_all_read(client, pool):
@@ -196,18 +327,6 @@ async def test_other_events_are_recorded_and_nothing_more(client, pool, event, p
     assert response.status == 200
     assert (await response.json())["status"] == "ignored"
     assert await stored(pool) == (1, 0)
-
-
-async def test_malformed_pull_request_payload_is_refused_and_not_recorded(client, pool):
-    payload = pull_request_payload("opened")
-    del payload["pull_request"]["head"]
-    body, headers = delivery(payload)
-
-    response = await client.post("/webhooks", data=body, headers=headers)
-
-    assert response.status == 400
-    assert "head" in (await response.json())["error"]
-    assert await stored(pool) == (0, 0)
 
 
 async def test_healthz_answers_while_the_database_does(client):

@@ -10,6 +10,7 @@ from bot.review.agents import map_severity
 from bot.store import reviews
 from bot.store.findings import FindingRepo
 from bot.worker import process_review
+from tests.inert import MENTION, shown, tokens
 from tests.reviewing import OWNER, REPO, finding, many_files, new_review, open_pull, run_review
 
 
@@ -84,7 +85,7 @@ def test_severity_mapping():
     assert map_severity("warning") == "medium"
     assert map_severity("info") == "info"
     assert [map_severity(s) for s in ("high", "MEDIUM", "low")] == ["high", "medium", "low"]
-    assert map_severity("something else") == "info"
+    assert map_severity("something else") == "medium", "unknown is never silently info"
 
 
 async def test_second_run_edits_the_same_comment(services, fake_github, fake_gemini):
@@ -193,8 +194,11 @@ async def test_team_mention_in_model_text_pings_nobody(services, fake_github, fa
     await run_review(services, pull)
 
     body = summary_of(fake_github)
-    for forbidden in ("@org/team", "@octocat", "![x]", "<img", "https://evil"):
-        assert forbidden not in body
+    assert "Ask @org/team" in shown(body), "shown as written"
+    found = tokens(body)
+    assert not any(t.type in ("link_open", "image") for t in found)
+    assert not any("img" in t.content for t in found if t.type.startswith("html"))
+    assert not any(MENTION.search(t.content) for t in found if t.type == "text")
 
 
 @pytest.mark.parametrize("status", [500, 502])
@@ -232,7 +236,7 @@ async def test_without_a_gemini_key_the_review_fails_and_says_why(settings, fake
 
     assert review.status == "failed"
     assert review.error == "GEMINI_API_KEY is not set on the Second Look server"
-    assert "GEMINI_API_KEY is not set" in summary_of(fake_github)
+    assert "GEMINI_API_KEY is not set" in shown(summary_of(fake_github))
 
 
 async def test_secondary_rate_limit_waits_as_github_says(services, fake_github, fake_gemini):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.github.client import RetryingGitHubAPI
+from bot.review.markdown import plain
 
 CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
@@ -30,8 +31,8 @@ class Annotation:
             "start_line": self.start_line,
             "end_line": self.end_line,
             "annotation_level": LEVELS[self.severity],
-            "title": self.title[:255],
-            "message": self.message[:64_000] or self.title,
+            "title": plain(self.title, 255),
+            "message": plain(self.message or self.title, 64_000, multiline=True),
         }
 
 
@@ -81,7 +82,7 @@ async def complete(
     annotations: list[Annotation],
 ) -> None:
     """Complete the run; annotations go 50 per request, as GitHub allows."""
-    output = {"title": title[:255], "summary": summary[:MAX_TEXT]}
+    output = {"title": plain(title, 255), "summary": summary[:MAX_TEXT]}
     batches = [
         annotations[i : i + ANNOTATIONS_PER_REQUEST]
         for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)

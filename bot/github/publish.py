@@ -19,10 +19,9 @@ async def find_comment(
         "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
         url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
     ):
-        if (
-            marker in (comment.get("body") or "")
-            and (comment.get("user") or {}).get("type") == "Bot"
-        ):
+        # Our comment starts with the marker; text quoted inside another comment does not.
+        ours = (comment.get("user") or {}).get("type") == "Bot"
+        if ours and (comment.get("body") or "").startswith(marker):
             found = comment["id"]  # the oldest one wins; it is the one people have seen
             break
     return found
@@ -96,7 +95,7 @@ async def find_review(
         "/repos/{owner}/{repo}/pulls/{number}/reviews{?per_page}",
         url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
     ):
-        if review.get("commit_id") == head_sha and marker in (review.get("body") or ""):
+        if review.get("commit_id") == head_sha and (review.get("body") or "").startswith(marker):
             return int(review["id"])
     return None
 

@@ -33,10 +33,21 @@ class RepoConfig:
     rerun_on_edit: bool = True  # re-review when the title, body or base changes
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A bad key (None: the whole file) and what is wrong with it, for the summary."""
+
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key is not None else self.message
+
+
 @dataclass
 class LoadedConfig:
     config: RepoConfig
-    problems: list[str] = field(default_factory=list)  # one line per bad key, for the summary
+    problems: list[Problem] = field(default_factory=list)
 
 
 def parse(text: str) -> LoadedConfig:
@@ -47,25 +58,31 @@ def parse(text: str) -> LoadedConfig:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         return LoadedConfig(
-            RepoConfig(), [f"{CONFIG_PATH} is not valid YAML{line}; using the defaults"]
+            RepoConfig(),
+            [Problem(None, f"{CONFIG_PATH} is not valid YAML{line}; using the defaults")],
         )
     if data is None:
         return LoadedConfig(RepoConfig())
     if not isinstance(data, dict):
         return LoadedConfig(
-            RepoConfig(), [f"{CONFIG_PATH} must be a mapping of keys to values; using the defaults"]
+            RepoConfig(),
+            [
+                Problem(
+                    None, f"{CONFIG_PATH} must be a mapping of keys to values; using the defaults"
+                )
+            ],
         )
     values: dict[str, object] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     known = {f.name for f in fields(RepoConfig)}
     for key, value in data.items():
         if key not in known:
-            problems.append(f"`{key}`: unknown key, ignored")
+            problems.append(Problem(str(key), "unknown key, ignored"))
             continue
         try:
             values[key] = _CHECKS[key](value)
         except ValueError as exc:
-            problems.append(f"`{key}`: {exc}; using the default")
+            problems.append(Problem(str(key), f"{exc}; using the default"))
     return LoadedConfig(RepoConfig(**values), problems)
 
 
@@ -137,13 +154,19 @@ async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> L
             return LoadedConfig(RepoConfig())
         raise
     if not isinstance(answer, dict) or answer.get("type") != "file":
-        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} is not a file; using the defaults"])
+        return LoadedConfig(
+            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is not a file; using the defaults")]
+        )
     if int(answer.get("size") or 0) > MAX_CONFIG_BYTES:
-        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} is over 64 KiB; using the defaults"])
+        return LoadedConfig(
+            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is over 64 KiB; using the defaults")]
+        )
     try:
         text = base64.b64decode(answer.get("content") or "").decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return LoadedConfig(RepoConfig(), [f"{CONFIG_PATH} is not UTF-8 text; using the defaults"])
+        return LoadedConfig(
+            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is not UTF-8 text; using the defaults")]
+        )
     loaded = parse(text)
     for problem in loaded.problems:
         log.info("%s/%s config: %s", owner, repo, problem)

@@ -15,7 +15,11 @@ class ModelFinding(BaseModel):
     file_path: str = Field(description="Path of the file exactly as in its '=== File:' line")
     line_start: int = Field(description="First line, new-side number from the listing")
     line_end: int = Field(description="Last line, new-side number (same as line_start for one)")
-    severity: str = Field(description="One of: critical, high, medium, low, info")
+    # The enum goes to Gemini in the schema; the answer is parsed as any text, then mapped.
+    severity: str = Field(
+        description="One of: critical, high, medium, low, info",
+        json_schema_extra={"enum": list(SEVERITIES)},
+    )
     title: str = Field(description="Short summary, under 80 characters")
     description: str = Field(description="What is wrong and why it matters")
     suggestion: str | None = Field(
@@ -88,11 +92,25 @@ def system_prompt(agent: Agent, instructions: str = "") -> str:
     return SYSTEM_TEMPLATE.format(name=agent.name, focus=agent.focus, extra=extra)
 
 
+# Severities outside the schema: the seed's table (warning -> medium), and common synonyms.
+SEVERITY_ALIASES = {"warning": "medium", "error": "high", "major": "high", "minor": "low"}
+UNKNOWN_SEVERITY = "medium"  # never `info`: an unknown label must still be able to fail a check
+
+
 def map_severity(severity: str) -> str:
-    """Map an agent's severity onto the database's; old-style names map as the seed says."""
+    """Map an agent's severity onto the database's; unknown labels become `medium`."""
     value = severity.strip().lower()
     if value in SEVERITIES:
         return value
-    return {"warning": "medium", "error": "high", "major": "high", "minor": "low"}.get(
-        value, "info"
+    return SEVERITY_ALIASES.get(value, UNKNOWN_SEVERITY)
+
+
+def severity_note(severity: str) -> str | None:
+    """What to tell the reader when the model's label was not one we know."""
+    value = severity.strip().lower()
+    if value in SEVERITIES or value in SEVERITY_ALIASES:
+        return None
+    return (
+        f"(The model rated this {severity.strip()[:40]!r}, which is not a known severity; "
+        f"it is shown as {UNKNOWN_SEVERITY}.)"
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.review.agents import SEVERITIES, ModelFinding, map_severity
+from bot.review.agents import SEVERITIES, ModelFinding, map_severity, severity_note
 from bot.review.changes import Diff
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}  # critical = 0
@@ -51,6 +51,10 @@ class Checked:
 def from_model(agent: str, item: ModelFinding) -> Finding:
     start, end = sorted((item.line_start, item.line_end))
     suggestion = item.suggestion if item.suggestion and item.suggestion.strip() else None
+    description = item.description.strip()
+    note = severity_note(item.severity)
+    if note:
+        description = f"{description}\n\n{note}" if description else note
     return Finding(
         agent_type=agent,
         severity=map_severity(item.severity),
@@ -58,7 +62,7 @@ def from_model(agent: str, item: ModelFinding) -> Finding:
         line_start=start,
         line_end=end,
         title=item.title.strip()[:200] or "(untitled)",
-        description=item.description.strip(),
+        description=description,
         suggestion=suggestion,
     )
 

@@ -1,45 +1,18 @@
-"""Markdown for GitHub: the summary comment, with every piece of model text escaped."""
+"""Markdown for GitHub: the summary comment and inline comments; untrusted text via markdown."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Skipped
 from bot.review.findings import Finding
+from bot.review.markdown import block, code, plain, text
 
 MARKER = "<!-- second-look:summary -->"
 MAX_BODY = 65_536  # GitHub refuses a comment longer than this
 ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
-_ZWSP = "\u200b"
-
-
-def escape(text: str) -> str:
-    """Make untrusted text inert in GitHub markdown.
-
-    No raw HTML, no @mention or team ping, no image, no link or autolink to any host.
-    """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = re.sub(r"([\[\]])", r"\\\1", text)  # no [link](...) and no ![image](...)
-    text = text.replace("@", "@" + _ZWSP)  # a zero-width space: '@org/team' pings nobody
-    text = re.sub(r"(?i)(https?|ftp|mailto):", lambda m: m.group(1) + _ZWSP + ":", text)
-    text = re.sub(r"(?i)\bwww\.", "www" + _ZWSP + ".", text)
-    return text
-
-
-def code_span(text: str) -> str:
-    """Inline code that cannot be broken out of."""
-    clean = text.replace("\n", " ").replace("`", "'")
-    return f"`{clean}`"
-
-
-def fenced(code: str, info: str = "") -> str:
-    """A fenced block whose fence is longer than any backtick run inside."""
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{info}\n{code.rstrip()}\n{fence}"
 
 
 @dataclass
@@ -60,6 +33,7 @@ class Summary:
     input_chars: int = 0
     tokens: int = 0
     notes: list[str] = field(default_factory=list)
+    config_problems: list[tuple[str | None, str]] = field(default_factory=list)  # (key, what)
     reviewed_files: int | None = None  # set for an incremental review: files sent to the agents
     resolved: list[Finding] = field(default_factory=list)  # gone since the last review
 
@@ -83,9 +57,9 @@ def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
     out.append(_status_line(summary))
     out.append("")
     if summary.error:
-        out += [f"**The review failed:** {escape(summary.error)}", ""]
+        out += [f"**The review failed:** {text(summary.error)}", ""]
     for agent, reason in sorted(summary.failed_agents.items()):
-        out.append(f"> ⚠️ The **{agent}** agent failed, its part is missing: {escape(reason)}")
+        out.append(f"> ⚠️ The **{agent}** agent failed, its part is missing: {text(reason)}")
     if summary.failed_agents:
         out.append("")
     out += _counts(summary)
@@ -107,7 +81,7 @@ def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
 
 
 def _status_line(summary: Summary) -> str:
-    head = code_span(summary.head_sha[:12])
+    head = code(summary.head_sha[:12])
     if summary.status == "failed":
         return f"❌ Review of {head} failed."
     if summary.status == "skipped":
@@ -138,7 +112,7 @@ def _counts(summary: Summary) -> list[str]:
 def _by_file(findings: list[Finding]) -> list[str]:
     out: list[str] = []
     for path in sorted({f.file_path for f in findings}):
-        out += [f"### {code_span(path)}", ""]
+        out += [f"### {code(path)}", ""]
         for f in (f for f in findings if f.file_path == path):
             where = (
                 "file"
@@ -151,11 +125,11 @@ def _by_file(findings: list[Finding]) -> list[str]:
             )
             carried = ", carried forward" if f.carried_from else ""
             out.append(
-                f"- {ICONS[f.severity]} **{f.severity}** · {escape(f.title)} "
+                f"- {ICONS[f.severity]} **{f.severity}** · {text(f.title)} "
                 f"({where}, {f.agent_type}{carried})"
             )
             if f.description:
-                out.append("  " + escape(f.description).replace("\n", "\n  "))
+                out.append("  " + text(f.description, multiline=True, indent="  "))
         out.append("")
     return out
 
@@ -172,7 +146,7 @@ def _resolved(resolved: list[Finding]) -> list[str]:
     if not resolved:
         return []
     out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
-    out += _bullets([f"~~{escape(f.title)}~~ in {code_span(f.file_path)}" for f in resolved], 100)
+    out += _bullets([f"~~{text(f.title)}~~ in {code(f.file_path)}" for f in resolved], 100)
     return out + [""]
 
 
@@ -194,7 +168,11 @@ def _notes(summary: Summary) -> list[str]:
         out.append(f"- {summary.dropped} finding(s) named files not in this PR and were dropped.")
     if summary.inline:
         out.append(f"- {summary.inline} finding(s) are also inline comments on the diff.")
-    out += [f"- {escape(note)}" for note in summary.notes]
+    for key, problem in summary.config_problems:
+        out.append(
+            f"- Config {code(key)}: {text(problem)}" if key else f"- Config: {text(problem)}"
+        )
+    out += [f"- {text(note)}" for note in summary.notes]
     return out + [""] if out else []
 
 
@@ -202,27 +180,27 @@ def _skipped(skipped: list[Skipped]) -> list[str]:
     if not skipped:
         return []
     out = [f"<details><summary>{len(skipped)} file(s) not reviewed</summary>", ""]
-    out += _bullets([f"{code_span(s.path)}: {escape(s.reason)}" for s in skipped], 200)
+    out += _bullets([f"{code(s.path)}: {text(s.reason)}" for s in skipped], 200)
     return out + ["", "</details>", ""]
 
 
 def inline_body(finding: Finding, with_suggestion: bool) -> str:
     """One inline comment: severity, title, explanation, and an applicable suggestion."""
     parts = [
-        f"{ICONS[finding.severity]} **{finding.severity}** · {escape(finding.title)} "
+        f"{ICONS[finding.severity]} **{finding.severity}** · {text(finding.title)} "
         f"<sub>({finding.agent_type})</sub>"
     ]
     if finding.description:
-        parts.append(escape(finding.description))
+        parts.append(text(finding.description, multiline=True))
     if with_suggestion and finding.suggestion is not None:
-        parts.append(fenced(finding.suggestion, "suggestion"))
+        parts.append(block(finding.suggestion, "suggestion"))
     return "\n\n".join(parts)
 
 
 def check_title(summary: Summary) -> str:
     """The check run's one-line title."""
     if summary.status == "failed":
-        return "Review failed" + (f": {summary.error}"[:200] if summary.error else "")
+        return plain("Review failed" + (f": {summary.error}" if summary.error else ""), 200)
     if summary.status == "skipped":
         return "Skipped"
     counts = Counter(f.severity for f in summary.findings)

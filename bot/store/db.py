@@ -17,6 +17,17 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 MIGRATION_LOCK_KEY = 0x5EC0_D100C
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
+# The database is away (down, restarting, out of connections or disk): try again later.
+# Anything else it raises is about the statement or its values, not about reaching it.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+)
+
 
 def start_embedded(data_dir: Path) -> str:
     """Start (or reuse) a pgserver cluster under data_dir/postgres and return its URI."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from bot.store.values import INT4_MAX, INT8_MAX, first_problem
+
 
 @dataclass(slots=True)
 class NewReview:
@@ -32,6 +34,32 @@ class Delivery:
     installation_id: int | None
     repository: str | None
     review: NewReview | None = None
+    refused: str | None = None  # why we answered 400; such a delivery creates no review
+
+    def problem(self) -> str | None:
+        """The first value PostgreSQL would refuse, named as in the delivery, or None."""
+        fields: list[tuple[str, object, int | None]] = [
+            ("X-GitHub-Delivery", self.delivery_id, None),
+            ("X-GitHub-Event", self.event, None),
+            ("action", self.action, None),
+            ("installation.id", self.installation_id, INT8_MAX),
+            ("repository.full_name", self.repository, None),
+        ]
+        if self.review is not None:
+            r = self.review
+            fields += [
+                ("repository.owner.login", r.owner, None),
+                ("repository.name", r.repo, None),
+                ("pull_request.number", r.pr_number, INT4_MAX),
+                ("pull_request.head.sha", r.head_sha, None),
+                ("pull_request.base.ref", r.base_ref, None),
+            ]
+        return first_problem(fields)
+
+
+def refused_row(exc: BaseException) -> bool:
+    """True when PostgreSQL refused a value of a row (not the statement, not the connection)."""
+    return isinstance(exc, (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError))
 
 
 PullKey = tuple[str, str, int]  # owner, repo, PR number
@@ -45,12 +73,18 @@ class Recorded:
 
 _RECORD = """
 WITH fresh AS (
-    INSERT INTO webhook_deliveries (delivery_id, event, action, installation_id, repository)
-    SELECT d, e, a, i, r
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])
-           WITH ORDINALITY AS x(d, e, a, i, r, n)
+    -- A delivery id seen before is not taken again, unless we refused it then.
+    INSERT INTO webhook_deliveries (delivery_id, event, action, installation_id, repository,
+                                    refused)
+    SELECT d, e, a, i, r, rf
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $18::text[])
+           WITH ORDINALITY AS x(d, e, a, i, r, rf, n)
      ORDER BY n
-    ON CONFLICT (delivery_id) DO NOTHING
+    ON CONFLICT (delivery_id) DO UPDATE
+       SET event = EXCLUDED.event, action = EXCLUDED.action,
+           installation_id = EXCLUDED.installation_id, repository = EXCLUDED.repository,
+           refused = EXCLUDED.refused, received_at = now()
+     WHERE webhook_deliveries.refused IS NOT NULL
     RETURNING delivery_id
 ), created AS (
     INSERT INTO reviews (id, delivery_id, installation_id, owner, repo, pr_number, head_sha,
@@ -82,7 +116,8 @@ SELECT NULL, id, owner, repo, pr_number FROM superseded
 async def record_many(conn: asyncpg.Connection, batch: list[Delivery]) -> Recorded:
     """Record deliveries and create their reviews in one statement (a group commit).
 
-    A delivery id seen before, or twice in the batch, creates nothing the second time. Per
+    A delivery id seen before, or twice in the batch, creates nothing the second time (one
+    we refused before is recorded afresh: GitHub redelivers with the same id). Per
     PR, the batch's last review that supersedes replaces the PR's earlier reviews, including
     earlier ones of the same batch.
     """
@@ -119,6 +154,7 @@ async def record_many(conn: asyncpg.Connection, batch: list[Delivery]) -> Record
         [r.draft for r in reviews],
         status,
         newest,
+        [d.refused for d in firsts],
     )
     fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
     superseded: dict[PullKey, list[uuid.UUID]] = {}
