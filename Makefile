@@ -30,6 +30,7 @@ migrate: install
 lint: install
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/run_all.py

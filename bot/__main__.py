@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import re
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -28,60 +30,178 @@ def main(argv: list[str] | None = None) -> int:
     register.add_argument("--code", help="the code GitHub redirected with, to finish")
     register.add_argument("--github-url", default="https://github.com")
     args = parser.parse_args(argv)
+    from bot.store.connect import DatabaseUnreachable
+
     try:
         if args.command == "serve":
             return serve(load_settings())
         if args.command == "migrate":
             return migrate()
         if args.command == "review":
-            return asyncio.run(review_once(load_settings(), args.pull))
+            settings = load_settings()
+            check_private_key(settings.github_private_key)
+            return asyncio.run(review_once(settings, args.pull))
         if args.command == "register":
             return register_app(args)
     except ConfigError as exc:
         print(f"second-look: configuration error: {exc}", file=sys.stderr)
         return 2
-    parser.error(f"unknown command {args.command}")
-    return 2
+    except (CannotStart, DatabaseUnreachable) as exc:
+        # One line, no traceback: the message names what failed and never a secret.
+        print(f"second-look: {exc}", file=sys.stderr)
+        return 1
+    parser.error(f"unknown command {args.command}")  # exits: argparse knows every command
+
+
+class CannotStart(Exception):
+    """Start-up failed for a reason outside the settings' text (a port in use, ...)."""
 
 
 def _secrets(settings: Settings) -> list[str]:
     return [settings.github_webhook_secret, settings.github_private_key, settings.gemini_api_key]
 
 
+def check_private_key(pem: str) -> None:
+    """Refuse a key that looks like a PEM but does not load, before anything is opened."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    hint = "download a new private key from the App's settings page"
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except TypeError:  # a passphrase-protected key
+        raise ConfigError(
+            f"GITHUB_PRIVATE_KEY is encrypted with a passphrase: use the key GitHub gave, or {hint}"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigError(
+            f"GITHUB_PRIVATE_KEY cannot be loaded as a PEM private key (truncated or damaged?): "
+            f"{hint}"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"GITHUB_PRIVATE_KEY is not an RSA key (GitHub signs with RS256): {hint}")
+
+
+def _where(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Bind (without listening yet) a socket per address of `host`, as asyncio would.
+
+    Taking the port before opening anything makes a port in use the first and fastest error;
+    until the app is ready, a connection to it is refused rather than left waiting.
+    """
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setblocking(False)
+            sock.bind(address)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> CannotStart:
+    if isinstance(exc, socket.gaierror):
+        reason = f"cannot resolve {host!r} ({exc.strerror})"
+    else:
+        reason = exc.strerror or str(exc)
+        reason = reason[:1].lower() + reason[1:]
+    return CannotStart(f"cannot listen on {_where(host, port)}: {reason}")
+
+
 def serve(settings: Settings) -> int:
+    setup_logging(_secrets(settings), level=settings.log_level)
+    check_private_key(settings.github_private_key)
+    try:
+        sockets = _bind(settings.host, settings.port)
+    except OSError as exc:
+        raise _cannot_listen(settings.host, settings.port, exc) from None
+    try:
+        return asyncio.run(_serve(settings, sockets))
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+async def _serve(settings: Settings, sockets: list[socket.socket]) -> int:
+    """Open the app's resources, listen until SIGTERM or SIGINT, then shut down gracefully."""
     from aiohttp import web
 
     from bot.web import create_app
 
-    setup_logging(_secrets(settings), level=settings.log_level)
-    log.info("listening on %s:%d", settings.host, settings.port)
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=settings.shutdown_timeout + 5,
-        access_log=None,
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def stop(signum: int) -> None:
+        if not stopping.is_set():
+            log.info("%s: shutting down", signal.Signals(signum).name)
+            stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    runner = web.AppRunner(
+        create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout + 5
     )
+    try:
+        # The app's start-up: database (a DatabaseUnreachable is one line), migrations,
+        # scheduler. A signal meanwhile is answered once it is done: straight to the cleanup.
+        await runner.setup()
+        if not stopping.is_set():
+            for sock in sockets:
+                try:
+                    await web.SockSite(runner, sock).start()
+                except OSError as exc:
+                    raise _cannot_listen(settings.host, settings.port, exc) from None
+            log.info("listening on %s", _where(settings.host, settings.port))
+            await stopping.wait()
+    finally:
+        # Stop listening, let running requests finish (shutdown_timeout), then the app's
+        # cleanup: the scheduler's shutdown hands unfinished reviews back.
+        await runner.cleanup()
     return 0
 
 
 def migrate() -> int:
-    from bot.store import db
+    from bot.store import embedded
 
     setup_logging([])
     database_url, data_dir = database_location()
-    dsn = database_url or db.start_embedded(data_dir)
-    applied = asyncio.run(db.migrate(dsn))
+    dsn = database_url or embedded.start_embedded(data_dir)
+    applied = asyncio.run(_migrate(dsn))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
     return 0
 
 
+async def _migrate(dsn: str) -> list[str]:
+    from bot.store import connect, db
+
+    conn = await connect.connect(dsn)  # a database away or refusing us: one line, exit 1
+    try:
+        return await db.migrate(conn)
+    finally:
+        await conn.close()
+
+
 async def review_once(settings: Settings, pull: str) -> int:
     """Review one PR's current head in this process and print the result."""
-    from bot.github.client import GitHubError
+    import uuid
+
+    import gidgethub
+
+    from bot.github.client import describe
     from bot.services import Services
-    from bot.store import reviews
+    from bot.store import queue, reviews
     from bot.worker import process_review
 
     match = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", pull)
@@ -95,21 +215,17 @@ async def review_once(settings: Settings, pull: str) -> int:
             installation_id = await services.github.installation_for(owner, repo)
             gh = await services.github.api(installation_id)
             pr = await gh.getitem(f"/repos/{owner}/{repo}/pulls/{number}")
-        except GitHubError as exc:
-            print(f"second-look: {exc}", file=sys.stderr)
+        except gidgethub.GitHubException as exc:
+            print(f"second-look: {describe(exc)}", file=sys.stderr)
             return 1
+        review = queue.NewReview(
+            id=uuid.uuid4(), installation_id=installation_id, owner=owner, repo=repo,
+            pr_number=number, head_sha=pr["head"]["sha"], base_ref=pr["base"]["ref"],
+            trigger=queue.Trigger.MANUAL, draft=False,
+        )  # fmt: skip
         async with services.pool.acquire() as conn:
-            review_id = await reviews.create(
-                conn,
-                delivery_id=None,
-                installation_id=installation_id,
-                owner=owner,
-                repo=repo,
-                pr_number=number,
-                head_sha=pr["head"]["sha"],
-                base_ref=pr["base"]["ref"],
-                trigger="manual",
-            )
+            await queue.create(conn, [review])
+        review_id = review.id
         await process_review(review_id, services)
         done = await reviews.get(services.pool, review_id)
     assert done is not None

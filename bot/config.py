@@ -1,15 +1,34 @@
-"""Settings read once at start-up from the environment (and `.env` when present)."""
+"""Settings read once at start-up from the environment (and `.env` when present).
+
+pydantic-settings reads and checks them (`_Environment`); every missing or malformed
+setting is named in one `ConfigError`, by its environment variable. `Settings`, what the
+rest of the App gets, is a plain frozen dataclass: building one reads nothing.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from dotenv.parser import parse_stream
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
 class ConfigError(Exception):
-    """A setting is missing or malformed; the message names it and says how to fix it."""
+    """Settings are missing or malformed; the message names each and says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -35,137 +54,255 @@ class Settings:
     log_level: str = "INFO"
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse a `.env` file: KEY=VALUE lines, `#` comments, optional quotes."""
-    values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return values
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ConfigError(f"{path} line {number}: expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            quote, value = value[0], value[1:-1]
-            if quote == '"':
-                value = value.replace("\\n", "\n")
-        values[key] = value
-    return values
+# What to do about a required setting that is not set.
+_HINTS = {
+    "GITHUB_APP_ID": "set it to the App ID shown on the App's settings page",
+    "GITHUB_WEBHOOK_SECRET": "set it to the webhook secret entered when registering the App",
+}
+# Whole-number settings: (lowest, highest) allowed.
+_RANGES: dict[str, tuple[int, int]] = {}
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error whose message is `message` as written (it names the variable)."""
+    return PydanticCustomError("setting", "{message}", {"message": message})
+
+
+def _whole(name: str, default: int, low: int, high: int) -> Any:
+    _RANGES[name] = (low, high)
+    return Field(default, validation_alias=name, ge=low, le=high)
+
+
+def _check_pem(key: str, source: str) -> str:
+    if "PRIVATE KEY-----" not in key:
+        raise _problem(
+            f"{source} does not look like a PEM private key "
+            "(expected a -----BEGIN ... PRIVATE KEY----- block)"
+        )
+    return key
+
+
+def _api_url(value: str) -> str:
+    url = value.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise _problem(f"GITHUB_API_URL must start with http:// or https://, got {url!r}")
+    return url
+
+
+def _app_id(value: str) -> str:
+    if not value.isdigit():
+        raise _problem(f"GITHUB_APP_ID must be the numeric App ID, got {value!r}")
+    return value
+
+
+def _database_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("postgres://", "postgresql://")):
+        raise _problem("DATABASE_URL must be a postgresql:// URL (leave it unset for embedded)")
+    return value
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise _problem(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+_DatabaseUrl = Annotated[
+    str | None, Field(validation_alias="DATABASE_URL"), AfterValidator(_database_url)
+]
+_DataDir = Annotated[Path, Field(validation_alias="DATA_DIR")]
+
+
+class _Sources(BaseSettings):
+    """Read from the keyword arguments (the environment) over the `.env` file, nothing else."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True,  # as the environment is on Linux: `port=1` is not PORT
+        extra="ignore",
+        hide_input_in_errors=True,  # a secret's value never reaches an error's text
+        env_file_encoding="utf-8",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings passes the environment (os.environ or the caller's mapping) as
+        # keyword arguments, so a test's mapping is not mixed with the real environment.
+        return init_settings, dotenv_settings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        values = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+class _DatabaseEnvironment(_Sources):
+    """All that `migrate` needs."""
+
+    database_url: _DatabaseUrl = None
+    data_dir: _DataDir = Path(".data")
+
+
+class _Environment(_Sources):
+    github_app_id: Annotated[str, Field(validation_alias="GITHUB_APP_ID"), AfterValidator(_app_id)]
+    github_private_key: str | None = Field(None, validation_alias="GITHUB_PRIVATE_KEY", repr=False)
+    # The key as read from GITHUB_PRIVATE_KEY_PATH (None when the inline key is set).
+    private_key_from_file: str | None = Field(
+        None, validation_alias="GITHUB_PRIVATE_KEY_PATH", validate_default=True, repr=False
+    )
+    github_webhook_secret: str = Field(validation_alias="GITHUB_WEBHOOK_SECRET", repr=False)
+    github_api_url: Annotated[str, AfterValidator(_api_url)] = Field(
+        "https://api.github.com", validation_alias="GITHUB_API_URL"
+    )
+    gemini_api_key: str = Field("", validation_alias="GEMINI_API_KEY", repr=False)
+    gemini_model: str = Field("gemini-2.5-flash", validation_alias="GEMINI_MODEL")
+    gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
+    gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
+    gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
+    database_url: _DatabaseUrl = None
+    data_dir: _DataDir = Path(".data")
+    host: str = Field("0.0.0.0", validation_alias="HOST")  # noqa: S104
+    port: int = _whole("PORT", 8080, 1, 65535)
+    max_concurrent_reviews: int = _whole("MAX_CONCURRENT_REVIEWS", 10, 1, 1000)
+    lease_seconds: int = _whole("LEASE_SECONDS", 60, 5, 3600)
+    reclaim_interval: int = _whole("RECLAIM_INTERVAL", 30, 1, 3600)
+    shutdown_timeout: int = _whole("SHUTDOWN_TIMEOUT", 25, 0, 3600)
+    max_diff_file_bytes: int = _whole("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000)
+    log_level: Annotated[str, AfterValidator(_log_level)] = Field(
+        "INFO", validation_alias="LOG_LEVEL"
+    )
+
+    @field_validator("github_private_key")
+    @classmethod
+    def _inline_key(cls, value: str | None) -> str | None:
+        return (
+            None if value is None else _check_pem(value.replace("\\n", "\n"), "GITHUB_PRIVATE_KEY")
+        )
+
+    @field_validator("private_key_from_file")
+    @classmethod
+    def _key_file(cls, path: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("github_private_key") is not None or "github_private_key" not in info.data:
+            return None  # the inline key wins, or is malformed and named already
+        if path is None:
+            raise _problem(
+                "GITHUB_PRIVATE_KEY is not set: set it to the App's PEM private key, "
+                "or set GITHUB_PRIVATE_KEY_PATH to the .pem file"
+            )
+        try:
+            key = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _problem(
+                f"GITHUB_PRIVATE_KEY_PATH={path} cannot be read ({reason}): "
+                "point it at the .pem file downloaded from the App's settings page"
+            ) from None
+        return _check_pem(key, f"GITHUB_PRIVATE_KEY_PATH={path}")
 
 
 def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
     """Read every setting once; the process environment wins over `.env`."""
-    env: dict[str, str] = {}
-    if dotenv is not None:
-        env.update(read_dotenv(dotenv))
-    env.update(os.environ if environ is None else environ)
-
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
-
-    def require(name: str, hint: str) -> str:
-        value = get(name)
-        if value is None:
-            raise ConfigError(f"{name} is not set: {hint}")
-        return value
-
-    def integer(name: str, default: int, low: int, high: int) -> int:
-        value = get(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
-        if not low <= number <= high:
-            raise ConfigError(f"{name} must be between {low} and {high}, got {number}")
-        return number
-
-    app_id = require("GITHUB_APP_ID", "set it to the App ID shown on the App's settings page")
-    if not app_id.isdigit():
-        raise ConfigError(f"GITHUB_APP_ID must be the numeric App ID, got {app_id!r}")
-    secret = require(
-        "GITHUB_WEBHOOK_SECRET", "set it to the webhook secret entered when registering the App"
-    )
-    private_key = _private_key(get("GITHUB_PRIVATE_KEY"), get("GITHUB_PRIVATE_KEY_PATH"))
-    api_url = (get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
-    if not api_url.startswith(("http://", "https://")):
-        raise ConfigError(f"GITHUB_API_URL must start with http:// or https://, got {api_url!r}")
-    database_url, data_dir = database_location(env, dotenv=None)
+    env = _read(_Environment, environ, dotenv)
+    assert isinstance(env, _Environment)
+    private_key = env.github_private_key or env.private_key_from_file
+    assert private_key is not None  # validation made sure of one or the other
     return Settings(
-        github_app_id=app_id,
+        github_app_id=env.github_app_id,
         github_private_key=private_key,
-        github_webhook_secret=secret,
-        github_api_url=api_url,
-        gemini_api_key=get("GEMINI_API_KEY") or "",
-        gemini_model=get("GEMINI_MODEL") or "gemini-2.5-flash",
-        gemini_base_url=get("GOOGLE_GEMINI_BASE_URL"),
-        gemini_rpm=integer("GEMINI_RPM", 60, 1, 100_000),
-        gemini_max_in_flight=integer("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000),
-        database_url=database_url,
-        data_dir=data_dir,
-        host=get("HOST") or "0.0.0.0",  # noqa: S104
-        port=integer("PORT", 8080, 1, 65535),
-        max_concurrent_reviews=integer("MAX_CONCURRENT_REVIEWS", 10, 1, 1000),
-        lease_seconds=integer("LEASE_SECONDS", 60, 5, 3600),
-        reclaim_interval=float(integer("RECLAIM_INTERVAL", 30, 1, 3600)),
-        shutdown_timeout=float(integer("SHUTDOWN_TIMEOUT", 25, 0, 3600)),
-        log_level=_log_level(get("LOG_LEVEL")),
-        max_diff_file_bytes=integer("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000),
+        github_webhook_secret=env.github_webhook_secret,
+        github_api_url=env.github_api_url,
+        gemini_api_key=env.gemini_api_key,
+        gemini_model=env.gemini_model,
+        gemini_base_url=env.gemini_base_url,
+        gemini_rpm=env.gemini_rpm,
+        gemini_max_in_flight=env.gemini_max_in_flight,
+        database_url=env.database_url,
+        data_dir=env.data_dir,
+        host=env.host,
+        port=env.port,
+        max_concurrent_reviews=env.max_concurrent_reviews,
+        lease_seconds=env.lease_seconds,
+        reclaim_interval=float(env.reclaim_interval),
+        shutdown_timeout=float(env.shutdown_timeout),
+        max_diff_file_bytes=env.max_diff_file_bytes,
+        log_level=env.log_level,
     )
-
-
-def _log_level(value: str | None) -> str:
-    level = (value or "INFO").upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
-    return level
 
 
 def database_location(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> tuple[str | None, Path]:
     """DATABASE_URL (None: embedded) and the data directory; all that `migrate` needs."""
-    env: dict[str, str] = read_dotenv(dotenv) if dotenv is not None else {}
-    env.update(os.environ if environ is None else environ)
-    url = env.get("DATABASE_URL", "").strip() or None
-    if url and not url.startswith(("postgres://", "postgresql://")):
-        raise ConfigError("DATABASE_URL must be a postgresql:// URL (leave it unset for embedded)")
-    return url, Path(env.get("DATA_DIR", "").strip() or ".data")
+    env = _read(_DatabaseEnvironment, environ, dotenv)
+    assert isinstance(env, _DatabaseEnvironment)
+    return env.database_url, env.data_dir
 
 
-def _private_key(inline: str | None, path: str | None) -> str:
-    if inline:
-        key = inline.replace("\\n", "\n")
-    elif path:
-        try:
-            key = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"GITHUB_PRIVATE_KEY_PATH={path} cannot be read ({exc.strerror}): "
-                "point it at the .pem file downloaded from the App's settings page"
-            ) from None
-    else:
-        raise ConfigError(
-            "GITHUB_PRIVATE_KEY is not set: set it to the App's PEM private key, "
-            "or set GITHUB_PRIVATE_KEY_PATH to the .pem file"
-        )
-    if "PRIVATE KEY-----" not in key:
-        raise ConfigError(
-            "GITHUB_PRIVATE_KEY does not look like a PEM private key "
-            "(expected a -----BEGIN ... PRIVATE KEY----- block)"
-        )
-    return key
+def _read(
+    model: type[_Sources], environ: Mapping[str, str] | None, dotenv: Path | None
+) -> _Sources:
+    if dotenv is not None and not _check_dotenv(dotenv):
+        dotenv = None  # no such file
+    names = {f.validation_alias for f in model.model_fields.values()}
+    given = {k: v for k, v in (os.environ if environ is None else environ).items() if k in names}
+    try:
+        return model(_env_file=dotenv, **given)  # type: ignore[call-arg]  # pydantic-settings' own
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors(include_url=False)]
+    if len(problems) == 1:
+        raise ConfigError(problems[0]) from None
+    raise ConfigError(
+        f"{len(problems)} settings need fixing:\n" + "\n".join(f"  {p}" for p in problems)
+    ) from None
+
+
+def _describe(error: Any) -> str:
+    """One problem, named by its environment variable, without pydantic's wording."""
+    name = str(error["loc"][0]) if error["loc"] else "a setting"
+    kind = error["type"]
+    if kind == "setting":
+        return str(error["msg"])
+    if kind == "missing":
+        return f"{name} is not set: {_HINTS.get(name, 'set it')}"
+    if kind.startswith("int_"):
+        return f"{name} must be a whole number, got {error['input']!r}"
+    if kind in ("greater_than_equal", "less_than_equal") and name in _RANGES:
+        low, high = _RANGES[name]
+        return f"{name} must be between {low} and {high}, got {error['input']}"
+    return f"{name} is malformed: {error['msg']}"
+
+
+def _check_dotenv(path: Path) -> bool:
+    """Whether `path` exists; a line python-dotenv would skip is an error, not ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
+    bad = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            # A statement's text starts with the blank lines before it: name its first line.
+            original = binding.original.string
+            skipped = original[: len(original) - len(original.lstrip())].count("\n")
+            bad.append(binding.original.line + skipped)
+    if bad:
+        lines = ", ".join(str(number) for number in bad)
+        plural = "s" if len(bad) > 1 else ""
+        raise ConfigError(f"{path} line{plural} {lines}: expected KEY=VALUE")
+    return True

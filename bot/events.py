@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from gidgethub import routing, sansio
 
 from bot.payloads import Envelope, PullRequestEvent, validate
-from bot.store.deliveries import NewReview
+from bot.store.queue import NewReview, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def review_head(payload: PullRequestEvent, intake: Intake, supersede: bool = Tru
         pr_number=pr.number,
         head_sha=pr.head.sha,
         base_ref=pr.base.ref,
-        trigger=payload.action,
+        trigger=Trigger(payload.action),
         draft=pr.draft,
         supersede=supersede,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from bot.github.diff import changed_since
+from bot.github.compare import changed_since
 from bot.review.changes import Diff
 from bot.review.findings import Finding, check
 from bot.services import Services

@@ -1,4 +1,5 @@
-"""Group commit for deliveries: those that arrive while a write is under way share the next."""
+"""Group commit for deliveries: those that arrive while a write is under way share the next
+call of queue.create."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from bot.store import deliveries
+from bot.store import deliveries, queue
 from bot.store.deliveries import Delivery
 from bot.store.values import printable, text_problem
 
@@ -60,7 +61,7 @@ class IntakeWriter:
     async def _write(self, batch: list[Waiting]) -> None:
         try:
             async with self.pool.acquire() as conn:
-                recorded = await deliveries.record_many(conn, [d for d, _ in batch])
+                recorded = await queue.create(conn, [d for d, _ in batch])
         except Exception as exc:
             if not deliveries.refused_row(exc):  # unreachable, or our fault: all get the error
                 for _, future in batch:
@@ -97,7 +98,7 @@ class IntakeWriter:
         kept = Delivery(delivery.delivery_id, delivery.event, None, None, None, refused=reason)
         try:
             async with self.pool.acquire() as conn:
-                await deliveries.record_many(conn, [kept])
+                await queue.create(conn, [kept])
         except Exception as exc:  # the answer is 400 all the same; the log keeps the reason
             log.warning("refused delivery %s not recorded: %s", delivery.delivery_id,
                         type(exc).__name__)  # fmt: skip

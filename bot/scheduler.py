@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 
 from bot import worker
 from bot.services import Services
-from bot.store import reviews
+from bot.store import queue
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Scheduler:
         return True
 
     def cancel(self, review_id: uuid.UUID) -> bool:
+        """Stop the task of a superseded review, if this process runs it."""
         task = self._tasks.get(review_id)
         if task is None:
             return False
@@ -53,9 +55,13 @@ class Scheduler:
         task.cancel()
         return True
 
+    def cancel_all(self, review_ids: Sequence[uuid.UUID]) -> None:
+        for review_id in review_ids:
+            self.cancel(review_id)
+
     async def _run(self, review_id: uuid.UUID) -> None:
         try:
-            await worker.process_review(review_id, self.services)
+            await worker.process_review(review_id, self.services, cancel=self.cancel_all)
         except asyncio.CancelledError:
             log.info("review %s task cancelled", review_id)
         except Exception:
@@ -72,7 +78,7 @@ class Scheduler:
         if room <= 0:
             return 0
         # Reviews we just started may still be pending: ask for enough to fill the room anyway.
-        ids = await reviews.waiting(self.services.pool, limit=room + len(self._tasks))
+        ids = await queue.waiting(self.services.pool, limit=room + len(self._tasks))
         started = sum(self.start(review_id) for review_id in ids)
         if started:
             log.info("reclaimed %d waiting review(s)", started)
@@ -111,5 +117,5 @@ class Scheduler:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-            released = await reviews.release(self.services.pool, self.services.lease_owner)
+            released = await queue.release(self.services.pool, self.services.lease_owner)
             log.info("handed %d unfinished review(s) back to the queue", released)

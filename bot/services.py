@@ -7,9 +7,9 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
@@ -17,7 +17,7 @@ import asyncpg
 from bot.config import Settings
 from bot.github.client import GitHubClient
 from bot.review.gemini import GeminiClient
-from bot.store import db, reviews
+from bot.store import connect, db, embedded, queue
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +30,29 @@ class Services:
     github: GitHubClient
     gemini: GeminiClient | None  # None without GEMINI_API_KEY: the App runs, reviews fail
     lease_owner: str
+    # Every wait of a review (lease renewals, retries) goes through this: tests skip them.
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[Services]:
+    async def open(
+        cls, settings: Settings, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    ) -> AsyncIterator[Services]:
         """Connect (starting the embedded database when needed), migrate, and close on exit."""
         dsn = settings.database_url
         if dsn is None:
-            dsn = await asyncio.to_thread(db.start_embedded, settings.data_dir)
-        await db.migrate(dsn)
+            dsn = await asyncio.to_thread(embedded.start_embedded, settings.data_dir)
+        # The first connection: a database that is away or refuses us raises
+        # connect.DatabaseUnreachable, whose one line `python -m bot` prints.
+        first = await connect.connect(dsn)
+        try:
+            await db.migrate(first)
+        finally:
+            await first.close()
         lease_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         liveness = await asyncpg.connect(dsn)
         try:
-            await reviews.hold_liveness(liveness, lease_owner)
+            await queue.hold_liveness(liveness, lease_owner)
             async with (
                 db.open_pool(dsn) as pool,
                 aiohttp.ClientSession(
@@ -58,6 +68,7 @@ class Services:
                         rpm=settings.gemini_rpm,
                         base_url=settings.gemini_base_url,
                         http=http,
+                        sleep=sleep,
                     )
                 else:
                     log.warning("GEMINI_API_KEY is not set: every review will fail until it is")
@@ -66,9 +77,10 @@ class Services:
                     api_url=settings.github_api_url,
                     app_id=settings.github_app_id,
                     private_key=settings.github_private_key,
+                    sleep=sleep,
                 )
                 try:
-                    yield cls(settings, pool, http, github, gemini, lease_owner)
+                    yield cls(settings, pool, http, github, gemini, lease_owner, sleep)
                 finally:
                     if gemini is not None:
                         await gemini.aclose()

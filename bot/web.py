@@ -20,7 +20,8 @@ from bot.intake import IntakeWriter
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.store import db
-from bot.store.deliveries import Delivery, NewReview
+from bot.store.deliveries import Delivery
+from bot.store.queue import NewReview
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,7 @@ async def webhook(request: web.Request) -> web.Response:
     review = intake.review if result.fresh else None
     outcome = "duplicate" if not result.fresh else ("review" if review else "ignored")
     counts[f"deliveries_{outcome}"] += 1
-    for review_id in result.superseded:
-        scheduler.cancel(review_id)
+    scheduler.cancel_all(result.superseded)
     if review is not None:
         scheduler.start(review.id)
     log.info(

@@ -1,40 +1,35 @@
-"""process_review(review_id): the seed's processor, orchestration only."""
+"""process_review(review_id): the seed's numbered steps, orchestration only."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
-import asyncpg
+import gidgethub
 
 from bot import incremental
 from bot.github import checks, publish, repo_config
-from bot.github.client import GitHubError, RetryingGitHubAPI
+from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.github.diff import fetch_diff
 from bot.logs import redact
 from bot.review.changes import Diff
-from bot.review.findings import (
-    Checked,
-    Finding,
-    check,
-    inline_candidates,
-    reaches,
-    suggestion_fits,
-)
+from bot.review.findings import Checked, Finding, check, inline_candidates
 from bot.review.gemini import AgentCallError
-from bot.review.render import MARKER, Summary, check_title, inline_body, render_summary
+from bot.review.render import MARKER, Summary, render_summary
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
 from bot.services import Services
-from bot.store import reviews
+from bot.store import db, queue, reviews
 from bot.store.findings import FindingRepo
+from bot.store.queue import Standing, Status, Trigger
 from bot.store.reviews import Review
 
 log = logging.getLogger(__name__)
 
-
-MAX_ATTEMPTS = 5
+Cancel = Callable[[Sequence[uuid.UUID]], None]  # stop the tasks of these superseded reviews
 
 
 class ReviewError(Exception):
@@ -45,30 +40,41 @@ class Superseded(Exception):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
 
+# Failures a review expects (the message says it all); anything else is a bug: traceback.
+EXPECTED = (gidgethub.GitHubException, AgentCallError, ReviewError)
+
+
 @dataclass
 class Outcome:
-    status: str  # completed | failed | skipped
+    status: Status  # completed | failed | skipped
     error: str | None = None
 
 
-async def process_review(review_id: uuid.UUID, services: Services) -> None:
-    """Claim the review and run it to a final status; never raises for a review failure."""
+def _cancel_nothing(ids: Sequence[uuid.UUID]) -> None:
+    return None
+
+
+async def process_review(
+    review_id: uuid.UUID, services: Services, cancel: Cancel = _cancel_nothing
+) -> None:
+    """Claim the review and run it to a final status; never raises for a review failure.
+
+    `cancel` receives the reviews this one supersedes once it runs (an edit's review, or a
+    newer push that raced this one), so that their tasks stop spending Gemini calls.
+    """
     settings = services.settings
-    review = await reviews.claim(
+    # 1. Claim the row: pending -> processing, under our lease.
+    review = await queue.claim(
         services.pool, review_id, services.lease_owner, settings.lease_seconds
     )
     if review is None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
-    if review.attempts > MAX_ATTEMPTS:
-        # Each earlier attempt ended with its process gone: do not let one review crash-loop.
-        error = f"gave up after {MAX_ATTEMPTS} attempts: the process running it stopped each time"
-        await ReviewRun(review, services).publish_failure(error)
-        await reviews.finish(services.pool, review_id, services.lease_owner, "failed", error)
-        log.warning("review %s failed: %s", review_id, error)
+    run = ReviewRun(review, services, cancel)
+    if queue.exhausted(review):
+        await run.give_up()
         return
-    run = ReviewRun(review, services)
     keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
     try:
         outcome = await run.execute()
@@ -78,17 +84,24 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
     except asyncio.CancelledError:
         await run.record_cancelled()
         if run.lease_lost:  # our own keeper cancelled us: the review is someone else's now
-            asyncio.current_task().uncancel()
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
             log.info("review %s lost its lease; stopped", review_id)
             return
         raise
     except Exception as exc:
-        outcome = Outcome("failed", describe_error(exc))
-        log.warning("review %s failed: %s", review_id, outcome.error)
-        await run.publish_failure(outcome.error)
+        error = describe_error(exc)
+        if isinstance(exc, EXPECTED):
+            log.warning("review %s failed: %s", review_id, error)
+        else:
+            log.exception("review %s failed unexpectedly: %s", review_id, error)
+        await run.publish_failure(error)
+        outcome = Outcome(Status.FAILED, error)
     finally:
         keeper.cancel()
-    finished = await reviews.finish(
+    # 10. The final status, refused if the lease was lost meanwhile.
+    finished = await queue.finish(
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
     )
     if finished:
@@ -99,77 +112,83 @@ async def process_review(review_id: uuid.UUID, services: Services) -> None:
 
 @dataclass
 class ReviewRun:
-    """One claimed review and what it has published so far."""
+    """One claimed review, built from its row, and what it has published so far."""
 
     review: Review
     services: Services
+    cancel: Cancel = _cancel_nothing
     gh: RetryingGitHubAPI | None = None
-    check_run_id: int | None = None
+    check_run_id: int | None = field(init=False)
     config: repo_config.LoadedConfig = field(
         default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
     )
     supervisor: ReviewSupervisor | None = None
     lease_lost: bool = False
 
+    def __post_init__(self) -> None:
+        self.check_run_id = self.review.check_run_id  # a resumed review has one already
+
     async def execute(self) -> Outcome:
-        """The seed's steps 2 to 9."""
+        """The seed's steps 2 to 9; the config is read before the diff, which it filters."""
         review, services = self.review, self.services
         if services.gemini is None:
             raise ReviewError("GEMINI_API_KEY is not set on the Second Look server")
+        # 2. An installation token (cached); close what superseded reviews left open.
         self.gh = await services.github.api(review.installation_id)
+        await self.close_superseded_checks()
+        # 4. The repository's config, from the base branch.
         self.config = await repo_config.load(self.gh, review.owner, review.repo, review.base_ref)
         config = self.config.config
-        if review.trigger == "edited":
+        if review.trigger == Trigger.EDITED:
             if not config.rerun_on_edit:
                 log.info("review %s: rerun_on_edit is off for this repository", review.id)
-                return Outcome("skipped")
-            async with services.pool.acquire() as conn:
-                await reviews.supersede_before(conn, [review.id])
+                return Outcome(Status.SKIPPED)
+            await self.supersede_others()  # an edit replaces the others once it knows it runs
+        # 5. The check run, in progress.
         await self.start_check()
         if review.draft and not config.review_drafts:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
-            return Outcome("skipped")
-
+            return Outcome(Status.SKIPPED)
+        # 3. Stream the diff, split per file, parse, skip what is not reviewed.
         diff = await fetch_diff(
             services.github, review.installation_id, review.owner, review.repo,
             review.pr_number, max_file_bytes=services.settings.max_diff_file_bytes,
             ignore=config.ignore,
         )  # fmt: skip
         plan = await incremental.plan(review, diff, services, config.agents)
+        # 6. Every agent over every chunk, concurrently, under one limiter.
         self.supervisor = ReviewSupervisor(
             services.gemini, agents=config.agents, instructions=config.instructions,
             max_in_flight=services.settings.gemini_max_in_flight,
         )  # fmt: skip
         result = await self.supervisor.run(diff, plan.files)
+        # 7. Findings checked against the diff, merged across agents (severities are mapped).
         checked = check(result.findings, diff)
         checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
+        # 8. Stored.
         await self.store(checked.findings)
-
-        summary = self.summary(diff, result, checked)
-        summary.resolved = incremental.resolved(plan.previous, checked.findings)
-        if plan.incremental:
-            summary.reviewed_files = len(plan.files)
+        # 9. Published: inline review, summary comment, check run.
+        summary = self.summary(diff, plan, result, checked)
         await self.post_inline(diff, checked.findings, summary)
         await self.upsert_comment(summary)
         await self.complete_check(summary, checked.findings)
         await reviews.add_stats(services.pool, review.id, self.stats(plan, result, checked))
         if summary.failed_agents:
-            return Outcome("failed", "; ".join(summary.failed_agents.values())[:1000])
-        return Outcome("completed")
+            return Outcome(Status.FAILED, "; ".join(summary.failed_agents.values())[:1000])
+        return Outcome(Status.COMPLETED)
 
-    async def keep_lease(self, task: asyncio.Task | None) -> None:
+    async def keep_lease(self, task: asyncio.Task[None] | None) -> None:
         """Renew the lease while the review runs; cancel the review when it is not ours."""
-        settings = self.services.settings
+        settings, sleep = self.services.settings, self.services.sleep
         while True:
-            await asyncio.sleep(settings.lease_seconds / 3)
+            await sleep(settings.lease_seconds / 3)
             try:
-                ours = await reviews.renew_lease(
+                ours = await queue.renew(
                     self.services.pool, self.review.id, self.services.lease_owner,
                     settings.lease_seconds,
                 )  # fmt: skip
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                # The database is away for a moment; the lease has two more chances.
+            except db.UNREACHABLE as exc:  # away for a moment; the lease has two more chances
                 log.warning("review %s: lease not renewed: %s", self.review.id, exc)
                 continue
             if not ours and task is not None:
@@ -179,10 +198,36 @@ class ReviewRun:
 
     async def ensure_ours(self) -> None:
         """Before each publishing step: stop if the review was superseded or taken over."""
-        if not await reviews.still_ours(
-            self.services.pool, self.review.id, self.services.lease_owner
-        ):
-            raise Superseded()
+        pool = self.services.pool
+        found = await queue.standing(pool, self.review.id, self.services.lease_owner)
+        if found.standing is Standing.OURS:
+            return
+        if found.standing is Standing.REPLACED and found.newer is not None:
+            replaced = await queue.supersede(pool, [found.newer])
+            self.cancel([review_id for _, review_id in replaced if review_id != self.review.id])
+            await self.close_superseded_checks()  # ours among them: it can publish no more
+        raise Superseded()
+
+    async def supersede_others(self) -> None:
+        replaced = await queue.supersede(self.services.pool, [self.review.id])
+        if replaced:
+            log.info("review %s supersedes %d earlier review(s)", self.review.id, len(replaced))
+            self.cancel([review_id for _, review_id in replaced])
+            await self.close_superseded_checks()
+
+    async def close_superseded_checks(self) -> None:
+        """Complete as cancelled the check runs this PR's superseded reviews left open."""
+        review, pool = self.review, self.services.pool
+        assert self.gh is not None
+        for stale in await reviews.open_checks(pool, review.owner, review.repo, review.pr_number):
+            try:
+                await checks.cancel(self.gh, review.owner, review.repo, stale.check_run_id,
+                                    stale.newer_head_sha)  # fmt: skip
+            except gidgethub.GitHubException as exc:  # left for the PR's next review to retry
+                log.warning("review %s: check run %s of review %s not closed: %s", review.id,
+                            stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
+                continue
+            await reviews.set_fields(pool, stale.review_id, check_run_done=True)
 
     async def record_cancelled(self) -> None:
         cancelled = self.supervisor.cancelled if self.supervisor else 0
@@ -194,7 +239,9 @@ class ReviewRun:
             await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh
             await repo.create_many(self.review.id, findings)
 
-    def summary(self, diff: Diff, result: SupervisorResult, checked: Checked) -> Summary:
+    def summary(
+        self, diff: Diff, plan: incremental.Plan, result: SupervisorResult, checked: Checked
+    ) -> Summary:
         assert self.supervisor is not None
         return Summary(
             head_sha=self.review.head_sha,
@@ -209,6 +256,8 @@ class ReviewRun:
             input_chars=result.input_chars,
             tokens=result.prompt_tokens + result.output_tokens,
             config_problems=[(p.key, p.message) for p in self.config.problems],
+            reviewed_files=len(plan.files) if plan.incremental else None,
+            resolved=incremental.resolved(plan.previous, checked.findings),
         )
 
     async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:
@@ -220,11 +269,7 @@ class ReviewRun:
         chosen = inline_candidates(fresh, self.config.config.max_inline_comments)
         if not chosen:
             return
-        comments = [
-            publish.InlineComment(f.file_path, f.line_start, f.line_end or f.line_start,
-                                  inline_body(f, suggestion_fits(f, diff)))
-            for f in chosen if f.line_start is not None
-        ]  # fmt: skip
+        comments = publish.inline_comments(chosen, diff)
         assert self.gh is not None
         await self.ensure_ours()
         try:
@@ -233,10 +278,11 @@ class ReviewRun:
                 f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
                 comments,
             )  # fmt: skip
-        except GitHubError as exc:
-            if exc.status != 422:
+        except gidgethub.BadRequest as exc:
+            if not has_status(exc, HTTPStatus.UNPROCESSABLE_ENTITY):
                 raise
-            log.warning("review %s: GitHub refused the inline comments: %s", review.id, exc)
+            log.warning("review %s: GitHub refused the inline comments: %s", review.id,
+                        describe(exc))  # fmt: skip
             summary.notes.append(
                 "GitHub refused the inline comments; every finding is listed here instead."
             )
@@ -261,30 +307,19 @@ class ReviewRun:
         await self.ensure_ours()
         self.check_run_id = await checks.start(
             self.gh, review.owner, review.repo, review.head_sha, str(review.id),
-            known_id=review.check_run_id,
+            known_id=self.check_run_id,
         )  # fmt: skip
         await reviews.set_fields(self.services.pool, review.id, check_run_id=self.check_run_id)
 
     async def complete_check(self, summary: Summary, findings: list[Finding]) -> None:
-        review, fail_on = self.review, self.config.config.fail_on
+        review = self.review
         assert self.gh is not None and self.check_run_id is not None
-        if summary.status == "skipped":
-            conclusion = "neutral"
-        elif summary.status == "failed" or any(reaches(f, fail_on) for f in findings):
-            conclusion = "failure"
-        else:
-            conclusion = "success"
-        annotations = [
-            checks.Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity,
-                              f.title, f.description)
-            for f in findings if f.line_start is not None
-        ]  # fmt: skip
-        body = render_summary(summary, limit=checks.MAX_TEXT).replace(MARKER + "\n", "", 1)
         await self.ensure_ours()
-        await checks.complete(
-            self.gh, review.owner, review.repo, self.check_run_id, conclusion=conclusion,
-            title=check_title(summary), summary=body, annotations=annotations,
+        await checks.complete_review(
+            self.gh, review.owner, review.repo, self.check_run_id, summary, findings,
+            self.config.config.fail_on,
         )  # fmt: skip
+        await reviews.set_fields(self.services.pool, review.id, check_run_done=True)
 
     async def publish_failure(self, error: str) -> None:
         """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
@@ -297,9 +332,15 @@ class ReviewRun:
                 await self.complete_check(summary, [])
         except Superseded:
             log.info("review %s: superseded; its failure is not posted", self.review.id)
-        except (GitHubError, OSError) as exc:
+        except (gidgethub.GitHubException, OSError) as exc:
             log.warning("review %s: could not post the failure: %s", self.review.id,
                         describe_error(exc))  # fmt: skip
+
+    async def give_up(self) -> None:
+        """A review whose process kept dying: fail it, and say so where it was in progress."""
+        log.warning("review %s failed: %s", self.review.id, queue.GIVE_UP)
+        await self.publish_failure(queue.GIVE_UP)
+        await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
 
     def stats(
         self, plan: incremental.Plan, result: SupervisorResult, checked: Checked
@@ -315,7 +356,7 @@ class ReviewRun:
 
 def describe_error(exc: BaseException) -> str:
     """A readable one-line reason for a failed review, with no secret in it."""
-    text = str(exc).strip()
-    if not isinstance(exc, (GitHubError, AgentCallError, ReviewError)):
+    text = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc).strip()
+    if not isinstance(exc, EXPECTED):
         text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return redact(text.splitlines()[0])[:1000]
+    return redact(text.splitlines()[0] if text else "")[:1000]

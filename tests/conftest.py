@@ -187,7 +187,23 @@ def settings(pool: asyncpg.Pool, base_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def services(settings: Settings, fake_github, fake_gemini) -> AsyncIterator[Services]:
-    """The process's resources, as `serve` opens them, on the fakes."""
-    async with Services.open(settings) as opened:
+def waits() -> list[float]:
+    """Every wait the `services` fixture's reviews asked for (retries, lease renewals)."""
+    return []
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, fake_github, fake_gemini, waits: list[float]
+) -> AsyncIterator[Services]:
+    """The process's resources, as `serve` opens them, on the fakes.
+
+    Their waits are recorded and cut to 50 ms: no test waits out a retry for real.
+    """
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(min(seconds, 0.05))
+
+    async with Services.open(settings, sleep=sleep) as opened:
         yield opened

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 
-from bot.store import reviews
+from bot.store import queue, reviews
 from bot.worker import process_review
 from tests.fakes.github import FakeGitHub, PullState
 
@@ -52,21 +54,46 @@ async def run_review(services, pull: PullState, trigger: str = "opened") -> revi
     return await reviews.get(services.pool, review_id)
 
 
+def review_of(pull: PullState, trigger: str = "opened") -> queue.NewReview:
+    """A review of the PR's current head, as a delivery would ask for it."""
+    return queue.NewReview(
+        id=uuid.uuid4(), installation_id=pull.installation_id, owner=pull.owner,
+        repo=pull.repo, pr_number=pull.number, head_sha=pull.head_sha, base_ref=pull.base_ref,
+        trigger=queue.Trigger(trigger), draft=pull.draft,
+        supersede=trigger != queue.Trigger.EDITED,
+    )  # fmt: skip
+
+
 async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened") -> uuid.UUID:
-    """A pending review row for the PR's current head, as a delivery would create it."""
+    """A pending review of the PR's current head, created as a delivery would create it."""
+    review = review_of(pull, trigger)
     async with pool.acquire() as conn:
-        return await reviews.create(
-            conn,
-            delivery_id=None,
-            installation_id=pull.installation_id,
-            owner=pull.owner,
-            repo=pull.repo,
-            pr_number=pull.number,
-            head_sha=pull.head_sha,
-            base_ref=pull.base_ref,
-            trigger=trigger,
-            draft=pull.draft,
-        )
+        await queue.create(conn, [review])
+    return review.id
+
+
+async def raced_reviews(
+    pool: asyncpg.Pool, pull: PullState, push: dict
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two pushes recorded at the same moment by two replicas: neither supersedes the other.
+
+    The older is created in a transaction that commits only after the newer's is done.
+    """
+    older = review_of(pull, "synchronize")
+    pull.push(push)
+    newer = review_of(pull, "synchronize")
+    await create_racing(pool, older, newer)
+    return older.id, newer.id
+
+
+async def create_racing(pool: asyncpg.Pool, older: queue.NewReview, newer: queue.NewReview) -> None:
+    """Create both as two processes would at one moment: the older commits after the newer."""
+    async with pool.acquire() as first, pool.acquire() as second:
+        transaction = first.transaction()
+        await transaction.start()
+        await queue.create(first, [older])  # not committed yet: invisible to the other
+        await queue.create(second, [newer])
+        await transaction.commit()
 
 
 def placement_fixture(count: int = 30) -> tuple[dict[str, tuple[str, str]], list[dict]]:
@@ -87,3 +114,29 @@ def placement_fixture(count: int = 30) -> tuple[dict[str, tuple[str, str]], list
         for kind, line in kinds.items():
             findings.append(finding(path, line=line, severity="medium", title=f"{kind} in {path}"))
     return files, findings
+
+
+async def until(condition: Callable[[], object], timeout: float = 10) -> None:
+    """Poll `condition` (a fake's state) until it holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+FINAL = ("completed", "failed", "skipped", "superseded")
+
+
+async def wait_for(pool: asyncpg.Pool, review_id, statuses=FINAL, timeout: float = 30) -> str:
+    """Poll the review's status until it is one of `statuses`; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    status = None
+    while loop.time() < deadline:
+        status = await pool.fetchval("SELECT status FROM reviews WHERE id = $1::uuid", review_id)
+        if status in statuses:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"review {review_id} still {status} after {timeout} s")

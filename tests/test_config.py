@@ -1,14 +1,15 @@
-"""Settings: read once, and a clear one-line error naming what is missing."""
+"""Settings: read once, and one clear error naming everything that is missing or malformed."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, database_location, load_settings
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
 GOOD = {"GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY": PEM, "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
@@ -63,7 +64,7 @@ def test_unreadable_key_file_is_named_without_a_traceback(tmp_path: Path):
     environ = {k: v for k, v in GOOD.items() if k != "GITHUB_PRIVATE_KEY"}
     environ["GITHUB_PRIVATE_KEY_PATH"] = str(tmp_path / "missing.pem")
 
-    with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH"):
+    with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH=.*No such file or directory"):
         load_settings(environ, dotenv=None)
 
 
@@ -92,7 +93,7 @@ def test_secrets_stay_out_of_repr():
     assert "BEGIN RSA" not in repr(settings)
 
 
-def test_serve_without_settings_stops_with_one_line(tmp_path: Path):
+def test_serve_without_settings_names_every_missing_one_without_a_traceback(tmp_path: Path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
         cwd=tmp_path,
@@ -103,7 +104,145 @@ def test_serve_without_settings_stops_with_one_line(tmp_path: Path):
     )
 
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "second-look: configuration error: GITHUB_APP_ID is not set: "
-        "set it to the App ID shown on the App's settings page"
-    ]
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("second-look: configuration error: ")
+    assert "Traceback" not in result.stderr
+    for expected in (
+        "GITHUB_APP_ID is not set: set it to the App ID shown on the App's settings page",
+        "GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret entered when "
+        "registering the App",
+        "GITHUB_PRIVATE_KEY is not set: set it to the App's PEM private key, "
+        "or set GITHUB_PRIVATE_KEY_PATH to the .pem file",
+    ):
+        assert sum(expected in line for line in lines) == 1, expected
+
+
+def test_every_problem_is_named_in_one_error():
+    environ = {
+        "GITHUB_APP_ID": "my-app",
+        "GITHUB_PRIVATE_KEY": "not-a-key-but-secret-material",
+        "PORT": "eighty",
+        "LEASE_SECONDS": "1",
+        "DATABASE_URL": "mysql://x",
+        "LOG_LEVEL": "chatty",
+    }
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ, dotenv=None)
+
+    message = str(raised.value)
+    for expected in (
+        "GITHUB_APP_ID must be the numeric App ID, got 'my-app'",
+        "GITHUB_PRIVATE_KEY does not look like a PEM private key",
+        "GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret",
+        "PORT must be a whole number, got 'eighty'",
+        "LEASE_SECONDS must be between 5 and 3600, got 1",
+        "DATABASE_URL must be a postgresql:// URL",
+        "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got 'chatty'",
+    ):
+        assert expected in message
+    assert len(message.splitlines()) == 1 + 7  # a heading, then one line per problem
+    # The environment's names only: no field names, no pydantic wording or links.
+    assert "secret-material" not in message
+    for pydantic_words in ("github_app_id", "lease_seconds", "pydantic", "Input should"):
+        assert pydantic_words not in message
+
+
+def test_a_single_problem_stays_one_line():
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**GOOD, "PORT": "70000"}, dotenv=None)
+
+    assert str(raised.value) == "PORT must be between 1 and 65535, got 70000"
+
+
+def test_values_are_normalized():
+    environ = {
+        **GOOD,
+        "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+        "LOG_LEVEL": "debug",
+        "PORT": "",
+        "HOST": "   ",
+        "RECLAIM_INTERVAL": "5",
+    }
+
+    settings = load_settings(environ, dotenv=None)
+
+    assert settings.github_api_url == "https://ghe.example.com/api/v3"
+    assert settings.log_level == "DEBUG"
+    assert (settings.host, settings.port) == ("0.0.0.0", 8080)  # empty means unset
+    assert settings.reclaim_interval == 5.0 and isinstance(settings.reclaim_interval, float)
+
+
+def test_inline_key_with_escaped_newlines():
+    escaped = PEM.replace("\n", "\\n")
+    assert "\n" not in escaped.replace("\\n", "")  # one line, escapes only
+
+    settings = load_settings({**GOOD, "GITHUB_PRIVATE_KEY": escaped}, dotenv=None)
+
+    assert settings.github_private_key == PEM
+
+
+def test_an_empty_required_setting_is_missing():
+    with pytest.raises(ConfigError, match="GITHUB_WEBHOOK_SECRET is not set"):
+        load_settings({**GOOD, "GITHUB_WEBHOOK_SECRET": "  "}, dotenv=None)
+
+
+def test_building_settings_reads_no_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("GEMINI_MODEL=from-dotenv\n")
+
+    settings = Settings(github_app_id="1", github_private_key=PEM, github_webhook_secret="s")
+
+    assert (settings.port, settings.gemini_model) == (8080, "gemini-2.5-flash")
+    assert replace(settings, gemini_api_key="").gemini_api_key == ""
+    assert replace(settings, shutdown_timeout=2).shutdown_timeout == 2
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_load_settings_reads_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("PORT=9999\nGEMINI_MODEL=from-dotenv\n")
+
+    settings = load_settings()
+
+    assert (settings.port, settings.gemini_model) == (1234, "from-dotenv")
+
+
+def test_database_location_needs_no_github_settings(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DATA_DIR=/srv/second-look\n")
+
+    assert database_location({"DATABASE_URL": "postgresql://db/x"}, dotenv=dotenv) == (
+        "postgresql://db/x",
+        Path("/srv/second-look"),
+    )
+    assert database_location({}, dotenv=None) == (None, Path(".data"))
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a postgresql:// URL"):
+        database_location({"DATABASE_URL": "sqlite:///x"}, dotenv=None)
+
+
+def test_dotenv_quoted_multiline_key(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"GITHUB_APP_ID=7\nGITHUB_WEBHOOK_SECRET='a#b'\nGITHUB_PRIVATE_KEY=\"{PEM}\"\n"
+    )
+
+    settings = load_settings({}, dotenv=dotenv)
+
+    assert settings.github_private_key == PEM.strip()
+    assert (settings.github_app_id, settings.github_webhook_secret) == ("7", "a#b")
+
+
+def test_dotenv_line_without_a_value_is_not_ignored(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("GITHUB_APP_ID=7\n\nPORT\n")
+
+    with pytest.raises(ConfigError, match=r"\.env line 3: expected KEY=VALUE"):
+        load_settings(GOOD, dotenv=dotenv)

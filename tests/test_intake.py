@@ -7,13 +7,16 @@ import uuid
 
 from bot.intake import IntakeWriter
 from bot.store import db
-from bot.store.deliveries import Delivery, NewReview, record_many
+from bot.store.deliveries import Delivery
+from bot.store.queue import NewReview, Trigger
+from bot.store.queue import create as record_many
 
 
 def delivery_for(pr_number: int, delivery_id: str | None = None, **kw) -> Delivery:
     review = NewReview(
         id=uuid.uuid4(), installation_id=1, owner="octo", repo="widgets", pr_number=pr_number,
-        head_sha=uuid.uuid4().hex, base_ref="main", trigger="synchronize", draft=False, **kw,
+        head_sha=uuid.uuid4().hex, base_ref="main", trigger=Trigger.SYNCHRONIZE, draft=False,
+        **kw,
     )  # fmt: skip
     return Delivery(
         delivery_id=delivery_id or str(uuid.uuid4()),

@@ -22,15 +22,6 @@ async def stored(pool) -> tuple[int, int]:
     return deliveries, reviews
 
 
-async def wait_for_status(pool, review_id: str, wanted: set[str], timeout: float = 10) -> str:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        status = await pool.fetchval("SELECT status FROM reviews WHERE id = $1::uuid", review_id)
-        if status in wanted or asyncio.get_running_loop().time() > deadline:
-            return status
-        await asyncio.sleep(0.05)
-
-
 async def test_opened_pull_request_creates_one_pending_review(client, pool):
     body, headers = delivery(pull_request_payload("opened", number=12, head_sha="c" * 40))
 

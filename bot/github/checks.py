@@ -1,4 +1,5 @@
-"""The "Second Look" check run: in_progress when a review starts, completed with annotations."""
+"""The "Second Look" check run: in_progress when a review starts, completed with annotations,
+its conclusion decided here; cancelled when a newer review replaces it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.github.client import RetryingGitHubAPI
-from bot.review.markdown import plain
+from bot.review.findings import Finding, reaches
+from bot.review.markdown import code, plain
+from bot.review.render import Summary, check_title, render_summary
 
 CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
@@ -106,3 +109,50 @@ async def complete(
             "output": {**output, "annotations": [a.as_json() for a in batches[-1]]},
         },
     )
+
+
+def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
+    """success, failure (a failed review, or a finding at or above `fail_on`) or neutral."""
+    if summary.status == "skipped":
+        return "neutral"
+    if summary.status == "failed" or any(reaches(f, fail_on) for f in findings):
+        return "failure"
+    return "success"
+
+
+def annotate(findings: list[Finding]) -> list[Annotation]:
+    """One annotation per finding on lines of the diff."""
+    return [
+        Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity, f.title,
+                   f.description)
+        for f in findings if f.line_start is not None
+    ]  # fmt: skip
+
+
+async def complete_review(
+    gh: RetryingGitHubAPI,
+    owner: str,
+    repo: str,
+    check_run_id: int,
+    summary: Summary,
+    findings: list[Finding],
+    fail_on: str,
+) -> None:
+    """Complete the review's check run: the summary, its conclusion and annotations."""
+    await complete(
+        gh, owner, repo, check_run_id, conclusion=conclusion(summary, findings, fail_on),
+        title=check_title(summary), summary=render_summary(summary, MAX_TEXT, marker=False),
+        annotations=annotate(findings),
+    )  # fmt: skip
+
+
+async def cancel(
+    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, newer_head: str | None
+) -> None:
+    """Complete a superseded review's run as cancelled, naming the head that replaced it."""
+    newer = f"the review of {code(newer_head[:12])}" if newer_head else "a newer review"
+    await complete(
+        gh, owner, repo, check_run_id, conclusion="cancelled", title="Superseded",
+        summary=f"This review was superseded by {newer} of the same pull request.",
+        annotations=[],
+    )  # fmt: skip

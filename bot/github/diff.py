@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from bot.github.client import GitHubClient, GitHubError, retry_delay
+import aiohttp
+import gidgethub
+from gidgethub import sansio
+
+from bot.github.client import GitHubClient, GitHubUnreachable
 from bot.review.changes import (
     Diff,
     Skipped,
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 FILE_BOUNDARY = b"\ndiff --git "
 CHUNK = 64 * 1024
+DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
 FILES_API_CAP = 3000  # GitHub lists at most this many files of a PR
 
 
@@ -61,49 +65,64 @@ def _add(diff: Diff, section: bytes, oversized: bool, ignore: tuple[str, ...], c
 
 
 async def _sections(
-    github: GitHubClient, installation_id: int, path: str, cap: int, attempts: int = 4
+    github: GitHubClient, installation_id: int, path: str, cap: int
 ) -> AsyncIterator[tuple[bytes, bool]]:
     """Yield (file section, oversized) as the diff streams in; an oversized one is cut at `cap`.
 
     Read in fixed chunks, never by line: one minified line can be megabytes long.
     """
-    url = github.api_url + path
-    for attempt in range(1, attempts + 1):
-        token = await github.token(installation_id)
-        headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github.v3.diff"}
-        async with github.http.get(url, headers=headers) as response:
-            if response.status == 406:
-                raise DiffTooLarge()
-            if response.status != 200:
-                delay = retry_delay(response.status, response.headers, attempt)
-                if delay is None or attempt == attempts:
-                    message = (await response.text(errors="replace"))[:300]
-                    raise GitHubError("GET", path, response.status, message)
-                await asyncio.sleep(delay)
-                continue
-            current = bytearray()
-            oversized = False
+    response = await _open(github, installation_id, path)
+    try:
+        current = bytearray()
+        oversized = False
+        tail = b""
+        async for chunk in response.content.iter_chunked(CHUNK):
+            data = tail + chunk
             tail = b""
-            async for chunk in response.content.iter_chunked(CHUNK):
-                data = tail + chunk
-                tail = b""
-                while True:
-                    cut = data.find(FILE_BOUNDARY)
-                    if cut < 0:
-                        break
-                    current, oversized = _append(current, oversized, data[: cut + 1], cap)
-                    if current or oversized:
-                        yield bytes(current), oversized
-                    current, oversized = bytearray(), False
-                    data = data[cut + 1 :]
-                # Keep back what could be the start of a boundary split across chunks.
-                keep = len(FILE_BOUNDARY) - 1
-                current, oversized = _append(current, oversized, data[:-keep], cap)
-                tail = data[-keep:]
-            current, oversized = _append(current, oversized, tail, cap)
-            if current.strip() or oversized:
-                yield bytes(current), oversized
-            return
+            while True:
+                cut = data.find(FILE_BOUNDARY)
+                if cut < 0:
+                    break
+                current, oversized = _append(current, oversized, data[: cut + 1], cap)
+                if current or oversized:
+                    yield bytes(current), oversized
+                current, oversized = bytearray(), False
+                data = data[cut + 1 :]
+            # Keep back what could be the start of a boundary split across chunks.
+            keep = len(FILE_BOUNDARY) - 1
+            current, oversized = _append(current, oversized, data[:-keep], cap)
+            tail = data[-keep:]
+        current, oversized = _append(current, oversized, tail, cap)
+        if current.strip() or oversized:
+            yield bytes(current), oversized
+    finally:
+        response.release()
+
+
+async def _open(github: GitHubClient, installation_id: int, path: str) -> aiohttp.ClientResponse:
+    """GET the diff, retried by the policy until it answers 200 (406: DiffTooLarge)."""
+    request = f"GET {path}"
+    try:
+        async for attempt in github.policy.retrying(f"GitHub {request} (diff)"):
+            with attempt:
+                token = await github.token(installation_id)
+                headers = {"Authorization": f"token {token}", "Accept": DIFF_MEDIA_TYPE}
+                response = await github.http.get(github.api_url + path, headers=headers)
+                if response.status == 200:
+                    return response
+                body = await response.read()
+                response.release()
+                if response.status == 406:
+                    raise DiffTooLarge()
+                # gidgethub's own reading of the answer: the same exceptions as the REST calls.
+                sansio.decipher_response(response.status, response.headers, body)
+                raise AssertionError(f"unexpected status {response.status}")
+    except gidgethub.GitHubException as exc:
+        exc.request = request  # type: ignore[attr-defined]
+        raise
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        raise GitHubUnreachable(f"{request} unreachable ({exc!r})") from None
+    raise AssertionError("unreachable: the policy stops with the last error")
 
 
 def _append(current: bytearray, oversized: bool, data: bytes, cap: int) -> tuple[bytearray, bool]:
@@ -144,31 +163,3 @@ async def _from_files_api(
             Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR")
         )
     return diff
-
-
-COMPARE_FILES_CAP = 300  # the compare API lists at most this many files
-
-
-async def changed_since(
-    github: GitHubClient, installation_id: int, owner: str, repo: str, old: str, new: str
-) -> set[str] | None:
-    """Paths changed from commit `old` to `new` when `new` descends from `old`, else None.
-
-    None also when GitHub's list may be cut short: then everything must be reviewed.
-    """
-    gh = await github.api(installation_id)
-    try:
-        answer = await gh.getitem(
-            "/repos/{owner}/{repo}/compare/{basehead}",
-            url_vars={"owner": owner, "repo": repo, "basehead": f"{old}...{new}"},
-        )
-    except GitHubError as exc:
-        if exc.status == 404:  # the old head is gone (force-pushed away and collected)
-            return None
-        raise
-    files = answer.get("files") or []
-    if answer.get("status") != "ahead" or len(files) >= COMPARE_FILES_CAP:
-        return None
-    changed = {f["filename"] for f in files}
-    changed |= {f["previous_filename"] for f in files if f.get("previous_filename")}
-    return changed

@@ -16,7 +16,7 @@ APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
 def manifest(webhook_url: str, redirect_url: str, app_yml: Path = APP_YML) -> dict[str, Any]:
     """The manifest GitHub expects, from app.yml, with our public URLs filled in."""
     try:
-        spec = yaml.safe_load(app_yml.read_text(encoding="utf-8"))
+        spec: dict[str, Any] = yaml.safe_load(app_yml.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(f"cannot read {app_yml}: {exc}") from None
     spec["hook_attributes"] = {**spec.get("hook_attributes", {}), "url": webhook_url}
@@ -50,7 +50,7 @@ async def convert(api_url: str, code: str) -> dict[str, Any]:
             headers={"Accept": "application/vnd.github+json"},
         ) as response,
     ):
-        answer = await response.json(content_type=None)
+        answer: dict[str, Any] = await response.json(content_type=None)
         if response.status != 201:
             message = answer.get("message") if isinstance(answer, dict) else answer
             raise ValueError(f"GitHub answered {response.status}: {message}")

@@ -1,11 +1,18 @@
-"""Results on the PR: the one summary comment, found again by its marker and edited in place."""
+"""Results on the PR: the one summary comment (found again by its marker and edited in place)
+and the one inline review per head."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from http import HTTPStatus
 
-from bot.github.client import GitHubError, RetryingGitHubAPI
+import gidgethub
+
+from bot.github.client import RetryingGitHubAPI, has_status
+from bot.review.changes import Diff
+from bot.review.findings import Finding, suggestion_fits
+from bot.review.render import inline_body
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,8 @@ async def upsert_comment(
                 data={"body": body},
             )
             return comment_id
-        except GitHubError as exc:
-            if exc.status != 404 or known_id is None:
+        except gidgethub.BadRequest as exc:
+            if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
                 raise
             log.info("summary comment %s is gone; looking again", comment_id)
             return await upsert_comment(gh, owner, repo, number, body, marker)
@@ -80,6 +87,15 @@ class InlineComment:
         if self.start_line != self.line:
             data.update(start_line=self.start_line, start_side="RIGHT")
         return data
+
+
+def inline_comments(findings: list[Finding], diff: Diff) -> list[InlineComment]:
+    """The findings on lines of the diff as comments, with a suggestion where it fits."""
+    return [
+        InlineComment(f.file_path, f.line_start, f.line_end or f.line_start,
+                      inline_body(f, suggestion_fits(f, diff)))
+        for f in findings if f.line_start is not None
+    ]  # fmt: skip
 
 
 def review_marker(head_sha: str) -> str:

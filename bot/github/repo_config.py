@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Annotated
 
+import gidgethub
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from bot.github.client import GitHubError, RetryingGitHubAPI
+from bot.github.client import RetryingGitHubAPI, has_status
 
 log = logging.getLogger(__name__)
 
@@ -20,74 +24,8 @@ MAX_INSTRUCTIONS = 2000
 MAX_CONFIG_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
-class RepoConfig:
-    """What a repository can tune; every key is optional and these are the defaults."""
-
-    agents: tuple[str, ...] = AGENT_NAMES  # which agents run
-    ignore: tuple[str, ...] = ()  # globs of paths not to review
-    fail_on: str = "critical"  # the check run fails on a finding this severe ("never": never)
-    max_inline_comments: int = 20  # the most severe first; the rest stay in the summary
-    instructions: str = ""  # added to every agent's prompt (at most 2,000 characters)
-    review_drafts: bool = False  # review draft PRs instead of skipping them
-    rerun_on_edit: bool = True  # re-review when the title, body or base changes
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A bad key (None: the whole file) and what is wrong with it, for the summary."""
-
-    key: str | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}" if self.key is not None else self.message
-
-
-@dataclass
-class LoadedConfig:
-    config: RepoConfig
-    problems: list[Problem] = field(default_factory=list)
-
-
-def parse(text: str) -> LoadedConfig:
-    """Read the YAML; a bad key falls back to its default and is named in `problems`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        return LoadedConfig(
-            RepoConfig(),
-            [Problem(None, f"{CONFIG_PATH} is not valid YAML{line}; using the defaults")],
-        )
-    if data is None:
-        return LoadedConfig(RepoConfig())
-    if not isinstance(data, dict):
-        return LoadedConfig(
-            RepoConfig(),
-            [
-                Problem(
-                    None, f"{CONFIG_PATH} must be a mapping of keys to values; using the defaults"
-                )
-            ],
-        )
-    values: dict[str, object] = {}
-    problems: list[Problem] = []
-    known = {f.name for f in fields(RepoConfig)}
-    for key, value in data.items():
-        if key not in known:
-            problems.append(Problem(str(key), "unknown key, ignored"))
-            continue
-        try:
-            values[key] = _CHECKS[key](value)
-        except ValueError as exc:
-            problems.append(Problem(str(key), f"{exc}; using the default"))
-    return LoadedConfig(RepoConfig(**values), problems)
-
-
 def _agents(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError("must be a list of agent names")
     unknown = [v for v in value if v not in AGENT_NAMES]
     if unknown:
@@ -100,7 +38,7 @@ def _agents(value: object) -> tuple[str, ...]:
 def _ignore(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
         raise ValueError("must be a list of glob patterns")
     return tuple(value)
 
@@ -131,15 +69,75 @@ def _bool(value: object) -> bool:
     return value
 
 
-_CHECKS = {
-    "agents": _agents,
-    "ignore": _ignore,
-    "fail_on": _fail_on,
-    "max_inline_comments": _max_inline,
-    "instructions": _instructions,
-    "review_drafts": _bool,
-    "rerun_on_edit": _bool,
-}
+class RepoConfig(BaseModel):
+    """What a repository can tune; every key is optional and these are the defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # which agents run
+    agents: Annotated[tuple[str, ...], BeforeValidator(_agents)] = AGENT_NAMES
+    # globs of paths not to review
+    ignore: Annotated[tuple[str, ...], BeforeValidator(_ignore)] = ()
+    # the check run fails on a finding this severe ("never": never)
+    fail_on: Annotated[str, BeforeValidator(_fail_on)] = "critical"
+    # the most severe first; the rest stay in the summary
+    max_inline_comments: Annotated[int, BeforeValidator(_max_inline)] = 20
+    # added to every agent's prompt (at most 2,000 characters)
+    instructions: Annotated[str, BeforeValidator(_instructions)] = ""
+    # review draft PRs instead of skipping them
+    review_drafts: Annotated[bool, BeforeValidator(_bool)] = False
+    # re-review when the title, body or base changes
+    rerun_on_edit: Annotated[bool, BeforeValidator(_bool)] = True
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A bad key (None: the whole file) and what is wrong with it, for the summary."""
+
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key is not None else self.message
+
+
+@dataclass
+class LoadedConfig:
+    config: RepoConfig
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _whole_file(message: str) -> LoadedConfig:
+    return LoadedConfig(
+        RepoConfig(), [Problem(None, f"{CONFIG_PATH} {message}; using the defaults")]
+    )
+
+
+def parse(text: str) -> LoadedConfig:
+    """Read the YAML; a bad key falls back to its default and is named in `problems`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        return _whole_file("is not valid YAML" + (f" at line {where.line + 1}" if where else ""))
+    if data is None:
+        return LoadedConfig(RepoConfig())
+    if not isinstance(data, dict):
+        return _whole_file("must be a mapping of keys to values")
+    values = {str(key): value for key, value in data.items()}
+    problems: list[Problem] = []
+    while True:  # each round drops the keys that failed; known keys fall back to defaults
+        try:
+            return LoadedConfig(RepoConfig.model_validate(values), problems)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                key = str(error["loc"][0])
+                if error["type"] == "extra_forbidden":
+                    problems.append(Problem(key, "unknown key, ignored"))
+                else:
+                    message = str(error["msg"]).removeprefix("Value error, ")
+                    problems.append(Problem(key, f"{message}; using the default"))
+                values.pop(key, None)
 
 
 async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> LoadedConfig:
@@ -149,8 +147,8 @@ async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> L
             "/repos/{owner}/{repo}/contents/{+path}{?ref}",
             url_vars={"owner": owner, "repo": repo, "path": CONFIG_PATH, "ref": base_ref},
         )
-    except GitHubError as exc:
-        if exc.status == 404:
+    except gidgethub.BadRequest as exc:
+        if has_status(exc, HTTPStatus.NOT_FOUND):
             return LoadedConfig(RepoConfig())
         raise
     if not isinstance(answer, dict) or answer.get("type") != "file":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-import unidiff
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchedFile, PatchSet
 
 # Reviewing these costs tokens and finds nothing a person wrote.
 LOCK_FILES = {
@@ -107,8 +108,8 @@ def skip_reason(path: str, ignore: tuple[str, ...] = ()) -> str | None:
 def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped | None:
     """Parse one file's section of a unified diff; None when it holds no file."""
     try:
-        patch = unidiff.PatchSet(text)
-    except unidiff.UnidiffParseError as exc:
+        patch = PatchSet(text)
+    except UnidiffParseError as exc:
         path = path_from_header(text)
         return Skipped(path, f"diff could not be parsed ({exc})") if path else None
     if not patch:
@@ -127,7 +128,7 @@ def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped
     return _changed_file(patched)
 
 
-def _changed_file(patched: unidiff.PatchedFile) -> ChangedFile:
+def _changed_file(patched: PatchedFile) -> ChangedFile:
     hunks = []
     new_text: dict[int, str] = {}
     added: set[int] = set()

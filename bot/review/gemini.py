@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import re
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from aiolimiter import AsyncLimiter
@@ -15,13 +12,11 @@ from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel
 
+from bot.retry import Policy, Sleep, Transient, retry_info
+
 log = logging.getLogger(__name__)
 
 RETRYABLE_CODES = frozenset({429, 500, 502, 503, 504})
-RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)s\s*")
 
 
 class AgentCallError(Exception):
@@ -48,15 +43,19 @@ class GeminiResult:
 
 
 class _Failure(Exception):
-    """One failed attempt: its status, a message, and whether and when to try again."""
+    """One failed attempt: its status and a message."""
 
-    def __init__(
-        self, status: str, message: str, retry: bool = True, delay: float | None = None
-    ) -> None:
+    def __init__(self, status: str, message: str) -> None:
         super().__init__(f"{status} {message}")
         self.status = status
         self.message = message
-        self.retry = retry
+
+
+class _Retry(_Failure, Transient):
+    """A failed attempt worth another; `delay`: the wait Gemini's RetryInfo asked for."""
+
+    def __init__(self, status: str, message: str, delay: float | None = None) -> None:
+        _Failure.__init__(self, status, message)
         self.delay = delay
 
 
@@ -72,11 +71,13 @@ class GeminiClient:
         http: aiohttp.ClientSession | None = None,
         max_attempts: int = 3,
         timeout: float = 120,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if rpm < 1 or max_attempts < 1:
             raise ValueError("rpm and max_attempts must be at least 1")
         self.model = model
-        self.max_attempts = max_attempts
+        # A RetryInfo delay is waited out up to five minutes; backoff doubles up to 30 s.
+        self.policy = Policy(attempts=max_attempts, backoff_cap=30.0, max_wait=300.0, sleep=sleep)
         self.timeout = timeout
         self._api_key = api_key
         # Measured: AsyncLimiter(rpm, 60) lets almost 2 * rpm through in the first minute
@@ -112,34 +113,33 @@ class GeminiClient:
             temperature=0.2,
             # A continuation would be a second request that skipped the limiter.
             automatic_continuation=False,
+            # No tools: with function calling off the SDK also stops logging "AFC is enabled"
+            # at INFO on every call.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         chars = len(system) + len(prompt)
-        prompt_tokens = output_tokens = 0
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = await self._send(attempt, prompt, config, chars)
-                used_in, used_out = tokens(response)
-                prompt_tokens += used_in
-                output_tokens += used_out
-                self.prompt_tokens += used_in
-                self.output_tokens += used_out
-                if isinstance(response.parsed, schema):
+        prompt_tokens = output_tokens = attempts = 0
+        try:
+            async for attempt in self.policy.retrying(f"agent {agent}"):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    response = await self._send(attempts, prompt, config, chars)
+                    used_in, used_out = tokens(response)
+                    prompt_tokens += used_in
+                    output_tokens += used_out
+                    self.prompt_tokens += used_in
+                    self.output_tokens += used_out
+                    if not isinstance(response.parsed, schema):
+                        reason = f"finish reason {finish_reason(response)}"
+                        raise _Retry("malformed output", reason)
                     return GeminiResult(
-                        response.parsed, chars * attempt, prompt_tokens, output_tokens, attempt
+                        response.parsed, chars * attempts, prompt_tokens, output_tokens, attempts
                     )
-                raise _Failure("malformed output", f"finish reason {finish_reason(response)}")
-            except _Failure as failure:
-                if not failure.retry or attempt == self.max_attempts:
-                    raise AgentCallError(
-                        agent, failure.status, attempt, failure.message
-                    ) from failure.__cause__
-                delay = failure.delay if failure.delay is not None else backoff(attempt)
-                log.warning(
-                    "agent %s attempt %d/%d: %s %s; retrying in %.1f s",
-                    agent, attempt, self.max_attempts, failure.status, failure.message, delay,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable: max_attempts >= 1")
+        except _Failure as failure:
+            raise AgentCallError(
+                agent, failure.status, attempts, failure.message
+            ) from failure.__cause__
+        raise AssertionError("unreachable: the policy stops with the last error")
 
     async def _send(
         self, attempt: int, prompt: str, config: types.GenerateContentConfig, chars: int
@@ -159,35 +159,17 @@ class GeminiClient:
             message = self._redact(exc.message or "")
             # Not chained: the SDK's error prints the raw body and holds the request headers.
             if exc.code not in RETRYABLE_CODES:
-                raise _Failure(status, message, retry=False) from None
-            raise _Failure(status, message, delay=retry_delay(exc.details)) from None
+                raise _Failure(status, message) from None
+            raise _Retry(status, message, delay=retry_info(exc.details)) from None
         except errors.UnknownApiResponseError as exc:
-            raise _Failure("malformed output", "the response body is not JSON") from exc
+            raise _Retry("malformed output", "the response body is not JSON") from exc
         except TimeoutError as exc:  # asyncio's and aiohttp's timeouts both subclass it
-            raise _Failure("timeout", f"no answer within {self.timeout:g} s") from exc
+            raise _Retry("timeout", f"no answer within {self.timeout:g} s") from exc
         except aiohttp.ClientError as exc:
-            raise _Failure("connection error", self._redact(str(exc))) from exc
+            raise _Retry("connection error", self._redact(str(exc))) from exc
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
-
-
-def retry_delay(body: Any) -> float | None:
-    """The seconds a google.rpc.RetryInfo in an error body asks us to wait, if any."""
-    error = body.get("error", body) if isinstance(body, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    for detail in details if isinstance(details, list) else []:
-        if isinstance(detail, dict) and detail.get("@type") == RETRY_INFO:
-            match = _DURATION.fullmatch(str(detail.get("retryDelay", "")))
-            if match:
-                return float(match.group(1))
-    return None
-
-
-def backoff(attempt: int) -> float:
-    """Exponential backoff with jitter after the `attempt`-th failure."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 def tokens(response: types.GenerateContentResponse) -> tuple[int, int]:

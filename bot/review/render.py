@@ -38,12 +38,15 @@ class Summary:
     resolved: list[Finding] = field(default_factory=list)  # gone since the last review
 
 
-def render_summary(summary: Summary, limit: int = MAX_BODY) -> str:
-    """The whole comment; the least severe findings are cut first to stay under `limit`."""
+def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:
+    """The whole comment; the least severe findings are cut first to stay under `limit`.
+
+    `marker`: start with the hidden marker that finds the comment again (not in a check run).
+    """
     findings = sorted(summary.findings, key=lambda f: (f.rank, f.file_path, f.line_start or 0))
     shown = len(findings)
     while True:
-        body = _render(summary, findings[:shown], cut=len(findings) - shown)
+        body = _render(summary, findings[:shown], cut=len(findings) - shown, marker=marker)
         if len(body) <= limit or shown == 0:
             return body[:limit]
         # Drop roughly what is over, at least one finding per round.
@@ -52,8 +55,9 @@ def render_summary(summary: Summary, limit: int = MAX_BODY) -> str:
         shown = max(0, shown - max(1, over // per))
 
 
-def _render(summary: Summary, findings: list[Finding], cut: int) -> str:
-    out = [MARKER, "## Second Look review", ""]
+def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -> str:
+    out = [MARKER] if marker else []
+    out += ["## Second Look review", ""]
     out.append(_status_line(summary))
     out.append("")
     if summary.error:

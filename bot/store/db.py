@@ -1,14 +1,19 @@
-"""The asyncpg pool, the embedded PostgreSQL and the migrations."""
+"""The asyncpg pool, the migrations, and what it means that the database is unreachable."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
@@ -28,29 +33,15 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.InsufficientResourcesError,
 )
 
-
-def start_embedded(data_dir: Path) -> str:
-    """Start (or reuse) a pgserver cluster under data_dir/postgres and return its URI."""
-    import warnings
-
-    import pgserver  # imported here: only needed without DATABASE_URL
-
-    # pgserver asks platformdirs for a runtime dir it does not use; the warning is noise.
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-
-    path = (data_dir / "postgres").resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(path, cleanup_mode="stop")
-    log.info("embedded PostgreSQL running in %s", path)
-    return server.get_uri()
+# A connection of its own, or one borrowed from the pool; and either, or the pool itself.
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Db: TypeAlias = "Conn | asyncpg.Pool[asyncpg.Record]"
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     """Open the pool; UUIDs come back as uuid.UUID and jsonb as Python objects."""
 
     async def init(conn: asyncpg.Connection) -> None:
-        import json
-
         await conn.set_type_codec(
             "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
@@ -91,7 +82,7 @@ async def migrate(
     """
     files = migration_files(directory)
     own = isinstance(dsn_or_conn, str)
-    conn = await asyncpg.connect(dsn_or_conn) if own else dsn_or_conn
+    conn = await asyncpg.connect(dsn_or_conn) if isinstance(dsn_or_conn, str) else dsn_or_conn
     applied: list[str] = []
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import asyncpg
+from bot.store.db import Db
 
 _FIELDS = (
     "agent_type", "severity", "file_path", "line_start", "line_end",
@@ -16,20 +16,32 @@ _TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", 
 
 
 class FindingLike(Protocol):
-    agent_type: str
-    severity: str
-    file_path: str
-    line_start: int | None
-    line_end: int | None
-    title: str
-    description: str
-    suggestion: str | None
-    fingerprint: str
-    carried_from: uuid.UUID | None
+    """What create_many stores of a finding (bot.review.findings.Finding has it all)."""
+
+    @property
+    def agent_type(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def file_path(self) -> str: ...
+    @property
+    def line_start(self) -> int | None: ...
+    @property
+    def line_end(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def suggestion(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def carried_from(self) -> uuid.UUID | None: ...
 
 
 class FindingRepo:
-    def __init__(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     async def create_many(self, review_id: uuid.UUID, findings: Sequence[FindingLike]) -> int:

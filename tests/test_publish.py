@@ -1,8 +1,7 @@
-"""Results where reviewers look: the check run, inline comments and suggestions."""
+"""Results on the PR: inline comments on the flagged lines, suggestions, one review per head."""
 
 from __future__ import annotations
 
-from bot.store.findings import FindingRepo
 from tests.inert import shown
 from tests.reviewing import (
     OWNER,
@@ -13,70 +12,6 @@ from tests.reviewing import (
     placement_fixture,
     run_review,
 )
-
-
-def only_check_run(fake_github, head_sha: str) -> dict:
-    runs = fake_github.check_runs(OWNER, REPO, head_sha)
-    assert len(runs) == 1, f"expected one check run, found {len(runs)}"
-    return runs[0]
-
-
-async def test_check_run_goes_in_progress_then_success(services, fake_github, fake_gemini):
-    pull = open_pull(fake_github)
-    fake_gemini.findings["bugs"] = [finding(severity="medium", title="Unchecked input")]
-
-    review = await run_review(services, pull)
-
-    created = fake_github.find_requests("POST", r"/check-runs$")
-    assert [r.json["status"] for r in created] == ["in_progress"]
-    check_run = only_check_run(fake_github, pull.head_sha)
-    assert check_run["name"] == "Second Look"
-    assert (check_run["status"], check_run["conclusion"]) == ("completed", "success")
-    assert "Unchecked input" in check_run["output"]["summary"]
-    assert check_run["output"]["title"] == "1 medium"
-    assert review.check_run_id == check_run["id"]
-
-
-async def test_critical_finding_fails_the_check_by_default(services, fake_github, fake_gemini):
-    pull = open_pull(fake_github)
-    fake_gemini.findings["security"] = [finding(severity="critical")]
-
-    await run_review(services, pull)
-
-    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
-
-
-async def test_an_unknown_severity_can_still_fail_the_check(services, fake_github, fake_gemini):
-    pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml", "fail_on: medium")
-    fake_gemini.findings["bugs"] = [finding(severity="catastrophic", title="Lost update")]
-
-    review = await run_review(services, pull)
-
-    (stored,) = await FindingRepo(services.pool).for_review(review.id)
-    assert stored["severity"] == "medium"
-    assert "'catastrophic', which is not a known severity" in stored["description"]
-    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
-
-
-async def test_more_than_fifty_findings_are_annotated_in_batches(
-    services, fake_github, fake_gemini
-):
-    files = many_files(60)
-    pull = open_pull(fake_github, files=files)
-    fake_gemini.findings["style"] = [
-        finding(path, line=2, severity="low", title=f"Name DOUBLE better in {path}")
-        for path in files
-    ]
-
-    await run_review(services, pull)
-
-    check_run = only_check_run(fake_github, pull.head_sha)
-    assert len(check_run["output"]["annotations"]) == 60
-    patches = fake_github.find_requests("PATCH", r"/check-runs/\d+$")
-    sizes = [len(r.json.get("output", {}).get("annotations", [])) for r in patches]
-    assert max(sizes) <= 50
-    assert sum(sizes) == 60
 
 
 async def test_inline_comments_sit_on_the_flagged_lines(services, fake_github, fake_gemini):
@@ -152,28 +87,6 @@ async def test_inline_comments_are_capped_most_severe_first(services, fake_githu
         assert f"{s} issue" in summary
 
 
-async def test_draft_is_skipped_with_a_neutral_check(services, fake_github, fake_gemini):
-    pull = open_pull(fake_github, draft=True)
-
-    review = await run_review(services, pull)
-
-    assert review.status == "skipped"
-    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "neutral"
-    assert fake_gemini.requests == []
-    assert fake_github.comments(OWNER, REPO, 7) == []
-
-
-async def test_failed_review_fails_the_check_with_the_error(services, fake_github, fake_gemini):
-    pull = open_pull(fake_github)
-    fake_github.fail_next("GET", rf"/repos/{OWNER}/{REPO}/pulls/7$", 404)
-
-    await run_review(services, pull)
-
-    check_run = only_check_run(fake_github, pull.head_sha)
-    assert check_run["conclusion"] == "failure"
-    assert "GitHub answered 404" in check_run["output"]["summary"]
-
-
 async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
     services, fake_github, fake_gemini
 ):
@@ -193,3 +106,20 @@ async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
     summary = shown(fake_github.comments(OWNER, REPO, 7)[0]["body"])
     lost = [f["title"] for f in findings if f["title"] not in summary]
     assert lost == []
+
+
+async def test_inline_review_refused_by_github_leaves_every_finding_in_the_summary(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9, title="eval of user input")]
+    fake_gemini.findings["bugs"] = [finding(line=9, severity="low", title="Unchecked result")]
+    fake_github.fail_next("POST", r"/pulls/7/reviews$", 422)
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    assert fake_github.reviews(OWNER, REPO, 7) == []
+    summary = shown(fake_github.comments(OWNER, REPO, 7)[0]["body"])
+    assert "eval of user input" in summary and "Unchecked result" in summary
+    assert "GitHub refused the inline comments; every finding is listed here instead." in summary

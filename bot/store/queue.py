@@ -1,0 +1,352 @@
+"""The review lifecycle: the reviews table as a queue. Every change of a review's status is here.
+
+    create ──> pending ──claim──> processing ──finish──> completed | failed | skipped
+                  │                 │   ▲  renew (the lease, every third of it)
+                  │                 │   └── release (shutdown), or abandoned: lease expired or
+                  │                 │       its process gone (no liveness lock) ── claim again
+                  └── supersede ────┴──> superseded (by a newer review of the same PR)
+
+A review claimed more than MAX_ATTEMPTS times is given up (failed). Any number of processes
+share the table: a claim skips rows another holds, and a finish or renewal by a process that
+lost the lease is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+import asyncpg
+
+from bot.store.db import Conn, Db
+from bot.store.deliveries import Delivery
+from bot.store.reviews import COLUMNS, Review
+
+
+class Status(StrEnum):
+    """A review's status, as the migration's CHECK allows."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+    SKIPPED = "skipped"
+
+
+FINISHED = frozenset({Status.COMPLETED, Status.FAILED, Status.SUPERSEDED, Status.SKIPPED})
+
+
+class Trigger(StrEnum):
+    """What asked for a review, as the migration's CHECK allows."""
+
+    OPENED = "opened"
+    REOPENED = "reopened"
+    SYNCHRONIZE = "synchronize"
+    READY_FOR_REVIEW = "ready_for_review"
+    EDITED = "edited"  # replaces the PR's other reviews only once it knows it runs
+    MANUAL = "manual"  # python -m bot review
+
+
+MAX_ATTEMPTS = 5  # claims of one review; each earlier one ended with its process gone
+
+PullKey = tuple[str, str, int]  # owner, repo, PR number
+
+
+@dataclass(slots=True)
+class NewReview:
+    """A review to create; `supersede`: it replaces the PR's earlier reviews at once."""
+
+    id: uuid.UUID
+    installation_id: int
+    owner: str
+    repo: str
+    pr_number: int
+    head_sha: str
+    base_ref: str
+    trigger: Trigger
+    draft: bool
+    supersede: bool = True
+
+    @property
+    def pull(self) -> PullKey:
+        return (self.owner, self.repo, self.pr_number)
+
+
+@dataclass
+class Created:
+    fresh: set[str]  # delivery ids recorded now; the others were recorded before
+    superseded: dict[PullKey, list[uuid.UUID]]  # per PR, the reviews the new ones replaced
+
+
+# ------------------------------------------------------------------------------------ create
+
+_INSERT = """
+WITH fresh AS (
+    -- A delivery id seen before is not taken again, unless we refused it then.
+    INSERT INTO webhook_deliveries (delivery_id, event, action, installation_id, repository,
+                                    refused)
+    SELECT d, e, a, i, r, rf
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+           WITH ORDINALITY AS x(d, e, a, i, r, rf, n)
+     ORDER BY n
+    ON CONFLICT (delivery_id) DO UPDATE
+       SET event = EXCLUDED.event, action = EXCLUDED.action,
+           installation_id = EXCLUDED.installation_id, repository = EXCLUDED.repository,
+           refused = EXCLUDED.refused, received_at = now()
+     WHERE webhook_deliveries.refused IS NOT NULL
+    RETURNING delivery_id
+), created AS (
+    INSERT INTO reviews (id, delivery_id, installation_id, owner, repo, pr_number, head_sha,
+                         base_ref, trigger, draft)
+    SELECT id, d, i, o, r, p, h, b, t, dr
+      FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::int[],
+                  $13::text[], $14::text[], $15::text[], $16::bool[])
+           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, n)
+     WHERE d IS NULL OR d IN (SELECT delivery_id FROM fresh)
+     ORDER BY n  -- seq follows arrival, even within the batch
+    RETURNING id
+)
+SELECT delivery_id, NULL::uuid AS review FROM fresh
+UNION ALL
+SELECT NULL, id FROM created
+"""
+
+
+async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
+    """Record deliveries, create the reviews they ask for, and supersede what those replace.
+
+    The only way a review row is inserted: webhook intake (a batch of deliveries, the group
+    commit), the command line and the tests (a NewReview on its own, without a delivery).
+    A delivery id seen before, or twice in the batch, creates nothing the second time. Per
+    PR, the batch's last review that supersedes replaces the PR's earlier reviews, earlier
+    ones of the same batch included. One transaction: the insert, then `supersede`.
+    """
+    seen: dict[str, Delivery] = {}
+    asked: list[tuple[str | None, NewReview]] = []
+    for item in batch:
+        if isinstance(item, NewReview):
+            asked.append((None, item))
+        elif item.delivery_id not in seen:
+            seen[item.delivery_id] = item
+            if item.review is not None:
+                asked.append((item.delivery_id, item.review))
+    firsts = list(seen.values())
+    reviews = [r for _, r in asked]
+    async with conn.transaction():
+        rows = await conn.fetch(
+            _INSERT,
+            [d.delivery_id for d in firsts],
+            [d.event for d in firsts],
+            [d.action for d in firsts],
+            [d.installation_id for d in firsts],
+            [d.repository for d in firsts],
+            [d.refused for d in firsts],
+            [r.id for r in reviews],
+            [d for d, _ in asked],
+            [r.installation_id for r in reviews],
+            [r.owner for r in reviews],
+            [r.repo for r in reviews],
+            [r.pr_number for r in reviews],
+            [r.head_sha for r in reviews],
+            [r.base_ref for r in reviews],
+            [str(r.trigger) for r in reviews],
+            [r.draft for r in reviews],
+        )
+        created = {row["review"] for row in rows if row["review"] is not None}
+        newest: dict[PullKey, uuid.UUID] = {}
+        for review in reviews:
+            if review.supersede and review.id in created:
+                newest[review.pull] = review.id
+        replaced = await supersede(conn, list(newest.values()))
+    fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
+    superseded: dict[PullKey, list[uuid.UUID]] = {}
+    for key, review_id in replaced:
+        superseded.setdefault(key, []).append(review_id)
+    return Created(fresh, superseded)
+
+
+# --------------------------------------------------------------------------------- supersede
+
+_SUPERSEDE = """
+UPDATE reviews r
+   SET status = 'superseded', superseded_by = n.id, lease_owner = NULL,
+       lease_expires_at = NULL, updated_at = now(), finished_at = now()
+  FROM reviews n
+ WHERE n.id = ANY($1::uuid[]) AND r.owner = n.owner AND r.repo = n.repo
+   AND r.pr_number = n.pr_number AND r.seq < n.seq AND r.status IN ('pending', 'processing')
+RETURNING r.id, r.owner, r.repo, r.pr_number
+"""
+
+
+async def supersede(conn: Db, newer: Sequence[uuid.UUID]) -> list[tuple[PullKey, uuid.UUID]]:
+    """Mark the waiting or running reviews that arrived before each of `newer` (same PR)
+    superseded by it; return them, so that their tasks can be cancelled."""
+    if not newer:
+        return []
+    rows = await conn.fetch(_SUPERSEDE, list(newer))
+    return [((row["owner"], row["repo"], row["pr_number"]), row["id"]) for row in rows]
+
+
+class Standing(Enum):
+    OURS = "ours"  # processing under our lease, and nothing newer replaces it
+    LOST = "lost"  # finished, superseded, or leased to another process
+    REPLACED = "replaced"  # ours, but a newer review of the PR arrived: supersede it
+
+
+@dataclass(frozen=True)
+class Check:
+    standing: Standing
+    newer: uuid.UUID | None = None  # the newest review that replaces this one
+
+
+async def standing(conn: Db, review_id: uuid.UUID, lease_owner: str) -> Check:
+    """Whether the review is still ours to publish; checked before each publishing step.
+
+    A newer review of the PR (other than an edit's, which replaces nothing until it runs)
+    may have arrived through another process or intake batch at the same moment as this
+    one, so that neither superseded the other: then this one is REPLACED. Reads only.
+    """
+    row = await conn.fetchrow(
+        """
+        SELECT me.status = 'processing' AND me.lease_owner = $2 AS ours,
+               (SELECT n.id FROM reviews n
+                 WHERE n.owner = me.owner AND n.repo = me.repo AND n.pr_number = me.pr_number
+                   AND n.seq > me.seq AND n.trigger <> 'edited'
+                 ORDER BY n.seq DESC LIMIT 1) AS newer
+          FROM reviews me WHERE me.id = $1
+        """,
+        review_id,
+        lease_owner,
+    )
+    if row is None or not row["ours"]:
+        return Check(Standing.LOST)
+    if row["newer"] is not None:
+        return Check(Standing.REPLACED, row["newer"])
+    return Check(Standing.OURS)
+
+
+# ---------------------------------------------------------------------- claim and the lease
+
+# Every process holds pg_advisory_lock(LIVENESS_CLASS, hashtext(lease_owner)) on a connection
+# of its own while it runs. When it dies, PostgreSQL drops the lock with the connection, so
+# its reviews can be taken at once instead of when the lease expires. The lease still
+# matters for a process that lives on while a review of its stopped renewing (test_queue).
+LIVENESS_CLASS = 0x5EC1
+_ABANDONED = f"""
+    (status = 'processing' AND (
+        lease_expires_at < now()
+        OR NOT EXISTS (
+            SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = {LIVENESS_CLASS}
+               AND objid = (hashtext(reviews.lease_owner)::bigint & 4294967295)::text::oid)))
+"""
+
+
+async def hold_liveness(conn: asyncpg.Connection, lease_owner: str) -> None:
+    """Take this process's liveness lock on `conn`, which must stay open while we run."""
+    await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LIVENESS_CLASS, lease_owner)
+
+
+async def claim(
+    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
+) -> Review | None:
+    """Take a pending review, or an abandoned one, and lease it to lease_owner.
+
+    None when another process holds it or it is no longer waiting.
+    """
+    row = await pool.fetchrow(
+        f"""
+        UPDATE reviews SET status = 'processing', lease_owner = $2,
+               lease_expires_at = now() + make_interval(secs => $3),
+               attempts = attempts + 1, updated_at = now()
+         WHERE id = (SELECT id FROM reviews
+                      WHERE id = $1 AND (status = 'pending' OR {_ABANDONED})
+                      FOR UPDATE SKIP LOCKED)
+        RETURNING {COLUMNS}
+        """,
+        review_id,
+        lease_owner,
+        float(lease_seconds),
+    )
+    return Review.from_row(row) if row else None
+
+
+async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
+    """Ids of reviews no process is working on: pending, or abandoned by their process."""
+    rows = await pool.fetch(
+        f"""
+        (SELECT id, created_at FROM reviews WHERE status = 'pending')
+        UNION ALL
+        (SELECT id, created_at FROM reviews WHERE {_ABANDONED})
+        ORDER BY created_at LIMIT $1
+        """,
+        limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def renew(
+    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
+) -> bool:
+    """Extend our lease; False when the review is no longer ours to run."""
+    row = await pool.fetchval(
+        "UPDATE reviews SET lease_expires_at = now() + make_interval(secs => $3)"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        review_id,
+        lease_owner,
+        float(lease_seconds),
+    )
+    return row is not None
+
+
+async def release(pool: asyncpg.Pool, lease_owner: str) -> int:
+    """Put every review we still hold back to pending, so another process claims it at once."""
+    result = await pool.execute(
+        "UPDATE reviews SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now() WHERE status = 'processing' AND lease_owner = $1",
+        lease_owner,
+    )
+    return int(result.split()[-1])
+
+
+# ---------------------------------------------------------------------------------- finish
+
+
+async def finish(
+    pool: asyncpg.Pool,
+    review_id: uuid.UUID,
+    lease_owner: str,
+    status: Status,
+    error: str | None = None,
+) -> bool:
+    """Move our processing review to a final status; refused (False) if we lost the lease."""
+    if status not in FINISHED or status is Status.SUPERSEDED:
+        raise ValueError(f"not a status a review finishes with: {status}")
+    row = await pool.fetchval(
+        "UPDATE reviews SET status = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,"
+        " updated_at = now(), finished_at = now()"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        review_id,
+        lease_owner,
+        str(status),
+        error,
+    )
+    return row is not None
+
+
+def exhausted(review: Review) -> bool:
+    """True when the review has been claimed too often to try again: it is given up."""
+    return review.attempts > MAX_ATTEMPTS
+
+
+GIVE_UP = f"gave up after {MAX_ATTEMPTS} attempts: the process running it stopped each time"
+
+
+async def give_up(pool: asyncpg.Pool, review: Review, lease_owner: str) -> bool:
+    """Fail an exhausted review for good (its check run is the caller's to complete)."""
+    return await finish(pool, review.id, lease_owner, Status.FAILED, GIVE_UP)

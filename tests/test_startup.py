@@ -1,0 +1,272 @@
+"""Start-up: each failure is one line on stderr, and the embedded PostgreSQL outlives no one.
+
+Every test runs `python -m bot serve` (or `migrate`, `review`) as a subprocess in a tmp dir, so
+no developer `.env` is read, with an environment built here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psutil
+import pytest
+
+from bot.config import Settings
+from tests.conftest import run_sync
+from tests.processes import Server, app_env, free_port
+
+DEADLINE = 60  # no subprocess here may run longer
+
+
+def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )
+
+
+def serve_env(settings: Settings, port: int | None = None, **extra: str) -> dict[str, str]:
+    env = {**app_env(settings), "HOST": "127.0.0.1", "PORT": str(port or free_port())}
+    env.update(extra)
+    return env
+
+
+def one_line(result: subprocess.CompletedProcess) -> str:
+    """The only line the process wrote: on stderr, nothing on stdout, no traceback."""
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert "listening on" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+def test_port_in_use_is_one_line_and_nothing_listens(base_settings: Settings, tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run_bot(tmp_path, serve_env(base_settings, port), "serve")
+
+    assert result.returncode == 1
+    assert one_line(result) == (
+        f"second-look: cannot listen on 127.0.0.1:{port}: address already in use"
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [["serve"], ["migrate"], ["review", "octo/widgets#1"]], ids=lambda c: c[0]
+)
+def test_unreachable_database_is_one_line_without_the_password(
+    base_settings: Settings, tmp_path: Path, command: list[str]
+):
+    port = free_port()  # bound then closed: nothing listens there
+    url = f"postgresql://secondlook:hunter2@127.0.0.1:{port}/x"
+
+    result = run_bot(tmp_path, serve_env(base_settings, DATABASE_URL=url), *command)
+
+    assert result.returncode == 1
+    assert "hunter2" not in result.stderr + result.stdout
+    assert one_line(result) == (
+        f"second-look: cannot reach the database at postgresql://secondlook@127.0.0.1:{port}/x: "
+        "connection refused"
+    )
+
+
+ROLE = "secondlook_pw"
+
+
+@pytest.fixture
+def password_role(cluster_url: str) -> Iterator[str]:
+    """A role that must log in with a password (scram) on the test cluster; its URL's server.
+
+    The embedded cluster trusts every local connection, so a pg_hba.conf line for this one
+    role is put first for the test and taken out after; other roles are not affected.
+    """
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("edits pg_hba.conf: only on the suite's own throwaway cluster")
+
+    async def hba_file() -> str:
+        conn = await asyncpg.connect(cluster_url)
+        try:
+            await conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+            await conn.execute(f"CREATE ROLE {ROLE} LOGIN PASSWORD 'the-right-one-42'")
+            return await conn.fetchval("SHOW hba_file")
+        finally:
+            await conn.close()
+
+    async def reload(drop: bool = False) -> None:
+        conn = await asyncpg.connect(cluster_url)
+        try:
+            await conn.execute("SELECT pg_reload_conf()")
+            if drop:
+                await conn.execute(f"DROP ROLE IF EXISTS {ROLE}")
+        finally:
+            await conn.close()
+
+    hba = Path(run_sync(hba_file()))
+    if not os.access(hba, os.W_OK):
+        run_sync(reload(drop=True))
+        pytest.skip(f"cannot make {ROLE} need a password: {hba} is not writable from here")
+    original = hba.read_text()
+    rules = f"local all {ROLE} scram-sha-256\nhost all {ROLE} all scram-sha-256\n"
+    hba.write_text(rules + original)
+    try:
+        run_sync(reload())
+        wrong = with_user(cluster_url, f"{ROLE}:wrong-hunter2")
+        deadline = time.monotonic() + 10  # the postmaster reloads pg_hba.conf on its own time
+        while not run_sync(refused(wrong)):
+            assert time.monotonic() < deadline, "pg_hba.conf reload did not take effect"
+            time.sleep(0.05)
+        yield wrong
+    finally:
+        hba.write_text(original)
+        run_sync(reload(drop=True))
+
+
+async def refused(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=5)
+    except asyncpg.InvalidPasswordError:
+        return True
+    await conn.close()
+    return False
+
+
+def with_user(url: str, userinfo: str) -> str:
+    """`url` with another user (and password) part."""
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{hosts}"))
+
+
+def test_wrong_database_password_is_one_line_without_it(
+    base_settings: Settings, tmp_path: Path, password_role: str
+):
+    result = run_bot(tmp_path, serve_env(base_settings, DATABASE_URL=password_role), "serve")
+
+    assert result.returncode == 1
+    assert "wrong-hunter2" not in result.stderr + result.stdout
+    line = one_line(result)
+    assert line == (
+        f"second-look: cannot log in to the database at {with_user(password_role, ROLE)}: "
+        f'password authentication failed for user "{ROLE}"'
+    )
+
+
+def key_file_env(settings: Settings, key_file: Path) -> dict[str, str]:
+    env = serve_env(settings, GITHUB_PRIVATE_KEY_PATH=str(key_file))
+    del env["GITHUB_PRIVATE_KEY"]
+    return env
+
+
+def test_key_file_that_is_not_a_pem_is_one_line(base_settings: Settings, tmp_path: Path):
+    key_file = tmp_path / "app.pem"
+    key_file.write_text("not a key\n")
+
+    result = run_bot(tmp_path, key_file_env(base_settings, key_file), "serve")
+
+    assert result.returncode == 2
+    line = one_line(result)
+    assert line.startswith("second-look: configuration error: ")
+    assert "GITHUB_PRIVATE_KEY" in line
+
+
+def test_pem_that_does_not_load_is_one_line_without_the_key(
+    base_settings: Settings, tmp_path: Path
+):
+    lines = base_settings.github_private_key.strip().splitlines()
+    truncated = [*lines[:4], lines[-1]]  # the BEGIN and END lines, three lines of the body
+    key_file = tmp_path / "app.pem"
+    key_file.write_text("\n".join(truncated) + "\n")
+
+    result = run_bot(tmp_path, key_file_env(base_settings, key_file), "serve")
+
+    assert result.returncode == 2
+    line = one_line(result)
+    assert line.startswith("second-look: configuration error: GITHUB_PRIVATE_KEY ")
+    for body_line in truncated[1:-1]:
+        assert body_line not in result.stderr
+
+
+def running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def listening_only_when_bound(server: Server, timeout: float = 30) -> None:
+    """Wait for `listening on`; once it is in the log, the port must take connections."""
+    deadline = time.monotonic() + timeout
+    expected = f"listening on 127.0.0.1:{server.port}"
+    while expected not in server.log.read_text():
+        assert server.process.poll() is None, server.log.read_text()
+        assert time.monotonic() < deadline, f"no {expected!r}: {server.log.read_text()}"
+        await asyncio.sleep(0.02)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=2):
+        pass
+
+
+async def test_embedded_postgres_left_by_kill_9_stops_with_the_next_process(
+    base_settings: Settings, tmp_path: Path
+):
+    embedded = replace(base_settings, database_url=None)
+    data_dir = tmp_path / "data"
+    pgdata = data_dir / "postgres"
+    handles = pgdata / ".handle_pids.json"
+    servers: list[Server] = []
+    postmaster = None
+    try:
+        first = Server(embedded, tmp_path, DATA_DIR=str(data_dir))
+        servers.append(first)
+        await listening_only_when_bound(first)
+        await first.ready(timeout=30)
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+        assert json.loads(handles.read_text()) == [first.process.pid]
+
+        first.kill()
+        assert running(postmaster)  # what kill -9 leaves: postgres, and a dead pid in the list
+        assert json.loads(handles.read_text()) == [first.process.pid]
+
+        second = Server(embedded, tmp_path, DATA_DIR=str(data_dir))
+        servers.append(second)
+        await listening_only_when_bound(second)
+        await second.ready(timeout=30)
+        assert json.loads(handles.read_text()) == [second.process.pid]
+        second.stop()
+        assert second.process.returncode == 0, second.log.read_text()
+
+        deadline = time.monotonic() + 10
+        while running(postmaster) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not running(postmaster), "the embedded postgres outlived every serve"
+        assert not (pgdata / "postmaster.pid").exists()
+        assert json.loads(handles.read_text()) == []
+        log = second.log.read_text()
+        assert "Traceback" not in log
+        assert "XDG_RUNTIME_DIR" not in log  # the environment above has none set
+        assert (
+            f"forgot 1 process(es) that exited without stopping it (pid {first.process.pid})" in log
+        )
+    finally:
+        for server in servers:
+            server.stop()
+        if postmaster is not None and running(postmaster):  # do not leave it to the machine
+            psutil.Process(postmaster).terminate()
