@@ -182,16 +182,15 @@ async def test_token_is_reused_across_reviews_of_one_installation(
 
 
 async def test_token_is_renewed_when_it_is_about_to_expire(services, fake_github, fake_gemini):
-    # Renewed 5 minutes before expiry: a 302 s token is good to us for 2 s.
-    fake_github.token_ttl = 302
+    # Renewed 5 minutes before expiry: a token valid for 299 s more is already due.
+    fake_github.token_ttl = 299
     pull = open_pull(fake_github)
 
     await run_review(services, pull)
-    assert len(fake_github.tokens_issued) == 1
-    await asyncio.sleep(2.5)
+    minted = len(fake_github.tokens_issued)
     await run_review(services, pull)
 
-    assert len(fake_github.tokens_issued) == 2
+    assert minted >= 1 and len(fake_github.tokens_issued) > minted, "never reused when due"
 
 
 async def test_team_mention_in_model_text_pings_nobody(services, fake_github, fake_gemini):
