@@ -9,6 +9,7 @@ import common
 from bot.services import Services
 from bot.store import reviews
 from bot.worker import process_review
+from tests.inert import shown
 from tests.reviewing import placement_fixture
 
 FILES, NUMBER = 30, 1
@@ -39,20 +40,21 @@ def main() -> None:
         comments = fake.github.comments(common.OWNER, common.REPO, NUMBER)
         inline = fake.github.review_comments(common.OWNER, common.REPO, NUMBER)
         rejected = fake.github.rejected_comments
-    summary = "\n".join(c["body"] for c in comments)
-    inline_text = "\n".join(c["body"] for c in inline)
+    # What a reader sees: the markdown rendered (titles are escaped in the source).
+    summary = "\n".join(shown(c["body"]) for c in comments)
+    inline_text = "\n".join(shown(c["body"]) for c in inline)
     answered = list(model)
     lost = [t for t in answered if t not in summary and t not in inline_text]
     # An inline comment must carry the title of a finding on that very path and line.
     misplaced = [
         c for c in inline
-        if not any(t in c["body"] and model[t]["file_path"] == c["path"]
+        if not any(t in shown(c["body"]) and model[t]["file_path"] == c["path"]
                    and model[t]["line_start"] == c["line"] for t in answered)
     ]  # fmt: skip
     not_in_summary = [t for t in answered if t not in summary]
     for title in lost[:10]:
         common.note(f"lost: {title}")
-    kinds = Counter(t.split(" in ")[0] for t in answered for c in inline if t in c["body"])
+    kinds = Counter(t.split(" in ")[0] for t in answered for c in inline if t in shown(c["body"]))
     common.note(f"inline comments by kind of line: {dict(kinds)}")
     moved = review.stats.get("moved")
     common.note(f"stats: {review.stats}; summary comments: {len(comments)}")

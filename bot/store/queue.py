@@ -78,12 +78,38 @@ class NewReview:
 @dataclass
 class Created:
     fresh: set[str]  # delivery ids recorded now; the others were recorded before
-    superseded: dict[PullKey, list[uuid.UUID]]  # per PR, the reviews the new ones replaced
+    # per PR, the reviews recorded before that the new ones replaced (theirs to cancel)
+    superseded: dict[PullKey, list[uuid.UUID]]
+
+
+# --------------------------------------------------------------------------------- supersede
+
+# The one supersede: the waiting or running reviews of a PR that arrived before `newer`, a
+# review of the same PR. Written once; `newer` is a query for (id, owner, repo, pr_number, seq).
+_SUPERSEDE = """
+UPDATE reviews r
+   SET status = 'superseded', superseded_by = n.id, lease_owner = NULL,
+       lease_expires_at = NULL, updated_at = now(), finished_at = now()
+  FROM ({newer}) n
+ WHERE r.owner = n.owner AND r.repo = n.repo AND r.pr_number = n.pr_number AND r.seq < n.seq
+   AND r.status IN ('pending', 'processing')
+RETURNING r.id, r.owner, r.repo, r.pr_number
+"""
+
+
+async def supersede(conn: Db, newer: Sequence[uuid.UUID]) -> list[tuple[PullKey, uuid.UUID]]:
+    """Mark the waiting or running reviews that arrived before each of `newer` (same PR)
+    superseded by it; return them, so that their tasks can be cancelled."""
+    if not newer:
+        return []
+    query = "SELECT id, owner, repo, pr_number, seq FROM reviews WHERE id = ANY($1::uuid[])"
+    rows = await conn.fetch(_SUPERSEDE.format(newer=query), list(newer))
+    return [((row["owner"], row["repo"], row["pr_number"]), row["id"]) for row in rows]
 
 
 # ------------------------------------------------------------------------------------ create
 
-_INSERT = """
+_CREATE = """
 WITH fresh AS (
     -- A delivery id seen before is not taken again, unless we refused it then.
     INSERT INTO webhook_deliveries (delivery_id, event, action, installation_id, repository,
@@ -100,19 +126,28 @@ WITH fresh AS (
     RETURNING delivery_id
 ), created AS (
     INSERT INTO reviews (id, delivery_id, installation_id, owner, repo, pr_number, head_sha,
-                         base_ref, trigger, draft)
-    SELECT id, d, i, o, r, p, h, b, t, dr
+                         base_ref, trigger, draft, status, superseded_by, finished_at)
+    SELECT id, d, i, o, r, p, h, b, t, dr,
+           CASE WHEN sb IS NULL THEN 'pending' ELSE 'superseded' END, sb,
+           CASE WHEN sb IS NOT NULL THEN now() END
       FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::int[],
-                  $13::text[], $14::text[], $15::text[], $16::bool[])
-           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, n)
+                  $13::text[], $14::text[], $15::text[], $16::bool[], $17::uuid[])
+           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, sb, n)
      WHERE d IS NULL OR d IN (SELECT delivery_id FROM fresh)
      ORDER BY n  -- seq follows arrival, even within the batch
-    RETURNING id
+    RETURNING id, owner, repo, pr_number, seq
+), superseded AS (
+    {supersede}
 )
-SELECT delivery_id, NULL::uuid AS review FROM fresh
+SELECT delivery_id, NULL::uuid AS review, NULL AS owner, NULL AS repo, NULL::int AS pr
+  FROM fresh
 UNION ALL
-SELECT NULL, id FROM created
-"""
+SELECT NULL, id, owner, repo, pr_number FROM superseded
+""".format(
+    supersede=_SUPERSEDE.format(
+        newer="SELECT id, owner, repo, pr_number, seq FROM created WHERE id = ANY($18::uuid[])"
+    ).strip()
+)
 
 
 async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
@@ -120,9 +155,11 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
 
     The only way a review row is inserted: webhook intake (a batch of deliveries, the group
     commit), the command line and the tests (a NewReview on its own, without a delivery).
-    A delivery id seen before, or twice in the batch, creates nothing the second time. Per
-    PR, the batch's last review that supersedes replaces the PR's earlier reviews, earlier
-    ones of the same batch included. One transaction: the insert, then `supersede`.
+    One statement, one round trip. A delivery id seen before, or twice in the batch, creates
+    nothing the second time. Per PR, the batch's last review that supersedes replaces the
+    PR's earlier ones: those recorded before, by `_SUPERSEDE`; those earlier in this batch,
+    which that UPDATE cannot see (the rows of a statement are not visible to itself), are
+    inserted superseded already.
     """
     seen: dict[str, Delivery] = {}
     asked: list[tuple[str | None, NewReview]] = []
@@ -135,59 +172,44 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
                 asked.append((item.delivery_id, item.review))
     firsts = list(seen.values())
     reviews = [r for _, r in asked]
-    async with conn.transaction():
-        rows = await conn.fetch(
-            _INSERT,
-            [d.delivery_id for d in firsts],
-            [d.event for d in firsts],
-            [d.action for d in firsts],
-            [d.installation_id for d in firsts],
-            [d.repository for d in firsts],
-            [d.refused for d in firsts],
-            [r.id for r in reviews],
-            [d for d, _ in asked],
-            [r.installation_id for r in reviews],
-            [r.owner for r in reviews],
-            [r.repo for r in reviews],
-            [r.pr_number for r in reviews],
-            [r.head_sha for r in reviews],
-            [r.base_ref for r in reviews],
-            [str(r.trigger) for r in reviews],
-            [r.draft for r in reviews],
-        )
-        created = {row["review"] for row in rows if row["review"] is not None}
-        newest: dict[PullKey, uuid.UUID] = {}
-        for review in reviews:
-            if review.supersede and review.id in created:
-                newest[review.pull] = review.id
-        replaced = await supersede(conn, list(newest.values()))
+    newest: dict[PullKey, NewReview] = {}
+    for review in reviews:
+        if review.supersede:
+            newest[review.pull] = review
+    position = {review.id: index for index, review in enumerate(reviews)}
+    replaced_by = [
+        newest[r.pull].id
+        if r.pull in newest and position[newest[r.pull].id] > position[r.id] else None
+        for r in reviews
+    ]  # fmt: skip
+    rows = await conn.fetch(
+        _CREATE,
+        [d.delivery_id for d in firsts],
+        [d.event for d in firsts],
+        [d.action for d in firsts],
+        [d.installation_id for d in firsts],
+        [d.repository for d in firsts],
+        [d.refused for d in firsts],
+        [r.id for r in reviews],
+        [d for d, _ in asked],
+        [r.installation_id for r in reviews],
+        [r.owner for r in reviews],
+        [r.repo for r in reviews],
+        [r.pr_number for r in reviews],
+        [r.head_sha for r in reviews],
+        [r.base_ref for r in reviews],
+        [str(r.trigger) for r in reviews],
+        [r.draft for r in reviews],
+        replaced_by,
+        [review.id for review in newest.values()],
+    )
     fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
     superseded: dict[PullKey, list[uuid.UUID]] = {}
-    for key, review_id in replaced:
-        superseded.setdefault(key, []).append(review_id)
+    for row in rows:
+        if row["review"] is not None:
+            key = (row["owner"], row["repo"], row["pr"])
+            superseded.setdefault(key, []).append(row["review"])
     return Created(fresh, superseded)
-
-
-# --------------------------------------------------------------------------------- supersede
-
-_SUPERSEDE = """
-UPDATE reviews r
-   SET status = 'superseded', superseded_by = n.id, lease_owner = NULL,
-       lease_expires_at = NULL, updated_at = now(), finished_at = now()
-  FROM reviews n
- WHERE n.id = ANY($1::uuid[]) AND r.owner = n.owner AND r.repo = n.repo
-   AND r.pr_number = n.pr_number AND r.seq < n.seq AND r.status IN ('pending', 'processing')
-RETURNING r.id, r.owner, r.repo, r.pr_number
-"""
-
-
-async def supersede(conn: Db, newer: Sequence[uuid.UUID]) -> list[tuple[PullKey, uuid.UUID]]:
-    """Mark the waiting or running reviews that arrived before each of `newer` (same PR)
-    superseded by it; return them, so that their tasks can be cancelled."""
-    if not newer:
-        return []
-    rows = await conn.fetch(_SUPERSEDE, list(newer))
-    return [((row["owner"], row["repo"], row["pr_number"]), row["id"]) for row in rows]
 
 
 class Standing(Enum):
