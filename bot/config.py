@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from pydantic import (
     AfterValidator,
@@ -24,7 +25,13 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 
 class ConfigError(Exception):
@@ -114,6 +121,18 @@ _DatabaseUrl = Annotated[
 _DataDir = Annotated[Path, Field(validation_alias="DATA_DIR")]
 
 
+class _LiteralDotEnv(DotEnvSettingsSource):
+    """`.env` read as written: `$X` and `${X}` in a value stay as they are.
+
+    python-dotenv expands them by default, which would silently change a webhook secret or
+    a database password holding a `$`.
+    """
+
+    def _read_env_file(self, file_path: Path) -> Mapping[str, str | None]:
+        values = dotenv_values(file_path, encoding="utf-8", interpolate=False)
+        return parse_env_vars(values, self.case_sensitive, self.env_ignore_empty, None)
+
+
 class _Sources(BaseSettings):
     """Read from the keyword arguments (the environment) over the `.env` file, nothing else."""
 
@@ -135,7 +154,8 @@ class _Sources(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # load_settings passes the environment (os.environ or the caller's mapping) as
         # keyword arguments, so a test's mapping is not mixed with the real environment.
-        return init_settings, dotenv_settings
+        env_file = getattr(dotenv_settings, "env_file", None)
+        return init_settings, _LiteralDotEnv(settings_cls, env_file=env_file, case_sensitive=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -246,3 +246,16 @@ def test_dotenv_line_without_a_value_is_not_ignored(tmp_path: Path):
 
     with pytest.raises(ConfigError, match=r"\.env line 3: expected KEY=VALUE"):
         load_settings(GOOD, dotenv=dotenv)
+
+
+def test_dotenv_values_are_taken_as_written(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        'GITHUB_WEBHOOK_SECRET=ab${HOME}cd$X\nDATABASE_URL="postgresql://u:p$ss@h/db"\n'
+    )
+    environ = {k: v for k, v in GOOD.items() if k != "GITHUB_WEBHOOK_SECRET"}
+
+    settings = load_settings(environ, dotenv=dotenv)
+
+    assert settings.github_webhook_secret == "ab${HOME}cd$X"
+    assert settings.database_url == "postgresql://u:p$ss@h/db"
