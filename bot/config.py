@@ -238,27 +238,13 @@ def load_settings(
     assert isinstance(env, _Environment)
     private_key = env.github_private_key or env.private_key_from_file
     assert private_key is not None  # validation made sure of one or the other
-    return Settings(
-        github_app_id=env.github_app_id,
-        github_private_key=private_key,
-        github_webhook_secret=env.github_webhook_secret,
-        github_api_url=env.github_api_url,
-        gemini_api_key=env.gemini_api_key,
-        gemini_model=env.gemini_model,
-        gemini_base_url=env.gemini_base_url,
-        gemini_rpm=env.gemini_rpm,
-        gemini_max_in_flight=env.gemini_max_in_flight,
-        database_url=env.database_url,
-        data_dir=env.data_dir,
-        host=env.host,
-        port=env.port,
-        max_concurrent_reviews=env.max_concurrent_reviews,
-        lease_seconds=env.lease_seconds,
+    values = {name: getattr(env, name) for name in Settings.__dataclass_fields__}
+    values.update(
+        github_private_key=private_key,  # whole seconds, read as such, kept as floats
         reclaim_interval=float(env.reclaim_interval),
         shutdown_timeout=float(env.shutdown_timeout),
-        max_diff_file_bytes=env.max_diff_file_bytes,
-        log_level=env.log_level,
     )
+    return Settings(**values)
 
 
 def database_location(

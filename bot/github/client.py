@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -55,16 +56,23 @@ class RetryingGitHubAPI(GitHubAPI):
         self, method: str, url: str, url_vars: Mapping[str, Any] | None, *args: Any, **kwargs: Any
     ) -> tuple[bytes, str | None, int]:
         request = f"{method} {_path(sansio.format_url(url, url_vars, base_url=self.base_url))}"
-        try:
+        with naming(request):
             async for attempt in self.policy.retrying(f"GitHub {request}"):
                 with attempt:
                     return await super()._make_request(method, url, url_vars, *args, **kwargs)
-        except gidgethub.GitHubException as exc:
-            exc.request = request  # type: ignore[attr-defined]
-            raise
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            raise GitHubUnreachable(f"{request} unreachable ({exc!r})") from None
         raise AssertionError("unreachable: the policy stops with the last error")
+
+
+@contextmanager
+def naming(request: str) -> Iterator[None]:
+    """Tag what GitHub raises with `request` ("GET /path"); no answer is GitHubUnreachable."""
+    try:
+        yield
+    except gidgethub.GitHubException as exc:
+        exc.request = request  # type: ignore[attr-defined]
+        raise
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        raise GitHubUnreachable(f"{request} unreachable ({exc!r})") from None
 
 
 def _path(url: str) -> str:

@@ -6,10 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
-import gidgethub
 from gidgethub import sansio
 
-from bot.github.client import GitHubClient, GitHubUnreachable
+from bot.github.client import GitHubClient, naming
 from bot.review.changes import (
     Diff,
     Skipped,
@@ -102,7 +101,7 @@ async def _sections(
 async def _open(github: GitHubClient, installation_id: int, path: str) -> aiohttp.ClientResponse:
     """GET the diff, retried by the policy until it answers 200 (406: DiffTooLarge)."""
     request = f"GET {path}"
-    try:
+    with naming(request):
         async for attempt in github.policy.retrying(f"GitHub {request} (diff)"):
             with attempt:
                 token = await github.token(installation_id)
@@ -117,11 +116,6 @@ async def _open(github: GitHubClient, installation_id: int, path: str) -> aiohtt
                 # gidgethub's own reading of the answer: the same exceptions as the REST calls.
                 sansio.decipher_response(response.status, response.headers, body)
                 raise AssertionError(f"unexpected status {response.status}")
-    except gidgethub.GitHubException as exc:
-        exc.request = request  # type: ignore[attr-defined]
-        raise
-    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-        raise GitHubUnreachable(f"{request} unreachable ({exc!r})") from None
     raise AssertionError("unreachable: the policy stops with the last error")
 
 
