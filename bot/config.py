@@ -240,8 +240,8 @@ def load_settings(
     assert private_key is not None  # validation made sure of one or the other
     values = {name: getattr(env, name) for name in Settings.__dataclass_fields__}
     values.update(
-        github_private_key=private_key,  # whole seconds, read as such, kept as floats
-        reclaim_interval=float(env.reclaim_interval),
+        github_private_key=private_key,
+        reclaim_interval=float(env.reclaim_interval),  # read as whole seconds, kept as floats
         shutdown_timeout=float(env.shutdown_timeout),
     )
     return Settings(**values)
