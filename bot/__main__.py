@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import re
 import signal
@@ -157,6 +158,10 @@ async def _serve(settings: Settings, sockets: list[socket.socket]) -> int:
         # The app's start-up: database (a DatabaseUnreachable is one line), migrations,
         # scheduler. A signal meanwhile is answered once it is done: straight to the cleanup.
         await runner.setup()
+        # What start-up loaded lives as long as the process: keep it out of the collector's
+        # full passes. Measured under `make bench` webhooks: full collections of 17 to 55 ms
+        # without this (the p99 of answers jumped to 70-90 ms), 5 to 23 ms with it.
+        gc.freeze()
         if not stopping.is_set():
             for sock in sockets:
                 try:
