@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -188,22 +188,23 @@ def settings(pool: asyncpg.Pool, base_settings: Settings) -> Settings:
 
 @pytest.fixture
 def waits() -> list[float]:
-    """Every wait the `services` fixture's reviews asked for (retries, lease renewals)."""
+    """Every wait that `sleep` was asked for (retries, lease renewals)."""
     return []
 
 
 @pytest.fixture
-async def services(
-    settings: Settings, fake_github, fake_gemini, waits: list[float]
-) -> AsyncIterator[Services]:
-    """The process's resources, as `serve` opens them, on the fakes.
+def sleep(waits: list[float]) -> Callable[[float], Awaitable[None]]:
+    """A sleep for our clients that records each wait and cuts it to 50 ms at most."""
 
-    Their waits are recorded and cut to 50 ms: no test waits out a retry for real.
-    """
-
-    async def sleep(seconds: float) -> None:
+    async def recorded(seconds: float) -> None:
         waits.append(seconds)
         await asyncio.sleep(min(seconds, 0.05))
 
+    return recorded
+
+
+@pytest.fixture
+async def services(settings: Settings, fake_github, fake_gemini, sleep) -> AsyncIterator[Services]:
+    """The process's resources, as `serve` opens them, on the fakes; no wait is waited out."""
     async with Services.open(settings, sleep=sleep) as opened:
         yield opened

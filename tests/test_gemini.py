@@ -38,19 +38,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def waits() -> list[float]:
-    """The retry waits the clients asked for; none is waited out for real."""
-    return []
-
-
-@pytest.fixture
 async def make_client(
-    fake_gemini: FakeGemini, http: aiohttp.ClientSession, waits: list[float]
+    fake_gemini: FakeGemini, http: aiohttp.ClientSession, sleep
 ) -> AsyncIterator[Callable[..., GeminiClient]]:
     made: list[GeminiClient] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
 
     def make(**overrides: object) -> GeminiClient:
         options: dict = {"base_url": fake_gemini.url, "http": http, "rpm": 6000, "sleep": sleep,
