@@ -59,7 +59,11 @@ class CannotStart(Exception):
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [settings.github_webhook_secret, settings.github_private_key, settings.gemini_api_key]
+    from bot.store.connect import passwords
+
+    database = passwords(settings.database_url) if settings.database_url else set()
+    return [settings.github_webhook_secret, settings.github_private_key, settings.gemini_api_key,
+            *database]  # fmt: skip
 
 
 def check_private_key(pem: str) -> None:

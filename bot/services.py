@@ -42,16 +42,13 @@ class Services:
         dsn = settings.database_url
         if dsn is None:
             dsn = await asyncio.to_thread(embedded.start_embedded, settings.data_dir)
-        # The first connection: a database that is away or refuses us raises
-        # connect.DatabaseUnreachable, whose one line `python -m bot` prints.
-        first = await connect.connect(dsn)
-        try:
-            await db.migrate(first)
-        finally:
-            await first.close()
+        # The first connection migrates, then holds this process's liveness lock for its life.
+        # A database that is away or refuses us raises connect.DatabaseUnreachable, whose one
+        # line `python -m bot` prints.
+        liveness = await connect.connect(dsn)
         lease_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        liveness = await asyncpg.connect(dsn)
         try:
+            await db.migrate(liveness)
             await queue.hold_liveness(liveness, lease_owner)
             async with (
                 db.open_pool(dsn) as pool,

@@ -143,7 +143,7 @@ class ReviewRun:
             if not config.rerun_on_edit:
                 log.info("review %s: rerun_on_edit is off for this repository", review.id)
                 return Outcome(Status.SKIPPED)
-            await self.supersede_others()  # an edit replaces the others once it knows it runs
+            await self.supersede_by(review.id)  # an edit replaces the others once it runs
         # 5. The check run, in progress.
         await self.start_check()
         if review.draft and not config.review_drafts:
@@ -202,17 +202,16 @@ class ReviewRun:
         found = await queue.standing(pool, self.review.id, self.services.lease_owner)
         if found.standing is Standing.OURS:
             return
-        if found.standing is Standing.REPLACED and found.newer is not None:
-            replaced = await queue.supersede(pool, [found.newer])
-            self.cancel([review_id for _, review_id in replaced if review_id != self.review.id])
-            await self.close_superseded_checks()  # ours among them: it can publish no more
+        if found.newer is not None:  # REPLACED: ours among them, it can publish no more
+            await self.supersede_by(found.newer)
         raise Superseded()
 
-    async def supersede_others(self) -> None:
-        replaced = await queue.supersede(self.services.pool, [self.review.id])
+    async def supersede_by(self, newer: uuid.UUID) -> None:
+        """Supersede what `newer` replaces, stop those tasks, close their check runs."""
+        replaced = await queue.supersede(self.services.pool, [newer])
         if replaced:
-            log.info("review %s supersedes %d earlier review(s)", self.review.id, len(replaced))
-            self.cancel([review_id for _, review_id in replaced])
+            log.info("review %s supersedes %d earlier review(s)", newer, len(replaced))
+            self.cancel([review_id for _, review_id in replaced if review_id != self.review.id])
             await self.close_superseded_checks()
 
     async def close_superseded_checks(self) -> None:

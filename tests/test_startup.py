@@ -270,3 +270,11 @@ async def test_embedded_postgres_left_by_kill_9_stops_with_the_next_process(
             server.stop()
         if postmaster is not None and running(postmaster):  # do not leave it to the machine
             psutil.Process(postmaster).terminate()
+
+
+def test_a_database_password_is_known_as_written_and_decoded():
+    from bot.store.connect import passwords
+
+    assert passwords("postgresql://app:p%40ss@db:5432/x") == {"p%40ss", "p@ss"}
+    assert passwords("postgresql://db/x?password=hunter2") == {"hunter2"}
+    assert passwords("postgresql://app@db/x") == set()

@@ -32,9 +32,10 @@ class GitHubUnreachable(gidgethub.GitHubException):
 def describe(exc: gidgethub.GitHubException) -> str:
     """`GitHub answered 404 to GET /repos/o/r/pulls/7: Not Found`, for a person to read."""
     request = getattr(exc, "request", "")
+    to = f" to {request}" if request else ""
     if isinstance(exc, gidgethub.HTTPException):
-        return f"GitHub answered {int(exc.status_code)} to {request}: {exc}".replace(" to :", ":")
-    return f"GitHub {request}: {exc}" if request else f"GitHub: {exc}"
+        return f"GitHub answered {int(exc.status_code)}{to}: {exc}"
+    return f"GitHub failed{to}: {exc}"
 
 
 def has_status(exc: BaseException, status: HTTPStatus) -> bool:
@@ -72,7 +73,9 @@ def naming(request: str) -> Iterator[None]:
         exc.request = request  # type: ignore[attr-defined]
         raise
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-        raise GitHubUnreachable(f"{request} unreachable ({exc!r})") from None
+        unreachable = GitHubUnreachable(f"no answer ({exc!r})")
+        unreachable.request = request  # type: ignore[attr-defined]
+        raise unreachable from None
 
 
 def _path(url: str) -> str:

@@ -63,7 +63,8 @@ def masked_url(dsn: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _passwords(dsn: str) -> set[str]:
+def passwords(dsn: str) -> set[str]:
+    """The password a database URL carries (as written and decoded), to keep out of logs."""
     from urllib.parse import unquote
 
     parts = _parts(dsn)
@@ -99,7 +100,7 @@ def connect_error(dsn: str, exc: BaseException, timeout: float = CONNECT_TIMEOUT
     """The one line that says why connecting to `dsn` failed, never with its password."""
     verb = "log in to" if isinstance(exc, _REFUSED) else "reach"
     line = f"cannot {verb} the database at {masked_url(dsn)}: {_reason(exc, timeout)}"
-    for password in _passwords(dsn):
+    for password in passwords(dsn):
         line = line.replace(password, "***")
     return line
 
