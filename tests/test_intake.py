@@ -123,3 +123,17 @@ async def test_an_unreachable_database_fails_every_delivery_of_the_batch(pool):
     )
 
     assert all(isinstance(r, db.UNREACHABLE) for r in results), results
+
+
+async def test_a_redelivery_batched_after_a_new_push_supersedes_nothing(pool):
+    writer = IntakeWriter(pool)
+    seen = delivery_for(7, delivery_id="seen-before")
+    await writer.record(seen)
+    fresh, again = delivery_for(7), delivery_for(7, delivery_id="seen-before")
+
+    first, second = await asyncio.gather(writer.record(fresh), writer.record(again))
+
+    assert (first.fresh, second.fresh) == (True, False)
+    assert writer.batches == 2, "one batch for both, not refused and written one by one"
+    assert (await statuses(pool))[fresh.review.id] == "pending", "the redelivery created nothing"
+    assert again.review.id not in await statuses(pool)

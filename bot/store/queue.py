@@ -70,10 +70,6 @@ class NewReview:
     draft: bool
     supersede: bool = True
 
-    @property
-    def pull(self) -> PullKey:
-        return (self.owner, self.repo, self.pr_number)
-
 
 @dataclass
 class Created:
@@ -124,18 +120,28 @@ WITH fresh AS (
            refused = EXCLUDED.refused, received_at = now()
      WHERE webhook_deliveries.refused IS NOT NULL
     RETURNING delivery_id
+), kept AS (
+    SELECT * FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[],
+                         $12::int[], $13::text[], $14::text[], $15::text[], $16::bool[],
+                         $17::bool[])
+           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, s, n)
+     WHERE d IS NULL OR d IN (SELECT delivery_id FROM fresh)
 ), created AS (
+    -- A review followed in the batch by a superseding one of its PR is inserted superseded
+    -- by the last of those: the UPDATE below cannot see the rows this statement inserts.
     INSERT INTO reviews (id, delivery_id, installation_id, owner, repo, pr_number, head_sha,
                          base_ref, trigger, draft, status, superseded_by, finished_at)
-    SELECT id, d, i, o, r, p, h, b, t, dr,
-           CASE WHEN sb IS NULL THEN 'pending' ELSE 'superseded' END, sb,
-           CASE WHEN sb IS NOT NULL THEN now() END
-      FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::int[],
-                  $13::text[], $14::text[], $15::text[], $16::bool[], $17::uuid[])
-           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, sb, n)
-     WHERE d IS NULL OR d IN (SELECT delivery_id FROM fresh)
-     ORDER BY n  -- seq follows arrival, even within the batch
-    RETURNING id, owner, repo, pr_number, seq
+    SELECT k.id, k.d, k.i, k.o, k.r, k.p, k.h, k.b, k.t, k.dr,
+           CASE WHEN later.id IS NULL THEN 'pending' ELSE 'superseded' END, later.id,
+           CASE WHEN later.id IS NOT NULL THEN now() END
+      FROM kept k
+      LEFT JOIN LATERAL (
+          SELECT l.id FROM kept l
+           WHERE l.s AND l.o = k.o AND l.r = k.r AND l.p = k.p AND l.n > k.n
+           ORDER BY l.n DESC LIMIT 1
+      ) later ON true
+     ORDER BY k.n  -- seq follows arrival, even within the batch
+    RETURNING id, owner, repo, pr_number, seq, status
 ), superseded AS (
     {supersede}
 )
@@ -145,7 +151,9 @@ UNION ALL
 SELECT NULL, id, owner, repo, pr_number FROM superseded
 """.format(
     supersede=_SUPERSEDE.format(
-        newer="SELECT id, owner, repo, pr_number, seq FROM created WHERE id = ANY($18::uuid[])"
+        # The batch's newest superseding review of each PR: the ones left pending.
+        newer="SELECT c.id, c.owner, c.repo, c.pr_number, c.seq FROM created c"
+        " JOIN kept k ON k.id = c.id WHERE k.s AND c.status = 'pending'"
     ).strip()
 )
 
@@ -159,7 +167,7 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
     nothing the second time. Per PR, the batch's last review that supersedes replaces the
     PR's earlier ones: those recorded before, by `_SUPERSEDE`; those earlier in this batch,
     which that UPDATE cannot see (the rows of a statement are not visible to itself), are
-    inserted superseded already.
+    inserted superseded already. Only reviews that are created count: a redelivery's does not.
     """
     seen: dict[str, Delivery] = {}
     asked: list[tuple[str | None, NewReview]] = []
@@ -172,16 +180,6 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
                 asked.append((item.delivery_id, item.review))
     firsts = list(seen.values())
     reviews = [r for _, r in asked]
-    newest: dict[PullKey, NewReview] = {}
-    for review in reviews:
-        if review.supersede:
-            newest[review.pull] = review
-    position = {review.id: index for index, review in enumerate(reviews)}
-    replaced_by = [
-        newest[r.pull].id
-        if r.pull in newest and position[newest[r.pull].id] > position[r.id] else None
-        for r in reviews
-    ]  # fmt: skip
     rows = await conn.fetch(
         _CREATE,
         [d.delivery_id for d in firsts],
@@ -200,8 +198,7 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
         [r.base_ref for r in reviews],
         [str(r.trigger) for r in reviews],
         [r.draft for r in reviews],
-        replaced_by,
-        [review.id for review in newest.values()],
+        [r.supersede for r in reviews],
     )
     fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
     superseded: dict[PullKey, list[uuid.UUID]] = {}
