@@ -33,6 +33,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices
+
 
 class ConfigError(Exception):
     """Settings are missing or malformed; the message names each and says how to fix it."""
@@ -48,7 +50,14 @@ class Settings:
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     gemini_rpm: int = 60
+    gemini_tpm: int | None = None  # input tokens per minute, whole deployment; None: no limit
+    gemini_rpd: int | None = None  # requests per Pacific day, whole deployment; None: no limit
+    daily_budget_usd: float | None = None  # per installation per Pacific day; None: no cap
+    gemini_prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     gemini_max_in_flight: int = 8
+    max_review_tokens: int = 400_000
+    push_settle_seconds: float = 5.0
+    quota_max_wait: float = 60.0
     database_url: str | None = None
     data_dir: Path = Path(".data")
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
@@ -75,7 +84,7 @@ def _problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("setting", "{message}", {"message": message})
 
 
-def _whole(name: str, default: int, low: int, high: int) -> Any:
+def _whole(name: str, default: int | None, low: int, high: int) -> Any:
     _RANGES[name] = (low, high)
     return Field(default, validation_alias=name, ge=low, le=high)
 
@@ -188,6 +197,17 @@ class _Environment(_Sources):
     gemini_model: str = Field("gemini-2.5-flash", validation_alias="GEMINI_MODEL")
     gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
     gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
+    gemini_tpm: int | None = _whole("GEMINI_TPM", None, 1_000, 1_000_000_000)
+    gemini_rpd: int | None = _whole("GEMINI_RPD", None, 1, 100_000_000)
+    daily_budget_usd: float | None = Field(
+        None, validation_alias="DAILY_BUDGET_USD", gt=0, le=1_000_000
+    )
+    gemini_prices: dict[str, Price] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), validation_alias="GEMINI_PRICES"
+    )
+    max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
+    push_settle_seconds: int = _whole("PUSH_SETTLE_SECONDS", 5, 0, 600)
+    quota_max_wait: int = _whole("QUOTA_MAX_WAIT", 60, 1, 3600)
     gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
     database_url: _DatabaseUrl = None
     data_dir: _DataDir = Path(".data")
@@ -201,6 +221,16 @@ class _Environment(_Sources):
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"
     )
+
+    @field_validator("gemini_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_prices(value)
+        except PriceError as exc:
+            raise _problem(str(exc)) from None
 
     @field_validator("github_private_key")
     @classmethod
@@ -243,6 +273,8 @@ def load_settings(
         github_private_key=private_key,
         reclaim_interval=float(env.reclaim_interval),  # read as whole seconds, kept as floats
         shutdown_timeout=float(env.shutdown_timeout),
+        push_settle_seconds=float(env.push_settle_seconds),
+        quota_max_wait=float(env.quota_max_wait),
     )
     return Settings(**values)
 
@@ -284,6 +316,10 @@ def _describe(error: Any) -> str:
         return f"{name} is not set: {_HINTS.get(name, 'set it')}"
     if kind.startswith("int_"):
         return f"{name} must be a whole number, got {error['input']!r}"
+    if kind.startswith("float_"):
+        return f"{name} must be a number, got {error['input']!r}"
+    if kind in ("greater_than", "less_than_equal") and name == "DAILY_BUDGET_USD":
+        return f"{name} must be a positive number of dollars, got {error['input']}"
     if kind in ("greater_than_equal", "less_than_equal") and name in _RANGES:
         low, high = _RANGES[name]
         return f"{name} must be between {low} and {high}, got {error['input']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field, replace
 
 from bot.github.compare import changed_since
@@ -26,19 +27,41 @@ class Plan:
     previous: list[Finding] = field(default_factory=list)  # all of the last review's findings
 
 
-async def plan(review: Review, diff: Diff, services: Services, agents: tuple[str, ...]) -> Plan:
+@dataclass
+class Prior:
+    """The last completed review of the PR, and which files changed since its head (None:
+    review everything: no such review, a force-push or rebase, an edit, or it was partial)."""
+
+    previous: list[Finding] = field(default_factory=list)
+    changed: set[str] | None = None
+    since: str = ""  # the last review's head
+    last_id: uuid.UUID | None = None
+
+    def wanted(self, path: str) -> bool:
+        """Whether the agents read the file in this review."""
+        return self.changed is None or path in self.changed
+
+    def keep(self, path: str) -> bool:
+        """Whether an unchanged file is kept: it has findings to carry forward."""
+        return any(f.file_path == path for f in self.previous)
+
+
+async def prepare(review: Review, services: Services) -> Prior:
     """Review only the files changed since the last completed review when that head is an
-    ancestor of this one (a plain push); after a force-push or rebase, review everything."""
+    ancestor of this one (a plain push) and that review was not partial; else everything."""
     last = await reviews.last_completed(
         services.pool, review.owner, review.repo, review.pr_number, before=review.id
     )
     if last is None:
-        return Plan(diff.paths)
+        return Prior()
     previous = [
         Finding.from_mapping(row) for row in await FindingRepo(services.pool).for_review(last.id)
     ]
     if review.trigger != "synchronize" or last.head_sha == review.head_sha:
-        return Plan(diff.paths, previous=previous)
+        return Prior(previous)
+    if last.stats.get("partial"):
+        log.info("review %s: the last review was partial; full review", review.id)
+        return Prior(previous)
     changed = await changed_since(
         services.github, review.installation_id, review.owner, review.repo,
         last.head_sha, review.head_sha,
@@ -46,19 +69,26 @@ async def plan(review: Review, diff: Diff, services: Services, agents: tuple[str
     if changed is None:
         log.info("review %s: %s is not an ancestor of %s; full review", review.id,
                  last.head_sha[:12], review.head_sha[:12])  # fmt: skip
-        return Plan(diff.paths, previous=previous)
-    unchanged = set(diff.paths) - changed
+        return Prior(previous)
+    return Prior(previous, set(changed), last.head_sha, last.id)
+
+
+def plan(
+    prior: Prior, review: Review, diff: Diff, sent: list[str], agents: tuple[str, ...]
+) -> Plan:
+    """The files sent (chosen by the selection) and what carries forward from the last review."""
+    if prior.changed is None:
+        return Plan(sent, previous=prior.previous)
     carried = [
-        replace(f, carried_from=f.carried_from or last.id)
-        for f in previous
-        if f.file_path in unchanged and f.agent_type in agents
+        replace(f, carried_from=f.carried_from or prior.last_id)
+        for f in prior.previous
+        if f.file_path not in prior.changed and f.agent_type in agents
     ]
     # The file is the same as when it was reviewed, but check the lines against today's diff.
     carried = check(carried, diff).findings
-    files = [path for path in diff.paths if path in changed]
-    log.info("review %s: incremental, %d of %d file(s) changed since %s", review.id, len(files),
-             len(diff.paths), last.head_sha[:12])  # fmt: skip
-    return Plan(files, incremental=True, carried=carried, previous=previous)
+    log.info("review %s: incremental, %d file(s) changed since %s", review.id, len(sent),
+             prior.since[:12])  # fmt: skip
+    return Plan(sent, incremental=True, carried=carried, previous=prior.previous)
 
 
 def resolved(previous: list[Finding], current: list[Finding]) -> list[Finding]:

@@ -78,7 +78,9 @@ class Scheduler:
         if room <= 0:
             return 0
         # Reviews we just started may still be pending: ask for enough to fill the room anyway.
-        ids = await queue.waiting(self.services.pool, limit=room + len(self._tasks))
+        ids = await queue.waiting(
+            self.services.pool, limit=room + len(self._tasks), now=self.services.clock()
+        )
         started = sum(self.start(review_id) for review_id in ids)
         if started:
             log.info("reclaimed %d waiting review(s)", started)
@@ -98,8 +100,17 @@ class Scheduler:
             wait = interval
             try:
                 await self.reclaim()
+                wait = await self._until_due(interval)
             except Exception:  # the database may be briefly away; try again next round
                 log.exception("reclaiming waiting reviews failed")
+
+    async def _until_due(self, interval: float) -> float:
+        """Seconds to the next look: sooner when a review put back for a quota falls due."""
+        now = self.services.clock()
+        due = await queue.next_due(self.services.pool, now)
+        if due is None:
+            return interval
+        return min(interval, (due - now).total_seconds() + 0.01)
 
     async def shutdown(self, timeout: float) -> None:
         """Stop taking work, give running reviews `timeout` seconds, then hand them back."""

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import aiohttp
 import asyncpg
@@ -32,11 +33,16 @@ class Services:
     lease_owner: str
     # Every wait of a review (lease renewals, retries) goes through this: tests skip them.
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
+    # The time quotas and the queue's not_before are reckoned in: tests set it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        cls,
+        settings: Settings,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> AsyncIterator[Services]:
         """Connect (starting the embedded database when needed), migrate, and close on exit."""
         dsn = settings.database_url
@@ -62,7 +68,7 @@ class Services:
                     gemini = GeminiClient(
                         api_key=settings.gemini_api_key,
                         model=settings.gemini_model,
-                        rpm=settings.gemini_rpm,
+                        max_retry_wait=settings.quota_max_wait,
                         base_url=settings.gemini_base_url,
                         http=http,
                         sleep=sleep,
@@ -77,7 +83,7 @@ class Services:
                     sleep=sleep,
                 )
                 try:
-                    yield cls(settings, pool, http, github, gemini, lease_owner, sleep)
+                    yield cls(settings, pool, http, github, gemini, lease_owner, sleep, clock)
                 finally:
                     if gemini is not None:
                         await gemini.aclose()

@@ -7,22 +7,26 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from http import HTTPStatus
 
 import gidgethub
 
-from bot import incremental
+from bot import incremental, metering
 from bot.github import checks, publish, repo_config
 from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.github.diff import fetch_diff
 from bot.logs import redact
 from bot.review.changes import Diff
+from bot.review.coverage import Coverage
 from bot.review.findings import Checked, Finding, check, inline_candidates
 from bot.review.gemini import AgentCallError
+from bot.review.metering import Budget, QuotaReached
 from bot.review.render import MARKER, Summary, render_summary
+from bot.review.selection import Attributes, Selection
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
 from bot.services import Services
-from bot.store import db, queue, reviews
+from bot.store import calls, db, queue, reviews
 from bot.store.findings import FindingRepo
 from bot.store.queue import Standing, Status, Trigger
 from bot.store.reviews import Review
@@ -40,14 +44,17 @@ class Superseded(Exception):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
 
+HOLD_BYTES = 16 * 1024 * 1024  # raw diff held while choosing; far more than a budget reads
+
 # Failures a review expects (the message says it all); anything else is a bug: traceback.
 EXPECTED = (gidgethub.GitHubException, AgentCallError, ReviewError)
 
 
 @dataclass
 class Outcome:
-    status: Status  # completed | failed | skipped
+    status: Status  # completed | failed | skipped, or pending: put back until `until`
     error: str | None = None
+    until: datetime | None = None
 
 
 def _cancel_nothing(ids: Sequence[uuid.UUID]) -> None:
@@ -65,7 +72,7 @@ async def process_review(
     settings = services.settings
     # 1. Claim the row: pending -> processing, under our lease.
     review = await queue.claim(
-        services.pool, review_id, services.lease_owner, settings.lease_seconds
+        services.pool, review_id, services.lease_owner, settings.lease_seconds, services.clock()
     )
     if review is None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
@@ -100,6 +107,10 @@ async def process_review(
         outcome = Outcome(Status.FAILED, error)
     finally:
         keeper.cancel()
+    if outcome.until is not None:
+        if not await queue.defer(services.pool, review_id, services.lease_owner, outcome.until):
+            log.warning("review %s lost its lease before it was queued again", review_id)
+        return
     # 10. The final status, refused if the lease was lost meanwhile.
     finished = await queue.finish(
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
@@ -123,6 +134,7 @@ class ReviewRun:
         default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
     )
     supervisor: ReviewSupervisor | None = None
+    meter: metering.ReviewMeter | None = None
     lease_lost: bool = False
 
     def __post_init__(self) -> None:
@@ -150,33 +162,86 @@ class ReviewRun:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
             return Outcome(Status.SKIPPED)
-        # 3. Stream the diff, split per file, parse, skip what is not reviewed.
-        diff = await fetch_diff(
+        # 3. Stream the diff into the selection, which keeps only what the budget can read.
+        prior = await incremental.prepare(review, services)
+        attributes = await repo_config.load_attributes(self.gh, review.owner, review.repo,
+                                                       review.base_ref)  # fmt: skip
+        self.supervisor = self.new_supervisor(
+            await metering.budget_of(services, review.id, self.max_tokens()),
+            await calls.answers(services.pool, review.id),
+        )
+        selection = Selection(
+            self.supervisor.capacity(), hold_bytes=HOLD_BYTES, ignore=config.ignore,
+            attributes=Attributes.parse(attributes), wanted=prior.wanted, keep=prior.keep,
+        )  # fmt: skip
+        await fetch_diff(
             services.github, review.installation_id, review.owner, review.repo,
-            review.pr_number, max_file_bytes=services.settings.max_diff_file_bytes,
-            ignore=config.ignore,
+            review.pr_number, selection=selection,
+            max_file_bytes=services.settings.max_diff_file_bytes,
         )  # fmt: skip
-        plan = await incremental.plan(review, diff, services, config.agents)
-        # 6. Every agent over every chunk, concurrently, under one limiter.
-        self.supervisor = ReviewSupervisor(
-            services.gemini, agents=config.agents, instructions=config.instructions,
-            max_in_flight=services.settings.gemini_max_in_flight,
-        )  # fmt: skip
-        result = await self.supervisor.run(diff, plan.files)
+        diff, _ = selection.choose()
+        sent = [f.path for f in diff.files if prior.wanted(f.path)]
+        plan = incremental.plan(prior, review, diff, sent, config.agents)
+        # A push that replaced a running review waits for the burst to settle.
+        await self.settle()
+        # 6. Every agent over every chunk, concurrently, metered.
+        try:
+            result = await self.supervisor.run(diff, plan.files)
+        except QuotaReached as reached:
+            return await self.queued(reached)
+        coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished))
         # 7. Findings checked against the diff, merged across agents (severities are mapped).
         checked = check(result.findings, diff)
         checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
         # 8. Stored.
         await self.store(checked.findings)
         # 9. Published: inline review, summary comment, check run.
-        summary = self.summary(diff, plan, result, checked)
+        summary = await self.summary(diff, plan, result, checked, coverage)
         await self.post_inline(diff, checked.findings, summary)
         await self.upsert_comment(summary)
         await self.complete_check(summary, checked.findings)
-        await reviews.add_stats(services.pool, review.id, self.stats(plan, result, checked))
+        await reviews.add_stats(services.pool, review.id,
+                                self.stats(plan, result, checked, coverage))  # fmt: skip
         if summary.failed_agents:
             return Outcome(Status.FAILED, "; ".join(summary.failed_agents.values())[:1000])
         return Outcome(Status.COMPLETED)
+
+    def max_tokens(self) -> int:
+        own = self.config.config.max_review_tokens
+        return own if own is not None else self.services.settings.max_review_tokens
+
+    def new_supervisor(self, budget: Budget, reused: calls.Answers) -> ReviewSupervisor:
+        services, config = self.services, self.config.config
+        assert services.gemini is not None
+        self.meter = metering.ReviewMeter(services, self.review, budget, services.gemini.model)
+        return ReviewSupervisor(
+            services.gemini, self.meter, agents=config.agents, instructions=config.instructions,
+            max_in_flight=services.settings.gemini_max_in_flight, reused=reused,
+        )  # fmt: skip
+
+    async def settle(self) -> None:
+        """Wait PUSH_SETTLE_SECONDS when this review replaced one that had started: a newer
+        push meanwhile supersedes this one, whose task is then cancelled while it waits."""
+        wait = self.services.settings.push_settle_seconds
+        if wait and await queue.follows_running(self.services.pool, self.review.id):
+            log.info("review %s: waiting %g s for further pushes", self.review.id, wait)
+            await self.services.sleep(wait)
+            await self.ensure_ours()
+
+    async def queued(self, reached: QuotaReached) -> Outcome:
+        """A quota or cap is reached: say so on the PR, and go back to the queue until then."""
+        until = metering.until_of(reached, self.services.clock())
+        log.info("review %s queued until %s: %s", self.review.id, until.isoformat(),
+                 reached.reason)  # fmt: skip
+        summary = Summary(self.review.head_sha, "queued", queued_until=until,
+                          queued_reason=reached.reason)  # fmt: skip
+        await self.upsert_comment(summary)
+        if self.check_run_id is not None:
+            assert self.gh is not None
+            await self.ensure_ours()
+            review = self.review
+            await checks.queued(self.gh, review.owner, review.repo, self.check_run_id, summary)
+        return Outcome(Status.PENDING, until=until)
 
     async def keep_lease(self, task: asyncio.Task[None] | None) -> None:
         """Renew the lease while the review runs; cancel the review when it is not ours."""
@@ -229,7 +294,10 @@ class ReviewRun:
             await reviews.set_fields(pool, stale.review_id, check_run_done=True)
 
     async def record_cancelled(self) -> None:
+        """Calls cut off in flight are billed: store them with the review's usage."""
         cancelled = self.supervisor.cancelled if self.supervisor else 0
+        if self.meter is not None:
+            await self.meter.flush()
         await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
 
     async def store(self, findings: list[Finding]) -> None:
@@ -238,25 +306,36 @@ class ReviewRun:
             await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh
             await repo.create_many(self.review.id, findings)
 
-    def summary(
-        self, diff: Diff, plan: incremental.Plan, result: SupervisorResult, checked: Checked
+    async def summary(
+        self,
+        diff: Diff,
+        plan: incremental.Plan,
+        result: SupervisorResult,
+        checked: Checked,
+        coverage: Coverage,
     ) -> Summary:
         assert self.supervisor is not None
+        usage = await calls.totals(self.services.pool, self.review.id)
+        notes = [f"The token budget ran out before {part}." for part in result.unfinished]
         return Summary(
             head_sha=self.review.head_sha,
             status="failed" if result.failures else "completed",
             findings=checked.findings,
-            skipped=diff.skipped,
+            skipped=list(coverage.not_reviewed),
             failed_agents={f.agent: f.reason for f in result.failures},
             agents=[agent.name for agent in self.supervisor.agents],
             dropped=checked.dropped,
             moved=checked.moved,
-            calls=result.calls,
-            input_chars=result.input_chars,
-            tokens=result.prompt_tokens + result.output_tokens,
+            calls=usage.calls,
+            prompt_tokens=usage.prompt_tokens,
+            cached_tokens=usage.cached_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd if self.meter and self.meter.price else None,
+            notes=notes,
             config_problems=[(p.key, p.message) for p in self.config.problems],
             reviewed_files=len(plan.files) if plan.incremental else None,
             resolved=incremental.resolved(plan.previous, checked.findings),
+            coverage=coverage,
         )
 
     async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:
@@ -342,14 +421,21 @@ class ReviewRun:
         await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
 
     def stats(
-        self, plan: incremental.Plan, result: SupervisorResult, checked: Checked
+        self,
+        plan: incremental.Plan,
+        result: SupervisorResult,
+        checked: Checked,
+        coverage: Coverage,
     ) -> dict[str, int | bool]:
         return {
             "files": len(plan.files), "incremental": plan.incremental,
             "carried": len(plan.carried), "findings": len(checked.findings),
             "dropped": checked.dropped, "moved": checked.moved, "merged": checked.merged,
-            "gemini_calls": result.calls, "input_chars": result.input_chars,
+            "gemini_calls": result.calls, "reused_answers": result.reused,
             "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
+            "partial": coverage.partial, "pr_files": coverage.files,
+            "reviewed_files": coverage.reviewed_files, "pr_lines": coverage.lines,
+            "reviewed_lines": coverage.reviewed_lines,
         }  # fmt: skip
 
 

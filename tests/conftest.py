@@ -26,7 +26,14 @@ from tests.payloads import WEBHOOK_SECRET
 APP_ID = "4242"
 GEMINI_KEY = "AIzaSy-test-key-0123456789abcdef"
 
-TABLES = ("findings", "reviews", "webhook_deliveries")
+TABLES = (
+    "gemini_calls",
+    "findings",
+    "reviews",
+    "webhook_deliveries",
+    "gemini_quota",
+    "gemini_spend",
+)
 
 # `make test` runs each property a few dozen times; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) long.
 hypothesis_settings.register_profile(

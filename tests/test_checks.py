@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from bot.github import checks
+from bot.github.client import GitHubClient
+from bot.review.changes import Skipped
+from bot.review.coverage import Coverage
+from bot.review.findings import Finding
+from bot.review.render import Summary
 from bot.store.findings import FindingRepo
 from tests.reviewing import (
     OWNER,
@@ -97,3 +109,95 @@ async def test_failed_review_fails_the_check_with_the_error(services, fake_githu
     check_run = only_check_run(fake_github, pull.head_sha)
     assert check_run["conclusion"] == "failure"
     assert "GitHub answered 404" in check_run["output"]["summary"]
+
+
+@pytest.fixture
+async def github(base_settings, fake_github, sleep) -> AsyncIterator[GitHubClient]:
+    """Only the GitHub client, on FakeGitHub: these tests need no database and no Gemini."""
+    async with aiohttp.ClientSession() as http:
+        yield GitHubClient(
+            http, api_url=base_settings.github_api_url, app_id=base_settings.github_app_id,
+            private_key=base_settings.github_private_key, sleep=sleep,
+        )  # fmt: skip
+
+
+def a_finding(severity: str) -> Finding:
+    return Finding(agent_type="bugs", severity=severity, file_path="app.py", line_start=9,
+                   line_end=9, title=f"A {severity} one", description="")  # fmt: skip
+
+
+BUDGET = "over this review's token budget (max_review_tokens)"
+PARTIAL = Coverage(2, 1, 10, 4, not_reviewed=(Skipped("lib.py", BUDGET, lines=6, cut=True),))
+WHOLE = Coverage(2, 1, 10, 4, not_reviewed=(Skipped("logo.png", "binary"),))
+
+
+@pytest.mark.parametrize(
+    ("status", "coverage", "severities", "expected"),
+    [
+        ("completed", None, ["low"], "success"),
+        ("completed", WHOLE, ["low"], "success"),  # files left out by choice: still whole
+        ("completed", PARTIAL, [], "neutral"),
+        ("completed", PARTIAL, ["low", "medium"], "neutral"),
+        ("completed", PARTIAL, ["critical"], "failure"),  # a finding already fails it
+        ("completed", Coverage(1, 1, 5, 5, unfinished=2), [], "neutral"),  # calls not made
+        ("failed", PARTIAL, [], "failure"),
+        ("failed", None, [], "failure"),
+        ("skipped", None, [], "neutral"),
+    ],
+)
+def test_conclusion(status, coverage, severities, expected):
+    findings = [a_finding(s) for s in severities]
+    summary = Summary("abc", status, findings=findings, coverage=coverage)
+
+    assert checks.conclusion(summary, findings, fail_on="high") == expected
+
+
+def test_a_queued_review_has_no_conclusion():
+    with pytest.raises(ValueError, match="stays in progress"):
+        checks.conclusion(Summary("abc", "queued"), [], fail_on="high")
+
+
+async def test_a_partial_review_completes_neutral_with_partial_in_its_title(github, fake_github):
+    pull = open_pull(fake_github)
+    gh = await github.api(pull.installation_id)
+    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    findings = [a_finding("medium")]
+    summary = Summary(pull.head_sha, "completed", findings=findings, coverage=PARTIAL)
+
+    await checks.complete_review(gh, OWNER, REPO, run_id, summary, findings, "high")
+
+    check_run = only_check_run(fake_github, pull.head_sha)
+    assert (check_run["status"], check_run["conclusion"]) == ("completed", "neutral")
+    assert check_run["output"]["title"] == "Partial review: 1 medium"
+    assert "Reviewed 1 of 2 files, 40% of changed lines" in check_run["output"]["summary"]
+    assert "`lib.py` (6 changed lines)" in check_run["output"]["summary"]
+    assert "second-look:summary" not in check_run["output"]["summary"]
+
+
+async def test_a_queued_review_keeps_its_run_in_progress_and_says_until_when(github, fake_github):
+    pull = open_pull(fake_github)
+    gh = await github.api(pull.installation_id)
+    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    until = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
+    summary = Summary(pull.head_sha, "queued", queued_until=until,
+                      queued_reason="GEMINI_TPM reached @alice")  # fmt: skip
+
+    await checks.queued(gh, OWNER, REPO, run_id, summary)
+
+    check_run = only_check_run(fake_github, pull.head_sha)
+    assert (check_run["status"], check_run["conclusion"]) == ("in_progress", None)
+    assert check_run["output"]["title"] == "Queued until 14:05 UTC"
+    assert "is queued until 14:05 UTC (2026-12-01): GEMINI" in check_run["output"]["summary"]
+    assert "@alice" not in check_run["output"]["summary"]  # escaped: no mention
+    (patch,) = fake_github.find_requests("PATCH", rf"/check-runs/{run_id}$")
+    assert set(patch.json) == {"output"}
+
+
+async def test_queued_is_only_for_a_queued_review(github, fake_github):
+    pull = open_pull(fake_github)
+    gh = await github.api(pull.installation_id)
+    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+
+    with pytest.raises(ValueError, match="not a completed one"):
+        await checks.queued(gh, OWNER, REPO, run_id, Summary(pull.head_sha, "completed"))
+    assert fake_github.find_requests("PATCH", r"/check-runs/") == []

@@ -6,13 +6,19 @@ import pytest
 
 from bot.github.diff import fetch_diff
 from bot.review.changes import parse_file, skip_reason
+from bot.review.selection import Selection
 from tests.fakes.diffs import make_file_diff
 from tests.reviewing import OWNER, REPO, many_files, open_pull
 
 
-async def diff_of(services, pull, **kw):
-    kw.setdefault("max_file_bytes", 1_000_000)
-    return await fetch_diff(services.github, pull.installation_id, OWNER, REPO, pull.number, **kw)
+async def diff_of(services, pull, max_file_bytes=1_000_000, **selecting):
+    """The diff as a selection with room for everything keeps it."""
+    selecting.setdefault("hold_bytes", 10**9)
+    selection = Selection(10**9, **selecting)
+    await fetch_diff(services.github, pull.installation_id, OWNER, REPO, pull.number,
+                     selection=selection, max_file_bytes=max_file_bytes)  # fmt: skip
+    diff, _ = selection.choose()
+    return diff
 
 
 BIG = "".join(f"line {i:05d} " + "x" * 40 + "\n" for i in range(5_000))
@@ -25,7 +31,7 @@ async def test_file_over_the_cap_is_skipped_and_named(services, fake_github):
 
     assert diff.paths == ["small.py"]
     assert [(s.path, s.reason) for s in diff.skipped] == [
-        ("big.txt", "diff of this file is over 100,000 bytes")
+        ("big.txt", "size cap: the diff of this file is over 100,000 bytes (MAX_DIFF_FILE_BYTES)")
     ]
 
 

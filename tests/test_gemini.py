@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bot.review import gemini
 from bot.review.gemini import AgentCallError, GeminiClient
+from bot.review.metering import Budget, BudgetSpent, LocalMeter, QuotaReached
 from tests.fakes.gemini import FakeGemini
 
 API_KEY = "AIzaSy-test-key-do-not-leak-0123456789"
@@ -44,8 +45,7 @@ async def make_client(
     made: list[GeminiClient] = []
 
     def make(**overrides: object) -> GeminiClient:
-        options: dict = {"base_url": fake_gemini.url, "http": http, "rpm": 6000, "sleep": sleep,
-                         **overrides}  # fmt: skip
+        options: dict = {"base_url": fake_gemini.url, "http": http, "sleep": sleep, **overrides}
         client = GeminiClient(api_key=API_KEY, model=MODEL, **options)
         made.append(client)
         return client
@@ -55,9 +55,18 @@ async def make_client(
         await client.aclose()
 
 
-async def review(client: GeminiClient, agent: str = "security") -> gemini.GeminiResult:
+def unmetered() -> LocalMeter:
+    """A meter with no budget to speak of and room for 6,000 requests a minute."""
+    return LocalMeter(Budget(10**9), rpm=6000)
+
+
+async def review(
+    client: GeminiClient, agent: str = "security", meter: LocalMeter | None = None
+) -> gemini.GeminiResult:
     system = SYSTEM.replace("security", agent)
-    return await client.generate(agent=agent, system=system, prompt=PROMPT, schema=Findings)
+    return await client.generate(
+        agent=agent, system=system, prompt=PROMPT, schema=Findings, meter=meter or unmetered()
+    )
 
 
 async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
@@ -68,8 +77,9 @@ async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
         {"file_path": "app/other.py", "line": 9, "title": "Not in this chunk"},
     ]
     client = make_client()
+    meter = unmetered()
 
-    result = await review(client)
+    result = await review(client, meter=meter)
 
     assert result.parsed == Findings(
         findings=[Finding(file_path="app/auth.py", line=1, title="Hard-coded password")]
@@ -79,10 +89,13 @@ async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
     assert (seen.agent, seen.files, seen.status) == ("security", ["app/auth.py"], 200)
     assert seen.response_schema
     assert result.attempts == 1
-    assert result.input_chars == len(SYSTEM) + len(PROMPT) == client.input_chars
-    assert result.prompt_tokens == seen.chars // 4 == client.prompt_tokens
+    assert result.prompt_tokens == seen.prompt_tokens > 0
     assert result.output_tokens > 0
     assert (client.calls, client.retries) == (1, 0)
+    [call] = meter.calls
+    assert (call.agent, call.attempt, call.status) == ("security", 1, "ok")
+    assert call.usage.prompt == seen.prompt_tokens and not call.usage.estimated
+    assert meter.budget.spent == seen.prompt_tokens and meter.budget.reserved == 0
 
 
 async def test_a_call_logs_nothing_at_info(
@@ -142,15 +155,18 @@ async def test_malformed_output_is_retried_then_fails_naming_the_agent(
     fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
 ) -> None:
     fake_gemini.malformed_next(times=3)
-    client = make_client()
+    meter = unmetered()
 
     with pytest.raises(AgentCallError) as caught:
-        await review(client, agent="bugs")
+        await review(make_client(), agent="bugs", meter=meter)
 
     assert str(caught.value).startswith("agent bugs failed after 3 attempts: malformed output")
     assert (caught.value.agent, caught.value.attempts) == ("bugs", 3)
     assert len(fake_gemini.requests) == 3
-    assert client.output_tokens > 0  # a malformed answer is still billed
+    # A malformed answer is still billed, and counted.
+    assert [c.status for c in meter.calls] == ["failed"] * 3
+    assert all(c.usage.output > 0 for c in meter.calls)
+    assert meter.budget.spent == fake_gemini.seen_prompt_tokens()
 
 
 async def test_a_blocked_answer_is_retried(
@@ -192,13 +208,14 @@ async def test_a_timeout_is_reported_as_such(
 async def test_the_limiter_spaces_every_request(
     fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
 ) -> None:
-    client = make_client(rpm=600)  # one request every 0.1 s
+    client = make_client()
+    meter = LocalMeter(Budget(10**9), rpm=600)  # one request every 0.1 s
 
-    await asyncio.gather(*(review(client) for _ in range(5)))
+    await asyncio.gather(*(review(client, meter=meter) for _ in range(5)))
 
     times = sorted(r.time for r in fake_gemini.requests)
     assert len(times) == 5
-    assert times[-1] - times[0] >= 0.38
+    assert times[-1] - times[0] >= 0.35
     assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.08
 
 
@@ -270,3 +287,82 @@ async def test_a_refused_connection_fails_without_the_sdk_retrying_it(
     assert caught.value.status == "connection error"
     # Left to itself the SDK would sleep 1 to 10 s and try again.
     assert asyncio.get_running_loop().time() - started < 1
+
+
+async def test_a_long_retry_info_puts_the_review_back_instead_of_waiting(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient], waits: list[float]
+) -> None:
+    fake_gemini.fail_next(429, retry_delay="120s")
+
+    with pytest.raises(QuotaReached) as caught:
+        await review(make_client(max_retry_wait=60))
+
+    assert caught.value.after == 120.0
+    assert "429" in caught.value.reason
+    assert waits == [] and len(fake_gemini.requests) == 1
+
+
+async def test_a_call_over_the_budget_is_not_sent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    meter = LocalMeter(Budget(100), rpm=6000)
+
+    with pytest.raises(BudgetSpent):
+        await make_client().generate(
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=101
+        )
+
+    assert fake_gemini.requests == []
+    assert (meter.budget.spent, meter.budget.reserved) == (0, 0)
+
+
+async def test_a_retry_that_would_overrun_the_budget_is_not_sent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.fail_next(503)
+    meter = LocalMeter(Budget(150), rpm=6000)
+
+    with pytest.raises(BudgetSpent):
+        await make_client().generate(
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=100
+        )
+
+    assert [r.status for r in fake_gemini.requests] == [503]
+    assert meter.budget.spent == 100  # a 503 may have been read: counted as reserved
+
+
+async def test_a_call_cut_off_in_flight_is_counted_as_spent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.latency = 5.0
+    meter = unmetered()
+    task = asyncio.create_task(review(make_client(), meter=meter))
+    await asyncio.wait_for(_until(lambda: fake_gemini.requests), 5)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    [call] = meter.calls
+    assert call.status == "cancelled" and call.usage.estimated
+    assert call.usage.prompt == len(SYSTEM.encode()) + len(PROMPT.encode())
+
+
+async def test_tokens_are_counted_once_per_text_and_bytes_when_counting_fails(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    client = make_client()
+
+    first = await client.count_tokens(PROMPT)
+    again = await client.count_tokens(PROMPT)
+    fake_gemini.fail_count_tokens_next(503)
+    fallback = await client.count_tokens(SYSTEM)
+
+    assert first == again > 0
+    assert len(fake_gemini.count_requests) == 2
+    assert fallback == len(SYSTEM.encode())
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)

@@ -1,5 +1,6 @@
-"""The "Second Look" check run: in_progress when a review starts, completed with annotations,
-its conclusion decided here; cancelled when a newer review replaces it."""
+"""The "Second Look" check run: in_progress when a review starts (and while it is queued),
+completed with annotations, its conclusion decided here; cancelled when a newer review
+replaces it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from bot.github.client import RetryingGitHubAPI
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import code, plain
-from bot.review.render import Summary, check_title, render_summary
+from bot.review.render import Summary, check_title, partial, render_summary
 
 CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
@@ -112,11 +113,19 @@ async def complete(
 
 
 def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
-    """success, failure (a failed review, or a finding at or above `fail_on`) or neutral."""
+    """failure (a failed review, or a finding at or above `fail_on`), else neutral for a
+    skipped or partial review, else success.
+
+    A queued review has no conclusion: its run stays in progress (see `queued`).
+    """
+    if summary.status == "queued":
+        raise ValueError("a queued review's check run stays in progress: it has no conclusion")
     if summary.status == "skipped":
         return "neutral"
     if summary.status == "failed" or any(reaches(f, fail_on) for f in findings):
         return "failure"
+    if partial(summary):
+        return "neutral"  # a partial review is never a plain green check
     return "success"
 
 
@@ -144,6 +153,27 @@ async def complete_review(
         title=check_title(summary), summary=render_summary(summary, MAX_TEXT, marker=False),
         annotations=annotate(findings),
     )  # fmt: skip
+
+
+async def queued(
+    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, summary: Summary
+) -> None:
+    """Say on the in-progress run that the review is queued, and until when.
+
+    Only the output changes: the run stays in progress until the review runs again.
+    """
+    if summary.status != "queued":
+        raise ValueError(f"queued() is for a queued review, not a {summary.status} one")
+    await gh.patch(
+        "/repos/{owner}/{repo}/check-runs/{id}",
+        url_vars={"owner": owner, "repo": repo, "id": str(check_run_id)},
+        data={
+            "output": {
+                "title": plain(check_title(summary), 255),
+                "summary": render_summary(summary, MAX_TEXT, marker=False),
+            }
+        },
+    )
 
 
 async def cancel(

@@ -1,22 +1,18 @@
-"""Stream a PR's diff one file at a time, with a per-file byte cap; page the files API on 406."""
+"""Stream a PR's diff one file at a time into a Selection, with a per-file byte cap; page the
+files API on 406."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import aiohttp
 from gidgethub import sansio
 
 from bot.github.client import GitHubClient, naming
-from bot.review.changes import (
-    Diff,
-    Skipped,
-    from_patch,
-    parse_file,
-    path_from_header,
-    too_large,
-)
+from bot.review.changes import Skipped, path_from_header, section_text, too_large_reason
+from bot.review.selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -37,43 +33,56 @@ async def fetch_diff(
     repo: str,
     number: int,
     *,
+    selection: Selection,
     max_file_bytes: int,
-    ignore: tuple[str, ...] = (),
-) -> Diff:
-    """The PR's reviewable files and the skipped ones; the files API when the diff is too large."""
-    diff = Diff()
+) -> None:
+    """Offer the PR's files to `selection` as they stream in; the files API on a 406."""
     try:
-        async for section, oversized in _sections(
+        async for section in _sections(
             github, installation_id, f"/repos/{owner}/{repo}/pulls/{number}", max_file_bytes
         ):
-            _add(diff, section, oversized, ignore, max_file_bytes)
-        return diff
+            text = section.data.decode("utf-8", errors="replace")
+            if section.oversized:
+                path = path_from_header(text) or "(unnamed file)"
+                selection.too_large(path, section.lines, too_large_reason(max_file_bytes))
+            else:
+                selection.offer(text)
+        return
     except DiffTooLarge:
         log.info("%s/%s#%d: diff too large for GitHub; paging the files API", owner, repo, number)
-    return await _from_files_api(
-        github, installation_id, owner, repo, number, ignore, max_file_bytes
-    )
+    await _from_files_api(github, installation_id, owner, repo, number, selection, max_file_bytes)
 
 
-def _add(diff: Diff, section: bytes, oversized: bool, ignore: tuple[str, ...], cap: int) -> None:
-    text = section.decode("utf-8", errors="replace")
-    if oversized:
-        diff.add(too_large(path_from_header(text) or "(unnamed file)", cap))
-    else:
-        diff.add(parse_file(text, ignore))
+@dataclass
+class _Section:
+    """One file's section as it streams in; past the cap only its header line is kept."""
+
+    data: bytearray = field(default_factory=bytearray)
+    oversized: bool = False
+    lines: int = 0  # changed lines seen in what was dropped
+
+    def append(self, data: bytes, cap: int) -> None:
+        if not self.oversized and len(self.data) + len(data) > cap:
+            header = bytes(self.data + data).split(b"\n", 1)[0]
+            self.lines = self.data.count(b"\n+") + self.data.count(b"\n-")
+            self.data = bytearray(header)
+            self.oversized = True
+        elif not self.oversized:
+            self.data += data
+            return
+        self.lines += data.count(b"\n+") + data.count(b"\n-")
 
 
 async def _sections(
     github: GitHubClient, installation_id: int, path: str, cap: int
-) -> AsyncIterator[tuple[bytes, bool]]:
-    """Yield (file section, oversized) as the diff streams in; an oversized one is cut at `cap`.
+) -> AsyncIterator[_Section]:
+    """Yield each file's section as the diff streams in; an oversized one is cut at `cap`.
 
     Read in fixed chunks, never by line: one minified line can be megabytes long.
     """
     response = await _open(github, installation_id, path)
     try:
-        current = bytearray()
-        oversized = False
+        current = _Section()
         tail = b""
         async for chunk in response.content.iter_chunked(CHUNK):
             data = tail + chunk
@@ -82,18 +91,18 @@ async def _sections(
                 cut = data.find(FILE_BOUNDARY)
                 if cut < 0:
                     break
-                current, oversized = _append(current, oversized, data[: cut + 1], cap)
-                if current or oversized:
-                    yield bytes(current), oversized
-                current, oversized = bytearray(), False
+                current.append(data[: cut + 1], cap)
+                if current.data or current.oversized:
+                    yield current
+                current = _Section()
                 data = data[cut + 1 :]
             # Keep back what could be the start of a boundary split across chunks.
             keep = len(FILE_BOUNDARY) - 1
-            current, oversized = _append(current, oversized, data[:-keep], cap)
+            current.append(data[:-keep], cap)
             tail = data[-keep:]
-        current, oversized = _append(current, oversized, tail, cap)
-        if current.strip() or oversized:
-            yield bytes(current), oversized
+        current.append(tail, cap)
+        if current.data.strip() or current.oversized:
+            yield current
     finally:
         response.release()
 
@@ -119,27 +128,15 @@ async def _open(github: GitHubClient, installation_id: int, path: str) -> aiohtt
     raise AssertionError("unreachable: the policy stops with the last error")
 
 
-def _append(current: bytearray, oversized: bool, data: bytes, cap: int) -> tuple[bytearray, bool]:
-    if oversized:
-        return current, True
-    if len(current) + len(data) > cap:
-        # Keep only the header line, so the file can still be named as skipped.
-        header = bytes(current + data).split(b"\n", 1)[0]
-        return bytearray(header), True
-    current += data
-    return current, False
-
-
 async def _from_files_api(
     github: GitHubClient,
     installation_id: int,
     owner: str,
     repo: str,
     number: int,
-    ignore: tuple[str, ...],
+    selection: Selection,
     cap: int,
-) -> Diff:
-    diff = Diff()
+) -> None:
     gh = await github.api(installation_id)
     count = 0
     async for item in gh.getiter(
@@ -147,13 +144,16 @@ async def _from_files_api(
         url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
     ):
         count += 1
-        patch = item.get("patch")
+        path, patch = item["filename"], item.get("patch")
+        lines = int(item.get("additions") or 0) + int(item.get("deletions") or 0)
         if patch is not None and len(patch.encode()) > cap:
-            diff.add(too_large(item["filename"], cap))
+            selection.too_large(path, lines, too_large_reason(cap))
+        elif patch is None and item["status"] != "removed" and lines:
+            selection.too_large(path, lines, "too large for GitHub to show")
         else:
-            diff.add(from_patch(item["filename"], item["status"], patch, ignore))
+            selection.offer(section_text(path, item["status"], patch))
     if count >= FILES_API_CAP:
-        diff.skipped.append(
-            Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR")
-        )
-    return diff
+        selection.note(
+            Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR",
+                    cut=True)
+        )  # fmt: skip

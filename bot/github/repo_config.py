@@ -63,6 +63,14 @@ def _instructions(value: object) -> str:
     return value.strip()[:MAX_INSTRUCTIONS]
 
 
+def _max_tokens(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1_000 <= value <= 10_000_000:
+        raise ValueError("must be a whole number of tokens from 1,000 to 10,000,000")
+    return value
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -88,6 +96,8 @@ class RepoConfig(BaseModel):
     review_drafts: Annotated[bool, BeforeValidator(_bool)] = False
     # re-review when the title, body or base changes
     rerun_on_edit: Annotated[bool, BeforeValidator(_bool)] = True
+    # input tokens one review may spend over all its Gemini calls (None: MAX_REVIEW_TOKENS)
+    max_review_tokens: Annotated[int | None, BeforeValidator(_max_tokens)] = None
 
 
 @dataclass(frozen=True)
@@ -140,32 +150,46 @@ def parse(text: str) -> LoadedConfig:
                 values.pop(key, None)
 
 
-async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> LoadedConfig:
-    """The config at the head of the base branch; a missing file means the defaults."""
+async def _read_text(
+    gh: RetryingGitHubAPI, owner: str, repo: str, path: str, ref: str
+) -> str | None | Problem:
+    """A small text file at `ref`: its text, None when absent, or what is wrong with it."""
     try:
         answer = await gh.getitem(
             "/repos/{owner}/{repo}/contents/{+path}{?ref}",
-            url_vars={"owner": owner, "repo": repo, "path": CONFIG_PATH, "ref": base_ref},
+            url_vars={"owner": owner, "repo": repo, "path": path, "ref": ref},
         )
     except gidgethub.BadRequest as exc:
         if has_status(exc, HTTPStatus.NOT_FOUND):
-            return LoadedConfig(RepoConfig())
+            return None
         raise
     if not isinstance(answer, dict) or answer.get("type") != "file":
-        return LoadedConfig(
-            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is not a file; using the defaults")]
-        )
+        return Problem(None, f"{path} is not a file; using the defaults")
     if int(answer.get("size") or 0) > MAX_CONFIG_BYTES:
-        return LoadedConfig(
-            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is over 64 KiB; using the defaults")]
-        )
+        return Problem(None, f"{path} is over 64 KiB; using the defaults")
     try:
-        text = base64.b64decode(answer.get("content") or "").decode("utf-8")
+        return base64.b64decode(answer.get("content") or "").decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return LoadedConfig(
-            RepoConfig(), [Problem(None, f"{CONFIG_PATH} is not UTF-8 text; using the defaults")]
-        )
+        return Problem(None, f"{path} is not UTF-8 text; using the defaults")
+
+
+async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> LoadedConfig:
+    """The config at the head of the base branch; a missing file means the defaults."""
+    text = await _read_text(gh, owner, repo, CONFIG_PATH, base_ref)
+    if text is None:
+        return LoadedConfig(RepoConfig())
+    if isinstance(text, Problem):
+        return LoadedConfig(RepoConfig(), [text])
     loaded = parse(text)
     for problem in loaded.problems:
         log.info("%s/%s config: %s", owner, repo, problem)
     return loaded
+
+
+async def load_attributes(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> str:
+    """The base branch's .gitattributes (for `linguist-generated`); empty when absent."""
+    text = await _read_text(gh, owner, repo, ".gitattributes", base_ref)
+    if isinstance(text, Problem):
+        log.info("%s/%s: %s", owner, repo, text)
+        return ""
+    return text or ""

@@ -45,6 +45,11 @@ class ChangedFile:
     new_text: dict[int, str] = field(repr=False)  # new-side line number -> text, within hunks
     added: frozenset[int]
 
+    @property
+    def changed_lines(self) -> int:
+        """Lines added and removed."""
+        return sum(1 for hunk in self.hunks for kind, _, _ in hunk.lines if kind != " ")
+
     def hunk_of(self, line: int) -> Hunk | None:
         for hunk in self.hunks:
             if hunk.new_start <= line <= hunk.new_end and line in self.new_text:
@@ -62,8 +67,17 @@ class ChangedFile:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file not reviewed: why, how many lines it changed, and whether it was cut.
+
+    `cut`: the file would have been reviewed but for the review's token budget or a size
+    cap, so the review is partial. Binary, deleted, lock, vendored, generated and ignored
+    files are not reviewed by choice.
+    """
+
     path: str
     reason: str
+    lines: int = 0
+    cut: bool = False
 
 
 @dataclass
@@ -185,8 +199,8 @@ def unquote(path: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def too_large(path: str, cap: int) -> Skipped:
-    return Skipped(path, f"diff of this file is over {cap:,} bytes")
+def too_large_reason(cap: int) -> str:
+    return f"size cap: the diff of this file is over {cap:,} bytes (MAX_DIFF_FILE_BYTES)"
 
 
 def path_from_header(text: str) -> str | None:
@@ -201,14 +215,13 @@ def path_from_header(text: str) -> str | None:
     return None
 
 
-def from_patch(
-    path: str, status: str, patch: str | None, ignore: tuple[str, ...] = ()
-) -> ChangedFile | Skipped | None:
-    """Build a file from the files API (`patch` holds only hunks; None for binary or huge)."""
-    if status == "removed":
-        return Skipped(path, "deleted")
-    if patch is None:
-        return Skipped(path, "binary or too large for GitHub to show")
+def section_text(path: str, status: str, patch: str | None) -> str:
+    """A file of the files API as a section of a unified diff (`patch` holds only hunks)."""
     old = "/dev/null" if status == "added" else f"a/{path}"
-    text = f"diff --git a/{path} b/{path}\n--- {old}\n+++ b/{path}\n{patch}\n"
-    return parse_file(text, ignore)
+    new = "/dev/null" if status == "removed" else f"b/{path}"
+    header = f"diff --git a/{path} b/{path}\n"
+    if status == "removed":
+        header += "deleted file mode 100644\n"
+    if patch is None:
+        return header + f"Binary files {old} and {new} differ\n"
+    return header + f"--- {old}\n+++ {new}\n{patch}\n"

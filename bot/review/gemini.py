@@ -1,18 +1,21 @@
-"""The Gemini client: one process-wide rate limit, our own retries, structured answers."""
+"""The Gemini client: metered attempts, our own retries, structured answers, token counts."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel
 
 from bot.retry import Policy, Sleep, Transient, retry_info
+from bot.review.metering import Call, Meter, QuotaReached, Usage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,6 @@ class GeminiResult:
     """A parsed answer and what the call cost, summed over all its attempts."""
 
     parsed: BaseModel
-    input_chars: int
     prompt_tokens: int
     output_tokens: int
     attempts: int
@@ -60,29 +62,29 @@ class _Retry(_Failure, Transient):
 
 
 class GeminiClient:
-    """Call Gemini for the agents; one per process, so its limiter is the process's."""
+    """Call Gemini for the agents; one per process. Rate and budget are the caller's `meter`."""
 
     def __init__(
         self,
         api_key: str,
         model: str,
-        rpm: int,
         base_url: str | None = None,
         http: aiohttp.ClientSession | None = None,
         max_attempts: int = 3,
         timeout: float = 120,
         sleep: Sleep = asyncio.sleep,
+        max_retry_wait: float = 60.0,
     ) -> None:
-        if rpm < 1 or max_attempts < 1:
-            raise ValueError("rpm and max_attempts must be at least 1")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
         self.model = model
-        # A RetryInfo delay is waited out up to five minutes; backoff doubles up to 30 s.
-        self.policy = Policy(attempts=max_attempts, backoff_cap=30.0, max_wait=300.0, sleep=sleep)
+        # A RetryInfo delay up to `max_retry_wait` is waited out in place; a longer one puts
+        # the review back in the queue (QuotaReached). Backoff doubles up to 30 s.
+        self.policy = Policy(
+            attempts=max_attempts, backoff_cap=30.0, max_wait=max_retry_wait, sleep=sleep
+        )
         self.timeout = timeout
         self._api_key = api_key
-        # Measured: AsyncLimiter(rpm, 60) lets almost 2 * rpm through in the first minute
-        # (its initial burst); one slot every 60 / rpm seconds never exceeds rpm.
-        self._limiter = AsyncLimiter(1, 60 / rpm)
         options = types.HttpOptions(
             base_url=base_url,  # None: the SDK reads GOOGLE_GEMINI_BASE_URL itself
             timeout=int(timeout * 1000),
@@ -94,62 +96,130 @@ class GeminiClient:
         self._client = genai.Client(api_key=api_key, http_options=options)
         self.calls = 0
         self.retries = 0
-        self.input_chars = 0
-        self.prompt_tokens = 0
-        self.output_tokens = 0
+        self._counted: dict[str, int] = {}  # digest of a text -> its token count
 
     async def aclose(self) -> None:
         """Close the SDK's own transports (never a session passed in as `http`)."""
         await self._client.aio.aclose()
 
+    async def count_tokens(self, text: str) -> int:
+        """Gemini's token count for `text` (once per text); its UTF-8 size if counting fails.
+
+        Every token covers at least one byte, so the size is never below the real count.
+        """
+        key = digest(text)
+        if key in self._counted:
+            return self._counted[key]
+        try:
+            counted = await self._client.aio.models.count_tokens(model=self.model, contents=text)
+            total = counted.total_tokens
+        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("count_tokens failed, counting bytes instead: %s", self._redact(str(exc)))
+            total = None
+        if total is None:
+            return len(text.encode())
+        self._counted[key] = total
+        return total
+
     async def generate(
-        self, *, agent: str, system: str, prompt: str, schema: type[BaseModel]
+        self,
+        *,
+        agent: str,
+        system: str,
+        prompt: str,
+        schema: type[BaseModel],
+        meter: Meter,
+        chunk: int = 1,
+        tokens: int | None = None,
     ) -> GeminiResult:
-        """Ask Gemini for a `schema` answer, retrying what is worth retrying."""
+        """Ask Gemini for a `schema` answer, retrying what is worth retrying.
+
+        Every attempt reserves `tokens` (the counted prompt; its UTF-8 size when not given)
+        with the meter before it is sent, and reports its usage after.
+        """
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
             response_schema=schema,
             temperature=0.2,
-            # A continuation would be a second request that skipped the limiter.
+            # A continuation would be a second request that skipped the meter.
             automatic_continuation=False,
             # No tools: with function calling off the SDK also stops logging "AFC is enabled"
             # at INFO on every call.
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
-        chars = len(system) + len(prompt)
+        reserve = tokens if tokens is not None else len(system.encode()) + len(prompt.encode())
+        call = _Attempt(agent, chunk, digest(system + "\0" + prompt), reserve, meter)
         prompt_tokens = output_tokens = attempts = 0
         try:
             async for attempt in self.policy.retrying(f"agent {agent}"):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    response = await self._send(attempts, prompt, config, chars)
-                    used_in, used_out = tokens(response)
-                    prompt_tokens += used_in
-                    output_tokens += used_out
-                    self.prompt_tokens += used_in
-                    self.output_tokens += used_out
-                    if not isinstance(response.parsed, schema):
-                        reason = f"finish reason {finish_reason(response)}"
-                        raise _Retry("malformed output", reason)
-                    return GeminiResult(
-                        response.parsed, chars * attempts, prompt_tokens, output_tokens, attempts
-                    )
+                    response = await self._attempt(call, attempts, prompt, config, schema)
+                    usage = usage_of(response)
+                    prompt_tokens += usage.prompt
+                    output_tokens += usage.output + usage.thinking
+                    assert isinstance(response.parsed, schema)
+                    return GeminiResult(response.parsed, prompt_tokens, output_tokens, attempts)
+        except _Retry as failure:
+            if failure.delay is not None and failure.delay > self.policy.max_wait:
+                raise QuotaReached(
+                    f"Gemini answered {failure.status} and asked to wait {failure.delay:g} s",
+                    after=failure.delay,
+                ) from None
+            raise AgentCallError(
+                agent, failure.status, attempts, failure.message
+            ) from failure.__cause__
         except _Failure as failure:
             raise AgentCallError(
                 agent, failure.status, attempts, failure.message
             ) from failure.__cause__
         raise AssertionError("unreachable: the policy stops with the last error")
 
-    async def _send(
-        self, attempt: int, prompt: str, config: types.GenerateContentConfig, chars: int
+    async def _attempt(
+        self,
+        call: _Attempt,
+        number: int,
+        prompt: str,
+        config: types.GenerateContentConfig,
+        schema: type[BaseModel],
     ) -> types.GenerateContentResponse:
-        """Wait for the limiter and send one request; raise _Failure when it fails."""
-        await self._limiter.acquire()
+        """One metered attempt: admitted, sent, recorded; a parsed answer or _Failure."""
+        await call.meter.admit(call.tokens)
+        started = time.monotonic()
+        try:
+            response = await self._send(number, prompt, config)
+        except asyncio.CancelledError:
+            # Cut off in flight (superseded): Gemini bills the prompt all the same.
+            call.meter.abandon(call.ended(number, "cancelled", started, _sent(call)), call.tokens)
+            raise
+        except _Failure as failure:
+            # A 4xx or 429 was refused before the model read it; anything else may be billed.
+            processed = not failure.status.startswith(("4",))
+            usage = _sent(call) if processed else Usage(estimated=True)
+            ended = call.ended(number, "failed", started, usage, error=str(failure))
+            await call.meter.record(ended, call.tokens)
+            raise
+        usage = usage_of(response)
+        if usage.estimated:  # no usage_metadata: count what we reserved
+            usage = _sent(call)
+        parsed = response.parsed
+        if not isinstance(parsed, schema):
+            reason = f"finish reason {finish_reason(response)}"
+            ended = call.ended(number, "failed", started, usage, error=f"malformed output {reason}")
+            await call.meter.record(ended, call.tokens)
+            raise _Retry("malformed output", reason)
+        ended = call.ended(number, "ok", started, usage, answer=parsed.model_dump(mode="json"))
+        await call.meter.record(ended, call.tokens)
+        return response
+
+    async def _send(
+        self, attempt: int, prompt: str, config: types.GenerateContentConfig
+    ) -> types.GenerateContentResponse:
+        """Send one request; raise _Failure when it fails."""
         self.calls += 1
         if attempt > 1:
             self.retries += 1
-        self.input_chars += chars
         try:
             return await self._client.aio.models.generate_content(
                 model=self.model, contents=prompt, config=config
@@ -172,14 +242,50 @@ class GeminiClient:
         return text.replace(self._api_key, "***") if self._api_key else text
 
 
-def tokens(response: types.GenerateContentResponse) -> tuple[int, int]:
-    """The prompt and output tokens an answer was billed for."""
+def usage_of(response: types.GenerateContentResponse) -> Usage:
+    """The tokens an answer reports (prompt includes cached; thinking is billed as output)."""
     usage = response.usage_metadata
     if usage is None:
-        return 0, 0
-    # Thinking tokens are billed as output.
-    output = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
-    return usage.prompt_token_count or 0, output
+        return Usage(estimated=True)
+    return Usage(
+        prompt=usage.prompt_token_count or 0,
+        cached=usage.cached_content_token_count or 0,
+        output=usage.candidates_token_count or 0,
+        thinking=usage.thoughts_token_count or 0,
+    )
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What every attempt of one (agent, chunk) call shares."""
+
+    agent: str
+    chunk: int
+    digest: str
+    tokens: int  # reserved per attempt
+    meter: Meter
+
+    def ended(
+        self,
+        attempt: int,
+        status: str,
+        started: float,
+        usage: Usage,
+        error: str | None = None,
+        answer: dict[str, Any] | None = None,
+    ) -> Call:
+        latency = int((time.monotonic() - started) * 1000)
+        return Call(self.agent, self.chunk, self.digest, attempt, status, latency, usage, error,
+                    answer)  # fmt: skip
+
+
+def _sent(call: _Attempt) -> Usage:
+    """The usage of an attempt that got no answer: what we reserved, as an estimate."""
+    return Usage(prompt=call.tokens, estimated=True)
 
 
 def finish_reason(response: types.GenerateContentResponse) -> str:

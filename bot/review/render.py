@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Skipped
+from bot.review.coverage import Coverage
 from bot.review.findings import Finding
 from bot.review.markdown import block, code, plain, text
 
 MARKER = "<!-- second-look:summary -->"
 MAX_BODY = 65_536  # GitHub refuses a comment longer than this
 ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
+NOT_REVIEWED_PATHS = 200  # the files-not-reviewed list names at most this many, counts the rest
+NOT_REVIEWED_CHARS = 24_000  # and takes at most this much of the comment, findings the rest
 
 
 @dataclass
@@ -20,7 +24,7 @@ class Summary:
     """What the summary comment reports about one review."""
 
     head_sha: str
-    status: str  # completed | failed | skipped
+    status: str  # completed | failed | skipped | queued
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     failed_agents: dict[str, str] = field(default_factory=dict)  # agent -> reason
@@ -29,13 +33,18 @@ class Summary:
     dropped: int = 0
     moved: int = 0
     inline: int = 0
-    calls: int = 0
-    input_chars: int = 0
-    tokens: int = 0
+    calls: int = 0  # Gemini calls, retries included
     notes: list[str] = field(default_factory=list)
     config_problems: list[tuple[str | None, str]] = field(default_factory=list)  # (key, what)
     reviewed_files: int | None = None  # set for an incremental review: files sent to the agents
     resolved: list[Finding] = field(default_factory=list)  # gone since the last review
+    coverage: Coverage | None = None  # None: the review read no diff (failed early, skipped)
+    prompt_tokens: int = 0  # input tokens of every Gemini call, cached ones included
+    cached_tokens: int = 0
+    output_tokens: int = 0  # thinking tokens included
+    cost_usd: float | None = None  # estimated from the price table; None: model unpriced
+    queued_until: datetime | None = None  # status "queued": not claimed again before (UTC)
+    queued_reason: str = ""  # which quota or cap was reached
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:
@@ -60,6 +69,7 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
     out += ["## Second Look review", ""]
     out.append(_status_line(summary))
     out.append("")
+    out += _coverage(summary)
     if summary.error:
         out += [f"**The review failed:** {text(summary.error)}", ""]
     for agent, reason in sorted(summary.failed_agents.items()):
@@ -76,12 +86,33 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
             "",
         ]
     out += _notes(summary)
-    out += _skipped(summary.skipped)
-    out.append(
-        f"<sub>{summary.calls} Gemini call(s), {summary.input_chars:,} input characters, "
-        f"{summary.tokens:,} tokens.</sub>"
-    )
+    out += _not_reviewed(not_reviewed(summary))
+    out.append(f"<sub>{_usage(summary)}</sub>")
     return "\n".join(out) + "\n"
+
+
+def not_reviewed(summary: Summary) -> list[Skipped]:
+    """The files the review did not read: `coverage.not_reviewed`, then any other `skipped`."""
+    listed = list(summary.coverage.not_reviewed) if summary.coverage else []
+    seen = set(listed)
+    return listed + [s for s in summary.skipped if s not in seen]
+
+
+def partial(summary: Summary) -> bool:
+    """The budget or a size cap left out a file the review would have read, or agent calls."""
+    coverage = summary.coverage
+    return (coverage is not None and coverage.partial) or any(s.cut for s in not_reviewed(summary))
+
+
+def queued_until(summary: Summary) -> datetime | None:
+    """When a queued review may run again, in UTC, rounded up to the minute it is shown in."""
+    when = summary.queued_until
+    if when is None:
+        return None
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    if when.second or when.microsecond:
+        when = when.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return when
 
 
 def _status_line(summary: Summary) -> str:
@@ -90,14 +121,59 @@ def _status_line(summary: Summary) -> str:
         return f"❌ Review of {head} failed."
     if summary.status == "skipped":
         return f"⏭️ Review of {head} skipped."
+    if summary.status == "queued":
+        until = queued_until(summary)
+        line = f"⏳ Review of {head} is queued"
+        if until is not None:
+            line += f" until {until:%H:%M} UTC ({until:%Y-%m-%d})"
+        reason = summary.queued_reason.strip().rstrip(".")
+        return line + (f": {text(reason)}." if reason else ".")
     total = len(summary.findings)
+    if partial(summary):
+        return f"⚠️ Partial review of {head}: {total} finding(s)."
     return f"✅ Reviewed {head}: {total} finding(s)."
+
+
+def _coverage(summary: Summary) -> list[str]:
+    coverage = summary.coverage
+    if coverage is None:
+        return []
+    sentence = coverage.sentence()
+    if not partial(summary):
+        return [f"{sentence}.", ""]
+    why = []
+    cut = sum(1 for s in not_reviewed(summary) if s.cut)
+    if cut:
+        why.append(
+            f"{cut} file(s) it would have read were left out by its token budget or a size "
+            "cap (listed under _not reviewed_ below)"
+        )
+    if coverage.unfinished:
+        why.append(f"{coverage.unfinished} agent call(s) were not made: the token budget ran out")
+    return [f"**This review is partial.** {sentence}: {'; '.join(why)}.", ""]
+
+
+def _usage(summary: Summary) -> str:
+    """The footer: Gemini calls, input tokens (cached among them), output tokens, the cost."""
+    if summary.calls == 0:
+        return "No Gemini calls."
+    if summary.cost_usd is None:
+        cost = "cost unknown for this model"
+    elif 0 < summary.cost_usd < 0.00005:
+        cost = "estimated cost under $0.0001"
+    else:
+        cost = f"estimated cost ${summary.cost_usd:,.4f}"
+    return (
+        f"{summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
+        f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, {cost}."
+    )
 
 
 def _counts(summary: Summary) -> list[str]:
     if not summary.findings:
-        # A review that failed before its agents ran has no findings to speak of.
-        return [] if summary.error else ["No findings.", ""]
+        # A review that failed before its agents ran, or has not run, has no findings to speak of.
+        ran = summary.status in ("completed", "failed") and not summary.error
+        return ["No findings.", ""] if ran else []
     severities = Counter(f.severity for f in summary.findings)
     agents = Counter(f.agent_type for f in summary.findings)
     out = [
@@ -180,12 +256,80 @@ def _notes(summary: Summary) -> list[str]:
     return out + [""] if out else []
 
 
-def _skipped(skipped: list[Skipped]) -> list[str]:
+def _not_reviewed(skipped: list[Skipped]) -> list[str]:
+    """The files not reviewed, grouped by reason, cut ones first, each with its changed lines.
+
+    Groups with more files come first; within one, files keep the order they were given in.
+    At most NOT_REVIEWED_PATHS paths and NOT_REVIEWED_CHARS characters are named; the rest are
+    counted.
+    """
     if not skipped:
         return []
-    out = [f"<details><summary>{len(skipped)} file(s) not reviewed</summary>", ""]
-    out += _bullets([f"{code(s.path)}: {text(s.reason)}" for s in skipped], 200)
-    return out + ["", "</details>", ""]
+    groups: dict[tuple[bool, str], list[Skipped]] = {}
+    for s in skipped:
+        groups.setdefault((s.cut, s.reason), []).append(s)
+    cut = sum(1 for s in skipped if s.cut)
+    heading = f"{len(skipped)} file(s) not reviewed" + (f", {cut} of them cut" if cut else "")
+    out = [f"<details><summary>{heading}</summary>", ""]
+    budget = _Budget(NOT_REVIEWED_PATHS, NOT_REVIEWED_CHARS)
+    for was_cut in (True, False):
+        chosen = sorted(
+            ((reason, files) for (c, reason), files in groups.items() if c is was_cut),
+            key=lambda group: (-len(group[1]), group[0]),
+        )
+        if not chosen:
+            continue
+        out += ["Left out, so the review is partial:" if was_cut else "Not reviewed:", ""]
+        for i, (reason, files) in enumerate(chosen):
+            line = f"- {text(reason)}: {_files_and_lines(len(files), _lines(files))}"
+            if not budget.take(line, path=False):
+                rest = chosen[i:]
+                out.append(
+                    f"- … and {sum(len(f) for _, f in rest):,} more file(s) "
+                    f"for {len(rest)} other reason(s)"
+                )
+                break
+            out.append(line)
+            named = 0
+            for s in files:
+                item = f"  - {code(s.path)}" + (f" ({_lines_of(s.lines)})" if s.lines else "")
+                if not budget.take(item, path=True):
+                    break
+                out.append(item)
+                named += 1
+            if named < len(files):
+                out.append(f"  - … and {len(files) - named:,} more")
+        out.append("")
+    return out + ["</details>", ""]
+
+
+@dataclass
+class _Budget:
+    """What is left of the paths and characters the not-reviewed list may name."""
+
+    paths: int
+    chars: int
+
+    def take(self, line: str, *, path: bool) -> bool:
+        if len(line) + 1 > self.chars or (path and self.paths == 0):
+            return False
+        self.chars -= len(line) + 1
+        if path:
+            self.paths -= 1
+        return True
+
+
+def _lines(files: list[Skipped]) -> int:
+    return sum(s.lines for s in files)
+
+
+def _lines_of(lines: int) -> str:
+    return "1 changed line" if lines == 1 else f"{lines:,} changed lines"
+
+
+def _files_and_lines(files: int, lines: int) -> str:
+    count = "1 file" if files == 1 else f"{files:,} files"
+    return f"{count}, {_lines_of(lines)}" if lines else count
 
 
 def inline_body(finding: Finding, with_suggestion: bool) -> str:
@@ -202,12 +346,16 @@ def inline_body(finding: Finding, with_suggestion: bool) -> str:
 
 
 def check_title(summary: Summary) -> str:
-    """The check run's one-line title."""
+    """The check run's one-line title; a partial review's says so."""
     if summary.status == "failed":
         return plain("Review failed" + (f": {summary.error}" if summary.error else ""), 200)
     if summary.status == "skipped":
         return "Skipped"
+    if summary.status == "queued":
+        until = queued_until(summary)
+        return "Queued" if until is None else f"Queued until {until:%H:%M} UTC"
     counts = Counter(f.severity for f in summary.findings)
-    if not summary.findings:
-        return "No findings"
-    return ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    found = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    if partial(summary):
+        return f"Partial review: {found or 'no findings'}"
+    return found or "No findings"

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.review.agents import AGENTS, Agent, AgentAnswer, system_prompt
 from bot.review.changes import ChangedFile, Diff, Hunk
 from bot.review.findings import Finding, from_model
-from bot.review.gemini import AgentCallError, GeminiClient
+from bot.review.gemini import AgentCallError, GeminiClient, digest
+from bot.review.metering import BudgetSpent, Meter, QuotaReached
+from bot.review.selection import CHARS_PER_TOKEN
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 4  # a rough estimate for code; only used to size chunks
-DEFAULT_TOKEN_BUDGET = 24_000
+DEFAULT_CHUNK_TOKENS = 24_000  # diff read by one call of one agent
+CALL_MARGIN = 16  # tokens a request adds to its counted texts (roles, framing)
+RETRY_RESERVE = 0.1  # share of the budget kept for retries when planning
 
 
 @dataclass
@@ -29,9 +33,24 @@ class SupervisorResult:
     findings: list[Finding] = field(default_factory=list)
     failures: list[AgentFailure] = field(default_factory=list)
     calls: int = 0
-    input_chars: int = 0
     prompt_tokens: int = 0
     output_tokens: int = 0
+    trimmed: list[str] = field(default_factory=list)  # files the exact count left out
+    unfinished: list[str] = field(default_factory=list)  # "agent on part N": budget ran out
+    reused: int = 0  # answers an earlier attempt of the review had already paid for
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The diff one call reads: the same prompt for every agent."""
+
+    number: int
+    text: str
+    files: tuple[str, ...]
+
+    @property
+    def prompt(self) -> str:
+        return f"Review this diff (part {self.number}).\n\n{self.text}"
 
 
 def render_file(changed: ChangedFile, hunks: Iterable[Hunk] | None = None) -> str:
@@ -39,24 +58,54 @@ def render_file(changed: ChangedFile, hunks: Iterable[Hunk] | None = None) -> st
     lines = [f"=== File: {changed.path} ===", f"({changed.status} file)"]
     for hunk in changed.hunks if hunks is None else hunks:
         lines.append(hunk.header)
-        for kind, number, text in hunk.lines:
-            lines.append(f"{'' if number is None else number:>6} {kind}| {text}")
+        lines.extend(_numbered(hunk.lines))
     return "\n".join(lines) + "\n"
 
 
-def chunk_diff(diff: Diff, budget_chars: int) -> list[str]:
-    """Cut the diff into prompts under the budget; a file too large alone is cut by hunks."""
-    chunks: list[str] = []
+def _numbered(lines: Iterable[tuple[str, int | None, str]]) -> list[str]:
+    return [f"{'' if number is None else number:>6} {kind}| {text}" for kind, number, text in lines]
+
+
+def _cut_hunk(changed: ChangedFile, hunk: Hunk, budget_chars: int) -> list[str]:
+    """A hunk too large for one chunk, cut at line boundaries into parts that each fit."""
+    head = f"=== File: {changed.path} ===\n({changed.status} file)\n{hunk.header}\n"
+    parts: list[list[str]] = [[]]
+    size = 0
+    room = max(budget_chars - len(head) - 200, 200)  # 200: the note
+    for line in _numbered(hunk.lines):
+        if parts[-1] and size + len(line) + 1 > room:
+            parts.append([])
+            size = 0
+        parts[-1].append(line[:room])  # a single line longer than a chunk is cut too
+        size += len(line[:room]) + 1
+    total = len(parts)
+    return [
+        head + f"(part {i} of {total} of this hunk: it is larger than one request, so it is "
+        "cut at line boundaries; the other parts are read in other requests)\n"
+        + "\n".join(part)
+        + "\n"
+        for i, part in enumerate(parts, start=1)
+    ]
+
+
+def chunk_diff(files: Iterable[ChangedFile], budget_chars: int) -> list[Chunk]:
+    """Cut the files into chunks under the budget: a file too large alone is cut by hunks,
+    and a hunk too large alone at line boundaries, with a note; nothing is dropped."""
+    chunks: list[Chunk] = []
     current: list[str] = []
+    paths: list[str] = []
     size = 0
 
-    def flush() -> None:
-        nonlocal current, size
-        if current:
-            chunks.append("\n".join(current))
-        current, size = [], 0
+    def add(text: str, path_list: list[str]) -> None:
+        chunks.append(Chunk(len(chunks) + 1, text, tuple(dict.fromkeys(path_list))))
 
-    for changed in diff.files:
+    def flush() -> None:
+        nonlocal current, paths, size
+        if current:
+            add("\n".join(current), paths)
+        current, paths, size = [], [], 0
+
+    for changed in files:
         text = render_file(changed)
         if len(text) > budget_chars:
             flush()
@@ -65,84 +114,163 @@ def chunk_diff(diff: Diff, budget_chars: int) -> list[str]:
             for hunk in changed.hunks:
                 hunk_size = len(render_file(changed, [hunk]))
                 if part and part_size + hunk_size > budget_chars:
-                    chunks.append(render_file(changed, part))
+                    add(render_file(changed, part), [changed.path])
                     part, part_size = [], 0
+                if hunk_size > budget_chars:
+                    for piece in _cut_hunk(changed, hunk, budget_chars):
+                        add(piece, [changed.path])
+                    continue
                 part.append(hunk)
                 part_size += hunk_size
             if part:
-                chunks.append(render_file(changed, part))
+                add(render_file(changed, part), [changed.path])
             continue
         if size + len(text) > budget_chars:
             flush()
         current.append(text)
+        paths.append(changed.path)
         size += len(text)
     flush()
     return chunks
 
 
+Reused = Mapping[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> stored answer
+
+
 class ReviewSupervisor:
-    """Runs the chosen agents over the diff's chunks, all at once under a bound."""
+    """Runs the chosen agents over the diff's chunks, all at once under a bound, within the
+    review's budget: the plan is counted before any call, and every call is metered."""
 
     def __init__(
         self,
         gemini: GeminiClient,
+        meter: Meter,
         *,
         agents: Iterable[str] = tuple(AGENTS),
         max_in_flight: int = 8,
-        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
         instructions: str = "",
+        reused: Reused | None = None,
     ) -> None:
         self.gemini = gemini
+        self.meter = meter
         self.agents: list[Agent] = [AGENTS[name] for name in agents]
         self.max_in_flight = max_in_flight
-        self.budget_chars = token_budget * CHARS_PER_TOKEN
+        self.chunk_tokens = chunk_tokens
         self.instructions = instructions
+        self.reused: Reused = reused or {}
         self.cancelled = 0  # calls cut off in flight because the review was cancelled
+        self._stop: QuotaReached | None = None
+        self._systems = {agent.name: system_prompt(agent, instructions) for agent in self.agents}
+        self._system_tokens: dict[str, int] = {}
+
+    def capacity(self) -> int:
+        """Tokens of diff each agent may read, planning with the budget left less a reserve
+        for retries, and each chunk's system text counted per agent."""
+        if not self.agents:
+            return 0
+        plan = int(self.meter.budget.left * (1 - RETRY_RESERVE))
+        system = max(len(text) for text in self._systems.values()) // 3 + CALL_MARGIN
+        per_agent = plan / len(self.agents) - system
+        return max(int(per_agent / (1 + system / self.chunk_tokens)), 0)
 
     async def run(self, diff: Diff, files: list[str]) -> SupervisorResult:
-        """Review `files` of the diff; a failed agent is reported, the others still count."""
-        wanted = set(files)
-        reviewed = Diff(files=[f for f in diff.files if f.path in wanted])
-        chunks = chunk_diff(reviewed, self.budget_chars)
+        """Review `files` of the diff (in the order given: most important first).
+
+        A failed agent is reported and the others still count; a reached quota stops new
+        calls, lets those in flight finish (their answers are kept), and is raised.
+        """
         result = SupervisorResult()
-        if not chunks or not self.agents:
+        wanted = [changed for path in files if (changed := diff.file(path)) is not None]
+        if not wanted or not self.agents:
             return result
+        chunks = await self._plan(wanted, result)
         gate = asyncio.Semaphore(self.max_in_flight)
         async with asyncio.TaskGroup() as group:
             for agent in self.agents:
-                system = system_prompt(agent, self.instructions)
-                for number, chunk in enumerate(chunks, start=1):
-                    group.create_task(self._call(gate, agent, system, chunk, number, result))
+                for chunk, tokens in chunks:
+                    group.create_task(self._call(gate, agent, chunk, tokens, result))
+        if self._stop is not None:
+            raise self._stop
         result.findings.sort(key=lambda f: (f.file_path, f.line_start or 0, f.agent_type))
         return result
+
+    async def _plan(
+        self, files: list[ChangedFile], result: SupervisorResult
+    ) -> list[tuple[Chunk, int]]:
+        """Chunks with the tokens each call reserves; the least important files are left out
+        until the counted plan fits the budget."""
+        counted = await asyncio.gather(*(self.gemini.count_tokens(t) for _, t in self._items()))
+        systems = {agent.name: n for agent, n in zip(self.agents, counted, strict=True)}
+        self._system_tokens = systems
+        limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
+        while True:
+            chunks = chunk_diff(files, self.chunk_tokens * CHARS_PER_TOKEN)
+            sizes = await asyncio.gather(*(self.gemini.count_tokens(c.prompt) for c in chunks))
+            planned = list(zip(chunks, sizes, strict=True))
+            cost = sum(
+                systems[agent.name] + tokens + CALL_MARGIN
+                for agent in self.agents
+                for chunk, tokens in planned
+                if (agent.name, self._digest(agent, chunk)) not in self.reused
+            )
+            if cost <= limit or len(files) <= 1:
+                if cost > limit:  # one file alone does not fit: nothing is sent
+                    result.trimmed.append(files[0].path)
+                    return []
+                return [(chunk, tokens + CALL_MARGIN) for chunk, tokens in planned]
+            dropped = files.pop()
+            result.trimmed.append(dropped.path)
+            log.info("budget: %s left out after counting (%d > %d tokens)", dropped.path,
+                     cost, limit)  # fmt: skip
+
+    def _items(self) -> list[tuple[Agent, str]]:
+        return [(agent, self._systems[agent.name]) for agent in self.agents]
+
+    def _digest(self, agent: Agent, chunk: Chunk) -> str:
+        return digest(self._systems[agent.name] + "\0" + chunk.prompt)
 
     async def _call(
         self,
         gate: asyncio.Semaphore,
         agent: Agent,
-        system: str,
-        chunk: str,
-        number: int,
+        chunk: Chunk,
+        tokens: int,
         result: SupervisorResult,
     ) -> None:
-        prompt = f"Review this diff (part {number}).\n\n{chunk}"
+        stored = self.reused.get((agent.name, self._digest(agent, chunk)))
+        if stored is not None:
+            kept = AgentAnswer.model_validate(stored)
+            result.findings.extend(from_model(agent.name, item) for item in kept.findings)
+            result.reused += 1
+            return
         async with gate:
+            if self._stop is not None:
+                return
+            system = self._systems[agent.name]
             try:
                 answer = await self.gemini.generate(
-                    agent=agent.name, system=system, prompt=prompt, schema=AgentAnswer
-                )
+                    agent=agent.name, system=system, prompt=chunk.prompt, schema=AgentAnswer,
+                    meter=self.meter, chunk=chunk.number,
+                    tokens=self._system_tokens[agent.name] + tokens,
+                )  # fmt: skip
             except asyncio.CancelledError:
                 self.cancelled += 1
                 raise
+            except QuotaReached as reached:
+                self._stop = self._stop or reached
+                return
+            except BudgetSpent as exc:
+                log.warning("agent %s skipped part %d: %s", agent.name, chunk.number, exc)
+                result.unfinished.append(f"{agent.name} on part {chunk.number}")
+                return
             except AgentCallError as exc:
-                log.warning("agent %s failed on chunk %d: %s", agent.name, number, exc)
+                log.warning("agent %s failed on chunk %d: %s", agent.name, chunk.number, exc)
                 result.failures.append(AgentFailure(agent.name, str(exc)))
                 result.calls += exc.attempts
                 return
         result.calls += answer.attempts
-        result.input_chars += answer.input_chars
         result.prompt_tokens += answer.prompt_tokens
         result.output_tokens += answer.output_tokens
-        parsed = answer.parsed
-        assert isinstance(parsed, AgentAnswer)
-        result.findings.extend(from_model(agent.name, item) for item in parsed.findings)
+        assert isinstance(answer.parsed, AgentAnswer)
+        result.findings.extend(from_model(agent.name, item) for item in answer.parsed.findings)

@@ -1,6 +1,8 @@
 """The review lifecycle: the reviews table as a queue. Every change of a review's status is here.
 
     create ──> pending ──claim──> processing ──finish──> completed | failed | skipped
+                  ▲                 │
+                  └──── defer ──────┘  (a quota or cap is reached: not claimed before then)
                   │                 │   ▲  renew (the lease, every third of it)
                   │                 │   └── release (shutdown), or abandoned: lease expired or
                   │                 │       its process gone (no liveness lock) ── claim again
@@ -16,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum, StrEnum
 
 import asyncpg
@@ -271,42 +274,94 @@ async def hold_liveness(conn: asyncpg.Connection, lease_owner: str) -> None:
     await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LIVENESS_CLASS, lease_owner)
 
 
-async def claim(
-    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
-) -> Review | None:
-    """Take a pending review, or an abandoned one, and lease it to lease_owner.
+# A pending review put back for a quota is not claimed before its not_before, in the App's
+# clock (passed in, so tests can move it).
+_DUE = "(status = 'pending' AND (not_before IS NULL OR not_before <= coalesce($NOW, now())))"
 
-    None when another process holds it or it is no longer waiting.
+
+def _due(param: int) -> str:
+    return _DUE.replace("$NOW", f"${param}::timestamptz")
+
+
+async def claim(
+    pool: asyncpg.Pool,
+    review_id: uuid.UUID,
+    lease_owner: str,
+    lease_seconds: float,
+    now: datetime | None = None,
+) -> Review | None:
+    """Take a pending review that is due, or an abandoned one, and lease it to lease_owner.
+
+    None when another process holds it or it is not waiting (or not due yet).
     """
     row = await pool.fetchrow(
         f"""
         UPDATE reviews SET status = 'processing', lease_owner = $2,
                lease_expires_at = now() + make_interval(secs => $3),
-               attempts = attempts + 1, updated_at = now()
+               attempts = attempts + 1, updated_at = now(), not_before = NULL
          WHERE id = (SELECT id FROM reviews
-                      WHERE id = $1 AND (status = 'pending' OR {_ABANDONED})
+                      WHERE id = $1 AND ({_due(4)} OR {_ABANDONED})
                       FOR UPDATE SKIP LOCKED)
         RETURNING {COLUMNS}
         """,
         review_id,
         lease_owner,
         float(lease_seconds),
+        now,
     )
     return Review.from_row(row) if row else None
 
 
-async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
-    """Ids of reviews no process is working on: pending, or abandoned by their process."""
+async def waiting(pool: asyncpg.Pool, limit: int, now: datetime | None = None) -> list[uuid.UUID]:
+    """Ids of reviews no process is working on: pending and due, or abandoned."""
     rows = await pool.fetch(
         f"""
-        (SELECT id, created_at FROM reviews WHERE status = 'pending')
+        (SELECT id, created_at FROM reviews WHERE {_due(2)})
         UNION ALL
         (SELECT id, created_at FROM reviews WHERE {_ABANDONED})
         ORDER BY created_at LIMIT $1
         """,
         limit,
+        now,
     )
     return [r["id"] for r in rows]
+
+
+async def next_due(pool: asyncpg.Pool, now: datetime) -> datetime | None:
+    """The earliest not_before still ahead of a review put back for a quota, if any."""
+    due: datetime | None = await pool.fetchval(
+        "SELECT min(not_before) FROM reviews WHERE status = 'pending' AND not_before > $1",
+        now,
+    )
+    return due
+
+
+async def defer(
+    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, until: datetime
+) -> bool:
+    """Put our review back to pending until `until` (a quota or cap is reached).
+
+    The claim that led here is not counted as an attempt: waiting for a quota is not
+    failing. False when the lease was lost meanwhile.
+    """
+    row = await pool.fetchval(
+        "UPDATE reviews SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+        " not_before = $3, attempts = greatest(attempts - 1, 0), updated_at = now()"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        review_id,
+        lease_owner,
+        until,
+    )
+    return row is not None
+
+
+async def follows_running(conn: Db, review_id: uuid.UUID) -> bool:
+    """Whether this review superseded one that had started: a burst of pushes."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM reviews WHERE superseded_by = $1 AND attempts > 0)",
+        review_id,
+    )
+    return found
 
 
 async def renew(

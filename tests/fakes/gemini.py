@@ -1,4 +1,13 @@
-"""A fake Gemini API (generativelanguage generateContent) served over HTTP on loopback."""
+"""A fake Gemini API (generativelanguage generateContent, countTokens) served on loopback.
+
+Tokens, in one place (`tokens`, `counted_tokens`, `billed_tokens`): countTokens answers
+ceil(len / 4) per text part, summed over the parts; a generateContent answer reports as
+promptTokenCount a quarter of the characters of all its text parts (system instruction and
+contents) rounded down, at least 1 (what tests/test_gemini.py pins: `seen.chars // 4`). Since
+ceil(a / 4) + ceil(b / 4) >= ceil((a + b) / 4) >= floor((a + b) / 4), the counts of the
+system text and of the prompt, asked apart or together, are never below the promptTokenCount
+later reported for a request holding both.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +38,47 @@ GOOGLE_ERRORS: dict[int, tuple[str, str]] = {
     504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
 }
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
+HELP = "type.googleapis.com/google.rpc.Help"
+RATE_LIMITS_DOCS = "https://ai.google.dev/gemini-api/docs/rate-limits"
 MALFORMED_TEXT = '{"findings": [{"file_path": "'  # cut short, as at MAX_TOKENS
+
+
+def tokens(text: str) -> int:
+    """What countTokens counts for one text part: a quarter of its characters, rounded up."""
+    return math.ceil(len(text) / 4)
+
+
+def counted_tokens(parts: list[str]) -> int:
+    """countTokens' totalTokens for these text parts: `tokens` summed over them."""
+    return sum(tokens(text) for text in parts)
+
+
+def billed_tokens(parts: list[str]) -> int:
+    """generateContent's promptTokenCount for these text parts; never above `counted_tokens`."""
+    return max(sum(len(text) for text in parts) // 4, 1)
+
+
+def output_tokens(text: str) -> int:
+    """candidatesTokenCount for an answer's text."""
+    return len(text) // 4
+
+
+def text_parts(body: dict[str, Any]) -> list[str]:
+    """The text parts of a GenerateContentRequest: the system instruction's, then the contents'."""
+    contents = body.get("contents")
+    found = _parts(body.get("systemInstruction"))
+    for content in contents if isinstance(contents, list) else []:
+        found += _parts(content)
+    return found
+
+
+def _parts(content: Any) -> list[str]:
+    if not isinstance(content, dict):
+        return []
+    parts = content.get("parts")
+    items = parts if isinstance(parts, list) else []
+    return [p["text"] for p in items if isinstance(p, dict) and isinstance(p.get("text"), str)]
 
 
 @dataclass(frozen=True)
@@ -45,6 +94,21 @@ class GeminiRequest:
     prompt: str
     chars: int
     response_schema: bool
+    status: int
+    prompt_tokens: int  # what usageMetadata reported (or would have) as promptTokenCount
+
+
+@dataclass(frozen=True)
+class CountRequest:
+    """One countTokens request as the fake saw it, and what it answered."""
+
+    time: float  # time.monotonic() on arrival
+    path: str
+    model: str
+    form: str  # "contents" or "generateContentRequest" (the body's top-level field)
+    system: str
+    prompt: str
+    total_tokens: int  # the totalTokens answered (or that would have been, on an error)
     status: int
 
 
@@ -68,14 +132,23 @@ class FakeGemini:
         self.app = web.Application()
         route = "/{version:v1|v1beta}/models/{model}:generateContent"
         self.app.router.add_post(route, self._generate_content)
+        count_route = "/{version:v1|v1beta}/models/{model}:countTokens"
+        self.app.router.add_post(count_route, self._count_tokens)
         self.url = ""
         self.requests: list[GeminiRequest] = []
+        self.count_requests: list[CountRequest] = []
         self.findings: dict[str, list[dict[str, Any]]] = {}
         self.responder: Callable[[GeminiRequest], dict[str, Any] | str] | None = None
         self.latency = 0.0
         self.rpm_limit: int | None = None
         self.api_key: str | None = None  # when set, any other key is refused as invalid
+        # usageMetadata: cachedContentTokenCount (part of promptTokenCount, capped at it) for
+        # a request, and thoughtsTokenCount (apart from candidatesTokenCount); 0: not reported.
+        self.cached_tokens: Callable[[GeminiRequest], int] | None = None
+        self.thinking_tokens = 0
+        self.count_latency = 0.0
         self._faults: list[_Fault] = []
+        self._count_faults: list[_Fault] = []
 
     def start(self, bg: BackgroundLoop) -> str:
         """Serve on `bg`; remember and return the base URL."""
@@ -83,14 +156,19 @@ class FakeGemini:
         return self.url
 
     def reset(self) -> None:
-        """Forget requests, scripted findings, faults, latency and limits."""
+        """Forget requests, scripted findings, faults, latency, limits and usage scripts."""
         self.requests = []
+        self.count_requests = []
         self.findings = {}
         self.responder = None
         self.latency = 0.0
         self.rpm_limit = None
         self.api_key = None
+        self.cached_tokens = None
+        self.thinking_tokens = 0
+        self.count_latency = 0.0
         self._faults = []
+        self._count_faults = []
 
     def fail_next(
         self,
@@ -104,6 +182,17 @@ class FakeGemini:
         fault = _Fault("error", agent, status, retry_delay, message)
         self._faults = self._faults + [fault] * times
 
+    def fail_count_tokens_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_delay: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Answer the next `times` countTokens requests with Google's error JSON."""
+        fault = _Fault("error", None, status, retry_delay, message)
+        self._count_faults = self._count_faults + [fault] * times
+
     def malformed_next(self, times: int = 1, agent: str | None = None) -> None:
         """Answer the next `times` requests with text that is not valid JSON."""
         self._faults = self._faults + [_Fault("malformed", agent)] * times
@@ -115,6 +204,10 @@ class FakeGemini:
     def requests_of(self, agent: str) -> list[GeminiRequest]:
         """The recorded requests of one agent."""
         return [r for r in self.requests if r.agent == agent]
+
+    def seen_prompt_tokens(self) -> int:
+        """The promptTokenCount summed over the generateContent requests answered 200."""
+        return sum(r.prompt_tokens for r in self.requests if r.status == 200)
 
     async def _generate_content(self, request: web.Request) -> web.Response:
         arrived = time.monotonic()
@@ -128,7 +221,9 @@ class FakeGemini:
         if not valid:
             body = {}
         system = _texts(body.get("systemInstruction"))
-        prompt = "\n".join(_texts(content) for content in body.get("contents") or [])
+        contents = body.get("contents") or []
+        prompt = "\n".join(_texts(content) for content in contents)
+        prompt_tokens = billed_tokens(text_parts(body))
         agent_match = AGENT_LINE.search(system)
         agent = agent_match.group(1) if agent_match else None
         config = body.get("generationConfig") or {}
@@ -145,6 +240,7 @@ class FakeGemini:
                 chars=len(system) + len(prompt),
                 response_schema="responseSchema" in config or "responseJsonSchema" in config,
                 status=status,
+                prompt_tokens=prompt_tokens,
             )
             self.requests.append(seen)
             return seen
@@ -170,16 +266,116 @@ class FakeGemini:
         if fault and fault.kind == "error":
             return _error(fault.status, fault.message, fault.retry_delay)
         if fault and fault.kind == "blocked":
-            return _blocked(seen)
+            return self._blocked(seen)
         if fault:
-            return _answer(seen, MALFORMED_TEXT, finish_reason="MAX_TOKENS")
+            return self._answer(seen, MALFORMED_TEXT, finish_reason="MAX_TOKENS")
         if self.responder is not None:
             answer = self.responder(seen)
-            return _answer(seen, answer if isinstance(answer, str) else json.dumps(answer))
+            return self._answer(seen, answer if isinstance(answer, str) else json.dumps(answer))
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
-        return _answer(seen, json.dumps({"findings": kept}))
+        return self._answer(seen, json.dumps({"findings": kept}))
+
+    async def _count_tokens(self, request: web.Request) -> web.Response:
+        """countTokens: `{"contents": [...]}` or `{"generateContentRequest": {...}}`."""
+        arrived = time.monotonic()
+        model = request.match_info["model"]
+        key = request.headers.get("x-goog-api-key")
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = None
+        inner = body.get("generateContentRequest") if body else None
+        form = "generateContentRequest" if inner is not None else "contents"
+        counted = inner if isinstance(inner, dict) else body or {}
+        system = _texts(counted.get("systemInstruction"))
+        contents = counted.get("contents")
+        prompt = "\n".join(_texts(c) for c in contents) if isinstance(contents, list) else ""
+        total = counted_tokens(text_parts(counted))
+
+        def record(status: int) -> None:
+            seen = CountRequest(arrived, request.path, model, form, system, prompt, total, status)
+            self.count_requests.append(seen)
+
+        if not key or (self.api_key is not None and key != self.api_key):
+            record(400)
+            return _error(400, "API key not valid. Please pass a valid API key.")
+        if body is None:
+            record(400)
+            return _error(400, "Invalid JSON payload received.")
+        problem = _count_problem(body, inner)
+        if problem:
+            record(400)
+            return _error(400, problem)
+        fault = self._take_count_fault()
+        record(fault.status if fault else 200)
+        # `latency` stands for the model thinking; counting is quick, as with Google.
+        await asyncio.sleep(self.count_latency)
+        if fault:
+            return _error(fault.status, fault.message, fault.retry_delay)
+        return web.json_response(
+            {
+                "totalTokens": total,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}],
+            }
+        )
+
+    def _take_count_fault(self) -> _Fault | None:
+        faults = self._count_faults
+        if not faults:
+            return None
+        self._count_faults = faults[1:]
+        return faults[0]
+
+    def _answer(self, seen: GeminiRequest, text: str, finish_reason: str = "STOP") -> web.Response:
+        candidate = {
+            "content": {"role": "model", "parts": [{"text": text}]},
+            "finishReason": finish_reason,
+            "index": 0,
+        }
+        return web.json_response(
+            {
+                "candidates": [candidate],
+                "usageMetadata": self._usage(seen, output_tokens(text)),
+                "modelVersion": seen.model,
+            }
+        )
+
+    def _blocked(self, seen: GeminiRequest) -> web.Response:
+        rating = {
+            "category": "HARM_CATEGORY_DANGEROUS_CONTENT",
+            "probability": "HIGH",
+            "blocked": True,
+        }
+        return web.json_response(
+            {
+                "candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": [rating]}],
+                "usageMetadata": self._usage(seen, 0),
+                "modelVersion": seen.model,
+            }
+        )
+
+    def _usage(self, seen: GeminiRequest, output: int) -> dict[str, Any]:
+        """usageMetadata as Gemini reports it: zero counts are left out (proto3 JSON)."""
+        prompt_tokens = seen.prompt_tokens
+        cached = self.cached_tokens(seen) if self.cached_tokens is not None else 0
+        cached = max(0, min(cached, prompt_tokens))
+        thinking = max(0, self.thinking_tokens)
+        usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
+        if output:
+            usage["candidatesTokenCount"] = output
+        if cached:
+            usage["cachedContentTokenCount"] = cached
+        usage["totalTokenCount"] = prompt_tokens + output + thinking
+        usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt_tokens}]
+        if cached:
+            usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
+        if thinking:
+            usage["thoughtsTokenCount"] = thinking
+        return usage
 
     def _quota_wait(self, now: float) -> float | None:
         """Seconds until a slot frees when `rpm_limit` is spent in the last 60 s, else None."""
@@ -206,45 +402,36 @@ def _texts(content: Any) -> str:
     return "\n".join(p["text"] for p in content.get("parts") or [] if "text" in p)
 
 
+def _count_problem(body: dict[str, Any], inner: Any) -> str | None:
+    """Why Gemini would refuse a countTokens body with 400, or None."""
+    if inner is not None:
+        if body.get("contents"):
+            return "contents and generate_content_request cannot both be set."
+        if not isinstance(inner, dict):
+            return 'Invalid JSON payload received. Unknown name "generateContentRequest".'
+        if not isinstance(inner.get("model"), str) or not inner["model"].startswith("models/"):
+            return "* GenerateContentRequest.model: unexpected model name format\n"
+        if not inner.get("contents"):
+            return "* GenerateContentRequest.contents: contents is not specified\n"
+        return None
+    if not body.get("contents"):
+        return "* CountTokensRequest.contents: contents is not specified\n"
+    return None
+
+
 def _error(status: int, message: str | None = None, retry_delay: str | None = None) -> web.Response:
     name, default = GOOGLE_ERRORS.get(status, ("UNKNOWN", "Unknown error."))
     error: dict[str, Any] = {"code": status, "message": message or default, "status": name}
     if retry_delay is not None:
-        error["details"] = [{"@type": RETRY_INFO, "retryDelay": retry_delay}]
+        details: list[dict[str, Any]] = []
+        if status == 429:  # as Gemini's: which quota, where to read about it, then the delay
+            violation = {
+                "quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
+                "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+            }
+            details.append({"@type": QUOTA_FAILURE, "violations": [violation]})
+            link = {"description": "Learn more about Gemini API quotas", "url": RATE_LIMITS_DOCS}
+            details.append({"@type": HELP, "links": [link]})
+        details.append({"@type": RETRY_INFO, "retryDelay": retry_delay})
+        error["details"] = details
     return web.json_response({"error": error}, status=status)
-
-
-def _usage(seen: GeminiRequest, output_chars: int) -> dict[str, int]:
-    prompt_tokens = max(seen.chars // 4, 1)
-    output_tokens = output_chars // 4
-    return {
-        "promptTokenCount": prompt_tokens,
-        "candidatesTokenCount": output_tokens,
-        "totalTokenCount": prompt_tokens + output_tokens,
-    }
-
-
-def _answer(seen: GeminiRequest, text: str, finish_reason: str = "STOP") -> web.Response:
-    candidate = {
-        "content": {"role": "model", "parts": [{"text": text}]},
-        "finishReason": finish_reason,
-        "index": 0,
-    }
-    return web.json_response(
-        {
-            "candidates": [candidate],
-            "usageMetadata": _usage(seen, len(text)),
-            "modelVersion": seen.model,
-        }
-    )
-
-
-def _blocked(seen: GeminiRequest) -> web.Response:
-    rating = {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
-    return web.json_response(
-        {
-            "candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": [rating]}],
-            "usageMetadata": _usage(seen, 0),
-            "modelVersion": seen.model,
-        }
-    )

@@ -1,0 +1,110 @@
+"""The App's meter for one review: its budget, the deployment's quota, every call stored."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from bot.review.metering import Budget, Call, QuotaReached
+from bot.review.pricing import cost, price_of
+from bot.services import Services
+from bot.store import calls, quota
+from bot.store.calls import CallRow
+from bot.store.reviews import Review
+
+EXPECTED_OUTPUT = 1_000  # output tokens a call is assumed to cost when reserving spend
+
+
+class ReviewMeter:
+    """Admits a review's calls (its budget, then the shared quota) and records each one."""
+
+    def __init__(self, services: Services, review: Review, budget: Budget, model: str) -> None:
+        self.services = services
+        self.review = review
+        self.budget = budget
+        self.model = model
+        self.price = price_of(services.settings.gemini_prices, model)
+        settings = services.settings
+        self.limits = quota.Limits(
+            rpm=settings.gemini_rpm, tpm=settings.gemini_tpm, rpd=settings.gemini_rpd,
+            daily_budget_usd=settings.daily_budget_usd,
+        )  # fmt: skip
+        self.abandoned: list[CallRow] = []
+
+    def _estimate(self, tokens: int) -> float:
+        return cost(self.price, tokens, 0, EXPECTED_OUTPUT)
+
+    async def admit(self, tokens: int) -> None:
+        """Reserve the tokens, then wait for the deployment's next slot (QuotaReached when it
+        is further away than QUOTA_MAX_WAIT, or a daily limit is reached)."""
+        self.budget.reserve(tokens)
+        services = self.services
+        try:
+            answer = await quota.admit(
+                services.pool, self.limits, installation_id=self.review.installation_id,
+                tokens=tokens, cost_usd=self._estimate(tokens), now=services.clock(),
+                max_wait=services.settings.quota_max_wait,
+            )  # fmt: skip
+        except BaseException:
+            self.budget.release(tokens)
+            raise
+        if isinstance(answer, quota.Refused):
+            self.budget.release(tokens)
+            raise QuotaReached(answer.reason, until=answer.until)
+        wait = (answer.at - services.clock()).total_seconds()
+        if wait > 0:
+            try:
+                await services.sleep(wait)
+            except BaseException:  # cancelled while waiting: nothing was sent
+                self.budget.release(tokens)
+                raise
+
+    async def record(self, call: Call, reserved: int) -> None:
+        row = self._row(call, reserved)
+        await calls.add(self.services.pool, [row])
+        await self._settle(row, reserved)
+
+    def abandon(self, call: Call, reserved: int) -> None:
+        """Kept for `flush`: a cancelled task must not await before it stops."""
+        self.abandoned.append(self._row(call, reserved))
+
+    async def flush(self) -> None:
+        """Store the calls cut off in flight: Gemini bills them all the same."""
+        rows, self.abandoned = self.abandoned, []
+        await calls.add(self.services.pool, rows)
+        for row in rows:
+            await self._settle(row, row.prompt_tokens)
+
+    def _row(self, call: Call, reserved: int) -> CallRow:
+        self.budget.settle(reserved, call.usage.prompt)
+        usage, review = call.usage, self.review
+        return CallRow(
+            review_id=review.id, installation_id=review.installation_id, owner=review.owner,
+            repo=review.repo, model=self.model, agent=call.agent, chunk=call.chunk,
+            chunk_digest=call.digest, attempt=call.attempt, status=call.status,
+            error=call.error, latency_ms=call.latency_ms, prompt_tokens=usage.prompt,
+            cached_tokens=usage.cached, output_tokens=usage.output,
+            thinking_tokens=usage.thinking, estimated=usage.estimated,
+            cost_usd=cost(self.price, usage.prompt, usage.cached, usage.output + usage.thinking),
+            answer=call.answer, created_at=self.services.clock(),
+        )  # fmt: skip
+
+    async def _settle(self, row: CallRow, reserved: int) -> None:
+        delta = row.cost_usd - self._estimate(reserved)
+        if delta:
+            await quota.settle_spend(
+                self.services.pool, installation_id=row.installation_id,
+                now=row.created_at, delta_usd=delta,
+            )  # fmt: skip
+
+
+async def budget_of(services: Services, review_id: uuid.UUID, limit: int) -> Budget:
+    """The review's budget, less what its earlier attempts spent."""
+    return Budget(limit, await calls.spent_tokens(services.pool, review_id))
+
+
+def until_of(reached: QuotaReached, now: datetime) -> datetime:
+    """When a review put back in the queue may be claimed again."""
+    if reached.until is not None:
+        return reached.until
+    return now + timedelta(seconds=reached.after or 60.0)

@@ -1,0 +1,84 @@
+"""What Gemini calls cost: a price table per model (USD per million tokens), and one call's cost."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Google's standard paid-tier prices for text, from https://ai.google.dev/gemini-api/docs/pricing
+# as published in 2025 (the README dates them). Pro's prices for prompts over 200,000 tokens
+# are higher; a review's prompts are far below that.
+PRICES_AS_OF = "2025-09"
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens: fresh input, input served from a cache, and output."""
+
+    input: float
+    cached: float
+    output: float
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "gemini-2.5-pro": Price(input=1.25, cached=0.125, output=10.00),
+    "gemini-2.5-flash": Price(input=0.30, cached=0.03, output=2.50),
+    "gemini-2.5-flash-lite": Price(input=0.10, cached=0.01, output=0.40),
+    "gemini-2.0-flash": Price(input=0.10, cached=0.025, output=0.40),
+    "gemini-2.0-flash-lite": Price(input=0.075, cached=0.075, output=0.30),
+}
+
+
+class PriceError(ValueError):
+    """GEMINI_PRICES is not a valid price table."""
+
+
+def parse_prices(text: str) -> dict[str, Price]:
+    """The defaults, overridden per model by GEMINI_PRICES (a JSON object).
+
+    `{"gemini-2.5-flash": {"input": 0.3, "cached": 0.03, "output": 2.5}}`; every key of a
+    model must be given, as a number of dollars per million tokens, at least 0.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PriceError(f"GEMINI_PRICES is not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise PriceError("GEMINI_PRICES must be a JSON object of model names to prices")
+    prices = dict(DEFAULT_PRICES)
+    for model, value in data.items():
+        prices[model] = _price(model, value)
+    return prices
+
+
+def _price(model: str, value: object) -> Price:
+    keys = ("input", "cached", "output")
+    if not isinstance(value, dict) or set(value) != set(keys):
+        raise PriceError(f"GEMINI_PRICES[{model!r}] must have exactly the keys {', '.join(keys)}")
+    numbers = {}
+    for key in keys:
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+            raise PriceError(f"GEMINI_PRICES[{model!r}].{key} must be a number of dollars, >= 0")
+        numbers[key] = float(number)
+    return Price(**numbers)
+
+
+def price_of(prices: Mapping[str, Price], model: str) -> Price | None:
+    """The model's price; a versioned name (`gemini-2.5-flash-001`) takes its family's."""
+    if model in prices:
+        return prices[model]
+    family = max((name for name in prices if model.startswith(name + "-")), key=len, default=None)
+    return prices[family] if family else None
+
+
+def cost(price: Price | None, prompt: int, cached: int, output: int) -> float:
+    """USD for one call: `prompt` includes the `cached` tokens; `output` includes thinking.
+
+    An unknown model (no price) costs 0, and the usage command says it is unpriced.
+    """
+    if price is None:
+        return 0.0
+    fresh = max(prompt - cached, 0)
+    return (fresh * price.input + cached * price.cached + output * price.output) / 1_000_000

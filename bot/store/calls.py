@@ -1,0 +1,101 @@
+"""The gemini_calls table: every Gemini attempt of a review, and what they add up to."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.store.db import Db
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One attempt, as stored."""
+
+    review_id: uuid.UUID
+    installation_id: int
+    owner: str
+    repo: str
+    model: str
+    agent: str
+    chunk: int
+    chunk_digest: str
+    attempt: int
+    status: str  # ok | failed | cancelled
+    error: str | None
+    latency_ms: int
+    prompt_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    thinking_tokens: int
+    estimated: bool
+    cost_usd: float
+    answer: dict[str, Any] | None
+    created_at: datetime
+
+
+_FIELDS = tuple(CallRow.__dataclass_fields__)
+_INSERT = (
+    f"INSERT INTO gemini_calls ({', '.join(_FIELDS)}) VALUES "
+    f"({', '.join(f'${i}' for i in range(1, len(_FIELDS) + 1))})"
+)
+
+
+async def add(conn: Db, rows: list[CallRow]) -> None:
+    if not rows:
+        return
+    values = [
+        tuple(json.dumps(v) if name == "answer" and v is not None else v
+              for name, v in zip(_FIELDS, row.__dict__.values(), strict=True))
+        for row in rows
+    ]  # fmt: skip
+    await conn.executemany(_INSERT, values)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A review's usage: the sums of its calls."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0  # thinking tokens included
+    cost_usd: float = 0.0
+    unpriced: bool = False  # a call's model had no price
+
+
+async def totals(conn: Db, review_id: uuid.UUID) -> Totals:
+    row = await conn.fetchrow(
+        "SELECT calls, prompt_tokens, cached_tokens, output_tokens + thinking_tokens AS output,"
+        " cost_usd FROM review_usage WHERE review_id = $1",
+        review_id,
+    )
+    if row is None:
+        return Totals()
+    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output"],
+                  float(row["cost_usd"]))  # fmt: skip
+
+
+async def spent_tokens(conn: Db, review_id: uuid.UUID) -> int:
+    """Input tokens the review's earlier attempts spent: they count against its budget."""
+    spent: int = await conn.fetchval(
+        "SELECT coalesce(sum(prompt_tokens), 0) FROM gemini_calls WHERE review_id = $1",
+        review_id,
+    )
+    return int(spent)
+
+
+Answers = dict[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> parsed answer
+
+
+async def answers(conn: Db, review_id: uuid.UUID) -> Answers:
+    """The answers the review's earlier attempts got, by (agent, prompt digest)."""
+    rows = await conn.fetch(
+        "SELECT agent, chunk_digest, answer FROM gemini_calls"
+        " WHERE review_id = $1 AND status = 'ok' AND answer IS NOT NULL",
+        review_id,
+    )
+    return {(r["agent"], r["chunk_digest"]): json.loads(r["answer"]) for r in rows}

@@ -1,0 +1,192 @@
+"""A review within its budget and the deployment's quota: what it reads first, what it says it
+left out, what it spent (stored, call by call), and waiting in the queue for a quota."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.services import Services
+from bot.store import calls, quota, reviews
+from bot.worker import process_review
+from tests.reviewing import OWNER, REPO, new_review, open_pull, run_review
+
+CONFIG = ".github/second-look.yml"
+TIGHT = "agents: [bugs]\nmax_review_tokens: 4000\n"  # room for the source files and a test
+
+
+def lines(name: str, count: int) -> str:
+    return "".join(f"{name}_{i} = compute({i}, scale)\n" for i in range(count))
+
+
+def over_budget_files() -> dict[str, tuple[str | None, str]]:
+    """Three small source files, a test and a doc of the same size, and a data file."""
+    return {
+        "src/a.py": (None, lines("a", 8)),
+        "src/b.py": (None, lines("b", 8)),
+        "src/c.py": (None, lines("c", 8)),
+        "docs/guide.md": (None, lines("doc", 200)),  # arrives before the test file
+        "tests/test_a.py": (None, lines("test", 200)),
+        "data/table.csv": (None, "".join(f"{i},{i * i}\n" for i in range(3000))),
+    }
+
+
+def sent_paths(fake_gemini) -> set[str]:
+    return {path for request in fake_gemini.requests for path in request.files}
+
+
+async def test_a_pr_over_the_budget_gets_its_source_files_first_and_the_rest_named(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github, files=over_budget_files())
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, TIGHT)
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    assert sent_paths(fake_gemini) == {"src/a.py", "src/b.py", "src/c.py", "tests/test_a.py"}
+    body = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    assert "Reviewed 4 of 6 files" in body
+    left_out = body[body.index("not reviewed") :]
+    assert "`docs/guide.md`" in left_out and "(max\\_review\\_tokens)" in left_out
+    assert "`data/table.csv`" in left_out and "generated or data file" in left_out
+    assert review.stats["partial"] is True
+
+
+async def test_a_partial_review_is_neutral_and_says_partial(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github, files=over_budget_files())
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, TIGHT)
+
+    await run_review(services, pull)
+
+    (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check_run["conclusion"] == "neutral"
+    assert "partial" in check_run["output"]["title"].lower()
+
+
+async def test_the_budget_is_never_exceeded(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github, files=over_budget_files())
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, "max_review_tokens: 5000\n")
+
+    review = await run_review(services, pull)
+
+    assert 0 < fake_gemini.seen_prompt_tokens() <= 5000
+    assert (await calls.totals(services.pool, review.id)).prompt_tokens <= 5000
+
+
+async def test_usage_rows_add_up_to_the_totals_and_to_what_gemini_saw(
+    services, fake_github, fake_gemini
+):
+    fake_gemini.fail_next(503, agent="style")  # a retry is a row of its own
+    fake_gemini.thinking_tokens = 7
+    pull = open_pull(fake_github)
+
+    review = await run_review(services, pull)
+
+    rows = await services.pool.fetch(
+        "SELECT * FROM gemini_calls WHERE review_id = $1 ORDER BY id", review.id
+    )
+    totals = await calls.totals(services.pool, review.id)
+    seen = fake_gemini.requests
+    assert len(rows) == len(seen) == totals.calls == 5
+    assert [r["status"] for r in rows].count("failed") == 1
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert sum(r["prompt_tokens"] for r in ok) == fake_gemini.seen_prompt_tokens()
+    assert totals.prompt_tokens == sum(r["prompt_tokens"] for r in rows)
+    assert totals.output_tokens == sum(r["output_tokens"] + r["thinking_tokens"] for r in rows)
+    assert all(r["thinking_tokens"] == 7 for r in ok)
+    assert totals.cost_usd > 0 and totals.cost_usd == float(sum(r["cost_usd"] for r in rows))
+    body = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    assert f"{totals.prompt_tokens:,} input tokens" in body
+    assert "estimated cost $" in body
+
+
+async def test_a_reached_daily_cap_queues_the_review_until_the_reset(
+    settings, fake_github, fake_gemini, sleep
+):
+    now = [datetime(2026, 12, 1, 20, 0, tzinfo=UTC)]  # noon in California
+    capped = type(settings)(**{**settings.__dict__, "daily_budget_usd": 1.0})
+    pull = open_pull(fake_github)
+    async with Services.open(capped, sleep=sleep, clock=lambda: now[0]) as services:
+        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
+                                 now=now[0], delta_usd=1.0)  # fmt: skip
+        review_id = await new_review(services.pool, pull)
+
+        await process_review(review_id, services)
+
+        queued = await reviews.get(services.pool, review_id)
+        reset = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # midnight Pacific (PST)
+        assert (queued.status, queued.attempts) == ("pending", 0)
+        assert (
+            await services.pool.fetchval("SELECT not_before FROM reviews WHERE id = $1", review_id)
+            == reset
+        )
+        assert fake_gemini.requests == []
+        body = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+        assert "queued until 08:00 UTC" in body and "DAILY\\_BUDGET\\_USD" in body
+        (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+        assert check_run["status"] == "in_progress"
+
+        await process_review(review_id, services)  # too early: not claimed
+        assert (await reviews.get(services.pool, review_id)).status == "pending"
+
+        now[0] = reset + timedelta(seconds=1)
+        await process_review(review_id, services)
+
+        assert (await reviews.get(services.pool, review_id)).status == "completed"
+        assert len(fake_gemini.requests) == 4
+        (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+        assert check_run["status"] == "completed"
+
+
+async def test_a_long_retry_info_requeues_the_review(services, fake_github, fake_gemini, waits):
+    fake_gemini.fail_next(429, times=4, retry_delay="600s")
+    pull = open_pull(fake_github)
+    review_id = await new_review(services.pool, pull)
+    before = datetime.now(UTC)
+
+    await process_review(review_id, services)
+
+    review = await reviews.get(services.pool, review_id)
+    assert (review.status, review.attempts) == ("pending", 0)
+    not_before = await services.pool.fetchval(
+        "SELECT not_before FROM reviews WHERE id = $1", review_id
+    )
+    asked = timedelta(seconds=600)
+    assert before + asked <= not_before <= datetime.now(UTC) + asked
+    assert all(wait < 600 for wait in waits), "the long wait is not waited out in place"
+    assert "queued until" in fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+
+
+async def test_a_resumed_review_reuses_the_answers_it_paid_for(services, fake_github, fake_gemini):
+    fake_gemini.fail_next(429, times=1, retry_delay="600s", agent="style")
+    pull = open_pull(fake_github)
+    review_id = await new_review(services.pool, pull)
+    await process_review(review_id, services)
+    await services.pool.execute("UPDATE reviews SET not_before = NULL WHERE id = $1", review_id)
+
+    await process_review(review_id, services)
+
+    assert (await reviews.get(services.pool, review_id)).status == "completed"
+    ok = [r.agent for r in fake_gemini.requests if r.status == 200]
+    assert sorted(ok) == ["bugs", "performance", "security", "style"], "each agent paid once"
+
+
+async def test_a_push_that_replaces_a_running_review_waits_to_settle(
+    services, fake_github, fake_gemini, waits
+):
+    pull = open_pull(fake_github)
+    first = await new_review(services.pool, pull)
+    await services.pool.execute("UPDATE reviews SET attempts = 1 WHERE id = $1", first)
+    pull.push({"app.py": "x = 2\n"})
+    second = await new_review(services.pool, pull)
+
+    await process_review(second, services)
+
+    assert services.settings.push_settle_seconds in waits
+    assert (await reviews.get(services.pool, second)).status == "completed"
+
+
+async def test_a_lone_push_is_not_delayed(services, fake_github, fake_gemini, waits):
+    await run_review(services, open_pull(fake_github))
+
+    assert services.settings.push_settle_seconds not in waits
