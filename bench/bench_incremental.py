@@ -74,8 +74,9 @@ def main() -> None:
         (full, incremental), bounds = common.run(run(fake, database_url))
         requests = list(fake.gemini.requests)
     full_req, incr_req = requests[bounds[0] : bounds[1]], requests[bounds[1] : bounds[2]]
-    fake_full, fake_incr = sum(r.chars for r in full_req), sum(r.chars for r in incr_req)
-    db_full, db_incr = full.stats.get("input_chars", 0), incremental.stats.get("input_chars", 0)
+    fake_full = sum(r.prompt_tokens for r in full_req)
+    fake_incr = sum(r.prompt_tokens for r in incr_req)
+    db_full, db_incr = full.stats.get("prompt_tokens", 0), incremental.stats.get("prompt_tokens", 0)
     percent = round(100 * db_incr / db_full, 1) if db_full else float("nan")
     sent = sorted({p for r in incr_req for p in r.files})
     carried = incremental.stats.get("carried")
@@ -87,8 +88,8 @@ def main() -> None:
     common.emit(
         "incremental",
         [
-            row("input chars, full review (stats)", db_full, "chars"),
-            row("input chars, incremental review (stats)", db_incr, "chars"),
+            row("input tokens, full review (stats)", db_full, "tokens"),
+            row("input tokens, incremental review (stats)", db_incr, "tokens"),
             row(
                 "incremental as a share of full",
                 percent,
@@ -96,8 +97,8 @@ def main() -> None:
                 f"<= {TARGET_PERCENT:g}",
                 percent <= TARGET_PERCENT,
             ),  # fmt: skip
-            row("input chars, full review (FakeGemini)", fake_full, "chars"),
-            row("input chars, incremental review (FakeGemini)", fake_incr, "chars"),
+            row("input tokens, full review (FakeGemini)", fake_full, "tokens"),
+            row("input tokens, incremental review (FakeGemini)", fake_incr, "tokens"),
             row(
                 "stats agree with FakeGemini",
                 db_full == fake_full and db_incr == fake_incr,

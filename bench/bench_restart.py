@@ -47,18 +47,6 @@ async def poll(check, timeout: float = 30, every: float = 0.01):
             await asyncio.sleep(every)
 
 
-async def deliver(session: aiohttp.ClientSession, url: str, pull) -> str:
-    payload = common.pull_request_payload(
-        "opened", number=pull.number, head_sha=pull.head_sha, owner=common.OWNER, repo=common.REPO
-    )
-    body, headers = common.delivery(payload)
-    async with session.post(f"{url}/webhooks", data=body, headers=headers) as response:
-        answer = await response.json()
-        if response.status != 202:
-            raise RuntimeError(f"delivery answered {response.status}: {answer}")
-        return answer["review_id"]
-
-
 async def one_run(
     fake: common.Fakes, conn: asyncpg.Connection, env: dict, url: str, workdir: Path, number: int
 ) -> Run:
@@ -71,7 +59,7 @@ async def one_run(
         with serve(env, log) as first:
             await common.wait_ready(session, f"{url}/healthz", first)
             seen = len(fake.gemini.requests)
-            review_id = await deliver(session, url, pull)
+            review_id = await common.deliver(session, url, pull)
 
             async def asking() -> bool:  # every agent is waiting on Gemini
                 return len(fake.gemini.requests) >= seen + 4

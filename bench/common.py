@@ -180,10 +180,40 @@ def server_env(s: Settings) -> dict[str, str]:
         SHUTDOWN_TIMEOUT=str(int(s.shutdown_timeout)),
         PYTHONPATH=str(ROOT),
     )
+    # The budget and the deployment-wide quota (unset: the App's defaults).
+    optional = {
+        "GEMINI_TPM": getattr(s, "gemini_tpm", None),
+        "GEMINI_RPD": getattr(s, "gemini_rpd", None),
+        "DAILY_BUDGET_USD": getattr(s, "daily_budget_usd", None),
+        "MAX_REVIEW_TOKENS": getattr(s, "max_review_tokens", None),
+        "PUSH_SETTLE_SECONDS": getattr(s, "push_settle_seconds", None),
+        "QUOTA_MAX_WAIT": getattr(s, "quota_max_wait", None),
+    }
+    env.update({k: _setting(v) for k, v in optional.items() if v is not None})
     return env
 
 
+def _setting(value: float) -> str:
+    """A number as an environment variable: 5.0 -> "5" (whole-number settings refuse "5.0")."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 # ----------------------------------------------------------------------------------- processes
+
+
+async def deliver(
+    session: aiohttp.ClientSession, url: str, pull: Any, action: str = "opened"
+) -> str:
+    """POST a signed pull_request delivery for the PR's head to a server; its review id."""
+    payload = pull_request_payload(
+        action, number=pull.number, head_sha=pull.head_sha, owner=OWNER, repo=REPO
+    )
+    body, headers = delivery(payload)
+    async with session.post(f"{url}/webhooks", data=body, headers=headers) as response:
+        answer = await response.json()
+        if response.status != 202:
+            raise RuntimeError(f"{action} delivery answered {response.status}: {answer}")
+        return str(answer["review_id"])
 
 
 def free_port() -> int:

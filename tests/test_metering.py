@@ -3,12 +3,14 @@ left out, what it spent (stored, call by call), and waiting in the queue for a q
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from bot.services import Services
 from bot.store import calls, quota, reviews
 from bot.worker import process_review
-from tests.reviewing import OWNER, REPO, new_review, open_pull, run_review
+from tests.reviewing import OWNER, REPO, new_review, open_pull, run_review, until
 
 CONFIG = ".github/second-look.yml"
 TIGHT = "agents: [bugs]\nmax_review_tokens: 4000\n"  # room for the source files and a test
@@ -190,3 +192,21 @@ async def test_a_lone_push_is_not_delayed(services, fake_github, fake_gemini, wa
     await run_review(services, open_pull(fake_github))
 
     assert services.settings.push_settle_seconds not in waits
+
+
+async def test_calls_cut_off_by_a_supersede_are_stored_as_spent(services, fake_github, fake_gemini):
+    fake_gemini.latency = 2.0  # longer than the test takes to cut the calls off
+    pull = open_pull(fake_github)
+    review_id = await new_review(services.pool, pull)
+    task = asyncio.create_task(process_review(review_id, services))
+    await until(lambda: len(fake_gemini.requests) == 4)
+
+    task.cancel()  # what the scheduler does to a superseded review's task
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+
+    rows = await services.pool.fetch(
+        "SELECT status, prompt_tokens, estimated FROM gemini_calls WHERE review_id = $1", review_id
+    )
+    assert [r["status"] for r in rows] == ["cancelled"] * 4
+    assert all(r["prompt_tokens"] > 0 and r["estimated"] for r in rows)
