@@ -174,10 +174,10 @@ def test_check_titles():
         check_title(Summary("abc", "completed", findings=findings, coverage=cut))
         == "Partial review: 2 high, 1 low"
     )
-    # A cut file given only in `skipped` makes the review partial as well.
+    # The coverage decides: a review without one (it read no diff) is not called partial.
     assert check_title(
         Summary("abc", "completed", skipped=[Skipped("a.py", "over 1,000 bytes", cut=True)])
-    ).startswith("Partial review")
+    ) == "No findings"
     assert check_title(Summary("abc", "skipped")) == "Skipped"
     assert check_title(Summary("abc", "failed", error="boom")) == "Review failed: boom"
 

@@ -99,9 +99,9 @@ def not_reviewed(summary: Summary) -> list[Skipped]:
 
 
 def partial(summary: Summary) -> bool:
-    """The budget or a size cap left out a file the review would have read, or agent calls."""
-    coverage = summary.coverage
-    return (coverage is not None and coverage.partial) or any(s.cut for s in not_reviewed(summary))
+    """The budget or a size cap left out a file the review would have read, or agent calls
+    (the coverage decides)."""
+    return summary.coverage is not None and summary.coverage.partial
 
 
 def queued_until(summary: Summary) -> datetime | None:
