@@ -175,9 +175,12 @@ def test_check_titles():
         == "Partial review: 2 high, 1 low"
     )
     # The coverage decides: a review without one (it read no diff) is not called partial.
-    assert check_title(
-        Summary("abc", "completed", skipped=[Skipped("a.py", "over 1,000 bytes", cut=True)])
-    ) == "No findings"
+    assert (
+        check_title(
+            Summary("abc", "completed", skipped=[Skipped("a.py", "over 1,000 bytes", cut=True)])
+        )
+        == "No findings"
+    )
     assert check_title(Summary("abc", "skipped")) == "Skipped"
     assert check_title(Summary("abc", "failed", error="boom")) == "Review failed: boom"
 
