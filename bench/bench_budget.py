@@ -373,12 +373,7 @@ def main() -> None:
     try:
         with common.database() as database_url, common.fakes() as fake:
             results = common.run(run_all(fake, database_url, workdir))
-        errors, warnings, digest = 0, 0, []
-        for log in sorted(workdir.glob("serve-*.log")):
-            e, w, d = common.log_digest(log)
-            errors, warnings, digest = errors + e, warnings + w, digest + d
-        if digest:
-            common.note("server logs, warnings/errors:", *digest, sep="\n  ")
+        errors, warnings = common.serve_logs(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

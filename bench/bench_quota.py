@@ -237,12 +237,7 @@ def main() -> None:
                 phases.append(phase)
                 common.note(f"{name}: {len(phase.requests)} requests; reviews "
                             f"{dict(phase.statuses)}")  # fmt: skip
-        errors, warnings, digest = 0, 0, []
-        for log in sorted(workdir.glob("serve-*.log")):
-            e, w, d = common.log_digest(log)
-            errors, warnings, digest = errors + e, warnings + w, digest + d
-        if digest:
-            common.note("server logs, warnings/errors:", *digest[:20], sep="\n  ")
+        errors, warnings = common.serve_logs(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

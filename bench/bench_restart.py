@@ -121,12 +121,7 @@ def main() -> None:
             checks = [len(gh.check_runs(common.OWNER, common.REPO, h)) for h in heads]
             inline = [len(gh.reviews(common.OWNER, common.REPO, n)) for n in numbers]
             calls = len(fake.gemini.requests)
-        errors, warnings, digest = 0, 0, []
-        for log in sorted(workdir.glob("serve-*.log")):
-            e, w, d = common.log_digest(log)
-            errors, warnings, digest = errors + e, warnings + w, digest + d
-        if digest:
-            common.note("server logs, warnings/errors:", *digest, sep="\n  ")
+        errors, warnings = common.serve_logs(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -295,6 +295,17 @@ def log_digest(path: Path, limit: int = 12) -> tuple[int, int, list[str]]:
     return errors, warnings, [f"{n} x {text}" for text, n in counts.most_common(limit)]
 
 
+def serve_logs(workdir: Path, limit: int = 20) -> tuple[int, int]:
+    """ERROR and WARNING lines of every serve-*.log in `workdir`; the most frequent are noted."""
+    errors, warnings, digest = 0, 0, []
+    for log in sorted(workdir.glob("serve-*.log")):
+        e, w, d = log_digest(log)
+        errors, warnings, digest = errors + e, warnings + w, digest + d
+    if digest:
+        note("server logs, warnings/errors:", *digest[:limit], sep="\n  ")
+    return errors, warnings
+
+
 # ------------------------------------------------------------------------------------- results
 
 

@@ -10,18 +10,10 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, database_location, load_settings
 from bot.logs import setup_logging
-
-if TYPE_CHECKING:
-    from bot.review.pricing import Price
-    from bot.store.usage import DailyUsage
 
 log = logging.getLogger("bot")
 
@@ -57,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "register":
             return register_app(args)
         if args.command == "usage":
-            return show_usage(args)
+            from bot import usage as usage_command
+
+            return usage_command.show(args.since, args.repo, args.format)
     except ConfigError as exc:
         print(f"second-look: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -214,129 +208,6 @@ async def _migrate(dsn: str) -> list[str]:
         return await db.migrate(conn)
     finally:
         await conn.close()
-
-
-def show_usage(args: argparse.Namespace) -> int:
-    """Print the Gemini calls since --since, per repository and UTC day, with what they cost."""
-    from datetime import UTC, timedelta
-
-    from bot.store import embedded
-
-    since_match = re.fullmatch(r"([1-9][0-9]{0,4})([dh])", args.since)
-    if not since_match:
-        print(f"second-look: --since expects Nd or Nh, e.g. 7d or 12h, got {args.since!r}",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    repository = None
-    if args.repo is not None:
-        repo_match = re.fullmatch(r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)", args.repo)
-        if not repo_match:
-            print(f"second-look: --repo expects OWNER/REPO, got {args.repo!r}", file=sys.stderr)
-            return 2
-        repository = (repo_match.group(1), repo_match.group(2))
-    amount, unit = int(since_match.group(1)), since_match.group(2)
-    ago = timedelta(days=amount) if unit == "d" else timedelta(hours=amount)
-    since = datetime.now(UTC).replace(microsecond=0) - ago
-    setup_logging([])
-    database_url, data_dir = database_location()
-    prices = _price_table()
-    dsn = database_url or embedded.start_embedded(data_dir)
-    rows = asyncio.run(_usage(dsn, since, repository))
-    report = _usage_report(rows, prices)
-    if args.format == "json":
-        import json
-
-        print(json.dumps({"since": since.isoformat(), "repository": args.repo, **report}, indent=2))
-        return 0
-    where = f" in {args.repo}" if args.repo else ""
-    when = since.strftime("%Y-%m-%d %H:%M UTC")
-    if not rows:
-        print(f"no Gemini calls{where} since {when}")
-        return 0
-    print(f"Gemini calls{where} since {when} (days in UTC)")
-    print("\n".join(_usage_table(report)))
-    return 0
-
-
-def _price_table() -> Mapping[str, Price]:
-    """The prices `serve` reads (GEMINI_PRICES over the defaults): to name unpriced models."""
-    import os
-
-    from dotenv import dotenv_values
-
-    from bot.review.pricing import DEFAULT_PRICES, PriceError, parse_prices
-
-    text = os.environ.get("GEMINI_PRICES", "").strip()
-    if not text and Path(".env").is_file():  # database_location checked the file
-        text = (dotenv_values(".env", interpolate=False).get("GEMINI_PRICES") or "").strip()
-    try:
-        return parse_prices(text) if text else DEFAULT_PRICES
-    except PriceError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-async def _usage(dsn: str, since: datetime, repository: tuple[str, str] | None) -> list[DailyUsage]:
-    import asyncpg
-
-    from bot.store import connect, usage
-
-    conn = await connect.connect(dsn)  # a database away or refusing us: one line, exit 1
-    try:
-        return await usage.daily(conn, since, repository)
-    except asyncpg.UndefinedTableError:
-        raise CannotStart(
-            "the database has no gemini_calls table: run python -m bot migrate"
-        ) from None
-    finally:
-        await conn.close()
-
-
-_USAGE_SUMS = ("calls", "input_tokens", "cached_tokens", "output_tokens")
-
-
-def _usage_report(rows: list[DailyUsage], prices: Mapping[str, Price]) -> dict[str, Any]:
-    """The rows and their total as JSON values; a call recorded at no cost whose model has no
-    price (`pricing.price_of`) makes its row's and the total's `unpriced_models`."""
-    from bot.review.pricing import price_of
-
-    report_rows: list[dict[str, Any]] = []
-    for row in rows:
-        unpriced = [model for model in row.zero_cost_models if price_of(prices, model) is None]
-        report_rows.append({
-            "repository": f"{row.owner}/{row.repo}", "day": row.day.isoformat(),
-            "calls": row.calls, "input_tokens": row.prompt_tokens,
-            "cached_tokens": row.cached_tokens, "output_tokens": row.output_tokens,
-            "cost_usd": float(row.cost_usd), "unpriced_models": unpriced,
-        })  # fmt: skip
-    total: dict[str, Any] = {key: sum(r[key] for r in report_rows) for key in _USAGE_SUMS}
-    total["cost_usd"] = float(sum((row.cost_usd for row in rows), Decimal(0)))
-    total["unpriced_models"] = sorted({m for r in report_rows for m in r["unpriced_models"]})
-    return {"rows": report_rows, "total": total}
-
-
-def _usage_table(report: dict[str, Any]) -> list[str]:
-    """The report as aligned lines: a row per repository and day, the total, the footnote."""
-    header = ["repository", "day", "calls", "input", "cached", "output", "cost USD", ""]
-    lines = [header]
-    for row in [*report["rows"], {"repository": "total", "day": "", **report["total"]}]:
-        lines.append([
-            row["repository"], row["day"],
-            *(f"{row[key]:,}" for key in _USAGE_SUMS),
-            f"{row['cost_usd']:,.4f}", "*" if row["unpriced_models"] else "",
-        ])  # fmt: skip
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [
-        "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in
-                  enumerate(zip(line, widths, strict=True))).rstrip()
-        for line in lines
-    ]  # fmt: skip
-    unpriced = report["total"]["unpriced_models"]
-    if unpriced:
-        text.append(
-            f"* unpriced: no price for {', '.join(unpriced)}; their calls count as $0 here "
-            "(set GEMINI_PRICES)"
-        )
-    return text
 
 
 async def review_once(settings: Settings, pull: str) -> int:

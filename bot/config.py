@@ -33,7 +33,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices
+from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices, with_defaults
 
 
 class ConfigError(Exception):
@@ -182,7 +182,24 @@ class _DatabaseEnvironment(_Sources):
     data_dir: _DataDir = Path(".data")
 
 
-class _Environment(_Sources):
+class _PricesEnvironment(_Sources):
+    """The price table, which `usage` needs too."""
+
+    gemini_prices: dict[str, Price] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), validation_alias="GEMINI_PRICES"
+    )
+
+    @field_validator("gemini_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        # From the environment a JSON string; from `.env` pydantic-settings decodes it first.
+        try:
+            return parse_prices(value) if isinstance(value, str) else with_defaults(value)
+        except PriceError as exc:
+            raise _problem(str(exc)) from None
+
+
+class _Environment(_PricesEnvironment):
     github_app_id: Annotated[str, Field(validation_alias="GITHUB_APP_ID"), AfterValidator(_app_id)]
     github_private_key: str | None = Field(None, validation_alias="GITHUB_PRIVATE_KEY", repr=False)
     # The key as read from GITHUB_PRIVATE_KEY_PATH (None when the inline key is set).
@@ -202,9 +219,6 @@ class _Environment(_Sources):
     daily_budget_usd: float | None = Field(
         None, validation_alias="DAILY_BUDGET_USD", gt=0, le=1_000_000
     )
-    gemini_prices: dict[str, Price] = Field(
-        default_factory=lambda: dict(DEFAULT_PRICES), validation_alias="GEMINI_PRICES"
-    )
     max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
     push_settle_seconds: int = _whole("PUSH_SETTLE_SECONDS", 5, 0, 600)
     quota_max_wait: int = _whole("QUOTA_MAX_WAIT", 60, 1, 3600)
@@ -221,16 +235,6 @@ class _Environment(_Sources):
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"
     )
-
-    @field_validator("gemini_prices", mode="before")
-    @classmethod
-    def _prices(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_prices(value)
-        except PriceError as exc:
-            raise _problem(str(exc)) from None
 
     @field_validator("github_private_key")
     @classmethod
@@ -286,6 +290,15 @@ def database_location(
     env = _read(_DatabaseEnvironment, environ, dotenv)
     assert isinstance(env, _DatabaseEnvironment)
     return env.database_url, env.data_dir
+
+
+def price_table(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> dict[str, Price]:
+    """GEMINI_PRICES over the default prices; all that `usage` needs."""
+    env = _read(_PricesEnvironment, environ, dotenv)
+    assert isinstance(env, _PricesEnvironment)
+    return env.gemini_prices
 
 
 def _read(

@@ -43,6 +43,14 @@ def test_missing_setting_is_named(missing):
         ("DATABASE_URL", "mysql://x"),
         ("GITHUB_API_URL", "api.github.com"),
         ("LOG_LEVEL", "chatty"),
+        ("GEMINI_TPM", "10"),
+        ("GEMINI_RPD", "-1"),
+        ("DAILY_BUDGET_USD", "0"),
+        ("DAILY_BUDGET_USD", "a lot"),
+        ("MAX_REVIEW_TOKENS", "12"),
+        ("PUSH_SETTLE_SECONDS", "-5"),
+        ("GEMINI_PRICES", '{"gemini-2.5-flash": {"input": 1}}'),
+        ("GEMINI_PRICES", "not json"),
     ],
 )
 def test_malformed_setting_is_named(name, value):
@@ -66,6 +74,27 @@ def test_unreadable_key_file_is_named_without_a_traceback(tmp_path: Path):
 
     with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH=.*No such file or directory"):
         load_settings(environ, dotenv=None)
+
+
+def test_budget_and_quota_defaults():
+    settings = load_settings(GOOD, dotenv=None)
+
+    assert (settings.max_review_tokens, settings.push_settle_seconds) == (400_000, 5.0)
+    assert (settings.gemini_tpm, settings.gemini_rpd, settings.daily_budget_usd) == (None,) * 3
+    assert settings.gemini_prices["gemini-2.5-flash"].output == 2.50
+
+
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_gemini_prices_add_to_the_defaults(tmp_path: Path, where: str):
+    prices = '{"gemini-9": {"input": 1, "cached": 0.5, "output": 4}}'
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"GEMINI_PRICES='{prices}'\n" if where == ".env" else "")
+    environ = {**GOOD, "GEMINI_PRICES": prices} if where == "environment" else GOOD
+
+    settings = load_settings(environ, dotenv=dotenv)
+
+    assert settings.gemini_prices["gemini-9"].cached == 0.5
+    assert "gemini-2.5-flash" in settings.gemini_prices
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path):

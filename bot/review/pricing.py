@@ -44,6 +44,11 @@ def parse_prices(text: str) -> dict[str, Price]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PriceError(f"GEMINI_PRICES is not JSON ({exc.msg})") from None
+    return with_defaults(data)
+
+
+def with_defaults(data: object) -> dict[str, Price]:
+    """The defaults, overridden per model by `data` (GEMINI_PRICES already decoded)."""
     if not isinstance(data, dict):
         raise PriceError("GEMINI_PRICES must be a JSON object of model names to prices")
     prices = dict(DEFAULT_PRICES)
@@ -53,6 +58,8 @@ def parse_prices(text: str) -> dict[str, Price]:
 
 
 def _price(model: str, value: object) -> Price:
+    if isinstance(value, Price):
+        return value
     keys = ("input", "cached", "output")
     if not isinstance(value, dict) or set(value) != set(keys):
         raise PriceError(f"GEMINI_PRICES[{model!r}] must have exactly the keys {', '.join(keys)}")
