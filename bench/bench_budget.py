@@ -260,20 +260,6 @@ class Result:
     file_pages: int  # GET /pulls/{n}/files
 
 
-async def finished(conn: asyncpg.Connection, review_id: str, proc, timeout: float) -> str:
-    """Poll the review's row until it is no longer pending or processing; its status."""
-    deadline = time.monotonic() + timeout
-    sql = "SELECT status FROM reviews WHERE id = $1::uuid"
-    while time.monotonic() < deadline:
-        status = await conn.fetchval(sql, review_id)
-        if status not in (None, "pending", "processing"):
-            return status
-        if proc.poll() is not None:
-            return f"serve exited ({proc.returncode}) while {status}"
-        await asyncio.sleep(0.1)
-    return f"timeout ({status} after {timeout:g} s)"
-
-
 async def one_mix(
     fake: common.Fakes, database_url: str, workdir: Path, name: str, number: int
 ) -> Result:
@@ -312,7 +298,7 @@ async def one_mix(
                 sampler.start()
                 began = time.monotonic()
                 review_id = await common.deliver(session, url, pull)
-                status = await finished(conn, review_id, proc, REVIEW_TIMEOUT)
+                status = await common.final_status(conn, review_id, proc, REVIEW_TIMEOUT)
                 seconds = time.monotonic() - began
                 sampler.stop()
                 hwm = high_water_mark(proc.pid) if hwm_reset else None

@@ -27,21 +27,6 @@ LATENCY = 1.0  # FakeGemini's answer time
 AGENTS = 4
 TARGET_CALLS, TODAY_CALLS = 8, 12
 SETTLE = os.environ.get("BENCH_BURST_SETTLE")
-FINAL = ("completed", "failed", "skipped", "superseded")
-
-
-async def final(conn: asyncpg.Connection, review_id: str, proc, timeout: float = 90) -> str:
-    """Poll until the review's row has a final status; that status (or why none)."""
-    deadline = time.monotonic() + timeout
-    status = None
-    while time.monotonic() < deadline:
-        status = await conn.fetchval("SELECT status FROM reviews WHERE id = $1::uuid", review_id)
-        if status in FINAL:
-            return status
-        if proc.poll() is not None:
-            return f"serve exited ({proc.returncode}) while {status}"
-        await asyncio.sleep(0.02)
-    return f"timeout ({status})"
 
 
 def change(pull, k: int) -> None:
@@ -72,7 +57,7 @@ async def run(fake: common.Fakes, database_url: str, log: Path) -> dict:
                     change(pull, k)
                     ids.append(await common.deliver(session, url, pull, "synchronize"))
                 last_push = time.monotonic()
-                out["last"] = await final(conn, ids[-1], proc)
+                out["last"] = await common.final_status(conn, ids[-1], proc)
                 out["last_seconds"] = time.monotonic() - last_push
                 out["calls"] = len(fake.gemini.requests) - before
                 await asyncio.sleep(LATENCY + 0.5)  # calls cut off late still land
@@ -92,12 +77,12 @@ async def run(fake: common.Fakes, database_url: str, log: Path) -> dict:
                 lone = gh.add_pull(common.OWNER, common.REPO, 2, files=files)
                 started = time.monotonic()
                 first = await common.deliver(session, url, lone)
-                out["first_status"] = await final(conn, first, proc)
+                out["first_status"] = await common.final_status(conn, first, proc)
                 out["first_seconds"] = time.monotonic() - started
                 change(lone, 1)
                 started = time.monotonic()
                 pushed = await common.deliver(session, url, lone, "synchronize")
-                out["lone_status"] = await final(conn, pushed, proc)
+                out["lone_status"] = await common.final_status(conn, pushed, proc)
                 out["lone_seconds"] = time.monotonic() - started
     finally:
         await conn.close()

@@ -216,6 +216,25 @@ async def deliver(
         return str(answer["review_id"])
 
 
+FINAL = ("completed", "failed", "skipped", "superseded")
+
+
+async def final_status(
+    conn: asyncpg.Connection, review_id: str, proc: subprocess.Popen[Any], timeout: float = 90
+) -> str:
+    """Poll the review's row until its status is final; that status, or why there is none."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = await conn.fetchval("SELECT status FROM reviews WHERE id = $1::uuid", review_id)
+        if status in FINAL:
+            return str(status)
+        if proc.poll() is not None:
+            return f"serve exited ({proc.returncode}) while {status}"
+        await asyncio.sleep(0.02)
+    return f"timeout ({status} after {timeout:g} s)"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

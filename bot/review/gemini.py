@@ -149,7 +149,7 @@ class GeminiClient:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         reserve = tokens if tokens is not None else len(system.encode()) + len(prompt.encode())
-        call = _Attempt(agent, chunk, digest(system + "\0" + prompt), reserve, meter)
+        call = _Attempt(agent, chunk, prompt_digest(system, prompt), reserve, meter)
         prompt_tokens = output_tokens = attempts = 0
         try:
             async for attempt in self.policy.retrying(f"agent {agent}"):
@@ -257,6 +257,11 @@ def usage_of(response: types.GenerateContentResponse) -> Usage:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def prompt_digest(system: str, prompt: str) -> str:
+    """What an answer is stored under (with its agent): the request's system text and prompt."""
+    return digest(system + "\0" + prompt)
 
 
 @dataclass(frozen=True)

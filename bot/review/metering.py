@@ -8,7 +8,6 @@ quota across replicas (bot/metering.py); `LocalMeter` keeps both in this process
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -109,12 +108,7 @@ class Meter(Protocol):
 class LocalMeter:
     """A budget and a rate for this process only (tests, and reviews without a database)."""
 
-    def __init__(
-        self,
-        budget: Budget,
-        rpm: int,
-        on_call: Callable[[Call], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, budget: Budget, rpm: int) -> None:
         if rpm < 1:
             raise ValueError("rpm must be at least 1")
         self.budget = budget
@@ -122,7 +116,6 @@ class LocalMeter:
         # (its initial burst); one slot every 60 / rpm seconds never exceeds rpm.
         self._limiter = AsyncLimiter(1, 60 / rpm)
         self.calls: list[Call] = []
-        self._on_call = on_call
 
     async def admit(self, tokens: int) -> None:
         self.budget.reserve(tokens)
@@ -134,8 +127,6 @@ class LocalMeter:
 
     async def record(self, call: Call, reserved: int) -> None:
         self.abandon(call, reserved)
-        if self._on_call is not None:
-            await self._on_call(call)
 
     def abandon(self, call: Call, reserved: int) -> None:
         self.budget.settle(reserved, call.usage.prompt)

@@ -13,7 +13,7 @@ import fnmatch
 import heapq
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from bot.review.changes import ChangedFile, Diff, Skipped, parse_file, path_from_header, skip_reason
@@ -228,7 +228,7 @@ class Selection:
                 room -= held.section.cost
                 chosen.append(parsed)
             elif parsed is not None:
-                self.skipped.append(replace_lines(parsed, held.section.lines))
+                self.skipped.append(replace(parsed, lines=held.section.lines))
         self._held, self._held_bytes = [], 0
         diff = Diff(files=chosen + self.carried, skipped=self.skipped)
         return diff, self.coverage(chosen)
@@ -263,10 +263,6 @@ class Selection:
             self.skipped.append(Skipped(section.path, GENERATED, section.lines))
         else:
             self.skipped.append(Skipped(section.path, BUDGET, section.lines, cut=True))
-
-
-def replace_lines(skipped: Skipped, lines: int) -> Skipped:
-    return Skipped(skipped.path, skipped.reason, lines, skipped.cut)
 
 
 def _policy(text: str) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.review.agents import AGENTS, Agent, AgentAnswer, system_prompt
 from bot.review.changes import ChangedFile, Diff, Hunk
 from bot.review.findings import Finding, from_model
-from bot.review.gemini import AgentCallError, GeminiClient, digest
+from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
 from bot.review.metering import BudgetSpent, Meter, QuotaReached
 from bot.review.selection import CHARS_PER_TOKEN
 
@@ -46,7 +46,6 @@ class Chunk:
 
     number: int
     text: str
-    files: tuple[str, ...]
 
     @property
     def prompt(self) -> str:
@@ -93,17 +92,16 @@ def chunk_diff(files: Iterable[ChangedFile], budget_chars: int) -> list[Chunk]:
     and a hunk too large alone at line boundaries, with a note; nothing is dropped."""
     chunks: list[Chunk] = []
     current: list[str] = []
-    paths: list[str] = []
     size = 0
 
-    def add(text: str, path_list: list[str]) -> None:
-        chunks.append(Chunk(len(chunks) + 1, text, tuple(dict.fromkeys(path_list))))
+    def add(text: str) -> None:
+        chunks.append(Chunk(len(chunks) + 1, text))
 
     def flush() -> None:
-        nonlocal current, paths, size
+        nonlocal current, size
         if current:
-            add("\n".join(current), paths)
-        current, paths, size = [], [], 0
+            add("\n".join(current))
+        current, size = [], 0
 
     for changed in files:
         text = render_file(changed)
@@ -114,21 +112,20 @@ def chunk_diff(files: Iterable[ChangedFile], budget_chars: int) -> list[Chunk]:
             for hunk in changed.hunks:
                 hunk_size = len(render_file(changed, [hunk]))
                 if part and part_size + hunk_size > budget_chars:
-                    add(render_file(changed, part), [changed.path])
+                    add(render_file(changed, part))
                     part, part_size = [], 0
                 if hunk_size > budget_chars:
                     for piece in _cut_hunk(changed, hunk, budget_chars):
-                        add(piece, [changed.path])
+                        add(piece)
                     continue
                 part.append(hunk)
                 part_size += hunk_size
             if part:
-                add(render_file(changed, part), [changed.path])
+                add(render_file(changed, part))
             continue
         if size + len(text) > budget_chars:
             flush()
         current.append(text)
-        paths.append(changed.path)
         size += len(text)
     flush()
     return chunks
@@ -200,8 +197,9 @@ class ReviewSupervisor:
     ) -> list[tuple[Chunk, int]]:
         """Chunks with the tokens each call reserves; the least important files are left out
         until the counted plan fits the budget."""
-        counted = await asyncio.gather(*(self.gemini.count_tokens(t) for _, t in self._items()))
-        systems = {agent.name: n for agent, n in zip(self.agents, counted, strict=True)}
+        names = list(self._systems)
+        counted = await asyncio.gather(*(self.gemini.count_tokens(self._systems[n]) for n in names))
+        systems = dict(zip(names, counted, strict=True))
         self._system_tokens = systems
         limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
         while True:
@@ -224,11 +222,8 @@ class ReviewSupervisor:
             log.info("budget: %s left out after counting (%d > %d tokens)", dropped.path,
                      cost, limit)  # fmt: skip
 
-    def _items(self) -> list[tuple[Agent, str]]:
-        return [(agent, self._systems[agent.name]) for agent in self.agents]
-
     def _digest(self, agent: Agent, chunk: Chunk) -> str:
-        return digest(self._systems[agent.name] + "\0" + chunk.prompt)
+        return prompt_digest(self._systems[agent.name], chunk.prompt)
 
     async def _call(
         self,

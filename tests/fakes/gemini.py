@@ -213,16 +213,11 @@ class FakeGemini:
         arrived = time.monotonic()
         model = request.match_info["model"]
         key = request.headers.get("x-goog-api-key")
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        valid = isinstance(body, dict)
-        if not valid:
+        body = await _json_object(request)
+        valid = body is not None
+        if body is None:
             body = {}
-        system = _texts(body.get("systemInstruction"))
-        contents = body.get("contents") or []
-        prompt = "\n".join(_texts(content) for content in contents)
+        system, prompt = _system_and_prompt(body)
         prompt_tokens = billed_tokens(text_parts(body))
         agent_match = AGENT_LINE.search(system)
         agent = agent_match.group(1) if agent_match else None
@@ -282,18 +277,11 @@ class FakeGemini:
         arrived = time.monotonic()
         model = request.match_info["model"]
         key = request.headers.get("x-goog-api-key")
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            body = None
+        body = await _json_object(request)
         inner = body.get("generateContentRequest") if body else None
         form = "generateContentRequest" if inner is not None else "contents"
         counted = inner if isinstance(inner, dict) else body or {}
-        system = _texts(counted.get("systemInstruction"))
-        contents = counted.get("contents")
-        prompt = "\n".join(_texts(c) for c in contents) if isinstance(contents, list) else ""
+        system, prompt = _system_and_prompt(counted)
         total = counted_tokens(text_parts(counted))
 
         def record(status: int) -> None:
@@ -393,6 +381,23 @@ class FakeGemini:
                 self._faults = faults[:index] + faults[index + 1 :]
                 return fault
         return None
+
+
+async def _json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request's body when it is a JSON object, else None."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _system_and_prompt(body: dict[str, Any]) -> tuple[str, str]:
+    """The system instruction's text and the contents' text, each parts joined by lines."""
+    contents = body.get("contents")
+    if not isinstance(contents, list):
+        contents = []
+    return _texts(body.get("systemInstruction")), "\n".join(_texts(c) for c in contents)
 
 
 def _texts(content: Any) -> str:
