@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | review | register | usage."""
+"""Command line: serve | migrate | review | register | usage | eval."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     usage.add_argument("--since", default="7d", help="how far back: Nd or Nh (default: 7d)")
     usage.add_argument("--repo", help="only this repository, OWNER/REPO")
     usage.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate = commands.add_parser("eval", help="score the review on labelled PRs (JSONL)")
+    evaluate.add_argument("file", help="one PR per line: diff, title, body, expected findings")
+    evaluate.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args(argv)
     from bot.store.connect import DatabaseUnreachable
 
@@ -48,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(review_once(settings, args.pull))
         if args.command == "register":
             return register_app(args)
+        if args.command == "eval":
+            from bot import eval as eval_command
+
+            return eval_command.run(args.file, args.format)
         if args.command == "usage":
             from bot import usage as usage_command
 

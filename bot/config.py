@@ -199,7 +199,18 @@ class _PricesEnvironment(_Sources):
             raise _problem(str(exc)) from None
 
 
-class _Environment(_PricesEnvironment):
+class _GeminiEnvironment(_PricesEnvironment):
+    """What a review needs of Gemini, which `eval` needs too."""
+
+    gemini_api_key: str = Field("", validation_alias="GEMINI_API_KEY", repr=False)
+    gemini_model: str = Field("gemini-2.5-flash", validation_alias="GEMINI_MODEL")
+    gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
+    gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
+    gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
+    max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
+
+
+class _Environment(_GeminiEnvironment):
     github_app_id: Annotated[str, Field(validation_alias="GITHUB_APP_ID"), AfterValidator(_app_id)]
     github_private_key: str | None = Field(None, validation_alias="GITHUB_PRIVATE_KEY", repr=False)
     # The key as read from GITHUB_PRIVATE_KEY_PATH (None when the inline key is set).
@@ -210,19 +221,13 @@ class _Environment(_PricesEnvironment):
     github_api_url: Annotated[str, AfterValidator(_api_url)] = Field(
         "https://api.github.com", validation_alias="GITHUB_API_URL"
     )
-    gemini_api_key: str = Field("", validation_alias="GEMINI_API_KEY", repr=False)
-    gemini_model: str = Field("gemini-2.5-flash", validation_alias="GEMINI_MODEL")
-    gemini_base_url: str | None = Field(None, validation_alias="GOOGLE_GEMINI_BASE_URL")
-    gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
     gemini_tpm: int | None = _whole("GEMINI_TPM", None, 1_000, 1_000_000_000)
     gemini_rpd: int | None = _whole("GEMINI_RPD", None, 1, 100_000_000)
     daily_budget_usd: float | None = Field(
         None, validation_alias="DAILY_BUDGET_USD", gt=0, le=1_000_000
     )
-    max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
     push_settle_seconds: int = _whole("PUSH_SETTLE_SECONDS", 5, 0, 600)
     quota_max_wait: int = _whole("QUOTA_MAX_WAIT", 60, 1, 3600)
-    gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
     database_url: _DatabaseUrl = None
     data_dir: _DataDir = Path(".data")
     host: str = Field("0.0.0.0", validation_alias="HOST")  # noqa: S104
@@ -299,6 +304,33 @@ def price_table(
     env = _read(_PricesEnvironment, environ, dotenv)
     assert isinstance(env, _PricesEnvironment)
     return env.gemini_prices
+
+
+@dataclass(frozen=True)
+class GeminiSettings:
+    """The settings of a review run without the App: Gemini, the budget, the prices."""
+
+    api_key: str = field(repr=False)
+    model: str
+    base_url: str | None
+    rpm: int
+    max_in_flight: int
+    max_review_tokens: int
+    prices: Mapping[str, Price]
+
+
+def gemini_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> GeminiSettings:
+    """GEMINI_API_KEY and what goes with it; all that `eval` needs. The key is required."""
+    env = _read(_GeminiEnvironment, environ, dotenv)
+    assert isinstance(env, _GeminiEnvironment)
+    if not env.gemini_api_key:
+        raise ConfigError("GEMINI_API_KEY is not set: set it to a Gemini API key")
+    return GeminiSettings(
+        env.gemini_api_key, env.gemini_model, env.gemini_base_url, env.gemini_rpm,
+        env.gemini_max_in_flight, env.max_review_tokens, env.gemini_prices,
+    )  # fmt: skip
 
 
 def _read(

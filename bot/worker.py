@@ -13,7 +13,7 @@ from http import HTTPStatus
 import gidgethub
 
 from bot import incremental, metering
-from bot.github import checks, publish, repo_config
+from bot.github import checks, publish, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.github.diff import fetch_diff
 from bot.logs import redact
@@ -22,6 +22,7 @@ from bot.review.coverage import Coverage
 from bot.review.findings import Checked, Finding, check, inline_candidates
 from bot.review.gemini import AgentCallError
 from bot.review.metering import Budget, QuotaReached
+from bot.review.prompt import Brief
 from bot.review.render import MARKER, Summary, render_summary
 from bot.review.selection import Attributes, Selection
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
@@ -133,6 +134,9 @@ class ReviewRun:
     config: repo_config.LoadedConfig = field(
         default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
     )
+    base: sources.Base = field(
+        default_factory=lambda: sources.Base(repo_config.LoadedConfig(repo_config.RepoConfig()))
+    )
     supervisor: ReviewSupervisor | None = None
     meter: metering.ReviewMeter | None = None
     lease_lost: bool = False
@@ -148,8 +152,12 @@ class ReviewRun:
         # 2. An installation token (cached); close what superseded reviews left open.
         self.gh = await services.github.api(review.installation_id)
         await self.close_superseded_checks()
-        # 4. The repository's config, from the base branch.
-        self.config = await repo_config.load(self.gh, review.owner, review.repo, review.base_ref)
+        # 4. The repository's config and guidance from the base branch, the PR's intent.
+        self.base = await sources.read_base(
+            services.github, review.installation_id, review.owner, review.repo,
+            review.base_ref, review.pr_number,
+        )  # fmt: skip
+        self.config = self.base.config
         config = self.config.config
         if review.trigger == Trigger.EDITED:
             if not config.rerun_on_edit:
@@ -164,15 +172,14 @@ class ReviewRun:
             return Outcome(Status.SKIPPED)
         # 3. Stream the diff into the selection, which keeps only what the budget can read.
         prior = await incremental.prepare(review, services)
-        attributes = await repo_config.load_attributes(self.gh, review.owner, review.repo,
-                                                       review.base_ref)  # fmt: skip
         self.supervisor = self.new_supervisor(
             await metering.budget_of(services, review.id, self.max_tokens()),
             await calls.answers(services.pool, review.id),
         )
         selection = Selection(
             self.supervisor.capacity(), hold_bytes=HOLD_BYTES, ignore=config.ignore,
-            attributes=Attributes.parse(attributes), wanted=prior.wanted, keep=prior.keep,
+            attributes=Attributes.parse(self.base.attributes), wanted=prior.wanted,
+            keep=prior.keep,
         )  # fmt: skip
         await fetch_diff(
             services.github, review.installation_id, review.owner, review.repo,
@@ -184,14 +191,20 @@ class ReviewRun:
         plan = incremental.plan(prior, review, diff, sent, config.agents)
         # A push that replaced a running review waits for the burst to settle.
         await self.settle()
-        # 6. Every agent over every chunk, concurrently, metered.
+        # The head text of the files the review reads, for the code around each change.
+        heads = await sources.read_heads(
+            services.github, review.installation_id, review.owner, review.repo,
+            review.head_sha, diff, plan.files,
+        )  # fmt: skip
+        # 6. Every agent over every chunk, concurrently, metered; then the verifier.
         try:
-            result = await self.supervisor.run(diff, plan.files)
+            result = await self.supervisor.run(diff, plan.files, heads)
         except QuotaReached as reached:
             return await self.queued(reached)
         coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished))
-        # 7. Findings checked against the diff, merged across agents (severities are mapped).
-        checked = check(result.findings, diff)
+        # 7. Findings checked against the diff, merged across agents (severities are mapped),
+        # and withheld when the verifier dropped or doubted them.
+        checked = check(result.findings, diff, config.min_confidence)
         checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
         # 8. Stored.
         await self.store(checked.findings)
@@ -215,7 +228,8 @@ class ReviewRun:
         assert services.gemini is not None
         self.meter = metering.ReviewMeter(services, self.review, budget, services.gemini.model)
         return ReviewSupervisor(
-            services.gemini, self.meter, agents=config.agents, instructions=config.instructions,
+            services.gemini, self.meter, agents=config.agents,
+            brief=Brief(self.base.intent, self.base.guidance), verify=config.verify,
             max_in_flight=services.settings.gemini_max_in_flight, reused=reused,
         )  # fmt: skip
 
@@ -317,10 +331,18 @@ class ReviewRun:
         assert self.supervisor is not None
         usage = await calls.totals(self.services.pool, self.review.id)
         notes = [f"The token budget ran out before {part}." for part in result.unfinished]
+        notes += [
+            f"The verification of {part} failed: its findings are posted unverified."
+            for part in result.unverified
+        ]
+        shown = [f for f in checked.findings if not f.withheld]
         return Summary(
             head_sha=self.review.head_sha,
             status="failed" if result.failures else "completed",
-            findings=checked.findings,
+            findings=shown,
+            withheld=[f for f in checked.findings if f.withheld],
+            fail_on=self.config.config.fail_on,
+            guidance=self.base.guidance.named(),
             skipped=list(coverage.not_reviewed),
             failed_agents={f.agent: f.reason for f in result.failures},
             agents=[agent.name for agent in self.supervisor.agents],
@@ -344,7 +366,8 @@ class ReviewRun:
         already = await FindingRepo(pool).posted_inline(review.owner, review.repo,
                                                          review.pr_number)  # fmt: skip
         fresh = [f for f in findings if f.fingerprint not in already]
-        chosen = inline_candidates(fresh, self.config.config.max_inline_comments)
+        config = self.config.config
+        chosen = inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
         if not chosen:
             return
         comments = publish.inline_comments(chosen, diff)
@@ -435,7 +458,10 @@ class ReviewRun:
             "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
             "partial": coverage.partial, "pr_files": coverage.files,
             "reviewed_files": coverage.reviewed_files, "pr_lines": coverage.lines,
-            "reviewed_lines": coverage.reviewed_lines,
+            "reviewed_lines": coverage.reviewed_lines, "chunks": result.chunks,
+            "context_chars": result.context_chars, "verified": result.verified,
+            "withheld": sum(1 for f in checked.findings if f.withheld),
+            "unverified_parts": len(result.unverified),
         }  # fmt: skip
 
 

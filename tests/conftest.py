@@ -215,3 +215,7 @@ async def services(settings: Settings, fake_github, fake_gemini, sleep) -> Async
     """The process's resources, as `serve` opens them, on the fakes; no wait is waited out."""
     async with Services.open(settings, sleep=sleep) as opened:
         yield opened
+
+
+# The labelled PRs of `bot eval` hold sample code, tests among it: data, never collected.
+collect_ignore_glob = ["data/*"]

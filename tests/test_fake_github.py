@@ -313,3 +313,105 @@ async def test_faults_and_contents(fake, session):
     assert [(r.method, r.status) for r in fake.find_requests(path="/contents/")] == [
         ("GET", 403), ("GET", 200), ("GET", 200), ("GET", 404)
     ]  # fmt: skip
+
+
+async def graphql(session, fake, query, variables=None, headers=None):
+    """POST a GraphQL query with an installation token: (status, answer)."""
+    headers = headers if headers is not None else {"Authorization": f"bearer {fake.issue_token()}"}
+    payload = {"query": query, "variables": variables or {}}
+    async with session.post(f"{fake.url}/graphql", json=payload, headers=headers) as r:
+        return r.status, await r.json()
+
+
+async def test_graphql_authenticates_and_answers_bad_queries_with_errors_and_no_data(fake, session):
+    fake.add_pull("acme", "widget", 1, files=FILES)
+    query = '{ repository(owner: "acme", name: "widget") { name } }'
+
+    assert await graphql(session, fake, query, headers={}) == (401, {
+        "message": "This endpoint requires you to be authenticated.",
+        "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql"
+        "#authenticating-with-graphql", "status": "401",
+    })  # fmt: skip
+    status, answer = await graphql(session, fake, query, headers=auth("ghs_not-a-token"))
+    assert (status, answer["message"]) == (401, "Bad credentials")
+    assert await graphql(session, fake, query) == (
+        200,
+        {"data": {"repository": {"name": "widget"}}},
+    )
+
+    status, answer = await graphql(session, fake, "{ repository(owner: ")
+    assert status == 200 and "data" not in answer
+    [error] = answer["errors"]
+    assert error["message"].startswith("Syntax Error") and error["locations"] == [
+        {"line": 1, "column": 21}
+    ]
+    status, answer = await graphql(
+        session, fake, 'query { repository(owner: "acme", name: "widget") { nope } }'
+    )
+    assert status == 200 and "data" not in answer
+    # graphql-core's wording; GitHub says "Field 'nope' doesn't exist on type 'Repository'".
+    [error] = answer["errors"]
+    assert error["message"].startswith("Cannot query field 'nope' on type 'Repository'.")
+    assert error["locations"] == [{"line": 1, "column": 53}]
+
+
+async def test_graphql_reads_blobs_trees_and_pulls_and_misses_like_github(fake, session):
+    pull = fake.add_pull("acme", "widget", 1, files={**FILES, "logo.png": (None, b"\x89PNG\0")})
+    fake.graphql_blob_limit = 100
+    query = """query($app: String!, $png: String!, $dir: String!, $head: String!) {
+      repository(owner: "acme", name: "widget") {
+        pr: pullRequest(number: 1) { title baseRefName headRefOid }
+        missing: pullRequest(number: 99) { title }
+        text: object(expression: "main:old.txt") { __typename ... on Blob { text byteSize } }
+        long: object(expression: $app) { ...blob }
+        png: object(expression: $png) { ...blob }
+        dir: object(expression: $dir) { __typename oid }
+        none: object(expression: "main:nope.txt") { __typename }
+        head: object(expression: $head) { __typename oid } } }
+    fragment blob on Blob { byteSize isBinary isTruncated text }
+    """
+    sha = pull.head_sha
+    variables = {"app": f"{sha}:src/app.py", "png": f"{sha}:logo.png", "dir": f"{sha}:src",
+                 "head": sha}  # fmt: skip
+
+    status, answer = await graphql(session, fake, query, variables)
+
+    repo = answer["data"]["repository"]
+    assert status == 200
+    assert repo["pr"] == {"title": "Add a feature", "baseRefName": "main",
+                          "headRefOid": pull.head_sha}  # fmt: skip
+    assert repo["missing"] is None
+    assert answer["errors"] == [{
+        "type": "NOT_FOUND", "message": "Could not resolve to a PullRequest with the number of 99.",
+        "locations": [{"line": 4, "column": 9}], "path": ["repository", "missing"],
+    }]  # fmt: skip
+    assert repo["text"] == {"__typename": "Blob", "text": "bye\n", "byteSize": 4}
+    assert repo["long"] == {"byteSize": len(NEW), "isBinary": False, "isTruncated": True,
+                            "text": NEW.encode()[:100].decode()}  # fmt: skip
+    assert repo["png"] == {"byteSize": 5, "isBinary": True, "isTruncated": False, "text": None}
+    assert repo["dir"]["__typename"] == "Tree"
+    assert repo["none"] is None
+    assert repo["head"] == {"__typename": "Commit", "oid": pull.head_sha}
+
+    invisible = '{ repository(owner: "acme", name: "gadget") { name } }'
+    status, answer = await graphql(session, fake, invisible)
+    assert answer["data"] == {"repository": None}
+    assert [(e["type"], e["path"], e["message"]) for e in answer["errors"]] == [
+        ("NOT_FOUND", ["repository"],
+         "Could not resolve to a Repository with the name 'acme/gadget'.")
+    ]  # fmt: skip
+
+    fake.fail_next("POST", r"^/graphql$", 502)
+    assert (await graphql(session, fake, invisible))[0] == 502
+    assert [r.status for r in fake.find_requests("POST", "/graphql")] == [200, 200, 502]
+
+
+async def test_contents_of_a_directory_lists_it(fake, session):
+    fake.add_pull("acme", "widget", 1, files=FILES)
+    url = f"{fake.url}/repos/acme/widget/contents/src"
+    async with session.get(url, params={"ref": "main"}, headers=auth(fake.issue_token())) as r:
+        assert r.status == 200
+        listing = await r.json()
+    assert [(e["type"], e["path"], e["size"]) for e in listing] == [
+        ("file", "src/app.py", len(OLD))
+    ]

@@ -85,7 +85,7 @@ def test_summary_names_head_counts_and_skipped_files():
     body = render_summary(summary)
 
     assert body.startswith(MARKER)
-    assert "✅ Reviewed `0123456789ab`: 2 finding(s)." in body
+    assert "⚠️ Reviewed `0123456789ab`: 2 finding(s) to look at." in body
     assert "🟠 high: 1 · 🔵 low: 1" in body
     assert "| security | 0 |" in body and "| style | 2 |" in body
     assert "<summary>1 file(s) not reviewed</summary>" in body
@@ -144,7 +144,7 @@ def test_a_full_review_says_its_coverage_and_is_not_called_partial():
     body = render_summary(summary)
 
     assert "\nReviewed 1 of 2 files, 12% of changed lines.\n" in body.split("🟠 high: 1")[0]
-    assert "✅ Reviewed `0123456789ab`" in body
+    assert "⚠️ Reviewed `0123456789ab`" in body
     assert "partial" not in body.lower()
     assert check_title(summary) == "1 high"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.repo_config import RepoConfig, parse
+from bot.github.repo_config import AGENT_NAMES, RepoConfig, parse
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
 
 CONFIG = ".github/second-look.yml"
@@ -93,11 +93,16 @@ async def test_config_on_the_pr_head_has_no_effect(services, fake_github, fake_g
 
     await run_review(services, pull)
 
-    assert len({r.agent for r in fake_gemini.requests}) == 4
+    assert {r.agent for r in fake_gemini.requests} - {"verifier"} == set(AGENT_NAMES)
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "failure"
-    reads = fake_github.find_requests("GET", r"/contents/")
-    assert {read.query["ref"] for read in reads} == {"main"}  # the config and .gitattributes
+    [query] = [
+        q
+        for q in fake_github.find_requests("POST", r"/graphql")
+        if "pullRequest" in q.body.decode()
+    ]
+    read = [v for k, v in query.json["variables"].items() if k.startswith("e")]
+    assert f"main:{CONFIG}" in read and all(e.startswith("main:") for e in read)
 
 
 async def test_fail_on_high_fails_the_check_for_a_high_finding(services, fake_github, fake_gemini):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.review.changes import Diff, parse_file
+from bot.review.chunks import chunk_diff
 from bot.review.gemini import digest
 from bot.review.metering import Budget, LocalMeter, QuotaReached
-from bot.review.supervisor import CALL_MARGIN, ReviewSupervisor, chunk_diff
+from bot.review.prompt import Brief, Guidance, Intent, PathRule
+from bot.review.supervisor import CALL_MARGIN, ReviewSupervisor
 from tests.fakes.diffs import make_file_diff
 
 
@@ -117,16 +121,16 @@ async def test_a_stored_answer_is_used_instead_of_a_call(services, fake_gemini):
     ]  # fmt: skip
     done = meter()
     await ReviewSupervisor(services.gemini, done, agents=["bugs"]).run(diff, diff.paths)
-    [call] = done.calls
+    assert [c.agent for c in done.calls] == ["bugs", "verifier"]
     fake_gemini.reset()
 
-    again = ReviewSupervisor(
-        services.gemini, meter(), agents=["bugs"], reused={("bugs", call.digest): call.answer}
-    )
+    stored = {(call.agent, call.digest): call.answer for call in done.calls}
+    again = ReviewSupervisor(services.gemini, meter(), agents=["bugs"], reused=stored)
     result = await again.run(diff, diff.paths)
 
     assert fake_gemini.requests == []
-    assert result.reused == 1 and [f.title for f in result.findings] == ["Wrong"]
+    assert result.reused == 2 and [f.title for f in result.findings] == ["Wrong"]
+    assert result.findings[0].verdict == "kept", "the stored verdict is used too"
     assert first.agents[0].name == "bugs"
 
 
@@ -145,3 +149,56 @@ async def test_a_reached_quota_stops_new_calls_and_is_raised(services, fake_gemi
 def test_the_call_margin_covers_gemini_framing():
     assert CALL_MARGIN >= 8
     assert digest("a") != digest("b")
+
+
+def shared_prefix_share(texts: list[str]) -> float:
+    """Of the shortest of `texts`, the share of bytes that begin every one of them."""
+    encoded = [text.encode() for text in texts]
+    common = os.path.commonprefix(encoded)
+    return len(common) / max(len(e) for e in encoded)
+
+
+async def test_the_agents_requests_for_a_chunk_share_ninety_percent_of_their_bytes(
+    services, fake_gemini
+):
+    body = "".join(f"    total += item_{i}.price * item_{i}.quantity\n" for i in range(60))
+    diff = diff_of({f"shop/cart_{n}.py": ("", f"def total_{n}(items):\n{body}") for n in range(3)})
+    brief = Brief(Intent("Faster totals", "Sum the cart once.", "main"))
+
+    await ReviewSupervisor(services.gemini, meter(), brief=brief).run(diff, diff.paths)
+
+    agents = [r for r in fake_gemini.requests if r.agent != "verifier"]
+    assert len(agents) == 4
+    assert shared_prefix_share([r.system + "\n" + r.prompt for r in agents]) >= 0.9
+    assert len({r.system for r in agents}) == 1, "one system text for every agent"
+
+
+async def test_path_rules_reach_only_the_chunks_with_their_files(services, fake_gemini):
+    files = {f"api/v{i}.py": ("", "x = 1\n" * 40) for i in range(2)}
+    files.update({f"docs/d{i}.py": ("", "y = 2\n" * 40) for i in range(2)})
+    diff = diff_of(files)
+    rules = (PathRule("api/*", "Check every permission."),)
+    brief = Brief(guidance=Guidance.of(".github/second-look.md", "Be brief.", rules=rules))
+
+    supervisor = ReviewSupervisor(services.gemini, meter(), brief=brief, chunk_tokens=300)
+    result = await supervisor.run(diff, diff.paths)
+
+    assert result.chunks >= 2
+    for request in fake_gemini.requests:
+        assert "Be brief." in request.prompt
+        api = any(path.startswith("api/") for path in request.files)
+        assert ("Check every permission." in request.prompt) == api
+
+
+async def test_a_failed_agent_leaves_its_chunk_verified_from_the_others(services, fake_gemini):
+    fake_gemini.fail_next(400, agent="style")
+    fake_gemini.findings["bugs"] = [
+        {"file_path": "a.py", "line_start": 1, "line_end": 1, "severity": "high",
+         "title": "Wrong", "description": "d"}
+    ]  # fmt: skip
+    diff = diff_of({"a.py": ("", "x = 1\n")})
+
+    result = await ReviewSupervisor(services.gemini, meter()).run(diff, diff.paths)
+
+    assert [f.agent for f in result.failures] == ["style"]
+    assert [(f.title, f.verdict) for f in result.findings] == [("Wrong", "kept")]

@@ -45,12 +45,18 @@ async def test_process_review_success(services, fake_github, fake_gemini):
     assert [(f["agent_type"], f["severity"], f["file_path"], f["line_start"]) for f in stored] == [
         ("security", "critical", "app.py", 9)
     ]
-    assert {r.agent for r in fake_gemini.requests} == {"security", "bugs", "performance", "style"}
+    assert {r.agent for r in fake_gemini.requests} == {
+        "security",
+        "bugs",
+        "performance",
+        "style",
+        "verifier",
+    }
     body = summary_of(fake_github)
     assert "eval of user input" in body
     assert pull.head_sha[:12] in body
     assert review.comment_id == fake_github.comments(OWNER, REPO, 7)[0]["id"]
-    assert review.stats["gemini_calls"] == 4
+    assert review.stats["gemini_calls"] == 5, "four agents and the verifier"
 
 
 async def test_process_review_github_error(services, fake_github, fake_gemini):

@@ -130,11 +130,11 @@ def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
 
 
 def annotate(findings: list[Finding]) -> list[Annotation]:
-    """One annotation per finding on lines of the diff."""
+    """One annotation per finding on lines of the diff, except those withheld."""
     return [
         Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity, f.title,
                    f.description)
-        for f in findings if f.line_start is not None
+        for f in findings if f.line_start is not None and not f.withheld
     ]  # fmt: skip
 
 

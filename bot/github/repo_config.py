@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Annotated
 
-import gidgethub
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from bot.github.client import RetryingGitHubAPI, has_status
+from bot.github.files import FileText
+from bot.review.agents import SEVERITIES
+from bot.review.prompt import PathRule
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +20,7 @@ AGENT_NAMES = ("security", "bugs", "performance", "style")
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 MAX_INSTRUCTIONS = 2000
 MAX_CONFIG_BYTES = 64 * 1024
+MAX_PATH_RULES = 20
 
 
 def _agents(value: object) -> tuple[str, ...]:
@@ -71,6 +70,38 @@ def _max_tokens(value: object) -> int | None:
     return value
 
 
+def _path_instructions(value: object) -> tuple[PathRule, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError("must be a list of {path: GLOB, instructions: TEXT}")
+    rules = []
+    for item in value:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"path", "instructions"}
+            or not isinstance(item["path"], str)
+            or not item["path"].strip()
+            or not isinstance(item["instructions"], str)
+        ):
+            raise ValueError("each rule must be {path: GLOB, instructions: TEXT}")
+        text = item["instructions"].strip()[:MAX_INSTRUCTIONS]
+        rules.append(PathRule(item["path"].strip(), text))
+    if len(rules) > MAX_PATH_RULES:
+        raise ValueError(f"at most {MAX_PATH_RULES} rules")
+    return tuple(rules)
+
+
+def _confidence(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("must be a number from 0 to 1")
+    return float(value)
+
+
+def _severity(value: object) -> str:
+    if not isinstance(value, str) or value.lower() not in SEVERITIES:
+        raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
+    return value.lower()
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -98,6 +129,14 @@ class RepoConfig(BaseModel):
     rerun_on_edit: Annotated[bool, BeforeValidator(_bool)] = True
     # input tokens one review may spend over all its Gemini calls (None: MAX_REVIEW_TOKENS)
     max_review_tokens: Annotated[int | None, BeforeValidator(_max_tokens)] = None
+    # text added only to the chunks that hold a file matching `path` (at most 20 rules)
+    path_instructions: Annotated[tuple[PathRule, ...], BeforeValidator(_path_instructions)] = ()
+    # one more call per chunk weighs the agents' findings before anything is posted
+    verify: Annotated[bool, BeforeValidator(_bool)] = True
+    # findings the verification rates below this are withheld: stored and counted, not posted
+    min_confidence: Annotated[float, BeforeValidator(_confidence)] = 0.5
+    # findings below this severity are in the summary only, not inline
+    min_inline_severity: Annotated[str, BeforeValidator(_severity)] = "low"
 
 
 @dataclass(frozen=True)
@@ -150,46 +189,13 @@ def parse(text: str) -> LoadedConfig:
                 values.pop(key, None)
 
 
-async def _read_text(
-    gh: RetryingGitHubAPI, owner: str, repo: str, path: str, ref: str
-) -> str | None | Problem:
-    """A small text file at `ref`: its text, None when absent, or what is wrong with it."""
-    try:
-        answer = await gh.getitem(
-            "/repos/{owner}/{repo}/contents/{+path}{?ref}",
-            url_vars={"owner": owner, "repo": repo, "path": path, "ref": ref},
-        )
-    except gidgethub.BadRequest as exc:
-        if has_status(exc, HTTPStatus.NOT_FOUND):
-            return None
-        raise
-    if not isinstance(answer, dict) or answer.get("type") != "file":
-        return Problem(None, f"{path} is not a file; using the defaults")
-    if int(answer.get("size") or 0) > MAX_CONFIG_BYTES:
-        return Problem(None, f"{path} is over 64 KiB; using the defaults")
-    try:
-        return base64.b64decode(answer.get("content") or "").decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return Problem(None, f"{path} is not UTF-8 text; using the defaults")
-
-
-async def load(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> LoadedConfig:
-    """The config at the head of the base branch; a missing file means the defaults."""
-    text = await _read_text(gh, owner, repo, CONFIG_PATH, base_ref)
-    if text is None:
+def from_file(file: FileText) -> LoadedConfig:
+    """The config as read from the base branch: absent means the defaults."""
+    if file.problem is not None:
+        return _whole_file(f"is {file.problem}")
+    if file.text is None:
         return LoadedConfig(RepoConfig())
-    if isinstance(text, Problem):
-        return LoadedConfig(RepoConfig(), [text])
-    loaded = parse(text)
+    loaded = parse(file.text)
     for problem in loaded.problems:
-        log.info("%s/%s config: %s", owner, repo, problem)
+        log.info("%s config: %s", file.path, problem)
     return loaded
-
-
-async def load_attributes(gh: RetryingGitHubAPI, owner: str, repo: str, base_ref: str) -> str:
-    """The base branch's .gitattributes (for `linguist-generated`); empty when absent."""
-    text = await _read_text(gh, owner, repo, ".gitattributes", base_ref)
-    if isinstance(text, Problem):
-        log.info("%s/%s: %s", owner, repo, text)
-        return ""
-    return text or ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 
 from unidiff.errors import UnidiffParseError
@@ -213,6 +214,13 @@ def path_from_header(text: str) -> str | None:
     if " b/" in first:
         return first.rsplit(" b/", 1)[1]
     return None
+
+
+def split_sections(diff: str) -> list[str]:
+    """A whole unified diff held in memory, as its files' sections (`diff --git` ... up to
+    the next); github/diff.py does the same while the diff streams in."""
+    starts = [0] + [m.start() + 1 for m in re.finditer(r"\ndiff --git ", diff)]
+    return [diff[a:b] for a, b in zip(starts, starts[1:] + [len(diff)], strict=True) if diff[a:b]]
 
 
 def section_text(path: str, status: str, patch: str | None) -> str:

@@ -27,6 +27,11 @@ class Finding:
     suggestion: str | None = None
     fingerprint: str = ""
     carried_from: uuid.UUID | None = None  # the review that found it, if carried forward
+    # The verification pass: None when the finding was not verified (off, failed, skipped).
+    verdict: str | None = None  # "kept" | "dropped"
+    confidence: float | None = None  # 0 to 1
+    verify_reason: str | None = None
+    withheld: bool = False  # dropped or under min_confidence: stored, not posted, not failing
 
     @property
     def rank(self) -> int:
@@ -71,8 +76,9 @@ def normalize_title(title: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", title.lower()).split())
 
 
-def check(findings: list[Finding], diff: Diff) -> Checked:
-    """Drop findings on files not in the diff; move off-diff lines to file level; merge twins."""
+def check(findings: list[Finding], diff: Diff, min_confidence: float = 0.5) -> Checked:
+    """Drop findings on files not in the diff; move off-diff lines to file level; merge twins;
+    withhold what verification dropped or rated under `min_confidence`."""
     result = Checked(findings=[])
     for finding in findings:
         changed = diff.file(finding.file_path)
@@ -94,6 +100,7 @@ def check(findings: list[Finding], diff: Diff) -> Checked:
         code = _code(diff, finding)
         result.findings.append(replace(finding, fingerprint=fingerprint(finding, code)))
     result.findings, result.merged = merge(result.findings)
+    result.findings = hold_back(result.findings, min_confidence)
     result.findings.sort(key=lambda f: (f.rank, f.file_path, f.line_start or 0))
     return result
 
@@ -143,8 +150,11 @@ def fingerprint(finding: Finding, code: str) -> str:
 
 
 def reaches(finding: Finding, fail_on: str) -> bool:
-    """True when the finding is at least as severe as `fail_on` ("never" never is)."""
-    return fail_on in SEVERITY_RANK and finding.rank <= SEVERITY_RANK[fail_on]
+    """True when the finding fails the check: at least as severe as `fail_on` ("never" never
+    is), and not withheld by verification."""
+    return (
+        not finding.withheld and fail_on in SEVERITY_RANK and finding.rank <= SEVERITY_RANK[fail_on]
+    )
 
 
 def suggestion_fits(finding: Finding, diff: Diff) -> bool:
@@ -169,7 +179,25 @@ def suggestion_fits(finding: Finding, diff: Diff) -> bool:
     return not (after is not None and replacement[-1].strip() and replacement[-1] == after)
 
 
-def inline_candidates(findings: list[Finding], limit: int) -> list[Finding]:
-    """The findings to comment inline: on diff lines, most severe first, at most `limit`."""
-    on_lines = [f for f in findings if f.line_start is not None]
+def hold_back(findings: list[Finding], min_confidence: float) -> list[Finding]:
+    """Mark withheld what verification dropped or doubted (confidence under the minimum)."""
+    return [
+        replace(
+            f,
+            withheld=f.verdict == "dropped"
+            or (f.confidence is not None and f.confidence < min_confidence),
+        )
+        for f in findings
+    ]
+
+
+def inline_candidates(
+    findings: list[Finding], limit: int, min_severity: str = "info"
+) -> list[Finding]:
+    """The findings to comment inline: on diff lines, not withheld, at least `min_severity`,
+    most severe first, at most `limit`."""
+    floor = SEVERITY_RANK[min_severity]
+    on_lines = [
+        f for f in findings if f.line_start is not None and not f.withheld and f.rank <= floor
+    ]
     return sorted(on_lines, key=lambda f: (f.rank, f.file_path, f.line_start))[:limit]

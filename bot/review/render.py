@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Skipped
 from bot.review.coverage import Coverage
-from bot.review.findings import Finding
+from bot.review.findings import Finding, reaches
 from bot.review.markdown import block, code, plain, text
 
 MARKER = "<!-- second-look:summary -->"
@@ -45,6 +45,9 @@ class Summary:
     cost_usd: float | None = None  # estimated from the price table; None: model unpriced
     queued_until: datetime | None = None  # status "queued": not claimed again before (UTC)
     queued_reason: str = ""  # which quota or cap was reached
+    withheld: list[Finding] = field(default_factory=list)  # verification dropped or doubted
+    fail_on: str = "never"  # the check fails on a finding this severe
+    guidance: str = ""  # the guidance the agents read ("" none), e.g. "AGENTS.md, 2 path rules"
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:
@@ -79,6 +82,7 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
     out += _counts(summary)
     out += _by_file(findings)
     out += _resolved(summary.resolved)
+    out += _withheld(summary.withheld)
     if cut:
         out += [
             f"_{cut} less severe finding(s) are not shown: the comment would exceed "
@@ -129,9 +133,18 @@ def _status_line(summary: Summary) -> str:
         reason = summary.queued_reason.strip().rstrip(".")
         return line + (f": {text(reason)}." if reason else ".")
     total = len(summary.findings)
+    failing = sum(1 for f in summary.findings if reaches(f, summary.fail_on))
+    if failing:
+        kind = "Partial review" if partial(summary) else "Reviewed"
+        return (
+            f"❌ {kind} of {head}: {total} finding(s), {failing} at or above "
+            f"{summary.fail_on}, so the check fails."
+        )
     if partial(summary):
         return f"⚠️ Partial review of {head}: {total} finding(s)."
-    return f"✅ Reviewed {head}: {total} finding(s)."
+    if total:
+        return f"⚠️ Reviewed {head}: {total} finding(s) to look at."
+    return f"✅ Reviewed {head}: no findings."
 
 
 def _coverage(summary: Summary) -> list[str]:
@@ -230,8 +243,29 @@ def _resolved(resolved: list[Finding]) -> list[str]:
     return out + [""]
 
 
+def _withheld(withheld: list[Finding]) -> list[str]:
+    """Findings the verifier dropped or doubted: counted, listed folded, never lost."""
+    if not withheld:
+        return []
+    out = [
+        f"<details><summary>{len(withheld)} finding(s) withheld after verification</summary>",
+        "",
+    ]
+    items = []
+    for f in sorted(withheld, key=lambda f: (f.rank, f.file_path, f.line_start or 0)):
+        confidence = "" if f.confidence is None else f", confidence {f.confidence:.2f}"
+        reason = f": {text(f.verify_reason)}" if f.verify_reason else ""
+        items.append(
+            f"{f.severity} · {text(f.title)} in {code(f.file_path)} "
+            f"({f.agent_type}{confidence}){reason}"
+        )
+    return out + _bullets(items, 50) + ["", "</details>", ""]
+
+
 def _notes(summary: Summary) -> list[str]:
     out = []
+    if summary.guidance:
+        out.append(f"- Guidance: {text(summary.guidance)}.")
     if summary.reviewed_files is not None:
         carried = sum(1 for f in summary.findings if f.carried_from)
         out.append(

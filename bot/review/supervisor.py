@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.review.agents import AGENTS, Agent, AgentAnswer, system_prompt
-from bot.review.changes import ChangedFile, Diff, Hunk
-from bot.review.findings import Finding, from_model
+from bot.review import verify
+from bot.review.agents import AGENTS, Agent, AgentAnswer, task
+from bot.review.changes import ChangedFile, Diff
+from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
+from bot.review.findings import Finding, from_model, merge
 from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
 from bot.review.metering import BudgetSpent, Meter, QuotaReached
+from bot.review.prompt import SYSTEM, Brief
 from bot.review.selection import CHARS_PER_TOKEN
 
 log = logging.getLogger(__name__)
@@ -38,105 +41,35 @@ class SupervisorResult:
     trimmed: list[str] = field(default_factory=list)  # files the exact count left out
     unfinished: list[str] = field(default_factory=list)  # "agent on part N": budget ran out
     reused: int = 0  # answers an earlier attempt of the review had already paid for
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """The diff one call reads: the same prompt for every agent."""
-
-    number: int
-    text: str
-
-    @property
-    def prompt(self) -> str:
-        return f"Review this diff (part {self.number}).\n\n{self.text}"
-
-
-def render_file(changed: ChangedFile, hunks: Iterable[Hunk] | None = None) -> str:
-    """A file as the agents read it: every hunk line numbered on the new side."""
-    lines = [f"=== File: {changed.path} ===", f"({changed.status} file)"]
-    for hunk in changed.hunks if hunks is None else hunks:
-        lines.append(hunk.header)
-        lines.extend(_numbered(hunk.lines))
-    return "\n".join(lines) + "\n"
-
-
-def _numbered(lines: Iterable[tuple[str, int | None, str]]) -> list[str]:
-    return [f"{'' if number is None else number:>6} {kind}| {text}" for kind, number, text in lines]
-
-
-def _cut_hunk(changed: ChangedFile, hunk: Hunk, budget_chars: int) -> list[str]:
-    """A hunk too large for one chunk, cut at line boundaries into parts that each fit."""
-    head = f"=== File: {changed.path} ===\n({changed.status} file)\n{hunk.header}\n"
-    parts: list[list[str]] = [[]]
-    size = 0
-    room = max(budget_chars - len(head) - 200, 200)  # 200: the note
-    for line in _numbered(hunk.lines):
-        if parts[-1] and size + len(line) + 1 > room:
-            parts.append([])
-            size = 0
-        parts[-1].append(line[:room])  # a single line longer than a chunk is cut too
-        size += len(line[:room]) + 1
-    total = len(parts)
-    return [
-        head + f"(part {i} of {total} of this hunk: it is larger than one request, so it is "
-        "cut at line boundaries; the other parts are read in other requests)\n"
-        + "\n".join(part)
-        + "\n"
-        for i, part in enumerate(parts, start=1)
-    ]
-
-
-def chunk_diff(files: Iterable[ChangedFile], budget_chars: int) -> list[Chunk]:
-    """Cut the files into chunks under the budget: a file too large alone is cut by hunks,
-    and a hunk too large alone at line boundaries, with a note; nothing is dropped."""
-    chunks: list[Chunk] = []
-    current: list[str] = []
-    size = 0
-
-    def add(text: str) -> None:
-        chunks.append(Chunk(len(chunks) + 1, text))
-
-    def flush() -> None:
-        nonlocal current, size
-        if current:
-            add("\n".join(current))
-        current, size = [], 0
-
-    for changed in files:
-        text = render_file(changed)
-        if len(text) > budget_chars:
-            flush()
-            part: list[Hunk] = []
-            part_size = 0
-            for hunk in changed.hunks:
-                hunk_size = len(render_file(changed, [hunk]))
-                if part and part_size + hunk_size > budget_chars:
-                    add(render_file(changed, part))
-                    part, part_size = [], 0
-                if hunk_size > budget_chars:
-                    for piece in _cut_hunk(changed, hunk, budget_chars):
-                        add(piece)
-                    continue
-                part.append(hunk)
-                part_size += hunk_size
-            if part:
-                add(render_file(changed, part))
-            continue
-        if size + len(text) > budget_chars:
-            flush()
-        current.append(text)
-        size += len(text)
-    flush()
-    return chunks
+    chunks: int = 0
+    context_chars: int = 0  # context lines the agents read, over all chunks
+    verified: int = 0  # findings the verification pass gave a verdict
+    unverified: list[str] = field(default_factory=list)  # "part N: why" it was not verified
 
 
 Reused = Mapping[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> stored answer
 
 
+VERIFY_PLAN = 600  # tokens the plan keeps for the findings a verification call lists
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A chunk as it is sent: its shared prefix, with the tokens that prefix counts."""
+
+    chunk: Chunk
+    prefix: str
+    tokens: int
+
+
 class ReviewSupervisor:
-    """Runs the chosen agents over the diff's chunks, all at once under a bound, within the
-    review's budget: the plan is counted before any call, and every call is metered."""
+    """Runs the chosen agents over the diff's chunks, all at once under a bound, then the
+    verifier over each chunk's findings, within the review's budget: the plan is counted
+    before any call, and every call is metered.
+
+    Every request for a chunk is the common system text and one shared prefix (the PR, the
+    guidance, the chunk), ended by the task of one agent or of the verifier.
+    """
 
     def __init__(
         self,
@@ -146,7 +79,8 @@ class ReviewSupervisor:
         agents: Iterable[str] = tuple(AGENTS),
         max_in_flight: int = 8,
         chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-        instructions: str = "",
+        brief: Brief | None = None,
+        verify: bool = True,
         reused: Reused | None = None,
     ) -> None:
         self.gemini = gemini
@@ -154,25 +88,32 @@ class ReviewSupervisor:
         self.agents: list[Agent] = [AGENTS[name] for name in agents]
         self.max_in_flight = max_in_flight
         self.chunk_tokens = chunk_tokens
-        self.instructions = instructions
+        self.brief = brief or Brief()
+        self.verify = verify
         self.reused: Reused = reused or {}
         self.cancelled = 0  # calls cut off in flight because the review was cancelled
         self._stop: QuotaReached | None = None
-        self._systems = {agent.name: system_prompt(agent, instructions) for agent in self.agents}
-        self._system_tokens: dict[str, int] = {}
+        self._tasks = {agent.name: task(agent) for agent in self.agents}
+        self._task_tokens: dict[str, int] = {}
+        self._system_tokens = 0
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
-        for retries, and each chunk's system text counted per agent."""
+        for retries, and each chunk's fixed text (system, PR, guidance, task) counted per call."""
         if not self.agents:
             return 0
         plan = int(self.meter.budget.left * (1 - RETRY_RESERVE))
-        system = max(len(text) for text in self._systems.values()) // 3 + CALL_MARGIN
-        per_agent = plan / len(self.agents) - system
-        return max(int(per_agent / (1 + system / self.chunk_tokens)), 0)
+        calls = len(self.agents) + (1 if self.verify else 0)
+        fixed = (len(SYSTEM) + len(self.brief.prefix("", ())) + 800) // 3 + CALL_MARGIN
+        fixed += VERIFY_PLAN // calls if self.verify else 0
+        per_call = plan / calls - fixed
+        return max(int(per_call / (1 + fixed / self.chunk_tokens)), 0)
 
-    async def run(self, diff: Diff, files: list[str]) -> SupervisorResult:
-        """Review `files` of the diff (in the order given: most important first).
+    async def run(
+        self, diff: Diff, files: list[str], heads: Mapping[str, FileContext] | None = None
+    ) -> SupervisorResult:
+        """Review `files` of the diff (in the order given: most important first), with the
+        head's context of each file in `heads` when there is room.
 
         A failed agent is reported and the others still count; a reached quota stops new
         calls, lets those in flight finish (their answers are kept), and is raised.
@@ -181,91 +122,163 @@ class ReviewSupervisor:
         wanted = [changed for path in files if (changed := diff.file(path)) is not None]
         if not wanted or not self.agents:
             return result
-        chunks = await self._plan(wanted, result)
+        parts = await self._plan(wanted, heads or {}, result)
+        result.chunks = len(parts)
+        result.context_chars = sum(part.chunk.context_chars for part in parts)
         gate = asyncio.Semaphore(self.max_in_flight)
         async with asyncio.TaskGroup() as group:
-            for agent in self.agents:
-                for chunk, tokens in chunks:
-                    group.create_task(self._call(gate, agent, chunk, tokens, result))
+            for part in parts:
+                group.create_task(self._review_part(gate, part, result))
         if self._stop is not None:
             raise self._stop
         result.findings.sort(key=lambda f: (f.file_path, f.line_start or 0, f.agent_type))
         return result
 
     async def _plan(
-        self, files: list[ChangedFile], result: SupervisorResult
-    ) -> list[tuple[Chunk, int]]:
-        """Chunks with the tokens each call reserves; the least important files are left out
-        until the counted plan fits the budget."""
-        names = list(self._systems)
-        counted = await asyncio.gather(*(self.gemini.count_tokens(self._systems[n]) for n in names))
-        systems = dict(zip(names, counted, strict=True))
-        self._system_tokens = systems
+        self, files: list[ChangedFile], heads: Mapping[str, FileContext], result: SupervisorResult
+    ) -> list[_Part]:
+        """The chunks with their counted prefixes. When the plan is over the budget, context
+        gives way first (a smaller share, then none), then the least important files."""
+        self._system_tokens = await self.gemini.count_tokens(SYSTEM)
+        names = list(self._tasks)
+        counted = await asyncio.gather(*(self.gemini.count_tokens(self._tasks[n]) for n in names))
+        self._task_tokens = dict(zip(names, counted, strict=True))
         limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
+        shares = [CONTEXT_SHARE, CONTEXT_SHARE / 2, 0.0] if heads else [0.0]
         while True:
-            chunks = chunk_diff(files, self.chunk_tokens * CHARS_PER_TOKEN)
-            sizes = await asyncio.gather(*(self.gemini.count_tokens(c.prompt) for c in chunks))
-            planned = list(zip(chunks, sizes, strict=True))
-            cost = sum(
-                systems[agent.name] + tokens + CALL_MARGIN
-                for agent in self.agents
-                for chunk, tokens in planned
-                if (agent.name, self._digest(agent, chunk)) not in self.reused
-            )
-            if cost <= limit or len(files) <= 1:
-                if cost > limit:  # one file alone does not fit: nothing is sent
-                    result.trimmed.append(files[0].path)
-                    return []
-                return [(chunk, tokens + CALL_MARGIN) for chunk, tokens in planned]
+            for share in shares:
+                parts = await self._parts(files, heads, share)
+                cost = self._cost(parts)
+                if cost <= limit:
+                    return parts
+            shares = [0.0]  # once files must go, context is the first thing that went
+            if len(files) <= 1:  # one file alone does not fit: nothing is sent
+                result.trimmed.append(files[0].path)
+                return []
             dropped = files.pop()
             result.trimmed.append(dropped.path)
             log.info("budget: %s left out after counting (%d > %d tokens)", dropped.path,
                      cost, limit)  # fmt: skip
 
-    def _digest(self, agent: Agent, chunk: Chunk) -> str:
-        return prompt_digest(self._systems[agent.name], chunk.prompt)
+    async def _parts(
+        self, files: list[ChangedFile], heads: Mapping[str, FileContext], share: float
+    ) -> list[_Part]:
+        chunks = chunk_diff(files, self.chunk_tokens * CHARS_PER_TOKEN, heads, share)
+        total = len(chunks)
+        prefixes = [
+            self.brief.prefix(f"The diff, part {c.number} of {total}:\n\n{c.text}", c.paths)
+            for c in chunks
+        ]
+        sizes = await asyncio.gather(*(self.gemini.count_tokens(p) for p in prefixes))
+        return [_Part(c, p, n) for c, p, n in zip(chunks, prefixes, sizes, strict=True)]
 
-    async def _call(
+    def _cost(self, parts: Sequence[_Part]) -> int:
+        """Input tokens the plan spends: every call not answered already, and verification."""
+        cost = 0
+        for part in parts:
+            base = self._system_tokens + part.tokens + CALL_MARGIN
+            for agent in self.agents:
+                if (agent.name, self._digest(part, self._tasks[agent.name])) not in self.reused:
+                    cost += base + self._task_tokens[agent.name]
+            if self.verify:
+                cost += base + VERIFY_PLAN
+        return cost
+
+    def _digest(self, part: _Part, ending: str) -> str:
+        return prompt_digest(SYSTEM, part.prefix + ending)
+
+    async def _review_part(
+        self, gate: asyncio.Semaphore, part: _Part, result: SupervisorResult
+    ) -> None:
+        """Every agent over one chunk at once, then the verifier over what they found."""
+        answers = await asyncio.gather(
+            *(self._ask_agent(gate, agent, part, result) for agent in self.agents)
+        )
+        found = [finding for answer in answers for finding in answer]
+        if not found:
+            return
+        in_part = [f for f in found if f.file_path in part.chunk.paths]
+        elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
+        merged, _ = merge(in_part)
+        if self.verify and merged and self._stop is None:
+            merged = await self._verify(gate, part, merged, result)
+        result.findings.extend(merged + elsewhere)
+
+    async def _ask_agent(
+        self, gate: asyncio.Semaphore, agent: Agent, part: _Part, result: SupervisorResult
+    ) -> list[Finding]:
+        ending = self._tasks[agent.name]
+        tokens = self._system_tokens + part.tokens + self._task_tokens[agent.name] + CALL_MARGIN
+        answer = await self._ask(gate, agent.name, part, ending, AgentAnswer, tokens, result)
+        if answer is None:
+            return []
+        assert isinstance(answer, AgentAnswer)
+        return [from_model(agent.name, item) for item in answer.findings]
+
+    async def _verify(
+        self, gate: asyncio.Semaphore, part: _Part, found: list[Finding], result: SupervisorResult
+    ) -> list[Finding]:
+        ending = verify.task(found)
+        tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
+        answer = await self._ask(
+            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens, result
+        )
+        if answer is None:
+            if self._stop is None:
+                result.unverified.append(f"part {part.chunk.number}")
+            return found
+        assert isinstance(answer, verify.VerifyAnswer)
+        checked = verify.apply(found, answer)
+        result.verified += sum(1 for f in checked if f.verdict is not None)
+        return checked
+
+    async def _ask(
         self,
         gate: asyncio.Semaphore,
-        agent: Agent,
-        chunk: Chunk,
+        name: str,
+        part: _Part,
+        ending: str,
+        schema: type[AgentAnswer] | type[verify.VerifyAnswer],
         tokens: int,
         result: SupervisorResult,
-    ) -> None:
-        stored = self.reused.get((agent.name, self._digest(agent, chunk)))
+    ) -> AgentAnswer | verify.VerifyAnswer | None:
+        """One call (or its stored answer); None when it failed, was refused or not made.
+        A failed agent is a failure of the review; a failed verifier leaves its findings
+        unverified."""
+        number = part.chunk.number
+        agent = name != verify.VERIFIER
+        stored = self.reused.get((name, self._digest(part, ending)))
         if stored is not None:
-            kept = AgentAnswer.model_validate(stored)
-            result.findings.extend(from_model(agent.name, item) for item in kept.findings)
             result.reused += 1
-            return
+            return schema.model_validate(stored)
         async with gate:
             if self._stop is not None:
-                return
-            system = self._systems[agent.name]
+                return None
             try:
                 answer = await self.gemini.generate(
-                    agent=agent.name, system=system, prompt=chunk.prompt, schema=AgentAnswer,
-                    meter=self.meter, chunk=chunk.number,
-                    tokens=self._system_tokens[agent.name] + tokens,
+                    agent=name, system=SYSTEM, prompt=part.prefix + ending, schema=schema,
+                    meter=self.meter, chunk=number, tokens=tokens,
                 )  # fmt: skip
             except asyncio.CancelledError:
                 self.cancelled += 1
                 raise
             except QuotaReached as reached:
                 self._stop = self._stop or reached
-                return
+                return None
             except BudgetSpent as exc:
-                log.warning("agent %s skipped part %d: %s", agent.name, chunk.number, exc)
-                result.unfinished.append(f"{agent.name} on part {chunk.number}")
-                return
+                log.warning("%s skipped part %d: %s", name, number, exc)
+                if agent:
+                    result.unfinished.append(f"{name} on part {number}")
+                return None
             except AgentCallError as exc:
-                log.warning("agent %s failed on chunk %d: %s", agent.name, chunk.number, exc)
-                result.failures.append(AgentFailure(agent.name, str(exc)))
+                log.warning("%s failed on part %d: %s", name, number, exc)
+                if agent:
+                    result.failures.append(AgentFailure(name, str(exc)))
                 result.calls += exc.attempts
-                return
+                return None
         result.calls += answer.attempts
         result.prompt_tokens += answer.prompt_tokens
         result.output_tokens += answer.output_tokens
-        assert isinstance(answer.parsed, AgentAnswer)
-        result.findings.extend(from_model(agent.name, item) for item in answer.parsed.findings)
+        parsed = answer.parsed
+        assert isinstance(parsed, schema)
+        return parsed

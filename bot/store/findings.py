@@ -11,8 +11,10 @@ from bot.store.db import Db
 _FIELDS = (
     "agent_type", "severity", "file_path", "line_start", "line_end",
     "title", "description", "suggestion", "fingerprint", "carried_from",
+    "verdict", "confidence", "verify_reason", "withheld",
 )  # fmt: skip
-_TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", "uuid")
+_TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", "uuid",
+          "text", "float8", "text", "bool")  # fmt: skip
 
 
 class FindingLike(Protocol):
@@ -38,6 +40,14 @@ class FindingLike(Protocol):
     def fingerprint(self) -> str: ...
     @property
     def carried_from(self) -> uuid.UUID | None: ...
+    @property
+    def verdict(self) -> str | None: ...
+    @property
+    def confidence(self) -> float | None: ...
+    @property
+    def verify_reason(self) -> str | None: ...
+    @property
+    def withheld(self) -> bool: ...
 
 
 class FindingRepo:

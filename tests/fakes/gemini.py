@@ -24,7 +24,8 @@ from aiohttp import web
 
 from tests.fakes.loop import BackgroundLoop
 
-AGENT_LINE = re.compile(r"^Second Look agent: (\w+)", re.MULTILINE)
+AGENT_LINE = re.compile(r"^Second Look (?:agent: (\w+)|(verifier))$", re.MULTILINE)
+FINDINGS_JSON = "Findings (JSON):\n"  # the verifier's task lists the findings after this
 FILE_LINE = re.compile(r"^=== File: (.+?) ===$", re.MULTILINE)
 
 # The status names and messages Google answers with, by HTTP code.
@@ -138,6 +139,9 @@ class FakeGemini:
         self.requests: list[GeminiRequest] = []
         self.count_requests: list[CountRequest] = []
         self.findings: dict[str, list[dict[str, Any]]] = {}
+        # The verifier's answer for one listed finding (its JSON as the request lists it):
+        # (keep, confidence, reason). Unset: every finding kept with confidence 0.9.
+        self.verdict: Callable[[dict[str, Any]], tuple[bool, float, str]] | None = None
         self.responder: Callable[[GeminiRequest], dict[str, Any] | str] | None = None
         self.latency = 0.0
         self.rpm_limit: int | None = None
@@ -160,6 +164,7 @@ class FakeGemini:
         self.requests = []
         self.count_requests = []
         self.findings = {}
+        self.verdict = None
         self.responder = None
         self.latency = 0.0
         self.rpm_limit = None
@@ -219,8 +224,7 @@ class FakeGemini:
             body = {}
         system, prompt = _system_and_prompt(body)
         prompt_tokens = billed_tokens(text_parts(body))
-        agent_match = AGENT_LINE.search(system)
-        agent = agent_match.group(1) if agent_match else None
+        agent = _agent_of(prompt) or _agent_of(system)
         config = body.get("generationConfig") or {}
 
         def record(status: int) -> GeminiRequest:
@@ -267,6 +271,8 @@ class FakeGemini:
         if self.responder is not None:
             answer = self.responder(seen)
             return self._answer(seen, answer if isinstance(answer, str) else json.dumps(answer))
+        if seen.agent == "verifier":
+            return self._answer(seen, json.dumps({"verdicts": self._verdicts(seen)}))
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
@@ -310,6 +316,17 @@ class FakeGemini:
                 "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}],
             }
         )
+
+    def _verdicts(self, seen: GeminiRequest) -> list[dict[str, Any]]:
+        verdicts = []
+        for item in listed_findings(seen.prompt):
+            keep, confidence, reason = (
+                self.verdict(item) if self.verdict is not None else (True, 0.9, "looks right")
+            )
+            verdicts.append(
+                {"id": item["id"], "keep": keep, "confidence": confidence, "reason": reason}
+            )
+        return verdicts
 
     def _take_count_fault(self) -> _Fault | None:
         faults = self._count_faults
@@ -381,6 +398,26 @@ class FakeGemini:
                 self._faults = faults[:index] + faults[index + 1 :]
                 return fault
         return None
+
+
+def _agent_of(text: str) -> str | None:
+    """The agent a request's task names (its last "Second Look agent: NAME" line)."""
+    found = AGENT_LINE.findall(text)
+    if not found:
+        return None
+    name, verifier = found[-1]
+    return name or verifier
+
+
+def listed_findings(prompt: str) -> list[dict[str, Any]]:
+    """The findings a verifier's request lists, as the JSON it holds."""
+    if FINDINGS_JSON not in prompt:
+        return []
+    try:
+        listed = json.loads(prompt.rsplit(FINDINGS_JSON, 1)[1])
+    except ValueError:
+        return []
+    return [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
 
 
 async def _json_object(request: web.Request) -> dict[str, Any] | None:

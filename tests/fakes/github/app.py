@@ -7,10 +7,11 @@ from aiohttp import web
 from tests.fakes.github.checks import Checks
 from tests.fakes.github.comments import Comments
 from tests.fakes.github.contents import Contents
+from tests.fakes.github.graphql import GraphQL
 from tests.fakes.github.reviews import Reviews
 
 
-class FakeGitHub(Checks, Reviews, Comments, Contents):
+class FakeGitHub(Checks, Reviews, Comments, GraphQL, Contents):
     """The GitHub REST API for one App, as an aiohttp application.
 
     Set up state with add_pull / set_content / seed_comments, serve `.app` (start(bg)), point
@@ -47,4 +48,5 @@ class FakeGitHub(Checks, Reviews, Comments, Contents):
         app.router.add_get(rf"{r}/check-runs/{{run:\d+}}/annotations", self._list_annotations)
         app.router.add_get(f"{r}/commits/{{ref}}/check-runs", self._commit_check_runs)
         app.router.add_get(f"{r}/compare/{{basehead:.+}}", self._compare)
+        app.router.add_post("/graphql", self._graphql)
         return app

@@ -19,6 +19,11 @@ from tests.fakes.diffs import Content, FileDiff
 if TYPE_CHECKING:
     from tests.fakes.github.app import FakeGitHub
 
+# GitHub cuts GraphQL's Blob.text past this many bytes and says isTruncated. Undocumented:
+# measured as "exactly 512,000 bytes per blob" in sveltia/sveltia-cms#950; "after 500kb" in
+# orbiting/backends#116.
+GRAPHQL_BLOB_LIMIT = 512_000
+
 
 @dataclass(frozen=True)
 class Recorded:
@@ -144,6 +149,9 @@ class FakeState:
         self.max_diff_files = 300  # GitHub's limits for the .diff media type
         self.max_diff_lines = 20_000
         self.diff_chunk_size = 16 * 1024
+        self.graphql_blob_limit = GRAPHQL_BLOB_LIMIT
+        # GraphQL `object(expression:)` fields that fail as GitHub's do on a timeout.
+        self.graphql_broken_expressions: set[str] = set()
         self._lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.tokens_issued: list[IssuedToken] = []
@@ -173,6 +181,8 @@ class FakeState:
             self.token_ttl = 3600.0
             self.max_diff_files, self.max_diff_lines = 300, 20_000
             self.diff_chunk_size = 16 * 1024
+            self.graphql_blob_limit = GRAPHQL_BLOB_LIMIT
+            self.graphql_broken_expressions = set()
 
     def next_id(self) -> int:
         """Return a fresh id (ids are global, increasing integers)."""

@@ -1,0 +1,105 @@
+"""What a review reads of the repository besides the diff, in as few calls as GitHub allows:
+before the diff, the PR's intent and the base branch's config, attributes and guidance (one
+query); after it, the head text of the files the review reads, for their context."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import gidgethub
+
+from bot.github import files, repo_config
+from bot.github.client import GitHubClient, describe
+from bot.review.changes import Diff
+from bot.review.chunks import FileContext, context_of
+from bot.review.prompt import GUIDANCE_FILES, Guidance, Intent
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTES = ".gitattributes"
+BASE_FILES = (repo_config.CONFIG_PATH, ATTRIBUTES, *GUIDANCE_FILES)
+MAX_HEAD_FILE_BYTES = 1_000_000  # a larger file gets no context
+
+
+@dataclass
+class Base:
+    """The base branch's side of a review, and the PR's intent."""
+
+    config: repo_config.LoadedConfig
+    attributes: str = ""
+    guidance: Guidance = field(default_factory=Guidance)
+    intent: Intent = field(default_factory=Intent)
+
+
+async def read_base(
+    github: GitHubClient, installation_id: int, owner: str, repo: str, base_ref: str, number: int
+) -> Base:
+    """Config, .gitattributes, the guidance file and the PR's title and body: one query."""
+    read = await files.read(
+        github, installation_id, owner, repo, [(base_ref, path) for path in BASE_FILES],
+        pull=number, max_file_bytes=repo_config.MAX_CONFIG_BYTES,
+    )  # fmt: skip
+    if read.fallback:
+        log.info("%s/%s#%d: read through the contents API: %s", owner, repo, number,
+                 read.fallback)  # fmt: skip
+    got = {path: read.files[(base_ref, path)] for path in BASE_FILES}
+    config = repo_config.from_file(got[repo_config.CONFIG_PATH])
+    attributes = got[ATTRIBUTES]
+    if attributes.problem:
+        log.info("%s/%s: %s is %s; ignored", owner, repo, ATTRIBUTES, attributes.problem)
+    source = next((path for path in GUIDANCE_FILES if got[path].text), None)
+    for path in GUIDANCE_FILES:
+        if got[path].problem:
+            config.problems.append(
+                repo_config.Problem(None, f"{path} is {got[path].problem}; not read")
+            )
+    settings = config.config
+    guidance = Guidance.of(
+        source, got[source].text or "" if source else "", settings.instructions,
+        settings.path_instructions,
+    )  # fmt: skip
+    pull = read.pull
+    intent = Intent(pull.title, pull.body, pull.base_ref) if pull else Intent(base_ref=base_ref)
+    return Base(config, attributes.text or "", guidance, intent)
+
+
+async def read_heads(
+    github: GitHubClient,
+    installation_id: int,
+    owner: str,
+    repo: str,
+    head_sha: str,
+    diff: Diff,
+    paths: Iterable[str],
+) -> Mapping[str, FileContext]:
+    """The context of each file the review reads, from its text at the head: one query.
+
+    An added file needs none (the diff holds all of it); a file GitHub cannot give, or whose
+    text does not match the diff, gets none.
+    """
+    wanted = [
+        changed for path in paths if (changed := diff.file(path)) and changed.status != "added"
+    ]
+    if not wanted:
+        return {}
+    try:
+        read = await files.read(
+            github, installation_id, owner, repo, [(head_sha, c.path) for c in wanted],
+            max_file_bytes=MAX_HEAD_FILE_BYTES,
+        )  # fmt: skip
+    except gidgethub.GitHubException as exc:  # context helps; the review goes on without
+        log.warning("%s/%s: no context, the head files were not read: %s", owner, repo,
+                    describe(exc))  # fmt: skip
+        return {}
+    if read.fallback:
+        log.info("%s/%s: head files read through the contents API: %s", owner, repo,
+                 read.fallback)  # fmt: skip
+    heads: dict[str, FileContext] = {}
+    for changed in wanted:
+        text = read.files[(head_sha, changed.path)].text
+        context = context_of(changed, text) if text is not None else None
+        if context is not None:
+            heads[changed.path] = context
+    return heads

@@ -1,0 +1,206 @@
+"""The labelled evaluation set in tests/data/eval: well-formed, consistent and up to date."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from unidiff import PatchSet
+
+DATA = Path(__file__).parent / "data" / "eval"
+PRS = DATA / "prs.jsonl"
+CASES = DATA / "cases"
+
+KEYS = ["id", "language", "title", "body", "diff", "head_files", "expected"]
+EXPECTED_KEYS = ["path", "line_start", "line_end", "severity", "agent", "keyword"]
+SEVERITIES = {"critical", "high", "medium", "low", "info"}
+AGENTS = {"security", "bugs", "performance", "style"}
+MIN_BUGGY = {"python": 8, "javascript": 6, "go": 6}
+DIFF_HEADER = re.compile(r"^diff --git a/(?P<old>\S+) b/(?P<new>\S+)$")
+
+
+def load_builder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("eval_data_build", DATA / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return PRS.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture(scope="module")
+def records(lines: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines]
+
+
+def buggy(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if r["expected"]]
+
+
+def added_lines(record: dict[str, Any]) -> dict[str, set[int]]:
+    """New-side line numbers of added lines, by path, as unidiff reads the diff."""
+    return {
+        f.path: {line.target_line_no for hunk in f for line in hunk if line.is_added}
+        for f in PatchSet(record["diff"])
+        if not f.is_removed_file
+    }
+
+
+def test_every_line_is_a_json_object_with_the_expected_keys(lines: list[str]) -> None:
+    assert lines, "prs.jsonl is empty"
+    for number, line in enumerate(lines, 1):
+        record = json.loads(line)
+        assert isinstance(record, dict), f"line {number} is not an object"
+        assert list(record) == KEYS, f"line {number}: keys {list(record)}"
+        for key in ("id", "language", "title", "body", "diff"):
+            assert isinstance(record[key], str) and record[key].strip(), (number, key)
+        assert isinstance(record["head_files"], dict) and record["head_files"], number
+        assert isinstance(record["expected"], list), number
+
+
+def test_prs_jsonl_is_up_to_date_with_the_cases(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not on PATH, so the diffs cannot be rebuilt")
+    builder = load_builder()
+    rebuilt = tmp_path / "prs.jsonl"
+    rebuilt.write_text(builder.render(builder.build(CASES)), encoding="utf-8")
+    assert rebuilt.read_text(encoding="utf-8") == PRS.read_text(encoding="utf-8"), (
+        "prs.jsonl is stale: run `python tests/data/eval/build.py`"
+    )
+
+
+def test_ids_are_unique_sorted_and_match_the_case_directories(
+    records: list[dict[str, Any]],
+) -> None:
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
+    assert ids == sorted(ids)
+    assert set(ids) == {p.name for p in CASES.iterdir() if (p / "case.yaml").is_file()}
+
+
+def test_enough_cases_with_and_without_findings(records: list[dict[str, Any]]) -> None:
+    assert len(buggy(records)) >= 20
+    assert len([r for r in records if not r["expected"]]) >= 5
+
+
+def test_languages_and_counts(records: list[dict[str, Any]]) -> None:
+    assert {r["language"] for r in records} == set(MIN_BUGGY)
+    counts = Counter(r["language"] for r in buggy(records))
+    for language, minimum in MIN_BUGGY.items():
+        assert counts[language] >= minimum, (language, counts[language])
+
+
+def test_agents_and_severities_are_valid(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        for finding in record["expected"]:
+            assert list(finding) == EXPECTED_KEYS, (record["id"], finding)
+            assert finding["severity"] in SEVERITIES, (record["id"], finding["severity"])
+            assert finding["agent"] in AGENTS, (record["id"], finding["agent"])
+            assert re.fullmatch(r"[a-z0-9+]+(-[a-z0-9+]+)*", finding["keyword"]), record["id"]
+    agents = Counter(f["agent"] for r in records for f in r["expected"])
+    for agent in ("security", "bugs", "performance"):
+        assert agents[agent] >= 3, agents
+
+
+def test_diffs_are_in_github_format(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        blocks = re.split(r"(?m)^(?=diff --git )", record["diff"])
+        assert blocks[0] == "", f"{record['id']}: diff does not start with 'diff --git'"
+        for block in blocks[1:]:
+            header, *rest = block.splitlines()
+            match = DIFF_HEADER.match(header)
+            assert match, (record["id"], header)
+            old, new = match["old"], match["new"]
+            assert any(line.startswith("index ") for line in rest[:4]), (record["id"], header)
+            if "new file mode 100644" in rest[:2]:
+                assert f"--- /dev/null\n+++ b/{new}\n" in block, (record["id"], new)
+            elif "deleted file mode 100644" in rest[:2]:
+                assert f"--- a/{old}\n+++ /dev/null\n" in block, (record["id"], old)
+            elif f"rename to {new}" in rest and "\n--- " not in block:
+                continue  # a pure rename has no hunks
+            else:
+                assert f"--- a/{old}\n+++ b/{new}\n" in block, (record["id"], header)
+
+
+def test_diffs_parse_and_added_lines_match_head_files(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        patch = PatchSet(record["diff"])
+        assert len(patch) >= 1, record["id"]
+        kept = {f.path for f in patch if not f.is_removed_file}
+        assert set(record["head_files"]) == kept, record["id"]
+        for patched in patch:
+            if patched.is_removed_file:
+                continue
+            head = record["head_files"][patched.path].splitlines()
+            assert patched.added > 0 or patched.removed > 0 or patched.is_rename, patched.path
+            for hunk in patched:
+                for line in hunk:
+                    if line.is_added or line.is_context:
+                        where = f"{record['id']}: {patched.path}:{line.target_line_no}"
+                        assert head[line.target_line_no - 1] == line.value.rstrip("\n"), where
+
+
+def test_expected_findings_are_on_added_lines(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        added = added_lines(record)
+        for finding in record["expected"]:
+            path = finding["path"]
+            assert path in added, f"{record['id']}: {path} is not a new-side file of the diff"
+            start, end = finding["line_start"], finding["line_end"]
+            assert 1 <= start <= end, (record["id"], finding)
+            missing = sorted(set(range(start, end + 1)) - added[path])
+            assert not missing, f"{record['id']}: {path} lines {missing} are not added lines"
+
+
+def test_cases_are_small_and_some_touch_several_files(records: list[dict[str, Any]]) -> None:
+    for record in buggy(records):
+        for finding in record["expected"]:
+            size = len(record["head_files"][finding["path"]].splitlines())
+            assert 20 <= size <= 140, (record["id"], finding["path"], size)
+    file_counts = [len(PatchSet(r["diff"])) for r in records]
+    assert sum(1 for n in file_counts if n >= 2) >= 5
+    patches = [PatchSet(r["diff"]) for r in records]
+    assert any(f.is_added_file for p in patches for f in p), "no case adds a file"
+    assert any(f.is_removed_file for p in patches for f in p), "no case deletes a file"
+
+
+def test_pr_bodies_include_template_comments_and_an_injection_attempt(
+    records: list[dict[str, Any]],
+) -> None:
+    bodies = [r["body"] for r in records]
+    assert sum(1 for body in bodies if "<!--" in body and "-->" in body) >= 2
+    assert any("ignore all previous instructions" in body.lower() for body in bodies)
+
+
+def test_builder_rejects_a_finding_on_a_context_line(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not on PATH, so the diffs cannot be rebuilt")
+    builder = load_builder()
+    case = tmp_path / "cases" / "py-example"
+    (case / "before").mkdir(parents=True)
+    (case / "after").mkdir()
+    (case / "before" / "m.py").write_text("a = 1\nb = 2\n")
+    (case / "after" / "m.py").write_text("a = 1\nb = 3\n")
+    finding = "{path: m.py, line_start: LINE, line_end: LINE, severity: low, agent: bugs, "
+    finding += "keyword: value}"
+    meta = "title: t\nbody: b\nlanguage: python\nexpected:\n  - " + finding + "\n"
+    (case / "case.yaml").write_text(meta.replace("LINE", "2"))
+    [record] = builder.build(tmp_path / "cases")
+    assert record["expected"][0]["line_start"] == 2
+    assert record["head_files"] == {"m.py": "a = 1\nb = 3\n"}
+    (case / "case.yaml").write_text(meta.replace("LINE", "1"))
+    with pytest.raises(builder.CaseError, match="not added lines"):
+        builder.build(tmp_path / "cases")
