@@ -22,7 +22,8 @@ test: install
 # The property tests with the long hypothesis profile; prints the tally of the webhook fuzz.
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -s \
-		tests/test_fuzz_webhooks.py tests/test_markdown.py tests/test_render.py
+		tests/test_fuzz_webhooks.py tests/test_markdown.py tests/test_render.py tests/test_prompt.py \
+		tests/test_scopes.py
 
 migrate: install
 	$(BIN)/python -m bot migrate

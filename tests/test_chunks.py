@@ -52,12 +52,12 @@ def test_context_takes_at_most_its_share_of_a_chunk():
     for budget in (1_500, 4_000, 20_000):
         for chunk in chunk_diff([file], budget, {"big.py": context}):
             assert len(chunk.text) <= budget
-            assert chunk.context_chars <= CONTEXT_SHARE * budget
+            assert chunk.context_chars <= CONTEXT_SHARE * len(chunk.text)
             context_text = sum(len(line) + 1 for line in chunk.text.splitlines() if "~| " in line)
             assert context_text <= chunk.context_chars
 
 
-def test_context_nearest_the_hunk_is_kept_when_room_is_short():
+def test_context_is_the_signature_then_the_lines_nearest_the_hunk_when_room_is_short():
     file = changed("app.py", OLD, NEW)
     context = context_of(file, NEW)
     assert context is not None
@@ -66,7 +66,9 @@ def test_context_nearest_the_hunk_is_kept_when_room_is_short():
 
     shown = numbers(chunk.text, "~")
     first_hunk_line = min(file.new_text)
-    assert shown and max(shown) == first_hunk_line - 1, "the line just above the hunk"
+    assert shown[0] == 35, "the def line of `second`"
+    assert max(shown) == first_hunk_line - 1, "then the line just above the hunk"
+    assert "       ~| ...\n" in chunk.text, "and a mark where lines are left out"
 
 
 def test_a_head_that_does_not_match_the_diff_gives_no_context():

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from bot.review.changes import ChangedFile, Hunk
 from bot.review.scopes import enclosing
 
-CONTEXT_SHARE = 0.4  # of a chunk's room, at most, goes to context lines
+CONTEXT_SHARE = 0.4  # at most this share of each chunk (and of each file in it) is context
 CUT_NOTE = 200  # room kept for the note on a hunk cut at line boundaries
+ELIDED = "       ~| ..."  # context lines left out between the signature and the nearest ones
 
 
 @dataclass(frozen=True)
@@ -89,22 +90,37 @@ def _header(changed: ChangedFile) -> list[str]:
 
 
 class _Room:
-    """What context may still take in the chunk being built."""
+    """What context may still take in the piece being rendered."""
 
     def __init__(self, chars: int) -> None:
         self.chars = chars
         self.used = 0
 
+    def fits(self, line: str) -> bool:
+        return self.used + len(line) + 1 <= self.chars
+
     def take(self, lines: list[str], *, nearest_last: bool) -> list[str]:
         """As many of `lines` as fit, those nearest the hunk first."""
         kept: list[str] = []
-        ordered = reversed(lines) if nearest_last else iter(lines)
-        for line in ordered:
-            if self.used + len(line) + 1 > self.chars:
+        for line in reversed(lines) if nearest_last else lines:
+            if not self.fits(line):
                 break
             kept.append(line)
             self.used += len(line) + 1
         return kept[::-1] if nearest_last else kept
+
+    def take_scope(self, lines: list[str]) -> list[str]:
+        """The lines above a hunk: all when they fit, else the scope's first line (its
+        signature), a mark, and as many of those nearest the hunk as fit."""
+        total = sum(len(line) + 1 for line in lines)
+        if self.used + total <= self.chars:
+            self.used += total
+            return list(lines)
+        head = len(lines[0]) + len(ELIDED) + 2 if lines else 0
+        if len(lines) < 3 or self.used + head > self.chars:
+            return self.take(lines, nearest_last=True)
+        self.used += head
+        return [lines[0], ELIDED, *self.take(lines[1:], nearest_last=True)]
 
 
 def render_file(
@@ -124,7 +140,7 @@ def render_file(
         if around is not None and context is not None and room is not None:
             label = f"~ context: {around.label}"
             room.used += len(label) + 1
-            before = room.take(_context_lines(context, *around.before), nearest_last=True)
+            before = room.take_scope(_context_lines(context, *around.before))
             after = room.take(_context_lines(context, *around.after), nearest_last=False)
             if before or after:
                 lines.append(label)
@@ -168,24 +184,20 @@ class _Builder:
         self.paths: list[str] = []
         self.size = 0
         self.context = 0  # chars of context lines in the chunk being built
-        self.room = self._new_room()
-
-    def _new_room(self) -> _Room:
-        return _Room(int(self.budget * self.share))
 
     def left(self) -> int:
         return self.budget - self.size
 
     def add(self, path: str, render: _Render, plain_size: int) -> None:
-        """Add a rendered piece; its context gets what the chunk has left for context."""
-        free = self.left() - plain_size
-        self.room.chars = min(int(self.budget * self.share), self.room.used + free)
-        used = self.room.used
-        text = render(self.room)
+        """Add a rendered piece with context of at most `share` of the piece (so of the
+        chunk too), within the room the chunk has left."""
+        ratio = self.share / (1 - self.share) if self.share < 1 else 0.0
+        room = _Room(min(int(plain_size * ratio), self.left() - plain_size))
+        text = render(room)
         self.texts.append(text)
         self.paths.append(path)
         self.size += len(text)
-        self.context += self.room.used - used
+        self.context += room.used
 
     def whole(self, text: str, path: str) -> None:
         """A piece that is a chunk of its own."""
@@ -198,7 +210,6 @@ class _Builder:
             chunk = Chunk(len(self.chunks) + 1, "\n".join(self.texts), paths, self.context)
             self.chunks.append(chunk)
         self.texts, self.paths, self.size, self.context = [], [], 0, 0
-        self.room = self._new_room()
 
 
 class _Render:

@@ -39,7 +39,9 @@ to you."""
 def strip_untrusted(value: str, limit: int) -> str:
     """A PR's own text as the agents may read it: no HTML comment, no invisible or bidi
     control character, no fence line, at most `limit` characters."""
-    value = clean(_HTML_COMMENT.sub("", value))
+    value = clean(value)
+    while (uncommented := _HTML_COMMENT.sub("", value)) != value:  # "<!<!---->--" is one too
+        value = uncommented
     value = value.replace(FENCE, FENCE.lower())
     value = "\n".join(line.rstrip() for line in value.strip().split("\n"))
     value = re.sub(r"\n{3,}", "\n\n", value)
