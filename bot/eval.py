@@ -228,7 +228,10 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
     """The review pipeline on one labelled PR: selection, context, agents, verification."""
     meter = LocalMeter(Budget(settings.max_review_tokens), settings.rpm)
     brief = Brief(Intent(case.title, case.body, case.base))
-    supervisor = ReviewSupervisor(gemini, meter, brief=brief, max_in_flight=settings.max_in_flight)
+    price = price_of(settings.prices, settings.model)
+    supervisor = ReviewSupervisor(
+        gemini, meter, brief=brief, max_in_flight=settings.max_in_flight, price=price
+    )
     selection = Selection(supervisor.capacity(), hold_bytes=HOLD_BYTES)
     for section in split_sections(case.diff):
         selection.offer(section)
@@ -241,7 +244,6 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
             heads[changed.path] = context
     result = await supervisor.run(diff, diff.paths, heads)
     checked = check(result.findings, diff, MIN_CONFIDENCE)
-    price = price_of(settings.prices, settings.model)
     out = CaseResult(
         case,
         [f for f in checked.findings if not f.withheld],
@@ -253,7 +255,9 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
         out.prompt_tokens += usage.prompt
         out.cached_tokens += usage.cached
         out.output_tokens += usage.output + usage.thinking
-        out.cost_usd += cost(price, usage.prompt, usage.cached, usage.output + usage.thinking)
+        out.cost_usd += cost(
+            price, usage.prompt, usage.cached, usage.output + usage.thinking, stored=usage.stored
+        )
     return out
 
 

@@ -85,7 +85,8 @@ class ReviewMeter:
             error=call.error, latency_ms=call.latency_ms, prompt_tokens=usage.prompt,
             cached_tokens=usage.cached, output_tokens=usage.output,
             thinking_tokens=usage.thinking, estimated=usage.estimated,
-            cost_usd=cost(self.price, usage.prompt, usage.cached, usage.output + usage.thinking),
+            cost_usd=cost(self.price, usage.prompt, usage.cached, usage.output + usage.thinking,
+                          stored=usage.stored),
             answer=call.answer, created_at=self.services.clock(),
         )  # fmt: skip
 

@@ -231,6 +231,7 @@ class ReviewRun:
             services.gemini, self.meter, agents=config.agents,
             brief=Brief(self.base.intent, self.base.guidance), verify=config.verify,
             max_in_flight=services.settings.gemini_max_in_flight, reused=reused,
+            price=self.meter.price,
         )  # fmt: skip
 
     async def settle(self) -> None:
@@ -462,6 +463,7 @@ class ReviewRun:
             "context_chars": result.context_chars, "verified": result.verified,
             "withheld": sum(1 for f in checked.findings if f.withheld),
             "unverified_parts": len(result.unverified),
+            "caches": self.supervisor.caches if self.supervisor else 0,
         }  # fmt: skip
 
 

@@ -94,7 +94,18 @@ def test_gemini_prices_add_to_the_defaults(tmp_path: Path, where: str):
     settings = load_settings(environ, dotenv=dotenv)
 
     assert settings.gemini_prices["gemini-9"].cached == 0.5
+    assert settings.gemini_prices["gemini-9"].storage is None, "never cached explicitly"
     assert "gemini-2.5-flash" in settings.gemini_prices
+
+
+def test_a_price_may_give_the_storage_of_an_explicit_cache():
+    prices = '{"gemini-9": {"input": 1, "cached": 0.5, "output": 4, "storage": 2}}'
+
+    settings = load_settings({**GOOD, "GEMINI_PRICES": prices}, dotenv=None)
+
+    assert settings.gemini_prices["gemini-9"].storage == 2.0
+    with pytest.raises(ConfigError, match="may have storage"):
+        load_settings({**GOOD, "GEMINI_PRICES": '{"m": {"input": 1, "storage": 2}}'}, dotenv=None)
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path):

@@ -15,7 +15,8 @@ from google.genai import errors, types
 from pydantic import BaseModel
 
 from bot.retry import Policy, Sleep, Transient, retry_info
-from bot.review.metering import Call, Meter, QuotaReached, Usage
+from bot.review.caching import CACHE, TTL_SECONDS, Cached
+from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ class _Retry(_Failure, Transient):
     def __init__(self, status: str, message: str, delay: float | None = None) -> None:
         _Failure.__init__(self, status, message)
         self.delay = delay
+
+
+class _CacheGone(_Retry):
+    """Gemini refused the request's cache (expired, deleted): send it whole next time."""
 
 
 class GeminiClient:
@@ -131,12 +136,17 @@ class GeminiClient:
         meter: Meter,
         chunk: int = 1,
         tokens: int | None = None,
+        cached: Cached | None = None,
     ) -> GeminiResult:
         """Ask Gemini for a `schema` answer, retrying what is worth retrying.
 
         Every attempt reserves `tokens` (the counted prompt; its UTF-8 size when not given)
-        with the meter before it is sent, and reports its usage after.
+        with the meter before it is sent, and reports its usage after. With `cached` (a cache
+        of `system` and the start of `prompt`) only the rest of the prompt is sent; a cache
+        Gemini no longer has is dropped and the request sent whole.
         """
+        if cached is not None and not prompt.startswith(cached.prefix):
+            cached = None
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
@@ -155,7 +165,13 @@ class GeminiClient:
             async for attempt in self.policy.retrying(f"agent {agent}"):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    response = await self._attempt(call, attempts, prompt, config, schema)
+                    try:
+                        response = await self._attempt(
+                            call, attempts, prompt, config, schema, cached
+                        )
+                    except _CacheGone:
+                        cached = None
+                        raise
                     usage = usage_of(response)
                     prompt_tokens += usage.prompt
                     output_tokens += usage.output + usage.thinking
@@ -183,10 +199,16 @@ class GeminiClient:
         prompt: str,
         config: types.GenerateContentConfig,
         schema: type[BaseModel],
+        cached: Cached | None = None,
     ) -> types.GenerateContentResponse:
         """One metered attempt: admitted, sent, recorded; a parsed answer or _Failure."""
         await call.meter.admit(call.tokens)
         started = time.monotonic()
+        if cached is not None:
+            prompt = prompt[len(cached.prefix) :]
+            config = config.model_copy(
+                update={"cached_content": cached.name, "system_instruction": None}
+            )
         try:
             response = await self._send(number, prompt, config)
         except asyncio.CancelledError:
@@ -228,6 +250,8 @@ class GeminiClient:
             status = f"{exc.code} {exc.status or ''}".rstrip()
             message = self._redact(exc.message or "")
             # Not chained: the SDK's error prints the raw body and holds the request headers.
+            if config.cached_content and exc.code in (400, 403, 404):
+                raise _CacheGone(status, message) from None
             if exc.code not in RETRYABLE_CODES:
                 raise _Failure(status, message) from None
             raise _Retry(status, message, delay=retry_info(exc.details)) from None
@@ -237,6 +261,50 @@ class GeminiClient:
             raise _Retry("timeout", f"no answer within {self.timeout:g} s") from exc
         except aiohttp.ClientError as exc:
             raise _Retry("connection error", self._redact(str(exc))) from exc
+
+    async def create_cache(
+        self, system: str, prefix: str, *, meter: Meter, chunk: int, tokens: int
+    ) -> Cached | None:
+        """A cache of `system` and `prefix` for TTL_SECONDS, metered as one call (its tokens
+        billed as input, plus their storage); None when the budget, the quota or Gemini
+        refuses it, and the requests then send the prefix themselves."""
+        call = _Attempt(CACHE, chunk, prompt_digest(system, prefix), tokens, meter)
+        try:
+            await meter.admit(tokens)
+        except (BudgetSpent, QuotaReached) as exc:
+            log.info("no cache for part %d: %s", chunk, exc)
+            return None
+        started = time.monotonic()
+        config = types.CreateCachedContentConfig(
+            system_instruction=system, contents=[prefix], ttl=f"{TTL_SECONDS}s",
+            display_name=f"second-look part {chunk}",
+        )  # fmt: skip
+        try:
+            cache = await self._client.aio.caches.create(model=self.model, config=config)
+        except asyncio.CancelledError:
+            meter.abandon(call.ended(1, "cancelled", started, _sent(call)), tokens)
+            raise
+        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+            reason = self._redact(getattr(exc, "message", None) or str(exc))
+            log.warning("no cache for part %d: %s", chunk, reason)
+            usage = _sent(call) if isinstance(exc, TimeoutError) else Usage(estimated=True)
+            await meter.record(call.ended(1, "failed", started, usage, error=reason), tokens)
+            return None
+        counted = cache.usage_metadata.total_token_count if cache.usage_metadata else None
+        counted = counted or tokens
+        usage = Usage(prompt=counted, stored=counted * TTL_SECONDS / 3600)
+        await meter.record(call.ended(1, "ok", started, usage), tokens)
+        if not cache.name:
+            return None
+        return Cached(cache.name, prefix, counted)
+
+    async def delete_cache(self, cached: Cached) -> None:
+        """Delete a cache no request needs any more (storage is billed for its TTL anyway;
+        this keeps the project's cache list short). A failure is only logged."""
+        try:
+            await self._client.aio.caches.delete(name=cached.name)
+        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("cache %s not deleted: %s", cached.name, self._redact(str(exc)))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text

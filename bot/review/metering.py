@@ -75,6 +75,7 @@ class Usage:
     output: int = 0  # thinking tokens not included
     thinking: int = 0
     estimated: bool = False
+    stored: float = 0.0  # token-hours of the explicit cache the call created
 
 
 @dataclass(frozen=True)

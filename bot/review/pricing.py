@@ -14,18 +14,20 @@ PRICES_AS_OF = "2025-09"
 
 @dataclass(frozen=True)
 class Price:
-    """USD per million tokens: fresh input, input served from a cache, and output."""
+    """USD per million tokens: fresh input, input served from a cache, and output; and per
+    million tokens per hour, an explicit cache's storage (None: not known, so never cached)."""
 
     input: float
     cached: float
     output: float
+    storage: float | None = None
 
 
 DEFAULT_PRICES: dict[str, Price] = {
-    "gemini-2.5-pro": Price(input=1.25, cached=0.125, output=10.00),
-    "gemini-2.5-flash": Price(input=0.30, cached=0.03, output=2.50),
-    "gemini-2.5-flash-lite": Price(input=0.10, cached=0.01, output=0.40),
-    "gemini-2.0-flash": Price(input=0.10, cached=0.025, output=0.40),
+    "gemini-2.5-pro": Price(input=1.25, cached=0.125, output=10.00, storage=4.50),
+    "gemini-2.5-flash": Price(input=0.30, cached=0.03, output=2.50, storage=1.00),
+    "gemini-2.5-flash-lite": Price(input=0.10, cached=0.01, output=0.40, storage=1.00),
+    "gemini-2.0-flash": Price(input=0.10, cached=0.025, output=0.40, storage=1.00),
     "gemini-2.0-flash-lite": Price(input=0.075, cached=0.075, output=0.30),
 }
 
@@ -38,7 +40,8 @@ def parse_prices(text: str) -> dict[str, Price]:
     """The defaults, overridden per model by GEMINI_PRICES (a JSON object).
 
     `{"gemini-2.5-flash": {"input": 0.3, "cached": 0.03, "output": 2.5}}`; every key of a
-    model must be given, as a number of dollars per million tokens, at least 0.
+    model must be given, as a number of dollars per million tokens, at least 0; `storage`
+    (per million tokens per hour of an explicit cache) may be given too.
     """
     try:
         data = json.loads(text)
@@ -61,10 +64,12 @@ def _price(model: str, value: object) -> Price:
     if isinstance(value, Price):
         return value
     keys = ("input", "cached", "output")
-    if not isinstance(value, dict) or set(value) != set(keys):
-        raise PriceError(f"GEMINI_PRICES[{model!r}] must have exactly the keys {', '.join(keys)}")
+    if not isinstance(value, dict) or not set(keys) <= set(value) <= {*keys, "storage"}:
+        raise PriceError(
+            f"GEMINI_PRICES[{model!r}] must have the keys {', '.join(keys)} (and may have storage)"
+        )
     numbers = {}
-    for key in keys:
+    for key in value:
         number = value[key]
         if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
             raise PriceError(f"GEMINI_PRICES[{model!r}].{key} must be a number of dollars, >= 0")
@@ -80,12 +85,16 @@ def price_of(prices: Mapping[str, Price], model: str) -> Price | None:
     return prices[family] if family else None
 
 
-def cost(price: Price | None, prompt: int, cached: int, output: int) -> float:
-    """USD for one call: `prompt` includes the `cached` tokens; `output` includes thinking.
+def cost(
+    price: Price | None, prompt: int, cached: int, output: int, *, stored: float = 0.0
+) -> float:
+    """USD for one call: `prompt` includes the `cached` tokens; `output` includes thinking;
+    `stored`: token-hours of an explicit cache the call created.
 
     An unknown model (no price) costs 0, and the usage command says it is unpriced.
     """
     if price is None:
         return 0.0
     fresh = max(prompt - cached, 0)
-    return (fresh * price.input + cached * price.cached + output * price.output) / 1_000_000
+    storage = stored * (price.storage or 0.0)
+    return (fresh * price.input + cached * price.cached + output * price.output + storage) / 1e6

@@ -8,13 +8,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.review import verify
+from bot.review import caching, verify
 from bot.review.agents import AGENTS, Agent, AgentAnswer, task
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
 from bot.review.findings import Finding, from_model, merge
 from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
 from bot.review.metering import BudgetSpent, Meter, QuotaReached
+from bot.review.pricing import Price
 from bot.review.prompt import SYSTEM, Brief
 from bot.review.selection import CHARS_PER_TOKEN
 
@@ -82,6 +83,7 @@ class ReviewSupervisor:
         brief: Brief | None = None,
         verify: bool = True,
         reused: Reused | None = None,
+        price: Price | None = None,
     ) -> None:
         self.gemini = gemini
         self.meter = meter
@@ -91,11 +93,14 @@ class ReviewSupervisor:
         self.brief = brief or Brief()
         self.verify = verify
         self.reused: Reused = reused or {}
+        self.price = price  # the model's price, for explicit caching (None: never cache)
         self.cancelled = 0  # calls cut off in flight because the review was cancelled
+        self.caches = 0  # explicit caches created
         self._stop: QuotaReached | None = None
         self._tasks = {agent.name: task(agent) for agent in self.agents}
         self._task_tokens: dict[str, int] = {}
         self._system_tokens = 0
+        self._cached_parts: set[int] = set()  # chunks whose prefix goes into a cache
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -148,9 +153,11 @@ class ReviewSupervisor:
         while True:
             for share in shares:
                 parts = await self._parts(files, heads, share)
-                cost = self._cost(parts)
-                if cost <= limit:
-                    return parts
+                for cached in (self._worth_caching(parts), set()):
+                    cost = self._cost(parts, cached)
+                    if cost <= limit:
+                        self._cached_parts = cached
+                        return parts
             shares = [0.0]  # once files must go, context is the first thing that went
             if len(files) <= 1:  # one file alone does not fit: nothing is sent
                 result.trimmed.append(files[0].path)
@@ -172,8 +179,27 @@ class ReviewSupervisor:
         sizes = await asyncio.gather(*(self.gemini.count_tokens(p) for p in prefixes))
         return [_Part(c, p, n) for c, p, n in zip(chunks, prefixes, sizes, strict=True)]
 
-    def _cost(self, parts: Sequence[_Part]) -> int:
-        """Input tokens the plan spends: every call not answered already, and verification."""
+    def _readers(self, part: _Part) -> int:
+        """The calls that will read this chunk: agents not answered already, the verifier."""
+        fresh = sum(
+            1
+            for agent in self.agents
+            if (agent.name, self._digest(part, self._tasks[agent.name])) not in self.reused
+        )
+        return fresh + (1 if self.verify and fresh else 0)
+
+    def _worth_caching(self, parts: Sequence[_Part]) -> set[int]:
+        tokens = {part.chunk.number: self._system_tokens + part.tokens for part in parts}
+        return {
+            part.chunk.number
+            for part in parts
+            if caching.pays(self.price, self.gemini.model, tokens[part.chunk.number],
+                            self._readers(part))
+        }  # fmt: skip
+
+    def _cost(self, parts: Sequence[_Part], cached: set[int]) -> int:
+        """Input tokens the plan spends: every call not answered already, verification, and
+        the creation of each cache (whose tokens are billed as input once more)."""
         cost = 0
         for part in parts:
             base = self._system_tokens + part.tokens + CALL_MARGIN
@@ -182,6 +208,8 @@ class ReviewSupervisor:
                     cost += base + self._task_tokens[agent.name]
             if self.verify:
                 cost += base + VERIFY_PLAN
+            if part.chunk.number in cached:
+                cost += base
         return cost
 
     def _digest(self, part: _Part, ending: str) -> str:
@@ -190,38 +218,68 @@ class ReviewSupervisor:
     async def _review_part(
         self, gate: asyncio.Semaphore, part: _Part, result: SupervisorResult
     ) -> None:
-        """Every agent over one chunk at once, then the verifier over what they found."""
-        answers = await asyncio.gather(
-            *(self._ask_agent(gate, agent, part, result) for agent in self.agents)
-        )
-        found = [finding for answer in answers for finding in answer]
-        if not found:
-            return
-        in_part = [f for f in found if f.file_path in part.chunk.paths]
-        elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
-        merged, _ = merge(in_part)
-        if self.verify and merged and self._stop is None:
-            merged = await self._verify(gate, part, merged, result)
-        result.findings.extend(merged + elsewhere)
+        """Every agent over one chunk at once, then the verifier over what they found; all
+        of them through the chunk's cache when it has one."""
+        cached = await self._cache(gate, part) if part.chunk.number in self._cached_parts else None
+        try:
+            answers = await asyncio.gather(
+                *(self._ask_agent(gate, agent, part, result, cached) for agent in self.agents)
+            )
+            found = [finding for answer in answers for finding in answer]
+            if not found:
+                return
+            in_part = [f for f in found if f.file_path in part.chunk.paths]
+            elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
+            merged, _ = merge(in_part)
+            if self.verify and merged and self._stop is None:
+                merged = await self._verify(gate, part, merged, result, cached)
+            result.findings.extend(merged + elsewhere)
+        finally:
+            if cached is not None:
+                await self.gemini.delete_cache(cached)
+
+    async def _cache(self, gate: asyncio.Semaphore, part: _Part) -> caching.Cached | None:
+        async with gate:
+            if self._stop is not None:
+                return None
+            tokens = self._system_tokens + part.tokens + CALL_MARGIN
+            cached = await self.gemini.create_cache(
+                SYSTEM, part.prefix, meter=self.meter, chunk=part.chunk.number, tokens=tokens
+            )
+        if cached is not None:
+            self.caches += 1
+        return cached
 
     async def _ask_agent(
-        self, gate: asyncio.Semaphore, agent: Agent, part: _Part, result: SupervisorResult
+        self,
+        gate: asyncio.Semaphore,
+        agent: Agent,
+        part: _Part,
+        result: SupervisorResult,
+        cached: caching.Cached | None,
     ) -> list[Finding]:
         ending = self._tasks[agent.name]
         tokens = self._system_tokens + part.tokens + self._task_tokens[agent.name] + CALL_MARGIN
-        answer = await self._ask(gate, agent.name, part, ending, AgentAnswer, tokens, result)
+        answer = await self._ask(
+            gate, agent.name, part, ending, AgentAnswer, tokens, result, cached
+        )
         if answer is None:
             return []
         assert isinstance(answer, AgentAnswer)
         return [from_model(agent.name, item) for item in answer.findings]
 
     async def _verify(
-        self, gate: asyncio.Semaphore, part: _Part, found: list[Finding], result: SupervisorResult
+        self,
+        gate: asyncio.Semaphore,
+        part: _Part,
+        found: list[Finding],
+        result: SupervisorResult,
+        cached: caching.Cached | None,
     ) -> list[Finding]:
         ending = verify.task(found)
         tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
         answer = await self._ask(
-            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens, result
+            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens, result, cached
         )
         if answer is None:
             if self._stop is None:
@@ -241,6 +299,7 @@ class ReviewSupervisor:
         schema: type[AgentAnswer] | type[verify.VerifyAnswer],
         tokens: int,
         result: SupervisorResult,
+        cached: caching.Cached | None = None,
     ) -> AgentAnswer | verify.VerifyAnswer | None:
         """One call (or its stored answer); None when it failed, was refused or not made.
         A failed agent is a failure of the review; a failed verifier leaves its findings
@@ -257,7 +316,7 @@ class ReviewSupervisor:
             try:
                 answer = await self.gemini.generate(
                     agent=name, system=SYSTEM, prompt=part.prefix + ending, schema=schema,
-                    meter=self.meter, chunk=number, tokens=tokens,
+                    meter=self.meter, chunk=number, tokens=tokens, cached=cached,
                 )  # fmt: skip
             except asyncio.CancelledError:
                 self.cancelled += 1

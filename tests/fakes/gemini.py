@@ -97,6 +97,7 @@ class GeminiRequest:
     response_schema: bool
     status: int
     prompt_tokens: int  # what usageMetadata reported (or would have) as promptTokenCount
+    cached_content: str | None = None  # the cache it named; system and prompt include its text
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,19 @@ class CountRequest:
     prompt: str
     total_tokens: int  # the totalTokens answered (or that would have been, on an error)
     status: int
+
+
+@dataclass
+class CachedContent:
+    """An explicit cache: its text, its tokens, when it expires (time.monotonic())."""
+
+    name: str
+    model: str
+    system: str
+    prompt: str
+    tokens: int
+    expires: float
+    deleted: bool = False
 
 
 @dataclass
@@ -135,6 +149,9 @@ class FakeGemini:
         self.app.router.add_post(route, self._generate_content)
         count_route = "/{version:v1|v1beta}/models/{model}:countTokens"
         self.app.router.add_post(count_route, self._count_tokens)
+        self.app.router.add_post("/{version:v1|v1beta}/cachedContents", self._create_cache)
+        cache_route = "/{version:v1|v1beta}/cachedContents/{id}"
+        self.app.router.add_delete(cache_route, self._delete_cache)
         self.url = ""
         self.requests: list[GeminiRequest] = []
         self.count_requests: list[CountRequest] = []
@@ -151,6 +168,11 @@ class FakeGemini:
         self.cached_tokens: Callable[[GeminiRequest], int] | None = None
         self.thinking_tokens = 0
         self.count_latency = 0.0
+        # Explicit caches by name; creating one below this many tokens answers 400, as Gemini.
+        self.caches: dict[str, CachedContent] = {}
+        self.cache_min_tokens = 1_024
+        self.fail_cache_create: int | None = None  # the status the next create answers once
+        self.cache_ttl: float | None = None  # set: every cache lives this long, whatever asked
         self._faults: list[_Fault] = []
         self._count_faults: list[_Fault] = []
 
@@ -172,6 +194,10 @@ class FakeGemini:
         self.cached_tokens = None
         self.thinking_tokens = 0
         self.count_latency = 0.0
+        self.caches = {}
+        self.cache_min_tokens = 1_024
+        self.fail_cache_create = None
+        self.cache_ttl = None
         self._faults = []
         self._count_faults = []
 
@@ -206,6 +232,10 @@ class FakeGemini:
         """Answer the next `times` requests with a SAFETY-blocked candidate and no content."""
         self._faults = self._faults + [_Fault("blocked", agent)] * times
 
+    def live_caches(self) -> list[CachedContent]:
+        now = time.monotonic()
+        return [c for c in self.caches.values() if not c.deleted and c.expires > now]
+
     def requests_of(self, agent: str) -> list[GeminiRequest]:
         """The recorded requests of one agent."""
         return [r for r in self.requests if r.agent == agent]
@@ -223,7 +253,13 @@ class FakeGemini:
         if body is None:
             body = {}
         system, prompt = _system_and_prompt(body)
-        prompt_tokens = billed_tokens(text_parts(body))
+        parts = text_parts(body)
+        cache_name = body.get("cachedContent")
+        cache = self._live_cache(cache_name) if isinstance(cache_name, str) else None
+        if cache is not None:  # the model reads the cache's text, then the request's
+            system, prompt = cache.system, cache.prompt + "\n" + prompt
+            parts = [cache.system, cache.prompt, *parts]
+        prompt_tokens = billed_tokens(parts)
         agent = _agent_of(prompt) or _agent_of(system)
         config = body.get("generationConfig") or {}
 
@@ -240,6 +276,7 @@ class FakeGemini:
                 response_schema="responseSchema" in config or "responseJsonSchema" in config,
                 status=status,
                 prompt_tokens=prompt_tokens,
+                cached_content=cache_name if isinstance(cache_name, str) else None,
             )
             self.requests.append(seen)
             return seen
@@ -252,6 +289,13 @@ class FakeGemini:
             record(400)
             await asyncio.sleep(self.latency)
             return _error(400, "Invalid JSON payload received.")
+        if cache_name is not None and cache is None:
+            record(403)
+            return _error(403, f"CachedContent not found (or permission denied): {cache_name}")
+        if cache is not None and body.get("systemInstruction"):
+            record(400)
+            return _error(400, "CachedContent can not be used with GenerateContent request "
+                          "setting system_instruction, tools or tool_config.")  # fmt: skip
 
         wait = self._quota_wait(arrived)
         if wait is not None:
@@ -328,6 +372,50 @@ class FakeGemini:
             )
         return verdicts
 
+    def _live_cache(self, name: str) -> CachedContent | None:
+        cache = self.caches.get(name)
+        if cache is None or cache.deleted or cache.expires <= time.monotonic():
+            return None
+        return cache
+
+    async def _create_cache(self, request: web.Request) -> web.Response:
+        """cachedContents.create: the system instruction and contents, for `ttl`."""
+        key = request.headers.get("x-goog-api-key")
+        body = await _json_object(request)
+        if not key or (self.api_key is not None and key != self.api_key):
+            return _error(400, "API key not valid. Please pass a valid API key.")
+        if body is None:
+            return _error(400, "Invalid JSON payload received.")
+        if self.fail_cache_create is not None:
+            status, self.fail_cache_create = self.fail_cache_create, None
+            return _error(status)
+        model = body.get("model")
+        ttl = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(body.get("ttl", "3600s")))
+        if not isinstance(model, str) or not model.startswith("models/") or ttl is None:
+            return _error(400, "* CreateCachedContentRequest: model and ttl are required")
+        system, prompt = _system_and_prompt(body)
+        tokens = billed_tokens(text_parts(body))
+        if tokens < self.cache_min_tokens:
+            return _error(400, f"Cached content is too small. total_token_count={tokens}, "
+                          f"min_total_token_count={self.cache_min_tokens}")  # fmt: skip
+        name = f"cachedContents/{len(self.caches) + 1:06d}"
+        lives = float(ttl.group(1)) if self.cache_ttl is None else self.cache_ttl
+        expires = time.monotonic() + lives
+        self.caches = {**self.caches, name: CachedContent(name, model, system, prompt, tokens,
+                                                           expires)}  # fmt: skip
+        return web.json_response(
+            {"name": name, "model": model, "displayName": body.get("displayName", ""),
+             "usageMetadata": {"totalTokenCount": tokens}}
+        )  # fmt: skip
+
+    async def _delete_cache(self, request: web.Request) -> web.Response:
+        name = f"cachedContents/{request.match_info['id']}"
+        cache = self.caches.get(name)
+        if cache is None or cache.deleted:
+            return _error(404, f"CachedContent not found: {name}")
+        cache.deleted = True
+        return web.json_response({})
+
     def _take_count_fault(self) -> _Fault | None:
         faults = self._count_faults
         if not faults:
@@ -367,6 +455,8 @@ class FakeGemini:
         """usageMetadata as Gemini reports it: zero counts are left out (proto3 JSON)."""
         prompt_tokens = seen.prompt_tokens
         cached = self.cached_tokens(seen) if self.cached_tokens is not None else 0
+        if seen.cached_content in self.caches:
+            cached = self.caches[seen.cached_content].tokens
         cached = max(0, min(cached, prompt_tokens))
         thinking = max(0, self.thinking_tokens)
         usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
