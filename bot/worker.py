@@ -131,9 +131,6 @@ class ReviewRun:
     cancel: Cancel = _cancel_nothing
     gh: RetryingGitHubAPI | None = None
     check_run_id: int | None = field(init=False)
-    config: repo_config.LoadedConfig = field(
-        default_factory=lambda: repo_config.LoadedConfig(repo_config.RepoConfig())
-    )
     base: sources.Base = field(
         default_factory=lambda: sources.Base(repo_config.LoadedConfig(repo_config.RepoConfig()))
     )
@@ -143,6 +140,11 @@ class ReviewRun:
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
+
+    @property
+    def config(self) -> repo_config.LoadedConfig:
+        """The repository's config, as read from the base branch (defaults until then)."""
+        return self.base.config
 
     async def execute(self) -> Outcome:
         """The seed's steps 2 to 9; the config is read before the diff, which it filters."""
@@ -157,7 +159,6 @@ class ReviewRun:
             services.github, review.installation_id, review.owner, review.repo,
             review.base_ref, review.pr_number,
         )  # fmt: skip
-        self.config = self.base.config
         config = self.config.config
         if review.trigger == Trigger.EDITED:
             if not config.rerun_on_edit:

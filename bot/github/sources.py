@@ -49,17 +49,15 @@ async def read_base(
     attributes = got[ATTRIBUTES]
     if attributes.problem:
         log.info("%s/%s: %s is %s; ignored", owner, repo, ATTRIBUTES, attributes.problem)
-    source = next((path for path in GUIDANCE_FILES if got[path].text), None)
     for path in GUIDANCE_FILES:
         if got[path].problem:
             config.problems.append(
                 repo_config.Problem(None, f"{path} is {got[path].problem}; not read")
             )
+    source = next((path for path in GUIDANCE_FILES if got[path].text), None)
+    text = (got[source].text or "") if source else ""
     settings = config.config
-    guidance = Guidance.of(
-        source, got[source].text or "" if source else "", settings.instructions,
-        settings.path_instructions,
-    )  # fmt: skip
+    guidance = Guidance.of(source, text, settings.instructions, settings.path_instructions)
     pull = read.pull
     intent = Intent(pull.title, pull.body, pull.base_ref) if pull else Intent(base_ref=base_ref)
     return Base(config, attributes.text or "", guidance, intent)

@@ -45,7 +45,7 @@ class SupervisorResult:
     chunks: int = 0
     context_chars: int = 0  # context lines the agents read, over all chunks
     verified: int = 0  # findings the verification pass gave a verdict
-    unverified: list[str] = field(default_factory=list)  # "part N: why" it was not verified
+    unverified: list[str] = field(default_factory=list)  # "part N": its verification failed
 
 
 Reused = Mapping[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> stored answer
