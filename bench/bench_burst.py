@@ -25,7 +25,9 @@ from tests.reviewing import finding
 GAP = 0.3  # seconds between the deliveries of the burst
 LATENCY = 1.0  # FakeGemini's answer time
 AGENTS = 4
-TARGET_CALLS, TODAY_CALLS = 8, 12
+# The first review's agents, cut off in flight, then the last head's agents and its verifier
+# (the finding scripted below makes one verification call). Before verification: 8 of 12.
+TARGET_CALLS, TODAY_CALLS = 2 * AGENTS + 1, 3 * AGENTS + 1
 SETTLE = os.environ.get("BENCH_BURST_SETTLE")
 
 
