@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
 from bot.review.changes import ChangedFile, parse_file
 from bot.review.chunks import CONTEXT_SHARE, chunk_diff, context_of
 from tests.fakes.diffs import make_file_diff
@@ -95,3 +98,47 @@ def test_without_heads_no_context_is_shown():
     [chunk] = chunk_diff([file], 100_000)
 
     assert numbers(chunk.text, "~") == [] and chunk.context_chars == 0
+
+
+LINES = st.sampled_from(
+    ["def run(x):", "    x = x + 1", "    return x", "", "class Box:", "    def size(self):",
+     "        return 2", "# note"]
+)  # fmt: skip
+
+
+@st.composite
+def edited_files(draw):
+    """A file of code-like lines and a new version with lines replaced, added and deleted."""
+    old = draw(st.lists(LINES, min_size=1, max_size=60))
+    new = list(old)
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(new)))
+        kind = draw(st.sampled_from(["insert", "replace", "delete"]))
+        if kind == "insert" or not new:
+            new.insert(at, f"    added_{at} = {at}")
+        elif kind == "replace":
+            new[min(at, len(new) - 1)] = f"    changed_{at} = {at}"
+        else:
+            del new[min(at, len(new) - 1)]
+    return "\n".join(old) + "\n", "\n".join(new) + "\n"
+
+
+@given(edited_files(), st.integers(300, 6_000))
+def test_context_never_takes_a_diff_line_or_more_than_its_share(pair, budget):
+    old, new = pair
+    assume(old != new)
+    file = changed("app.py", old, new)
+    context = context_of(file, new)
+    assert context is not None, "the head text matches the diff it was made from"
+
+    chunks = chunk_diff([file], budget, {"app.py": context})
+
+    for chunk in chunks:
+        assert len(chunk.text) <= budget
+        assert chunk.context_chars <= CONTEXT_SHARE * len(chunk.text)
+        assert not set(numbers(chunk.text, "~")) & set(file.new_text)
+    added = [
+        line.split("+| ", 1)[1] for c in chunks for line in c.text.split("\n") if "+| " in line
+    ]
+    expected = [text for h in file.hunks for kind, _, text in h.lines if kind == "+"]
+    assert added == expected, "every added line read once, in order"

@@ -147,3 +147,22 @@ async def test_a_thirty_file_review_makes_at_most_ten_github_calls(
     assert len(made) <= 10, made
     assert made.count("POST /graphql") == 2, "the base's files and intent, then the heads"
     assert all("~| def deploy" in r.prompt for r in agent_requests(fake_gemini))
+
+
+async def test_with_graphql_down_the_review_reads_everything_through_the_contents_api(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP)}, title="Use shell deploy")
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, "agents: [bugs]\n")
+    fake_github.set_content(OWNER, REPO, "main", "AGENTS.md", "Tests use pytest.\n")
+    fake_github.fail_next("POST", r"^/graphql$", 502, times=8)  # both queries, every retry
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    [request] = agent_requests(fake_gemini)
+    assert request.agent == "bugs", "the config was read"
+    assert "Title: Use shell deploy" in request.prompt and "Tests use pytest." in request.prompt
+    assert "     4 ~| def deploy(branch, target):" in request.prompt, "and the head file"
+    reads = {r.query.get("ref") for r in fake_github.find_requests("GET", r"/contents/")}
+    assert reads == {"main", pull.head_sha}

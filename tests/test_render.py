@@ -44,6 +44,18 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
         error=error,
         findings=[a_finding("high", title, description=description, file_path=path)],
         resolved=[a_finding("low", title, file_path=path)],
+        withheld=[
+            a_finding(
+                "medium",
+                title,
+                file_path=path,
+                verdict="dropped",
+                confidence=0.2,
+                verify_reason=description,
+                withheld=True,
+            )
+        ],  # fmt: skip
+        guidance=note,
         skipped=[Skipped(path, reason)],
         failed_agents={"bugs": reason},
         notes=[note],
@@ -65,6 +77,20 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
     spans = {t.content.replace(ZWSP, "") for t in found if t.type == "code_inline"}
     path_shown = " ".join(clean(path).split("\n")) or " "  # an empty span shows a space
     assert spans == {"0123456789ab", path_shown}
+
+
+def test_withheld_findings_are_counted_and_listed_folded_with_their_reason():
+    withheld = a_finding("critical", "eval of input", verdict="dropped", confidence=0.25,
+                         verify_reason="The input is a constant.", withheld=True)  # fmt: skip
+    summary = Summary(head_sha="0123456789abcdef", status="completed", withheld=[withheld],
+                      fail_on="critical", guidance="AGENTS.md, 2 path rules")  # fmt: skip
+
+    body = render_summary(summary)
+
+    assert "<details><summary>1 finding(s) withheld after verification</summary>" in body
+    assert "critical · eval of input in `a.py` (style, confidence 0.25): The input is a" in body
+    assert "- Guidance: AGENTS.md, 2 path rules." in body
+    assert "✅ Reviewed `0123456789ab`: no findings." in body, "a withheld finding fails nothing"
 
 
 def test_inline_body_is_inert_too():

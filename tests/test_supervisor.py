@@ -38,10 +38,11 @@ def test_a_file_larger_than_the_budget_is_cut_by_hunks():
     new = old.replace("line 10\n", "LINE 10\n").replace("line 300\n", "LINE 300\n")
     diff = diff_of({"big.py": (old, new)})
 
-    chunks = chunk_diff(diff.files, budget_chars=200)
+    chunks = chunk_diff(diff.files, budget_chars=250)  # one hunk fits, the file does not
 
     assert len(chunks) == 2
     assert all(chunk.text.startswith("=== File: big.py ===") for chunk in chunks)
+    assert all(len(chunk.text) <= 250 and "cut at line" not in chunk.text for chunk in chunks)
 
 
 def test_a_hunk_larger_than_a_chunk_is_cut_at_line_boundaries_with_a_note():

@@ -158,7 +158,7 @@ def _cut_hunk(changed: ChangedFile, hunk: Hunk, budget_chars: int) -> list[str]:
     head = "\n".join(_header(changed)) + f"\n{hunk.header}\n"
     parts: list[list[str]] = [[]]
     size = 0
-    room = max(budget_chars - len(head) - CUT_NOTE, 200)
+    room = max(budget_chars - len(head) - CUT_NOTE, 40)  # at least a line's start, to go on
     for line in _numbered(hunk.lines):
         if parts[-1] and size + len(line) + 1 > room:
             parts.append([])
