@@ -166,3 +166,21 @@ async def test_with_graphql_down_the_review_reads_everything_through_the_content
     assert "     4 ~| def deploy(branch, target):" in request.prompt, "and the head file"
     reads = {r.query.get("ref") for r in fake_github.find_requests("GET", r"/contents/")}
     assert reads == {"main", pull.head_sha}
+
+
+async def test_a_long_guidance_file_is_cut_and_a_huge_config_refused(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    guidance = "Read me first.\n" + "More guidance, line after line.\n" * 3000  # ~96 KB
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.md", guidance)
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, "# padding\n" * 7000)  # ~70 KB
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    for request in agent_requests(fake_gemini):
+        assert "Read me first." in request.prompt
+        assert "[... cut at 8,000 characters]" in request.prompt
+    summary = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    assert "second-look.yml is over 64 KiB; using the defaults" in summary.replace("\\", "")

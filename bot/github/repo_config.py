@@ -195,6 +195,8 @@ def from_file(file: FileText) -> LoadedConfig:
         return _whole_file(f"is {file.problem}")
     if file.text is None:
         return LoadedConfig(RepoConfig())
+    if len(file.text.encode()) > MAX_CONFIG_BYTES:
+        return _whole_file("is over 64 KiB")
     loaded = parse(file.text)
     for problem in loaded.problems:
         log.info("%s config: %s", file.path, problem)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 ATTRIBUTES = ".gitattributes"
 BASE_FILES = (repo_config.CONFIG_PATH, ATTRIBUTES, *GUIDANCE_FILES)
 MAX_HEAD_FILE_BYTES = 1_000_000  # a larger file gets no context
+MAX_BASE_FILE_BYTES = 256 * 1024  # a longer guidance file is cut (to 8,000 characters) anyway
 
 
 @dataclass
@@ -39,7 +40,7 @@ async def read_base(
     """Config, .gitattributes, the guidance file and the PR's title and body: one query."""
     read = await files.read(
         github, installation_id, owner, repo, [(base_ref, path) for path in BASE_FILES],
-        pull=number, max_file_bytes=repo_config.MAX_CONFIG_BYTES,
+        pull=number, max_file_bytes=MAX_BASE_FILE_BYTES,
     )  # fmt: skip
     if read.fallback:
         log.info("%s/%s#%d: read through the contents API: %s", owner, repo, number,
