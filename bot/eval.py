@@ -14,8 +14,9 @@ from typing import Any
 import aiohttp
 
 from bot.config import ConfigError, GeminiSettings, gemini_settings
+from bot.github.repo_config import RepoConfig
 from bot.logs import setup_logging
-from bot.review.agents import AGENTS, SEVERITIES
+from bot.review.agents import SEVERITIES
 from bot.review.changes import split_sections
 from bot.review.chunks import FileContext, context_of
 from bot.review.findings import Finding, check
@@ -27,8 +28,8 @@ from bot.review.selection import Selection
 from bot.review.supervisor import ReviewSupervisor
 
 NEAR = 3  # a finding matches an expected one on the same path within this many lines
-MIN_CONFIDENCE = 0.5  # as the repository config's default
 HOLD_BYTES = 16 * 1024 * 1024
+DEFAULTS = RepoConfig()  # a PR is reviewed as a repository without a config file would be
 
 
 class EvalError(Exception):
@@ -230,8 +231,9 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
     brief = Brief(Intent(case.title, case.body, case.base))
     price = price_of(settings.prices, settings.model)
     supervisor = ReviewSupervisor(
-        gemini, meter, brief=brief, max_in_flight=settings.max_in_flight, price=price
-    )
+        gemini, meter, agents=DEFAULTS.agents, brief=brief, verify=DEFAULTS.verify,
+        max_in_flight=settings.max_in_flight, price=price,
+    )  # fmt: skip
     selection = Selection(supervisor.capacity(), hold_bytes=HOLD_BYTES)
     for section in split_sections(case.diff):
         selection.offer(section)
@@ -243,7 +245,7 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
         if context is not None:
             heads[changed.path] = context
     result = await supervisor.run(diff, diff.paths, heads)
-    checked = check(result.findings, diff, MIN_CONFIDENCE)
+    checked = check(result.findings, diff, DEFAULTS.min_confidence)
     out = CaseResult(
         case,
         [f for f in checked.findings if not f.withheld],
@@ -268,7 +270,7 @@ async def evaluate(cases: Sequence[Case], settings: GeminiSettings) -> dict[str,
             results = [await review_case(case, gemini, settings) for case in cases]
         finally:
             await gemini.aclose()
-    return report(results, list(AGENTS), settings.model)
+    return report(results, list(DEFAULTS.agents), settings.model)
 
 
 def table(data: dict[str, Any]) -> str:
