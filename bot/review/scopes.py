@@ -269,6 +269,20 @@ def _parser(language: str) -> tree_sitter.Parser:
     return parser
 
 
+# The last file parsed: a file's hunks are asked about one after another, so it is parsed once.
+_last: tuple[str, str, tree_sitter.Tree] | None = None
+
+
+def _parsed(language: str, text: str, data: bytes) -> tree_sitter.Tree:
+    """The syntax tree of `text` (held under _parse_lock)."""
+    global _last
+    if _last is not None and _last[0] == language and (_last[1] is text or _last[1] == text):
+        return _last[2]
+    tree = _parser(language).parse(data)
+    _last = (language, text, tree)
+    return tree
+
+
 def _definition_around(
     language: str, text: str, first_row: int, last_row: int
 ) -> tuple[int, int, str] | None:
@@ -277,7 +291,7 @@ def _definition_around(
     if len(data) > _MAX_PARSE_BYTES:
         return None
     with _parse_lock:
-        tree = _parser(language).parse(data)
+        tree = _parsed(language, text, data)
     syntax = _SYNTAX[language]
     # Walk down by rows, not bytes: a line like `};` ends a field but also holds its parent's
     # `;`. A range of one line can lie in several siblings (one-line methods side by side), so
