@@ -4,6 +4,7 @@ query); after it, the head text of the files the review reads, for their context
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import gidgethub
 
 from bot.github import files, repo_config
 from bot.github.client import GitHubClient, describe
-from bot.review.changes import Diff
+from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import FileContext, context_of
 from bot.review.prompt import GUIDANCE_FILES, Guidance, Intent
 
@@ -95,9 +96,15 @@ async def read_heads(
     if read.fallback:
         log.info("%s/%s: head files read through the contents API: %s", owner, repo,
                  read.fallback)  # fmt: skip
+    texts = {c.path: read.files[(head_sha, c.path)].text for c in wanted}
+    # Parsing is CPU work: in a thread, so that webhooks are answered meanwhile.
+    return await asyncio.to_thread(_contexts, wanted, texts)
+
+
+def _contexts(wanted: list[ChangedFile], texts: Mapping[str, str | None]) -> dict[str, FileContext]:
     heads: dict[str, FileContext] = {}
     for changed in wanted:
-        text = read.files[(head_sha, changed.path)].text
+        text = texts[changed.path]
         context = context_of(changed, text) if text is not None else None
         if context is not None:
             heads[changed.path] = context
