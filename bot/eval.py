@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 
 from bot.config import ConfigError, GeminiSettings, gemini_settings
 from bot.github.repo_config import RepoConfig
@@ -21,7 +22,7 @@ from bot.review.changes import split_sections
 from bot.review.chunks import FileContext, context_of
 from bot.review.findings import Finding, check
 from bot.review.gemini import GeminiClient
-from bot.review.metering import Budget, LocalMeter
+from bot.review.metering import Budget, LocalMeter, rate_limiter
 from bot.review.pricing import cost, price_of
 from bot.review.prompt import Brief, Intent
 from bot.review.selection import Selection
@@ -29,6 +30,7 @@ from bot.review.supervisor import ReviewSupervisor
 
 NEAR = 3  # a finding matches an expected one on the same path within this many lines
 HOLD_BYTES = 16 * 1024 * 1024
+PARALLEL_PRS = 4  # PRs reviewed at once; each has up to GEMINI_MAX_IN_FLIGHT calls open
 DEFAULTS = RepoConfig()  # a PR is reviewed as a repository without a config file would be
 
 
@@ -225,9 +227,11 @@ def report(results: Iterable[CaseResult], agents: Sequence[str], model: str) -> 
     }
 
 
-async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings) -> CaseResult:
+async def review_case(
+    case: Case, gemini: GeminiClient, settings: GeminiSettings, limiter: AsyncLimiter
+) -> CaseResult:
     """The review pipeline on one labelled PR: selection, context, agents, verification."""
-    meter = LocalMeter(Budget(settings.max_review_tokens), settings.rpm)
+    meter = LocalMeter(Budget(settings.max_review_tokens), settings.rpm, limiter)
     brief = Brief(Intent(case.title, case.body, case.base))
     price = price_of(settings.prices, settings.model)
     supervisor = ReviewSupervisor(
@@ -264,12 +268,28 @@ async def review_case(case: Case, gemini: GeminiClient, settings: GeminiSettings
 
 
 async def evaluate(cases: Sequence[Case], settings: GeminiSettings) -> dict[str, Any]:
+    """Review the PRs, PARALLEL_PRS at a time, every call under one GEMINI_RPM."""
+    limiter = rate_limiter(settings.rpm)
+    gate = asyncio.Semaphore(PARALLEL_PRS)
+    done = 0
+
+    async def one(case: Case) -> CaseResult:
+        nonlocal done
+        async with gate:
+            result = await review_case(case, gemini, settings, limiter)
+        done += 1
+        if sys.stderr.isatty():
+            print(f"\r{done}/{len(cases)} PRs reviewed", end="", file=sys.stderr, flush=True)
+        return result
+
     async with aiohttp.ClientSession() as http:
         gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http)
         try:
-            results = [await review_case(case, gemini, settings) for case in cases]
+            results = await asyncio.gather(*(one(case) for case in cases))
         finally:
             await gemini.aclose()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     return report(results, list(DEFAULTS.agents), settings.model)
 
 

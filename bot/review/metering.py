@@ -106,16 +106,22 @@ class Meter(Protocol):
         """A call cut off in flight (cancelled): count it, without awaiting anything."""
 
 
+def rate_limiter(rpm: int) -> AsyncLimiter:
+    """One slot every 60 / rpm seconds."""
+    return AsyncLimiter(1, 60 / rpm)
+
+
 class LocalMeter:
     """A budget and a rate for this process only (tests, and reviews without a database)."""
 
-    def __init__(self, budget: Budget, rpm: int) -> None:
+    def __init__(self, budget: Budget, rpm: int, limiter: AsyncLimiter | None = None) -> None:
         if rpm < 1:
             raise ValueError("rpm must be at least 1")
         self.budget = budget
         # Measured: AsyncLimiter(rpm, 60) lets almost 2 * rpm through in the first minute
-        # (its initial burst); one slot every 60 / rpm seconds never exceeds rpm.
-        self._limiter = AsyncLimiter(1, 60 / rpm)
+        # (its initial burst); one slot every 60 / rpm seconds never exceeds rpm. Meters of
+        # reviews run side by side share one (`limiter`), so that their sum keeps to rpm.
+        self._limiter = limiter or rate_limiter(rpm)
         self.calls: list[Call] = []
 
     async def admit(self, tokens: int) -> None:
