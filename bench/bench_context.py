@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import statistics
 import time
@@ -18,6 +17,7 @@ import common
 from aiohttp import web
 
 from bot.web import create_app
+from tests.fakes.gemini import GeminiRequest, shared_prefix
 
 FILES = 20
 SOURCES = ("tenacity", "gidgethub", "unidiff", "yaml", "aiolimiter", "jwt")
@@ -73,11 +73,6 @@ def pr_files() -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
     return files, added
 
 
-def shared_prefix_share(texts: list[str]) -> float:
-    encoded = [text.encode() for text in texts]
-    return len(os.path.commonprefix(encoded)) / max(len(e) for e in encoded)
-
-
 async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int | str]:
     files, added = pr_files()
     fake.gemini.findings["security"] = [
@@ -119,11 +114,11 @@ async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int
         await runner.cleanup()
     stats = json.loads(row["stats"]) if isinstance(row["stats"], str) else dict(row["stats"])
     requests = [r for r in fake.gemini.requests if r.status == 200]
-    by_chunk: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    by_chunk: dict[tuple[str, ...], list[GeminiRequest]] = defaultdict(list)
     for request in requests:
         if request.agent not in (None, "verifier"):
-            by_chunk[tuple(request.files)].append(request.system + "\n" + request.prompt)
-    shares = [shared_prefix_share(texts) for texts in by_chunk.values() if len(texts) > 1]
+            by_chunk[tuple(request.files)].append(request)
+    shares = [shared_prefix(chunk) for chunk in by_chunk.values() if len(chunk) > 1]
     context = sum(len(line) + 1 for r in requests for line in r.prompt.split("\n")
                   if re.match(r"^ +\d+ ~\| ", line))  # fmt: skip
     prompt_chars = sum(len(r.system) + len(r.prompt) for r in requests)

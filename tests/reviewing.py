@@ -35,6 +35,13 @@ def finding(path: str = "app.py", line: int = 9, **fields) -> dict:
     }
 
 
+def summary_of(fake_github: FakeGitHub, number: int = 7) -> str:
+    """The PR's one summary comment."""
+    comments = fake_github.comments(OWNER, REPO, number)
+    assert len(comments) == 1, f"expected one summary comment, found {len(comments)}"
+    return comments[0]["body"]
+
+
 def open_pull(fake: FakeGitHub, number: int = 7, files: dict | None = None, **kw) -> PullState:
     """A PR on octo/widgets; by default one file that adds an eval."""
     return fake.add_pull(OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw)

@@ -4,7 +4,7 @@ repository's guidance; and what a review costs GitHub for it."""
 from __future__ import annotations
 
 from bot.review.prompt import MAX_INTENT
-from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
+from tests.reviewing import OWNER, REPO, finding, open_pull, run_review, summary_of
 
 CONFIG = ".github/second-look.yml"
 
@@ -90,7 +90,7 @@ async def test_a_finding_on_a_context_line_is_never_an_inline_comment(
 
     [comment] = fake_github.review_comments(OWNER, REPO, pull.number)
     assert comment["line"] == CHANGED_LINE
-    summary = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    summary = summary_of(fake_github, pull.number)
     assert "deploy takes no timeout" in summary, "kept, at file level"
     assert "which is not a changed part of the diff" in summary
 
@@ -113,7 +113,7 @@ async def test_guidance_reaches_every_agent_and_a_path_rule_only_its_files(
     for request in requests:
         ruled = "Check the permissions." in request.prompt
         assert ruled == ("api/views.py" in request.files)
-    summary = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    summary = summary_of(fake_github, pull.number)
     assert "Guidance: .github/second-look.md, 1 path rule." in summary
 
 
@@ -126,7 +126,7 @@ async def test_agents_md_is_read_when_the_guidance_file_is_absent(
     await run_review(services, pull)
 
     assert all("Tests use pytest." in r.prompt for r in agent_requests(fake_gemini))
-    summary = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    summary = summary_of(fake_github, pull.number)
     assert "Guidance: AGENTS.md." in summary
 
 
@@ -182,5 +182,5 @@ async def test_a_long_guidance_file_is_cut_and_a_huge_config_refused(
     for request in agent_requests(fake_gemini):
         assert "Read me first." in request.prompt
         assert "[... cut at 8,000 characters]" in request.prompt
-    summary = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    summary = summary_of(fake_github, pull.number)
     assert "second-look.yml is over 64 KiB; using the defaults" in summary.replace("\\", "")

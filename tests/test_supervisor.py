@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bot.review.changes import Diff, parse_file
@@ -13,6 +11,7 @@ from bot.review.metering import Budget, LocalMeter, QuotaReached
 from bot.review.prompt import Brief, Guidance, Intent, PathRule
 from bot.review.supervisor import CALL_MARGIN, ReviewSupervisor
 from tests.fakes.diffs import make_file_diff
+from tests.fakes.gemini import shared_prefix
 
 
 def diff_of(files: dict[str, tuple[str, str]]) -> Diff:
@@ -152,13 +151,6 @@ def test_the_call_margin_covers_gemini_framing():
     assert digest("a") != digest("b")
 
 
-def shared_prefix_share(texts: list[str]) -> float:
-    """Of the shortest of `texts`, the share of bytes that begin every one of them."""
-    encoded = [text.encode() for text in texts]
-    common = os.path.commonprefix(encoded)
-    return len(common) / max(len(e) for e in encoded)
-
-
 async def test_the_agents_requests_for_a_chunk_share_ninety_percent_of_their_bytes(
     services, fake_gemini
 ):
@@ -170,7 +162,7 @@ async def test_the_agents_requests_for_a_chunk_share_ninety_percent_of_their_byt
 
     agents = [r for r in fake_gemini.requests if r.agent != "verifier"]
     assert len(agents) == 4
-    assert shared_prefix_share([r.system + "\n" + r.prompt for r in agents]) >= 0.9
+    assert shared_prefix(agents) >= 0.9
     assert len({r.system for r in agents}) == 1, "one system text for every agent"
 
 

@@ -4,13 +4,9 @@ stays in the summary only, and a first line that never reads as an all-clear by 
 from __future__ import annotations
 
 from bot.store.findings import FindingRepo
-from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
+from tests.reviewing import OWNER, REPO, finding, open_pull, run_review, summary_of
 
 CONFIG = ".github/second-look.yml"
-
-
-def summary_of(fake_github, pull) -> str:
-    return fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
 
 
 async def test_a_finding_the_verifier_drops_is_withheld_stored_and_counted(
@@ -26,7 +22,7 @@ async def test_a_finding_the_verifier_drops_is_withheld_stored_and_counted(
     assert fake_github.review_comments(OWNER, REPO, pull.number) == []
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "success", "a withheld finding does not fail the check"
-    body = summary_of(fake_github, pull)
+    body = summary_of(fake_github, pull.number)
     assert "1 finding(s) withheld after verification" in body
     assert "user\\_input is a constant here" in body
     assert "✅ Reviewed" in body
@@ -63,7 +59,7 @@ async def test_a_failed_verification_posts_the_findings_unverified_and_says_so(
     assert len(fake_github.review_comments(OWNER, REPO, pull.number)) == 1
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "failure"
-    assert "its findings are posted unverified" in summary_of(fake_github, pull)
+    assert "its findings are posted unverified" in summary_of(fake_github, pull.number)
     [stored] = await FindingRepo(services.pool).for_review(review.id)
     assert (stored["verdict"], stored["confidence"], stored["withheld"]) == (None, None, False)
 
@@ -115,7 +111,7 @@ async def test_min_inline_severity_keeps_a_low_finding_out_of_the_inline_review(
 
     [comment] = fake_github.review_comments(OWNER, REPO, pull.number)
     assert "eval of user input" in comment["body"]
-    assert "Name it evaluate\\_input" in summary_of(fake_github, pull)
+    assert "Name it evaluate\\_input" in summary_of(fake_github, pull.number)
 
 
 async def test_the_first_line_says_the_check_fails_above_a_critical_finding(
@@ -126,6 +122,6 @@ async def test_the_first_line_says_the_check_fails_above_a_critical_finding(
 
     await run_review(services, pull)
 
-    first = summary_of(fake_github, pull).split("\n")[3]
+    first = summary_of(fake_github, pull.number).split("\n")[3]
     assert first.startswith("❌ Reviewed") and "1 at or above critical" in first
-    assert "✅" not in summary_of(fake_github, pull)
+    assert "✅" not in summary_of(fake_github, pull.number)

@@ -23,14 +23,9 @@ from tests.reviewing import (
     open_pull,
     raced_reviews,
     run_review,
+    summary_of,
     until,
 )
-
-
-def summary_of(fake_github, number: int = 7) -> str:
-    comments = fake_github.comments(OWNER, REPO, number)
-    assert len(comments) == 1, f"expected one summary comment, found {len(comments)}"
-    return comments[0]["body"]
 
 
 async def test_process_review_success(services, fake_github, fake_gemini):

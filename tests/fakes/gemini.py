@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Callable
@@ -488,6 +489,13 @@ class FakeGemini:
                 self._faults = faults[:index] + faults[index + 1 :]
                 return fault
         return None
+
+
+def shared_prefix(requests: list[GeminiRequest]) -> float:
+    """Of the longest of these requests (system text, then prompt, as the model reads them),
+    the share of bytes that begin every one of them."""
+    encoded = [(r.system + "\n" + r.prompt).encode() for r in requests]
+    return len(os.path.commonprefix(encoded)) / max(len(e) for e in encoded)
 
 
 def _agent_of(text: str) -> str | None:
