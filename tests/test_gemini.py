@@ -216,7 +216,9 @@ async def test_the_limiter_spaces_every_request(
     times = sorted(r.time for r in fake_gemini.requests)
     assert len(times) == 5
     assert times[-1] - times[0] >= 0.35
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.08
+    # Slots are 0.1 s apart; arrival at the fake's thread jitters by a few tens of ms on a busy
+    # machine (CI saw 0.074 s), while a burst would arrive with gaps near 0.
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.05
 
 
 async def test_the_api_key_never_appears_in_errors_or_logs(
