@@ -235,6 +235,7 @@ async def review_once(settings: Settings, pull: str) -> int:
     owner, repo, number = match.group(1), match.group(2), int(match.group(3))
     setup_logging(_secrets(settings), level=settings.log_level)
     async with Services.open(settings) as services:
+        await services.github.learn_identity()  # to know our inline threads on the PR
         try:
             installation_id = await services.github.installation_for(owner, repo)
             gh = await services.github.api(installation_id)

@@ -67,6 +67,7 @@ class Settings:
     reclaim_interval: float = 30.0
     shutdown_timeout: float = 25.0
     max_diff_file_bytes: int = 1_000_000
+    answers_per_hour: int = 10  # answers in the threads of one PR in an hour; 0: none
     log_level: str = "INFO"
 
 
@@ -237,6 +238,7 @@ class _Environment(_GeminiEnvironment):
     reclaim_interval: int = _whole("RECLAIM_INTERVAL", 30, 1, 3600)
     shutdown_timeout: int = _whole("SHUTDOWN_TIMEOUT", 25, 0, 3600)
     max_diff_file_bytes: int = _whole("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000)
+    answers_per_hour: int = _whole("ANSWERS_PER_HOUR", 10, 0, 10_000)
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"
     )

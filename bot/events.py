@@ -1,16 +1,30 @@
-"""The gidgethub Router and its pull_request handlers: decide what to review, nothing slow."""
+"""The gidgethub Router and its handlers, one per event action: they decide what to review or
+which job to run, and do nothing slow."""
 
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from dataclasses import dataclass
 
 from gidgethub import routing, sansio
 
-from bot.payloads import Envelope, PullRequestEvent, validate
-from bot.store.queue import NewReview, Trigger
+from bot.conversation import answers, commands
+from bot.github.checks import CHECK_NAME
+from bot.github.client import Identity
+from bot.payloads import (
+    CheckPull,
+    CheckRunEvent,
+    CheckSuiteEvent,
+    Envelope,
+    InstallationEvent,
+    InstallationRepositoriesEvent,
+    IssueCommentEvent,
+    PullRequestEvent,
+    ReviewCommentEvent,
+    validate,
+)  # fmt: skip
+from bot.store.jobs import Kind, NewJob
+from bot.store.queue import NewReview, Trigger, new_id
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +37,16 @@ REVIEWED_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review", "ed
 # The model each delivery a handler acts on is validated against before any handler runs;
 # every other delivery is checked as an Envelope (the fields recorded for it).
 MODELS: dict[tuple[str, str], type[Envelope]] = {
-    ("pull_request", action): PullRequestEvent for action in REVIEWED_ACTIONS
-}
+    **{("pull_request", action): PullRequestEvent for action in (*REVIEWED_ACTIONS, "closed")},
+    ("issue_comment", "created"): IssueCommentEvent,
+    ("pull_request_review_comment", "created"): ReviewCommentEvent,
+    ("check_run", "rerequested"): CheckRunEvent,
+    ("check_suite", "rerequested"): CheckSuiteEvent,
+    **{("installation", action): InstallationEvent
+       for action in ("created", "deleted", "suspend", "unsuspend")},
+    **{("installation_repositories", action): InstallationRepositoriesEvent
+       for action in ("added", "removed")},
+}  # fmt: skip
 
 
 def payload_of(event: sansio.Event) -> Envelope:
@@ -36,21 +58,10 @@ def payload_of(event: sansio.Event) -> Envelope:
 
 @dataclass
 class Intake:
-    """What handling one delivery decided: at most one review to create."""
+    """What handling one delivery decided: at most one review or one job to create."""
 
     review: NewReview | None = None
-
-
-_random = bytearray()
-
-
-def new_review_id() -> uuid.UUID:
-    """A random (version 4) UUID; the random bytes are read 4 KiB at a time, not per id."""
-    if not _random:
-        _random.extend(os.urandom(4096))
-    raw = bytes(_random[:16])
-    del _random[:16]
-    return uuid.UUID(bytes=raw, version=4)
+    job: NewJob | None = None
 
 
 def review_head(payload: PullRequestEvent, intake: Intake, supersede: bool = True) -> None:
@@ -61,7 +72,7 @@ def review_head(payload: PullRequestEvent, intake: Intake, supersede: bool = Tru
     """
     pr, repository = payload.pull_request, payload.repository
     intake.review = NewReview(
-        id=new_review_id(),
+        id=new_id(),
         installation_id=payload.installation.id,
         owner=repository.owner.login,
         repo=repository.name,
@@ -75,28 +86,153 @@ def review_head(payload: PullRequestEvent, intake: Intake, supersede: bool = Tru
 
 
 @router.register("pull_request", action="opened")
-async def on_opened(event: sansio.Event, payload: PullRequestEvent, intake: Intake) -> None:
+async def on_opened(
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
+) -> None:
     review_head(payload, intake)
 
 
 @router.register("pull_request", action="reopened")
-async def on_reopened(event: sansio.Event, payload: PullRequestEvent, intake: Intake) -> None:
+async def on_reopened(
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
+) -> None:
     review_head(payload, intake)
 
 
 @router.register("pull_request", action="synchronize")
-async def on_synchronize(event: sansio.Event, payload: PullRequestEvent, intake: Intake) -> None:
+async def on_synchronize(
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
+) -> None:
     review_head(payload, intake)
 
 
 @router.register("pull_request", action="ready_for_review")
 async def on_ready_for_review(
-    event: sansio.Event, payload: PullRequestEvent, intake: Intake
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
 ) -> None:
     review_head(payload, intake)
 
 
 @router.register("pull_request", action="edited")
-async def on_edited(event: sansio.Event, payload: PullRequestEvent, intake: Intake) -> None:
+async def on_edited(
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
+) -> None:
     if any(key in payload.changes for key in RERUN_ON_EDIT_OF):
         review_head(payload, intake, supersede=False)
+
+
+@router.register("pull_request", action="closed")
+async def on_closed(
+    event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
+) -> None:
+    """Stop the PR's review; read the reactions on our comments one last time."""
+    repository = payload.repository
+    intake.job = NewJob(
+        new_id(), Kind.CLOSED, payload.installation.id, repository.owner.login,
+        repository.name, payload.pull_request.number,
+    )  # fmt: skip
+
+
+@router.register("issue_comment", action="created")
+async def on_comment(
+    event: sansio.Event, payload: IssueCommentEvent, intake: Intake, identity: Identity
+) -> None:
+    """A command in a PR comment by a person (never a bot, ours included)."""
+    comment = payload.comment
+    if payload.issue.pull_request is None or comment.user.bot:
+        return
+    parsed = commands.parse(comment.body, identity.slug)
+    if parsed is None:
+        return
+    repository = payload.repository
+    intake.job = NewJob(
+        new_id(), Kind.COMMAND, payload.installation.id, repository.owner.login,
+        repository.name, payload.issue.number,
+        {"comment_id": comment.id, "command": parsed.name or "", "word": parsed.word,
+         "login": comment.user.login, "association": comment.author_association},
+    )  # fmt: skip
+
+
+@router.register("pull_request_review_comment", action="created")
+async def on_review_comment(
+    event: sansio.Event, payload: ReviewCommentEvent, intake: Intake, identity: Identity
+) -> None:
+    """A person's reply in a review thread (perhaps one of ours: the job finds out)."""
+    comment = payload.comment
+    if comment.in_reply_to_id is None or comment.user.bot:
+        return
+    repository, pull = payload.repository, payload.pull_request
+    intake.job = NewJob(
+        new_id(), Kind.ANSWER, payload.installation.id, repository.owner.login,
+        repository.name, pull.number,
+        {"comment_id": comment.id, "root_id": comment.in_reply_to_id,
+         "login": comment.user.login, "association": comment.author_association,
+         "dismisses": answers.says_wrong(comment.body), "head_sha": pull.head.sha},
+    )  # fmt: skip
+
+
+def _rerun(
+    payload: CheckRunEvent | CheckSuiteEvent, head_sha: str, pulls: list[CheckPull],
+    external_id: str | None = None,
+) -> NewJob:  # fmt: skip
+    repository = payload.repository
+    return NewJob(
+        new_id(), Kind.RERUN, payload.installation.id, repository.owner.login,
+        repository.name, pulls[0].number if len(pulls) == 1 else None,
+        {"head_sha": head_sha, "external_id": external_id,
+         "pulls": [{"number": p.number, "base_ref": p.base.ref} for p in pulls]},
+    )  # fmt: skip
+
+
+@router.register("check_run", action="rerequested")
+async def on_check_run_rerequested(
+    event: sansio.Event, payload: CheckRunEvent, intake: Intake, identity: Identity
+) -> None:
+    """The Re-run button of our check run: that head is reviewed again, in full."""
+    run = payload.check_run
+    if str(run.app.id) == identity.app_id and run.name == CHECK_NAME:
+        intake.job = _rerun(payload, run.head_sha, run.pull_requests, run.external_id)
+
+
+@router.register("check_suite", action="rerequested")
+async def on_check_suite_rerequested(
+    event: sansio.Event, payload: CheckSuiteEvent, intake: Intake, identity: Identity
+) -> None:
+    """ "Re-run all checks" of our suite: as the Re-run button."""
+    suite = payload.check_suite
+    if str(suite.app.id) == identity.app_id:
+        intake.job = _rerun(payload, suite.head_sha, suite.pull_requests)
+
+
+async def on_installation(
+    event: sansio.Event, payload: InstallationEvent, intake: Intake, identity: Identity
+) -> None:
+    """Installed, removed, suspended or unsuspended: recorded; a removed one is not reviewed."""
+    installation = payload.installation
+    intake.job = NewJob(
+        new_id(), Kind.INSTALLATION, installation.id,
+        payload={"event": "installation", "action": payload.action,
+                 "account": installation.account.login if installation.account else None,
+                 "added": [r.full_name for r in payload.repositories]},
+    )  # fmt: skip
+
+
+for _action in ("created", "deleted", "suspend", "unsuspend"):
+    router.add(on_installation, "installation", action=_action)
+
+
+async def on_repositories(
+    event: sansio.Event, payload: InstallationRepositoriesEvent, intake: Intake,
+    identity: Identity,
+) -> None:  # fmt: skip
+    """Repositories added to or removed from an installation: recorded."""
+    intake.job = NewJob(
+        new_id(), Kind.INSTALLATION, payload.installation.id,
+        payload={"event": "installation_repositories", "action": payload.action,
+                 "added": [r.full_name for r in payload.repositories_added],
+                 "removed": [r.full_name for r in payload.repositories_removed]},
+    )  # fmt: skip
+
+
+for _action in ("added", "removed"):
+    router.add(on_repositories, "installation_repositories", action=_action)

@@ -115,6 +115,7 @@ def _pattern(regex: str) -> StringConstraints:
 
 
 Login = Annotated[StrictStr, _pattern(_LOGIN)]
+ActorLogin = Annotated[StrictStr, _pattern(_LOGIN + r"(?:\[bot\])?")]  # an App: "name[bot]"
 RepoName = Annotated[StrictStr, _pattern(_REPO_NAME)]
 FullName = Annotated[StrictStr, _pattern(f"{_LOGIN}/{_REPO_NAME}")]
 Sha = Annotated[StrictStr, _pattern("[0-9a-f]{40}")]
@@ -187,6 +188,126 @@ class PullRequestEvent(Envelope):
     repository: Repository  # type: ignore[assignment]
     pull_request: PullRequest
     changes: dict[StrictStr, Any] = Field(default_factory=dict)
+
+
+class User(_Strict):
+    login: ActorLogin
+    type: StrictStr = "User"  # "Bot" for an App, ours included
+
+    @property
+    def bot(self) -> bool:
+        return self.type == "Bot" or self.login.endswith("[bot]")
+
+
+Association = Annotated[StrictStr, _pattern("[A-Z_]{1,32}")]
+
+
+class IssueComment(_Strict):
+    id: Id64
+    body: StrictStr | None = None  # null for an empty comment
+    user: User
+    author_association: Association = "NONE"
+
+
+class Issue(_Strict):
+    number: Number32
+    # Present (an object of links) when the issue is a pull request.
+    pull_request: dict[StrictStr, Any] | None = None
+
+
+class IssueCommentEvent(Envelope):
+    """An `issue_comment` delivery: perhaps a command, when the issue is a pull request."""
+
+    action: Action
+    installation: Installation
+    repository: Repository  # type: ignore[assignment]
+    issue: Issue
+    comment: IssueComment
+
+
+class ReviewComment(_Strict):
+    id: Id64
+    in_reply_to_id: Id64 | None = None  # set on a reply: the thread's first comment
+    body: StrictStr | None = None
+    user: User
+    author_association: Association = "NONE"
+
+
+class ReviewCommentEvent(Envelope):
+    """A `pull_request_review_comment` delivery: perhaps a reply in one of our threads."""
+
+    action: Action
+    installation: Installation
+    repository: Repository  # type: ignore[assignment]
+    pull_request: PullRequest
+    comment: ReviewComment
+
+
+class App(_Strict):
+    id: Id64
+
+
+class CheckPull(_Strict):
+    """A PR of a check run or suite (GitHub lists only those of the same repository)."""
+
+    number: Number32
+    base: Base
+
+
+class CheckRun(_Strict):
+    id: Id64
+    name: StrictStr
+    head_sha: Sha
+    external_id: StrictStr | None = None  # ours: the review's id
+    app: App
+    pull_requests: list[CheckPull] = Field(default_factory=list, max_length=100)
+
+
+class CheckRunEvent(Envelope):
+    action: Action
+    installation: Installation
+    repository: Repository  # type: ignore[assignment]
+    check_run: CheckRun
+
+
+class CheckSuite(_Strict):
+    id: Id64
+    head_sha: Sha
+    app: App
+    pull_requests: list[CheckPull] = Field(default_factory=list, max_length=100)
+
+
+class CheckSuiteEvent(Envelope):
+    action: Action
+    installation: Installation
+    repository: Repository  # type: ignore[assignment]
+    check_suite: CheckSuite
+
+
+class InstallationAccount(_Strict):
+    login: Login
+
+
+class InstallationFull(_Strict):
+    id: Id64
+    account: InstallationAccount | None = None
+
+
+class RepositoryName(_Strict):
+    full_name: FullName
+
+
+class InstallationEvent(Envelope):
+    action: Action
+    installation: InstallationFull  # type: ignore[assignment]
+    repositories: list[RepositoryName] = Field(default_factory=list)  # on `created`
+
+
+class InstallationRepositoriesEvent(Envelope):
+    action: Action
+    installation: InstallationFull  # type: ignore[assignment]
+    repositories_added: list[RepositoryName] = Field(default_factory=list)
+    repositories_removed: list[RepositoryName] = Field(default_factory=list)
 
 
 def validate(model: type[Envelope], data: dict[str, Any]) -> Envelope:

@@ -1,4 +1,5 @@
-"""Owns the review tasks: start, cancel superseded ones, recover on start-up, shut down."""
+"""Owns the review and job tasks: start, cancel superseded ones, recover on start-up, shut
+down."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import uuid
 from collections.abc import Sequence
 
 from bot import worker
+from bot.conversation.context import Hooks
+from bot.conversation.runner import process_job
 from bot.services import Services
-from bot.store import queue
+from bot.store import jobs, queue
 
 log = logging.getLogger(__name__)
+
+JOB_CAPACITY = 16  # jobs run at once by one process; each is a few GitHub calls
 
 
 class Scheduler:
@@ -19,6 +24,8 @@ class Scheduler:
         self.services = services
         self.accepting = True
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._jobs: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self.hooks = Hooks(start_review=self.start, cancel_reviews=self.cancel_all)
         self._reclaimer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.capacity = services.settings.max_concurrent_reviews
@@ -59,6 +66,26 @@ class Scheduler:
         for review_id in review_ids:
             self.cancel(review_id)
 
+    def start_job(self, job_id: uuid.UUID) -> bool:
+        """Run process_job in a task, once per job; past JOB_CAPACITY it waits in the table."""
+        if not self.accepting or job_id in self._jobs or len(self._jobs) >= JOB_CAPACITY:
+            return False
+        task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
+        self._jobs[job_id] = task
+        return True
+
+    async def _run_job(self, job_id: uuid.UUID) -> None:
+        try:
+            await process_job(job_id, self.services, self.hooks)
+        except asyncio.CancelledError:
+            log.info("job %s task cancelled", job_id)
+        except Exception:
+            log.exception("job %s task raised unexpectedly", job_id)
+        finally:
+            self._jobs.pop(job_id, None)
+            # The PR's next job may wait for this one: look again now.
+            self._wake.set()
+
     async def _run(self, review_id: uuid.UUID) -> None:
         try:
             await worker.process_review(review_id, self.services, cancel=self.cancel_all)
@@ -71,19 +98,22 @@ class Scheduler:
             self._wake.set()
 
     async def reclaim(self) -> int:
-        """Start a task for every review no process is working on; return how many."""
+        """Start a task for every review and job no process is working on; return how many."""
         if not self.accepting:
             return 0
+        started = 0
+        # Jobs we just started may still be pending: ask for enough to fill the room anyway.
+        if len(self._jobs) < JOB_CAPACITY:
+            ids = await jobs.waiting(self.services.pool, limit=JOB_CAPACITY + len(self._jobs))
+            started += sum(self.start_job(job_id) for job_id in ids)
         room = self.capacity - len(self._tasks)
-        if room <= 0:
-            return 0
-        # Reviews we just started may still be pending: ask for enough to fill the room anyway.
-        ids = await queue.waiting(
-            self.services.pool, limit=room + len(self._tasks), now=self.services.clock()
-        )
-        started = sum(self.start(review_id) for review_id in ids)
+        if room > 0:
+            ids = await queue.waiting(
+                self.services.pool, limit=room + len(self._tasks), now=self.services.clock()
+            )
+            started += sum(self.start(review_id) for review_id in ids)
         if started:
-            log.info("reclaimed %d waiting review(s)", started)
+            log.info("reclaimed %d waiting review(s) and job(s)", started)
         return started
 
     async def _reclaim_forever(self) -> None:
@@ -113,20 +143,22 @@ class Scheduler:
         return min(interval, (due - now).total_seconds() + 0.01)
 
     async def shutdown(self, timeout: float) -> None:
-        """Stop taking work, give running reviews `timeout` seconds, then hand them back."""
+        """Stop taking work, give running reviews and jobs `timeout` seconds, then hand them
+        back."""
         if not self.accepting:
             return
         self.accepting = False
         if self._reclaimer is not None:
             self._reclaimer.cancel()
-        tasks = list(self._tasks.values())
+        tasks = list(self._tasks.values()) + list(self._jobs.values())
         if not tasks:
             return
-        log.info("waiting up to %.0f s for %d running review(s)", timeout, len(tasks))
+        log.info("waiting up to %.0f s for %d running review(s) and job(s)", timeout, len(tasks))
         _, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-            released = await queue.release(self.services.pool, self.services.lease_owner)
-            log.info("handed %d unfinished review(s) back to the queue", released)
+            pool, owner = self.services.pool, self.services.lease_owner
+            released = await queue.release(pool, owner) + await jobs.release(pool, owner)
+            log.info("handed %d unfinished review(s) and job(s) back to the queue", released)

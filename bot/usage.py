@@ -16,7 +16,8 @@ import asyncpg
 from bot.config import database_location, price_table
 from bot.logs import setup_logging
 from bot.review.pricing import Price, price_of
-from bot.store import connect, embedded, usage
+from bot.store import connect, embedded, feedback, usage
+from bot.store.feedback import Acceptance
 from bot.store.usage import DailyUsage
 
 
@@ -43,12 +44,18 @@ def show(since_text: str, repo: str | None, output: str) -> int:
     prices = price_table()
     dsn = database_url or embedded.start_embedded(data_dir)
     try:
-        rows = asyncio.run(_usage(dsn, since, repository))
+        rows, accepted = asyncio.run(_usage(dsn, since, repository))
     except asyncpg.UndefinedTableError:
         print("second-look: the database has no gemini_calls table: run python -m bot migrate",
               file=sys.stderr)  # fmt: skip
         return 1
     report = _usage_report(rows, prices)
+    report["feedback"] = {
+        group: [{"name": a.group, "accepted": a.accepted, "rejected": a.rejected,
+                 "thumbs_up": a.thumbs_up, "thumbs_down": a.thumbs_down, "rate": a.rate}
+                for a in found]
+        for group, found in accepted.items()
+    }  # fmt: skip
     if output == "json":
         print(json.dumps({"since": since.isoformat(), "repository": repo, **report}, indent=2))
         return 0
@@ -56,18 +63,41 @@ def show(since_text: str, repo: str | None, output: str) -> int:
     when = since.strftime("%Y-%m-%d %H:%M UTC")
     if not rows:
         print(f"no Gemini calls{where} since {when}")
-        return 0
-    print(f"Gemini calls{where} since {when} (days in UTC)")
-    print("\n".join(_usage_table(report)))
+    else:
+        print(f"Gemini calls{where} since {when} (days in UTC)")
+        print("\n".join(_usage_table(report)))
+    if any(accepted.values()):
+        print()
+        print("Feedback on inline comments: 👍/👎 and dismissals, per finding")
+        print("\n".join(_feedback_table(accepted)))
     return 0
 
 
-async def _usage(dsn: str, since: datetime, repository: tuple[str, str] | None) -> list[DailyUsage]:
+async def _usage(
+    dsn: str, since: datetime, repository: tuple[str, str] | None
+) -> tuple[list[DailyUsage], dict[str, list[Acceptance]]]:
     conn = await connect.connect(dsn)  # a database away or refusing us: one line, exit 1
     try:
-        return await usage.daily(conn, since, repository)
+        daily = await usage.daily(conn, since, repository)
+        return daily, await feedback.acceptance(conn, since, repository)
     finally:
         await conn.close()
+
+
+def _feedback_table(accepted: dict[str, list[Acceptance]]) -> list[str]:
+    """Acceptance per agent, then per repository, as aligned lines."""
+    lines = [["", "accepted", "rejected", "👍", "👎", "rate"]]
+    for group in ("agents", "repositories"):
+        for a in accepted[group]:
+            rate = "-" if a.rate is None else f"{a.rate:.0%}"
+            lines.append([a.group, f"{a.accepted:,}", f"{a.rejected:,}", f"{a.thumbs_up:,}",
+                          f"{a.thumbs_down:,}", rate])  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+        for line in lines
+    ]  # fmt: skip
 
 
 _USAGE_SUMS = ("calls", "input_tokens", "cached_tokens", "output_tokens")

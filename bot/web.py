@@ -21,6 +21,7 @@ from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.store import db
 from bot.store.deliveries import Delivery
+from bot.store.jobs import NewJob
 from bot.store.queue import NewReview
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[services_key] = services
         app[scheduler_key] = scheduler
         app[intake_key] = IntakeWriter(services.pool)
+        # Commands may name the App by its slug: ask GitHub once, before the first delivery.
+        await services.github.learn_identity()
         await scheduler.begin()
         yield
         # aiohttp runs this after closing the listener: no new deliveries arrive now.
@@ -95,10 +98,13 @@ async def webhook(request: web.Request) -> web.Response:
         counts["deliveries_refused"] += 1
         return await _refuse(request, delivery_id, event_name, str(exc), data)
     intake = events.Intake()
-    await events.router.dispatch(event, payload=payload, intake=intake)
+    services = request.app[services_key]
+    await events.router.dispatch(
+        event, payload=payload, intake=intake, identity=services.github.identity
+    )
     try:
         result = await request.app[intake_key].record(
-            _delivery(delivery_id, event_name, payload, review=intake.review)
+            _delivery(delivery_id, event_name, payload, review=intake.review, job=intake.job)
         )
     except db.UNREACHABLE as exc:
         log.error("delivery %s not recorded: %s", delivery_id, type(exc).__name__)
@@ -108,22 +114,28 @@ async def webhook(request: web.Request) -> web.Response:
         return _error(400, f"malformed {event_name} payload: {result.refused}", delivery_id)
 
     review = intake.review if result.fresh else None
+    job = intake.job if result.fresh else None
     outcome = "duplicate" if not result.fresh else ("review" if review else "ignored")
+    outcome = "job" if job else outcome
     counts[f"deliveries_{outcome}"] += 1
     scheduler.cancel_all(result.superseded)
     if review is not None:
         scheduler.start(review.id)
+    if job is not None:
+        scheduler.start_job(job.id)
     log.info(
         "delivery %s %s.%s -> %s%s in %.1f ms",
         delivery_id,
         event_name,
         payload.action or "-",
         outcome,
-        f" {review.id}" if review else "",
+        f" {review.id}" if review else (f" {job.kind} {job.id}" if job else ""),
         (time.perf_counter() - started) * 1000,
     )
     if review is not None:
         return web.json_response({"status": "processing", "review_id": str(review.id)}, status=202)
+    if job is not None:
+        return web.json_response({"status": "processing", "job_id": str(job.id)}, status=202)
     return web.json_response({"status": outcome}, status=200)
 
 
@@ -191,6 +203,7 @@ def _delivery(
     envelope: payloads.Envelope | None,
     review: NewReview | None = None,
     refused: str | None = None,
+    job: NewJob | None = None,
 ) -> Delivery:
     installation = envelope.installation if envelope else None
     repository = envelope.repository if envelope else None
@@ -201,6 +214,7 @@ def _delivery(
         installation_id=installation.id if installation else None,
         repository=repository.full_name if repository else None,
         review=review,
+        job=job,
         refused=refused,
     )
 

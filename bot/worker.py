@@ -5,30 +5,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 
+import asyncpg
 import gidgethub
 
 from bot import incremental, metering
-from bot.github import checks, publish, repo_config, sources
+from bot.conversation import threads as conversation_threads
+from bot.conversation.context import REPLY_MARKER
+from bot.github import checks, publish, replies, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.github.diff import fetch_diff
+from bot.github.threads import Threads
 from bot.logs import redact
 from bot.review.changes import Diff
 from bot.review.coverage import Coverage
-from bot.review.findings import Checked, Finding, check, inline_candidates
+from bot.review.findings import Checked, Finding, check, dismiss, inline_candidates
 from bot.review.gemini import AgentCallError
+from bot.review.markdown import code
 from bot.review.metering import Budget, QuotaReached
 from bot.review.prompt import Brief
 from bot.review.render import MARKER, Summary, render_summary
 from bot.review.selection import Attributes, Selection
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
 from bot.services import Services
-from bot.store import calls, db, queue, reviews
+from bot.store import calls, db, installations, pulls, queue, reviews
 from bot.store.findings import FindingRepo
+from bot.store.installations import InstallationStatus
 from bot.store.queue import Standing, Status, Trigger
 from bot.store.reviews import Review
 
@@ -82,6 +88,12 @@ async def process_review(
     run = ReviewRun(review, services, cancel)
     if queue.exhausted(review):
         await run.give_up()
+        return
+    blocked = await run.blocked()
+    if blocked is not None:
+        log.info("review %s skipped: %s", review_id, blocked)
+        await queue.finish(services.pool, review_id, services.lease_owner, Status.SKIPPED,
+                           blocked)  # fmt: skip
         return
     keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
     try:
@@ -137,9 +149,23 @@ class ReviewRun:
     supervisor: ReviewSupervisor | None = None
     meter: metering.ReviewMeter | None = None
     lease_lost: bool = False
+    pull: pulls.PullState = field(default_factory=pulls.PullState)
+    threads: Threads = field(default_factory=Threads)  # ours on the PR, read as it starts
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
+
+    async def blocked(self) -> str | None:
+        """Why this review must not run at all (its installation is gone, the PR ignored)."""
+        review, pool = self.review, self.services.pool
+        installation = await installations.status(pool, review.installation_id)
+        if installation is not InstallationStatus.ACTIVE:
+            self.services.github.forget(review.installation_id)
+            return f"the App's installation {review.installation_id} is {installation}"
+        self.pull = await pulls.state(pool, review.owner, review.repo, review.pr_number)
+        if self.pull.ignored_by:
+            return f"the pull request is ignored ({self.pull.ignored_by} asked)"
+        return None
 
     @property
     def config(self) -> repo_config.LoadedConfig:
@@ -171,6 +197,13 @@ class ReviewRun:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
             return Outcome(Status.SKIPPED)
+        if self.pull.paused_by and review.trigger not in queue.ASKED:
+            notes = [f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
+                     "asked); `/second-look review` reviews it once."]  # fmt: skip
+            await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
+            return Outcome(Status.SKIPPED, "automatic reviews are paused")
+        # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
+        await self.read_threads()
         # 3. Stream the diff into the selection, which keeps only what the budget can read.
         prior = await incremental.prepare(review, services)
         self.supervisor = self.new_supervisor(
@@ -207,13 +240,19 @@ class ReviewRun:
         # and withheld when the verifier dropped or doubted them.
         checked = check(result.findings, diff, config.min_confidence)
         checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
+        # What maintainers dismissed on this PR is kept, listed apart, and never posted.
+        dismissed = await pulls.dismissed(services.pool, review.owner, review.repo,
+                                          review.pr_number)  # fmt: skip
+        checked.findings = dismiss(checked.findings, dismissed)
         # 8. Stored.
         await self.store(checked.findings)
         # 9. Published: inline review, summary comment, check run.
         summary = await self.summary(diff, plan, result, checked, coverage)
         await self.post_inline(diff, checked.findings, summary)
+        await self.resolve_threads(checked.findings, plan.files, dismissed, summary)
         await self.upsert_comment(summary)
         await self.complete_check(summary, checked.findings)
+        await self.reply_done(summary)
         await reviews.add_stats(services.pool, review.id,
                                 self.stats(plan, result, checked, coverage))  # fmt: skip
         if summary.failed_agents:
@@ -296,18 +335,11 @@ class ReviewRun:
             await self.close_superseded_checks()
 
     async def close_superseded_checks(self) -> None:
-        """Complete as cancelled the check runs this PR's superseded reviews left open."""
-        review, pool = self.review, self.services.pool
+        """Complete as cancelled the check runs this PR's stopped reviews left open."""
         assert self.gh is not None
-        for stale in await reviews.open_checks(pool, review.owner, review.repo, review.pr_number):
-            try:
-                await checks.cancel(self.gh, review.owner, review.repo, stale.check_run_id,
-                                    stale.newer_head_sha)  # fmt: skip
-            except gidgethub.GitHubException as exc:  # left for the PR's next review to retry
-                log.warning("review %s: check run %s of review %s not closed: %s", review.id,
-                            stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
-                continue
-            await reviews.set_fields(pool, stale.review_id, check_run_done=True)
+        review = self.review
+        await close_stopped_checks(self.gh, self.services.pool, review.owner, review.repo,
+                                   review.pr_number)  # fmt: skip
 
     async def record_cancelled(self) -> None:
         """Calls cut off in flight are billed: store them with the review's usage."""
@@ -337,12 +369,14 @@ class ReviewRun:
             f"The verification of {part} failed: its findings are posted unverified."
             for part in result.unverified
         ]
-        shown = [f for f in checked.findings if not f.withheld]
+        shown = [f for f in checked.findings if not f.silenced]
         return Summary(
             head_sha=self.review.head_sha,
             status="failed" if result.failures else "completed",
             findings=shown,
-            withheld=[f for f in checked.findings if f.withheld],
+            withheld=[f for f in checked.findings if f.withheld and not f.dismissed_by],
+            dismissed=[f for f in checked.findings if f.dismissed_by],
+            paused_by=self.pull.paused_by,
             fail_on=self.config.config.fail_on,
             guidance=self.base.guidance.named(),
             skipped=list(coverage.not_reviewed),
@@ -361,6 +395,52 @@ class ReviewRun:
             resolved=incremental.resolved(plan.previous, checked.findings),
             coverage=coverage,
         )
+
+    async def read_threads(self) -> None:
+        """Read our threads on the PR; a failure leaves feedback for the next review."""
+        review = self.review
+        assert self.gh is not None
+        try:
+            self.threads = await conversation_threads.sync(
+                self.gh, self.services, review.owner, review.repo, review.pr_number
+            )
+        except gidgethub.GitHubException as exc:
+            log.warning("review %s: our threads not read: %s", review.id, describe(exc))
+
+    async def resolve_threads(
+        self, findings: list[Finding], reviewed: list[str], dismissed: Mapping[str, str],
+        summary: Summary,
+    ) -> None:  # fmt: skip
+        """Resolve the threads of findings fixed since (or dismissed); the summary says so."""
+        chosen = conversation_threads.to_resolve(self.threads, findings, reviewed, dismissed)
+        if not chosen:
+            return
+        assert self.gh is not None
+        await self.ensure_ours()
+        summary.threads_resolved, refused = await conversation_threads.resolve(
+            self.gh, chosen, f"review {self.review.id}"
+        )
+        if refused:
+            summary.notes.append(refused)
+
+    async def reply_done(self, summary: Summary) -> None:
+        """Answer the command that asked for this review, now that it is done."""
+        review = self.review
+        if review.reply_to is None:
+            return
+        assert self.gh is not None
+        shown = len(summary.findings)
+        body = (f"{REPLY_MARKER}\nDone: reviewed {code(review.head_sha[:12])}, "
+                f"{shown} finding(s); the summary comment has them.")  # fmt: skip
+        if summary.status == "failed":
+            body = (
+                f"{REPLY_MARKER}\nThe review of {code(review.head_sha[:12])} failed; the "
+                "summary comment says why."
+            )
+        try:
+            await replies.comment(self.gh, review.owner, review.repo, review.pr_number, body)
+        except gidgethub.GitHubException as exc:  # the summary says it all the same
+            log.warning("review %s: the command was not answered: %s", review.id, describe(exc))
 
     async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:
         """One COMMENT review for this head, without what earlier heads already had inline."""
@@ -433,6 +513,7 @@ class ReviewRun:
             await self.upsert_comment(summary)
             if self.check_run_id is not None:
                 await self.complete_check(summary, [])
+            await self.reply_done(summary)
         except Superseded:
             log.info("review %s: superseded; its failure is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
@@ -463,9 +544,25 @@ class ReviewRun:
             "reviewed_lines": coverage.reviewed_lines, "chunks": result.chunks,
             "context_chars": result.context_chars, "verified": result.verified,
             "withheld": sum(1 for f in checked.findings if f.withheld),
+            "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
             "unverified_parts": len(result.unverified),
             "caches": self.supervisor.caches if self.supervisor else 0,
         }  # fmt: skip
+
+
+async def close_stopped_checks(
+    gh: RetryingGitHubAPI, pool: asyncpg.Pool, owner: str, repo: str, number: int
+) -> None:
+    """Complete as cancelled the check runs the PR's superseded or stopped reviews left open."""
+    for stale in await reviews.open_checks(pool, owner, repo, number):
+        try:
+            await checks.cancel(gh, owner, repo, stale.check_run_id, stale.newer_head_sha,
+                                stale.stopped)  # fmt: skip
+        except gidgethub.GitHubException as exc:  # left for the PR's next review to retry
+            log.warning("%s/%s#%d: check run %s of review %s not closed: %s", owner, repo,
+                        number, stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
+            continue
+        await reviews.set_fields(pool, stale.review_id, check_run_done=True)
 
 
 def describe_error(exc: BaseException) -> str:

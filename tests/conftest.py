@@ -33,6 +33,12 @@ TABLES = (
     "webhook_deliveries",
     "gemini_quota",
     "gemini_spend",
+    "jobs",
+    "pull_states",
+    "dismissals",
+    "feedback",
+    "installations",
+    "installation_repositories",
 )
 
 # `make test` runs each property a few dozen times; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) long.

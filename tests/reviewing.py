@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from bot.review.render import MARKER
 from bot.store import queue, reviews
 from bot.worker import process_review
 from tests.fakes.github import FakeGitHub, PullState
@@ -36,8 +37,10 @@ def finding(path: str = "app.py", line: int = 9, **fields) -> dict:
 
 
 def summary_of(fake_github: FakeGitHub, number: int = 7) -> str:
-    """The PR's one summary comment."""
-    comments = fake_github.comments(OWNER, REPO, number)
+    """The PR's one summary comment (among replies to commands and people's comments)."""
+    comments = [
+        c for c in fake_github.comments(OWNER, REPO, number) if c["body"].startswith(MARKER)
+    ]
     assert len(comments) == 1, f"expected one summary comment, found {len(comments)}"
     return comments[0]["body"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import queue
+from bot.store import feedback, pulls, queue
 
 NOW = datetime.now(UTC)
 # Yesterday's noon (UTC) is 12 to 36 hours ago: inside --since 2d, and its calls share one day.
@@ -226,3 +226,30 @@ async def test_an_unmigrated_database_says_to_migrate(make_database, tmp_path):
     assert result.stderr.strip() == (
         "second-look: the database has no gemini_calls table: run python -m bot migrate"
     )
+
+
+async def add_feedback(pool, repo: str, fingerprint: str, agent: str, up: int, down: int):
+    await feedback.store(pool, "octo", repo, 1, [feedback.Reactions(fingerprint, agent, up, down)])
+
+
+async def test_feedback_gives_acceptance_per_agent_and_repository(database_url, pool, tmp_path):
+    await add_feedback(pool, "widgets", "f1", "security", 2, 0)  # accepted
+    await add_feedback(pool, "widgets", "f2", "security", 0, 1)  # rejected
+    await add_feedback(pool, "gadgets", "f3", "bugs", 1, 0)  # accepted...
+    await pulls.dismiss(pool, "octo", "gadgets", 1, "f3", "lead", "reply")  # ...but dismissed
+    await add_feedback(pool, "gadgets", "f4", "style", 1, 1)  # a tie: neither
+
+    text = await usage(database_url, tmp_path)
+    result = await usage(database_url, tmp_path, "--format", "json")
+
+    assert text.returncode == 0, text.stderr
+    assert "Feedback on inline comments" in text.stdout
+    assert [line.split() for line in text.stdout.splitlines() if line.startswith("security")] \
+        == [["security", "1", "1", "2", "1", "50%"]]  # fmt: skip
+    report = json.loads(result.stdout)["feedback"]
+    assert [(a["name"], a["accepted"], a["rejected"], a["rate"]) for a in report["agents"]] == [
+        ("bugs", 0, 1, 0.0), ("security", 1, 1, 0.5), ("style", 0, 0, None),
+    ]  # fmt: skip
+    assert [(a["name"], a["rate"]) for a in report["repositories"]] == [
+        ("octo/gadgets", 0.0), ("octo/widgets", 0.5),
+    ]  # fmt: skip

@@ -304,11 +304,10 @@ async def test_ping_gets_200_and_is_recorded(client, pool):
 @pytest.mark.parametrize(
     ("event", "payload"),
     [
-        ("pull_request", pull_request_payload("closed")),
         ("pull_request", pull_request_payload("labeled")),
         ("issues", {"action": "opened", "issue": {"number": 1}}),
     ],
-    ids=["closed", "labeled", "issues"],
+    ids=["labeled", "issues"],
 )
 async def test_other_events_are_recorded_and_nothing_more(client, pool, event, payload):
     body, headers = delivery(payload, event=event)

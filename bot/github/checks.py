@@ -130,11 +130,11 @@ def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
 
 
 def annotate(findings: list[Finding]) -> list[Annotation]:
-    """One annotation per finding on lines of the diff, except those withheld."""
+    """One annotation per finding on lines of the diff, except silenced ones."""
     return [
         Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity, f.title,
                    f.description)
-        for f in findings if f.line_start is not None and not f.withheld
+        for f in findings if f.line_start is not None and not f.silenced
     ]  # fmt: skip
 
 
@@ -177,12 +177,18 @@ async def queued(
 
 
 async def cancel(
-    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, newer_head: str | None
-) -> None:
-    """Complete a superseded review's run as cancelled, naming the head that replaced it."""
-    newer = f"the review of {code(newer_head[:12])}" if newer_head else "a newer review"
+    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, newer_head: str | None,
+    stopped: str | None = None,
+) -> None:  # fmt: skip
+    """Complete a superseded review's run as cancelled, naming the head that replaced it (or
+    a stopped one's, saying why it stopped)."""
+    if stopped:
+        title, summary = "Stopped", f"This review was stopped: {plain(stopped, 500)}."
+    else:
+        newer = f"the review of {code(newer_head[:12])}" if newer_head else "a newer review"
+        title = "Superseded"
+        summary = f"This review was superseded by {newer} of the same pull request."
     await complete(
-        gh, owner, repo, check_run_id, conclusion="cancelled", title="Superseded",
-        summary=f"This review was superseded by {newer} of the same pull request.",
+        gh, owner, repo, check_run_id, conclusion="cancelled", title=title, summary=summary,
         annotations=[],
     )  # fmt: skip

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -53,6 +54,18 @@ class RetryingGitHubAPI(GitHubAPI):
         super().__init__(*args, **kwargs)
         self.policy = policy
 
+    async def query(self, query: str, **variables: Any) -> Any:
+        """A GraphQL query or mutation beside the REST API (retried like REST); its `data`.
+
+        An answer with `errors` raises gidgethub's GraphQLException (partial data and all).
+        """
+        endpoint = graphql_endpoint(self.base_url)
+        with naming("POST /graphql"):
+            async for attempt in self.policy.retrying("GitHub POST /graphql"):
+                with attempt:
+                    return await self.graphql(query, endpoint=endpoint, **variables)
+        raise AssertionError("unreachable: the policy stops with the last error")
+
     async def _make_request(
         self, method: str, url: str, url_vars: Mapping[str, Any] | None, *args: Any, **kwargs: Any
     ) -> tuple[bytes, str | None, int]:
@@ -76,6 +89,30 @@ def naming(request: str) -> Iterator[None]:
         unreachable = GitHubUnreachable(f"no answer ({exc!r})")
         unreachable.request = request  # type: ignore[attr-defined]
         raise unreachable from None
+
+
+def graphql_endpoint(api_url: str) -> str:
+    """GraphQL's endpoint beside the REST API's: /graphql, or /api/graphql on GHE Server."""
+    base = api_url.rstrip("/")
+    return base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the App is on GitHub: its id (a setting) and its slug (GET /app; None when GitHub
+    could not be asked)."""
+
+    app_id: str = ""
+    slug: str | None = None
+
+    @property
+    def login(self) -> str | None:
+        """The login its comments carry: `<slug>[bot]`."""
+        return f"{self.slug}[bot]" if self.slug else None
+
+    def wrote(self, login: str) -> bool:
+        """Whether `login` is the App's bot (GraphQL names a bot without "[bot]")."""
+        return self.slug is not None and login.removesuffix("[bot]").lower() == self.slug.lower()
 
 
 def _path(url: str) -> str:
@@ -102,6 +139,30 @@ class GitHubClient:
         self._private_key = private_key
         self._tokens: dict[int, tuple[str, float]] = {}
         self._pending: dict[int, asyncio.Future[str]] = {}
+        self.identity = Identity(str(app_id))
+
+    async def learn_identity(self) -> Identity:
+        """Ask GitHub who the App is (GET /app, once at start-up); kept in `identity`.
+
+        When GitHub cannot answer, commands still work by `/second-look`; the next start asks
+        again.
+        """
+        try:
+            answer = await self.app_api().getitem("/app")
+        except (gidgethub.GitHubException, ValueError) as exc:
+            reason = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
+            log.warning("could not learn the App's slug (%s): only /second-look commands work",
+                        reason)  # fmt: skip
+            return self.identity
+        slug = answer.get("slug") if isinstance(answer, dict) else None
+        if isinstance(slug, str) and slug:
+            self.identity = Identity(self.app_id, slug)
+            log.info("the App is %s", self.identity.login)
+        return self.identity
+
+    def forget(self, installation_id: int) -> None:
+        """Drop the installation's cached token (it was deleted or suspended)."""
+        self._tokens.pop(installation_id, None)
 
     def app_api(self) -> RetryingGitHubAPI:
         """An API object that authenticates as the App itself (JWT)."""

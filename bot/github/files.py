@@ -15,7 +15,14 @@ import aiohttp
 import gidgethub
 from gidgethub import sansio
 
-from bot.github.client import REQUESTER, GitHubClient, RetryingGitHubAPI, describe, naming
+from bot.github.client import (
+    REQUESTER,
+    GitHubClient,
+    RetryingGitHubAPI,
+    describe,
+    graphql_endpoint,
+    naming,
+)  # fmt: skip
 
 CHUNK = 64 * 1024
 PULL_FIELDS = "pr: pullRequest(number: $number) { title body baseRefName }"
@@ -96,10 +103,7 @@ async def read(
     return reader.result
 
 
-def graphql_url(api_url: str) -> str:
-    """GraphQL's endpoint beside the REST API's: /graphql, or /api/graphql on GHE Server."""
-    base = api_url.rstrip("/")
-    return base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+graphql_url = graphql_endpoint  # bot/github/client.py owns where GraphQL is
 
 
 def _payload(owner: str, repo: str, keys: Sequence[Key], number: int | None) -> dict[str, Any]:

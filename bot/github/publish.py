@@ -12,7 +12,7 @@ import gidgethub
 from bot.github.client import RetryingGitHubAPI, has_status
 from bot.review.changes import Diff
 from bot.review.findings import Finding, suggestion_fits
-from bot.review.render import inline_body
+from bot.review.render import inline_body, with_state
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,33 @@ async def upsert_comment(
         "/repos/{owner}/{repo}/issues/{number}/comments",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},
         data={"body": body},
+    )
+    return int(created["id"])
+
+
+async def set_state(
+    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, state: str, marker: str,
+    known_id: int | None = None,
+) -> int:  # fmt: skip
+    """Put the PR's state block into our summary comment (creating a comment of just that
+    when the PR has none yet); the comment's id."""
+    comment_id = known_id or await find_comment(gh, owner, repo, number, marker)
+    if comment_id is not None:
+        try:
+            current = await gh.getitem(
+                "/repos/{owner}/{repo}/issues/comments/{id}",
+                url_vars={"owner": owner, "repo": repo, "id": str(comment_id)},
+            )
+        except gidgethub.BadRequest as exc:
+            if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
+                raise
+            return await set_state(gh, owner, repo, number, state, marker)
+        body = with_state(current.get("body") or "", state)
+        return await upsert_comment(gh, owner, repo, number, body, marker, comment_id)
+    created = await gh.post(
+        "/repos/{owner}/{repo}/issues/{number}/comments",
+        url_vars={"owner": owner, "repo": repo, "number": str(number)},
+        data={"body": f"{marker}\n## Second Look review\n\n{state}\n"},
     )
     return int(created["id"])
 

@@ -32,10 +32,16 @@ class Finding:
     confidence: float | None = None  # 0 to 1
     verify_reason: str | None = None
     withheld: bool = False  # dropped or under min_confidence: stored, not posted, not failing
+    dismissed_by: str | None = None  # a maintainer said it is wrong: not posted, not failing
 
     @property
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
+
+    @property
+    def silenced(self) -> bool:
+        """Withheld by verification or dismissed: listed apart, never inline, never failing."""
+        return self.withheld or self.dismissed_by is not None
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> Finding:
@@ -151,9 +157,9 @@ def fingerprint(finding: Finding, code: str) -> str:
 
 def reaches(finding: Finding, fail_on: str) -> bool:
     """True when the finding fails the check: at least as severe as `fail_on` ("never" never
-    is), and not withheld by verification."""
+    is), and neither withheld by verification nor dismissed."""
     return (
-        not finding.withheld and fail_on in SEVERITY_RANK and finding.rank <= SEVERITY_RANK[fail_on]
+        not finding.silenced and fail_on in SEVERITY_RANK and finding.rank <= SEVERITY_RANK[fail_on]
     )
 
 
@@ -191,13 +197,21 @@ def hold_back(findings: list[Finding], min_confidence: float) -> list[Finding]:
     ]
 
 
+def dismiss(findings: list[Finding], dismissed: Mapping[str, str]) -> list[Finding]:
+    """Mark the findings maintainers dismissed on this PR (fingerprint -> who)."""
+    return [
+        replace(f, dismissed_by=dismissed[f.fingerprint]) if f.fingerprint in dismissed else f
+        for f in findings
+    ]
+
+
 def inline_candidates(
     findings: list[Finding], limit: int, min_severity: str = "info"
 ) -> list[Finding]:
-    """The findings to comment inline: on diff lines, not withheld, at least `min_severity`,
+    """The findings to comment inline: on diff lines, not silenced, at least `min_severity`,
     most severe first, at most `limit`."""
     floor = SEVERITY_RANK[min_severity]
     on_lines = [
-        f for f in findings if f.line_start is not None and not f.withheld and f.rank <= floor
+        f for f in findings if f.line_start is not None and not f.silenced and f.rank <= floor
     ]
     return sorted(on_lines, key=lambda f: (f.rank, f.file_path, f.line_start))[:limit]

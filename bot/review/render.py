@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,11 @@ from bot.review.findings import Finding, reaches
 from bot.review.markdown import block, code, plain, text
 
 MARKER = "<!-- second-look:summary -->"
+# The state of the PR (paused, ignored) sits between these, so that a command can change it
+# in the comment without the review that wrote the rest.
+STATE_OPEN, STATE_CLOSE = "<!-- second-look:state -->", "<!-- /second-look:state -->"
+# Ends each inline comment: which finding it is, read back from its thread (hex only).
+_FINDING_MARKER = re.compile(r"<!-- second-look:finding ([0-9a-f]{8,64}) -->\s*\Z")
 MAX_BODY = 65_536  # GitHub refuses a comment longer than this
 ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
 NOT_REVIEWED_PATHS = 200  # the files-not-reviewed list names at most this many, counts the rest
@@ -48,6 +54,9 @@ class Summary:
     withheld: list[Finding] = field(default_factory=list)  # verification dropped or doubted
     fail_on: str = "never"  # the check fails on a finding this severe
     guidance: str = ""  # the guidance the agents read ("" none), e.g. "AGENTS.md, 2 path rules"
+    dismissed: list[Finding] = field(default_factory=list)  # by a maintainer: `dismissed_by`
+    threads_resolved: set[str] = field(default_factory=set)  # fingerprints whose thread we closed
+    paused_by: str | None = None  # automatic reviews of the PR are paused
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:
@@ -70,6 +79,8 @@ def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = Tr
 def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -> str:
     out = [MARKER] if marker else []
     out += ["## Second Look review", ""]
+    if summary.paused_by:  # else the block is added when a command sets a state
+        out += [state_block(paused_by=summary.paused_by), ""]
     out.append(_status_line(summary))
     out.append("")
     out += _coverage(summary)
@@ -81,7 +92,8 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
         out.append("")
     out += _counts(summary)
     out += _by_file(findings)
-    out += _resolved(summary.resolved)
+    out += _resolved(summary.resolved, summary.threads_resolved)
+    out += _dismissed(summary.dismissed, summary.threads_resolved)
     out += _withheld(summary.withheld)
     if cut:
         out += [
@@ -235,12 +247,27 @@ def _bullets(items: list[str], limit: int) -> list[str]:
     return out
 
 
-def _resolved(resolved: list[Finding]) -> list[str]:
+def _resolved(resolved: list[Finding], threads: set[str]) -> list[str]:
     if not resolved:
         return []
     out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
-    out += _bullets([f"~~{text(f.title)}~~ in {code(f.file_path)}" for f in resolved], 100)
+    out += _bullets([f"~~{text(f.title)}~~ in {code(f.file_path)}"
+                     + (" (its thread is resolved)" if f.fingerprint in threads else "")
+                     for f in resolved], 100)  # fmt: skip
     return out + [""]
+
+
+def _dismissed(dismissed: list[Finding], threads: set[str]) -> list[str]:
+    """Findings a maintainer said are wrong: not posted again, not failing the check."""
+    if not dismissed:
+        return []
+    out = [f"### 🙈 Dismissed ({len(dismissed)})", ""]
+    items = [
+        f"~~{text(f.title)}~~ in {code(f.file_path)}, dismissed by {code(f.dismissed_by or '')}"
+        + (" (its thread is resolved)" if f.fingerprint in threads else "")
+        for f in sorted(dismissed, key=lambda f: (f.rank, f.file_path, f.line_start or 0))
+    ]
+    return out + _bullets(items, 100) + [""]
 
 
 def _withheld(withheld: list[Finding]) -> list[str]:
@@ -376,7 +403,42 @@ def inline_body(finding: Finding, with_suggestion: bool) -> str:
         parts.append(text(finding.description, multiline=True))
     if with_suggestion and finding.suggestion is not None:
         parts.append(block(finding.suggestion, "suggestion"))
+    if finding.fingerprint:
+        parts.append(f"<!-- second-look:finding {finding.fingerprint} -->")
     return "\n\n".join(parts)
+
+
+def marked_fingerprint(body: str) -> str | None:
+    """The finding an inline comment of ours is about (its last line's marker), or None."""
+    found = _FINDING_MARKER.search(body)
+    return found.group(1) if found else None
+
+
+def state_block(*, paused_by: str | None = None, ignored_by: str | None = None) -> str:
+    """The PR's state, between its markers: empty when reviews run as usual."""
+    if ignored_by:
+        line = (f"🚫 Second Look ignores this pull request ({code(ignored_by)} asked); "
+                "`/second-look resume` reviews it again.")  # fmt: skip
+    elif paused_by:
+        line = (f"⏸️ Automatic reviews are paused ({code(paused_by)} asked); `/second-look "
+                "resume` resumes them, `/second-look review` reviews once.")  # fmt: skip
+    else:
+        line = ""
+    return f"{STATE_OPEN}{line}{STATE_CLOSE}"
+
+
+def with_state(body: str, state: str) -> str:
+    """`body` (our summary comment) with its state block replaced by `state`."""
+    start, end = body.find(STATE_OPEN), body.find(STATE_CLOSE)
+    if start != -1 and end > start:
+        return body[:start] + state + body[end + len(STATE_CLOSE) :]
+    # A comment written before the block existed: it goes under the heading.
+    heading = "## Second Look review\n"
+    at = body.find(heading)
+    if at == -1:
+        return f"{body.rstrip()}\n\n{state}\n"
+    at += len(heading)
+    return f"{body[:at]}\n{state}\n{body[at:]}"
 
 
 def check_title(summary: Summary) -> str:

@@ -11,6 +11,7 @@ import asyncpg
 from bot.store.values import INT4_MAX, INT8_MAX, first_problem
 
 if TYPE_CHECKING:
+    from bot.store.jobs import NewJob
     from bot.store.queue import NewReview
 
 
@@ -22,6 +23,7 @@ class Delivery:
     installation_id: int | None
     repository: str | None
     review: NewReview | None = None
+    job: NewJob | None = None
     refused: str | None = None  # why we answered 400; such a delivery creates no review
 
     def problem(self) -> str | None:

@@ -11,10 +11,10 @@ from bot.store.db import Db
 _FIELDS = (
     "agent_type", "severity", "file_path", "line_start", "line_end",
     "title", "description", "suggestion", "fingerprint", "carried_from",
-    "verdict", "confidence", "verify_reason", "withheld",
+    "verdict", "confidence", "verify_reason", "withheld", "dismissed_by",
 )  # fmt: skip
 _TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", "uuid",
-          "text", "float8", "text", "bool")  # fmt: skip
+          "text", "float8", "text", "bool", "text")  # fmt: skip
 
 
 class FindingLike(Protocol):
@@ -48,6 +48,8 @@ class FindingLike(Protocol):
     def verify_reason(self) -> str | None: ...
     @property
     def withheld(self) -> bool: ...
+    @property
+    def dismissed_by(self) -> str | None: ...
 
 
 class FindingRepo:
@@ -95,6 +97,32 @@ class FindingRepo:
             pr_number,
         )
         return {row["fingerprint"] for row in rows}
+
+    async def latest(
+        self, owner: str, repo: str, pr_number: int, fingerprint: str
+    ) -> dict[str, Any] | None:
+        """The PR's most recent finding with this fingerprint (what a thread is about)."""
+        row = await self.db.fetchrow(
+            f"SELECT {', '.join('f.' + n for n in _FIELDS)}, f.posted_inline, f.review_id"
+            " FROM findings f JOIN reviews r ON r.id = f.review_id"
+            " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND f.fingerprint = $4"
+            " ORDER BY r.seq DESC, f.id DESC LIMIT 1",
+            owner, repo, pr_number, fingerprint,
+        )  # fmt: skip
+        return dict(row) if row else None
+
+    async def agents_of(
+        self, owner: str, repo: str, pr_number: int, fingerprints: Sequence[str]
+    ) -> dict[str, str]:
+        """The agent of each fingerprint found on this PR (those never found are left out)."""
+        rows = await self.db.fetch(
+            "SELECT DISTINCT ON (f.fingerprint) f.fingerprint, f.agent_type FROM findings f"
+            " JOIN reviews r ON r.id = f.review_id WHERE r.owner = $1 AND r.repo = $2"
+            " AND r.pr_number = $3 AND f.fingerprint = ANY($4::text[])"
+            " ORDER BY f.fingerprint, r.seq DESC",
+            owner, repo, pr_number, list(fingerprints),
+        )  # fmt: skip
+        return {row["fingerprint"]: row["agent_type"] for row in rows}
 
     async def delete_for_review(self, review_id: uuid.UUID) -> None:
         """Forget a review's findings (a resumed review stores them again)."""

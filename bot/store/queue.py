@@ -15,6 +15,7 @@ lost the lease is refused.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from enum import Enum, StrEnum
 
 import asyncpg
 
+from bot.store import jobs, lease
 from bot.store.db import Conn, Db
 from bot.store.deliveries import Delivery
+from bot.store.jobs import NewJob
 from bot.store.reviews import COLUMNS, Review
 
 
@@ -51,6 +54,25 @@ class Trigger(StrEnum):
     READY_FOR_REVIEW = "ready_for_review"
     EDITED = "edited"  # replaces the PR's other reviews only once it knows it runs
     MANUAL = "manual"  # python -m bot review
+    COMMAND = "command"  # `/second-look review` in a PR comment, by a maintainer
+    RERUN = "rerun"  # the Re-run button of our check run or check suite
+
+
+# The triggers a person asked for: they run while the PR's automatic reviews are paused.
+ASKED = frozenset({Trigger.MANUAL, Trigger.COMMAND, Trigger.RERUN})
+
+
+_random = bytearray()
+
+
+def new_id() -> uuid.UUID:
+    """A random (version 4) UUID for a review or a job; the random bytes are read 4 KiB at a
+    time, not per id (intake makes one per delivery)."""
+    if not _random:
+        _random.extend(os.urandom(4096))
+    raw = bytes(_random[:16])
+    del _random[:16]
+    return uuid.UUID(bytes=raw, version=4)
 
 
 MAX_ATTEMPTS = 5  # claims of one review; each earlier one ended with its process gone
@@ -72,6 +94,8 @@ class NewReview:
     trigger: Trigger
     draft: bool
     supersede: bool = True
+    requested_by: str | None = None  # who asked, for a command
+    reply_to: int | None = None  # the command's comment, answered when the review is done
 
 
 @dataclass
@@ -106,6 +130,21 @@ async def supersede(conn: Db, newer: Sequence[uuid.UUID]) -> list[tuple[PullKey,
     return [((row["owner"], row["repo"], row["pr_number"]), row["id"]) for row in rows]
 
 
+async def stop_pull(
+    conn: Db, owner: str, repo: str, pr_number: int, reason: str
+) -> list[uuid.UUID]:
+    """Skip the PR's waiting and running reviews, with `reason` (the PR closed, or is
+    ignored); return them, so that their tasks can be cancelled."""
+    rows = await conn.fetch(
+        "UPDATE reviews SET status = 'skipped', error = $4, lease_owner = NULL,"
+        " lease_expires_at = NULL, updated_at = now(), finished_at = now()"
+        " WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " AND status IN ('pending', 'processing') RETURNING id",
+        owner, repo, pr_number, reason,
+    )  # fmt: skip
+    return [row["id"] for row in rows]
+
+
 # ------------------------------------------------------------------------------------ create
 
 _CREATE = """
@@ -126,15 +165,16 @@ WITH fresh AS (
 ), kept AS (
     SELECT * FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[],
                          $12::int[], $13::text[], $14::text[], $15::text[], $16::bool[],
-                         $17::bool[])
-           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, s, n)
+                         $17::bool[], $18::text[], $19::bigint[])
+           WITH ORDINALITY AS y(id, d, i, o, r, p, h, b, t, dr, s, rb, rt, n)
      WHERE d IS NULL OR d IN (SELECT delivery_id FROM fresh)
 ), created AS (
     -- A review followed in the batch by a superseding one of its PR is inserted superseded
     -- by the last of those: the UPDATE below cannot see the rows this statement inserts.
     INSERT INTO reviews (id, delivery_id, installation_id, owner, repo, pr_number, head_sha,
-                         base_ref, trigger, draft, status, superseded_by, finished_at)
-    SELECT k.id, k.d, k.i, k.o, k.r, k.p, k.h, k.b, k.t, k.dr,
+                         base_ref, trigger, draft, requested_by, reply_to, status,
+                         superseded_by, finished_at)
+    SELECT k.id, k.d, k.i, k.o, k.r, k.p, k.h, k.b, k.t, k.dr, k.rb, k.rt,
            CASE WHEN later.id IS NULL THEN 'pending' ELSE 'superseded' END, later.id,
            CASE WHEN later.id IS NOT NULL THEN now() END
       FROM kept k
@@ -147,6 +187,8 @@ WITH fresh AS (
     RETURNING id, owner, repo, pr_number, seq, status
 ), superseded AS (
     {supersede}
+), jobs_created AS (
+    {jobs}
 )
 SELECT delivery_id, NULL::uuid AS review, NULL AS owner, NULL AS repo, NULL::int AS pr
   FROM fresh
@@ -157,15 +199,17 @@ SELECT NULL, id, owner, repo, pr_number FROM superseded
         # The batch's newest superseding review of each PR: the ones left pending.
         newer="SELECT c.id, c.owner, c.repo, c.pr_number, c.seq FROM created c"
         " JOIN kept k ON k.id = c.id WHERE k.s AND c.status = 'pending'"
-    ).strip()
+    ).strip(),
+    jobs=jobs.INSERT.format(*range(20, 28)).strip(),
 )
 
 
-async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
-    """Record deliveries, create the reviews they ask for, and supersede what those replace.
+async def create(conn: Conn, batch: Sequence[Delivery | NewReview | NewJob]) -> Created:
+    """Record deliveries, create the reviews and jobs they ask for, and supersede what those
+    reviews replace.
 
-    The only way a review row is inserted: webhook intake (a batch of deliveries, the group
-    commit), the command line and the tests (a NewReview on its own, without a delivery).
+    The only way a review or job row is inserted: webhook intake (a batch of deliveries, the
+    group commit), the command line, a job (a NewReview of its own) and the tests.
     One statement, one round trip. A delivery id seen before, or twice in the batch, creates
     nothing the second time. Per PR, the batch's last review that supersedes replaces the
     PR's earlier ones: those recorded before, by `_SUPERSEDE`; those earlier in this batch,
@@ -174,13 +218,18 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
     """
     seen: dict[str, Delivery] = {}
     asked: list[tuple[str | None, NewReview]] = []
+    jobs_asked: list[tuple[str | None, NewJob]] = []
     for item in batch:
         if isinstance(item, NewReview):
             asked.append((None, item))
+        elif isinstance(item, NewJob):
+            jobs_asked.append((None, item))
         elif item.delivery_id not in seen:
             seen[item.delivery_id] = item
             if item.review is not None:
                 asked.append((item.delivery_id, item.review))
+            if item.job is not None:
+                jobs_asked.append((item.delivery_id, item.job))
     firsts = list(seen.values())
     reviews = [r for _, r in asked]
     rows = await conn.fetch(
@@ -202,6 +251,9 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview]) -> Created:
         [str(r.trigger) for r in reviews],
         [r.draft for r in reviews],
         [r.supersede for r in reviews],
+        [r.requested_by for r in reviews],
+        [r.reply_to for r in reviews],
+        *jobs.insert_arguments(jobs_asked),
     )
     fresh = {row["delivery_id"] for row in rows if row["delivery_id"] is not None}
     superseded: dict[PullKey, list[uuid.UUID]] = {}
@@ -252,26 +304,8 @@ async def standing(conn: Db, review_id: uuid.UUID, lease_owner: str) -> Check:
 
 # ---------------------------------------------------------------------- claim and the lease
 
-# Every process holds pg_advisory_lock(LIVENESS_CLASS, hashtext(lease_owner)) on a connection
-# of its own while it runs. When it dies, PostgreSQL drops the lock with the connection, so
-# its reviews can be taken at once instead of when the lease expires. The lease still
-# matters for a process that lives on while a review of its stopped renewing (test_queue).
-LIVENESS_CLASS = 0x5EC1
-_ABANDONED = f"""
-    (status = 'processing' AND (
-        lease_expires_at < now()
-        OR NOT EXISTS (
-            SELECT 1 FROM pg_locks
-             WHERE locktype = 'advisory' AND objsubid = 2 AND granted
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND classid = {LIVENESS_CLASS}
-               AND objid = (hashtext(reviews.lease_owner)::bigint & 4294967295)::text::oid)))
-"""
-
-
-async def hold_liveness(conn: asyncpg.Connection, lease_owner: str) -> None:
-    """Take this process's liveness lock on `conn`, which must stay open while we run."""
-    await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LIVENESS_CLASS, lease_owner)
+_ABANDONED = lease.abandoned("reviews")
+hold_liveness = lease.hold_liveness  # the process's liveness lock (bot/store/lease.py)
 
 
 # A pending review put back for a quota is not claimed before its not_before, in the App's

@@ -35,6 +35,8 @@ class Review:
     stats: dict[str, Any]
     created_at: datetime
     superseded_by: uuid.UUID | None = None
+    requested_by: str | None = None
+    reply_to: int | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Review:
@@ -73,28 +75,57 @@ async def last_completed(
     return Review.from_row(row) if row else None
 
 
+async def latest(conn: Db, owner: str, repo: str, pr_number: int) -> Review | None:
+    """The PR's most recent review, whatever its status."""
+    row = await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " ORDER BY seq DESC LIMIT 1",
+        owner, repo, pr_number,
+    )  # fmt: skip
+    return Review.from_row(row) if row else None
+
+
+async def of_head(
+    conn: Db, owner: str, repo: str, head_sha: str, review_id: uuid.UUID | None = None
+) -> list[Review]:
+    """One review per PR that reviewed `head_sha` (or review `review_id`), the latest each."""
+    rows = await conn.fetch(
+        f"SELECT DISTINCT ON (pr_number) {COLUMNS} FROM reviews"
+        " WHERE owner = $1 AND repo = $2 AND (head_sha = $3 OR id = $4)"
+        " ORDER BY pr_number, seq DESC",
+        owner, repo, head_sha, review_id,
+    )  # fmt: skip
+    return [Review.from_row(row) for row in rows]
+
+
 @dataclass(frozen=True)
 class OpenCheck:
-    """A superseded review's check run that nobody completed, and the head that replaced it."""
+    """A stopped review's check run that nobody completed (superseded: and the head that
+    replaced it; skipped: the PR closed or is ignored)."""
 
     review_id: uuid.UUID
     check_run_id: int
     head_sha: str
     newer_head_sha: str | None
+    stopped: str | None = None  # why a skipped review stopped
 
 
 async def open_checks(conn: Db, owner: str, repo: str, pr_number: int) -> list[OpenCheck]:
-    """The check runs of this PR's superseded reviews that are still in progress."""
+    """The check runs of this PR's superseded or stopped reviews that are still in progress."""
     rows = await conn.fetch(
-        "SELECT r.id, r.check_run_id, r.head_sha, n.head_sha AS newer FROM reviews r"
+        "SELECT r.id, r.check_run_id, r.head_sha, n.head_sha AS newer,"
+        " CASE WHEN r.status = 'skipped' THEN r.error END AS stopped FROM reviews r"
         " LEFT JOIN reviews n ON n.id = r.superseded_by"
-        " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND r.status = 'superseded'"
+        " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3"
+        " AND r.status IN ('superseded', 'skipped')"
         " AND r.check_run_id IS NOT NULL AND NOT r.check_run_done",
         owner,
         repo,
         pr_number,
     )
-    return [OpenCheck(r["id"], r["check_run_id"], r["head_sha"], r["newer"]) for r in rows]
+    return [
+        OpenCheck(r["id"], r["check_run_id"], r["head_sha"], r["newer"], r["stopped"]) for r in rows
+    ]
 
 
 _SETTABLE = frozenset({"comment_id", "check_run_id", "check_run_done"})

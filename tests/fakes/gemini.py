@@ -25,7 +25,7 @@ from aiohttp import web
 
 from tests.fakes.loop import BackgroundLoop
 
-AGENT_LINE = re.compile(r"^Second Look (?:agent: (\w+)|(verifier))$", re.MULTILINE)
+AGENT_LINE = re.compile(r"^Second Look (?:agent: (\w+)|(verifier)|thread (answer))$", re.MULTILINE)
 FINDINGS_JSON = "Findings (JSON):\n"  # the verifier's task lists the findings after this
 FILE_LINE = re.compile(r"^=== File: (.+?) ===$", re.MULTILINE)
 
@@ -161,6 +161,8 @@ class FakeGemini:
         # (keep, confidence, reason). Unset: every finding kept with confidence 0.9.
         self.verdict: Callable[[dict[str, Any]], tuple[bool, float, str]] | None = None
         self.responder: Callable[[GeminiRequest], dict[str, Any] | str] | None = None
+        # What a thread answer's request is answered (its agent is "answer").
+        self.thread_answer = "The finding stands: the input reaches eval unchecked."
         self.latency = 0.0
         self.rpm_limit: int | None = None
         self.api_key: str | None = None  # when set, any other key is refused as invalid
@@ -189,6 +191,7 @@ class FakeGemini:
         self.findings = {}
         self.verdict = None
         self.responder = None
+        self.thread_answer = "The finding stands: the input reaches eval unchecked."
         self.latency = 0.0
         self.rpm_limit = None
         self.api_key = None
@@ -318,6 +321,8 @@ class FakeGemini:
             return self._answer(seen, answer if isinstance(answer, str) else json.dumps(answer))
         if seen.agent == "verifier":
             return self._answer(seen, json.dumps({"verdicts": self._verdicts(seen)}))
+        if seen.agent == "answer":
+            return self._answer(seen, json.dumps({"answer": self.thread_answer}))
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
@@ -503,8 +508,8 @@ def _agent_of(text: str) -> str | None:
     found = AGENT_LINE.findall(text)
     if not found:
         return None
-    name, verifier = found[-1]
-    return name or verifier
+    name, verifier, answer = found[-1]
+    return name or verifier or answer
 
 
 def listed_findings(prompt: str) -> list[dict[str, Any]]:

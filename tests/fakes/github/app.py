@@ -7,16 +7,18 @@ from aiohttp import web
 from tests.fakes.github.checks import Checks
 from tests.fakes.github.comments import Comments
 from tests.fakes.github.contents import Contents
+from tests.fakes.github.conversation import Conversation
 from tests.fakes.github.graphql import GraphQL
 from tests.fakes.github.reviews import Reviews
 
 
-class FakeGitHub(Checks, Reviews, Comments, GraphQL, Contents):
+class FakeGitHub(Checks, Conversation, Reviews, Comments, GraphQL, Contents):
     """The GitHub REST API for one App, as an aiohttp application.
 
     Set up state with add_pull / set_content / seed_comments, serve `.app` (start(bg)), point
     GITHUB_API_URL at `.url`, then read what the code did: `.requests`, comments(), reviews(),
-    review_comments(), check_runs(), `.tokens_issued`, `.rejected_comments`.
+    review_comments(), check_runs(), `.tokens_issued`, `.rejected_comments`; the conversation
+    around review comments with react() / reactions(), reply(), set_permission(), threads().
     """
 
     def __init__(self, app_id: str, public_key_pem: str) -> None:
@@ -36,6 +38,23 @@ class FakeGitHub(Checks, Reviews, Comments, GraphQL, Contents):
         app.router.add_get(f"{r}/pulls/{n}/reviews", self._list_reviews)
         app.router.add_post(f"{r}/pulls/{n}/reviews", self._create_review)
         app.router.add_get(f"{r}/pulls/{n}/comments", self._list_review_comments)
+        app.router.add_post(rf"{r}/pulls/{n}/comments/{{cid:\d+}}/replies", self._create_reply)
+        app.router.add_get(rf"{r}/pulls/comments/{{cid:\d+}}", self._get_review_comment)
+        app.router.add_get(
+            rf"{r}/pulls/comments/{{cid:\d+}}/reactions", self._list_review_comment_reactions
+        )
+        app.router.add_post(
+            rf"{r}/pulls/comments/{{cid:\d+}}/reactions", self._create_review_comment_reaction
+        )
+        app.router.add_get(
+            rf"{r}/issues/comments/{{cid:\d+}}/reactions", self._list_issue_comment_reactions
+        )
+        app.router.add_post(
+            rf"{r}/issues/comments/{{cid:\d+}}/reactions", self._create_issue_comment_reaction
+        )
+        app.router.add_get(
+            f"{r}/collaborators/{{username}}/permission", self._collaborator_permission
+        )
         app.router.add_get(f"{r}/contents/{{path:.+}}", self._get_contents)
         app.router.add_get(f"{r}/issues/{n}/comments", self._list_comments)
         app.router.add_post(f"{r}/issues/{n}/comments", self._create_comment)

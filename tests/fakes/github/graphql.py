@@ -23,9 +23,16 @@ GRAPHQL_DOCS = "https://docs.github.com/graphql"
 # Names, types and nullability as in GitHub's public schema (schema.docs.graphql).
 SCHEMA = build_schema("""
     scalar GitObjectID
+    scalar DateTime
+    scalar URI
 
     type Query {
       repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
+    }
+
+    type Mutation {
+      resolveReviewThread(input: ResolveReviewThreadInput!): ResolveReviewThreadPayload
+      unresolveReviewThread(input: UnresolveReviewThreadInput!): UnresolveReviewThreadPayload
     }
 
     type Repository {
@@ -61,6 +68,147 @@ SCHEMA = build_schema("""
       body: String!
       baseRefName: String!
       headRefOid: GitObjectID!
+      reviewThreads(
+        after: String, before: String, first: Int, last: Int
+      ): PullRequestReviewThreadConnection!
+    }
+
+    type PageInfo {
+      endCursor: String
+      hasNextPage: Boolean!
+      hasPreviousPage: Boolean!
+      startCursor: String
+    }
+
+    interface Actor {
+      login: String!
+      url: URI!
+    }
+
+    type User implements Actor {
+      databaseId: Int
+      id: ID!
+      login: String!
+      url: URI!
+    }
+
+    type Bot implements Actor {
+      databaseId: Int
+      id: ID!
+      login: String!
+      url: URI!
+    }
+
+    enum DiffSide {
+      LEFT
+      RIGHT
+    }
+
+    type PullRequestReviewThreadConnection {
+      edges: [PullRequestReviewThreadEdge]
+      nodes: [PullRequestReviewThread]
+      pageInfo: PageInfo!
+      totalCount: Int!
+    }
+
+    type PullRequestReviewThreadEdge {
+      cursor: String!
+      node: PullRequestReviewThread
+    }
+
+    type PullRequestReviewThread {
+      comments(
+        after: String, before: String, first: Int, last: Int, skip: Int
+      ): PullRequestReviewCommentConnection!
+      diffSide: DiffSide!
+      id: ID!
+      isOutdated: Boolean!
+      isResolved: Boolean!
+      line: Int
+      originalLine: Int
+      originalStartLine: Int
+      path: String!
+      startDiffSide: DiffSide
+      startLine: Int
+    }
+
+    type PullRequestReviewCommentConnection {
+      edges: [PullRequestReviewCommentEdge]
+      nodes: [PullRequestReviewComment]
+      pageInfo: PageInfo!
+      totalCount: Int!
+    }
+
+    type PullRequestReviewCommentEdge {
+      cursor: String!
+      node: PullRequestReviewComment
+    }
+
+    type PullRequestReviewComment {
+      author: Actor
+      body: String!
+      createdAt: DateTime!
+      databaseId: Int
+      diffHunk: String!
+      id: ID!
+      path: String!
+      reactions(
+        after: String, before: String, content: ReactionContent, first: Int, last: Int
+      ): ReactionConnection!
+      replyTo: PullRequestReviewComment
+      url: URI!
+    }
+
+    enum ReactionContent {
+      CONFUSED
+      EYES
+      HEART
+      HOORAY
+      LAUGH
+      ROCKET
+      THUMBS_DOWN
+      THUMBS_UP
+    }
+
+    type ReactionConnection {
+      edges: [ReactionEdge]
+      nodes: [Reaction]
+      pageInfo: PageInfo!
+      totalCount: Int!
+      viewerHasReacted: Boolean!
+    }
+
+    type ReactionEdge {
+      cursor: String!
+      node: Reaction
+    }
+
+    type Reaction {
+      content: ReactionContent!
+      createdAt: DateTime!
+      databaseId: Int
+      id: ID!
+      user: User
+    }
+
+    input ResolveReviewThreadInput {
+      clientMutationId: String
+      threadId: ID!
+    }
+
+    type ResolveReviewThreadPayload {
+      clientMutationId: String
+      thread: PullRequestReviewThread
+    }
+
+    input UnresolveReviewThreadInput {
+      clientMutationId: String
+      threadId: ID!
+    }
+
+    type UnresolveReviewThreadPayload {
+      clientMutationId: String
+      thread: PullRequestReviewThread
     }
 """)
 BROKEN = (
@@ -69,8 +217,25 @@ BROKEN = (
 )
 
 
-class _NotFound(Exception):
+class _Typed(Exception):
+    """A field failure GitHub reports with an error `type` (the field answers null)."""
+
+    type = "INTERNAL"
+
+    def __init__(self, message: str, type_: str | None = None) -> None:
+        super().__init__(message)
+        if type_ is not None:
+            self.type = type_
+
+
+class _NotFound(_Typed):
     """What GitHub reports as an error of type NOT_FOUND (the field answers null)."""
+
+    type = "NOT_FOUND"
+
+
+# GitHub checks connection bounds before it runs a query: these answer `errors` and no `data`.
+PAGINATION_ERRORS = ("EXCESSIVE_PAGINATION", "MISSING_PAGINATION_BOUNDARIES")
 
 
 class GraphQL(Contents):
@@ -92,16 +257,21 @@ class GraphQL(Contents):
             SCHEMA,
             query,
             root_value={"repository": lambda _info, owner, name, **_: self._gql_repo(
-                issued, owner, name)},
+                issued, owner, name), **self._gql_mutations(issued)},
             variable_values=variables,
             operation_name=data.get("operationName"),
         )  # fmt: skip
         answer: dict[str, Any] = {}
-        if result.data is not None:
+        errors = [_formatted(error) for error in result.errors or []]
+        if result.data is not None and not any(e.get("type") in PAGINATION_ERRORS for e in errors):
             answer["data"] = result.data
-        if result.errors:
-            answer["errors"] = [_formatted(error) for error in result.errors]
+        if errors:
+            answer["errors"] = errors
         return self._graphql_json(answer)
+
+    def _gql_mutations(self, issued: IssuedToken) -> dict[str, Any]:
+        # The Mutation root's fields; the mixins that add mutations extend this.
+        return {}
 
     def _graphql_json(self, answer: dict[str, Any]) -> web.Response:
         return self._json(answer, 200, {"X-RateLimit-Resource": "graphql"})
@@ -167,6 +337,7 @@ class GraphQL(Contents):
         }
 
     def _gql_pull(self, state: _Repo, number: int) -> dict[str, Any]:
+        # Conversation extends this with the pull request's reviewThreads.
         with self._lock:
             pull = state.pulls.get(number)
         if pull is None:
@@ -190,6 +361,6 @@ def _is_utf8(data: bytes) -> bool:
 
 def _formatted(error: GraphQLError) -> dict[str, Any]:
     shaped: dict[str, Any] = {}
-    if isinstance(error.original_error, _NotFound):
-        shaped["type"] = "NOT_FOUND"
+    if isinstance(error.original_error, _Typed):
+        shaped["type"] = error.original_error.type
     return {**shaped, **error.formatted}

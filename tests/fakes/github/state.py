@@ -133,6 +133,9 @@ class _Repo:
     review_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     annotations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reactions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # comment id
+    permissions: dict[str, str] = field(default_factory=dict)  # lower-cased login -> role
+    resolved_threads: set[int] = field(default_factory=set)  # root review comment ids
 
 
 class FakeState:

@@ -1,0 +1,114 @@
+"""A reply in one of our inline threads: one answer from Gemini, or, when it says the finding
+is wrong and its author may say so, a dismissal."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from bot import metering
+from bot.conversation import threads as conversation_threads
+from bot.conversation.context import Context
+from bot.github import files, replies, threads
+from bot.review.answer import MAX_ANSWER, Said, ThreadAnswer, code_around, prompt
+from bot.review.findings import Finding
+from bot.review.markdown import text
+from bot.review.metering import BudgetSpent, QuotaReached
+from bot.store import jobs, pulls, reviews
+from bot.store.findings import FindingRepo
+
+log = logging.getLogger(__name__)
+
+ANSWER_MARKER = "<!-- second-look:answer -->"
+# What a reply says when it means the finding is wrong (any case, anywhere in the reply).
+_WRONG = re.compile(
+    r"\b(false[\s-]+positive|won'?t[\s-]+fix|will[\s-]+not[\s-]+fix|not[\s-]+a[\s-]+bug)\b",
+    re.IGNORECASE,
+)
+
+
+def says_wrong(body: str | None) -> bool:
+    """Whether a reply says the finding is wrong ("false positive", "won't fix", "not a bug")."""
+    return bool(_WRONG.search((body or "").replace("’", "'")))
+
+
+async def run(ctx: Context) -> str:
+    """Answer one reply in a thread (or dismiss its finding); the outcome in a few words."""
+    owner, repo, number = ctx.pull()
+    services, payload = ctx.services, ctx.job.payload
+    finding_repo = FindingRepo(services.pool)
+    if not await finding_repo.posted_inline(owner, repo, number):
+        return "not our thread"  # no inline comment of ours on the PR: no call at all
+    if (await pulls.state(services.pool, owner, repo, number)).ignored_by:
+        return "ignored"
+    gh = await ctx.gh()
+    found = await threads.ours(gh, services.github.identity, owner, repo, number,
+                               conversation=True)  # fmt: skip
+    thread = found.by_root(int(payload["root_id"]))
+    if thread is None:
+        return "not our thread"
+    row = await finding_repo.latest(owner, repo, number, thread.fingerprint)
+    if row is None:
+        return "finding unknown"
+    finding = Finding.from_mapping(row)
+    login = str(payload["login"])
+    if payload.get("dismisses"):
+        return await _dismiss(ctx, thread, finding, login, str(payload["association"]))
+    limit = services.settings.answers_per_hour
+    since = services.clock() - timedelta(hours=1)
+    if limit == 0 or await jobs.answers_since(services.pool, owner, repo, number, since) >= limit:
+        log.info("job %s: %s/%s#%d had %d answer(s) this hour; this reply is not answered",
+                 ctx.job.id, owner, repo, number, limit)  # fmt: skip
+        return "over the hourly limit"
+    return await _answer(ctx, thread, finding)
+
+
+async def _dismiss(
+    ctx: Context, thread: threads.Thread, finding: Finding, login: str, association: str
+) -> str:
+    owner, repo, number = ctx.pull()
+    gh = await ctx.gh()
+    if not await replies.may_write(gh, owner, repo, login, association):
+        await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
+            f"{ANSWER_MARKER}\nOnly people with write access to this repository can dismiss a "
+            "finding; it stays until one of them does."
+        ))  # fmt: skip
+        return "dismissal refused"
+    await pulls.dismiss(ctx.services.pool, owner, repo, number, finding.fingerprint, login,
+                        "reply")  # fmt: skip
+    await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
+        f"{ANSWER_MARKER}\nDismissed: this finding is not posted again on this pull request "
+        "and does not fail the check."
+    ))  # fmt: skip
+    _, refused = await conversation_threads.resolve(gh, [thread], f"job {ctx.job.id}")
+    return "dismissed" if refused is None else "dismissed (thread left open)"
+
+
+async def _answer(ctx: Context, thread: threads.Thread, finding: Finding) -> str:
+    owner, repo, number = ctx.pull()
+    services, payload = ctx.services, ctx.job.payload
+    if services.gemini is None:
+        return "no Gemini key"
+    review = await reviews.latest(services.pool, owner, repo, number)
+    assert review is not None  # a finding of ours on the PR means a review of it
+    head = str(payload["head_sha"])
+    read = await files.read(services.github, ctx.job.installation_id, owner, repo,
+                            [(head, finding.file_path)])  # fmt: skip
+    head_text = read.files[(head, finding.file_path)].text
+    said = [Said(c.author, c.body) for c in thread.comments[1:]]
+    system, request = prompt(finding, code_around(finding, head_text), said)
+    budget = await metering.budget_of(services, review.id, services.settings.max_review_tokens)
+    meter = metering.ReviewMeter(services, review, budget, services.gemini.model)
+    try:
+        result = await services.gemini.generate(
+            agent="answer", system=system, prompt=request, schema=ThreadAnswer, meter=meter
+        )
+    except (BudgetSpent, QuotaReached) as exc:
+        log.info("job %s: no answer: %s", ctx.job.id, exc)
+        return "no budget left"
+    assert isinstance(result.parsed, ThreadAnswer)
+    answer = result.parsed.answer.strip()[:MAX_ANSWER] or "I have nothing to add."
+    await replies.reply_in_thread(await ctx.gh(), owner, repo, number, thread.root_id,
+                                  f"{ANSWER_MARKER}\n{text(answer, multiline=True)}")  # fmt: skip
+    return "answered"

@@ -1,0 +1,176 @@
+"""Commands in PR comments (`/second-look review` or `@<slug> review`), and the Re-run
+button: parsed at intake, run as jobs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.conversation.context import Context
+from bot.github import publish, replies
+from bot.review.markdown import code
+from bot.review.render import MARKER, state_block
+from bot.store import pulls, reviews
+from bot.store.queue import Trigger
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/second-look"
+
+
+class Name(StrEnum):
+    REVIEW = "review"
+    PAUSE = "pause"
+    RESUME = "resume"
+    IGNORE = "ignore"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    name: Name | None  # None: a word we do not know
+    word: str  # what was written, when it is a plain word ("" otherwise)
+
+
+_WORD = re.compile(r"[a-z][a-z-]{0,19}")
+
+
+def parse(body: str | None, slug: str | None) -> Parsed | None:
+    """The command a comment's first line gives, or None when it gives none.
+
+    `/second-look WORD` or `@<slug> WORD`, any case; nothing after the prefix means help.
+    """
+    line = (body or "").lstrip().split("\n", 1)[0].strip()
+    lowered = line.lower()
+    prefixes = [PREFIX] + ([f"@{slug.lower()}"] if slug else [])
+    for prefix in prefixes:
+        if lowered.startswith(prefix) and (len(line) == len(prefix) or line[len(prefix)].isspace()):
+            words = lowered[len(prefix) :].split()
+            word = words[0] if words else Name.HELP.value
+            known = word if word in Name.__members__.values() else None
+            return Parsed(Name(known) if known else None, word if _WORD.fullmatch(word) else "")
+    return None
+
+
+def help_text(slug: str | None) -> str:
+    also = f" (`@{slug}` works in place of `/second-look`)" if slug else ""
+    return "\n".join([
+        f"Second Look takes these commands in a comment on the pull request{also}, from "
+        "people with write access to the repository:",
+        "",
+        "- `/second-look review`: review the current head again, in full",
+        "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
+        "- `/second-look resume`: review it on every push again (ends `pause` and `ignore`)",
+        "- `/second-look ignore`: stop reviewing this pull request",
+        "- `/second-look help`: this list",
+        "",
+        "Reply in the thread of an inline comment to ask about its finding. A reply that says "
+        "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
+        "with write access, dismisses it on this pull request.",
+    ])  # fmt: skip
+
+
+async def run(ctx: Context) -> str:
+    """Run one command job: 👀 on the comment, then act (or refuse) and reply."""
+    owner, repo, _ = ctx.pull()
+    payload = ctx.job.payload
+    gh = await ctx.gh()
+    comment_id, login = int(payload["comment_id"]), str(payload["login"])
+    await replies.react(gh, owner, repo, comment_id, "eyes")
+    name = Name(payload["command"]) if payload.get("command") else None
+    slug = ctx.services.github.identity.slug
+    if name is None:
+        word = f" {code(payload['word'])}" if payload.get("word") else " that"
+        await ctx.reply(f"I do not know the command{word}.\n\n{help_text(slug)}")
+        return "unknown command"
+    if name is Name.HELP:
+        await ctx.reply(help_text(slug))
+        return "help"
+    if not await replies.may_write(gh, owner, repo, login, payload["association"]):
+        await ctx.reply(
+            f"Sorry, only people with write access to this repository can ask for "
+            f"{code(PREFIX + ' ' + name.value)}. Nothing was done."
+        )
+        return "refused"
+    return await _ACTIONS[name](ctx, login)
+
+
+async def _review(ctx: Context, login: str) -> str:
+    owner, repo, number = ctx.pull()
+    state = await pulls.state(ctx.services.pool, owner, repo, number)
+    if state.ignored_by:
+        await ctx.reply("This pull request is ignored: `/second-look resume` first.")
+        return "ignored"
+    pull = await replies.pull(await ctx.gh(), owner, repo, number)
+    if not pull.open:
+        await ctx.reply("This pull request is closed: there is nothing to review.")
+        return "closed"
+    await ctx.start_review(pull.head_sha, pull.base_ref, Trigger.COMMAND, requested_by=login,
+                           reply_to=int(ctx.job.payload["comment_id"]))  # fmt: skip
+    return "review started"
+
+
+async def _pause(ctx: Context, login: str) -> str:
+    await _set(ctx, paused_by=login)
+    await ctx.reply("Paused: no automatic reviews of this pull request until `/second-look "
+                    "resume`. `/second-look review` still reviews it once.")  # fmt: skip
+    return "paused"
+
+
+async def _resume(ctx: Context, login: str) -> str:
+    await _set(ctx)
+    await ctx.reply("Resumed: every push is reviewed again. `/second-look review` reviews the "
+                    "current head now.")  # fmt: skip
+    return "resumed"
+
+
+async def _ignore(ctx: Context, login: str) -> str:
+    await _set(ctx, ignored_by=login)
+    stopped = await ctx.stop_reviews("the pull request is ignored")
+    await ctx.reply("Ignored: Second Look no longer reviews this pull request or answers in it. "
+                    "`/second-look resume` undoes this.")  # fmt: skip
+    return f"ignored ({stopped} review(s) stopped)"
+
+
+async def _set(ctx: Context, paused_by: str | None = None, ignored_by: str | None = None) -> None:
+    """Record the PR's state and show it in the summary comment."""
+    (owner, repo, number), pool = ctx.pull(), ctx.services.pool
+    await pulls.set_state(pool, owner, repo, number, paused_by=paused_by, ignored_by=ignored_by)
+    known = await reviews.last_comment_id(pool, owner, repo, number)
+    state = state_block(paused_by=paused_by, ignored_by=ignored_by)
+    await publish.set_state(await ctx.gh(), owner, repo, number, state, MARKER, known)
+
+
+_ACTIONS = {Name.REVIEW: _review, Name.PAUSE: _pause, Name.RESUME: _resume, Name.IGNORE: _ignore}
+
+
+async def rerun(ctx: Context) -> str:
+    """The Re-run button: a full review of that head, of each PR the run or suite is for."""
+    job, payload, pool = ctx.job, ctx.job.payload, ctx.services.pool
+    assert job.owner is not None and job.repo is not None
+    head_sha = str(payload["head_sha"])
+    targets = [(int(p["number"]), str(p["base_ref"])) for p in payload.get("pulls", [])]
+    if not targets:  # a fork's PR: GitHub lists none; our earlier review of that head knows
+        known = await reviews.of_head(pool, job.owner, job.repo, head_sha,
+                                      _uuid(payload.get("external_id")))  # fmt: skip
+        targets = [(r.pr_number, r.base_ref) for r in known]
+    if not targets:
+        log.info("re-run of %s in %s/%s: no pull request of ours has that head", head_sha[:12],
+                 job.owner, job.repo)  # fmt: skip
+        return "no pull request"
+    for number, base_ref in targets:
+        state = await pulls.state(pool, job.owner, job.repo, number)
+        if state.ignored_by:
+            continue
+        await ctx.start_review(head_sha, base_ref, Trigger.RERUN, number=number)
+    return f"{len(targets)} review(s) started"
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""What a job runs with: the process's services, the scheduler's hooks, its GitHub API."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.github import replies
+from bot.github.client import RetryingGitHubAPI
+from bot.services import Services
+from bot.store import queue
+from bot.store.jobs import Job
+from bot.store.queue import NewReview, Trigger
+
+log = logging.getLogger(__name__)
+
+REPLY_MARKER = "<!-- second-look:reply -->"  # starts every reply of ours to a command
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the scheduler lets a job do to review tasks."""
+
+    start_review: Callable[[uuid.UUID], bool]
+    cancel_reviews: Callable[[Sequence[uuid.UUID]], None]
+
+
+@dataclass
+class Context:
+    services: Services
+    hooks: Hooks
+    job: Job
+    _gh: RetryingGitHubAPI | None = field(default=None, repr=False)
+
+    async def gh(self) -> RetryingGitHubAPI:
+        """An API object for the job's installation (its token cached as for reviews)."""
+        if self._gh is None:
+            self._gh = await self.services.github.api(self.job.installation_id)
+        return self._gh
+
+    def pull(self) -> tuple[str, str, int]:
+        job = self.job
+        assert job.owner is not None and job.repo is not None and job.pr_number is not None
+        return job.owner, job.repo, job.pr_number
+
+    async def reply(self, body: str) -> int:
+        """Answer the command in the PR's conversation (issue comments have no threads)."""
+        owner, repo, number = self.pull()
+        return await replies.comment(await self.gh(), owner, repo, number,
+                                     f"{REPLY_MARKER}\n{body}")  # fmt: skip
+
+    async def start_review(
+        self, head_sha: str, base_ref: str, trigger: Trigger, *, number: int | None = None,
+        requested_by: str | None = None, reply_to: int | None = None,
+    ) -> uuid.UUID:  # fmt: skip
+        """Create a full review of `head_sha` that replaces the PR's others, and start it."""
+        job = self.job
+        assert job.owner is not None and job.repo is not None
+        review = NewReview(
+            id=queue.new_id(), installation_id=job.installation_id, owner=job.owner,
+            repo=job.repo, pr_number=number or self.pull()[2], head_sha=head_sha,
+            base_ref=base_ref, trigger=trigger, draft=False, requested_by=requested_by,
+            reply_to=reply_to,
+        )  # fmt: skip
+        async with self.services.pool.acquire() as conn:
+            created = await queue.create(conn, [review])
+        for replaced in created.superseded.values():
+            self.hooks.cancel_reviews(replaced)
+        self.hooks.start_review(review.id)
+        log.info("job %s: review %s of %s/%s#%d (%s) started", job.id, review.id, job.owner,
+                 job.repo, review.pr_number, trigger)  # fmt: skip
+        return review.id
+
+    async def stop_reviews(self, reason: str) -> int:
+        """Stop the PR's waiting and running reviews (skipped, with `reason`); how many."""
+        owner, repo, number = self.pull()
+        stopped = await queue.stop_pull(self.services.pool, owner, repo, number, reason)
+        self.hooks.cancel_reviews(stopped)
+        return len(stopped)

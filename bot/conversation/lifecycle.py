@@ -1,0 +1,60 @@
+"""A PR closed (its review stopped, its reactions read one last time) and an installation
+created, removed, suspended or changed."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.conversation import threads
+from bot.conversation.context import Context
+from bot.store import installations, reviews
+from bot.store.findings import FindingRepo
+from bot.store.installations import InstallationStatus
+from bot.worker import close_stopped_checks
+
+log = logging.getLogger(__name__)
+
+CLOSED = "the pull request was closed"
+STATUS_OF = {
+    "created": InstallationStatus.ACTIVE,
+    "unsuspend": InstallationStatus.ACTIVE,
+    "new_permissions_accepted": InstallationStatus.ACTIVE,
+    "suspend": InstallationStatus.SUSPENDED,
+    "deleted": InstallationStatus.DELETED,
+}
+
+
+async def closed(ctx: Context) -> str:
+    """Stop the PR's review, close its check run, and read the reactions on our comments."""
+    owner, repo, number = ctx.pull()
+    stopped = await ctx.stop_reviews(CLOSED)
+    pool = ctx.services.pool
+    if not await reviews.open_checks(pool, owner, repo, number) and not await FindingRepo(
+        pool
+    ).posted_inline(owner, repo, number):
+        return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
+    gh = await ctx.gh()
+    await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
+    found = await threads.sync(gh, ctx.services, owner, repo, number)
+    return f"{stopped} review(s) stopped, {len(found.threads)} thread(s) read"
+
+
+async def installation(ctx: Context) -> str:
+    """Record the installation's status and repositories; forget a removed one's token."""
+    job, pool, payload = ctx.job, ctx.services.pool, ctx.job.payload
+    action = str(payload["action"])
+    if payload["event"] == "installation_repositories":
+        added, removed = payload.get("added", []), payload.get("removed", [])
+        await installations.change_repositories(pool, job.installation_id, added, removed)
+        return f"{len(added)} repositories added, {len(removed)} removed"
+    status = STATUS_OF.get(action)
+    if status is None:
+        return f"nothing to record for {action}"
+    await installations.record(pool, job.installation_id, status, payload.get("account"))
+    if action == "created":
+        await installations.change_repositories(pool, job.installation_id,
+                                                payload.get("added", []), [])  # fmt: skip
+    if status is not InstallationStatus.ACTIVE:
+        ctx.services.github.forget(job.installation_id)
+    log.info("installation %s is %s", job.installation_id, status)
+    return str(status)

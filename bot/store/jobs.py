@@ -1,0 +1,191 @@
+"""The jobs table: work on a PR that is not a review (a command, a Re-run, an answer in a
+thread, a closed PR, an installation event), each run once under a lease.
+
+    created with its delivery ──> pending ──claim──> processing ──finish──> done | failed
+                                                        └── abandoned (lease expired or its
+                                                            process gone) ── claim again
+
+A PR's jobs run one at a time, in the order they arrived: a job is not claimed while an
+earlier one of its PR is unfinished, so `pause` then `resume` end resumed. A job claimed more
+than MAX_ATTEMPTS times (its process kept dying) fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+
+from bot.store import lease
+from bot.store.db import Db
+
+
+class Kind(StrEnum):
+    """What a job does, as the migration's CHECK allows."""
+
+    COMMAND = "command"  # a command in a PR comment
+    RERUN = "rerun"  # the Re-run button of our check run or suite
+    ANSWER = "answer"  # a reply in one of our inline threads
+    CLOSED = "closed"  # a PR closed: stop its review, read its reactions
+    INSTALLATION = "installation"  # installed, removed, suspended, repositories changed
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+LEASE_SECONDS = 300.0  # a job makes a few GitHub calls and at most one Gemini call
+MAX_ATTEMPTS = 3
+
+
+@dataclass(slots=True)
+class NewJob:
+    """A job to create; `payload` holds ids and decisions, never a person's free text."""
+
+    id: uuid.UUID
+    kind: Kind
+    installation_id: int
+    owner: str | None = None
+    repo: str | None = None
+    pr_number: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    kind: Kind
+    installation_id: int
+    owner: str | None
+    repo: str | None
+    pr_number: int | None
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Job:
+        values = {name: row[name] for name in cls.__dataclass_fields__}
+        values["kind"] = Kind(values["kind"])
+        return cls(**values)
+
+
+_COLUMNS = ", ".join(Job.__dataclass_fields__)
+
+# Claimable: pending or abandoned, and no earlier job of its PR unfinished.
+_CLAIMABLE = f"""
+    (j.status = 'pending' OR {lease.abandoned("j")})
+    AND (j.pr_number IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jobs e
+         WHERE e.owner = j.owner AND e.repo = j.repo AND e.pr_number = j.pr_number
+           AND e.seq < j.seq AND e.status IN ('pending', 'processing')))
+"""
+
+# The statement queue.create runs inserts them with `fresh` deliveries; written once, here.
+INSERT = """
+    INSERT INTO jobs (id, delivery_id, kind, installation_id, owner, repo, pr_number, payload)
+    SELECT j.id, j.d, j.k, j.i, j.o, j.r, j.p, j.pl
+      FROM unnest(${0}::uuid[], ${1}::text[], ${2}::text[], ${3}::bigint[], ${4}::text[],
+                  ${5}::text[], ${6}::int[], ${7}::jsonb[]) AS j(id, d, k, i, o, r, p, pl)
+     WHERE j.d IS NULL OR j.d IN (SELECT delivery_id FROM fresh)
+    RETURNING id
+"""
+
+
+def insert_arguments(asked: list[tuple[str | None, NewJob]]) -> list[list[Any]]:
+    """The eight arrays INSERT takes, for (delivery id, job) pairs."""
+    jobs = [job for _, job in asked]
+    return [
+        [job.id for job in jobs],
+        [delivery for delivery, _ in asked],
+        [str(job.kind) for job in jobs],
+        [job.installation_id for job in jobs],
+        [job.owner for job in jobs],
+        [job.repo for job in jobs],
+        [job.pr_number for job in jobs],
+        [job.payload for job in jobs],
+    ]
+
+
+async def claim(pool: asyncpg.Pool, job_id: uuid.UUID, lease_owner: str) -> Job | None:
+    """Take the job if it may run now, leased to lease_owner; None otherwise."""
+    row = await pool.fetchrow(
+        f"""
+        UPDATE jobs SET status = 'processing', lease_owner = $2,
+               lease_expires_at = now() + make_interval(secs => $3), attempts = attempts + 1
+         WHERE id = (SELECT id FROM jobs j WHERE j.id = $1 AND {_CLAIMABLE}
+                      FOR UPDATE SKIP LOCKED)
+        RETURNING {_COLUMNS}
+        """,
+        job_id,
+        lease_owner,
+        LEASE_SECONDS,
+    )
+    return Job.from_row(row) if row else None
+
+
+async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
+    """Ids of jobs that may run now, oldest first."""
+    rows = await pool.fetch(
+        f"SELECT j.id FROM jobs j WHERE {_CLAIMABLE} ORDER BY j.seq LIMIT $1", limit
+    )
+    return [row["id"] for row in rows]
+
+
+async def finish(
+    pool: asyncpg.Pool,
+    job_id: uuid.UUID,
+    lease_owner: str,
+    status: JobStatus,
+    outcome: str,
+    error: str | None = None,
+) -> bool:
+    """Record how our job ended; refused (False) if the lease was lost meanwhile."""
+    if status not in (JobStatus.DONE, JobStatus.FAILED):
+        raise ValueError(f"not a status a job finishes with: {status}")
+    row = await pool.fetchval(
+        "UPDATE jobs SET status = $3, outcome = $4, error = $5, lease_owner = NULL,"
+        " lease_expires_at = NULL, finished_at = now()"
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        job_id,
+        lease_owner,
+        str(status),
+        outcome,
+        error,
+    )
+    return row is not None
+
+
+async def release(pool: asyncpg.Pool, lease_owner: str) -> int:
+    """Put every job we still hold back to pending (shutdown), for another process."""
+    result = await pool.execute(
+        "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE status = 'processing' AND lease_owner = $1",
+        lease_owner,
+    )
+    return int(result.split()[-1])
+
+
+async def answers_since(db: Db, owner: str, repo: str, pr_number: int, since: datetime) -> int:
+    """How many answers were given in the PR's threads since `since`."""
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM jobs WHERE kind = 'answer' AND outcome = 'answered'"
+        " AND owner = $1 AND repo = $2 AND pr_number = $3 AND finished_at >= $4",
+        owner,
+        repo,
+        pr_number,
+        since,
+    )
+    return count
+
+
+async def get(db: Db, job_id: uuid.UUID) -> asyncpg.Record | None:
+    """The job's row as stored (status, outcome and error included), for tests and tools."""
+    return await db.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
