@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from bot import worker
 from bot.conversation.context import Hooks
@@ -75,26 +76,27 @@ class Scheduler:
         return True
 
     async def _run_job(self, job_id: uuid.UUID) -> None:
-        try:
-            await process_job(job_id, self.services, self.hooks)
-        except asyncio.CancelledError:
-            log.info("job %s task cancelled", job_id)
-        except Exception:
-            log.exception("job %s task raised unexpectedly", job_id)
-        finally:
-            self._jobs.pop(job_id, None)
-            # The PR's next job may wait for this one: look again now.
-            self._wake.set()
+        await self._guarded("job", job_id, process_job(job_id, self.services, self.hooks),
+                            self._jobs)  # fmt: skip
 
     async def _run(self, review_id: uuid.UUID) -> None:
+        work = worker.process_review(review_id, self.services, cancel=self.cancel_all)
+        await self._guarded("review", review_id, work, self._tasks)
+
+    async def _guarded(
+        self, kind: str, key: uuid.UUID, work: Coroutine[Any, Any, None],
+        running: dict[uuid.UUID, asyncio.Task[None]],
+    ) -> None:  # fmt: skip
+        """Run a review or a job to its end; then wake the reclaimer: a review may wait for a
+        free slot, and a PR's next job for this one."""
         try:
-            await worker.process_review(review_id, self.services, cancel=self.cancel_all)
+            await work
         except asyncio.CancelledError:
-            log.info("review %s task cancelled", review_id)
+            log.info("%s %s task cancelled", kind, key)
         except Exception:
-            log.exception("review %s task raised unexpectedly", review_id)
+            log.exception("%s %s task raised unexpectedly", kind, key)
         finally:
-            self._tasks.pop(review_id, None)
+            running.pop(key, None)
             self._wake.set()
 
     async def reclaim(self) -> int:

@@ -3,15 +3,13 @@ replies, collaborator permissions, and GraphQL review threads with their resolut
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
-from tests.fakes.github import FakeGitHub, make_rsa_keypair
-from tests.fakes.loop import BackgroundLoop
+from tests.fakes.github import FakeGitHub
 
-APP_ID = "4242"
 OLD = "".join(f"line {i}\n" for i in range(1, 31))
 # Line 5 replaced, two lines added after 20: hunks cover new lines 2-8 and 18-25.
 NEW = OLD.replace("line 5\n", "line five\n").replace("line 20\n", "line 20\nadded a\nadded b\n")
@@ -31,18 +29,10 @@ THREADS = """query($after: String, $first: Int) {
           replyTo { databaseId } } } } } } } }"""
 
 
-@pytest.fixture(scope="session")
-def fake() -> Iterator[FakeGitHub]:
-    bg = BackgroundLoop()
-    github = FakeGitHub(APP_ID, make_rsa_keypair()[1])
-    github.start(bg)
-    yield github
-    bg.close()
-
-
-@pytest.fixture(autouse=True)
-def clean(fake: FakeGitHub) -> None:
-    fake.reset()
+@pytest.fixture
+def fake(fake_github: FakeGitHub) -> FakeGitHub:
+    """The shared FakeGitHub, emptied for this test."""
+    return fake_github
 
 
 @pytest.fixture
