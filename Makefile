@@ -23,7 +23,8 @@ test: install
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -s \
 		tests/test_fuzz_webhooks.py tests/test_markdown.py tests/test_render.py tests/test_prompt.py \
-		tests/test_scopes.py tests/test_chunks.py
+		tests/test_scopes.py tests/test_chunks.py tests/test_conversation_payloads.py \
+		tests/test_commands.py
 
 migrate: install
 	$(BIN)/python -m bot migrate

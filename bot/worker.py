@@ -363,7 +363,11 @@ class ReviewRun:
         coverage: Coverage,
     ) -> Summary:
         assert self.supervisor is not None
-        usage = await calls.totals(self.services.pool, self.review.id)
+        review = self.review
+        usage = await calls.totals(self.services.pool, review.id)
+        # Paused while this review ran: the summary it writes says so too.
+        self.pull = await pulls.state(self.services.pool, review.owner, review.repo,
+                                      review.pr_number)  # fmt: skip
         notes = [f"The token budget ran out before {part}." for part in result.unfinished]
         notes += [
             f"The verification of {part} failed: its findings are posted unverified."

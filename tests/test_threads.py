@@ -204,3 +204,19 @@ async def test_a_finding_gone_while_its_lines_did_not_change_keeps_its_thread(
     await push_delivered(client, pool, reviewed, {"app.py": NEW_APP + "\n# a comment\n"})
 
     assert not thread_of(fake_github, root(fake_github))["is_resolved"]
+
+
+async def test_a_refused_resolution_is_said_in_the_summary(
+    client, pool, fake_github, fake_gemini, reviewed
+):
+    fake_github.resolve_forbidden = True
+    fake_gemini.findings["security"] = []
+
+    fixed = NEW_APP.replace("return eval(user_input)", "return int(user_input)")
+    pushed = await push_delivered(client, pool, reviewed, {"app.py": fixed})
+
+    assert pushed["status"] == "completed"
+    assert not thread_of(fake_github, root(fake_github))["is_resolved"]
+    summary = summary_of(fake_github)
+    assert "GitHub refused to resolve 1 thread(s)" in summary
+    assert "Contents: write" in summary

@@ -517,6 +517,8 @@ class Conversation(Reviews, Comments, GraphQL):
     ) -> dict[str, Any]:
         thread_id = data["threadId"]
         root_id = _thread_root_id(thread_id)
+        if self.resolve_forbidden:  # github/gh-aw#35726: an App token without Contents: write
+            raise _Typed("Resource not accessible by integration", "FORBIDDEN")
         with self._lock:
             for state in self._repos.values():
                 # Another installation's threads are invisible, as its repositories are.

@@ -155,6 +155,8 @@ class FakeState:
         self.graphql_blob_limit = GRAPHQL_BLOB_LIMIT
         # GraphQL `object(expression:)` fields that fail as GitHub's do on a timeout.
         self.graphql_broken_expressions: set[str] = set()
+        # resolveReviewThread answers FORBIDDEN, as reported for an App without Contents: write.
+        self.resolve_forbidden = False
         self._lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.tokens_issued: list[IssuedToken] = []
@@ -186,6 +188,7 @@ class FakeState:
             self.diff_chunk_size = 16 * 1024
             self.graphql_blob_limit = GRAPHQL_BLOB_LIMIT
             self.graphql_broken_expressions = set()
+            self.resolve_forbidden = False
 
     def next_id(self) -> int:
         """Return a fresh id (ids are global, increasing integers)."""
