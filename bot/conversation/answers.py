@@ -79,7 +79,8 @@ async def _dismiss(
                         "reply")  # fmt: skip
     await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
         f"{ANSWER_MARKER}\nDismissed: this finding is not posted again on this pull request "
-        "and does not fail the check."
+        "and does not fail the check from the next review on (`/second-look review` reviews "
+        "now)."
     ))  # fmt: skip
     _, refused = await conversation_threads.resolve(gh, [thread], f"job {ctx.job.id}")
     return "dismissed" if refused is None else "dismissed (thread left open)"
