@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz migrate lint bench clean
+.PHONY: install browser run test fuzz migrate lint bench clean
 
 install: $(STAMP)
 
@@ -16,7 +16,11 @@ $(STAMP): setup.cfg pyproject.toml
 run: install
 	$(BIN)/python -m bot serve
 
-test: install
+# Debian's chromium and chromium-driver, for tests/browser (installed as root, else named).
+browser:
+	scripts/install-browser
+
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The property tests with the long hypothesis profile; prints the tally of the webhook fuzz.
@@ -38,4 +42,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache artifacts

@@ -10,10 +10,13 @@ import re
 import signal
 import socket
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, database_location, load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.setup import SetupSettings
 
 log = logging.getLogger("bot")
 
@@ -28,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     register = commands.add_parser("register", help="register the App from app.yml")
     register.add_argument("--webhook-url", help="public URL of this server's /webhooks")
     register.add_argument("--org", help="register under this organization")
+    register.add_argument("--name", help="the App's name (default: Second Look (<hostname>))")
     register.add_argument("--code", help="the code GitHub redirected with, to finish")
-    register.add_argument("--github-url", default="https://github.com")
+    register.add_argument("--github-url", help="default: GitHub's web address for GITHUB_API_URL")
     usage = commands.add_parser("usage", help="Gemini calls, tokens and cost per repo and day")
     usage.add_argument("--since", default="7d", help="how far back: Nd or Nh (default: 7d)")
     usage.add_argument("--repo", help="only this repository, OWNER/REPO")
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
-            return serve(load_settings())
+            return serve_or_set_up()
         if args.command == "migrate":
             return migrate()
         if args.command == "review":
@@ -140,8 +144,92 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> CannotStart:
     return CannotStart(f"cannot listen on {_where(host, port)}: {reason}")
 
 
+def serve_or_set_up() -> int:
+    """`serve`; on a first run (no App settings at all), the setup pages first, then `serve`."""
+    from bot import setup
+
+    try:
+        settings = load_settings()
+    except ConfigError:
+        first = setup.read_settings()  # a malformed setting is named as load_settings does
+        if first.app_configured:
+            raise  # some App settings are there: theirs is the error to show
+        if not set_up(first):
+            return 0  # stopped by a signal before the App was registered
+        # Blank App settings in the environment would hide what setup wrote to `.env`.
+        settings = load_settings(setup.environ_without_blank_app_settings())
+    return serve(settings)
+
+
+def set_up(first: SetupSettings) -> bool:
+    """Serve the setup pages on HOST:PORT until the App is registered (True) or a signal."""
+    setup_logging([], level=first.log_level, log_format=first.log_format)
+    try:
+        sockets = _bind(first.host, first.port)
+    except OSError as exc:
+        raise _cannot_listen(first.host, first.port, exc) from None
+    try:
+        return asyncio.run(_set_up(first, sockets))
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+async def _set_up(first: SetupSettings, sockets: list[socket.socket]) -> bool:
+    import secrets
+
+    from aiohttp import web
+
+    from bot.setup import create_setup_app
+
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+    registered = False
+
+    def on_registered(answer: dict[str, object]) -> None:
+        nonlocal registered
+        registered = True
+        finished.set()
+
+    def stop(signum: int) -> None:
+        if not finished.is_set():
+            log.info("%s: shutting down", signal.Signals(signum).name)
+            finished.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    access = secrets.token_urlsafe(16)  # in the logged address: the setup page needs it
+    runner = web.AppRunner(
+        create_setup_app(first, on_registered, access=access), access_log=None,
+        shutdown_timeout=5,
+    )  # fmt: skip
+    try:
+        await runner.setup()
+        for sock in sockets:
+            try:
+                await web.SockSite(runner, sock).start()
+            except OSError as exc:
+                raise _cannot_listen(first.host, first.port, exc) from None
+        # Not "listening on": that line says the App itself is up.
+        log.info(
+            "no GitHub App configured: open %s in a browser to register one",
+            _setup_url(first.host, first.port) + f"?access={access}",
+        )
+        await finished.wait()
+    finally:
+        await runner.cleanup()  # closes the listening sockets: `serve` binds the port again
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    return registered
+
+
+def _setup_url(host: str, port: int) -> str:
+    shown = "localhost" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    return f"http://{_where(shown, port)}/"
+
+
 def serve(settings: Settings) -> int:
-    setup_logging(_secrets(settings), level=settings.log_level)
+    setup_logging(_secrets(settings), level=settings.log_level, log_format=settings.log_format)
     check_private_key(settings.github_private_key)
     try:
         sockets = _bind(settings.host, settings.port)
@@ -233,7 +321,7 @@ async def review_once(settings: Settings, pull: str) -> int:
         print(f"second-look: expected OWNER/REPO#NUMBER, got {pull!r}", file=sys.stderr)
         return 2
     owner, repo, number = match.group(1), match.group(2), int(match.group(3))
-    setup_logging(_secrets(settings), level=settings.log_level)
+    setup_logging(_secrets(settings), level=settings.log_level, log_format=settings.log_format)
     async with Services.open(settings) as services:
         await services.github.learn_identity()  # to know our inline threads on the PR
         try:
@@ -259,37 +347,64 @@ async def review_once(settings: Settings, pull: str) -> int:
 
 
 def register_app(args: argparse.Namespace) -> int:
+    """Register without the setup pages (a headless host): write a page, then --code CODE."""
+    from bot import setup
     from bot.github import manifest
 
     setup_logging([])
+    settings = setup.read_settings()  # environment, then `.env`, as `serve` reads them
     if args.code:
-        api_url = load_api_url()
-        answer = asyncio.run(manifest.convert(api_url, args.code))
-        key_path, env_path = manifest.write_credentials(answer, Path(".data"))
+        try:
+            answer = asyncio.run(manifest.convert(settings.github_api_url, args.code))
+        except manifest.ConversionError as exc:
+            print(f"second-look: {exc}", file=sys.stderr)
+            return 1
+        try:
+            key_path, env_path = manifest.write_credentials(answer, settings.data_dir)
+        except OSError as exc:
+            print(f"second-look: cannot save the App's credentials: {exc}", file=sys.stderr)
+            return 1
         print(
             f"App {answer['slug']} (id {answer['id']}) registered: key in {key_path}, "
-            f"settings in {env_path}. Install it on your repositories: {answer['html_url']}"
+            f"settings in {env_path}. Install it on your repositories: "
+            f"{answer.get('html_url', '')}/installations/new"
         )
         return 0
     if not args.webhook_url:
         print("second-look: register needs --webhook-url (or --code to finish)", file=sys.stderr)
         return 2
-    spec = manifest.manifest(args.webhook_url, redirect_url=args.webhook_url.rsplit("/", 1)[0])
-    page = Path(".data/register.html")
+    if args.org and not manifest.valid_org(args.org):
+        print(f"second-look: {args.org!r} is not a GitHub organization name", file=sys.stderr)
+        return 2
+    from urllib.parse import urlsplit
+
+    webhook_url = args.webhook_url.strip()
+    parts = urlsplit(webhook_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(f"second-look: --webhook-url must be an http(s) URL, got {webhook_url!r}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    # The homepage and the redirect are under the base URL: the webhook URL's, less /webhooks.
+    base_url = (
+        webhook_url.rstrip("/").removesuffix("/webhooks")
+        if webhook_url.rstrip("/").endswith("/webhooks")
+        else f"{parts.scheme}://{parts.netloc}"
+    )
+    name = args.name or manifest.default_name()
+    spec = manifest.manifest(base_url, name=name)
+    spec["hook_attributes"]["url"] = webhook_url
+    github_url = args.github_url or manifest.web_url(settings.github_api_url)
+    state = manifest.new_state()
+    page = settings.data_dir / "register.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(manifest.registration_page(spec, args.github_url, args.org), encoding="utf-8")
+    page.write_text(manifest.registration_page(spec, github_url, state, args.org), encoding="utf-8")
     print(
-        f"Open {page.resolve()} in a browser signed in to GitHub and create the App.\n"
-        "GitHub then redirects to your server's URL with ?code=...; finish with:\n"
+        f"Open {page.resolve()} in a browser signed in to GitHub and create the App {name!r}.\n"
+        f"GitHub then redirects to {spec['redirect_url']}?code=...&state={state}; "
+        "copy the code from the address bar and finish with:\n"
         "  python -m bot register --code CODE"
     )
     return 0
-
-
-def load_api_url() -> str:
-    import os
-
-    return os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,10 @@ class Settings:
     max_diff_file_bytes: int = 1_000_000
     answers_per_hour: int = 10  # answers in the threads of one PR in an hour; 0: none
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object a line)
+    dashboard_token: str = field(default="", repr=False)  # "": the dashboard is loopback-only
+    retention_days: int = 90  # finished reviews, findings, usage and deliveries kept this long
+    redeliver_interval: float = 600.0  # seconds between looks for deliveries that failed
 
 
 # What to do about a required setting that is not set.
@@ -116,6 +120,13 @@ def _database_url(value: str | None) -> str | None:
     if value is not None and not value.startswith(("postgres://", "postgresql://")):
         raise _problem("DATABASE_URL must be a postgresql:// URL (leave it unset for embedded)")
     return value
+
+
+def _log_format(value: str) -> str:
+    form = value.lower()
+    if form not in ("text", "json"):
+        raise _problem(f"LOG_FORMAT must be text or json, got {value!r}")
+    return form
 
 
 def _log_level(value: str) -> str:
@@ -242,6 +253,12 @@ class _Environment(_GeminiEnvironment):
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"
     )
+    log_format: Annotated[str, AfterValidator(_log_format)] = Field(
+        "text", validation_alias="LOG_FORMAT"
+    )
+    dashboard_token: str = Field("", validation_alias="DASHBOARD_TOKEN", repr=False)
+    retention_days: int = _whole("RETENTION_DAYS", 90, 1, 36_500)
+    redeliver_interval: int = _whole("REDELIVER_INTERVAL", 600, 10, 86_400)
 
     @field_validator("github_private_key")
     @classmethod
@@ -286,6 +303,7 @@ def load_settings(
         shutdown_timeout=float(env.shutdown_timeout),
         push_settle_seconds=float(env.push_settle_seconds),
         quota_max_wait=float(env.quota_max_wait),
+        redeliver_interval=float(env.redeliver_interval),
     )
     return Settings(**values)
 

@@ -4,6 +4,7 @@ call of queue.create."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -48,7 +49,11 @@ class IntakeWriter:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((delivery, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="intake-writer")
+            # A context of its own: the writer serves other deliveries than the one that
+            # started it, so it must not carry that one's log fields.
+            self._writer = asyncio.create_task(
+                self._write_all(), name="intake-writer", context=contextvars.Context()
+            )
         # Should this request be cancelled (the client hung up), the write still goes on:
         # the writer owns the queue; it skips answering a cancelled future.
         return await future

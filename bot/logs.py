@@ -5,11 +5,20 @@ private keys: `MASKED_SHAPES`, one compiled regex), and every known secret (`add
 `redact` is the one place that does it, for every record: it stays one regex scan and a
 substring test per known secret the shapes would not mask anyway (installation tokens are
 held, for their expiry, but cost nothing here).
+
+Context: `bound(review_id=..., repository=..., pr=...)` (contextvars) puts fields on every
+record emitted inside it, in this task and in the tasks it creates. Lines are text (a
+`[octo/widgets#7 review 1a2b3c4d]` prefix names the context) or JSON, one object a line
+(`setup_logging(..., log_format="json")`).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
+import copy
+import json
 import logging
 import logging.handlers
 import math
@@ -18,7 +27,9 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TextIO
 
 # Shapes of secrets, masked whatever their value.
@@ -119,6 +130,136 @@ def _changed(secrets: Iterable[str]) -> None:
         _unshaped = tuple(sorted(unshaped, key=len, reverse=True))
 
 
+# The fields bound to what runs now (`bound`, `bind`); never changed in place.
+_context: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar(
+    "log_context", default=MappingProxyType({})
+)
+CONTEXT = "log_context"  # the LogRecord attribute that holds them, set as a record is made
+FIELDS = ("delivery_id", "review_id", "job_id", "repository", "pr")  # the usual ones
+
+
+def _merged(fields: Mapping[str, object]) -> Mapping[str, object]:
+    """The current fields with these (masked, None dropped) over them."""
+    added = {
+        name: redact(value) if isinstance(value, str) else value
+        for name, value in fields.items()
+        if value is not None
+    }
+    return MappingProxyType({**_context.get(), **added})
+
+
+@contextlib.contextmanager
+def bound(**fields: object) -> Iterator[None]:
+    """Every record emitted inside carries these fields (None values are left out).
+
+    `with logs.bound(delivery_id=delivery_id):`. An asyncio task copies the context when it
+    is created: one created inside carries them too; one running already does not.
+    """
+    token = _context.set(_merged(fields))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def bind(**fields: object) -> None:
+    """Add fields to the current context until the enclosing `bound` ends (or the task does).
+
+    For what is learnt midway (a review's repository, once its row is claimed).
+    """
+    _context.set(_merged(fields))
+
+
+def context() -> Mapping[str, object]:
+    """The fields bound now."""
+    return _context.get()
+
+
+_make_record = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: object, **kwargs: object) -> logging.LogRecord:
+    record = _make_record(*args, **kwargs)
+    record.__dict__[CONTEXT] = _context.get()  # read here: records are written on a thread
+    return record
+
+
+if getattr(_make_record, "__name__", "") != _record_with_context.__name__:  # once
+    logging.setLogRecordFactory(_record_with_context)
+
+
+def context_of(record: logging.LogRecord) -> Mapping[str, object]:
+    fields: Mapping[str, object] = getattr(record, CONTEXT, None) or {}
+    return fields
+
+
+def text_prefix(fields: Mapping[str, object]) -> str:
+    """`[octo/widgets#7 review 1a2b3c4d]`: the context, short, for a text line."""
+    parts = []
+    repository, pr = fields.get("repository"), fields.get("pr")
+    if repository is not None:
+        parts.append(f"{repository}#{pr}" if pr is not None else str(repository))
+    elif pr is not None:
+        parts.append(f"#{pr}")
+    for name, value in fields.items():
+        if name in ("repository", "pr"):
+            continue
+        text = str(value)
+        if name in ("review_id", "job_id", "delivery_id"):
+            parts.append(f"{name.removesuffix('_id')} {text[:8]}")
+        else:
+            parts.append(f"{name}={text}")
+    if not parts:
+        return ""
+    prefix = " ".join(parts)
+    return f"[{prefix if prefix.isprintable() else repr(prefix)[1:-1]}]"
+
+
+class TextFormatter(logging.Formatter):
+    """`2024-05-01 12:00:00,123 INFO bot.worker: [octo/widgets#7 review 1a2b3c4d] ...`."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        prefix = text_prefix(context_of(record))
+        if prefix:
+            record.message = f"{prefix} {record.message}"
+        return super().formatMessage(record)
+
+
+_CORE = frozenset({"time", "level", "logger", "message", "exc", "stack"})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, the bound fields, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in context_of(record).items():
+            if name not in _CORE:
+                plain = isinstance(value, int | float | bool)  # pr stays a number
+                entry[name] = value if plain else str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # ASCII only: a newline, or a U+2028 some readers split on, is always escaped.
+        return json.dumps(entry, default=str)
+
+
+FORMATTERS: dict[str, type[logging.Formatter]] = {"text": TextFormatter, "json": JsonFormatter}
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = redact(record.getMessage()), None
@@ -132,15 +273,23 @@ class RedactingFilter(logging.Filter):
 
 
 class _QueueHandler(logging.handlers.QueueHandler):
-    """Hand records to the writer thread; only a traceback is formatted here."""
+    """Hand records to the writer thread; the message and a traceback are formatted here."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        if record.exc_info:
-            prepared: logging.LogRecord = super().prepare(record)
-            return prepared
-        # The record goes to this one handler only, so it need not be copied.
+        exc_info = record.exc_info
+        if exc_info:
+            # The traceback is text from now on (kept apart from the message, for JSON's
+            # `exc`); a copy, as the standard handler does, for the record holds frames.
+            record = copy.copy(record)
+            if not record.exc_text:
+                record.exc_text = _plain.formatException(exc_info)
+            record.exc_info = None
+        # Otherwise the record goes to this one handler only, so it need not be copied.
         record.msg, record.args = record.getMessage(), None
         return record
+
+
+_plain = logging.Formatter()
 
 
 def stop_listener(listener: logging.handlers.QueueListener) -> None:
@@ -150,16 +299,24 @@ def stop_listener(listener: logging.handlers.QueueListener) -> None:
 
 
 def setup_logging(
-    secrets: Iterable[str], level: int | str = logging.INFO, stream: TextIO | None = None
+    secrets: Iterable[str],
+    level: int | str = logging.INFO,
+    stream: TextIO | None = None,
+    log_format: str = "text",
 ) -> logging.handlers.QueueListener:
-    """Log to stderr through a writer thread, masking every known secret."""
+    """Log to stderr through a writer thread, masking every known secret.
+
+    `log_format`: "text" (a line per record, a traceback on the lines after it) or "json"
+    (one JSON object a line, whatever the record holds).
+    """
+    formatter = FORMATTERS[log_format]()  # LOG_FORMAT is checked with the settings
     for secret in secrets:
         add_secret(secret)
         for line in secret.splitlines():  # a PEM key also must not leak line by line
             if len(line) >= 16:
                 add_secret(line)
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter)
     handler.addFilter(RedactingFilter())
     # Records are masked, formatted and written on a thread of their own: a log line per
     # delivery must not stall the event loop on a slow terminal or disk.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.review.metering import Budget, Call, QuotaReached
 from bot.review.pricing import cost, price_of
@@ -11,6 +12,9 @@ from bot.services import Services
 from bot.store import calls, quota
 from bot.store.calls import CallRow
 from bot.store.reviews import Review
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 EXPECTED_OUTPUT = 1_000  # output tokens a call is assumed to cost when reserving spend
 
@@ -30,6 +34,8 @@ class ReviewMeter:
             daily_budget_usd=settings.daily_budget_usd,
         )  # fmt: skip
         self.abandoned: list[CallRow] = []
+        # The App's metrics, through the process's Gemini client (None: not counted).
+        self.metrics: Metrics | None = services.gemini.metrics if services.gemini else None
 
     def _estimate(self, tokens: int) -> float:
         return cost(self.price, tokens, 0, EXPECTED_OUTPUT)
@@ -52,6 +58,8 @@ class ReviewMeter:
             self.budget.release(tokens)
             raise QuotaReached(answer.reason, until=answer.until)
         wait = (answer.at - services.clock()).total_seconds()
+        if self.metrics is not None:
+            self.metrics.limiter_waited(wait)
         if wait > 0:
             try:
                 await services.sleep(wait)
@@ -61,12 +69,25 @@ class ReviewMeter:
 
     async def record(self, call: Call, reserved: int) -> None:
         row = self._row(call, reserved)
+        self._count(row)
         await calls.add(self.services.pool, [row])
         await self._settle(row, reserved)
 
     def abandon(self, call: Call, reserved: int) -> None:
         """Kept for `flush`: a cancelled task must not await before it stops."""
-        self.abandoned.append(self._row(call, reserved))
+        row = self._row(call, reserved)
+        self._count(row)
+        self.abandoned.append(row)
+
+    def _count(self, row: CallRow) -> None:
+        if self.metrics is None:
+            return
+        rate_limited = row.status == "failed" and (row.error or "").startswith("429")
+        self.metrics.gemini_call(
+            row.agent, "rate_limited" if rate_limited else row.status,
+            prompt=row.prompt_tokens, cached=row.cached_tokens, output=row.output_tokens,
+            thinking=row.thinking_tokens, cost_usd=row.cost_usd,
+        )  # fmt: skip
 
     async def flush(self) -> None:
         """Store the calls cut off in flight: Gemini bills them all the same."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 from bot import worker
 from bot.conversation.context import Hooks
 from bot.conversation.runner import process_job
+from bot.metrics import Metrics
 from bot.services import Services
-from bot.store import jobs, queue
+from bot.store import db, jobs, queue, reviews
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +23,10 @@ JOB_CAPACITY = 16  # jobs run at once by one process; each is a few GitHub calls
 
 
 class Scheduler:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, metrics: Metrics | None = None) -> None:
         self.services = services
+        self.metrics = metrics
+        self._observers: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._jobs: dict[uuid.UUID, asyncio.Task[None]] = {}
@@ -64,8 +68,14 @@ class Scheduler:
         return True
 
     def cancel_all(self, review_ids: Sequence[uuid.UUID]) -> None:
+        """Stop the tasks of reviews this process just superseded or stopped."""
         for review_id in review_ids:
             self.cancel(review_id)
+        if self.metrics is not None and review_ids and self.accepting:
+            observer = asyncio.create_task(self._observe(list(review_ids), None),
+                                           name="observe-reviews")  # fmt: skip
+            self._observers.add(observer)
+            observer.add_done_callback(self._observers.discard)
 
     def start_job(self, job_id: uuid.UUID) -> bool:
         """Run process_job in a task, once per job; past JOB_CAPACITY it waits in the table."""
@@ -80,8 +90,31 @@ class Scheduler:
                             self._jobs)  # fmt: skip
 
     async def _run(self, review_id: uuid.UUID) -> None:
+        began = time.monotonic()
         work = worker.process_review(review_id, self.services, cancel=self.cancel_all)
         await self._guarded("review", review_id, work, self._tasks)
+        if self.metrics is not None:
+            await self._observe([review_id], began)
+
+    async def _observe(self, review_ids: list[uuid.UUID], began: float | None) -> None:
+        """Count the reviews that reached a final status, each exactly once.
+
+        A review that was ever claimed is counted by the task that ran it, when it ends
+        (`began`: when that task started, on the monotonic clock); one never claimed, by
+        the process whose UPDATE superseded or stopped it (`cancel_all`). The duration runs
+        from created_at to finished_at; the wait, from created_at to the task's start.
+        """
+        assert self.metrics is not None
+        try:
+            rows = await reviews.timings(self.services.pool, review_ids)
+        except db.UNREACHABLE as exc:
+            log.warning("reviews %s not counted: %s", review_ids, type(exc).__name__)
+            return
+        for row in rows:
+            if row.status not in queue.FINISHED or row.ran != (began is not None):
+                continue
+            waited = None if began is None else row.age - (time.monotonic() - began)
+            self.metrics.review_finished(row.status, row.took, waited)
 
     async def _guarded(
         self, kind: str, key: uuid.UUID, work: Coroutine[Any, Any, None],
@@ -152,6 +185,8 @@ class Scheduler:
         self.accepting = False
         if self._reclaimer is not None:
             self._reclaimer.cancel()
+        for observer in list(self._observers):
+            observer.cancel()
         tasks = list(self._tasks.values()) + list(self._jobs.values())
         if not tasks:
             return

@@ -1,12 +1,12 @@
-"""The aiohttp app factory: /webhooks, /healthz and /metrics."""
+"""The aiohttp app factory: /webhooks, /healthz, /metrics and /dashboard."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,9 +14,10 @@ import asyncpg
 from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
-from bot import events, payloads
+from bot import dashboard, events, logs, payloads, redeliver, retention
 from bot.config import Settings
 from bot.intake import IntakeWriter
+from bot.metrics import CONTENT_TYPE, NONE, Metrics
 from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.store import db
@@ -31,7 +32,7 @@ MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 settings_key = web.AppKey("settings", Settings)
 services_key = web.AppKey("services", Services)
 scheduler_key = web.AppKey("scheduler", Scheduler)
-metrics_key = web.AppKey("metrics", Counter)
+metrics_key = web.AppKey("metrics", Metrics)
 intake_key = web.AppKey("intake", IntakeWriter)
 
 
@@ -39,24 +40,37 @@ def create_app(settings: Settings) -> web.Application:
     """Build the app; its database, clients and scheduler live as long as it runs."""
     app = web.Application(client_max_size=MAX_BODY)
     app[settings_key] = settings
-    app[metrics_key] = Counter()
+    app[metrics_key] = Metrics(deliveries=events.MODELS)  # this App's registry, no other's
     app.cleanup_ctx.append(_resources)
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    dashboard.setup(app, settings, lambda: app[services_key].pool)
     return app
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     async with Services.open(app[settings_key]) as services:
-        scheduler = Scheduler(services)
+        metrics = app[metrics_key]
+        services.github.count_calls(metrics)
+        if services.gemini is not None:
+            services.gemini.metrics = metrics
+        scheduler = Scheduler(services, metrics)
         app[services_key] = services
         app[scheduler_key] = scheduler
         app[intake_key] = IntakeWriter(services.pool)
         # Commands may name the App by its slug: ask GitHub once, before the first delivery.
         await services.github.learn_identity()
+        # What GitHub could not deliver while we were down is asked for again first.
+        await redeliver.at_start_up(services)
+        loops = [
+            asyncio.create_task(redeliver.run_forever(services, first=False), name="redeliver"),
+            asyncio.create_task(retention.run_forever(services), name="retention"),
+        ]
         await scheduler.begin()
         yield
+        for loop in loops:
+            loop.cancel()
         # aiohttp runs this after closing the listener: no new deliveries arrive now.
         await scheduler.shutdown(app[settings_key].shutdown_timeout)
 
@@ -72,20 +86,29 @@ async def webhook(request: web.Request) -> web.Response:
     started = time.perf_counter()
     counts = request.app[metrics_key]
     if request.content_length is not None and request.content_length > MAX_BODY:
-        counts["deliveries_refused"] += 1
+        counts.delivery(NONE, NONE, "refused")  # unsigned: its event is not known
         return _error(413, f"payload over {MAX_BODY} bytes")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        counts["deliveries_refused"] += 1
+        counts.delivery(NONE, NONE, "refused")
         return _error(413, f"payload over {MAX_BODY} bytes")
 
     signed = _verify(request, body)
     if isinstance(signed, web.Response):
-        counts["deliveries_refused"] += 1
+        counts.delivery(NONE, NONE, "refused")
         return signed
     delivery_id, event_name = signed
+    # Every line logged for this delivery names it; the reviews and jobs it starts too.
+    with logs.bound(delivery_id=delivery_id):
+        return await _signed(request, body, delivery_id, event_name, started)
 
+
+async def _signed(
+    request: web.Request, body: bytes, delivery_id: str, event_name: str, started: float
+) -> web.Response:
+    """Validate, record once, and hand the work to the scheduler."""
+    counts = request.app[metrics_key]
     scheduler = request.app[scheduler_key]
     if not scheduler.accepting:
         return _error(503, "shutting down; GitHub will redeliver", delivery_id)
@@ -95,7 +118,7 @@ async def webhook(request: web.Request) -> web.Response:
         event = sansio.Event(data, event=event_name, delivery_id=delivery_id)
         payload = events.payload_of(event)
     except payloads.PayloadError as exc:
-        counts["deliveries_refused"] += 1
+        counts.delivery(event_name, _action(data), "refused")
         return await _refuse(request, delivery_id, event_name, str(exc), data)
     intake = events.Intake()
     services = request.app[services_key]
@@ -110,14 +133,14 @@ async def webhook(request: web.Request) -> web.Response:
         log.error("delivery %s not recorded: %s", delivery_id, type(exc).__name__)
         return _error(503, "database unavailable; redeliver later", delivery_id)
     if result.refused is not None:
-        counts["deliveries_refused"] += 1
+        counts.delivery(event_name, _action(data), "refused")
         return _error(400, f"malformed {event_name} payload: {result.refused}", delivery_id)
 
     review = intake.review if result.fresh else None
     job = intake.job if result.fresh else None
     outcome = "duplicate" if not result.fresh else ("review" if review else "ignored")
     outcome = "job" if job else outcome
-    counts[f"deliveries_{outcome}"] += 1
+    counts.delivery(event_name, _action(data), outcome)
     scheduler.cancel_all(result.superseded)
     if review is not None:
         scheduler.start(review.id)
@@ -140,8 +163,14 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 _SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
-_EVENT_NAME = re.compile(r"[a-z_]{1,64}")
+_EVENT_NAME = re.compile(r"[a-z_]{1,64}")  # an action, too
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # GitHub sends a GUID
+
+
+def _action(data: object) -> str:
+    """The delivery's action as a metric label: GitHub's word, or "-"."""
+    action = data.get("action") if isinstance(data, dict) else None
+    return action if isinstance(action, str) and _EVENT_NAME.fullmatch(action) else NONE
 
 
 def _verify(request: web.Request, body: bytes) -> tuple[str, str] | web.Response:
@@ -232,9 +261,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Counters in the Prometheus text format."""
-    lines = []
-    for name, value in sorted(request.app[metrics_key].items()):
-        lines.append(f"secondlook_{name}_total {value}")
-    lines.append(f"secondlook_reviews_running {request.app[scheduler_key].running}")
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    """The App's registry in the Prometheus text format; the queue gauges read at this
+    moment from the reviews table (NaN while the database does not answer)."""
+    registry = request.app[metrics_key]
+    try:
+        await registry.read_queue(request.app[services_key].pool)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        log.warning("metrics: the queue not read: %s", type(exc).__name__)
+    return web.Response(body=registry.generate(), headers={"Content-Type": CONTENT_TYPE})

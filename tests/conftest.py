@@ -39,6 +39,8 @@ TABLES = (
     "feedback",
     "installations",
     "installation_repositories",
+    "redelivery_checkpoint",
+    "redelivery_requests",
 )
 
 # `make test` runs each property a few dozen times; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) long.

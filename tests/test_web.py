@@ -332,7 +332,7 @@ async def test_metrics_count_deliveries(client):
 
     text = await (await client.get("/metrics")).text()
 
-    assert "secondlook_deliveries_ignored_total 1" in text
+    assert 'secondlook_deliveries_total{action="-",event="ping",outcome="ignored"} 1.0' in text
 
 
 async def test_healthz_is_503_when_the_database_is_gone(client):

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
+from bot import logs
 from bot.conversation import answers, commands, lifecycle
 from bot.conversation.context import Context, Hooks
 from bot.services import Services
@@ -26,9 +27,16 @@ HANDLERS: dict[Kind, Callable[[Context], Awaitable[str]]] = {
 
 async def process_job(job_id: uuid.UUID, services: Services, hooks: Hooks) -> None:
     """Run the job if it may run now; never raises for the job's own failure."""
+    with logs.bound(job_id=job_id):
+        await _process_job(job_id, services, hooks)
+
+
+async def _process_job(job_id: uuid.UUID, services: Services, hooks: Hooks) -> None:
     job = await jobs.claim(services.pool, job_id, services.lease_owner)
     if job is None:
         return
+    if job.owner and job.repo:
+        logs.bind(repository=f"{job.owner}/{job.repo}", pr=job.pr_number)
     where = f"job {job.id} ({job.kind}" + (
         f" on {job.owner}/{job.repo}#{job.pr_number})" if job.pr_number else ")"
     )

@@ -10,19 +10,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import gidgethub
 from gidgethub import apps, sansio
 from gidgethub.aiohttp import GitHubAPI
+from yarl import URL
 
 from bot.logs import add_secret
 from bot.retry import Policy, Sleep
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 REQUESTER = "second-look"
+APP = "app"  # the installation label of the calls made with the App's JWT
 TOKEN_MARGIN = 5 * 60  # renew an installation token this long before GitHub expires it
 
 
@@ -139,7 +144,9 @@ class GitHubClient:
         self._private_key = private_key
         self._tokens: dict[int, tuple[str, float]] = {}
         self._pending: dict[int, asyncio.Future[str]] = {}
+        self._installation_of: dict[str, int] = {}  # token -> installation, for the metrics
         self.identity = Identity(str(app_id))
+        self.metrics: Metrics | None = None
 
     async def learn_identity(self) -> Identity:
         """Ask GitHub who the App is (GET /app, once at start-up); kept in `identity`.
@@ -162,7 +169,60 @@ class GitHubClient:
 
     def forget(self, installation_id: int) -> None:
         """Drop the installation's cached token (it was deleted or suspended)."""
-        self._tokens.pop(installation_id, None)
+        cached = self._tokens.pop(installation_id, None)
+        if cached is not None:
+            self._installation_of.pop(cached[0], None)
+
+    def count_calls(self, metrics: Metrics) -> None:
+        """Count every request to GitHub's API made through the session (gidgethub's, the
+        diff's and the GraphQL queries of github/files.py alike) in `metrics`, with the
+        x-ratelimit-remaining of each answer."""
+        self.metrics = metrics
+        trace = aiohttp.TraceConfig()
+        trace.on_request_end.append(self._answered)
+        trace.on_request_exception.append(self._unanswered)
+        trace.freeze()
+        self.http.trace_configs.append(trace)
+
+    def _ours(self, url: URL) -> bool:
+        return url.origin() == URL(self.api_url).origin()
+
+    def _installation(self, headers: Mapping[str, str]) -> str:
+        """Whose request it was: the installation of its token, or "app" for the JWT."""
+        _, _, credential = headers.get("Authorization", "").partition(" ")
+        installation = self._installation_of.get(credential.strip())
+        return str(installation) if installation is not None else APP
+
+    async def _answered(
+        self, session: aiohttp.ClientSession, context: object,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:  # fmt: skip
+        if self.metrics is None or not self._ours(params.url):
+            return
+        answer = params.response
+        remaining = answer.headers.get("x-ratelimit-remaining", "")
+        status = answer.status
+        limited = status == 429 or (
+            status == 403 and (remaining == "0" or "retry-after" in answer.headers)
+        )
+        outcome = (
+            "rate_limited" if limited
+            else "server_error" if status >= 500
+            else "client_error" if status >= 400
+            else "ok"
+        )  # fmt: skip
+        count = int(remaining) if remaining.isdigit() else None
+        self.metrics.github_answer(outcome, self._installation(params.headers), count)
+
+    async def _unanswered(
+        self, session: aiohttp.ClientSession, context: object,
+        params: aiohttp.TraceRequestExceptionParams,
+    ) -> None:  # fmt: skip
+        # A request cancelled (a superseded review) is no sign of GitHub being away.
+        if self.metrics is None or not self._ours(params.url):
+            return
+        if isinstance(params.exception, aiohttp.ClientError | TimeoutError | OSError):
+            self.metrics.github_answer("unreachable", self._installation(params.headers), None)
 
     def app_api(self) -> RetryingGitHubAPI:
         """An API object that authenticates as the App itself (JWT)."""
@@ -204,7 +264,11 @@ class GitHubClient:
         token: str = answer["token"]
         expires = datetime.fromisoformat(answer["expires_at"].replace("Z", "+00:00")).timestamp()
         add_secret(token, expires_at=expires)
+        previous = self._tokens.get(installation_id)
+        if previous is not None:
+            self._installation_of.pop(previous[0], None)
         self._tokens[installation_id] = (token, expires)
+        self._installation_of[token] = installation_id
         log.info(
             "installation %s: new token, valid until %s", installation_id, answer["expires_at"]
         )

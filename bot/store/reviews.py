@@ -152,3 +152,27 @@ async def add_stats(conn: Db, review_id: uuid.UUID, stats: dict[str, Any]) -> No
         review_id,
         stats,
     )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long a review took, for the metrics: its status, whether it was ever claimed,
+    seconds from creation to its final status (None: not final) and its age now."""
+
+    status: str
+    ran: bool
+    took: float | None
+    age: float
+
+
+async def timings(conn: Db, review_ids: list[uuid.UUID]) -> list[Timing]:
+    rows = await conn.fetch(
+        "SELECT status, attempts > 0 AS ran, extract(epoch FROM finished_at - created_at) AS took,"
+        " extract(epoch FROM now() - created_at) AS age FROM reviews WHERE id = ANY($1::uuid[])",
+        review_ids,
+    )
+    return [
+        Timing(r["status"], r["ran"], None if r["took"] is None else float(r["took"]),
+               float(r["age"]))
+        for r in rows
+    ]  # fmt: skip

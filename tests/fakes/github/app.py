@@ -9,10 +9,12 @@ from tests.fakes.github.comments import Comments
 from tests.fakes.github.contents import Contents
 from tests.fakes.github.conversation import Conversation
 from tests.fakes.github.graphql import GraphQL
+from tests.fakes.github.hooks import Hooks
+from tests.fakes.github.manifests import Manifests
 from tests.fakes.github.reviews import Reviews
 
 
-class FakeGitHub(Checks, Conversation, Reviews, Comments, GraphQL, Contents):
+class FakeGitHub(Checks, Conversation, Reviews, Comments, GraphQL, Contents, Manifests, Hooks):
     """The GitHub REST API for one App, as an aiohttp application.
 
     Set up state with add_pull / set_content / seed_comments, serve `.app` (start(bg)), point
@@ -68,4 +70,9 @@ class FakeGitHub(Checks, Conversation, Reviews, Comments, GraphQL, Contents):
         app.router.add_get(f"{r}/commits/{{ref}}/check-runs", self._commit_check_runs)
         app.router.add_get(f"{r}/compare/{{basehead:.+}}", self._compare)
         app.router.add_post("/graphql", self._graphql)
+        app.router.add_get("/app/hook/deliveries", self._list_hook_deliveries)
+        app.router.add_post(
+            r"/app/hook/deliveries/{delivery_id:\d+}/attempts", self._redeliver_hook_delivery
+        )
+        app.router.add_post("/app-manifests/{code}/conversions", self._manifest_conversion)
         return app

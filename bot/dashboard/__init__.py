@@ -1,0 +1,48 @@
+"""The dashboard: reviews, their timelines, findings and Gemini usage, as server-made pages.
+
+`setup` adds its routes to the App (web.py calls it). Pages are jinja2 templates, autoescaped;
+the only script, static/dashboard.js, polls the JSON endpoints to keep statuses current.
+Who may see it is auth.py's; what it reads, bot/store/dashboard.py's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp_jinja2
+import asyncpg
+import jinja2
+from aiohttp import web
+
+from bot.config import Settings
+from bot.dashboard import auth, views
+from bot.dashboard.state import Dashboard, dashboard_key, templates_key
+
+HERE = Path(__file__).resolve().parent
+
+__all__ = ["setup"]
+
+
+def setup(app: web.Application, settings: Settings, pool: Callable[[], asyncpg.Pool]) -> None:
+    """Add the dashboard to `app`; `pool` is called per request (it may open after this)."""
+    app[dashboard_key] = Dashboard(settings, pool)
+    aiohttp_jinja2.setup(
+        app,
+        app_key=templates_key,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        default_helpers=False,
+    )
+    page, data = auth.guarded(), auth.guarded(json=True)
+    router = app.router
+    router.add_get("/dashboard", page(views.reviews_page))
+    router.add_get("/dashboard/reviews.json", data(views.reviews_json))
+    router.add_get("/dashboard/reviews/{id}", page(views.review_page))
+    router.add_get("/dashboard/reviews/{id}/events.json", data(views.review_events_json))
+    router.add_get("/dashboard/repositories", page(views.repositories_page))
+    router.add_get("/dashboard/login", auth.login_form)
+    router.add_post("/dashboard/login", auth.login)
+    router.add_post("/dashboard/logout", auth.logout)
+    router.add_static("/dashboard/static/", HERE / "static", append_version=False)

@@ -1,0 +1,195 @@
+"""Who may see the dashboard.
+
+With DASHBOARD_TOKEN set: a request with `Authorization: Bearer <token>`, or with a session
+cookie from the login form. The cookie is `<issued>.<random id>.<HMAC-SHA256 of both, keyed by
+the token>`: any replica can check it without shared state, and changing the token signs
+everyone out. Without the token: only requests from a loopback peer, not forwarded by a proxy.
+The token is never written to a page, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from enum import Enum
+
+from aiohttp import web
+
+from bot.dashboard import state
+from bot.store import db
+
+log = logging.getLogger(__name__)
+
+COOKIE = "secondlook_session"
+SESSION_SECONDS = 7 * 24 * 3600
+LOGIN = "/dashboard/login"
+UNSET = "The dashboard answers only local requests: set DASHBOARD_TOKEN to open it to others.\n"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# No script but ours, no framing, no referrer to GitHub with a review's id in it.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+        " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class Access(Enum):
+    SERVED = "served"
+    SIGN_IN = "sign in"  # a token is set and the request has no valid credential
+    LOCAL_ONLY = "local only"  # no token is set and the request is not from this host
+
+
+def _mac(token: str, message: str) -> str:
+    return hmac.new(token.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def session_value(token: str, issued: int | None = None) -> str:
+    """A new session cookie's value, signed with `token`."""
+    message = f"{int(time.time()) if issued is None else issued}.{secrets.token_urlsafe(24)}"
+    return f"{message}.{_mac(token, message)}"
+
+
+def valid_session(token: str, value: str, now: float | None = None) -> bool:
+    """Signed with this token, and issued less than SESSION_SECONDS ago."""
+    message, _, mac = value.rpartition(".")
+    issued, _, nonce = message.partition(".")
+    if not (issued.isdigit() and nonce and mac):
+        return False
+    if not hmac.compare_digest(mac.encode(), _mac(token, message).encode()):
+        return False
+    age = (time.time() if now is None else now) - int(issued)
+    return -60 <= age < SESSION_SECONDS
+
+
+def valid_bearer(token: str, header: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def local(request: web.Request) -> bool:
+    """The peer is on a loopback address and no proxy says it forwarded the request."""
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def access(request: web.Request) -> Access:
+    token = state.of(request).settings.dashboard_token
+    if not token:
+        return Access.SERVED if local(request) else Access.LOCAL_ONLY
+    if valid_bearer(token, request.headers.get("Authorization", "")):
+        return Access.SERVED
+    if valid_session(token, request.cookies.get(COOKIE, "")):
+        return Access.SERVED
+    return Access.SIGN_IN
+
+
+def secured(response: web.StreamResponse) -> web.StreamResponse:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def refusal(verdict: Access, json: bool) -> web.Response:
+    if verdict is Access.LOCAL_ONLY:
+        return web.Response(status=403, text=UNSET, content_type="text/plain")
+    if json:
+        return web.json_response({"error": "sign in to the dashboard"}, status=401)
+    raise web.HTTPSeeOther(LOGIN)
+
+
+def guarded(json: bool = False) -> Callable[[Handler], Handler]:
+    """Serve `handler` only to those allowed; pages redirect to the login, JSON answers 401."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def guard(request: web.Request) -> web.StreamResponse:
+            verdict = access(request)
+            if verdict is not Access.SERVED:
+                return secured(refusal(verdict, json))
+            try:
+                return secured(await handler(request))
+            except db.UNREACHABLE as exc:
+                log.warning("dashboard: database unavailable: %s", type(exc).__name__)
+                if json:
+                    return web.json_response({"error": "database unavailable"}, status=503)
+                return secured(
+                    web.Response(status=503, text="The database is unavailable; try again.\n")
+                )
+
+        return guard
+
+    return wrap
+
+
+# ------------------------------------------------------------------------------------- login
+
+
+def _login_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
+    page = state.render(request, "login.html", {"error": error}, status=status)
+    return page
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if not state.of(request).settings.dashboard_token:
+        # Nothing to sign in to: local requests go to the dashboard, others are told why not.
+        if not local(request):
+            return secured(refusal(Access.LOCAL_ONLY, json=False))
+        raise web.HTTPSeeOther("/dashboard")
+    return secured(_login_page(request))
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    token = state.of(request).settings.dashboard_token
+    if not token:
+        return await login_form(request)
+    form = await request.post()
+    given = form.get("token")
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
+        log.info("dashboard: sign-in refused from %s", request.remote)
+        return secured(_login_page(request, "That is not the dashboard's token.", status=401))
+    response = web.HTTPSeeOther("/dashboard")
+    response.set_cookie(
+        COOKIE,
+        session_value(token),
+        max_age=SESSION_SECONDS,
+        path="/dashboard",
+        httponly=True,
+        samesite="Strict",
+        secure=_https(request),
+    )
+    secured(response)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    response = web.HTTPSeeOther(
+        LOGIN if state.of(request).settings.dashboard_token else "/dashboard"
+    )
+    response.del_cookie(COOKIE, path="/dashboard")
+    secured(response)
+    raise response
+
+
+def _https(request: web.Request) -> bool:
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"

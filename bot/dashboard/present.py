@@ -1,0 +1,136 @@
+"""How values read: times in UTC, durations, token counts, costs, links to GitHub.
+
+Plain text only; the templates escape it, the script sets it as textContent. The list's rows
+are dicts so that the page and its JSON endpoint say exactly the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from bot.store.dashboard import SEVERITIES, Finding, RepositoryTotals, ReviewSummary, Usage
+from bot.store.queue import FINISHED
+
+GITHUB = "https://github.com"
+
+
+def review_url(review_id: object) -> str:
+    return f"/dashboard/reviews/{review_id}"
+
+
+def pull_url(owner: str, repo: str, number: int) -> str:
+    return f"{GITHUB}/{quote(owner, safe='')}/{quote(repo, safe='')}/pull/{number}"
+
+
+def files_url(owner: str, repo: str, number: int, finding: Finding | None = None) -> str:
+    """The PR's files on GitHub; with a finding, at its file (and line: the new side)."""
+    url = pull_url(owner, repo, number) + "/files"
+    if finding is None:
+        return url
+    anchor = "diff-" + hashlib.sha256(finding.file_path.encode()).hexdigest()
+    if finding.line_start is not None:
+        anchor += f"R{finding.line_start}"
+    return f"{url}#{anchor}"
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat() if moment is not None else ""
+
+
+def seconds(value: float) -> str:
+    """12.3 s, 4 min 05 s, 2 h 03 min."""
+    if value < 60:
+        return f"{max(value, 0):.1f} s"
+    whole = int(value)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def duration(review: ReviewSummary, now: datetime) -> str:
+    """Creation to finish; for one still going, the time so far, marked so."""
+    if review.finished_at is not None:
+        return seconds((review.finished_at - review.created_at).total_seconds())
+    if review.status in FINISHED:
+        return ""
+    return seconds((now - review.created_at).total_seconds()) + " so far"
+
+
+def findings(review: ReviewSummary) -> str:
+    """ "1 critical, 2 medium", "+3 withheld" after them; "" with none."""
+    parts = [f"{review.severities[s]} {s}" for s in SEVERITIES if review.severities.get(s)]
+    if review.withheld:
+        parts.append(f"+{review.withheld} withheld")
+    return ", ".join(parts)
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def tokens(usage: Usage) -> str:
+    if not usage.calls:
+        return ""
+    return (
+        f"{count(usage.prompt_tokens)} in · {count(usage.cached_tokens)} cached"
+        f" · {count(usage.output_tokens)} out"
+    )
+
+
+def cost(usage: Usage | Decimal) -> str:
+    value = usage.cost_usd if isinstance(usage, Usage) else usage
+    if isinstance(usage, Usage) and not usage.calls:
+        return ""
+    return f"${value:.4f}"
+
+
+def row(review: ReviewSummary, now: datetime) -> dict[str, Any]:
+    """One row of the list, as the page shows it and the JSON endpoint sends it."""
+    return {
+        "id": str(review.id),
+        "url": review_url(review.id),
+        "status": review.status,
+        "finished": review.status in FINISHED,
+        "repository": f"{review.owner}/{review.repo}",
+        "pr": f"#{review.pr_number}",
+        "pr_url": pull_url(review.owner, review.repo, review.pr_number),
+        "head": review.head_sha[:12],
+        "trigger": review.trigger,
+        "started": when(review.created_at),
+        "started_at": iso(review.created_at),
+        "duration": duration(review, now),
+        "findings": findings(review),
+        "tokens": tokens(review.usage),
+        "cost": cost(review.usage),
+    }
+
+
+def repository(totals: RepositoryTotals) -> dict[str, Any]:
+    return {
+        "name": f"{totals.owner}/{totals.repo}",
+        "reviews": count(totals.reviews),
+        "by_status": {status: count(n) for status, n in totals.by_status.items()},
+        "findings": count(totals.findings),
+        "tokens": tokens(totals.usage),
+        "cost": cost(totals.usage),
+        "last": when(totals.last_review_at),
+    }
+
+
+def location(finding: Finding) -> str:
+    """path, path:12 or path:12-14."""
+    if finding.line_start is None:
+        return finding.file_path
+    if finding.line_end is None or finding.line_end == finding.line_start:
+        return f"{finding.file_path}:{finding.line_start}"
+    return f"{finding.file_path}:{finding.line_start}-{finding.line_end}"

@@ -1,0 +1,41 @@
+"""What the dashboard's handlers share: its settings, the pool, and rendering a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+import asyncpg
+import jinja2
+from aiohttp import web
+
+from bot.config import Settings
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    settings: Settings
+    pool: Callable[[], asyncpg.Pool]  # called per request: the pool may open after setup
+
+
+dashboard_key = web.AppKey("dashboard", Dashboard)
+templates_key = web.AppKey("dashboard_templates", jinja2.Environment)
+
+
+def of(request: web.Request) -> Dashboard:
+    return request.config_dict[dashboard_key]
+
+
+def pool(request: web.Request) -> asyncpg.Pool:
+    return of(request).pool()
+
+
+def render(
+    request: web.Request, name: str, context: Mapping[str, Any], status: int = 200
+) -> web.Response:
+    """A page from templates/ (autoescaped: every value of `context` is text, never markup)."""
+    return aiohttp_jinja2.render_template(
+        name, request, context, app_key=templates_key, status=status
+    )

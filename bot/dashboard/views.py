@@ -1,0 +1,164 @@
+"""The dashboard's pages and the JSON they poll."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot.dashboard import present, state
+from bot.dashboard.filters import PAGE_SIZE, FilterError, Query, given, parse
+from bot.store import dashboard as store
+from bot.store.queue import FINISHED
+
+POLL_MS = 2000  # how often a page asks for news, unless its data-poll-ms says otherwise
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _link(path: str, values: dict[str, str], **extra: Any) -> str:
+    query = {**values, **{k: str(v) for k, v in extra.items()}}
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+async def _page_of(request: web.Request, query: Query) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of the query's page, and whether there is a page after it."""
+    found = await store.reviews(
+        state.pool(request), query.filters, limit=PAGE_SIZE + 1, offset=query.offset
+    )
+    now = _now()
+    return [present.row(r, now) for r in found[:PAGE_SIZE]], len(found) > PAGE_SIZE
+
+
+async def reviews_page(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard: the reviews, newest first, filtered, a page at a time."""
+    context: dict[str, Any] = {"statuses": store.STATUSES, "poll_ms": POLL_MS}
+    try:
+        query = parse(request.query)
+    except FilterError as exc:
+        context.update(values=given(request.query), error=str(exc), rows=None)
+        return state.render(request, "reviews.html", context, status=400)
+    rows, more = await _page_of(request, query)
+    context.update(
+        values=query.values,
+        error=None,
+        rows=rows,
+        page=query.page,
+        source=_link("/dashboard/reviews.json", query.values, page=query.page),
+        prev=_link("/dashboard", query.values, page=query.page - 1) if query.page > 1 else None,
+        next=_link("/dashboard", query.values, page=query.page + 1) if more else None,
+    )
+    return state.render(request, "reviews.html", context)
+
+
+async def reviews_json(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard/reviews.json: the same rows as the page with the same query string."""
+    try:
+        query = parse(request.query)
+    except FilterError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    rows, more = await _page_of(request, query)
+    return web.json_response({"page": query.page, "more": more, "rows": rows})
+
+
+def _review_id(request: web.Request) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.match_info["id"])
+    except ValueError:
+        return None
+
+
+def _not_found(request: web.Request) -> web.Response:
+    return state.render(request, "not_found.html", {}, status=404)
+
+
+def _event(event: store.Event) -> dict[str, Any]:
+    newer = event.superseded_by if event.status == "superseded" else None
+    return {
+        "status": event.status,
+        "at": present.when(event.at),
+        "at_iso": present.iso(event.at),
+        "attempt": event.attempt,
+        "error": event.error or "",
+        "superseded_by": str(newer) if newer else "",
+        "superseded_url": present.review_url(newer) if newer else "",
+    }
+
+
+async def review_page(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard/reviews/{id}: the timeline, the findings and the Gemini calls."""
+    review_id = _review_id(request)
+    pool = state.pool(request)
+    review = await store.review(pool, review_id) if review_id else None
+    if review is None or review_id is None:
+        return _not_found(request)
+    events = await store.events(pool, review_id)
+    found = await store.findings(pool, review_id)
+    calls = await store.calls(pool, review_id)
+    context = {
+        "review": review,
+        "row": present.row(review, _now()),
+        "finished": review.status in FINISHED,
+        "poll_ms": POLL_MS,
+        "source": f"{present.review_url(review.id)}/events.json",
+        "files_url": present.files_url(review.owner, review.repo, review.pr_number),
+        "superseded_url": present.review_url(review.superseded_by)
+        if review.superseded_by
+        else None,
+        "events": [_event(e) for e in events],
+        "findings": [
+            {
+                "finding": f,
+                "location": present.location(f),
+                "url": present.files_url(review.owner, review.repo, review.pr_number, f),
+            }
+            for f in found
+        ],
+        "calls": [
+            {
+                "call": c,
+                "prompt": present.count(c.prompt_tokens),
+                "cached": present.count(c.cached_tokens),
+                "output": present.count(c.output_tokens),
+                "thinking": present.count(c.thinking_tokens),
+                "cost": present.cost(c.cost_usd),
+                "at": present.when(c.created_at),
+            }
+            for c in calls
+        ],
+    }
+    return state.render(request, "review.html", context)
+
+
+async def review_events_json(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard/reviews/{id}/events.json: the status and timeline, for the page's poll."""
+    review_id = _review_id(request)
+    pool = state.pool(request)
+    review = await store.review(pool, review_id) if review_id else None
+    if review is None or review_id is None:
+        return web.json_response({"error": "no such review"}, status=404)
+    events = await store.events(pool, review_id)
+    return web.json_response(
+        {
+            "status": review.status,
+            "finished": review.status in FINISHED,
+            "row": present.row(review, _now()),
+            "events": [_event(e) for e in events],
+        }
+    )
+
+
+async def repositories_page(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard/repositories: totals per repository."""
+    totals = await store.repositories(state.pool(request))
+    rows = [
+        {**present.repository(t), "url": _link("/dashboard", {"repo": f"{t.owner}/{t.repo}"})}
+        for t in totals
+    ]
+    context = {"rows": rows, "statuses": store.STATUSES}
+    return state.render(request, "repositories.html", context)

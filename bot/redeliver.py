@@ -1,0 +1,244 @@
+"""Asking GitHub again for the deliveries that failed to reach us (the App was down, a proxy
+answered 502, we answered 503 while shutting down): GitHub never retries a webhook by itself.
+
+At start-up and every REDELIVER_INTERVAL one replica (an advisory lock, held for the pass)
+lists the App's deliveries, newest first, back to the checkpoint (the newest delivery a pass
+handled) and at most three days (GitHub redelivers nothing older). A delivery is asked for
+again, once (`redelivery_requests`), when it failed, is of an event we act on, its guid was
+never recorded in webhook_deliveries, and no other attempt of it succeeded. The list is
+handled oldest first, so the checkpoint moves past what was handled and no further: a GitHub
+call that fails ends the pass there, with a warning, and the next pass starts from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any
+
+import gidgethub
+
+from bot.github.client import RetryingGitHubAPI, describe, has_status
+from bot.services import Services
+from bot.store import db, redeliveries
+from bot.store.db import Conn
+from bot.store.redeliveries import Checkpoint
+
+log = logging.getLogger(__name__)
+
+# The events that ask for a review or a job (events.py); a lost `ping` or `push` is not ours.
+EVENTS = frozenset(
+    {"pull_request", "issue_comment", "pull_request_review_comment", "check_run", "check_suite"}
+)
+LOOKBACK = timedelta(days=3)  # GitHub redelivers deliveries of the past three days only
+LIST = "/app/hook/deliveries?per_page=100"
+REDELIVER = "/app/hook/deliveries/{delivery_id}/attempts"
+# GitHub's answers to a redelivery that will not change by asking again: that delivery is
+# passed over (the pass goes on), not a reason to stop every later one for three days.
+_PASSED_OVER = (HTTPStatus.NOT_FOUND, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One item of GitHub's delivery list: one attempt to deliver an event (its guid)."""
+
+    id: int
+    guid: str
+    delivered_at: datetime
+    redelivery: bool
+    status: str
+    status_code: int
+    event: str
+    action: str | None
+
+    @property
+    def failed(self) -> bool:
+        return not 200 <= self.status_code < 300 or self.status != "OK"
+
+    @classmethod
+    def parse(cls, item: Any) -> Attempt | None:
+        """The attempt, or None for an item without the fields we need."""
+        if not isinstance(item, dict):
+            return None
+        id_, guid, at, event = (item.get(k) for k in ("id", "guid", "delivered_at", "event"))
+        code, status, action = item.get("status_code"), item.get("status"), item.get("action")
+        if not (isinstance(id_, int) and isinstance(guid, str) and guid):
+            return None
+        if not (isinstance(at, str) and isinstance(event, str)):
+            return None
+        try:
+            delivered_at = datetime.fromisoformat(at)
+        except ValueError:
+            return None
+        if delivered_at.tzinfo is None:  # GitHub writes UTC with a Z; without one, UTC still
+            delivered_at = delivered_at.replace(tzinfo=UTC)
+        return cls(
+            id_, guid, delivered_at, item.get("redelivery") is True,
+            status if isinstance(status, str) else "",
+            code if isinstance(code, int) else 0,
+            event, action if isinstance(action, str) else None,
+        )  # fmt: skip
+
+
+@dataclass
+class Counts:
+    """What one pass did; `ran` is False when another replica was making it."""
+
+    ran: bool = True
+    listed: int = 0  # attempts listed back to the checkpoint (or three days)
+    failed: int = 0  # guids of our events with a failed attempt among them
+    redelivered: int = 0
+    recorded: int = 0  # failed, but recorded: another attempt reached us
+    succeeded_later: int = 0  # another attempt succeeded (GitHub says), though not recorded
+    asked_before: int = 0  # asked for by an earlier pass already
+    passed_over: int = 0  # GitHub will not redeliver it (404, 422)
+    other_events: int = 0  # failed guids of events we do not act on
+    error: str | None = None  # the GitHub call that ended the pass early
+
+
+async def redeliver_pass(services: Services) -> Counts:
+    """One pass, unless another replica is making it (then `ran` is False)."""
+    async with redeliveries.exclusive(services.pool, redeliveries.REDELIVERY_LOCK_KEY) as conn:
+        if conn is None:
+            log.debug("redelivery: another replica is making the pass")
+            return Counts(ran=False)
+        counts = await _pass(services, conn)
+    if counts.redelivered or counts.passed_over or counts.error:
+        log.info(
+            "redelivery: %d redelivered of %d failed (%d recorded, %d succeeded later, "
+            "%d asked before, %d passed over), %d listed",
+            counts.redelivered, counts.failed, counts.recorded, counts.succeeded_later,
+            counts.asked_before, counts.passed_over, counts.listed,
+        )  # fmt: skip
+    return counts
+
+
+async def _pass(services: Services, conn: Conn) -> Counts:
+    counts = Counts()
+    since = await redeliveries.checkpoint(conn)
+    horizon = services.clock() - LOOKBACK
+    api = services.github.app_api()
+    try:
+        listed = await _list(api, since, horizon)
+    except gidgethub.GitHubException as exc:
+        counts.error = describe(exc)
+        log.warning("redelivery: cannot list the App's deliveries (%s); trying again in %ds",
+                    counts.error, services.settings.redeliver_interval)  # fmt: skip
+        return counts
+    counts.listed = len(listed)
+    chosen = await _choose(conn, listed, counts)
+
+    handled: Attempt | None = None
+    for attempt in listed:  # oldest first
+        if chosen.get(attempt.guid) is attempt:
+            try:
+                await api.post(REDELIVER, {"delivery_id": attempt.id}, data=b"")
+            except gidgethub.GitHubException as exc:
+                if not any(has_status(exc, status) for status in _PASSED_OVER):
+                    counts.error = describe(exc)
+                    log.warning("redelivery: cannot redeliver %s (%s); the pass stops here",
+                                attempt.guid, counts.error)  # fmt: skip
+                    break
+                counts.passed_over += 1
+                log.warning("redelivery: GitHub will not redeliver %s (%s %s): %s",
+                            attempt.guid, attempt.event, attempt.action, describe(exc))  # fmt: skip
+            else:
+                await redeliveries.record_asked(
+                    conn, attempt.guid, attempt.id, attempt.event, attempt.action
+                )
+                counts.redelivered += 1
+                if services.github.metrics is not None:
+                    services.github.metrics.redelivered(attempt.event)
+                log.info("redelivery: asked GitHub to redeliver %s (%s %s)",
+                         attempt.guid, attempt.event, attempt.action or "-")  # fmt: skip
+        handled = attempt
+    if handled is not None:
+        await redeliveries.advance(conn, Checkpoint(handled.id, handled.delivered_at))
+    await redeliveries.forget_old(conn)
+    return counts
+
+
+async def _list(
+    api: RetryingGitHubAPI, since: Checkpoint | None, horizon: datetime
+) -> list[Attempt]:
+    """The attempts after the checkpoint and the horizon, oldest first."""
+    listed: list[Attempt] = []
+    async with contextlib.aclosing(api.getiter(LIST)) as items:
+        async for item in items:
+            attempt = Attempt.parse(item)
+            if attempt is None:
+                continue
+            if since is not None and attempt.id <= since.delivery_id:
+                break
+            if attempt.delivered_at < horizon:
+                break
+            listed.append(attempt)
+    listed.reverse()
+    return listed
+
+
+async def _choose(conn: Conn, listed: list[Attempt], counts: Counts) -> dict[str, Attempt]:
+    """Per guid to redeliver, the attempt asked for (its newest failed one)."""
+    failed: dict[str, Attempt] = {}
+    succeeded: set[str] = set()
+    others: set[str] = set()
+    for attempt in listed:  # oldest first: a newer failed attempt replaces an older
+        if not attempt.failed:
+            succeeded.add(attempt.guid)
+        elif attempt.event in EVENTS:
+            failed[attempt.guid] = attempt
+        else:
+            others.add(attempt.guid)
+    counts.failed, counts.other_events = len(failed), len(others)
+    if not failed:
+        return {}
+    recorded = await redeliveries.recorded(conn, failed)
+    asked = await redeliveries.asked(conn, failed)
+    chosen: dict[str, Attempt] = {}
+    for guid, attempt in failed.items():
+        if guid in recorded:
+            counts.recorded += 1
+        elif guid in succeeded:
+            counts.succeeded_later += 1
+        elif guid in asked:
+            counts.asked_before += 1
+        else:
+            chosen[guid] = attempt
+    return chosen
+
+
+STARTUP_WAIT = 5.0  # seconds start-up waits for its pass; GitHub may be slow or away
+
+
+async def pass_once(services: Services) -> None:
+    """One pass; never raises (but cancellation): a failure is logged, the next pass retries."""
+    try:
+        await redeliver_pass(services)
+    except db.UNREACHABLE as exc:
+        log.warning("redelivery: the database is unreachable (%s); trying again in %ds",
+                    type(exc).__name__, services.settings.redeliver_interval)  # fmt: skip
+    except Exception:
+        log.exception("redelivery: the pass failed")
+
+
+async def at_start_up(services: Services) -> None:
+    """The start-up pass, before the first delivery is taken, for at most STARTUP_WAIT s."""
+    try:
+        await asyncio.wait_for(pass_once(services), STARTUP_WAIT)
+    except TimeoutError:
+        log.warning("redelivery: the start-up pass took over %g s; the next one is in %ds",
+                    STARTUP_WAIT, services.settings.redeliver_interval)  # fmt: skip
+
+
+async def run_forever(services: Services, *, first: bool = True) -> None:
+    """A pass now (unless `first` is False: at_start_up made it), then every
+    REDELIVER_INTERVAL; never raises (but cancellation)."""
+    while True:
+        if first:
+            await pass_once(services)
+        first = True
+        await services.sleep(services.settings.redeliver_interval)

@@ -1,0 +1,218 @@
+"""Redelivery: the deliveries GitHub failed to bring us are asked for again, once, by one
+replica at a time, back to the checkpoint; FakeGitHub's /app/hook/deliveries endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import gidgethub
+import pytest
+
+from bot import redeliver
+from bot.redeliver import redeliver_pass
+from bot.services import Services
+from bot.store import redeliveries
+from tests.reviewing import until
+
+
+@pytest.fixture(autouse=True)
+async def no_checkpoint(pool):
+    """The redelivery tables are not among conftest's TABLES: empty them for each test."""
+    await pool.execute("TRUNCATE redelivery_checkpoint, redelivery_requests")
+
+
+async def checkpoint_of(pool) -> int | None:
+    return await pool.fetchval("SELECT delivery_id FROM redelivery_checkpoint")
+
+
+def ids(items: list[dict]) -> list[int]:
+    return [item["id"] for item in items]
+
+
+def guid() -> str:
+    return str(uuid.uuid4())
+
+
+async def test_deliveries_that_failed_while_down_are_redelivered_once(services, fake_github):
+    down = fake_github.deliveries_failed_while_down(3)
+    down += fake_github.deliveries_failed_while_down(1, event="issue_comment", action="created")
+
+    counts = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(down), "each once, oldest first"
+    assert (counts.ran, counts.listed, counts.failed, counts.redelivered) == (True, 4, 4, 4)
+    assert counts.error is None
+    assert await checkpoint_of(services.pool) == down[-1]["id"]
+    asked = await services.pool.fetch("SELECT guid, event FROM redelivery_requests")
+    assert {(r["guid"], r["event"]) for r in asked} == {(d["guid"], d["event"]) for d in down}
+
+    # GitHub's redeliveries fail too (the App went down again): they are not asked for again.
+    for item in down:
+        fake_github.record_delivery(item["guid"], item["event"], item["action"], 502,
+                                    redelivery=True)  # fmt: skip
+    again = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(down)
+    assert (again.listed, again.failed, again.asked_before, again.redelivered) == (4, 4, 4, 0)
+
+
+async def test_only_failed_deliveries_of_our_events_never_received_are_redelivered(
+    services, fake_github
+):
+    now = datetime.now(UTC)
+    fake_github.record_delivery(guid(), "pull_request", "opened", 502,
+                                delivered_at=now - timedelta(days=3, minutes=1))  # fmt: skip
+    received = fake_github.record_delivery(guid(), "pull_request", "synchronize", 504)
+    await services.pool.execute(
+        "INSERT INTO webhook_deliveries (delivery_id, event, action) VALUES ($1, $2, $3)",
+        received["guid"], received["event"], received["action"],
+    )  # fmt: skip
+    fake_github.record_delivery(guid(), "push", None, 502)
+    fake_github.record_delivery(guid(), "check_suite", "rerequested", 202)
+    late = fake_github.record_delivery(guid(), "check_run", "rerequested", 0)
+    fake_github.record_delivery(late["guid"], "check_run", "rerequested", 202, redelivery=True)
+    timed_out = fake_github.record_delivery(
+        guid(), "pull_request_review_comment", "created", 200, status="timed out"
+    )
+    lost = fake_github.record_delivery(guid(), "pull_request", "opened", 502)
+
+    counts = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == [timed_out["id"], lost["id"]]
+    assert counts.listed == 7, "the one older than three days is not listed"
+    assert (counts.recorded, counts.succeeded_later, counts.other_events) == (1, 1, 1)
+    assert counts.redelivered == 2
+
+
+async def test_deliveries_before_the_checkpoint_are_not_looked_at(services, fake_github):
+    before = fake_github.deliveries_failed_while_down(2)
+    await redeliveries.advance(
+        services.pool, redeliveries.Checkpoint(before[-1]["id"], datetime.now(UTC))
+    )
+    after = fake_github.deliveries_failed_while_down(2)
+
+    counts = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(after)
+    assert counts.listed == 2
+    assert await checkpoint_of(services.pool) == after[-1]["id"]
+
+
+async def test_the_list_is_followed_page_by_page_back_to_the_checkpoint(services, fake_github):
+    down = fake_github.deliveries_failed_while_down(250, every=timedelta(seconds=5))
+
+    counts = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(down)
+    pages = fake_github.find_requests("GET", "^/app/hook/deliveries$")
+    assert [p.query.get("cursor") for p in pages] == [
+        None, f"v1_{down[149]['id']}", f"v1_{down[49]['id']}"
+    ]  # fmt: skip
+    assert all(p.query["per_page"] == "100" for p in pages)
+    assert counts.listed == 250
+
+    more = fake_github.deliveries_failed_while_down(2)
+    again = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(down + more)
+    assert again.listed == 2
+    assert len(fake_github.find_requests("GET", "^/app/hook/deliveries$")) == 4, (
+        "the checkpoint is on the first page: no other is asked for"
+    )
+
+
+async def test_two_replicas_at_once_redeliver_each_delivery_once(
+    services, settings, sleep, fake_github
+):
+    down = fake_github.deliveries_failed_while_down(3)
+    fake_github.latency = 0.1  # the pass that takes the lock is still running as the other tries
+    async with Services.open(settings, sleep=sleep) as replica:
+        first, second = await asyncio.gather(redeliver_pass(services), redeliver_pass(replica))
+        fake_github.latency = 0
+        assert sorted([first.ran, second.ran]) == [False, True]
+        assert fake_github.hook_redeliveries == ids(down)
+
+        later = await redeliver_pass(replica)  # the lock was held for the pass only
+    assert later.ran
+    assert fake_github.hook_redeliveries == ids(down)
+
+
+async def test_a_failed_list_leaves_the_checkpoint_and_the_next_pass_redelivers(
+    services, fake_github
+):
+    down = fake_github.deliveries_failed_while_down(2)
+    fake_github.fail_next("GET", "^/app/hook/deliveries$", 500, times=4)  # every retry
+
+    counts = await redeliver_pass(services)
+
+    assert counts.error is not None and "500" in counts.error
+    assert fake_github.hook_redeliveries == []
+    assert await checkpoint_of(services.pool) is None
+
+    await redeliver_pass(services)
+    assert fake_github.hook_redeliveries == ids(down)
+
+
+async def test_a_failed_redelivery_stops_the_pass_and_the_checkpoint_before_it(
+    services, fake_github
+):
+    down = fake_github.deliveries_failed_while_down(3)
+    fake_github.fail_next("POST", f"/deliveries/{down[1]['id']}/attempts$", 502, times=4)
+
+    counts = await redeliver_pass(services)
+
+    assert counts.redelivered == 1 and counts.error is not None
+    assert fake_github.hook_redeliveries == [down[0]["id"]]
+    assert await checkpoint_of(services.pool) == down[0]["id"]
+
+    await redeliver_pass(services)
+    assert fake_github.hook_redeliveries == ids(down), "the first is not asked for twice"
+    assert await checkpoint_of(services.pool) == down[-1]["id"]
+
+
+async def test_a_delivery_github_will_not_redeliver_is_passed_over(services, fake_github):
+    down = fake_github.deliveries_failed_while_down(3)
+    fake_github.fail_next("POST", f"/deliveries/{down[0]['id']}/attempts$", 422)
+
+    counts = await redeliver_pass(services)
+
+    assert (counts.passed_over, counts.redelivered, counts.error) == (1, 2, None)
+    assert fake_github.hook_redeliveries == ids(down[1:])
+    assert await checkpoint_of(services.pool) == down[-1]["id"]
+
+
+async def test_run_forever_goes_on_after_a_failed_pass(services, fake_github, waits):
+    down = fake_github.deliveries_failed_while_down(1)
+    fake_github.fail_next("GET", "^/app/hook/deliveries$", 500, times=4)
+
+    task = asyncio.create_task(redeliver.run_forever(services))
+    try:
+        await until(lambda: fake_github.hook_redeliveries == ids(down))
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert services.settings.redeliver_interval in waits
+
+
+async def test_the_fake_lists_and_redelivers_with_the_apps_jwt_only(services, fake_github):
+    item = fake_github.record_delivery(guid(), "pull_request", "opened", 502)
+    async with services.http.get(f"{fake_github.url}/app/hook/deliveries") as answer:
+        assert answer.status == 401
+        assert (await answer.json())["message"] == "A JSON web token could not be decoded"
+    api = services.github.app_api()
+
+    listed = await api.getitem("/app/hook/deliveries")
+    assert listed == [item]
+    assert set(item) >= {"id", "guid", "delivered_at", "redelivery", "status", "status_code",
+                         "event", "action", "installation_id", "repository_id"}  # fmt: skip
+    assert item["status"] == "Invalid HTTP Response: 502"
+    assert await api.getitem("/app/hook/deliveries?redelivery=true") == []
+
+    with pytest.raises(gidgethub.BadRequest) as raised:
+        await api.post("/app/hook/deliveries/1/attempts", data=b"")
+    assert raised.value.status_code == 404
+    assert await api.post(f"/app/hook/deliveries/{item['id']}/attempts", data=b"") == {}
+    assert fake_github.hook_redeliveries == [item["id"]]
