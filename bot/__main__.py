@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import re
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, database_location, load_settings
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.setup import SetupSettings
 
 log = logging.getLogger("bot")
@@ -182,7 +186,6 @@ async def _set_up(first: SetupSettings, sockets: list[socket.socket]) -> bool:
 
     from bot.setup import create_setup_app
 
-    loop = asyncio.get_running_loop()
     finished = asyncio.Event()
     registered = False
 
@@ -191,36 +194,56 @@ async def _set_up(first: SetupSettings, sockets: list[socket.socket]) -> bool:
         registered = True
         finished.set()
 
-    def stop(signum: int) -> None:
-        if not finished.is_set():
-            log.info("%s: shutting down", signal.Signals(signum).name)
-            finished.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
     access = secrets.token_urlsafe(16)  # in the logged address: the setup page needs it
     runner = web.AppRunner(
         create_setup_app(first, on_registered, access=access), access_log=None,
         shutdown_timeout=5,
     )  # fmt: skip
+    with _stopped_by_signals(finished):
+        try:
+            await _listen_for_setup(runner, sockets, first, access, finished)
+        finally:
+            await runner.cleanup()  # closes the listening sockets: `serve` binds them again
+    return registered
+
+
+async def _listen_for_setup(
+    runner: web.AppRunner, sockets: list[socket.socket], first: SetupSettings, access: str,
+    finished: asyncio.Event,
+) -> None:  # fmt: skip
+    from aiohttp import web
+
+    await runner.setup()
+    for sock in sockets:
+        try:
+            await web.SockSite(runner, sock).start()
+        except OSError as exc:
+            raise _cannot_listen(first.host, first.port, exc) from None
+    # Not "listening on": that line says the App itself is up.
+    log.info(
+        "no GitHub App configured: open %s in a browser to register one",
+        _setup_url(first.host, first.port) + f"?access={access}",
+    )
+    await finished.wait()
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stopping: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stopping` (once, logged) while the block runs."""
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int) -> None:
+        if not stopping.is_set():
+            log.info("%s: shutting down", signal.Signals(signum).name)
+            stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
     try:
-        await runner.setup()
-        for sock in sockets:
-            try:
-                await web.SockSite(runner, sock).start()
-            except OSError as exc:
-                raise _cannot_listen(first.host, first.port, exc) from None
-        # Not "listening on": that line says the App itself is up.
-        log.info(
-            "no GitHub App configured: open %s in a browser to register one",
-            _setup_url(first.host, first.port) + f"?access={access}",
-        )
-        await finished.wait()
+        yield
     finally:
-        await runner.cleanup()  # closes the listening sockets: `serve` binds the port again
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-    return registered
 
 
 def _setup_url(host: str, port: int) -> str:
@@ -248,19 +271,19 @@ async def _serve(settings: Settings, sockets: list[socket.socket]) -> int:
 
     from bot.web import create_app
 
-    loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-
-    def stop(signum: int) -> None:
-        if not stopping.is_set():
-            log.info("%s: shutting down", signal.Signals(signum).name)
-            stopping.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
     runner = web.AppRunner(
         create_app(settings), access_log=None, shutdown_timeout=settings.shutdown_timeout + 5
     )
+    with _stopped_by_signals(stopping):
+        return await _serve_until_stopped(runner, sockets, settings, stopping)
+
+
+async def _serve_until_stopped(
+    runner: web.AppRunner, sockets: list[socket.socket], settings: Settings, stopping: asyncio.Event
+) -> int:
+    from aiohttp import web
+
     try:
         # The app's start-up: database (a DatabaseUnreachable is one line), migrations,
         # scheduler. A signal meanwhile is answered once it is done: straight to the cleanup.

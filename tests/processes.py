@@ -89,3 +89,18 @@ class Server:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+DEADLINE = 60  # no `python -m bot` subprocess of a test may run longer
+
+
+def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`python -m bot ARGS` in `cwd` with exactly `env`, to the end; its output captured."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+    )

@@ -29,9 +29,7 @@ from bot.github import manifest
 from bot.setup import SetupSettings, create_setup_app, read_settings
 from tests.fakes.github import FakeGitHub
 from tests.payloads import WEBHOOK_SECRET, delivery
-from tests.processes import app_env, free_port
-
-DEADLINE = 60
+from tests.processes import app_env, free_port, run_bot
 
 
 class _Forms(HTMLParser):
@@ -363,17 +361,6 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
                 process.wait()
     assert process.returncode == 0, read(log)
     assert "Traceback" not in read(log)
-
-
-def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
 
 
 def one_line(result: subprocess.CompletedProcess) -> str:

@@ -11,7 +11,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,20 +23,7 @@ import pytest
 
 from bot.config import Settings
 from tests.conftest import run_sync
-from tests.processes import Server, app_env, free_port
-
-DEADLINE = 60  # no subprocess here may run longer
-
-
-def run_bot(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-    )
+from tests.processes import Server, app_env, free_port, run_bot
 
 
 def serve_env(settings: Settings, port: int | None = None, **extra: str) -> dict[str, str]:
