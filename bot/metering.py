@@ -34,8 +34,7 @@ class ReviewMeter:
             daily_budget_usd=settings.daily_budget_usd,
         )  # fmt: skip
         self.abandoned: list[CallRow] = []
-        # The App's metrics, through the process's Gemini client (None: not counted).
-        self.metrics: Metrics | None = services.gemini.metrics if services.gemini else None
+        self.metrics: Metrics | None = services.metrics
 
     def _estimate(self, tokens: int) -> float:
         return cost(self.price, tokens, 0, EXPECTED_OUTPUT)

@@ -151,8 +151,8 @@ async def _pass(services: Services, conn: Conn) -> Counts:
                     conn, attempt.guid, attempt.id, attempt.event, attempt.action
                 )
                 counts.redelivered += 1
-                if services.github.metrics is not None:
-                    services.github.metrics.redelivered(attempt.event)
+                if services.metrics is not None:
+                    services.metrics.redelivered(attempt.event)
                 log.info("redelivery: asked GitHub to redeliver %s (%s %s)",
                          attempt.guid, attempt.event, attempt.action or "-")  # fmt: skip
         handled = attempt

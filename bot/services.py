@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 import asyncpg
@@ -19,6 +20,9 @@ from bot.config import Settings
 from bot.github.client import GitHubClient
 from bot.review.gemini import GeminiClient
 from bot.store import connect, db, embedded, queue
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,8 @@ class Services:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     # The time quotas and the queue's not_before are reckoned in: tests set it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    # The App's metrics (web.py sets them; None: nothing is counted, as in the CLI).
+    metrics: Metrics | None = field(default=None, repr=False)
 
     @classmethod
     @asynccontextmanager

@@ -52,9 +52,8 @@ def create_app(settings: Settings) -> web.Application:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     async with Services.open(app[settings_key]) as services:
         metrics = app[metrics_key]
+        services.metrics = metrics
         services.github.count_calls(metrics)
-        if services.gemini is not None:
-            services.gemini.metrics = metrics
         scheduler = Scheduler(services, metrics)
         app[services_key] = services
         app[scheduler_key] = scheduler

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from google import genai
@@ -17,9 +17,6 @@ from pydantic import BaseModel
 from bot.retry import Policy, Sleep, Transient, retry_info
 from bot.review.caching import CACHE, TTL_SECONDS, Cached
 from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage
-
-if TYPE_CHECKING:
-    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +102,6 @@ class GeminiClient:
         self.calls = 0
         self.retries = 0
         self._counted: dict[str, int] = {}  # digest of a text -> its token count
-        # The App's metrics (set by web.py): every attempt's meter counts in them.
-        self.metrics: Metrics | None = None
 
     async def aclose(self) -> None:
         """Close the SDK's own transports (never a session passed in as `http`)."""
