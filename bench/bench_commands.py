@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 import common
-from aiohttp import web
 
 from bot.review.render import MARKER
-from bot.web import create_app
 from tests.payloads import issue_comment_payload, review_comment_payload
 from tests.reviewing import finding
 
@@ -272,22 +270,9 @@ class Bench:
 
 
 async def run(fake: common.Fakes, database_url: str) -> list[Run]:
-    settings = common.settings(fake, database_url)
-    runner = web.AppRunner(create_app(settings), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhooks"
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-        try:
-            async with aiohttp.ClientSession() as session:
-                bench = Bench(session, pool, fake, url)
-                return [await bench.one(number) for number in range(1, RUNS + 1)]
-        finally:
-            await pool.close()
-    finally:
-        await runner.cleanup()
+    async with common.app_served(fake, database_url) as (url, pool, session):
+        bench = Bench(session, pool, fake, url)
+        return [await bench.one(number) for number in range(1, RUNS + 1)]
 
 
 # -------------------------------------------------------------------------------- reporting

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 import aiohttp
 import asyncpg
 import common
-from aiohttp import web
-
-from bot.web import create_app
 
 RUNS, GEMINI_LATENCY, TARGET = 5, 1.0, 1.5
 
@@ -56,24 +53,8 @@ async def one_review(
 
 
 async def run(fake: common.Fakes, database_url: str) -> list[Result]:
-    settings = common.settings(fake, database_url)
-    runner = web.AppRunner(create_app(settings), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhooks"
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-        try:
-            async with aiohttp.ClientSession() as session:
-                return [
-                    await one_review(session, pool, fake, url, number)
-                    for number in range(1, RUNS + 1)
-                ]
-        finally:
-            await pool.close()
-    finally:
-        await runner.cleanup()
+    async with common.app_served(fake, database_url) as (url, pool, session):
+        return [await one_review(session, pool, fake, url, number) for number in range(1, RUNS + 1)]
 
 
 def main() -> None:

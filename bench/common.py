@@ -15,8 +15,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -199,6 +199,30 @@ def _setting(value: float) -> str:
 
 
 # ----------------------------------------------------------------------------------- processes
+
+
+@asynccontextmanager
+async def app_served(
+    fake: Fakes, database_url: str
+) -> AsyncIterator[tuple[str, asyncpg.Pool, aiohttp.ClientSession]]:
+    """The real App in this process on 127.0.0.1: its /webhooks URL, a pool, a client session."""
+    from aiohttp import web
+
+    from bot.web import create_app
+
+    runner = web.AppRunner(create_app(settings(fake, database_url)), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhooks"
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        try:
+            async with aiohttp.ClientSession() as session:
+                yield url, pool, session
+        finally:
+            await pool.close()
+    finally:
+        await runner.cleanup()
 
 
 async def deliver(
