@@ -4,7 +4,9 @@ which job to run, and do nothing slow."""
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from gidgethub import routing, sansio
 
@@ -20,6 +22,7 @@ from bot.payloads import (
     InstallationRepositoriesEvent,
     IssueCommentEvent,
     PullRequestEvent,
+    RepositoryEvent,
     ReviewCommentEvent,
     validate,
 )  # fmt: skip
@@ -126,11 +129,7 @@ async def on_closed(
     event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
 ) -> None:
     """Stop the PR's review; read the reactions on our comments one last time."""
-    repository = payload.repository
-    intake.job = NewJob(
-        new_id(), Kind.CLOSED, payload.installation.id, repository.owner.login,
-        repository.name, payload.pull_request.number,
-    )  # fmt: skip
+    intake.job = pull_job(payload, Kind.CLOSED, payload.pull_request.number)
 
 
 @router.register("issue_comment", action="created")
@@ -144,10 +143,8 @@ async def on_comment(
     parsed = commands.parse(comment.body, identity.slug)
     if parsed is None:
         return
-    repository = payload.repository
-    intake.job = NewJob(
-        new_id(), Kind.COMMAND, payload.installation.id, repository.owner.login,
-        repository.name, payload.issue.number,
+    intake.job = pull_job(
+        payload, Kind.COMMAND, payload.issue.number,
         {"comment_id": comment.id, "command": parsed.name or "", "word": parsed.word,
          "login": comment.user.login, "association": comment.author_association},
     )  # fmt: skip
@@ -161,27 +158,40 @@ async def on_review_comment(
     comment = payload.comment
     if comment.in_reply_to_id is None or comment.user.bot:
         return
-    repository, pull = payload.repository, payload.pull_request
-    intake.job = NewJob(
-        new_id(), Kind.ANSWER, payload.installation.id, repository.owner.login,
-        repository.name, pull.number,
+    pull = payload.pull_request
+    intake.job = pull_job(
+        payload, Kind.ANSWER, pull.number,
         {"comment_id": comment.id, "root_id": comment.in_reply_to_id,
          "login": comment.user.login, "association": comment.author_association,
          "dismisses": answers.says_wrong(comment.body), "head_sha": pull.head.sha},
     )  # fmt: skip
 
 
-def _rerun(
-    payload: CheckRunEvent | CheckSuiteEvent, head_sha: str, pulls: list[CheckPull],
-    external_id: str | None = None,
-) -> NewJob:  # fmt: skip
+def pull_job(
+    payload: RepositoryEvent, kind: Kind, number: int | None, data: dict[str, Any] | None = None
+) -> NewJob:
+    """A job about PR `number` of the delivery's repository (None: of no single PR)."""
     repository = payload.repository
-    return NewJob(
-        new_id(), Kind.RERUN, payload.installation.id, repository.owner.login,
-        repository.name, pulls[0].number if len(pulls) == 1 else None,
-        {"head_sha": head_sha, "external_id": external_id,
+    return NewJob(new_id(), kind, payload.installation.id, repository.owner.login,
+                  repository.name, number, data or {})  # fmt: skip
+
+
+def _rerun(
+    payload: RepositoryEvent, head_sha: str, pulls: list[CheckPull], external_id: str | None = None
+) -> NewJob:
+    return pull_job(
+        payload, Kind.RERUN, pulls[0].number if len(pulls) == 1 else None,
+        {"head_sha": head_sha, "external_id": _review_id(external_id),
          "pulls": [{"number": p.number, "base_ref": p.base.ref} for p in pulls]},
     )  # fmt: skip
+
+
+def _review_id(external_id: str | None) -> str | None:
+    """Our check run's external_id is the review's id; anything else is not kept."""
+    try:
+        return str(uuid.UUID(external_id)) if external_id else None
+    except ValueError:
+        return None
 
 
 @router.register("check_run", action="rerequested")

@@ -180,12 +180,17 @@ class PullRequest(_Strict):
     draft: StrictBool = False
 
 
-class PullRequestEvent(Envelope):
-    """A `pull_request` delivery that may ask for a review."""
+class RepositoryEvent(Envelope):
+    """A delivery about one repository of an installation, with an action."""
 
     action: Action
     installation: Installation
     repository: Repository  # type: ignore[assignment]
+
+
+class PullRequestEvent(RepositoryEvent):
+    """A `pull_request` delivery that may ask for a review."""
+
     pull_request: PullRequest
     changes: dict[StrictStr, Any] = Field(default_factory=dict)
 
@@ -215,12 +220,9 @@ class Issue(_Strict):
     pull_request: dict[StrictStr, Any] | None = None
 
 
-class IssueCommentEvent(Envelope):
+class IssueCommentEvent(RepositoryEvent):
     """An `issue_comment` delivery: perhaps a command, when the issue is a pull request."""
 
-    action: Action
-    installation: Installation
-    repository: Repository  # type: ignore[assignment]
     issue: Issue
     comment: IssueComment
 
@@ -233,12 +235,9 @@ class ReviewComment(_Strict):
     author_association: Association = "NONE"
 
 
-class ReviewCommentEvent(Envelope):
+class ReviewCommentEvent(RepositoryEvent):
     """A `pull_request_review_comment` delivery: perhaps a reply in one of our threads."""
 
-    action: Action
-    installation: Installation
-    repository: Repository  # type: ignore[assignment]
     pull_request: PullRequest
     comment: ReviewComment
 
@@ -263,10 +262,7 @@ class CheckRun(_Strict):
     pull_requests: list[CheckPull] = Field(default_factory=list, max_length=100)
 
 
-class CheckRunEvent(Envelope):
-    action: Action
-    installation: Installation
-    repository: Repository  # type: ignore[assignment]
+class CheckRunEvent(RepositoryEvent):
     check_run: CheckRun
 
 
@@ -277,10 +273,7 @@ class CheckSuite(_Strict):
     pull_requests: list[CheckPull] = Field(default_factory=list, max_length=100)
 
 
-class CheckSuiteEvent(Envelope):
-    action: Action
-    installation: Installation
-    repository: Repository  # type: ignore[assignment]
+class CheckSuiteEvent(RepositoryEvent):
     check_suite: CheckSuite
 
 

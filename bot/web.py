@@ -70,6 +70,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         yield
         for loop in loops:
             loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
         # aiohttp runs this after closing the listener: no new deliveries arrive now.
         await scheduler.shutdown(app[settings_key].shutdown_timeout)
 
