@@ -104,7 +104,7 @@ async def test_usage_per_repository_and_day_with_a_total(database_url, calls, tm
         ["total", "6", "10,500", "1,200", "760", "0.0090", "*"],
     ]
     lines = result.stdout.splitlines()
-    since = (NOW - timedelta(days=7)).strftime("%Y-%m-%d")
+    since = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%d")
     assert lines[0].startswith(f"Gemini calls since {since} ")
     assert lines[1].split() == ["repository", "day", "calls", "input", "cached", "output",
                                 "cost", "USD"]  # fmt: skip
@@ -129,7 +129,8 @@ async def test_since_takes_days_and_hours(database_url, calls, tmp_path):
     printed = an_hour.stdout.strip()
     assert printed.startswith("no Gemini calls since ") and "\n" not in printed
     since = datetime.strptime(printed.removeprefix("no Gemini calls since "), "%Y-%m-%d %H:%M UTC")
-    assert abs(since.replace(tzinfo=UTC) - (NOW - timedelta(hours=1))) < timedelta(minutes=2)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)  # now, not when the suite started
+    assert abs(since.replace(tzinfo=UTC) - an_hour_ago) < timedelta(minutes=2)
 
 
 async def test_repo_keeps_one_repository(database_url, calls, tmp_path):
@@ -153,7 +154,7 @@ async def test_json_format(database_url, calls, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     since = datetime.fromisoformat(report["since"])
-    assert abs(since - (NOW - timedelta(days=2))) < timedelta(minutes=2)
+    assert abs(since - (datetime.now(UTC) - timedelta(days=2))) < timedelta(minutes=2)
     assert report["repository"] is None
     assert report["rows"] == [
         {"repository": "octo/gadgets", "day": Y, "calls": 2, "input_tokens": 6000,
