@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | review | register | usage | eval."""
+"""Command line: serve | migrate | review | action | register | usage | eval."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import re
 import signal
 import socket
 import sys
@@ -15,7 +14,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, database_location, load_settings
+from bot.github.repo_config import FAIL_ON
 from bot.logs import setup_logging
+from bot.output import FORMATS
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -30,8 +31,35 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the webhook server and the review tasks")
     commands.add_parser("migrate", help="apply database migrations and exit")
-    review = commands.add_parser("review", help="review one PR now, e.g. octo/widgets#12")
-    review.add_argument("pull", help="OWNER/REPO#NUMBER")
+    review = commands.add_parser(
+        "review", help="review a PR now (octo/widgets#12), a diff (--diff) or a branch (--git)",
+        description="Exit status: 0 clean, 1 a finding at or above --fail-on, 2 a usage or "
+        "configuration error, 3 the review could not run (Gemini unreachable, a quota).",
+    )  # fmt: skip
+    review.add_argument("pull", nargs="?", help="OWNER/REPO#NUMBER")
+    what = review.add_mutually_exclusive_group()
+    what.add_argument("--diff", metavar="FILE", help="a unified diff to review ('-': stdin)")
+    what.add_argument("--git", metavar="BASE[..HEAD]", help="review this repository's branch")
+    review.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with OWNER/REPO#N: print what would be posted, post nothing",
+    )
+    review.add_argument(
+        "--format", choices=FORMATS, default="text", help="text (default), markdown, json or sarif"
+    )
+    review.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="exit 1 on a finding this severe (default: the repo's fail_on)",
+    )
+    act = commands.add_parser("action", help="review the PR of a GitHub Actions event")
+    act.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="fail the check on a finding this severe (default: the repo's)",
+    )
+    act.add_argument("--sarif", metavar="FILE", help="also write the findings as SARIF")
     register = commands.add_parser("register", help="register the App from app.yml")
     register.add_argument("--webhook-url", help="public URL of this server's /webhooks")
     register.add_argument("--org", help="register under this organization")
@@ -54,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return migrate()
         if args.command == "review":
-            settings = load_settings()
-            check_private_key(settings.github_private_key)
-            return asyncio.run(review_once(settings, args.pull))
+            return review_command(review, args)
+        if args.command == "action":
+            from bot.standalone import action as action_command
+
+            return action_command.run(args.fail_on, args.sarif)
         if args.command == "register":
             return register_app(args)
         if args.command == "eval":
@@ -75,6 +105,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"second-look: {exc}", file=sys.stderr)
         return 1
     parser.error(f"unknown command {args.command}")  # exits: argparse knows every command
+
+
+def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """A PR with the App (published, as `serve` would); else without it (bot/standalone)."""
+    if (args.pull is None) == (args.diff is None and args.git is None):
+        parser.print_usage(sys.stderr)
+        print("second-look: review needs one of OWNER/REPO#N, --diff FILE, --git BASE",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.dry_run and args.pull is None:
+        print("second-look: --dry-run goes with OWNER/REPO#N (--diff and --git never post)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.pull is not None and not args.dry_run:
+        settings = load_settings()
+        check_private_key(settings.github_private_key)
+        return asyncio.run(review_once(settings, args.pull, args.fail_on))
+    from bot.standalone import cli
+
+    return cli.run(args)
 
 
 class CannotStart(Exception):
@@ -328,22 +378,28 @@ async def _migrate(dsn: str) -> list[str]:
         await conn.close()
 
 
-async def review_once(settings: Settings, pull: str) -> int:
-    """Review one PR's current head in this process and print the result."""
+async def review_once(settings: Settings, pull: str, fail_on: str | None = None) -> int:
+    """Review one PR's current head in this process, publish it, print the result; the exit
+    status as `review --diff` has it (FOUND by --fail-on, else the repository's fail_on)."""
     import uuid
 
     import gidgethub
 
+    from bot.github import sources
     from bot.github.client import describe
+    from bot.review.findings import Finding, reaches
     from bot.services import Services
+    from bot.standalone import local
+    from bot.standalone.cli import parse_pull
     from bot.store import queue, reviews
+    from bot.store.findings import FindingRepo
     from bot.worker import process_review
 
-    match = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", pull)
-    if not match:
+    parsed = parse_pull(pull)
+    if parsed is None:
         print(f"second-look: expected OWNER/REPO#NUMBER, got {pull!r}", file=sys.stderr)
-        return 2
-    owner, repo, number = match.group(1), match.group(2), int(match.group(3))
+        return local.USAGE
+    owner, repo, number = parsed
     setup_logging(_secrets(settings), level=settings.log_level, log_format=settings.log_format)
     async with Services.open(settings) as services:
         await services.github.learn_identity()  # to know our inline threads on the PR
@@ -361,12 +417,19 @@ async def review_once(settings: Settings, pull: str) -> int:
         )  # fmt: skip
         async with services.pool.acquire() as conn:
             await queue.create(conn, [review])
-        review_id = review.id
-        await process_review(review_id, services)
-        done = await reviews.get(services.pool, review_id)
-    assert done is not None
-    print(f"review {review_id}: {done.status}" + (f" ({done.error})" if done.error else ""))
-    return 0 if done.status == "completed" else 1
+        await process_review(review.id, services)
+        done = await reviews.get(services.pool, review.id)
+        assert done is not None
+        print(f"review {review.id}: {done.status}" + (f" ({done.error})" if done.error else ""))
+        if done.status != "completed":
+            return local.CLEAN if done.status == "skipped" else local.COULD_NOT_RUN
+        rows = await FindingRepo(services.pool).for_review(review.id)
+        if fail_on is None:  # the repository's, as the check run had it
+            base = await sources.read_base(services.github, installation_id, owner, repo,
+                                           review.base_ref, number)  # fmt: skip
+            fail_on = base.config.config.fail_on
+    found = [Finding.from_mapping(row) for row in rows]
+    return local.FOUND if any(reaches(f, fail_on) for f in found) else local.CLEAN
 
 
 def register_app(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -222,17 +222,54 @@ class _GeminiEnvironment(_PricesEnvironment):
     max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
 
 
-class _Environment(_GeminiEnvironment):
+class _GitHubEnvironment(_GeminiEnvironment):
+    """How to reach GitHub: the App's id and private key (inline or a file), the API's URL.
+    For the App every one is required; a review without it may use GITHUB_TOKEN instead."""
+
+    key_required: ClassVar[bool] = True
     github_app_id: Annotated[str, Field(validation_alias="GITHUB_APP_ID"), AfterValidator(_app_id)]
     github_private_key: str | None = Field(None, validation_alias="GITHUB_PRIVATE_KEY", repr=False)
     # The key as read from GITHUB_PRIVATE_KEY_PATH (None when the inline key is set).
     private_key_from_file: str | None = Field(
         None, validation_alias="GITHUB_PRIVATE_KEY_PATH", validate_default=True, repr=False
     )
-    github_webhook_secret: str = Field(validation_alias="GITHUB_WEBHOOK_SECRET", repr=False)
     github_api_url: Annotated[str, AfterValidator(_api_url)] = Field(
         "https://api.github.com", validation_alias="GITHUB_API_URL"
     )
+    max_diff_file_bytes: int = _whole("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000)
+
+    @field_validator("github_private_key")
+    @classmethod
+    def _inline_key(cls, value: str | None) -> str | None:
+        return (
+            None if value is None else _check_pem(value.replace("\\n", "\n"), "GITHUB_PRIVATE_KEY")
+        )
+
+    @field_validator("private_key_from_file")
+    @classmethod
+    def _key_file(cls, path: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("github_private_key") is not None or "github_private_key" not in info.data:
+            return None  # the inline key wins, or is malformed and named already
+        if path is None:
+            if not cls.key_required and not info.data.get("github_app_id"):
+                return None  # no App at all: GITHUB_TOKEN is asked for instead
+            raise _problem(
+                "GITHUB_PRIVATE_KEY is not set: set it to the App's PEM private key, "
+                "or set GITHUB_PRIVATE_KEY_PATH to the .pem file"
+            )
+        try:
+            key = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _problem(
+                f"GITHUB_PRIVATE_KEY_PATH={path} cannot be read ({reason}): "
+                "point it at the .pem file downloaded from the App's settings page"
+            ) from None
+        return _check_pem(key, f"GITHUB_PRIVATE_KEY_PATH={path}")
+
+
+class _Environment(_GitHubEnvironment):
+    github_webhook_secret: str = Field(validation_alias="GITHUB_WEBHOOK_SECRET", repr=False)
     gemini_tpm: int | None = _whole("GEMINI_TPM", None, 1_000, 1_000_000_000)
     gemini_rpd: int | None = _whole("GEMINI_RPD", None, 1, 100_000_000)
     daily_budget_usd: float | None = Field(
@@ -248,7 +285,6 @@ class _Environment(_GeminiEnvironment):
     lease_seconds: int = _whole("LEASE_SECONDS", 60, 5, 3600)
     reclaim_interval: int = _whole("RECLAIM_INTERVAL", 30, 1, 3600)
     shutdown_timeout: int = _whole("SHUTDOWN_TIMEOUT", 25, 0, 3600)
-    max_diff_file_bytes: int = _whole("MAX_DIFF_FILE_BYTES", 1_000_000, 1_000, 100_000_000)
     answers_per_hour: int = _whole("ANSWERS_PER_HOUR", 10, 0, 10_000)
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"
@@ -259,33 +295,6 @@ class _Environment(_GeminiEnvironment):
     dashboard_token: str = Field("", validation_alias="DASHBOARD_TOKEN", repr=False)
     retention_days: int = _whole("RETENTION_DAYS", 90, 1, 36_500)
     redeliver_interval: int = _whole("REDELIVER_INTERVAL", 600, 10, 86_400)
-
-    @field_validator("github_private_key")
-    @classmethod
-    def _inline_key(cls, value: str | None) -> str | None:
-        return (
-            None if value is None else _check_pem(value.replace("\\n", "\n"), "GITHUB_PRIVATE_KEY")
-        )
-
-    @field_validator("private_key_from_file")
-    @classmethod
-    def _key_file(cls, path: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("github_private_key") is not None or "github_private_key" not in info.data:
-            return None  # the inline key wins, or is malformed and named already
-        if path is None:
-            raise _problem(
-                "GITHUB_PRIVATE_KEY is not set: set it to the App's PEM private key, "
-                "or set GITHUB_PRIVATE_KEY_PATH to the .pem file"
-            )
-        try:
-            key = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise _problem(
-                f"GITHUB_PRIVATE_KEY_PATH={path} cannot be read ({reason}): "
-                "point it at the .pem file downloaded from the App's settings page"
-            ) from None
-        return _check_pem(key, f"GITHUB_PRIVATE_KEY_PATH={path}")
 
 
 def load_settings(
@@ -345,12 +354,62 @@ def gemini_settings(
     """GEMINI_API_KEY and what goes with it; all that `eval` needs. The key is required."""
     env = _read(_GeminiEnvironment, environ, dotenv)
     assert isinstance(env, _GeminiEnvironment)
+    return _gemini_of(env)
+
+
+def _gemini_of(env: _GeminiEnvironment) -> GeminiSettings:
     if not env.gemini_api_key:
         raise ConfigError("GEMINI_API_KEY is not set: set it to a Gemini API key")
     return GeminiSettings(
         env.gemini_api_key, env.gemini_model, env.gemini_base_url, env.gemini_rpm,
         env.gemini_max_in_flight, env.max_review_tokens, env.gemini_prices,
     )  # fmt: skip
+
+
+def _app_id_or_blank(value: str) -> str:
+    return _app_id(value) if value.strip() else ""
+
+
+class _AccessEnvironment(_GitHubEnvironment):
+    """A review without the App's server: GITHUB_TOKEN, or else the App's id and key."""
+
+    key_required: ClassVar[bool] = False
+    github_app_id: Annotated[
+        str, Field(validation_alias="GITHUB_APP_ID"), AfterValidator(_app_id_or_blank)
+    ] = ""
+    github_token: str = Field("", validation_alias="GITHUB_TOKEN", repr=False)
+
+
+@dataclass(frozen=True)
+class GitHubAccess:
+    """How a review without the App's server reaches GitHub: a token, or the App's key."""
+
+    api_url: str
+    token: str = field(default="", repr=False)  # GITHUB_TOKEN: wins over the App's key
+    app_id: str = ""
+    private_key: str = field(default="", repr=False)
+    max_diff_file_bytes: int = 1_000_000
+
+
+def github_access(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> tuple[GitHubAccess, GeminiSettings]:
+    """GITHUB_TOKEN (or GITHUB_APP_ID and its key), GITHUB_API_URL, and the Gemini settings."""
+    env = _read(_AccessEnvironment, environ, dotenv)
+    assert isinstance(env, _AccessEnvironment)
+    gemini = _gemini_of(env)
+    token = env.github_token.strip()
+    key = env.github_private_key or env.private_key_from_file or ""
+    if not token and not (env.github_app_id and key):
+        raise ConfigError(
+            "GITHUB_TOKEN is not set: set it to a token that can read the repository, or set "
+            "GITHUB_APP_ID and GITHUB_PRIVATE_KEY to review as the App"
+        )
+    access = GitHubAccess(
+        env.github_api_url, token, "" if token else env.github_app_id, "" if token else key,
+        env.max_diff_file_bytes,
+    )  # fmt: skip
+    return access, gemini
 
 
 def _read(

@@ -6,30 +6,26 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiolimiter import AsyncLimiter
 
 from bot.config import ConfigError, GeminiSettings, gemini_settings
-from bot.github.repo_config import RepoConfig
+from bot.github import sources
+from bot.github.files import FileText
+from bot.github.repo_config import LoadedConfig, RepoConfig
 from bot.logs import setup_logging
 from bot.review.agents import SEVERITIES
-from bot.review.changes import split_sections
-from bot.review.chunks import FileContext, context_of
-from bot.review.findings import Finding, check
-from bot.review.gemini import GeminiClient
-from bot.review.metering import Budget, LocalMeter, rate_limiter
-from bot.review.pricing import cost, price_of
-from bot.review.prompt import Brief, Intent
-from bot.review.selection import Selection
-from bot.review.supervisor import ReviewSupervisor
+from bot.review.findings import Finding
+from bot.review.metering import rate_limiter
+from bot.review.prompt import Intent
+from bot.standalone import local
+from bot.standalone.sources import DiffSource
 
 NEAR = 3  # a finding matches an expected one on the same path within this many lines
-HOLD_BYTES = 16 * 1024 * 1024
 PARALLEL_PRS = 4  # PRs reviewed at once; each has up to GEMINI_MAX_IN_FLIGHT calls open
 DEFAULTS = RepoConfig()  # a PR is reviewed as a repository without a config file would be
 
@@ -227,44 +223,28 @@ def report(results: Iterable[CaseResult], agents: Sequence[str], model: str) -> 
     }
 
 
-async def review_case(
-    case: Case, gemini: GeminiClient, settings: GeminiSettings, limiter: AsyncLimiter
-) -> CaseResult:
-    """The review pipeline on one labelled PR: selection, context, agents, verification."""
-    meter = LocalMeter(Budget(settings.max_review_tokens), settings.rpm, limiter)
-    brief = Brief(Intent(case.title, case.body, case.base))
-    price = price_of(settings.prices, settings.model)
-    supervisor = ReviewSupervisor(
-        gemini, meter, agents=DEFAULTS.agents, brief=brief, verify=DEFAULTS.verify,
-        max_in_flight=settings.max_in_flight, price=price,
-    )  # fmt: skip
-    selection = Selection(supervisor.capacity(), hold_bytes=HOLD_BYTES)
-    for section in split_sections(case.diff):
-        selection.offer(section)
-    diff, _ = selection.choose()
-    heads: dict[str, FileContext] = {}
-    for changed in diff.files:
-        text = case.head_files.get(changed.path)
-        context = context_of(changed, text) if text is not None else None
-        if context is not None:
-            heads[changed.path] = context
-    result = await supervisor.run(diff, diff.paths, heads)
-    checked = check(result.findings, diff, DEFAULTS.min_confidence)
-    out = CaseResult(
+async def review_case(case: Case, settings: GeminiSettings, limiter: AsyncLimiter) -> CaseResult:
+    """The review pipeline on one labelled PR, as `review --diff` runs it: the defaults of a
+    repository without a config file, the head files the case gives for context."""
+    base = sources.Base(LoadedConfig(DEFAULTS), intent=Intent(case.title, case.body, case.base))
+    heads = {path: FileText(path, "head", text) for path, text in case.head_files.items()}
+
+    async def read(paths: Sequence[str]) -> Mapping[str, FileText]:
+        return {path: heads.get(path, FileText(path, "head", None)) for path in paths}
+
+    reviewed = await local.review(DiffSource(case.diff, read), base, settings, "",
+                                  label=f"case {case.id}", limiter=limiter)  # fmt: skip
+    summary, findings = reviewed.summary, reviewed.checked.findings
+    return CaseResult(
         case,
-        [f for f in checked.findings if not f.withheld],
-        withheld=sum(1 for f in checked.findings if f.withheld),
-        failures=[f"{f.agent}: {f.reason}" for f in result.failures],
+        [f for f in findings if not f.withheld],
+        withheld=sum(1 for f in findings if f.withheld),
+        failures=[f"{f.agent}: {f.reason}" for f in reviewed.result.failures],
+        prompt_tokens=summary.prompt_tokens,
+        cached_tokens=summary.cached_tokens,
+        output_tokens=summary.output_tokens,
+        cost_usd=summary.cost_usd or 0.0,
     )
-    for call in meter.calls:
-        usage = call.usage
-        out.prompt_tokens += usage.prompt
-        out.cached_tokens += usage.cached
-        out.output_tokens += usage.output + usage.thinking
-        out.cost_usd += cost(
-            price, usage.prompt, usage.cached, usage.output + usage.thinking, stored=usage.stored
-        )
-    return out
 
 
 async def evaluate(cases: Sequence[Case], settings: GeminiSettings) -> dict[str, Any]:
@@ -276,18 +256,13 @@ async def evaluate(cases: Sequence[Case], settings: GeminiSettings) -> dict[str,
     async def one(case: Case) -> CaseResult:
         nonlocal done
         async with gate:
-            result = await review_case(case, gemini, settings, limiter)
+            result = await review_case(case, settings, limiter)
         done += 1
         if sys.stderr.isatty():
             print(f"\r{done}/{len(cases)} PRs reviewed", end="", file=sys.stderr, flush=True)
         return result
 
-    async with aiohttp.ClientSession() as http:
-        gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http)
-        try:
-            results = await asyncio.gather(*(one(case) for case in cases))
-        finally:
-            await gemini.aclose()
+    results = await asyncio.gather(*(one(case) for case in cases))
     if sys.stderr.isatty():
         print(file=sys.stderr)
     return report(results, list(DEFAULTS.agents), settings.model)

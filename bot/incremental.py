@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.github.compare import changed_since
@@ -46,6 +47,9 @@ class Prior:
         return any(f.file_path == path for f in self.previous)
 
 
+Compare = Callable[[str, str], Awaitable[set[str] | None]]  # base, head -> files changed
+
+
 async def prepare(review: Review, services: Services) -> Prior:
     """Review only the files changed since the last completed review when that head is an
     ancestor of this one (a plain push) and that review was not partial; else everything."""
@@ -57,24 +61,45 @@ async def prepare(review: Review, services: Services) -> Prior:
     previous = [
         Finding.from_mapping(row) for row in await FindingRepo(services.pool).for_review(last.id)
     ]
-    if review.trigger != "synchronize" or last.head_sha == review.head_sha:
-        return Prior(previous)
-    if last.stats.get("partial"):
-        log.info("review %s: the last review was partial; full review", review.id)
-        return Prior(previous)
-    changed = await changed_since(
-        services.github, review.installation_id, review.owner, review.repo,
-        last.head_sha, review.head_sha,
+
+    async def compare(base: str, head: str) -> set[str] | None:
+        return await changed_since(services.github, review.installation_id, review.owner,
+                                   review.repo, base, head)  # fmt: skip
+
+    return await following(
+        previous, last.head_sha, review.head_sha, compare, push=review.trigger == "synchronize",
+        partial=bool(last.stats.get("partial")), last_id=last.id, label=f"review {review.id}",
     )  # fmt: skip
-    if changed is None:
-        log.info("review %s: %s is not an ancestor of %s; full review", review.id,
-                 last.head_sha[:12], review.head_sha[:12])  # fmt: skip
+
+
+async def following(
+    previous: list[Finding],
+    last_head: str,
+    head: str,
+    compare: Compare,
+    *,
+    push: bool,
+    partial: bool,
+    last_id: uuid.UUID | None = None,
+    label: str = "review",
+) -> Prior:
+    """What a review that follows one of `last_head` reads: only the files changed since when
+    it is a push onto that head (an ancestor) and that review was not partial; else all."""
+    if not push or last_head == head:
         return Prior(previous)
-    return Prior(previous, set(changed), last.head_sha, last.id)
+    if partial:
+        log.info("%s: the last review was partial; full review", label)
+        return Prior(previous)
+    changed = await compare(last_head, head)
+    if changed is None:
+        log.info("%s: %s is not an ancestor of %s; full review", label, last_head[:12],
+                 head[:12])  # fmt: skip
+        return Prior(previous)
+    return Prior(previous, set(changed), last_head, last_id)
 
 
 def plan(
-    prior: Prior, review: Review, diff: Diff, sent: list[str], agents: tuple[str, ...]
+    prior: Prior, diff: Diff, sent: list[str], agents: tuple[str, ...], *, label: str = ""
 ) -> Plan:
     """The files sent (chosen by the selection) and what carries forward from the last review."""
     if prior.changed is None:
@@ -86,7 +111,7 @@ def plan(
     ]
     # The file is the same as when it was reviewed, but check the lines against today's diff.
     carried = check(carried, diff).findings
-    log.info("review %s: incremental, %d file(s) changed since %s", review.id, len(sent),
+    log.info("%s: incremental, %d file(s) changed since %s", label or "review", len(sent),
              prior.since[:12])  # fmt: skip
     return Plan(sent, incremental=True, carried=carried, previous=prior.previous)
 

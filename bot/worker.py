@@ -9,29 +9,25 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http import HTTPStatus
 
 import asyncpg
 import gidgethub
 
-from bot import incremental, logs, metering
+from bot import incremental, logs, metering, pipeline
 from bot.conversation import threads as conversation_threads
 from bot.conversation.context import REPLY_MARKER
 from bot.github import checks, publish, replies, repo_config, sources
-from bot.github.client import RetryingGitHubAPI, describe, has_status
-from bot.github.diff import fetch_diff
+from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.threads import Threads
 from bot.logs import redact
 from bot.review.changes import Diff
-from bot.review.coverage import Coverage
-from bot.review.findings import Checked, Finding, check, dismiss, inline_candidates
+from bot.review.findings import Finding, inline_candidates
 from bot.review.gemini import AgentCallError
 from bot.review.markdown import code
 from bot.review.metering import Budget, QuotaReached
 from bot.review.prompt import Brief
 from bot.review.render import MARKER, Summary, render_summary
-from bot.review.selection import Attributes, Selection
-from bot.review.supervisor import ReviewSupervisor, SupervisorResult
+from bot.review.supervisor import ReviewSupervisor
 from bot.services import Services
 from bot.store import calls, db, installations, pulls, queue, reviews
 from bot.store.findings import FindingRepo
@@ -51,8 +47,6 @@ class ReviewError(Exception):
 class Superseded(Exception):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
-
-HOLD_BYTES = 16 * 1024 * 1024  # raw diff held while choosing; far more than a budget reads
 
 # Failures a review expects (the message says it all); anything else is a bug: traceback.
 EXPECTED = (gidgethub.GitHubException, AgentCallError, ReviewError)
@@ -181,6 +175,7 @@ class ReviewRun:
     lease_lost: bool = False
     pull: pulls.PullState = field(default_factory=pulls.PullState)
     threads: Threads = field(default_factory=Threads)  # ours on the PR, read as it starts
+    dismissals: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> by whom
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
@@ -234,60 +229,62 @@ class ReviewRun:
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
         await self.read_threads()
-        # 3. Stream the diff into the selection, which keeps only what the budget can read.
-        prior = await incremental.prepare(review, services)
         self.supervisor = self.new_supervisor(
             await metering.budget_of(services, review.id, self.max_tokens()),
             await calls.answers(services.pool, review.id),
         )
-        selection = Selection(
-            self.supervisor.capacity(), hold_bytes=HOLD_BYTES, ignore=config.ignore,
-            attributes=Attributes.parse(self.base.attributes), wanted=prior.wanted,
-            keep=prior.keep,
-        )  # fmt: skip
-        await fetch_diff(
+        # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
+        # the verifier, the findings checked; then this run's publish(): steps 8 and 9.
+        source = sources.PullSource(
             services.github, review.installation_id, review.owner, review.repo,
-            review.pr_number, selection=selection,
-            max_file_bytes=services.settings.max_diff_file_bytes,
+            review.pr_number, review.head_sha, services.settings.max_diff_file_bytes,
         )  # fmt: skip
-        diff, _ = selection.choose()
-        sent = [f.path for f in diff.files if prior.wanted(f.path)]
-        plan = incremental.plan(prior, review, diff, sent, config.agents)
-        # A push that replaced a running review waits for the burst to settle.
-        await self.settle()
-        # The head text of the files the review reads, for the code around each change.
-        heads = await sources.read_heads(
-            services.github, review.installation_id, review.owner, review.repo,
-            review.head_sha, diff, plan.files,
-        )  # fmt: skip
-        # 6. Every agent over every chunk, concurrently, metered; then the verifier.
         try:
-            result = await self.supervisor.run(diff, plan.files, heads)
+            reviewed = await pipeline.review(
+                source, self, self.base, self.supervisor, review.head_sha,
+                label=f"review {review.id}",
+            )  # fmt: skip
         except QuotaReached as reached:
             return await self.queued(reached)
-        coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished))
-        # 7. Findings checked against the diff, merged across agents (severities are mapped),
-        # and withheld when the verifier dropped or doubted them.
-        checked = check(result.findings, diff, config.min_confidence)
-        checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
-        # What maintainers dismissed on this PR is kept, listed apart, and never posted.
-        dismissed = await pulls.dismissed(services.pool, review.owner, review.repo,
-                                          review.pr_number)  # fmt: skip
-        checked.findings = dismiss(checked.findings, dismissed)
-        # 8. Stored.
-        await self.store(checked.findings)
-        # 9. Published: inline review, summary comment, check run.
-        summary = await self.summary(diff, plan, result, checked, coverage)
-        await self.post_inline(diff, checked.findings, summary)
-        await self.resolve_threads(checked.findings, plan.files, dismissed, summary)
-        await self.upsert_comment(summary)
-        await self.complete_check(summary, checked.findings)
-        await self.reply_done(summary)
-        await reviews.add_stats(services.pool, review.id,
-                                self.stats(plan, result, checked, coverage))  # fmt: skip
-        if summary.failed_agents:
-            return Outcome(Status.FAILED, "; ".join(summary.failed_agents.values())[:1000])
+        failed = reviewed.summary.failed_agents
+        if failed:
+            return Outcome(Status.FAILED, "; ".join(failed.values())[:1000])
         return Outcome(Status.COMPLETED)
+
+    # The pipeline's Publisher: what earlier reviews of the PR left, and steps 8 and 9.
+
+    async def prior(self) -> incremental.Prior:
+        return await incremental.prepare(self.review, self.services)
+
+    async def ready(self) -> None:
+        """A push that replaced a running review waits for the burst to settle."""
+        await self.settle()
+
+    async def dismissed(self) -> Mapping[str, str]:
+        review = self.review
+        self.dismissals = await pulls.dismissed(self.services.pool, review.owner, review.repo,
+                                                review.pr_number)  # fmt: skip
+        return self.dismissals
+
+    async def usage(self) -> calls.Totals:
+        return await calls.totals(self.services.pool, self.review.id)
+
+    async def publish(self, reviewed: pipeline.Reviewed) -> None:
+        findings, summary = reviewed.checked.findings, reviewed.summary
+        # 8. Stored.
+        await self.store(findings)
+        # Paused while this review ran: the summary it writes says so too.
+        review = self.review
+        self.pull = await pulls.state(self.services.pool, review.owner, review.repo,
+                                      review.pr_number)  # fmt: skip
+        summary.paused_by = self.pull.paused_by
+        # 9. Published: inline review, summary comment, check run.
+        await self.post_inline(reviewed.diff, findings, summary)
+        await self.resolve_threads(findings, reviewed.plan.files, self.dismissals, summary)
+        await self.upsert_comment(summary)
+        await self.complete_check(summary, findings)
+        await self.reply_done(summary)
+        await reviews.add_stats(self.services.pool, review.id, self.stats(reviewed))
 
     def max_tokens(self) -> int:
         own = self.config.config.max_review_tokens
@@ -384,52 +381,6 @@ class ReviewRun:
             await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh
             await repo.create_many(self.review.id, findings)
 
-    async def summary(
-        self,
-        diff: Diff,
-        plan: incremental.Plan,
-        result: SupervisorResult,
-        checked: Checked,
-        coverage: Coverage,
-    ) -> Summary:
-        assert self.supervisor is not None
-        review = self.review
-        usage = await calls.totals(self.services.pool, review.id)
-        # Paused while this review ran: the summary it writes says so too.
-        self.pull = await pulls.state(self.services.pool, review.owner, review.repo,
-                                      review.pr_number)  # fmt: skip
-        notes = [f"The token budget ran out before {part}." for part in result.unfinished]
-        notes += [
-            f"The verification of {part} failed: its findings are posted unverified."
-            for part in result.unverified
-        ]
-        shown = [f for f in checked.findings if not f.silenced]
-        return Summary(
-            head_sha=self.review.head_sha,
-            status="failed" if result.failures else "completed",
-            findings=shown,
-            withheld=[f for f in checked.findings if f.withheld and not f.dismissed_by],
-            dismissed=[f for f in checked.findings if f.dismissed_by],
-            paused_by=self.pull.paused_by,
-            fail_on=self.config.config.fail_on,
-            guidance=self.base.guidance.named(),
-            skipped=list(coverage.not_reviewed),
-            failed_agents={f.agent: f.reason for f in result.failures},
-            agents=[agent.name for agent in self.supervisor.agents],
-            dropped=checked.dropped,
-            moved=checked.moved,
-            calls=usage.calls,
-            prompt_tokens=usage.prompt_tokens,
-            cached_tokens=usage.cached_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd if self.meter and self.meter.price else None,
-            notes=notes,
-            config_problems=[(p.key, p.message) for p in self.config.problems],
-            reviewed_files=len(plan.files) if plan.incremental else None,
-            resolved=incremental.resolved(plan.previous, checked.findings),
-            coverage=coverage,
-        )
-
     async def read_threads(self) -> None:
         """Read our threads on the PR; a failure leaves feedback for the next review."""
         review = self.review
@@ -486,26 +437,15 @@ class ReviewRun:
         chosen = inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
         if not chosen:
             return
-        comments = publish.inline_comments(chosen, diff)
         assert self.gh is not None
         await self.ensure_ours()
-        try:
-            await publish.post_review(
-                self.gh, review.owner, review.repo, review.pr_number, review.head_sha,
-                f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
-                comments,
-            )  # fmt: skip
-        except gidgethub.BadRequest as exc:
-            if not has_status(exc, HTTPStatus.UNPROCESSABLE_ENTITY):
-                raise
-            log.warning("review %s: GitHub refused the inline comments: %s", review.id,
-                        describe(exc))  # fmt: skip
-            summary.notes.append(
-                "GitHub refused the inline comments; every finding is listed here instead."
-            )
+        posted = await publish.post_inline(self.gh, review.owner, review.repo, review.pr_number,
+                                           review.head_sha, diff, chosen)  # fmt: skip
+        if posted is None:
+            summary.notes.append(publish.INLINE_REFUSED)
             return
-        await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in chosen])
-        summary.inline = len(comments)
+        await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in posted])
+        summary.inline = len(posted)
 
     async def upsert_comment(self, summary: Summary) -> None:
         review, pool = self.review, self.services.pool
@@ -560,13 +500,9 @@ class ReviewRun:
         await self.publish_failure(queue.GIVE_UP)
         await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
 
-    def stats(
-        self,
-        plan: incremental.Plan,
-        result: SupervisorResult,
-        checked: Checked,
-        coverage: Coverage,
-    ) -> dict[str, int | bool]:
+    def stats(self, reviewed: pipeline.Reviewed) -> dict[str, int | bool]:
+        plan, result, checked = reviewed.plan, reviewed.result, reviewed.checked
+        coverage = reviewed.coverage
         return {
             "files": len(plan.files), "incremental": plan.incremental,
             "carried": len(plan.carried), "findings": len(checked.findings),

@@ -28,13 +28,36 @@ async def test_review_command_reviews_the_current_head(
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding()]
 
-    result = await cli(settings, tmp_path, "review", f"{OWNER}/{REPO}#7")
+    result = await cli(settings, tmp_path, "review", f"{OWNER}/{REPO}#7", "--fail-on", "never")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(": completed")
     (comment,) = fake_github.comments(OWNER, REPO, 7)
     assert pull.head_sha[:12] in comment["body"]
     assert settings.github_private_key.splitlines()[1] not in result.stderr
+
+
+async def test_review_command_exits_1_on_a_finding_the_repository_fails_on(
+    settings, pool, fake_github, fake_gemini, tmp_path
+):
+    open_pull(fake_github)  # no config file: fail_on is critical
+    fake_gemini.findings["security"] = [finding(severity="critical")]
+
+    result = await cli(settings, tmp_path, "review", f"{OWNER}/{REPO}#7")
+
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.strip().endswith(": completed")
+
+
+async def test_review_command_exits_0_below_fail_on(
+    settings, pool, fake_github, fake_gemini, tmp_path
+):
+    open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(severity="medium")]
+
+    result = await cli(settings, tmp_path, "review", f"{OWNER}/{REPO}#7", "--fail-on", "high")
+
+    assert result.returncode == 0, result.stderr
 
 
 async def test_review_command_refuses_a_malformed_pull_reference(settings, pool, tmp_path):

@@ -147,6 +147,18 @@ class GitHubClient:
         self._installation_of: dict[str, int] = {}  # token -> installation, for the metrics
         self.identity = Identity(str(app_id))
         self.metrics: Metrics | None = None
+        self._fixed_token = ""  # with_token: every installation uses this one
+
+    @classmethod
+    def with_token(
+        cls, http: aiohttp.ClientSession, *, api_url: str, token: str, sleep: Sleep = asyncio.sleep
+    ) -> GitHubClient:
+        """A client that uses one token (a workflow's GITHUB_TOKEN, a person's) for every
+        request, rather than the App's installation tokens; the installation id is unused."""
+        client = cls(http, api_url=api_url, app_id="", private_key="", sleep=sleep)
+        client._fixed_token = token
+        add_secret(token)
+        return client
 
     async def learn_identity(self) -> Identity:
         """Ask GitHub who the App is (GET /app, once at start-up); kept in `identity`.
@@ -244,6 +256,8 @@ class GitHubClient:
 
     async def token(self, installation_id: int) -> str:
         """A cached installation token; concurrent callers share one request for it."""
+        if self._fixed_token:
+            return self._fixed_token
         cached = self._tokens.get(installation_id)
         if cached is not None and time.time() < cached[1] - TOKEN_MARGIN:
             return cached[0]

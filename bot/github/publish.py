@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 import gidgethub
 
-from bot.github.client import RetryingGitHubAPI, has_status
+from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.review.changes import Diff
 from bot.review.findings import Finding, suggestion_fits
 from bot.review.render import inline_body, with_state
@@ -21,17 +22,25 @@ async def find_comment(
     gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str
 ) -> int | None:
     """Our summary comment's id: every page is read, a busy PR has more than one."""
-    found = None
+    found = await our_comment(gh, owner, repo, number, marker)
+    return int(found["id"]) if found is not None else None
+
+
+async def our_comment(
+    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str,
+    author: str | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Our summary comment: by a bot (`author`, when given) and starting with the marker."""
     async for comment in gh.getiter(
         "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
         url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
     ):
         # Our comment starts with the marker; text quoted inside another comment does not.
-        ours = (comment.get("user") or {}).get("type") == "Bot"
+        user = comment.get("user") or {}
+        ours = user.get("type") == "Bot" and author in (None, user.get("login"))
         if ours and (comment.get("body") or "").startswith(marker):
-            found = comment["id"]  # the oldest one wins; it is the one people have seen
-            break
-    return found
+            return dict(comment)  # the oldest one wins; it is the one people have seen
+    return None
 
 
 async def upsert_comment(
@@ -168,3 +177,35 @@ async def post_review(
         },
     )
     return int(created["id"])
+
+
+INLINE_REFUSED = "GitHub refused the inline comments; every finding is listed here instead."
+
+
+async def post_inline(
+    gh: RetryingGitHubAPI,
+    owner: str,
+    repo: str,
+    number: int,
+    head_sha: str,
+    diff: Diff,
+    chosen: list[Finding],
+) -> list[Finding] | None:
+    """One COMMENT review of the chosen findings (placed on the diff's lines): those posted,
+    or None when GitHub refused them (422: the summary lists every finding instead)."""
+    if not chosen:
+        return []
+    comments = inline_comments(chosen, diff)
+    try:
+        await post_review(
+            gh, owner, repo, number, head_sha,
+            f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
+            comments,
+        )  # fmt: skip
+    except gidgethub.BadRequest as exc:
+        if not has_status(exc, HTTPStatus.UNPROCESSABLE_ENTITY):
+            raise
+        log.warning("%s/%s#%d: GitHub refused the inline comments: %s", owner, repo, number,
+                    describe(exc))  # fmt: skip
+        return None
+    return chosen

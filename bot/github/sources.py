@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import gidgethub
 
 from bot.github import files, repo_config
 from bot.github.client import GitHubClient, describe
+from bot.github.diff import fetch_diff
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import FileContext, context_of
 from bot.review.prompt import GUIDANCE_FILES, Guidance, Intent
+from bot.review.selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +49,17 @@ async def read_base(
         log.info("%s/%s#%d: read through the contents API: %s", owner, repo, number,
                  read.fallback)  # fmt: skip
     got = {path: read.files[(base_ref, path)] for path in BASE_FILES}
+    pull = read.pull
+    intent = Intent(pull.title, pull.body, pull.base_ref) if pull else Intent(base_ref=base_ref)
+    return base_of(got, intent, f"{owner}/{repo}")
+
+
+def base_of(got: Mapping[str, files.FileText], intent: Intent, where: str = "") -> Base:
+    """The Base from the text of BASE_FILES as read (from GitHub, git or the working tree)."""
     config = repo_config.from_file(got[repo_config.CONFIG_PATH])
     attributes = got[ATTRIBUTES]
     if attributes.problem:
-        log.info("%s/%s: %s is %s; ignored", owner, repo, ATTRIBUTES, attributes.problem)
+        log.info("%s: %s is %s; ignored", where or "the base", ATTRIBUTES, attributes.problem)
     for path in GUIDANCE_FILES:
         if got[path].problem:
             config.problems.append(
@@ -60,9 +69,30 @@ async def read_base(
     text = (got[source].text or "") if source else ""
     settings = config.config
     guidance = Guidance.of(source, text, settings.instructions, settings.path_instructions)
-    pull = read.pull
-    intent = Intent(pull.title, pull.body, pull.base_ref) if pull else Intent(base_ref=base_ref)
     return Base(config, attributes.text or "", guidance, intent)
+
+
+@dataclass
+class PullSource:
+    """A pull request's diff and head files on GitHub: the App's source, and the Action's."""
+
+    github: GitHubClient
+    installation_id: int
+    owner: str
+    repo: str
+    number: int
+    head_sha: str
+    max_file_bytes: int
+
+    async def diff(self, selection: Selection) -> None:
+        await fetch_diff(
+            self.github, self.installation_id, self.owner, self.repo, self.number,
+            selection=selection, max_file_bytes=self.max_file_bytes,
+        )  # fmt: skip
+
+    async def heads(self, diff: Diff, paths: Sequence[str]) -> Mapping[str, FileContext]:
+        return await read_heads(self.github, self.installation_id, self.owner, self.repo,
+                                self.head_sha, diff, paths)  # fmt: skip
 
 
 async def read_heads(
@@ -79,9 +109,7 @@ async def read_heads(
     An added file needs none (the diff holds all of it); a file GitHub cannot give, or whose
     text does not match the diff, gets none.
     """
-    wanted = [
-        changed for path in paths if (changed := diff.file(path)) and changed.status != "added"
-    ]
+    wanted = needing_context(diff, paths)
     if not wanted:
         return {}
     try:
@@ -97,11 +125,25 @@ async def read_heads(
         log.info("%s/%s: head files read through the contents API: %s", owner, repo,
                  read.fallback)  # fmt: skip
     texts = {c.path: read.files[(head_sha, c.path)].text for c in wanted}
-    # Parsing is CPU work: in a thread, so that webhooks are answered meanwhile.
+    return await contexts(wanted, texts)
+
+
+def needing_context(diff: Diff, paths: Iterable[str]) -> list[ChangedFile]:
+    """The files read whose head text gives context: an added file needs none."""
+    return [changed for path in paths if (changed := diff.file(path)) and changed.status != "added"]
+
+
+async def contexts(
+    wanted: Sequence[ChangedFile], texts: Mapping[str, str | None]
+) -> dict[str, FileContext]:
+    """Each file's context from its head text (none when the text does not match the diff).
+    Parsing is CPU work: in a thread, so that webhooks are answered meanwhile."""
     return await asyncio.to_thread(_contexts, wanted, texts)
 
 
-def _contexts(wanted: list[ChangedFile], texts: Mapping[str, str | None]) -> dict[str, FileContext]:
+def _contexts(
+    wanted: Sequence[ChangedFile], texts: Mapping[str, str | None]
+) -> dict[str, FileContext]:
     heads: dict[str, FileContext] = {}
     for changed in wanted:
         text = texts[changed.path]

@@ -6,7 +6,7 @@ FakeGitHub (app.py) is put together from one mixin per concern; see each module.
 """
 
 from tests.fakes.github.app import FakeGitHub
-from tests.fakes.github.auth import TOKEN_PERMISSIONS, make_rsa_keypair
+from tests.fakes.github.auth import ACTIONS_APP, ACTIONS_BOT, TOKEN_PERMISSIONS, make_rsa_keypair
 from tests.fakes.github.checks import (
     ANNOTATION_LEVELS,
     CHECK_CONCLUSIONS,
@@ -22,6 +22,8 @@ from tests.fakes.github.reviews import REVIEW_EVENTS
 from tests.fakes.github.state import Commit, IssuedToken, PullState, Recorded
 
 __all__ = [
+    "ACTIONS_APP",
+    "ACTIONS_BOT",
     "ANNOTATION_LEVELS",
     "CHECK_CONCLUSIONS",
     "CHECK_STATUSES",

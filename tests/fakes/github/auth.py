@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets
 import string
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -21,6 +23,19 @@ TOKEN_PERMISSIONS = {
     "checks": "write", "contents": "read", "issues": "write", "metadata": "read",
     "pull_requests": "write",
 }  # fmt: skip
+# The App behind every workflow's GITHUB_TOKEN, and the user its writes are authored by.
+ACTIONS_APP = {"id": 15368, "slug": "github-actions"}
+ACTIONS_BOT = {
+    "login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
+    "type": "Bot", "site_admin": False, "html_url": "https://github.com/apps/github-actions",
+}  # fmt: skip
+NOT_ACCESSIBLE = "Resource not accessible by integration"
+# The token _check_token accepted for a request, for the handlers that write as its actor.
+_TOKEN: Any = (
+    web.RequestKey("fake_github_token", IssuedToken)
+    if hasattr(web, "RequestKey")
+    else "fake_github_token"
+)
 
 
 @functools.cache
@@ -57,13 +72,57 @@ class Auth(Shapes):
             self.tokens_issued.append(issued)
         return token
 
+    def workflow_token(
+        self,
+        owner: str,
+        repo: str,
+        *,
+        checks: bool = True,
+        pull_requests: bool = True,
+        ttl: float = 3600,
+    ) -> str:
+        """Mint a workflow's GITHUB_TOKEN: an installation token of the "github-actions" App
+        for this one repository, whatever installation it belongs to.
+
+        What it writes is authored by github-actions[bot]. It reads everything of the
+        repository (contents: read is implied); `checks=False` / `pull_requests=False` are a
+        workflow whose `permissions:` withhold checks: write / pull-requests: write, and the
+        writes they cover answer 403 "Resource not accessible by integration". Not listed in
+        `.tokens_issued`, which holds the App's.
+        """
+        now = time.time()
+        token = "ghs_" + "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(36)
+        )
+        permissions = {"contents": "read", "metadata": "read",
+                       "checks": "write" if checks else "read",
+                       "pull_requests": "write" if pull_requests else "read"}  # fmt: skip
+        issued = IssuedToken(token, 0, now, now + ttl, (owner.lower(), repo.lower()), permissions)
+        with self._lock:
+            self._tokens[token] = issued
+        return token
+
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (the next use answers 401)."""
         with self._lock:
             for token, issued in list(self._tokens.items()):
-                self._tokens[token] = IssuedToken(
-                    token, issued.installation_id, issued.issued_at, time.time() - 1
-                )
+                self._tokens[token] = dataclasses.replace(issued, expires_at=time.time() - 1)
+
+    @staticmethod
+    def _sees(issued: IssuedToken, state: _Repo | None) -> bool:
+        """True when the token reaches this repository: its installation's, or the one
+        repository of a workflow token. Others are invisible, as a private repo would be."""
+        if state is None:
+            return False
+        if issued.repository is not None:
+            return issued.repository == (state.owner.lower(), state.name.lower())
+        return state.installation_id == issued.installation_id
+
+    @staticmethod
+    def _may_write(issued: IssuedToken, permissions: tuple[str, ...]) -> bool:
+        """True when the token has write access for one of these permissions."""
+        granted: Mapping[str, str] = issued.permissions or TOKEN_PERMISSIONS
+        return any(granted.get(name) == "write" for name in permissions)
 
     def _check_jwt(self, request: web.Request) -> dict[str, Any]:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -107,7 +166,14 @@ class Auth(Shapes):
             raise GitHubError(401, "Integration not found")
         return claims
 
-    def _check_token(self, request: web.Request, owner: str, repo: str) -> _Repo:
+    def _check_token(
+        self,
+        request: web.Request,
+        owner: str,
+        repo: str,
+        write: tuple[str, ...] = (),
+        docs: str = DOCS,
+    ) -> _Repo:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if not scheme:
             raise GitHubError(401, "Requires authentication")
@@ -119,13 +185,33 @@ class Auth(Shapes):
             raise GitHubError(401, "Bad credentials")
         with self._lock:
             state = self._repos.get((owner.lower(), repo.lower()))
-        # Another installation's repository is invisible, as a private repo would be.
-        if state is None or state.installation_id != issued.installation_id:
+        if not self._sees(issued, state):
             raise _not_found()
+        assert state is not None
+        if write and not self._may_write(issued, write):
+            raise GitHubError(403, NOT_ACCESSIBLE, docs=docs)
+        request[_TOKEN] = issued
         return state
 
-    def _authed(self, request: web.Request) -> _Repo:
-        return self._check_token(request, request.match_info["owner"], request.match_info["repo"])
+    def _authed(self, request: web.Request, write: tuple[str, ...] = (), docs: str = DOCS) -> _Repo:
+        """The request's repository, when its token reaches it (and, for a write, has write
+        access for one of the permissions in `write`; else 403 documented at `docs`)."""
+        info = request.match_info
+        return self._check_token(request, info["owner"], info["repo"], write, docs)
+
+    def _author(self, request: web.Request) -> dict[str, Any]:
+        """Who the request's token writes as: github-actions[bot] for a workflow token, else
+        the App's bot."""
+        issued = request.get(_TOKEN)
+        return dict(ACTIONS_BOT) if issued is not None and issued.workflow else self._bot()
+
+    def _app_of(self, request: web.Request) -> dict[str, Any]:
+        """The App the request's token belongs to, as a check run names it."""
+        issued = request.get(_TOKEN)
+        if issued is not None and issued.workflow:
+            return dict(ACTIONS_APP)
+        return {"id": int(self.app_id) if self.app_id.isdigit() else self.app_id,
+                "slug": self.bot_login.removesuffix("[bot]")}  # fmt: skip
 
     async def _get_app(self, request: web.Request) -> web.Response:
         self._check_jwt(request)

@@ -121,8 +121,8 @@ class Checks(Auth):
         return annotations
 
     async def _create_check_run(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
         docs = f"{DOCS}/checks/runs#create-a-check-run"
+        state = self._authed(request, ("checks",), docs)
         data = await self._body(request)
         for key in ("name", "head_sha"):
             if not data.get(key):
@@ -150,8 +150,7 @@ class Checks(Auth):
                            "annotations_url": f"{self._base_url(request)}/repos/{full}"
                                               f"/check-runs/{run_id}/annotations"},
                 "check_suite": {"id": self.next_id()},
-                "app": {"id": int(self.app_id) if self.app_id.isdigit() else self.app_id,
-                        "slug": self.bot_login.removesuffix("[bot]")},
+                "app": self._app_of(request),
                 "pull_requests": [],
             }  # fmt: skip
             annotations = self._apply_check(run, data, docs)
@@ -167,8 +166,8 @@ class Checks(Auth):
         return run
 
     async def _update_check_run(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
         docs = f"{DOCS}/checks/runs#update-a-check-run"
+        state = self._authed(request, ("checks",), docs)
         data = await self._body(request)
         with self._lock:
             run = self._find_run(state, request)

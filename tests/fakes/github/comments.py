@@ -15,6 +15,8 @@ from tests.fakes.github.shapes import _now_iso, _user_id
 from tests.fakes.github.state import _Repo
 
 MAX_COMMENT_BODY = 65536
+# A PR's conversation comments: GitHub takes issues: write or pull-requests: write for them.
+COMMENT_WRITE = ("issues", "pull_requests")
 
 
 class Comments(Auth):
@@ -106,15 +108,14 @@ class Comments(Auth):
         return self._paginated(request, items)
 
     async def _create_comment(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
+        docs = f"{DOCS}/issues/comments#create-an-issue-comment"
+        state = self._authed(request, COMMENT_WRITE, docs)
         number = int(request.match_info["number"])
-        body = self._comment_body(
-            await self._body(request), f"{DOCS}/issues/comments#create-an-issue-comment"
-        )
+        body = self._comment_body(await self._body(request), docs)
         with self._lock:
             if number not in state.issues:
                 raise _not_found()
-            comment = copy.deepcopy(self._store_comment(state, number, body, self._bot()))
+            comment = copy.deepcopy(self._store_comment(state, number, body, self._author(request)))
         return self._json(comment, 201, {"Location": comment["url"]})
 
     async def _get_comment(self, request: web.Request) -> web.Response:
@@ -123,10 +124,9 @@ class Comments(Auth):
             return self._json(copy.deepcopy(self._find_comment(state, request)))
 
     async def _edit_comment(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
-        body = self._comment_body(
-            await self._body(request), f"{DOCS}/issues/comments#update-an-issue-comment"
-        )
+        docs = f"{DOCS}/issues/comments#update-an-issue-comment"
+        state = self._authed(request, COMMENT_WRITE, docs)
+        body = self._comment_body(await self._body(request), docs)
         with self._lock:
             comment = self._find_comment(state, request)
             comment["body"] = body
@@ -134,7 +134,8 @@ class Comments(Auth):
             return self._json(copy.deepcopy(comment))
 
     async def _delete_comment(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
+        docs = f"{DOCS}/issues/comments#delete-an-issue-comment"
+        state = self._authed(request, COMMENT_WRITE, docs)
         with self._lock:
             comment = self._find_comment(state, request)
             number = self._comment_index.pop(comment["id"])[1]

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.diffs import split_lines
-from tests.fakes.github.comments import Comments
+from tests.fakes.github.comments import COMMENT_WRITE, Comments
 from tests.fakes.github.errors import DOCS, GitHubError, _invalid, _not_found
 from tests.fakes.github.graphql import GraphQL, _NotFound, _Typed
 from tests.fakes.github.reviews import Reviews
@@ -355,7 +355,7 @@ class Conversation(Reviews, Comments, GraphQL):
         return self._list_reactions(request, self._review_comment)
 
     async def _create_reaction(self, request: web.Request, find: Any, docs: str) -> web.Response:
-        state = self._authed(request)
+        state = self._authed(request, COMMENT_WRITE, docs)
         comment_id = int(request.match_info["cid"])
         data = await self._body(request)
         with self._lock:
@@ -374,7 +374,8 @@ class Conversation(Reviews, Comments, GraphQL):
             if find(state, comment_id) is None:  # deleted meanwhile
                 raise _not_found(docs)
             # The reaction is the authenticated actor's: for an installation token, the bot.
-            reaction, created = self._add_reaction(state, comment_id, content, self._bot())
+            author = self._author(request)
+            reaction, created = self._add_reaction(state, comment_id, content, author)
             # 201 for a new reaction; 200 when this user already reacted with this content.
             return self._json(copy.deepcopy(reaction), 201 if created else 200)
 
@@ -391,15 +392,15 @@ class Conversation(Reviews, Comments, GraphQL):
         return self._paginated(request, items)
 
     async def _create_reply(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
-        pull = self._pull_of(state, request)
         docs = f"{DOCS}/pulls/comments#create-a-reply-for-a-review-comment"
+        state = self._authed(request, ("pull_requests",), docs)
+        pull = self._pull_of(state, request)
         body = self._comment_body(await self._body(request), docs)
         with self._lock:
             parent = self._reply_parent(state, pull.number, int(request.match_info["cid"]))
             if parent is None:
                 raise _not_found(docs)
-            reply = self._store_reply(state, pull, parent, body, self._bot(), "NONE")
+            reply = self._store_reply(state, pull, parent, body, self._author(request), "NONE")
             reply = copy.deepcopy(reply)
         return self._json(reply, 201, {"Location": reply["url"]})
 
@@ -517,12 +518,14 @@ class Conversation(Reviews, Comments, GraphQL):
     ) -> dict[str, Any]:
         thread_id = data["threadId"]
         root_id = _thread_root_id(thread_id)
-        if self.resolve_forbidden:  # github/gh-aw#35726: an App token without Contents: write
+        # resolve_forbidden: an App token without Contents: write (github/gh-aw#35726); a
+        # workflow token needs pull-requests: write.
+        if self.resolve_forbidden or not self._may_write(issued, ("pull_requests",)):
             raise _Typed("Resource not accessible by integration", "FORBIDDEN")
         with self._lock:
             for state in self._repos.values():
                 # Another installation's threads are invisible, as its repositories are.
-                if root_id is None or state.installation_id != issued.installation_id:
+                if root_id is None or not self._sees(issued, state):
                     continue
                 for number, comments in state.review_comments.items():
                     if not any(c["id"] == root_id and "in_reply_to_id" not in c for c in comments):

@@ -296,7 +296,7 @@ class GraphQL(Contents):
         with self._lock:
             state = self._repos.get((owner.lower(), name.lower()))
         # Another installation's repository is invisible, as a private repo would be.
-        if state is None or state.installation_id != issued.installation_id:
+        if state is None or not self._sees(issued, state):
             raise _NotFound(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
         return {
             "name": state.name,

@@ -95,9 +95,10 @@ class Reviews(Pulls):
         return []
 
     async def _create_review(self, request: web.Request) -> web.Response:
-        state = self._authed(request)
-        pull = self._pull_of(state, request)
         docs = f"{DOCS}/pulls/reviews#create-a-review-for-a-pull-request"
+        state = self._authed(request, ("pull_requests",), docs)
+        pull = self._pull_of(state, request)
+        author = self._author(request)
         data = await self._body(request)
         commit_id = data.get("commit_id") or pull.head_sha
         event = data.get("event")
@@ -144,7 +145,7 @@ class Reviews(Pulls):
             review = {
                 "id": review_id,
                 "node_id": f"PRR_{review_id}",
-                "user": self._bot(),
+                "user": author,
                 "body": body,
                 "state": REVIEW_EVENTS.get(event, "PENDING"),
                 "html_url": f"{html}#pullrequestreview-{review_id}",
@@ -186,7 +187,7 @@ class Reviews(Pulls):
                                    if comment.get("start_line") is not None else None),
                     "subject_type": "line",
                     "body": comment["body"],
-                    "user": self._bot(),
+                    "user": copy.deepcopy(author),
                     "created_at": now,
                     "updated_at": now,
                     "author_association": "NONE",

@@ -41,12 +41,23 @@ class Recorded:
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """An installation access token handed out by POST /app/installations/{id}/access_tokens."""
+    """An installation access token handed out by POST /app/installations/{id}/access_tokens,
+    or a workflow's GITHUB_TOKEN (FakeGitHub.workflow_token): one repository's, acting as
+    github-actions[bot] with the permissions the workflow granted."""
 
     token: str
     installation_id: int
     issued_at: float
     expires_at: float
+    # A workflow token's: the one repository it reaches, (owner, name) lower-cased.
+    repository: tuple[str, str] | None = None
+    # None: the App's own (TOKEN_PERMISSIONS); else permission name -> "read" | "write".
+    permissions: Mapping[str, str] | None = field(default=None, hash=False)
+
+    @property
+    def workflow(self) -> bool:
+        """True for a workflow's GITHUB_TOKEN, an installation token of "github-actions"."""
+        return self.repository is not None
 
 
 @dataclass

@@ -1,0 +1,128 @@
+"""The review as JSON, for scripts. This shape is a contract: add keys, never change one.
+
+    {
+      "version": 1,
+      "source": "diff from standard input",   # what was reviewed
+      "head": "0123abc...",                   # the head commit ("" when there is none)
+      "status": "completed",                  # completed | failed | skipped | queued
+      "error": null,                          # why the review failed, or null
+      "fail_on": "high",                      # the severity that fails the review, or "never"
+      "findings": [finding, ...],             # shown: neither withheld nor dismissed
+      "withheld": [finding, ...],             # verification dropped or doubted them
+      "dismissed": [finding, ...],            # a maintainer said they are wrong
+      "coverage": {                           # null: the review read no diff
+        "files": 12, "reviewed_files": 10, "lines": 340, "reviewed_lines": 300,
+        "line_percent": 88,                   # whole percent, rounded down
+        "partial": false,                     # the budget or a size cap left something out
+        "not_reviewed": [{"path": "...", "reason": "lock file", "lines": 40, "cut": false}]
+      },
+      "usage": {"calls": 8, "prompt_tokens": 51200, "cached_tokens": 0,
+                "output_tokens": 900, "cost_usd": 0.0123},   # cost_usd null: model unpriced
+      "agents": ["security", "bugs", "performance", "style"],
+      "failed_agents": {"bugs": "why"},
+      "notes": ["..."],
+      "config_problems": [{"key": "fail_on", "message": "..."}],   # key null: the whole file
+    }
+
+    finding = {
+      "agent": "security", "severity": "high",   # critical | high | medium | low | info
+      "path": "src/app.py",
+      "line_start": 42, "line_end": 44,          # new-side lines; both null: about the file
+      "title": "...", "description": "...", "suggestion": "..." or null,
+      "fingerprint": "...",                      # stable across pushes
+      "verdict": "kept" | "dropped" | null,      # null: not verified
+      "confidence": 0.9 or null,
+      "dismissed_by": "login"                    # in "dismissed" only
+    }
+
+`not_reviewed` lists every file the review did not read (the coverage's, then any other
+skipped one). Strings are the model's and the diff's as they are: JSON escapes every control
+character, and `render_json` writes ASCII only, so printing the output cannot drive a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from bot.review.findings import Finding
+from bot.review.render import Summary, not_reviewed
+
+if TYPE_CHECKING:
+    from bot.output import Report
+
+VERSION = 1
+
+
+def render_json(report: Report) -> str:
+    """`as_json(report)`, indented, ending with a newline."""
+    return json.dumps(as_json(report), indent=2) + "\n"
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    """The report as the documented JSON object."""
+    summary = report.summary
+    return {
+        "version": VERSION,
+        "source": report.source,
+        "head": summary.head_sha,
+        "status": summary.status,
+        "error": summary.error,
+        "fail_on": summary.fail_on,
+        "findings": [finding_json(f) for f in summary.findings],
+        "withheld": [finding_json(f) for f in summary.withheld],
+        "dismissed": [finding_json(f, dismissed=True) for f in summary.dismissed],
+        "coverage": coverage_json(summary),
+        "usage": {
+            "calls": summary.calls,
+            "prompt_tokens": summary.prompt_tokens,
+            "cached_tokens": summary.cached_tokens,
+            "output_tokens": summary.output_tokens,
+            "cost_usd": summary.cost_usd,
+        },
+        "agents": list(summary.agents),
+        "failed_agents": dict(summary.failed_agents),
+        "notes": list(summary.notes),
+        "config_problems": [
+            {"key": key, "message": message} for key, message in summary.config_problems
+        ],
+    }
+
+
+def finding_json(finding: Finding, *, dismissed: bool = False) -> dict[str, Any]:
+    """One finding; a dismissed one also says who dismissed it."""
+    out: dict[str, Any] = {
+        "agent": finding.agent_type,
+        "severity": finding.severity,
+        "path": finding.file_path,
+        "line_start": finding.line_start,
+        "line_end": finding.line_end,
+        "title": finding.title,
+        "description": finding.description,
+        "suggestion": finding.suggestion,
+        "fingerprint": finding.fingerprint,
+        "verdict": finding.verdict,
+        "confidence": finding.confidence,
+    }
+    if dismissed:
+        out["dismissed_by"] = finding.dismissed_by
+    return out
+
+
+def coverage_json(summary: Summary) -> dict[str, Any] | None:
+    """What share of the diff the review read; None when it read none."""
+    coverage = summary.coverage
+    if coverage is None:
+        return None
+    return {
+        "files": coverage.files,
+        "reviewed_files": coverage.reviewed_files,
+        "lines": coverage.lines,
+        "reviewed_lines": coverage.reviewed_lines,
+        "line_percent": coverage.line_percent,
+        "partial": coverage.partial,
+        "not_reviewed": [
+            {"path": s.path, "reason": s.reason, "lines": s.lines, "cut": s.cut}
+            for s in not_reviewed(summary)
+        ],
+    }

@@ -1,0 +1,243 @@
+"""`python -m bot action`: review the PR of a GitHub Actions `pull_request` (or
+`pull_request_target`) event with the workflow's token, and publish as the App does (summary
+comment, inline review, check run), with no database.
+
+What the next run needs (the head reviewed, the fingerprints posted inline, the findings to
+carry forward) is kept in a hidden block of our own summary comment (bot/review/memory.py)
+and read back only from that comment: one by `github-actions[bot]` that starts with MARKER.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+
+import aiohttp
+import gidgethub
+
+from bot import incremental, pipeline
+from bot.config import ConfigError, GeminiSettings, gemini_settings
+from bot.github import checks, publish, sources
+from bot.github.client import GitHubClient, RetryingGitHubAPI, describe, has_status
+from bot.github.compare import changed_since
+from bot.github.event import EventError, PullEvent, read_event
+from bot.github.repo_config import RepoConfig
+from bot.logs import setup_logging
+from bot.output import Report, render
+from bot.review.findings import Finding, inline_candidates
+from bot.review.memory import Memory, decode, with_memory
+from bot.review.render import MARKER, MAX_BODY, render_summary
+from bot.standalone import local
+from bot.store.calls import Totals
+
+log = logging.getLogger(__name__)
+
+ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
+MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
+NO_CHECKS = (
+    "The workflow's token may not create check runs (the job needs `checks: write`): this "
+    "job's own status carries the result."
+)
+FORK_NOTICE = (
+    "Second Look: this pull request comes from a fork, and GitHub gives a fork's "
+    "`pull_request` workflow no secrets ({missing} is empty); it is not reviewed. A maintainer "
+    "can run the workflow on `pull_request_target` instead (see the README)."
+)
+
+
+class ActionError(Exception):
+    """The workflow is not set up for the Action: one line for the job log, exit 2."""
+
+
+@dataclass
+class Run:
+    """The Action's settings, from the environment a workflow provides."""
+
+    event: PullEvent
+    token: str = field(repr=False)
+    api_url: str
+    gemini: GeminiSettings
+    fail_on: str | None
+    sarif: Path | None
+    step_summary: Path | None
+
+
+def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | None = None) -> int:
+    """0: reviewed (a check run carries the verdict) or nothing to do; 1: a finding at or
+    above fail_on and no check run to say so; 2: the workflow is misconfigured; 3: the review
+    could not run."""
+    env = os.environ if environ is None else environ
+    try:
+        event = read_event(env.get("GITHUB_EVENT_NAME", ""), env.get("GITHUB_EVENT_PATH", ""))
+    except EventError as exc:
+        return _error(str(exc))
+    missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
+    if missing and event.fork and event.event == "pull_request":
+        print(f"::notice::{FORK_NOTICE.format(missing=' and '.join(missing))}")
+        return local.CLEAN
+    if "GITHUB_TOKEN" in missing:
+        return _error("GITHUB_TOKEN is not set: pass `github-token: ${{ github.token }}`")
+    repository = env.get("GITHUB_REPOSITORY", f"{event.owner}/{event.repo}")
+    if repository.lower() != f"{event.owner}/{event.repo}".lower():
+        return _error(f"the event's PR is in {event.owner}/{event.repo}, not {repository}")
+    try:
+        gemini = gemini_settings(env, dotenv=None)
+    except ConfigError as exc:
+        return _error(str(exc))
+    setup_logging([gemini.api_key, env["GITHUB_TOKEN"]], level="INFO")
+    settings = Run(
+        event, env["GITHUB_TOKEN"], env.get("GITHUB_API_URL", "https://api.github.com"), gemini,
+        fail_on, Path(sarif) if sarif else None,
+        Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+    )  # fmt: skip
+    try:
+        return asyncio.run(review(settings))
+    except gidgethub.GitHubException as exc:
+        print(f"::error::Second Look: {describe(exc)}")
+        return local.COULD_NOT_RUN
+
+
+def _error(message: str) -> int:
+    print(f"::error::Second Look: {message}")
+    return local.USAGE
+
+
+async def review(settings: Run) -> int:
+    """Read what the last run left, review, publish; the exit status."""
+    event = settings.event
+    async with aiohttp.ClientSession() as http:
+        github = GitHubClient.with_token(http, api_url=settings.api_url, token=settings.token)
+        gh = await github.api(0)
+        comment = await publish.our_comment(gh, event.owner, event.repo, event.number, MARKER,
+                                            author=ACTIONS_BOT)  # fmt: skip
+        memory = decode(comment.get("body") or "") if comment else None
+        base = await sources.read_base(github, 0, event.owner, event.repo, event.base_ref,
+                                       event.number)  # fmt: skip
+        config = base.config.config
+        if event.draft and not config.review_drafts:
+            print("::notice::Second Look: a draft pull request is reviewed when marked ready")
+            return local.CLEAN
+        check_run_id = await _start_check(gh, event)
+        prior = await _prior(github, event, memory)
+        label = f"{event.owner}/{event.repo}#{event.number}"
+        source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
+                                    event.head_sha, 1_000_000)  # fmt: skip
+        published: list[ActionPublisher] = []
+
+        def publisher(kept: local.Kept) -> ActionPublisher:
+            out = ActionPublisher(kept, gh, settings, memory, comment, check_run_id, label,
+                                 config)  # fmt: skip
+            published.append(out)
+            return out
+
+        reviewed = await local.review(source, base, settings.gemini, event.head_sha,
+                                      label=label, prior=prior, publisher=publisher)  # fmt: skip
+    fail_on = settings.fail_on or config.fail_on
+    code = local.exit_code(reviewed.summary, fail_on)
+    if published and published[0].check_run_id is not None and code == local.FOUND:
+        return local.CLEAN  # the check run fails: that is where the verdict shows
+    return code
+
+
+async def _start_check(gh: RetryingGitHubAPI, event: PullEvent) -> int | None:
+    """The check run, in progress; None when the token may not create one (403)."""
+    try:
+        return await checks.start(gh, event.owner, event.repo, event.head_sha, "action")
+    except gidgethub.BadRequest as exc:
+        if not has_status(exc, HTTPStatus.FORBIDDEN):
+            raise
+        print(f"::warning::Second Look: {NO_CHECKS}")
+        return None
+
+
+async def _prior(
+    github: GitHubClient, event: PullEvent, memory: Memory | None
+) -> incremental.Prior:
+    """The last run's findings, and on a push the files changed since its head."""
+    if memory is None:
+        return incremental.Prior()
+
+    async def compare(base: str, head: str) -> set[str] | None:
+        return await changed_since(github, 0, event.owner, event.repo, base, head)
+
+    return await incremental.following(
+        list(memory.findings), memory.head_sha, event.head_sha, compare,
+        push=event.action == "synchronize" and bool(memory.head_sha),
+        partial=not memory.complete, label=f"#{event.number}",
+    )  # fmt: skip
+
+
+@dataclass
+class ActionPublisher:
+    """Publishes as the App does, remembering in the summary comment instead of a table."""
+
+    kept: local.Kept
+    gh: RetryingGitHubAPI
+    settings: Run
+    memory: Memory | None
+    comment: dict[str, object] | None
+    check_run_id: int | None
+    label: str
+    config: RepoConfig
+
+    async def prior(self) -> incremental.Prior:
+        return await self.kept.prior()
+
+    async def ready(self) -> None:
+        return None
+
+    async def dismissed(self) -> Mapping[str, str]:
+        return {}
+
+    async def usage(self) -> Totals:
+        return await self.kept.usage()
+
+    async def publish(self, reviewed: pipeline.Reviewed) -> None:
+        await self.kept.publish(reviewed)
+        event, gh = self.settings.event, self.gh
+        findings, summary = reviewed.checked.findings, reviewed.summary
+        summary.fail_on = self.settings.fail_on or summary.fail_on
+        already = self.memory.inline if self.memory else frozenset()
+        posted = await self._inline(reviewed, already)
+        if self.check_run_id is None:
+            summary.notes.append(NO_CHECKS)
+        remembered = Memory(
+            event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
+            complete=not reviewed.coverage.partial,
+        )  # fmt: skip
+        body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
+        known = self.comment.get("id") if self.comment else None
+        await publish.upsert_comment(gh, event.owner, event.repo, event.number,
+                                     with_memory(body, remembered, MEMORY_CHARS), MARKER,
+                                     int(str(known)) if known is not None else None)  # fmt: skip
+        if self.check_run_id is not None:
+            await checks.complete_review(gh, event.owner, event.repo, self.check_run_id,
+                                         summary, findings, summary.fail_on)  # fmt: skip
+        self._files(reviewed)
+
+    async def _inline(self, reviewed: pipeline.Reviewed, already: frozenset[str]) -> list[Finding]:
+        """The findings not posted inline by an earlier run, as one review; those posted."""
+        event, config = self.settings.event, self.config
+        fresh = [f for f in reviewed.checked.findings if f.fingerprint not in already]
+        chosen = inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
+        posted = await publish.post_inline(self.gh, event.owner, event.repo, event.number,
+                                           event.head_sha, reviewed.diff, chosen)  # fmt: skip
+        if posted is None:
+            reviewed.summary.notes.append(publish.INLINE_REFUSED)
+            return []
+        reviewed.summary.inline = len(posted)
+        return posted
+
+    def _files(self, reviewed: pipeline.Reviewed) -> None:
+        """SARIF when asked, and the summary on the job's page."""
+        report = Report(reviewed.summary, reviewed.diff, self.label)
+        if self.settings.sarif is not None:
+            self.settings.sarif.write_text(render(report, "sarif"), encoding="utf-8")
+        if self.settings.step_summary is not None:
+            with self.settings.step_summary.open("a", encoding="utf-8") as out:
+                out.write(render(report, "markdown"))

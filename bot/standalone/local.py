@@ -1,0 +1,111 @@
+"""A review run in this process with no database: Gemini metered here, the result kept for
+printing (the command line) or publishing (the Action) by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from bot import incremental, pipeline
+from bot.config import GeminiSettings
+from bot.github import sources
+from bot.review.findings import reaches
+from bot.review.gemini import GeminiClient
+from bot.review.metering import Budget, Call, LocalMeter
+from bot.review.pricing import Price, price_of
+from bot.review.prompt import Brief
+from bot.review.render import Summary
+from bot.review.supervisor import ReviewSupervisor
+from bot.store.calls import Totals
+
+# Exit codes of `review` and `action`.
+CLEAN, FOUND, USAGE, COULD_NOT_RUN = 0, 1, 2, 3
+
+
+class CountingMeter(LocalMeter):
+    """A LocalMeter that tells `on_call` of each call as it ends (for the progress line)."""
+
+    def __init__(
+        self, budget: Budget, rpm: int, on_call: Callable[[Call], None],
+        limiter: AsyncLimiter | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(budget, rpm, limiter)
+        self.on_call = on_call
+
+    def abandon(self, call: Call, reserved: int) -> None:
+        super().abandon(call, reserved)
+        self.on_call(call)
+
+
+@dataclass
+class Kept:
+    """The publisher of a review whose result the caller prints or posts itself."""
+
+    meter: LocalMeter
+    price: Price | None
+    earlier: incremental.Prior = field(default_factory=incremental.Prior)
+    reviewed: pipeline.Reviewed | None = None
+
+    async def prior(self) -> incremental.Prior:
+        return self.earlier
+
+    async def ready(self) -> None:
+        return None
+
+    async def dismissed(self) -> Mapping[str, str]:
+        return {}
+
+    async def usage(self) -> Totals:
+        return pipeline.totals_of(self.meter.calls, self.price)
+
+    async def publish(self, reviewed: pipeline.Reviewed) -> None:
+        self.reviewed = reviewed
+
+
+async def review(
+    source: pipeline.Source,
+    base: sources.Base,
+    settings: GeminiSettings,
+    head_sha: str,
+    *,
+    label: str,
+    on_call: Callable[[Call], None] = lambda call: None,
+    prior: incremental.Prior | None = None,
+    publisher: Callable[[Kept], pipeline.Publisher] | None = None,
+    limiter: AsyncLimiter | None = None,
+) -> pipeline.Reviewed:
+    """The pipeline with Gemini as `settings` say, metered in this process.
+
+    `publisher` wraps the kept result when the caller posts it (the Action); else it is
+    only kept, and returned.
+    """
+    config = base.config.config
+    price = price_of(settings.prices, settings.model)
+    meter = CountingMeter(Budget(config.max_review_tokens or settings.max_review_tokens),
+                          settings.rpm, on_call, limiter)  # fmt: skip
+    kept = Kept(meter, price, prior or incremental.Prior())
+    async with aiohttp.ClientSession() as http:
+        gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http)
+        try:
+            supervisor = ReviewSupervisor(
+                gemini, meter, agents=config.agents,
+                brief=Brief(base.intent, base.guidance), verify=config.verify,
+                max_in_flight=settings.max_in_flight, price=price,
+            )  # fmt: skip
+            out = publisher(kept) if publisher else kept
+            return await pipeline.review(source, out, base, supervisor, head_sha, label=label)
+        finally:
+            await gemini.aclose()
+
+
+def exit_code(summary: Summary, fail_on: str) -> int:
+    """FOUND when a finding shown reaches `fail_on`; COULD_NOT_RUN when an agent failed (the
+    review is incomplete, so no clean bill); CLEAN otherwise."""
+    if any(reaches(finding, fail_on) for finding in summary.findings):
+        return FOUND
+    if summary.failed_agents or summary.status == "failed":
+        return COULD_NOT_RUN
+    return CLEAN
