@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -493,5 +494,19 @@ def register_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def leave(status: int, command: str | None) -> None:
+    """Exit with `status`. After `review` and `action`, whose output is written and whose
+    sessions and tasks are closed, without the interpreter's teardown of every module and
+    object: measured (bench/bench_local.py) 0.3 s of a 2.4 s `review --diff`."""
+    if command in ("review", "action"):
+        from bot import logs
+
+        logs.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main(), next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None))

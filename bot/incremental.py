@@ -7,13 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from bot.github.compare import changed_since
 from bot.review.changes import Diff
 from bot.review.findings import Finding, check
-from bot.services import Services
-from bot.store import reviews
-from bot.store.findings import FindingRepo
-from bot.store.reviews import Review
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +43,6 @@ class Prior:
 
 
 Compare = Callable[[str, str], Awaitable[set[str] | None]]  # base, head -> files changed
-
-
-async def prepare(review: Review, services: Services) -> Prior:
-    """Review only the files changed since the last completed review when that head is an
-    ancestor of this one (a plain push) and that review was not partial; else everything."""
-    last = await reviews.last_completed(
-        services.pool, review.owner, review.repo, review.pr_number, before=review.id
-    )
-    if last is None:
-        return Prior()
-    previous = [
-        Finding.from_mapping(row) for row in await FindingRepo(services.pool).for_review(last.id)
-    ]
-
-    async def compare(base: str, head: str) -> set[str] | None:
-        return await changed_since(services.github, review.installation_id, review.owner,
-                                   review.repo, base, head)  # fmt: skip
-
-    return await following(
-        previous, last.head_sha, review.head_sha, compare, push=review.trigger == "synchronize",
-        partial=bool(last.stats.get("partial")), last_id=last.id, label=f"review {review.id}",
-    )  # fmt: skip
 
 
 async def following(

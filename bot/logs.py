@@ -290,12 +290,20 @@ class _QueueHandler(logging.handlers.QueueHandler):
 
 
 _plain = logging.Formatter()
+_listeners: list[logging.handlers.QueueListener] = []  # started by setup_logging
 
 
 def stop_listener(listener: logging.handlers.QueueListener) -> None:
     """Write out what is queued and stop the writer thread (once)."""
     if listener._thread is not None:  # stop() fails on a stopped listener
         listener.stop()
+
+
+def flush() -> None:
+    """Write out every queued line and stop the writer threads: before an exit that skips the
+    interpreter's teardown (and its atexit hooks)."""
+    for listener in _listeners:
+        stop_listener(listener)
 
 
 def setup_logging(
@@ -323,6 +331,7 @@ def setup_logging(
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = logging.handlers.QueueListener(records, handler)
     listener.start()
+    _listeners.append(listener)
     atexit.register(stop_listener, listener)
     root = logging.getLogger()
     root.handlers[:] = [_QueueHandler(records)]

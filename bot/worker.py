@@ -18,6 +18,7 @@ from bot.conversation import threads as conversation_threads
 from bot.conversation.context import REPLY_MARKER
 from bot.github import checks, publish, replies, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.compare import changed_since
 from bot.github.threads import Threads
 from bot.logs import redact
 from bot.review.changes import Diff
@@ -254,7 +255,25 @@ class ReviewRun:
     # The pipeline's Publisher: what earlier reviews of the PR left, and steps 8 and 9.
 
     async def prior(self) -> incremental.Prior:
-        return await incremental.prepare(self.review, self.services)
+        """The last completed review of the PR, from the table; on a plain push, the files
+        changed since its head (incremental.following decides)."""
+        review, services = self.review, self.services
+        last = await reviews.last_completed(
+            services.pool, review.owner, review.repo, review.pr_number, before=review.id
+        )
+        if last is None:
+            return incremental.Prior()
+        rows = await FindingRepo(services.pool).for_review(last.id)
+
+        async def compare(base: str, head: str) -> set[str] | None:
+            return await changed_since(services.github, review.installation_id, review.owner,
+                                       review.repo, base, head)  # fmt: skip
+
+        return await incremental.following(
+            [Finding.from_mapping(row) for row in rows], last.head_sha, review.head_sha, compare,
+            push=review.trigger == Trigger.SYNCHRONIZE, partial=bool(last.stats.get("partial")),
+            last_id=last.id, label=f"review {review.id}",
+        )  # fmt: skip
 
     async def ready(self) -> None:
         """A push that replaced a running review waits for the burst to settle."""

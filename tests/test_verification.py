@@ -123,5 +123,5 @@ async def test_the_first_line_says_the_check_fails_above_a_critical_finding(
     await run_review(services, pull)
 
     first = summary_of(fake_github, pull.number).split("\n")[3]
-    assert first.startswith("❌ Reviewed") and "1 at or above critical" in first
+    assert first.startswith("❌ Review of") and "1 at or above critical" in first
     assert "✅" not in summary_of(fake_github, pull.number)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import gidgethub
-from gidgethub import apps, sansio
+from gidgethub import sansio
 from gidgethub.aiohttp import GitHubAPI
 from yarl import URL
 
@@ -269,6 +269,8 @@ class GitHubClient:
         return await asyncio.shield(pending)
 
     async def _mint(self, installation_id: int) -> str:
+        from gidgethub import apps  # with PyJWT: only the App mints tokens, not a token client
+
         answer = await apps.get_installation_access_token(
             self.app_api(),
             installation_id=str(installation_id),

@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 
 
 async def find_comment(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str
-) -> int | None:
+    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str,
+    author: str | None = None,
+) -> int | None:  # fmt: skip
     """Our summary comment's id: every page is read, a busy PR has more than one."""
-    found = await our_comment(gh, owner, repo, number, marker)
+    found = await our_comment(gh, owner, repo, number, marker, author)
     return int(found["id"]) if found is not None else None
 
 
@@ -51,11 +52,13 @@ async def upsert_comment(
     body: str,
     marker: str,
     known_id: int | None = None,
+    author: str | None = None,
 ) -> int:
-    """Edit our summary comment (known id first, else found by marker), or create it."""
+    """Edit our summary comment (known id first, else found by marker and, when given, its
+    author: the Action's is not the App's), or create it."""
     comment_id = known_id
     if comment_id is None:
-        comment_id = await find_comment(gh, owner, repo, number, marker)
+        comment_id = await find_comment(gh, owner, repo, number, marker, author)
     if comment_id is not None:
         try:
             await gh.patch(
@@ -68,7 +71,7 @@ async def upsert_comment(
             if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
                 raise
             log.info("summary comment %s is gone; looking again", comment_id)
-            return await upsert_comment(gh, owner, repo, number, body, marker)
+            return await upsert_comment(gh, owner, repo, number, body, marker, author=author)
     created = await gh.post(
         "/repos/{owner}/{repo}/issues/{number}/comments",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},

@@ -45,7 +45,10 @@ class FileContext:
 def context_of(changed: ChangedFile, head: str, *, max_lines: int = 150) -> FileContext | None:
     """Each hunk's enclosing scope in the head text; None when the text does not match the
     diff (another commit, other line endings), since wrong context is worse than none."""
-    lines = tuple(line.rstrip("\r") for line in head.split("\n"))
+    split = head.split("\n")
+    if split and split[-1] == "":  # the newline that ends the last line starts none
+        split.pop()
+    lines = tuple(line.rstrip("\r") for line in split)
     if any(n > len(lines) or lines[n - 1] != text for n, text in changed.new_text.items()):
         return None
     around: dict[int, Around] = {}

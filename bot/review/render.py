@@ -57,6 +57,7 @@ class Summary:
     dismissed: list[Finding] = field(default_factory=list)  # by a maintainer: `dismissed_by`
     threads_resolved: set[str] = field(default_factory=set)  # fingerprints whose thread we closed
     paused_by: str | None = None  # automatic reviews of the PR are paused
+    verdict_by: str = "the check"  # what fails on a finding at fail_on: "the job" in Actions
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:
@@ -147,10 +148,10 @@ def _status_line(summary: Summary) -> str:
     total = len(summary.findings)
     failing = sum(1 for f in summary.findings if reaches(f, summary.fail_on))
     if failing:
-        kind = "Partial review" if partial(summary) else "Reviewed"
+        kind = "Partial review" if partial(summary) else "Review"
         return (
             f"❌ {kind} of {head}: {total} finding(s), {failing} at or above "
-            f"{summary.fail_on}, so the check fails."
+            f"{summary.fail_on}, so {summary.verdict_by} fails."
         )
     if partial(summary):
         return f"⚠️ Partial review of {head}: {total} finding(s)."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -31,7 +32,7 @@ from bot.logs import setup_logging
 from bot.output import Report, render
 from bot.review.findings import Finding, inline_candidates
 from bot.review.memory import Memory, decode, with_memory
-from bot.review.render import MARKER, MAX_BODY, render_summary
+from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
 from bot.standalone import local
 from bot.store.calls import Totals
 
@@ -42,6 +43,10 @@ MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
 NO_CHECKS = (
     "The workflow's token may not create check runs (the job needs `checks: write`): this "
     "job's own status carries the result."
+)
+NEEDS = (
+    "The job needs `permissions:` `contents: read` and `pull-requests: write` (and `checks: "
+    "write` for the check run)."
 )
 FORK_NOTICE = (
     "Second Look: this pull request comes from a fork, and GitHub gives a fork's "
@@ -98,7 +103,13 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
     try:
         return asyncio.run(review(settings))
     except gidgethub.GitHubException as exc:
+        if has_status(exc, HTTPStatus.FORBIDDEN):  # the workflow's `permissions:` lack one
+            print(f"::error::Second Look: {describe(exc)}. {NEEDS}")
+            return local.USAGE
         print(f"::error::Second Look: {describe(exc)}")
+        return local.COULD_NOT_RUN
+    except OSError as exc:  # e.g. the --sarif file cannot be written
+        print(f"::error::Second Look: {exc}")
         return local.COULD_NOT_RUN
 
 
@@ -123,7 +134,6 @@ async def review(settings: Run) -> int:
             print("::notice::Second Look: a draft pull request is reviewed when marked ready")
             return local.CLEAN
         check_run_id = await _start_check(gh, event)
-        prior = await _prior(github, event, memory)
         label = f"{event.owner}/{event.repo}#{event.number}"
         source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
                                     event.head_sha, 1_000_000)  # fmt: skip
@@ -135,8 +145,15 @@ async def review(settings: Run) -> int:
             published.append(out)
             return out
 
-        reviewed = await local.review(source, base, settings.gemini, event.head_sha,
-                                      label=label, prior=prior, publisher=publisher)  # fmt: skip
+        try:
+            prior = await _prior(github, event, memory)
+            reviewed = await local.review(source, base, settings.gemini, event.head_sha,
+                                          label=label, prior=prior,
+                                          publisher=publisher)  # fmt: skip
+        except Exception as exc:
+            if check_run_id is not None and not (published and published[0].completed):
+                await _fail_check(gh, event, check_run_id, exc)
+            raise
     fail_on = settings.fail_on or config.fail_on
     code = local.exit_code(reviewed.summary, fail_on)
     if published and published[0].check_run_id is not None and code == local.FOUND:
@@ -155,10 +172,24 @@ async def _start_check(gh: RetryingGitHubAPI, event: PullEvent) -> int | None:
         return None
 
 
+async def _fail_check(
+    gh: RetryingGitHubAPI, event: PullEvent, check_run_id: int, exc: Exception
+) -> None:
+    """Complete the check run as failed, saying why; GitHub may be what is failing."""
+    error = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
+    summary = Summary(event.head_sha, "failed", error=error or type(exc).__name__)
+    try:
+        await checks.complete_review(gh, event.owner, event.repo, check_run_id, summary, [],
+                                     "never")  # fmt: skip
+    except (gidgethub.GitHubException, OSError) as failed:
+        log.warning("could not complete the check run: %s", failed)
+
+
 async def _prior(
     github: GitHubClient, event: PullEvent, memory: Memory | None
 ) -> incremental.Prior:
-    """The last run's findings, and on a push the files changed since its head."""
+    """The last run's findings, and on a push the files changed since its head. With no
+    review row to name, a finding carried forward names the last run by its head."""
     if memory is None:
         return incremental.Prior()
 
@@ -169,6 +200,7 @@ async def _prior(
         list(memory.findings), memory.head_sha, event.head_sha, compare,
         push=event.action == "synchronize" and bool(memory.head_sha),
         partial=not memory.complete, label=f"#{event.number}",
+        last_id=uuid.uuid5(uuid.NAMESPACE_URL, f"second-look:{memory.head_sha}"),
     )  # fmt: skip
 
 
@@ -184,6 +216,7 @@ class ActionPublisher:
     check_run_id: int | None
     label: str
     config: RepoConfig
+    completed: bool = False  # the check run has its conclusion
 
     async def prior(self) -> incremental.Prior:
         return await self.kept.prior()
@@ -206,18 +239,24 @@ class ActionPublisher:
         posted = await self._inline(reviewed, already)
         if self.check_run_id is None:
             summary.notes.append(NO_CHECKS)
+            summary.verdict_by = "the job"
         remembered = Memory(
             event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
-            complete=not reviewed.coverage.partial,
+            # A partial or failed review is no base for an incremental one: the next is full.
+            complete=not (reviewed.coverage.partial or summary.failed_agents
+                          or summary.status == "failed"),
         )  # fmt: skip
         body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
+        full = with_memory(body, remembered, MEMORY_CHARS)
         known = self.comment.get("id") if self.comment else None
-        await publish.upsert_comment(gh, event.owner, event.repo, event.number,
-                                     with_memory(body, remembered, MEMORY_CHARS), MARKER,
-                                     int(str(known)) if known is not None else None)  # fmt: skip
+        await publish.upsert_comment(
+            gh, event.owner, event.repo, event.number, full, MARKER,
+            int(str(known)) if known is not None else None, author=ACTIONS_BOT,
+        )  # fmt: skip
         if self.check_run_id is not None:
             await checks.complete_review(gh, event.owner, event.repo, self.check_run_id,
                                          summary, findings, summary.fail_on)  # fmt: skip
+            self.completed = True
         self._files(reviewed)
 
     async def _inline(self, reviewed: pipeline.Reviewed, already: frozenset[str]) -> list[Finding]:

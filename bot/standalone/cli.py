@@ -21,6 +21,8 @@ from bot.github import sources
 from bot.github.client import GitHubClient, describe
 from bot.logs import setup_logging
 from bot.output import Report, render
+from bot.review.changes import path_from_header, split_sections
+from bot.review.findings import inline_candidates
 from bot.review.prompt import Intent
 from bot.standalone import git, local
 from bot.standalone import sources as local_sources
@@ -94,6 +96,13 @@ async def _run(args: argparse.Namespace, target: Target, settings: GeminiSetting
                                       label=target.label, on_call=progress.call_done)  # fmt: skip
     summary = reviewed.summary
     summary.fail_on = args.fail_on or summary.fail_on  # the repository's, unless given
+    summary.verdict_by = "the run"
+    if isinstance(target.source, sources.PullSource):  # --dry-run: what would be posted
+        config = target.base.config.config
+        summary.inline = len(inline_candidates(
+            summary.findings, config.max_inline_comments, config.min_inline_severity
+        ))  # fmt: skip
+        summary.verdict_by = "the check"
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = Report(summary, reviewed.diff, target.label)
     sys.stdout.write(render(report, args.format, color=color).rstrip("\n") + "\n")
@@ -120,10 +129,18 @@ def _read_diff(path: str) -> str:
     except OSError as exc:
         raise UsageError(f"cannot read the diff {path}: {exc.strerror}") from None
     text = data.decode("utf-8", "replace")
+    name = "standard input" if path == "-" else path
     if text.strip() and "diff --git " not in text:
         raise UsageError(
-            f"{'standard input' if path == '-' else path} is not a unified diff from git "
+            f"{name} is not a unified diff from git "
             "(no 'diff --git' line): make it with git diff, or use --git BASE"
+        )
+    if any(s.startswith("diff --git ") and path_from_header(s) is None
+           for s in split_sections(text)):  # fmt: skip
+        raise UsageError(
+            f"{name} names its files without the a/ and b/ prefixes (git diff --no-prefix, "
+            "diff.noprefix or diff.mnemonicPrefix): make it with "
+            "git diff --src-prefix=a/ --dst-prefix=b/, or use --git BASE"
         )
     return text
 

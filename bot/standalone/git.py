@@ -70,9 +70,11 @@ async def _commit(cwd: Path, revision: str) -> str:
 
 
 async def diff(cwd: Path, span: Range) -> str:
-    """The unified diff from the merge base to the head, as GitHub shows a PR's."""
+    """The unified diff from the merge base to the head, as GitHub shows a PR's (whatever
+    the user's diff settings: no prefix, other context, textconv)."""
     out = await run(
         cwd, "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",
+        "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "--unified=3",
         "--find-renames", "--full-index", span.merge_base, span.head,
     )  # fmt: skip
     if len(out) > MAX_DIFF_BYTES:
