@@ -28,7 +28,7 @@ from bot.github.client import GitHubClient, RetryingGitHubAPI, describe, has_sta
 from bot.github.compare import changed_since
 from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.output import Report, render
 from bot.review.findings import Finding, inline_candidates
 from bot.review.memory import Memory, decode, with_memory
@@ -39,6 +39,7 @@ from bot.store.calls import Totals
 log = logging.getLogger(__name__)
 
 ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
+MAX_DIFF_FILE_BYTES = 1_000_000  # a file's diff past this is named, not read (the App's default)
 MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
 NO_CHECKS = (
     "The workflow's token may not create check runs (the job needs `checks: write`): this "
@@ -136,7 +137,7 @@ async def review(settings: Run) -> int:
         check_run_id = await _start_check(gh, event)
         label = f"{event.owner}/{event.repo}#{event.number}"
         source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
-                                    event.head_sha, 1_000_000)  # fmt: skip
+                                    event.head_sha, MAX_DIFF_FILE_BYTES)  # fmt: skip
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
@@ -176,7 +177,7 @@ async def _fail_check(
     gh: RetryingGitHubAPI, event: PullEvent, check_run_id: int, exc: Exception
 ) -> None:
     """Complete the check run as failed, saying why; GitHub may be what is failing."""
-    error = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
+    error = redact(describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc))
     summary = Summary(event.head_sha, "failed", error=error or type(exc).__name__)
     try:
         await checks.complete_review(gh, event.owner, event.repo, check_run_id, summary, [],
