@@ -57,6 +57,18 @@ def test_a_hunk_larger_than_a_chunk_is_cut_at_line_boundaries_with_a_note():
     assert [line.split("+| ")[1] for line in read] == new.splitlines(), "no line lost or split"
 
 
+async def test_the_plan_is_counted_in_one_round_of_requests(services, fake_gemini):
+    fake_gemini.count_latency = 0.5
+    supervisor = ReviewSupervisor(services.gemini, meter(), max_in_flight=8)
+    diff = diff_of({"a.py": ("", "x = 1\n")})
+
+    await supervisor.run(diff, diff.paths)
+
+    times = sorted(r.time for r in fake_gemini.count_requests)
+    assert len(times) == 6, "the system text, four tasks and the one chunk"
+    assert times[-1] - times[0] < 0.5, "every count was asked before any was answered"
+
+
 async def test_agents_run_at_once(services, fake_gemini):
     fake_gemini.latency = 0.5
     supervisor = ReviewSupervisor(services.gemini, meter(), max_in_flight=8)

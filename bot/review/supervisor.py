@@ -144,15 +144,17 @@ class ReviewSupervisor:
     ) -> list[_Part]:
         """The chunks with their counted prefixes. When the plan is over the budget, context
         gives way first (a smaller share, then none), then the least important files."""
-        self._system_tokens = await self.gemini.count_tokens(SYSTEM)
-        names = list(self._tasks)
-        counted = await asyncio.gather(*(self.gemini.count_tokens(self._tasks[n]) for n in names))
-        self._task_tokens = dict(zip(names, counted, strict=True))
-        limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
         shares = [CONTEXT_SHARE, CONTEXT_SHARE / 2, 0.0] if heads else [0.0]
+        # The fixed texts and the first plan's chunks are counted in one round of requests.
+        _, planned = await asyncio.gather(
+            self._count_fixed(), self._parts(files, heads, shares[0])
+        )
+        first: list[_Part] | None = planned
+        limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
         while True:
             for share in shares:
-                parts = await self._parts(files, heads, share)
+                parts = first if first is not None else await self._parts(files, heads, share)
+                first = None
                 for cached in (self._worth_caching(parts), set()):
                     cost = self._cost(parts, cached)
                     if cost <= limit:
@@ -166,6 +168,16 @@ class ReviewSupervisor:
             result.trimmed.append(dropped.path)
             log.info("budget: %s left out after counting (%d > %d tokens)", dropped.path,
                      cost, limit)  # fmt: skip
+
+    async def _count_fixed(self) -> None:
+        """The tokens of the system text and of each agent's task."""
+        names = list(self._tasks)
+        system, *counted = await asyncio.gather(
+            self.gemini.count_tokens(SYSTEM),
+            *(self.gemini.count_tokens(self._tasks[n]) for n in names),
+        )
+        self._system_tokens = system
+        self._task_tokens = dict(zip(names, counted, strict=True))
 
     async def _parts(
         self, files: list[ChangedFile], heads: Mapping[str, FileContext], share: float
