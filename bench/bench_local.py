@@ -56,6 +56,7 @@ def twenty_file_diff(root: Path) -> str:
 def environment(fake: common.Fakes, rpm: int) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(common.ROOT),  # the tree this bench is in, not the installed one
         "GEMINI_API_KEY": common.GEMINI_KEY,
         "GOOGLE_GEMINI_BASE_URL": fake.gemini.url,
         "GEMINI_RPM": str(rpm),
