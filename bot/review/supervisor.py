@@ -146,9 +146,7 @@ class ReviewSupervisor:
         gives way first (a smaller share, then none), then the least important files."""
         shares = [CONTEXT_SHARE, CONTEXT_SHARE / 2, 0.0] if heads else [0.0]
         # The fixed texts and the first plan's chunks are counted in one round of requests.
-        _, planned = await asyncio.gather(
-            self._count_fixed(), self._parts(files, heads, shares[0])
-        )
+        _, planned = await asyncio.gather(self._count_fixed(), self._parts(files, heads, shares[0]))
         first: list[_Part] | None = planned
         limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
         while True:
