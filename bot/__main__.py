@@ -388,7 +388,7 @@ async def review_once(settings: Settings, pull: str, fail_on: str | None = None)
 
     from bot.github import sources
     from bot.github.client import describe
-    from bot.review.findings import Finding, reaches
+    from bot.review.findings import Finding
     from bot.services import Services
     from bot.standalone import local
     from bot.standalone.cli import parse_pull
@@ -429,8 +429,7 @@ async def review_once(settings: Settings, pull: str, fail_on: str | None = None)
             base = await sources.read_base(services.github, installation_id, owner, repo,
                                            review.base_ref, number)  # fmt: skip
             fail_on = base.config.config.fail_on
-    found = [Finding.from_mapping(row) for row in rows]
-    return local.FOUND if any(reaches(f, fail_on) for f in found) else local.CLEAN
+    return local.exit_code([Finding.from_mapping(row) for row in rows], fail_on)
 
 
 def register_app(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from bot.github.compare import changed_since
 from bot.github.threads import Threads
 from bot.logs import redact
 from bot.review.changes import Diff
-from bot.review.findings import Finding, inline_candidates
+from bot.review.findings import Finding
 from bot.review.gemini import AgentCallError
 from bot.review.markdown import code
 from bot.review.metering import Budget, QuotaReached
@@ -451,20 +451,15 @@ class ReviewRun:
         review, pool = self.review, self.services.pool
         already = await FindingRepo(pool).posted_inline(review.owner, review.repo,
                                                          review.pr_number)  # fmt: skip
-        fresh = [f for f in findings if f.fingerprint not in already]
-        config = self.config.config
-        chosen = inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
+        chosen = publish.chosen_inline(findings, self.config.config, already)
         if not chosen:
             return
         assert self.gh is not None
         await self.ensure_ours()
         posted = await publish.post_inline(self.gh, review.owner, review.repo, review.pr_number,
-                                           review.head_sha, diff, chosen)  # fmt: skip
-        if posted is None:
-            summary.notes.append(publish.INLINE_REFUSED)
-            return
-        await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in posted])
-        summary.inline = len(posted)
+                                           review.head_sha, diff, chosen, summary)  # fmt: skip
+        if posted:
+            await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in posted])
 
     async def upsert_comment(self, summary: Summary) -> None:
         review, pool = self.review, self.services.pool

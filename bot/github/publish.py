@@ -4,6 +4,7 @@ and the one inline review per head."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import gidgethub
 
 from bot.github.client import RetryingGitHubAPI, describe, has_status
+from bot.github.repo_config import RepoConfig
 from bot.review.changes import Diff
-from bot.review.findings import Finding, suggestion_fits
-from bot.review.render import inline_body, with_state
+from bot.review.findings import Finding, inline_candidates, suggestion_fits
+from bot.review.render import Summary, inline_body, with_state
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,15 @@ async def post_review(
 INLINE_REFUSED = "GitHub refused the inline comments; every finding is listed here instead."
 
 
+def chosen_inline(
+    findings: list[Finding], config: RepoConfig, posted: Collection[str] = ()
+) -> list[Finding]:
+    """What goes inline: the repository's choice (`max_inline_comments`, the severity floor),
+    without what is inline already (`posted` fingerprints)."""
+    fresh = [f for f in findings if f.fingerprint not in posted]
+    return inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
+
+
 async def post_inline(
     gh: RetryingGitHubAPI,
     owner: str,
@@ -193,9 +204,10 @@ async def post_inline(
     head_sha: str,
     diff: Diff,
     chosen: list[Finding],
-) -> list[Finding] | None:
-    """One COMMENT review of the chosen findings (placed on the diff's lines): those posted,
-    or None when GitHub refused them (422: the summary lists every finding instead)."""
+    summary: Summary,
+) -> list[Finding]:
+    """One COMMENT review of the chosen findings (placed on the diff's lines); those posted.
+    The summary counts them, or says GitHub refused them (422: it lists every finding)."""
     if not chosen:
         return []
     comments = inline_comments(chosen, diff)
@@ -210,5 +222,7 @@ async def post_inline(
             raise
         log.warning("%s/%s#%d: GitHub refused the inline comments: %s", owner, repo, number,
                     describe(exc))  # fmt: skip
-        return None
+        summary.notes.append(INLINE_REFUSED)
+        return []
+    summary.inline = len(chosen)
     return chosen

@@ -1,20 +1,20 @@
 """The review for a terminal: findings by file with the code they flag, then the rest.
 
 Model text, paths and code lines are not ours: every terminal escape sequence, control and
-bidi character is taken out of them before they are printed (`safe`). Colour, when asked
+bidi character is taken out of them before they are printed (`safe`, which is
+`bot.review.markdown.terminal`). Colour, when asked
 for, is the only escape sequence in the output.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Diff
 from bot.review.findings import SEVERITY_RANK, Finding, reaches
-from bot.review.markdown import clean
+from bot.review.markdown import terminal
 from bot.review.render import Summary, not_reviewed
 
 if TYPE_CHECKING:
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 
 MAX_CODE_LINES = 5  # of a finding's flagged lines, at most this many are shown
 MAX_NOT_REVIEWED = 20  # the files not reviewed are named up to this many, then counted
-# ANSI/ECMA-48 sequences, 7-bit and 8-bit: CSI (`ESC [ ... final`), OSC, DCS, SOS, PM and APC
-# strings (up to BEL or ST), and two-character escapes. What is left of a broken one is a
-# control character, which `clean` takes out.
-_ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]"
-)
 _RESET = "\x1b[0m"
 _SEVERITY_STYLE = {
     "critical": "\x1b[1;31m",  # bold red
@@ -42,9 +34,8 @@ _BOLD, _DIM, _WARN = "\x1b[1m", "\x1b[2m", "\x1b[33m"
 
 
 def safe(value: str) -> str:
-    """Untrusted text that cannot drive a terminal: no escape sequence, control, bidi or
-    invisible character; newlines kept, tabs as spaces."""
-    return clean(_ESCAPES.sub("", value))
+    """Untrusted text for a terminal (`markdown.terminal`)."""
+    return terminal(value)
 
 
 def one_line(value: str) -> str:

@@ -7,6 +7,7 @@ and check runs only through these:
 - `code`: an inline code span, fenced with more backticks than any run inside it.
 - `block`: a fenced code block, likewise.
 - `plain`: a field GitHub shows unrendered (a check run's title, an annotation).
+- `terminal`: text the command line prints, with no escape sequence that drives a terminal.
 Each strips bidi controls (Trojan Source) and other invisible or control characters first.
 """
 
@@ -24,6 +25,14 @@ _SPECIAL = re.compile(r"([\\`*_~\[\]<>|&#$])")
 _LINE_START = re.compile(r"(?m)^([-+=]|\d+(?=[.)]))")
 # Where an autolink could start: a scheme's colon (`https:`, `mailto:`), `//`, `www.`.
 _LINK_LIKE = re.compile(r"(?i)(?<=[a-z0-9])(?=:[^\s:])|(?<=/)(?=/)|(?<=www)(?=\.)")
+# ANSI/ECMA-48 sequences, 7-bit and 8-bit: CSI (`ESC [ ... final`), OSC, DCS, SOS, PM and APC
+# strings (up to BEL or ST), and two-character escapes. What is left of a broken one is a
+# control character, which `clean` takes out.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]"
+)
 _MARKER_OPEN = "<!--"  # our own markers are HTML comments: text never carries one
 
 
@@ -31,6 +40,12 @@ def clean(value: str) -> str:
     """Unicode-safe text: one kind of newline, no control or invisible characters."""
     value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     return _CONTROL.sub("", _INVISIBLE.sub("", value))
+
+
+def terminal(value: str) -> str:
+    """Text for a terminal: no escape sequence, control, bidi or invisible character; newlines
+    kept, tabs as spaces."""
+    return clean(_ESCAPES.sub("", value))
 
 
 def text(value: str, *, multiline: bool = False, indent: str = "") -> str:

@@ -14,7 +14,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import aiohttp
 import gidgethub
 
 from bot import incremental, pipeline
-from bot.config import ConfigError, GeminiSettings, gemini_settings
+from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
 from bot.github import checks, publish, sources
 from bot.github.client import GitHubClient, RetryingGitHubAPI, describe, has_status
 from bot.github.compare import changed_since
@@ -30,7 +30,7 @@ from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
 from bot.logs import redact, setup_logging
 from bot.output import Report, render
-from bot.review.findings import Finding, inline_candidates
+from bot.review.findings import Finding
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
 from bot.standalone import local
@@ -39,7 +39,6 @@ from bot.store.calls import Totals
 log = logging.getLogger(__name__)
 
 ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
-MAX_DIFF_FILE_BYTES = 1_000_000  # a file's diff past this is named, not read (the App's default)
 MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
 NO_CHECKS = (
     "The workflow's token may not create check runs (the job needs `checks: write`): this "
@@ -65,8 +64,7 @@ class Run:
     """The Action's settings, from the environment a workflow provides."""
 
     event: PullEvent
-    token: str = field(repr=False)
-    api_url: str
+    access: GitHubAccess  # the workflow's token, GITHUB_API_URL, MAX_DIFF_FILE_BYTES
     gemini: GeminiSettings
     fail_on: str | None
     sarif: Path | None
@@ -92,12 +90,12 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
     if repository.lower() != f"{event.owner}/{event.repo}".lower():
         return _error(f"the event's PR is in {event.owner}/{event.repo}, not {repository}")
     try:
-        gemini = gemini_settings(env, dotenv=None)
+        access, gemini = github_access(env, dotenv=None)
     except ConfigError as exc:
         return _error(str(exc))
     setup_logging([gemini.api_key, env["GITHUB_TOKEN"]], level="INFO")
     settings = Run(
-        event, env["GITHUB_TOKEN"], env.get("GITHUB_API_URL", "https://api.github.com"), gemini,
+        event, access, gemini,
         fail_on, Path(sarif) if sarif else None,
         Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
     )  # fmt: skip
@@ -123,7 +121,8 @@ async def review(settings: Run) -> int:
     """Read what the last run left, review, publish; the exit status."""
     event = settings.event
     async with aiohttp.ClientSession() as http:
-        github = GitHubClient.with_token(http, api_url=settings.api_url, token=settings.token)
+        access = settings.access
+        github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token)
         gh = await github.api(0)
         comment = await publish.our_comment(gh, event.owner, event.repo, event.number, MARKER,
                                             author=ACTIONS_BOT)  # fmt: skip
@@ -137,7 +136,7 @@ async def review(settings: Run) -> int:
         check_run_id = await _start_check(gh, event)
         label = f"{event.owner}/{event.repo}#{event.number}"
         source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
-                                    event.head_sha, MAX_DIFF_FILE_BYTES)  # fmt: skip
+                                    event.head_sha, access.max_diff_file_bytes)  # fmt: skip
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
@@ -155,8 +154,7 @@ async def review(settings: Run) -> int:
             if check_run_id is not None and not (published and published[0].completed):
                 await _fail_check(gh, event, check_run_id, exc)
             raise
-    fail_on = settings.fail_on or config.fail_on
-    code = local.exit_code(reviewed.summary, fail_on)
+    code = local.exit_code_of(reviewed.summary)  # its fail_on: --fail-on, else the repo's
     if published and published[0].check_run_id is not None and code == local.FOUND:
         return local.CLEAN  # the check run fails: that is where the verdict shows
     return code
@@ -262,16 +260,11 @@ class ActionPublisher:
 
     async def _inline(self, reviewed: pipeline.Reviewed, already: frozenset[str]) -> list[Finding]:
         """The findings not posted inline by an earlier run, as one review; those posted."""
-        event, config = self.settings.event, self.config
-        fresh = [f for f in reviewed.checked.findings if f.fingerprint not in already]
-        chosen = inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
-        posted = await publish.post_inline(self.gh, event.owner, event.repo, event.number,
-                                           event.head_sha, reviewed.diff, chosen)  # fmt: skip
-        if posted is None:
-            reviewed.summary.notes.append(publish.INLINE_REFUSED)
-            return []
-        reviewed.summary.inline = len(posted)
-        return posted
+        event = self.settings.event
+        chosen = publish.chosen_inline(reviewed.checked.findings, self.config, already)
+        return await publish.post_inline(self.gh, event.owner, event.repo, event.number,
+                                         event.head_sha, reviewed.diff, chosen,
+                                         reviewed.summary)  # fmt: skip
 
     def _files(self, reviewed: pipeline.Reviewed) -> None:
         """SARIF when asked, and the summary on the job's page."""

@@ -17,20 +17,17 @@ import aiohttp
 import gidgethub
 
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, gemini_settings, github_access
-from bot.github import sources
+from bot.github import publish, sources
 from bot.github.client import GitHubClient, describe
 from bot.logs import setup_logging
 from bot.output import Report, render
 from bot.review.changes import path_from_header, split_sections
-from bot.review.findings import inline_candidates
 from bot.review.prompt import Intent
 from bot.standalone import git, local
 from bot.standalone import sources as local_sources
 from bot.standalone.progress import Progress
 
 PULL = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")
-MAX_BASE_FILE_BYTES = sources.MAX_BASE_FILE_BYTES
-MAX_HEAD_FILE_BYTES = sources.MAX_HEAD_FILE_BYTES
 MAX_INTENT_CHARS = 4000  # of the commit subjects a --git review tells the agents
 
 
@@ -98,15 +95,12 @@ async def _run(args: argparse.Namespace, target: Target, settings: GeminiSetting
     summary.fail_on = args.fail_on or summary.fail_on  # the repository's, unless given
     summary.verdict_by = "the run"
     if isinstance(target.source, sources.PullSource):  # --dry-run: what would be posted
-        config = target.base.config.config
-        summary.inline = len(inline_candidates(
-            summary.findings, config.max_inline_comments, config.min_inline_severity
-        ))  # fmt: skip
+        summary.inline = len(publish.chosen_inline(summary.findings, target.base.config.config))
         summary.verdict_by = "the check"
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = Report(summary, reviewed.diff, target.label)
     sys.stdout.write(render(report, args.format, color=color).rstrip("\n") + "\n")
-    return local.exit_code(summary, summary.fail_on)
+    return local.exit_code_of(summary)
 
 
 async def diff_target(path: str) -> Target:
@@ -115,9 +109,9 @@ async def diff_target(path: str) -> Target:
     text = _read_diff(path)
     root = Path.cwd()
     base = await local_sources.read_base(
-        local_sources.tree_reader(root, MAX_BASE_FILE_BYTES), Intent()
+        local_sources.tree_reader(root, sources.MAX_BASE_FILE_BYTES), Intent()
     )
-    heads = local_sources.tree_reader(root, MAX_HEAD_FILE_BYTES)
+    heads = local_sources.tree_reader(root, sources.MAX_HEAD_FILE_BYTES)
     label = "the diff from standard input" if path == "-" else path
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     return Target(local_sources.DiffSource(text, heads), base, digest, label)
@@ -155,9 +149,9 @@ async def git_target(spec: str) -> Target:
     subjects = "\n".join(f"- {s}" for s in await git.subjects(root, span))[:MAX_INTENT_CHARS]
     intent = Intent(f"{span.base}..{span.head[:12]}", subjects, span.base)
     base = await local_sources.read_base(
-        local_sources.commit_reader(root, span.merge_base, MAX_BASE_FILE_BYTES), intent
+        local_sources.commit_reader(root, span.merge_base, sources.MAX_BASE_FILE_BYTES), intent
     )
-    heads = local_sources.commit_reader(root, span.head, MAX_HEAD_FILE_BYTES)
+    heads = local_sources.commit_reader(root, span.head, sources.MAX_HEAD_FILE_BYTES)
     label = f"{span.base}...{span.head[:12]}"
     return Target(local_sources.DiffSource(text, heads), base, span.head, label)
 

@@ -3,7 +3,7 @@ printing (the command line) or publishing (the Action) by the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -12,7 +12,7 @@ from aiolimiter import AsyncLimiter
 from bot import incremental, pipeline
 from bot.config import GeminiSettings
 from bot.github import sources
-from bot.review.findings import reaches
+from bot.review.findings import Finding, reaches
 from bot.review.gemini import GeminiClient
 from bot.review.metering import Budget, Call, LocalMeter
 from bot.review.pricing import Price, price_of
@@ -101,11 +101,15 @@ async def review(
             await gemini.aclose()
 
 
-def exit_code(summary: Summary, fail_on: str) -> int:
-    """FOUND when a finding shown reaches `fail_on`; COULD_NOT_RUN when an agent failed (the
-    review is incomplete, so no clean bill); CLEAN otherwise."""
-    if any(reaches(finding, fail_on) for finding in summary.findings):
+def exit_code(findings: Iterable[Finding], fail_on: str, *, failed: bool = False) -> int:
+    """FOUND when a finding reaches `fail_on`; else COULD_NOT_RUN when the review failed or
+    an agent did (it is incomplete: no clean bill); else CLEAN."""
+    if any(reaches(finding, fail_on) for finding in findings):
         return FOUND
-    if summary.failed_agents or summary.status == "failed":
-        return COULD_NOT_RUN
-    return CLEAN
+    return COULD_NOT_RUN if failed else CLEAN
+
+
+def exit_code_of(summary: Summary) -> int:
+    """The exit status of a review by its summary (its findings shown, its fail_on)."""
+    failed = bool(summary.failed_agents) or summary.status == "failed"
+    return exit_code(summary.findings, summary.fail_on, failed=failed)
