@@ -21,9 +21,13 @@ from bot.payloads import (
     InstallationEvent,
     InstallationRepositoriesEvent,
     IssueCommentEvent,
+    MemberEvent,
+    MembershipEvent,
+    OrganizationEvent,
     PullRequestEvent,
     RepositoryEvent,
     ReviewCommentEvent,
+    TeamEvent,
     validate,
 )  # fmt: skip
 from bot.store.jobs import Kind, NewJob
@@ -37,6 +41,12 @@ router = routing.Router()
 RERUN_ON_EDIT_OF = ("title", "body", "base")
 REVIEWED_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review", "edited")
 
+# The actions that change who has access to a repository (bot/conversation/access.py).
+MEMBER_ACTIONS = ("added", "removed", "edited")
+ORGANIZATION_ACTIONS = ("member_added", "member_removed")
+MEMBERSHIP_ACTIONS = ("added", "removed")
+TEAM_ACTIONS = ("added_to_repository", "removed_from_repository", "edited", "deleted")
+
 # The model each delivery a handler acts on is validated against before any handler runs;
 # every other delivery is checked as an Envelope (the fields recorded for it).
 MODELS: dict[tuple[str, str], type[Envelope]] = {
@@ -49,6 +59,10 @@ MODELS: dict[tuple[str, str], type[Envelope]] = {
        for action in ("created", "deleted", "suspend", "unsuspend")},
     **{("installation_repositories", action): InstallationRepositoriesEvent
        for action in ("added", "removed")},
+    **{("member", action): MemberEvent for action in MEMBER_ACTIONS},
+    **{("organization", action): OrganizationEvent for action in ORGANIZATION_ACTIONS},
+    **{("membership", action): MembershipEvent for action in MEMBERSHIP_ACTIONS},
+    **{("team", action): TeamEvent for action in TEAM_ACTIONS},
 }  # fmt: skip
 
 
@@ -146,7 +160,7 @@ async def on_comment(
     intake.job = pull_job(
         payload, Kind.COMMAND, payload.issue.number,
         {"comment_id": comment.id, "command": parsed.name or "", "word": parsed.word,
-         "login": comment.user.login, "association": comment.author_association},
+         "login": comment.user.login},
     )  # fmt: skip
 
 
@@ -162,8 +176,8 @@ async def on_review_comment(
     intake.job = pull_job(
         payload, Kind.ANSWER, pull.number,
         {"comment_id": comment.id, "root_id": comment.in_reply_to_id,
-         "login": comment.user.login, "association": comment.author_association,
-         "dismisses": answers.says_wrong(comment.body), "head_sha": pull.head.sha},
+         "login": comment.user.login, "dismisses": answers.says_wrong(comment.body),
+         "head_sha": pull.head.sha},
     )  # fmt: skip
 
 
@@ -246,3 +260,58 @@ async def on_repositories(
 
 for _action in ("added", "removed"):
     router.add(on_repositories, "installation_repositories", action=_action)
+
+
+def _access(payload: Envelope, event: str, repository: tuple[str, str] | None,
+            login: str | None) -> NewJob:  # fmt: skip
+    """A job that forgets what was known of access: of `login` (None: everyone), on
+    `repository` (None: every repository of the installation)."""
+    assert payload.installation is not None and payload.action is not None
+    return NewJob(new_id(), Kind.ACCESS, payload.installation.id, payload={
+        "event": event, "action": payload.action,
+        "repository": list(repository) if repository else None, "who": login,
+    })  # fmt: skip
+
+
+async def on_member(
+    event: sansio.Event, payload: MemberEvent, intake: Intake, identity: Identity
+) -> None:
+    """A collaborator added, removed or changed: what we knew of them there is stale."""
+    repository = payload.repository
+    intake.job = _access(payload, "member", (repository.owner.login, repository.name),
+                         payload.member.login)  # fmt: skip
+
+
+async def on_organization(
+    event: sansio.Event, payload: OrganizationEvent, intake: Intake, identity: Identity
+) -> None:
+    """Someone joined or left the organization: their access changed on every repository."""
+    user = payload.membership.user if payload.membership else None
+    intake.job = _access(payload, "organization", None, user.login if user else None)
+
+
+async def on_membership(
+    event: sansio.Event, payload: MembershipEvent, intake: Intake, identity: Identity
+) -> None:
+    """Someone joined or left a team: their access changed wherever the team has some."""
+    intake.job = _access(payload, "membership", None,
+                         payload.member.login if payload.member else None)  # fmt: skip
+
+
+async def on_team(
+    event: sansio.Event, payload: TeamEvent, intake: Intake, identity: Identity
+) -> None:
+    """A team's access to a repository changed (or the team did): everyone on it may differ."""
+    repository = payload.repository
+    where = (repository.owner.login, repository.name) if repository else None
+    intake.job = _access(payload, "team", where, None)
+
+
+for _event, _actions, _handler in (
+    ("member", MEMBER_ACTIONS, on_member),
+    ("organization", ORGANIZATION_ACTIONS, on_organization),
+    ("membership", MEMBERSHIP_ACTIONS, on_membership),
+    ("team", TEAM_ACTIONS, on_team),
+):
+    for _action in _actions:
+        router.add(_handler, _event, action=_action)

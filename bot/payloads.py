@@ -303,6 +303,40 @@ class InstallationRepositoriesEvent(Envelope):
     repositories_removed: list[RepositoryName] = Field(default_factory=list)
 
 
+class MemberEvent(RepositoryEvent):
+    """`member`: a collaborator added to, removed from or changed on a repository."""
+
+    member: User
+
+
+class Membership(_Strict):
+    user: User | None = None  # null for an invitation by email
+
+
+class OrganizationEvent(Envelope):
+    """`organization` member_added / member_removed: someone joined or left the org."""
+
+    action: Action
+    installation: Installation
+    membership: Membership | None = None
+
+
+class MembershipEvent(Envelope):
+    """`membership` added / removed: someone joined or left a team."""
+
+    action: Action
+    installation: Installation
+    member: User | None = None
+
+
+class TeamEvent(Envelope):
+    """`team`: a team's repository access or the team itself changed."""
+
+    action: Action
+    installation: Installation
+    repository: Repository | None = None  # type: ignore[assignment]
+
+
 def validate(model: type[Envelope], data: dict[str, Any]) -> Envelope:
     """`data` as `model`; PayloadError names the first bad field in one line."""
     try:

@@ -27,7 +27,7 @@ from bot.review.gemini import AgentCallError
 from bot.review.markdown import code
 from bot.review.metering import Budget, QuotaReached
 from bot.review.prompt import Brief
-from bot.review.render import MARKER, Summary, render_summary
+from bot.review.render import MARKER, Summary, render_summary, summary_json
 from bot.review.supervisor import ReviewSupervisor
 from bot.services import Services
 from bot.store import calls, db, installations, pulls, queue, reviews
@@ -406,7 +406,12 @@ class ReviewRun:
         assert self.gh is not None
         try:
             self.threads = await conversation_threads.sync(
-                self.gh, self.services, review.owner, review.repo, review.pr_number
+                self.gh,
+                self.services,
+                review.installation_id,
+                review.owner,
+                review.repo,
+                review.pr_number,
             )
         except gidgethub.GitHubException as exc:
             log.warning("review %s: our threads not read: %s", review.id, describe(exc))
@@ -470,7 +475,8 @@ class ReviewRun:
             self.gh, review.owner, review.repo, review.pr_number, render_summary(summary),
             MARKER, known,
         )  # fmt: skip
-        await reviews.set_fields(pool, review.id, comment_id=comment_id)
+        await reviews.set_fields(pool, review.id, comment_id=comment_id,
+                                 summary=summary_json(summary))  # fmt: skip
 
     async def start_check(self) -> None:
         review = self.review

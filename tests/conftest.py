@@ -41,6 +41,7 @@ TABLES = (
     "installation_repositories",
     "redelivery_checkpoint",
     "redelivery_requests",
+    "permissions",
 )
 
 # `make test` runs each property a few dozen times; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) long.

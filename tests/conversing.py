@@ -9,8 +9,8 @@ import dataclasses
 import asyncpg
 
 from bot.web import create_app
-from tests.payloads import delivery, pull_request_payload
-from tests.reviewing import FINAL, OWNER, REPO, wait_for
+from tests.payloads import delivery, pull_request_payload, review_comment_payload
+from tests.reviewing import FINAL, MAINTAINER, OWNER, REPO, wait_for
 
 JOB_FINAL = ("done", "failed")
 
@@ -72,3 +72,29 @@ async def opened_delivered(client, pool, pull) -> asyncpg.Record:
                            "pull_request")  # fmt: skip
     await wait_for(pool, answer["review_id"], FINAL)
     return await pool.fetchrow("SELECT * FROM reviews WHERE id = $1::uuid", answer["review_id"])
+
+
+def root(fake_github, path: str = "app.py") -> dict:
+    """Our inline comment on `path`."""
+    [ours] = [c for c in fake_github.review_comments(OWNER, REPO, 7)
+              if c["path"] == path and "in_reply_to_id" not in c]  # fmt: skip
+    return ours
+
+
+def answers_in(fake_github, comment: dict) -> list[str]:
+    return [c["body"] for c in fake_github.review_comments(OWNER, REPO, 7)
+            if c.get("in_reply_to_id") == comment["id"] and c["user"]["type"] == "Bot"]  # fmt: skip
+
+
+async def reply(client, pool, fake_github, pull, to: dict, body: str, **kw) -> dict:
+    """A person (the maintainer unless `login` says) replies in the thread; the job the
+    delivery started, finished."""
+    kw.setdefault("login", MAINTAINER)
+    stored = fake_github.reply(OWNER, REPO, 7, to["id"], body, **kw)
+    payload = review_comment_payload(stored, head_sha=pull.head_sha)
+    return await job_done(pool, await deliver(client, payload, "pull_request_review_comment"))
+
+
+def thread_of(fake_github, comment: dict) -> dict:
+    [thread] = [t for t in fake_github.threads(OWNER, REPO, 7) if t["root_id"] == comment["id"]]
+    return thread

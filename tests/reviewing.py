@@ -14,6 +14,7 @@ from bot.worker import process_review
 from tests.fakes.github import FakeGitHub, PullState
 
 OWNER, REPO = "octo", "widgets"
+MAINTAINER = "maintainer"
 
 OLD_APP = "import os\n\n\ndef run(command):\n    return os.system(command)\n"
 NEW_APP = (
@@ -46,8 +47,11 @@ def summary_of(fake_github: FakeGitHub, number: int = 7) -> str:
 
 
 def open_pull(fake: FakeGitHub, number: int = 7, files: dict | None = None, **kw) -> PullState:
-    """A PR on octo/widgets; by default one file that adds an eval."""
-    return fake.add_pull(OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw)
+    """A PR on octo/widgets; by default one file that adds an eval. The person the tests
+    act as, `maintainer`, has the maintain role on the repository (others have none)."""
+    pull = fake.add_pull(OWNER, REPO, number, files=files or {"app.py": (OLD_APP, NEW_APP)}, **kw)
+    fake.set_permission(OWNER, REPO, MAINTAINER, "maintain")
+    return pull
 
 
 def many_files(count: int) -> dict[str, tuple[str, str]]:

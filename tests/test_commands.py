@@ -99,7 +99,7 @@ async def test_an_outsider_gets_a_polite_refusal_and_nothing_runs(client, pool, 
     assert await reviews_of(pool) == []
     assert eyes(fake_github, payload["comment"]["id"]) == ["second-look[bot]"]
     [reply] = replies(fake_github)
-    assert "only people with write access" in reply and "Nothing was done" in reply
+    assert "needs write access" in reply and "Nothing was done" in reply
     asked = [r.path for r in fake_github.requests if "/collaborators/" in r.path]
     assert asked == [f"/repos/{OWNER}/{REPO}/collaborators/passer-by/permission"]
 

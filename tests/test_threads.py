@@ -5,9 +5,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conversing import app_client, deliver, job_done, opened_delivered, push_delivered
+from tests.conversing import (
+    answers_in,
+    app_client,
+    deliver,
+    job_done,
+    opened_delivered,
+    push_delivered,
+    reply,
+    root,
+    thread_of,
+)  # fmt: skip
 from tests.payloads import review_comment, review_comment_payload
-from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull, summary_of
+from tests.reviewing import (
+    NEW_APP,
+    OLD_APP,
+    OWNER,
+    REPO,
+    finding,
+    open_pull,
+    summary_of,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,30 +50,6 @@ async def reviewed(client, pool, fake_github, fake_gemini):
     review = await opened_delivered(client, pool, pull)
     assert review["status"] == "completed"
     return pull
-
-
-def root(fake_github, path: str = "app.py") -> dict:
-    """Our inline comment on `path`."""
-    [ours] = [c for c in fake_github.review_comments(OWNER, REPO, 7)
-              if c["path"] == path and "in_reply_to_id" not in c]  # fmt: skip
-    return ours
-
-
-def answers_in(fake_github, comment: dict) -> list[str]:
-    return [c["body"] for c in fake_github.review_comments(OWNER, REPO, 7)
-            if c.get("in_reply_to_id") == comment["id"] and c["user"]["type"] == "Bot"]  # fmt: skip
-
-
-async def reply(client, pool, fake_github, pull, to: dict, body: str, **kw) -> dict:
-    """A person replies in the thread; the job the delivery started, finished."""
-    stored = fake_github.reply(OWNER, REPO, 7, to["id"], body, **kw)
-    payload = review_comment_payload(stored, head_sha=pull.head_sha)
-    return await job_done(pool, await deliver(client, payload, "pull_request_review_comment"))
-
-
-def thread_of(fake_github, comment: dict) -> dict:
-    [thread] = [t for t in fake_github.threads(OWNER, REPO, 7) if t["root_id"] == comment["id"]]
-    return thread
 
 
 async def test_a_reply_in_our_thread_gets_one_answer_counted_in_the_review(
@@ -126,13 +120,21 @@ async def test_a_bots_reply_is_no_job(client, pool, fake_github, reviewed):
 
 async def test_a_dismissal_holds_over_two_pushes(client, pool, fake_github, fake_gemini, reviewed):
     ours = root(fake_github)
+    fake_github.set_permission(OWNER, REPO, "lead", "admin")
+    calls = len(fake_gemini.requests)
 
     job = await reply(client, pool, fake_github, reviewed, ours, "This is a false positive.",
                       login="lead", association="OWNER")  # fmt: skip
 
-    assert job["outcome"] == "dismissed"
+    assert job["outcome"] == "dismissed (check success)"
     assert "Dismissed" in answers_in(fake_github, ours)[0]
     assert thread_of(fake_github, ours)["is_resolved"]
+    # At once, without a review or a Gemini call: the check is green, the summary says so.
+    [run] = fake_github.check_runs(OWNER, REPO)
+    assert run["conclusion"] == "success"
+    assert "dismissed by `lead`" in summary_of(fake_github)
+    assert len(fake_github.comments(OWNER, REPO, 7)) == 1  # the summary edited, not a new one
+    assert len(fake_gemini.requests) == calls
     for n in range(2):
         pushed = await push_delivered(client, pool, reviewed, {"README.md": f"push {n}\n"})
         assert pushed["status"] == "completed"
@@ -156,7 +158,7 @@ async def test_an_outsider_cannot_dismiss(client, pool, fake_github, fake_gemini
     job = await reply(client, pool, fake_github, reviewed, ours, "won't fix",
                       login="drive-by", association="NONE")  # fmt: skip
 
-    assert job["outcome"] == "dismissal refused"
+    assert job["outcome"] == "refused"
     assert "Only people with write access" in answers_in(fake_github, ours)[0]
     assert await pool.fetchval("SELECT count(*) FROM dismissals") == 0
     assert not thread_of(fake_github, ours)["is_resolved"]

@@ -8,14 +8,15 @@ import re
 from datetime import timedelta
 
 from bot import metering
+from bot.conversation import access, dismissal
 from bot.conversation import threads as conversation_threads
 from bot.conversation.context import Context
-from bot.github import files, replies, threads
+from bot.github import files, replies, sources, threads
 from bot.review.answer import MAX_ANSWER, Said, ThreadAnswer, code_around, prompt
 from bot.review.findings import Finding
 from bot.review.markdown import text
 from bot.review.metering import BudgetSpent, QuotaReached
-from bot.store import jobs, pulls, reviews
+from bot.store import feedback, jobs, pulls, reviews
 from bot.store.findings import FindingRepo
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,26 @@ async def run(ctx: Context) -> str:
         return "finding unknown"
     finding = Finding.from_mapping(row)
     login = str(payload["login"])
+    writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
     if payload.get("dismisses"):
-        return await _dismiss(ctx, thread, finding, login, str(payload["association"]))
+        if writer:
+            return await _dismiss(ctx, thread, finding, login)
+        await feedback.said_wrong(services.pool, owner, repo, number, finding.fingerprint,
+                                  finding.agent_type)  # fmt: skip
+        return await _refuse(
+            ctx,
+            thread,
+            login,
+            "dismiss a finding; it stays until one of them does, and your reply is counted",
+        )
+    opened = False if writer else await _open(ctx)  # the config is read only when it matters
+    if not access.allowed(access.Act.ANSWER, writer, answers_open=opened):
+        return await _refuse(
+            ctx,
+            thread,
+            login,
+            "get an answer from Second Look here (the repository's `thread_answers`)",
+        )
     limit = services.settings.answers_per_hour
     since = services.clock() - timedelta(hours=1)
     if limit == 0 or await jobs.answers_since(services.pool, owner, repo, number, since) >= limit:
@@ -64,26 +83,39 @@ async def run(ctx: Context) -> str:
     return await _answer(ctx, thread, finding)
 
 
-async def _dismiss(
-    ctx: Context, thread: threads.Thread, finding: Finding, login: str, association: str
-) -> str:
+async def _open(ctx: Context) -> bool:
+    """Whether the repository's config opens thread answers to everyone who can comment."""
+    owner, repo, number = ctx.pull()
+    review = await reviews.latest(ctx.services.pool, owner, repo, number)
+    if review is None:
+        return False
+    loaded = await sources.read_config(ctx.services.github, ctx.job.installation_id, owner,
+                                       repo, review.base_ref)  # fmt: skip
+    return loaded.config.thread_answers == "everyone"
+
+
+async def _refuse(ctx: Context, thread: threads.Thread, login: str, what: str) -> str:
+    """Say once per person, PR and hour what it takes; after that, nothing."""
+    owner, repo, number = ctx.pull()
+    if await access.told_lately(ctx.services, owner, repo, number, login):
+        return "not answered: told within the hour"
+    await replies.reply_in_thread(await ctx.gh(), owner, repo, number, thread.root_id,
+                                  f"{ANSWER_MARKER}\nOnly people with {access.NEEDS} can "
+                                  f"{what}.")  # fmt: skip
+    return "refused"
+
+
+async def _dismiss(ctx: Context, thread: threads.Thread, finding: Finding, login: str) -> str:
     owner, repo, number = ctx.pull()
     gh = await ctx.gh()
-    if not await replies.may_write(gh, owner, repo, login, association):
-        await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
-            f"{ANSWER_MARKER}\nOnly people with write access to this repository can dismiss a "
-            "finding; it stays until one of them does."
-        ))  # fmt: skip
-        return "dismissal refused"
-    await pulls.dismiss(ctx.services.pool, owner, repo, number, finding.fingerprint, login,
-                        "reply")  # fmt: skip
+    effect = await dismissal.dismiss(ctx.services, gh, owner, repo, number, finding.fingerprint,
+                                     login, "reply")  # fmt: skip
     await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
-        f"{ANSWER_MARKER}\nDismissed: this finding is not posted again on this pull request "
-        "and does not fail the check from the next review on (`/second-look review` reviews "
-        "now)."
+        f"{ANSWER_MARKER}\nDismissed: this finding no longer fails the check and is not "
+        "posted again on this pull request."
     ))  # fmt: skip
     _, refused = await conversation_threads.resolve(gh, [thread], f"job {ctx.job.id}")
-    return "dismissed" if refused is None else "dismissed (thread left open)"
+    return f"dismissed ({effect})" if refused is None else f"dismissed ({effect}; thread open)"
 
 
 async def _answer(ctx: Context, thread: threads.Thread, finding: Finding) -> str:

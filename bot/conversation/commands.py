@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.conversation import access
 from bot.conversation.context import Context
 from bot.github import publish, replies
 from bot.review.markdown import code
@@ -59,7 +60,7 @@ def help_text(slug: str | None) -> str:
     also = f" (`@{slug}` works in place of `/second-look`)" if slug else ""
     return "\n".join([
         f"Second Look takes these commands in a comment on the pull request{also}, from "
-        "people with write access to the repository:",
+        f"people with {access.NEEDS}:",
         "",
         "- `/second-look review`: review the current head again, in full",
         "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
@@ -69,19 +70,26 @@ def help_text(slug: str | None) -> str:
         "",
         "Reply in the thread of an inline comment to ask about its finding. A reply that says "
         "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
-        "with write access, dismisses it on this pull request.",
+        "with write access, dismisses it on this pull request at once.",
     ])  # fmt: skip
 
 
 async def run(ctx: Context) -> str:
-    """Run one command job: 👀 on the comment, then act (or refuse) and reply."""
-    owner, repo, _ = ctx.pull()
-    payload = ctx.job.payload
+    """Run one command job: act (👀 on the comment first) or refuse, and reply.
+
+    The help text, an unknown command's answer and a refusal are given to a person without
+    write access at most once per PR in `access.TOLD_EVERY`: after that, nothing at all.
+    """
+    owner, repo, number = ctx.pull()
+    payload, services = ctx.job.payload, ctx.services
     gh = await ctx.gh()
     comment_id, login = int(payload["comment_id"]), str(payload["login"])
-    await replies.react(gh, owner, repo, comment_id, "eyes")
     name = Name(payload["command"]) if payload.get("command") else None
-    slug = ctx.services.github.identity.slug
+    slug = services.github.identity.slug
+    writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
+    if not writer and await access.told_lately(services, owner, repo, number, login):
+        return "not answered: told within the hour"
+    await replies.react(gh, owner, repo, comment_id, "eyes")
     if name is None:
         word = f" {code(payload['word'])}" if payload.get("word") else " that"
         await ctx.reply(f"I do not know the command{word}.\n\n{help_text(slug)}")
@@ -89,10 +97,9 @@ async def run(ctx: Context) -> str:
     if name is Name.HELP:
         await ctx.reply(help_text(slug))
         return "help"
-    if not await replies.may_write(gh, owner, repo, login, payload["association"]):
+    if not access.allowed(access.Act(name.value), writer):
         await ctx.reply(
-            f"Sorry, only people with write access to this repository can ask for "
-            f"{code(PREFIX + ' ' + name.value)}. Nothing was done."
+            f"Sorry, {code(PREFIX + ' ' + name.value)} needs {access.NEEDS}. Nothing was done."
         )
         return "refused"
     return await _ACTIONS[name](ctx, login)

@@ -1,11 +1,11 @@
 """A PR closed (its review stopped, its reactions read one last time) and an installation
-created, removed, suspended or changed."""
+created, removed, suspended or changed; who has access changed."""
 
 from __future__ import annotations
 
 import logging
 
-from bot.conversation import threads
+from bot.conversation import access, threads
 from bot.conversation.context import Context
 from bot.store import installations, reviews
 from bot.store.findings import FindingRepo
@@ -35,7 +35,7 @@ async def closed(ctx: Context) -> str:
         return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
     gh = await ctx.gh()
     await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
-    found = await threads.sync(gh, ctx.services, owner, repo, number)
+    found = await threads.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
     return f"{stopped} review(s) stopped, {len(found.threads)} thread(s) read"
 
 
@@ -43,6 +43,7 @@ async def installation(ctx: Context) -> str:
     """Record the installation's status and repositories; forget a removed one's token."""
     job, pool, payload = ctx.job, ctx.services.pool, ctx.job.payload
     action = str(payload["action"])
+    await access.forget(ctx.services, job.installation_id)  # its permissions may differ now
     if payload["event"] == "installation_repositories":
         added, removed = payload.get("added", []), payload.get("removed", [])
         await installations.change_repositories(pool, job.installation_id, added, removed)
@@ -58,3 +59,13 @@ async def installation(ctx: Context) -> str:
         ctx.services.github.forget(job.installation_id)
     log.info("installation %s is %s", job.installation_id, status)
     return str(status)
+
+
+async def access_changed(ctx: Context) -> str:
+    """A member, team or organization event: forget what we knew of who may steer."""
+    payload = ctx.job.payload
+    where = payload.get("repository")
+    dropped = await access.forget(ctx.services, ctx.job.installation_id,
+                                  (str(where[0]), str(where[1])) if where else None,
+                                  payload.get("who"))  # fmt: skip
+    return f"{dropped} permission(s) forgotten ({payload['event']} {payload['action']})"

@@ -22,6 +22,7 @@ HANDLERS: dict[Kind, Callable[[Context], Awaitable[str]]] = {
     Kind.ANSWER: answers.run,
     Kind.CLOSED: lifecycle.closed,
     Kind.INSTALLATION: lifecycle.installation,
+    Kind.ACCESS: lifecycle.access_changed,
 }
 
 

@@ -9,7 +9,8 @@ from collections.abc import Collection, Iterable
 
 import gidgethub
 
-from bot.github import replies, threads
+from bot.conversation import access
+from bot.github import threads
 from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.threads import Thread, Threads
 from bot.review.findings import Finding
@@ -21,10 +22,12 @@ log = logging.getLogger(__name__)
 
 
 async def sync(
-    gh: RetryingGitHubAPI, services: Services, owner: str, repo: str, number: int
-) -> Threads:
+    gh: RetryingGitHubAPI, services: Services, installation_id: int, owner: str, repo: str,
+    number: int,
+) -> Threads:  # fmt: skip
     """Read our threads (no call when nothing was ever posted inline on the PR), store the
-    reactions, and dismiss the findings whose 👎 came from someone with write access."""
+    reactions (everyone's), and dismiss the findings whose 👎 came from someone with write
+    access (`access.is_writer`)."""
     repo_findings = FindingRepo(services.pool)
     if not await repo_findings.posted_inline(owner, repo, number):
         return Threads()
@@ -43,7 +46,8 @@ async def sync(
             continue
         for login in thread.thumbs_down:
             if login not in writers:
-                writers[login] = await replies.may_write(gh, owner, repo, login, "")
+                writers[login] = await access.is_writer(services, gh, installation_id, owner,
+                                                        repo, login)  # fmt: skip
             if writers[login]:
                 await pulls.dismiss(services.pool, owner, repo, number, thread.fingerprint,
                                     login, "reaction")  # fmt: skip

@@ -192,3 +192,16 @@ async def cancel(
         gh, owner, repo, check_run_id, conclusion="cancelled", title=title, summary=summary,
         annotations=[],
     )  # fmt: skip
+
+
+async def conclude_again(
+    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, summary: Summary
+) -> str:
+    """Complete a completed run again from its summary (after a dismissal): its conclusion,
+    title and text now; the annotations it has stay (GitHub only adds to them)."""
+    verdict = conclusion(summary, summary.findings, summary.fail_on)
+    await complete(
+        gh, owner, repo, check_run_id, conclusion=verdict, title=check_title(summary),
+        summary=render_summary(summary, MAX_TEXT, marker=False), annotations=[],
+    )  # fmt: skip
+    return verdict

@@ -1,19 +1,11 @@
-"""Talking back on a PR: reactions, replies to a comment or in a review thread, and the
-commenter's permission on the repository."""
+"""Talking back on a PR: reactions, replies to a comment or in a review thread, the PR now.
+(Who may steer the reviewer is bot/conversation/access.py's.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http import HTTPStatus
 
-import gidgethub
-
-from bot.github.client import RetryingGitHubAPI, has_status
-
-# Who may give commands: GitHub's author association says so for these; for the others
-# (a private org member reads as CONTRIBUTOR or NONE) the permission API is asked.
-WRITERS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
-WRITE_PERMISSIONS = frozenset({"admin", "write"})  # "maintain" reads as "write" here
+from bot.github.client import RetryingGitHubAPI
 
 
 async def react(
@@ -49,24 +41,6 @@ async def reply_in_thread(
         data={"body": body},
     )
     return int(created["id"])
-
-
-async def may_write(
-    gh: RetryingGitHubAPI, owner: str, repo: str, login: str, association: str
-) -> bool:
-    """Whether `login` has write access: by association when it says so, else by asking."""
-    if association in WRITERS:
-        return True
-    try:
-        answer = await gh.getitem(
-            "/repos/{owner}/{repo}/collaborators/{username}/permission",
-            url_vars={"owner": owner, "repo": repo, "username": login},
-        )
-    except gidgethub.BadRequest as exc:
-        if has_status(exc, HTTPStatus.NOT_FOUND):  # not a collaborator, or no such user
-            return False
-        raise
-    return isinstance(answer, dict) and answer.get("permission") in WRITE_PERMISSIONS
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,15 @@ def _severity(value: object) -> str:
     return value.lower()
 
 
+THREAD_ANSWERS = ("writers", "everyone")
+
+
+def _thread_answers(value: object) -> str:
+    if not isinstance(value, str) or value.lower() not in THREAD_ANSWERS:
+        raise ValueError(f"must be one of {', '.join(THREAD_ANSWERS)}")
+    return value.lower()
+
+
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -137,6 +146,9 @@ class RepoConfig(BaseModel):
     min_confidence: Annotated[float, BeforeValidator(_confidence)] = 0.5
     # findings below this severity are in the summary only, not inline
     min_inline_severity: Annotated[str, BeforeValidator(_severity)] = "low"
+    # who gets a Gemini answer to a reply in our threads: people with write access, or
+    # everyone who can comment (commands and dismissals always need write access)
+    thread_answers: Annotated[str, BeforeValidator(_thread_answers)] = "writers"
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,16 @@ async def read_base(
     return base_of(got, intent, f"{owner}/{repo}")
 
 
+async def read_config(
+    github: GitHubClient, installation_id: int, owner: str, repo: str, base_ref: str
+) -> repo_config.LoadedConfig:
+    """The repository's config alone, from the base branch."""
+    path = repo_config.CONFIG_PATH
+    read = await files.read(github, installation_id, owner, repo, [(base_ref, path)],
+                            max_file_bytes=MAX_BASE_FILE_BYTES)  # fmt: skip
+    return repo_config.from_file(read.files[(base_ref, path)])
+
+
 def base_of(got: Mapping[str, files.FileText], intent: Intent, where: str = "") -> Base:
     """The Base from the text of BASE_FILES as read (from GitHub, git or the working tree)."""
     config = repo_config.from_file(got[repo_config.CONFIG_PATH])

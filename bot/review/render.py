@@ -6,6 +6,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Skipped
@@ -58,6 +61,20 @@ class Summary:
     threads_resolved: set[str] = field(default_factory=set)  # fingerprints whose thread we closed
     paused_by: str | None = None  # automatic reviews of the PR are paused
     verdict_by: str = "the check"  # what fails on a finding at fail_on: "the job" in Actions
+
+
+_SUMMARY_JSON: TypeAdapter[Summary] = TypeAdapter(Summary)
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The summary as JSON, to store it and render it again later (`summary_of_json`)."""
+    data: dict[str, Any] = _SUMMARY_JSON.dump_python(summary, mode="json")
+    return data
+
+
+def summary_of_json(data: Any) -> Summary:
+    """A summary stored by `summary_json` (ValidationError when it is not one)."""
+    return _SUMMARY_JSON.validate_python(data)
 
 
 def render_summary(summary: Summary, limit: int = MAX_BODY, *, marker: bool = True) -> str:

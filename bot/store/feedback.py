@@ -35,6 +35,19 @@ async def store(db: Db, owner: str, repo: str, pr_number: int, found: Sequence[R
     )  # fmt: skip
 
 
+async def said_wrong(
+    db: Db, owner: str, repo: str, pr_number: int, fingerprint: str, agent_type: str
+) -> None:
+    """Count a reply that says the finding is wrong from someone who may not dismiss it:
+    taken as a 👎 in the acceptance figures, the finding itself left as it is."""
+    await db.execute(
+        "INSERT INTO feedback (owner, repo, pr_number, fingerprint, agent_type, wrong_replies)"
+        " VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (owner, repo, pr_number, fingerprint)"
+        " DO UPDATE SET wrong_replies = feedback.wrong_replies + 1, updated_at = now()",
+        owner, repo, pr_number, fingerprint, agent_type,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Acceptance:
     """Of the findings people reacted to (or dismissed) in one group: how many they took."""
@@ -43,7 +56,7 @@ class Acceptance:
     accepted: int  # more 👍 than 👎, not dismissed
     rejected: int  # more 👎 than 👍, or dismissed
     thumbs_up: int
-    thumbs_down: int
+    thumbs_down: int  # a reply saying "wrong" from someone who may not dismiss counts as one
 
     @property
     def rate(self) -> float | None:
@@ -58,7 +71,8 @@ WITH judged AS (
                SELECT agent_type FROM findings x JOIN reviews r ON r.id = x.review_id
                 WHERE r.owner = d.owner AND r.repo = d.repo AND r.pr_number = d.pr_number
                   AND x.fingerprint = d.fingerprint LIMIT 1), 'unknown') AS agent,
-           coalesce(f.thumbs_up, 0) AS up, coalesce(f.thumbs_down, 0) AS down,
+           coalesce(f.thumbs_up, 0) AS up,
+           coalesce(f.thumbs_down, 0) + coalesce(f.wrong_replies, 0) AS down,
            d.fingerprint IS NOT NULL AS dismissed,
            greatest(f.updated_at, d.created_at) AS at
       FROM feedback f

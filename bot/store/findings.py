@@ -87,6 +87,13 @@ class FindingRepo:
             list(fingerprints),
         )
 
+    async def dismiss(self, review_id: uuid.UUID, fingerprint: str, login: str) -> None:
+        """The review's finding was dismissed after it was stored."""
+        await self.db.execute(
+            "UPDATE findings SET dismissed_by = $3 WHERE review_id = $1 AND fingerprint = $2",
+            review_id, fingerprint, login,
+        )  # fmt: skip
+
     async def posted_inline(self, owner: str, repo: str, pr_number: int) -> set[str]:
         """Fingerprints already posted inline by any review of this PR."""
         rows = await self.db.fetch(

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     ANSWER = "answer"  # a reply in one of our inline threads
     CLOSED = "closed"  # a PR closed: stop its review, read its reactions
     INSTALLATION = "installation"  # installed, removed, suspended, repositories changed
+    ACCESS = "access"  # a member, team or organization event: forget what we knew of access
 
 
 class JobStatus(StrEnum):
@@ -184,6 +185,19 @@ async def answers_since(db: Db, owner: str, repo: str, pr_number: int, since: da
         since,
     )
     return count
+
+
+async def told_since(
+    db: Db, owner: str, repo: str, pr_number: int, login: str, since: datetime
+) -> bool:
+    """Whether `login` was refused, or given the help text, on the PR since `since`."""
+    found: bool = await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+        " AND payload ->> 'login' = $4 AND finished_at >= $5"
+        " AND outcome IN ('refused', 'help', 'unknown command'))",  # migration 0011's index
+        owner, repo, pr_number, login, since,
+    )  # fmt: skip
+    return found
 
 
 async def get(db: Db, job_id: uuid.UUID) -> asyncpg.Record | None:

@@ -128,11 +128,12 @@ async def open_checks(conn: Db, owner: str, repo: str, pr_number: int) -> list[O
     ]
 
 
-_SETTABLE = frozenset({"comment_id", "check_run_id", "check_run_done"})
+_SETTABLE = frozenset({"comment_id", "check_run_id", "check_run_done", "summary"})
 
 
 async def set_fields(conn: Db, review_id: uuid.UUID, **fields: Any) -> None:
-    """Store publishing results (comment_id, check_run_id, check_run_done) on the row."""
+    """Store publishing results (comment_id, check_run_id, check_run_done, the summary as
+    published) on the row."""
     unknown = set(fields) - _SETTABLE
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
@@ -143,6 +144,14 @@ async def set_fields(conn: Db, review_id: uuid.UUID, **fields: Any) -> None:
         review_id,
         *(fields[name] for name in names),
     )
+
+
+async def published_summary(conn: Db, review_id: uuid.UUID) -> dict[str, Any] | None:
+    """The summary the review last published, as stored (JSON), if any."""
+    found: dict[str, Any] | None = await conn.fetchval(
+        "SELECT summary FROM reviews WHERE id = $1", review_id
+    )
+    return found
 
 
 async def add_stats(conn: Db, review_id: uuid.UUID, stats: dict[str, Any]) -> None:

@@ -1,0 +1,67 @@
+"""A dismissal takes effect at once: the finding recorded as dismissed on the PR, and the
+summary comment and check run of the PR's latest review published again from what is stored
+(`reviews.summary`), without the review or a Gemini call."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pydantic
+
+from bot.github import checks, publish
+from bot.github.client import RetryingGitHubAPI
+from bot.review.render import MARKER, render_summary, summary_json, summary_of_json
+from bot.services import Services
+from bot.store import pulls, reviews
+from bot.store.findings import FindingRepo
+
+log = logging.getLogger(__name__)
+
+
+async def dismiss(
+    services: Services, gh: RetryingGitHubAPI, owner: str, repo: str, number: int,
+    fingerprint: str, login: str, how: str,
+) -> str:  # fmt: skip
+    """Record the dismissal and publish its effect; what happened, in a few words."""
+    await pulls.dismiss(services.pool, owner, repo, number, fingerprint, login, how)
+    return await republish(services, gh, owner, repo, number, fingerprint, login)
+
+
+async def republish(
+    services: Services, gh: RetryingGitHubAPI, owner: str, repo: str, number: int,
+    fingerprint: str, login: str,
+) -> str:  # fmt: skip
+    """The PR's latest review, if completed, shows the finding dismissed: summary comment
+    edited, check run concluded again (green when nothing else fails it)."""
+    pool = services.pool
+    review = await reviews.latest(pool, owner, repo, number)
+    if review is None or review.status != "completed":
+        # A review that is running reads the dismissals before it publishes.
+        return "the next review shows it"
+    stored = await reviews.published_summary(pool, review.id)
+    try:
+        summary = summary_of_json(stored) if stored is not None else None
+    except pydantic.ValidationError as exc:  # written by an older version: let it be
+        log.warning("review %s: stored summary unreadable (%d errors); the next review shows "
+                    "the dismissal", review.id, exc.error_count())  # fmt: skip
+        summary = None
+    if summary is None or summary.status != "completed":
+        return "the next review shows it"
+    dismissed = [f for f in summary.findings if f.fingerprint == fingerprint]
+    if not dismissed:
+        return "not in the summary"
+    summary.findings = [f for f in summary.findings if f.fingerprint != fingerprint]
+    summary.dismissed += [dataclasses.replace(f, dismissed_by=login) for f in dismissed]
+    summary.paused_by = (await pulls.state(pool, owner, repo, number)).paused_by
+    await FindingRepo(pool).dismiss(review.id, fingerprint, login)
+    comment_id = await publish.upsert_comment(gh, owner, repo, number, render_summary(summary),
+                                              MARKER, review.comment_id)  # fmt: skip
+    verdict = "unchanged"
+    if review.check_run_id is not None:
+        verdict = await checks.conclude_again(gh, owner, repo, review.check_run_id, summary)
+    await reviews.set_fields(pool, review.id, comment_id=comment_id,
+                             summary=summary_json(summary))  # fmt: skip
+    log.info("%s/%s#%d: finding %s dismissed by %s; summary updated, check %s", owner, repo,
+             number, fingerprint[:12], login, verdict)  # fmt: skip
+    return f"check {verdict}"
