@@ -73,6 +73,7 @@ class Settings:
     dashboard_token: str = field(default="", repr=False)  # "": the dashboard is loopback-only
     retention_days: int = 90  # finished reviews, findings, usage and deliveries kept this long
     redeliver_interval: float = 600.0  # seconds between looks for deliveries that failed
+    reaction_poll_seconds: float = 60.0  # between looks for 👎 on red checks; 0: never
 
 
 # What to do about a required setting that is not set.
@@ -295,6 +296,7 @@ class _Environment(_GitHubEnvironment):
     dashboard_token: str = Field("", validation_alias="DASHBOARD_TOKEN", repr=False)
     retention_days: int = _whole("RETENTION_DAYS", 90, 1, 36_500)
     redeliver_interval: int = _whole("REDELIVER_INTERVAL", 600, 10, 86_400)
+    reaction_poll_seconds: int = _whole("REACTION_POLL_SECONDS", 60, 0, 86_400)
 
 
 def load_settings(
@@ -313,6 +315,7 @@ def load_settings(
         push_settle_seconds=float(env.push_settle_seconds),
         quota_max_wait=float(env.quota_max_wait),
         redeliver_interval=float(env.redeliver_interval),
+        reaction_poll_seconds=float(env.reaction_poll_seconds),
     )
     return Settings(**values)
 

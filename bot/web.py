@@ -16,6 +16,7 @@ from gidgethub import ValidationFailure, sansio
 
 from bot import dashboard, events, logs, payloads, redeliver, retention
 from bot.config import Settings
+from bot.conversation import reactions
 from bot.intake import IntakeWriter
 from bot.metrics import CONTENT_TYPE, NONE, Metrics
 from bot.scheduler import Scheduler
@@ -65,6 +66,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         loops = [
             asyncio.create_task(redeliver.run_forever(services, first=False), name="redeliver"),
             asyncio.create_task(retention.run_forever(services), name="retention"),
+            asyncio.create_task(reactions.run_forever(services), name="reactions"),
         ]
         await scheduler.begin()
         yield

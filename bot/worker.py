@@ -405,14 +405,11 @@ class ReviewRun:
         review = self.review
         assert self.gh is not None
         try:
-            self.threads = await conversation_threads.sync(
-                self.gh,
-                self.services,
-                review.installation_id,
-                review.owner,
-                review.repo,
+            synced = await conversation_threads.sync(
+                self.gh, self.services, review.installation_id, review.owner, review.repo,
                 review.pr_number,
-            )
+            )  # fmt: skip
+            self.threads = synced.found
         except gidgethub.GitHubException as exc:
             log.warning("review %s: our threads not read: %s", review.id, describe(exc))
 

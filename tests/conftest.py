@@ -193,6 +193,7 @@ def base_settings(
         lease_seconds=30,
         reclaim_interval=3600,
         shutdown_timeout=5,
+        reaction_poll_seconds=0,  # tests/test_reactions.py looks when it means to
     )
 
 

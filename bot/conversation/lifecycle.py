@@ -35,8 +35,8 @@ async def closed(ctx: Context) -> str:
         return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
     gh = await ctx.gh()
     await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
-    found = await threads.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
-    return f"{stopped} review(s) stopped, {len(found.threads)} thread(s) read"
+    synced = await threads.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
+    return f"{stopped} review(s) stopped, {len(synced.found.threads)} thread(s) read"
 
 
 async def installation(ctx: Context) -> str:

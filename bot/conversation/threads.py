@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 
 import gidgethub
 
@@ -21,16 +22,24 @@ from bot.store.findings import FindingRepo
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Synced:
+    """Our threads as read, and the findings a 👎 in them dismissed now (fingerprint, who)."""
+
+    found: Threads = field(default_factory=Threads)
+    dismissed: list[tuple[str, str]] = field(default_factory=list)
+
+
 async def sync(
     gh: RetryingGitHubAPI, services: Services, installation_id: int, owner: str, repo: str,
     number: int,
-) -> Threads:  # fmt: skip
+) -> Synced:  # fmt: skip
     """Read our threads (no call when nothing was ever posted inline on the PR), store the
     reactions (everyone's), and dismiss the findings whose 👎 came from someone with write
     access (`access.is_writer`)."""
     repo_findings = FindingRepo(services.pool)
     if not await repo_findings.posted_inline(owner, repo, number):
-        return Threads()
+        return Synced()
     found = await threads.ours(gh, services.github.identity, owner, repo, number)
     agents = await repo_findings.agents_of(owner, repo, number,
                                            [t.fingerprint for t in found.threads])  # fmt: skip
@@ -41,6 +50,7 @@ async def sync(
     ])  # fmt: skip
     already = await pulls.dismissed(services.pool, owner, repo, number)
     writers: dict[str, bool] = {}
+    dismissed: list[tuple[str, str]] = []
     for thread in found.threads:
         if thread.fingerprint in already or thread.fingerprint not in agents:
             continue
@@ -53,8 +63,9 @@ async def sync(
                                     login, "reaction")  # fmt: skip
                 log.info("%s/%s#%d: finding %s dismissed by %s's 👎", owner, repo, number,
                          thread.fingerprint[:12], login)  # fmt: skip
+                dismissed.append((thread.fingerprint, login))
                 break
-    return found
+    return Synced(found, dismissed)
 
 
 def to_resolve(

@@ -146,6 +146,41 @@ async def set_fields(conn: Db, review_id: uuid.UUID, **fields: Any) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Failing:
+    """An open PR whose latest review failed its check on a finding it published."""
+
+    installation_id: int
+    owner: str
+    repo: str
+    pr_number: int
+
+
+async def failing(conn: Db, since: datetime, severities: list[str]) -> list[Failing]:
+    """The PRs whose latest review completed after `since` and whose published summary shows
+    a finding at or above its `fail_on` (`severities`: most severe first), not closed since."""
+    rows = await conn.fetch(
+        """
+        SELECT r.installation_id, r.owner, r.repo, r.pr_number FROM reviews r
+         WHERE r.status = 'completed' AND r.finished_at >= $1
+           AND r.summary ->> 'status' = 'completed'
+           AND NOT EXISTS (
+               SELECT 1 FROM reviews n WHERE n.owner = r.owner AND n.repo = r.repo
+                  AND n.pr_number = r.pr_number AND n.seq > r.seq)
+           AND EXISTS (
+               SELECT 1 FROM jsonb_array_elements(r.summary -> 'findings') f
+                WHERE array_position($2::text[], f ->> 'severity')
+                      <= array_position($2::text[], r.summary ->> 'fail_on'))
+           AND NOT EXISTS (
+               SELECT 1 FROM jobs j WHERE j.kind = 'closed' AND j.owner = r.owner
+                  AND j.repo = r.repo AND j.pr_number = r.pr_number
+                  AND j.created_at > r.finished_at)
+        """,
+        since, severities,
+    )  # fmt: skip
+    return [Failing(*row) for row in rows]
+
+
 async def published_summary(conn: Db, review_id: uuid.UUID) -> dict[str, Any] | None:
     """The summary the review last published, as stored (JSON), if any."""
     found: dict[str, Any] | None = await conn.fetchval(
