@@ -14,7 +14,7 @@ import asyncpg
 from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
-from bot import dashboard, events, logs, payloads, redeliver, retention
+from bot import dashboard, events, logs, payloads, redeliver, remote, retention
 from bot.config import Settings
 from bot.intake import IntakeWriter
 from bot.metrics import CONTENT_TYPE, NONE, Metrics
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    remote.trust(app, settings.trusted_proxies)
     dashboard.setup(app, settings, lambda: app[services_key].pool)
     return app
 
