@@ -31,7 +31,7 @@ from bot.github import manifest
 from bot.setup import SetupSettings, create_setup_app, read_settings
 from tests.fakes.github import FakeGitHub
 from tests.payloads import WEBHOOK_SECRET, delivery
-from tests.processes import app_env, free_port, run_bot
+from tests.processes import CHECKOUT, app_env, free_port, run_bot
 
 
 class _Forms(HTMLParser):
@@ -418,7 +418,7 @@ def test_first_run_with_another_malformed_setting_stops(base_settings: Settings,
 
 
 def register_env(base_settings: Settings, **extra: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **extra}
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **CHECKOUT, **extra}
 
 
 @pytest.mark.parametrize("status", [404, 422])
