@@ -74,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = commands.add_parser("eval", help="score the review on labelled PRs (JSONL)")
     evaluate.add_argument("file", help="one PR per line: diff, title, body, expected findings")
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
+    evaluate.add_argument(
+        "--results", metavar="FILE",
+        help="where each PR's result is saved, and read back to resume "
+        "(default: .data/eval/<name of FILE>.results.jsonl)",
+    )  # fmt: skip
+    evaluate.add_argument("--fresh", action="store_true", help="forget saved results first")
+    evaluate.add_argument(
+        "--max-wait", type=float, metavar="SECONDS",
+        help="wait out a Gemini quota up to this long; a longer wait stops the run, exit 75 "
+        "(default: 600)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--parallel", type=int, metavar="N", help="PRs reviewed at once (default: 4)"
+    )
     args = parser.parse_args(argv)
     from bot.store.connect import DatabaseUnreachable
 
@@ -93,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from bot import eval as eval_command
 
-            return eval_command.run(args.file, args.format)
+            return eval_command.run(
+                args.file, args.format, results=args.results, fresh=args.fresh,
+                max_wait=args.max_wait, parallel=args.parallel,
+            )  # fmt: skip
         if args.command == "usage":
             from bot import usage as usage_command
 

@@ -8,6 +8,7 @@ rest of the App gets, is a plain frozen dataclass: building one reads nothing.
 from __future__ import annotations
 
 import io
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
     ValidationError,
     ValidationInfo,
@@ -28,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -38,6 +41,9 @@ from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices, 
 
 class ConfigError(Exception):
     """Settings are missing or malformed; the message names each and says how to fix it."""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"  # text | json (one JSON object a line)
     dashboard_token: str = field(default="", repr=False)  # "": the dashboard is loopback-only
+    # Peers whose X-Forwarded-For is read (bot/remote.py); (): none, the peer is the client.
+    trusted_proxies: tuple[Network, ...] = ()
     retention_days: int = 90  # finished reviews, findings, usage and deliveries kept this long
     redeliver_interval: float = 600.0  # seconds between looks for deliveries that failed
     reaction_poll_seconds: float = 60.0  # between looks for 👎 on red checks; 0: never
@@ -121,6 +129,24 @@ def _database_url(value: str | None) -> str | None:
     if value is not None and not value.startswith(("postgres://", "postgresql://")):
         raise _problem("DATABASE_URL must be a postgresql:// URL (leave it unset for embedded)")
     return value
+
+
+def _networks(value: object) -> object:
+    """TRUSTED_PROXIES: addresses or CIDR networks, separated by commas."""
+    if not isinstance(value, str):
+        return value  # the default
+    networks: list[Network] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise _problem(
+                f"TRUSTED_PROXIES: {item!r} is not an IP address or a network such as "
+                "10.0.0.0/8 (host bits unset); separate several with commas"
+            ) from None
+    return tuple(networks)
 
 
 def _log_format(value: str) -> str:
@@ -294,6 +320,9 @@ class _Environment(_GitHubEnvironment):
         "text", validation_alias="LOG_FORMAT"
     )
     dashboard_token: str = Field("", validation_alias="DASHBOARD_TOKEN", repr=False)
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode, BeforeValidator(_networks)] = Field(
+        (), validation_alias="TRUSTED_PROXIES"
+    )
     retention_days: int = _whole("RETENTION_DAYS", 90, 1, 36_500)
     redeliver_interval: int = _whole("REDELIVER_INTERVAL", 600, 10, 86_400)
     reaction_poll_seconds: int = _whole("REACTION_POLL_SECONDS", 60, 0, 86_400)

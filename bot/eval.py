@@ -1,12 +1,17 @@
 """`python -m bot eval FILE.jsonl`: the review pipeline over labelled PRs, without GitHub or the
-database, scored against the findings each PR should get."""
+database, scored against the findings each PR should get.
+
+Each PR's result is saved as it ends (bot/eval_results.py); a run resumes after what the last
+one saved, and a quota wait longer than `max_wait` stops the run with what it has.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,13 +19,14 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from bot.config import ConfigError, GeminiSettings, gemini_settings
+from bot.eval_results import ResultsFile, default_path, prompt_version
 from bot.github import sources
 from bot.github.files import FileText
 from bot.github.repo_config import LoadedConfig, RepoConfig
 from bot.logs import setup_logging
 from bot.review.agents import SEVERITIES
 from bot.review.findings import Finding
-from bot.review.metering import rate_limiter
+from bot.review.metering import QuotaReached, rate_limiter
 from bot.review.prompt import Intent
 from bot.standalone import local
 from bot.standalone.sources import DiffSource
@@ -28,6 +34,14 @@ from bot.standalone.sources import DiffSource
 NEAR = 3  # a finding matches an expected one on the same path within this many lines
 PARALLEL_PRS = 4  # PRs reviewed at once; each has up to GEMINI_MAX_IN_FLIGHT calls open
 DEFAULTS = RepoConfig()  # a PR is reviewed as a repository without a config file would be
+MAX_QUOTA_WAIT = 600.0  # a quota wait up to this is waited out; a longer one stops the run
+# Exit statuses: SCORED, USAGE (the file or the settings), CALL_FAILED (a PR's agent call
+# failed), QUOTA_STOPPED (a quota asked for a longer wait than allowed: partial, resumable;
+# EX_TEMPFAIL of sysexits.h, "try again later").
+SCORED, USAGE, CALL_FAILED, QUOTA_STOPPED = 0, 2, 3, 75
+SCORED_FIELDS = (
+    "agent_type", "severity", "file_path", "line_start", "line_end", "title", "description",
+)  # fmt: skip
 
 
 class EvalError(Exception):
@@ -111,7 +125,16 @@ def read_cases(path: Path) -> list[Case]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    cases = [parse_case(line, f"{path}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+    cases: list[Case] = []
+    lines_of: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        case = parse_case(line, f"{path}:{number}")
+        if case.id in lines_of:
+            raise EvalError(f"{path}:{number}: id {case.id!r} is line {lines_of[case.id]}'s too")
+        lines_of[case.id] = number
+        cases.append(case)
     if not cases:
         raise EvalError(f"{path} holds no PR")
     return cases
@@ -127,6 +150,29 @@ class CaseResult:
     cached_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """What the results file keeps of it: what is scored and what it cost."""
+        return {
+            "findings": [{name: getattr(f, name) for name in SCORED_FIELDS} for f in self.findings],
+            "withheld": self.withheld, "failures": self.failures,
+            "prompt_tokens": self.prompt_tokens, "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens, "cost_usd": self.cost_usd,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, case: Case, data: Mapping[str, Any]) -> CaseResult | None:
+        """A saved result of `case`, or None when it is not one as_json wrote."""
+        try:
+            findings = [Finding(**{k: f[k] for k in SCORED_FIELDS}) for f in data["findings"]]
+            return cls(
+                case, findings, withheld=int(data["withheld"]),
+                failures=[str(f) for f in data["failures"]],
+                prompt_tokens=int(data["prompt_tokens"]), cached_tokens=int(data["cached_tokens"]),
+                output_tokens=int(data["output_tokens"]), cost_usd=float(data["cost_usd"]),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 def matches(finding: Finding, expected: Expected, *, by_line: bool) -> bool:
@@ -247,25 +293,113 @@ async def review_case(case: Case, settings: GeminiSettings, limiter: AsyncLimite
     )
 
 
-async def evaluate(cases: Sequence[Case], settings: GeminiSettings) -> dict[str, Any]:
-    """Review the PRs, PARALLEL_PRS at a time, every call under one GEMINI_RPM."""
+@dataclass
+class Stopped:
+    """Why a run stopped before every PR was reviewed: the quota and the wait it asked for."""
+
+    reason: str
+    wait: float | None  # seconds; None: not said
+
+
+def quota_wait(reached: QuotaReached, now: float) -> float | None:
+    """The seconds `reached` asks to wait, if it says."""
+    if reached.after is not None:
+        return reached.after
+    if reached.until is not None:
+        return max(0.0, reached.until.timestamp() - now)
+    return None
+
+
+@dataclass
+class Outcome:
+    results: list[CaseResult]  # in the cases' order: those saved before and those run now
+    resumed: int = 0  # of them, read from the results file
+    total: int = 0  # the PRs of the file
+    stopped: Stopped | None = None
+
+
+async def evaluate(
+    cases: Sequence[Case],
+    settings: GeminiSettings,
+    results: ResultsFile | None = None,
+    *,
+    max_wait: float = MAX_QUOTA_WAIT,
+    parallel: int = PARALLEL_PRS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Outcome:
+    """Review the PRs not saved yet, `parallel` at a time, every call under one GEMINI_RPM;
+    each result is saved as it ends. A quota wait up to `max_wait` s is waited out and the PR
+    reviewed again; a longer one stops the run (the PRs under way are dropped, not saved)."""
     limiter = rate_limiter(settings.rpm)
-    gate = asyncio.Semaphore(PARALLEL_PRS)
-    done = 0
+    gate = asyncio.Semaphore(parallel)
+    done: dict[str, CaseResult] = {}
+    for case in cases:
+        saved = results.done(case) if results else None
+        result = CaseResult.from_json(case, saved["result"]) if saved else None
+        if result is not None:
+            done[case.id] = result
+    resumed = len(done)
+    todo = [case for case in cases if case.id not in done]
 
-    async def one(case: Case) -> CaseResult:
-        nonlocal done
+    async def one(case: Case) -> None:
         async with gate:
-            result = await review_case(case, settings, limiter)
-        done += 1
+            while True:
+                try:
+                    result = await review_case(case, settings, limiter)
+                    break
+                except QuotaReached as reached:
+                    wait = quota_wait(reached, time.time())
+                    if wait is None or wait > max_wait:
+                        raise _Stop(Stopped(reached.reason, wait)) from None
+                    print(f"second-look: {reached.reason}; waiting {_duration(wait)}",
+                          file=sys.stderr)  # fmt: skip
+                    await sleep(wait)
+        if results:
+            results.save(case, result.as_json(), complete=not result.failures)
+        done[case.id] = result
         if sys.stderr.isatty():
-            print(f"\r{done}/{len(cases)} PRs reviewed", end="", file=sys.stderr, flush=True)
-        return result
+            print(f"\r{len(done)}/{len(cases)} PRs reviewed", end="", file=sys.stderr, flush=True)
 
-    results = await asyncio.gather(*(one(case) for case in cases))
-    if sys.stderr.isatty():
+    stopped = None
+    tasks = [asyncio.ensure_future(one(case)) for case in todo]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished
+    except _Stop as stop:
+        stopped = stop.stopped
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if sys.stderr.isatty() and todo:
         print(file=sys.stderr)
-    return report(results, list(DEFAULTS.agents), settings.model)
+    ordered = [done[case.id] for case in cases if case.id in done]
+    return Outcome(ordered, resumed, len(cases), stopped)
+
+
+class _Stop(Exception):
+    def __init__(self, stopped: Stopped) -> None:
+        super().__init__(stopped.reason)
+        self.stopped = stopped
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def scored(outcome: Outcome, model: str) -> dict[str, Any]:
+    """The report of what was reviewed, and where the run stopped if it did."""
+    data = report(outcome.results, list(DEFAULTS.agents), model)
+    data["prs_in_file"] = outcome.total
+    data["resumed"] = outcome.resumed
+    stopped = outcome.stopped
+    data["stopped"] = (
+        None if stopped is None else {"reason": stopped.reason, "wait_seconds": stopped.wait}
+    )
+    return data
 
 
 def table(data: dict[str, Any]) -> str:
@@ -298,18 +432,64 @@ def table(data: dict[str, Any]) -> str:
     ]
     if data["failed_prs"]:
         out.append(f"PRs with a failed agent call: {data['failed_prs']} (see --format json)")
+    if data.get("stopped"):
+        out.append(f"partial: {data['prs']} of {data['prs_in_file']} PRs, stopped at a quota")
     return "\n".join(out)
 
 
-def run(path: str, output: str) -> int:
-    """0: scored; 2: the file or the settings are wrong; 3: a Gemini call failed."""
+def run(
+    path: str,
+    output: str,
+    *,
+    results: str | None = None,
+    fresh: bool = False,
+    max_wait: float | None = None,
+    parallel: int | None = None,
+) -> int:
+    """SCORED; USAGE: the file or the settings are wrong; CALL_FAILED: a Gemini call failed;
+    QUOTA_STOPPED: a quota asked to wait longer than `max_wait`, the scores are partial."""
+    max_wait = MAX_QUOTA_WAIT if max_wait is None else max_wait
+    parallel = PARALLEL_PRS if parallel is None else parallel
+    if not (max_wait >= 0 and parallel >= 1):  # NaN too
+        print("second-look: --max-wait must be 0 or more, --parallel 1 or more", file=sys.stderr)
+        return USAGE
     try:
         cases = read_cases(Path(path))
         settings = gemini_settings()
     except (EvalError, ConfigError) as exc:
         print(f"second-look: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
+    where = Path(results) if results else default_path(Path(path))
+    saved = ResultsFile(
+        where, settings.model, prompt_version(DEFAULTS.agents, DEFAULTS.model_dump_json())
+    )
+    try:
+        if fresh:
+            saved.clear()
+        else:
+            saved.load()
+    except OSError as exc:
+        print(f"second-look: cannot read {where}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)  # fmt: skip
+        return USAGE
     setup_logging([settings.api_key], level="WARNING")
-    data = asyncio.run(evaluate(cases, settings))
+    outcome = asyncio.run(evaluate(cases, settings, saved, max_wait=max_wait, parallel=parallel))
+    data = scored(outcome, settings.model)
     print(json.dumps(data, indent=2) if output == "json" else table(data))
-    return 3 if data["failed_prs"] else 0
+    if outcome.resumed:
+        print(
+            f"second-look: {outcome.resumed} of {len(cases)} PRs read from {where}, reviewed "
+            "by an earlier run (--fresh reviews them again)",
+            file=sys.stderr,
+        )
+    if outcome.stopped is not None:
+        wait = outcome.stopped.wait
+        asked = "" if wait is None else f", asked to wait {_duration(wait)}"
+        print(
+            f"second-look: stopped: {outcome.stopped.reason}{asked} (more than --max-wait "
+            f"{max_wait:g} s); {len(outcome.results)} of {len(cases)} PRs reviewed, saved in "
+            f"{where}: run the same command again to go on from there",
+            file=sys.stderr,
+        )
+        return QUOTA_STOPPED
+    return CALL_FAILED if data["failed_prs"] else SCORED

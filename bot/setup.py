@@ -9,10 +9,8 @@ the App's id, key and webhook secret, which are written to DATA_DIR and `.env`, 
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import html
-import ipaddress
 import logging
 import os
 import secrets
@@ -26,7 +24,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from bot.config import _Environment, _read
+from bot import remote
+from bot.config import Network, _Environment, _read
 from bot.github import manifest
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,7 @@ class SetupSettings:
     log_level: str = "INFO"
     log_format: str = "text"
     app_configured: bool = False  # one of APP_SETTINGS is set (for `serve`: not a first run)
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 class _SetupEnvironment(_Environment):
@@ -98,6 +98,7 @@ def read_settings(
         log_level=env.log_level,
         log_format=env.log_format,
         app_configured=configured,
+        trusted_proxies=env.trusted_proxies,
     )
 
 
@@ -146,10 +147,12 @@ def create_setup_app(
     """The first-run pages; `on_registered(answer)` once the credentials are written.
 
     `access`: the key of the setup URL the server logs. The form and its post need it unless
-    they come from the loopback interface: whoever registers the App gets this server's
-    Gemini key to spend, so a passer-by on the port must not.
+    they come from this host (bot/remote.py): whoever registers the App gets this server's
+    Gemini key to spend, so a passer-by on the port must not. The post must also come from a
+    page of this server (its Origin), so another site cannot make a visitor's browser post it.
     """
     app = web.Application(middlewares=[_headers], client_max_size=64 * 1024)
+    remote.trust(app, settings.trusted_proxies)
     app[_STATES] = _States(clock)
     app[_CONFIG] = {
         "api_url": settings.github_api_url,
@@ -213,14 +216,42 @@ def _base_url(request: web.Request) -> str:
 
 
 def _allowed(request: web.Request, given: str) -> bool:
-    """A loopback peer, or the access key of the logged setup URL."""
+    """A request from this host, or one with the access key of the logged setup URL."""
+    if remote.is_local(request):
+        return True
     expected = request.app[_CONFIG]["access"]
-    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
-    if request.remote and not forwarded:
-        with contextlib.suppress(ValueError):
-            if ipaddress.ip_address(request.remote).is_loopback:
-                return True
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """Scheme, host and port of a URL (the scheme's port when none is written), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _foreign(request: web.Request) -> str | None:
+    """Why the post did not come from one of this server's pages, or None when it did.
+
+    Browsers send Origin with every form post (Referer only when Origin is missing, as old
+    ones do); the form page's Referrer-Policy is same-origin, under which a same-origin
+    post's Origin is the page's and not "null". A CSRF post cannot set X-Forwarded-Proto
+    or Host, so _base_url is this server's own address for any browser's request.
+    """
+    sent = request.headers.get("Origin") or request.headers.get("Referer")
+    if not sent:
+        return "The form was posted without an Origin or Referer header, as no browser does."
+    if _origin(sent) is None or _origin(sent) != _origin(_base_url(request)):
+        return (
+            f"The form was posted from {sent}, not from this server's own address "
+            f"{_base_url(request)}: open the setup page at that address and post it again."
+        )
+    return None
 
 
 _REFUSED = (
@@ -250,7 +281,7 @@ def _setup_form(
         )
 
     error = f'<p role="alert"><strong>{html.escape(problem)}</strong></p>' if problem else ""
-    return _page(
+    page = _page(
         "Set up Second Look",
         "<p>No GitHub App is configured yet. Create one from this server's manifest: GitHub "
         "asks you to confirm, then sends you back here and Second Look starts.</p>"
@@ -267,6 +298,10 @@ def _setup_form(
         + '<button type="submit">Create the GitHub App on GitHub</button></form>',
         status=400 if problem else 200,
     )
+    # Under no-referrer a browser posts this form with `Origin: null`; same-origin keeps the
+    # page's origin for our own post and still sends nothing to another site.
+    page.headers["Referrer-Policy"] = "same-origin"
+    return page
 
 
 def _check_base_url(value: str) -> str | None:
@@ -289,6 +324,10 @@ async def _start(request: web.Request) -> web.Response:
     access = str(form.get("access", ""))
     if not _allowed(request, access):
         return _page("Set up Second Look", _REFUSED, 403)
+    foreign = _foreign(request)
+    if foreign:
+        log.warning("setup: refused a post from another site (%s)", remote.client_address(request))
+        return _page("Set up Second Look", f"<p>{html.escape(foreign)}</p>", 403)
     name = str(form.get("name", "")).strip()
     org = str(form.get("org", "")).strip()
     base_url = str(form.get("base_url", "")).strip().rstrip("/")

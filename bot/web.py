@@ -14,7 +14,7 @@ import asyncpg
 from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
-from bot import dashboard, events, logs, payloads, redeliver, retention
+from bot import dashboard, events, logs, payloads, redeliver, remote, retention
 from bot.config import Settings
 from bot.conversation import reactions
 from bot.intake import IntakeWriter
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    remote.trust(app, settings.trusted_proxies)
     dashboard.setup(app, settings, lambda: app[services_key].pool)
     return app
 

@@ -14,6 +14,10 @@ import aiohttp
 
 from bot.config import Settings
 
+# `python -m bot` imports this checkout's bot/, not the one the venv was installed from (a
+# git worktree shares the venv of the main checkout).
+CHECKOUT = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -25,6 +29,7 @@ def app_env(settings: Settings) -> dict[str, str]:
     """The environment a `python -m bot ...` process reads `settings` from (and nothing else)."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        **CHECKOUT,
         "GITHUB_APP_ID": settings.github_app_id,
         "GITHUB_PRIVATE_KEY": settings.github_private_key,
         "GITHUB_WEBHOOK_SECRET": settings.github_webhook_secret,

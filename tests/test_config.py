@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
 from pathlib import Path
 
@@ -289,3 +290,20 @@ def test_dotenv_values_are_taken_as_written(tmp_path: Path):
 
     assert settings.github_webhook_secret == "ab${HOME}cd$X"
     assert settings.database_url == "postgresql://u:p$ss@h/db"
+
+
+def test_trusted_proxies_is_read_as_networks():
+    given = {**GOOD, "TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,fd00::/8"}
+    assert load_settings(given, dotenv=None).trusted_proxies == (
+        ipaddress.ip_network("127.0.0.1"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("fd00::/8"),
+    )
+    assert load_settings(GOOD, dotenv=None).trusted_proxies == ()
+
+
+@pytest.mark.parametrize("value", ["10.0.0.1/8", "proxy.internal", "10.0.0.0/33"])
+def test_a_malformed_trusted_proxy_is_named(value):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**GOOD, "TRUSTED_PROXIES": f"127.0.0.1,{value}"}, dotenv=None)
+    assert "TRUSTED_PROXIES" in str(raised.value) and repr(value) in str(raised.value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
+import logging
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot import dashboard
+from bot import remote as bot_remote
 from bot.dashboard import auth
 from bot.store import calls, queue
 from bot.store.findings import FindingRepo
@@ -192,9 +195,18 @@ def peer(address: str):
 
 @pytest.fixture
 def make_client(aiohttp_client, settings, pool):
-    async def make(token: str = "", remote: str | None = None):
+    """The dashboard of an App listening on `host` (loopback unless said), `trusted` proxies."""
+
+    async def make(
+        token: str = "", remote: str | None = None, host: str = "127.0.0.1", trusted: str = ""
+    ):
         app = web.Application(middlewares=[peer(remote)] if remote else [])
-        dashboard.setup(app, dataclasses.replace(settings, dashboard_token=token), lambda: pool)
+        networks = tuple(ipaddress.ip_network(n) for n in trusted.split(",") if n)
+        bot_remote.trust(app, networks)
+        changed = dataclasses.replace(
+            settings, dashboard_token=token, host=host, trusted_proxies=networks
+        )
+        dashboard.setup(app, changed, lambda: pool)
         return await aiohttp_client(app)
 
     return make
@@ -655,6 +667,54 @@ async def test_without_a_token_a_proxied_request_is_not_local(client, pool):
     assert response.status == 403
     response = await client.get("/dashboard/login", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/dashboard"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "review.example.com"])
+async def test_without_a_token_an_app_listening_beyond_loopback_refuses(make_client, pool, host):
+    client = await make_client(remote="127.0.0.1", host=host)  # even from this machine
+    for path in ("/dashboard", "/dashboard/reviews.json", "/dashboard/login"):
+        response = await client.get(path, allow_redirects=False)
+        text = await response.text()
+        assert response.status == 403, path
+        assert "DASHBOARD_TOKEN" in text and "HOST=127.0.0.1" in text and host in text
+        assert text.count("\n") == 1
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+async def test_without_a_token_an_app_on_loopback_serves_this_machine(make_client, pool, host):
+    client = await make_client(remote="127.0.0.1", host=host)
+    assert (await client.get("/dashboard")).status == 200
+
+
+async def test_with_a_token_any_host_is_fine(make_client, pool):
+    client = await make_client(TOKEN, remote="203.0.113.9", host="0.0.0.0")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert (await client.get("/dashboard", headers=headers)).status == 200
+    assert (await client.get("/dashboard", allow_redirects=False)).status == 303
+
+
+async def test_behind_a_trusted_proxy_only_this_machine_is_served(make_client, pool):
+    client = await make_client(remote="127.0.0.1", trusted="127.0.0.1")
+    outsider = await client.get("/dashboard", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert outsider.status == 403 and "DASHBOARD_TOKEN" in await outsider.text()
+    spoofed = await client.get("/dashboard", headers={"X-Forwarded-For": "127.0.0.1, 203.0.113.9"})
+    assert spoofed.status == 403
+    malformed = await client.get("/dashboard", headers={"X-Forwarded-For": "127.0.0.1:80"})
+    assert malformed.status == 403
+    assert (await client.get("/dashboard")).status == 403  # the proxy named no one
+    here = await client.get("/dashboard", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert here.status == 200
+
+
+async def test_a_refused_sign_in_logs_the_client_behind_the_proxy(make_client, pool, caplog):
+    client = await make_client(TOKEN, remote="127.0.0.1", trusted="127.0.0.1")
+    with caplog.at_level(logging.INFO, logger="bot.dashboard.auth"):
+        response = await client.post(
+            "/dashboard/login", data={"token": "guess"},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        )  # fmt: skip
+    assert response.status == 401
+    assert "sign-in refused from 198.51.100.7" in caplog.text
 
 
 def test_durations_read_in_the_largest_units():

@@ -4,6 +4,7 @@ whose scripted answers make every figure of the report known in advance."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import subprocess
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import Case, CaseResult, Expected, report
+from bot.config import gemini_settings
+from bot.eval import Case, CaseResult, Expected, evaluate, read_cases, report
+from bot.eval_results import ResultsFile, prompt_version
 from bot.review.findings import Finding
+from tests.processes import CHECKOUT
 
 PRS = Path(__file__).parent / "data" / "eval" / "prs.jsonl"
 CASES = [json.loads(line) for line in PRS.read_text().splitlines()]
@@ -63,6 +67,7 @@ def answer_key(fake_gemini) -> dict[str, int]:
 async def run_eval(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {
         "PATH": "/usr/bin:/bin",
+        **CHECKOUT,
         "GEMINI_API_KEY": settings.gemini_api_key,
         "GOOGLE_GEMINI_BASE_URL": settings.gemini_base_url or "",
         "GEMINI_RPM": "100000",
@@ -119,6 +124,8 @@ async def test_eval_prints_a_table_by_default(base_settings, fake_gemini, tmp_pa
         ('{"id": "a", "diff": "", "expected": [{"path": "x", "line_start": 0}]}\n',
          "expected #1: line_start and line_end must be lines"),
         ("", "holds no PR"),
+        ('{"id": "a", "diff": ""}\n\n{"id": "a", "diff": "x"}\n',
+         "one.jsonl:3: id 'a' is line 1's"),
     ],
 )  # fmt: skip
 async def test_a_malformed_file_is_named_with_its_line_and_exits_2(
@@ -136,7 +143,7 @@ async def test_a_malformed_file_is_named_with_its_line_and_exits_2(
 async def test_eval_without_a_key_says_so(base_settings, tmp_path):
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "bot", "eval", str(PRS)], cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", **CHECKOUT}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
     assert done.returncode == 2 and "GEMINI_API_KEY is not set" in done.stderr
@@ -161,3 +168,164 @@ def test_a_finding_matches_within_three_lines_once_and_with_its_keyword():
     assert (line["findings"], line["matched"], line["caught"]) == (5, 1, 1)
     assert (by_file["matched"], by_file["caught"]) == (3, 3), "file level ignores lines"
     assert data["agents"]["bugs"]["recall"] == round(1 / 3, 3)
+
+
+# ------------------------------------------------------------------ quota stops and resuming
+
+DAY = "86400s"
+
+
+def first_cases(tmp_path: Path, count: int, name: str = "some.jsonl") -> tuple[Path, list[dict]]:
+    path = tmp_path / name
+    lines = PRS.read_text().splitlines()[:count]
+    path.write_text("\n".join(lines) + "\n")
+    return path, [json.loads(line) for line in lines]
+
+
+def quota_gone_at(fake_gemini, title: str) -> None:
+    """From the first request about the PR titled `title` on, every request is answered 429
+    with a RetryInfo of a day (a free tier's day used up)."""
+    respond = fake_gemini.responder
+    hit: list[bool] = []
+
+    def responder(seen):
+        if not hit and f"Title: {title}\n" in seen.prompt:
+            hit.append(True)
+            fake_gemini.fail_next(429, times=10_000, retry_delay=DAY)
+        return respond(seen)
+
+    fake_gemini.responder = responder
+
+
+def titled(fake_gemini, title: str) -> int:
+    return sum(1 for r in fake_gemini.requests if f"Title: {title}\n" in r.prompt)
+
+
+async def test_a_long_quota_wait_stops_with_what_it_has_and_the_next_run_resumes(
+    base_settings, fake_gemini, tmp_path
+):
+    path, cases = first_cases(tmp_path, 3)
+    answer_key(fake_gemini)
+    quota_gone_at(fake_gemini, cases[1]["title"])
+
+    stopped = await run_eval(base_settings, tmp_path, str(path), "--format", "json",
+                             "--parallel", "1")  # fmt: skip
+
+    assert stopped.returncode == 75, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert "asked to wait 24 h 00 min" in stopped.stderr
+    assert (
+        "1 of 3 PRs reviewed" in stopped.stderr and "run the same command again" in stopped.stderr
+    )
+    partial = json.loads(stopped.stdout)
+    assert (partial["prs"], partial["prs_in_file"], partial["resumed"]) == (1, 3, 0)
+    assert partial["stopped"]["wait_seconds"] == 86400
+    assert partial["cases"][0]["id"] == cases[0]["id"]
+    saved = tmp_path / ".data" / "eval" / "some.results.jsonl"
+    lines = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert [(item["id"], item["complete"]) for item in lines] == [(cases[0]["id"], True)]
+    assert titled(fake_gemini, cases[2]["title"]) == 0  # never started
+
+    # The next day: the quota is back, and the first PR is not paid for again.
+    fake_gemini.reset()
+    known = answer_key(fake_gemini)
+    resumed = await run_eval(base_settings, tmp_path, str(path), "--format", "json")
+
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert (data["prs"], data["resumed"], data["stopped"]) == (3, 1, None)
+    assert "1 of 3 PRs read from .data/eval/some.results.jsonl" in resumed.stderr
+    assert titled(fake_gemini, cases[0]["title"]) == 0
+    assert titled(fake_gemini, cases[1]["title"]) > 0 and titled(fake_gemini, cases[2]["title"]) > 0
+    assert [c["id"] for c in data["cases"]] == [c["id"] for c in cases]
+    assert data["overall"]["by_line"]["expected"] == sum(len(c["expected"]) for c in cases)
+    assert known  # the same answer key as a run in one go
+
+    # --fresh forgets them: every PR is reviewed again.
+    fresh = await run_eval(base_settings, tmp_path, str(path), "--format", "json", "--fresh")
+    assert fresh.returncode == 0 and json.loads(fresh.stdout)["resumed"] == 0
+    assert titled(fake_gemini, cases[0]["title"]) > 0
+
+
+async def test_a_stop_prints_the_partial_table(base_settings, fake_gemini, tmp_path):
+    path, cases = first_cases(tmp_path, 2)
+    answer_key(fake_gemini)
+    quota_gone_at(fake_gemini, cases[1]["title"])
+    out = tmp_path / "mine.jsonl"
+
+    done = await run_eval(base_settings, tmp_path, str(path), "--parallel", "1",
+                          "--results", str(out))  # fmt: skip
+
+    assert done.returncode == 75
+    assert "overall, line" in done.stdout and "partial: 1 of 2 PRs" in done.stdout
+    assert len(out.read_text().splitlines()) == 1
+
+
+async def test_a_quota_wait_up_to_max_wait_is_waited_out(base_settings, fake_gemini, tmp_path):
+    settings = gemini_settings(
+        {"GEMINI_API_KEY": base_settings.gemini_api_key,
+         "GOOGLE_GEMINI_BASE_URL": base_settings.gemini_base_url or "", "GEMINI_RPM": "100000"},
+        dotenv=None,
+    )  # fmt: skip
+    path, cases = first_cases(tmp_path, 1)
+    answer_key(fake_gemini)
+    fake_gemini.fail_next(429, times=1, retry_delay="3600s")
+    results = ResultsFile(tmp_path / "r.jsonl", settings.model, "v1")
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    outcome = await evaluate(read_cases(path), settings, results, max_wait=3600, sleep=sleep)
+
+    assert waits == [3600]
+    assert outcome.stopped is None and len(outcome.results) == 1
+    assert not outcome.results[0].failures
+    assert titled(fake_gemini, cases[0]["title"]) > 1  # the PR was reviewed again after
+
+
+def test_a_saved_result_stands_for_the_same_case_model_and_prompt(tmp_path, capsys):
+    path, _ = first_cases(tmp_path, 2)
+    first, second = read_cases(path)
+    result = CaseResult(first, [finding("a.py", 3)], withheld=1, prompt_tokens=10, cost_usd=0.5)
+    file = tmp_path / "r.jsonl"
+    ResultsFile(file, "m", "p").save(first, result.as_json(), complete=True)
+    failed = CaseResult(second, [], failures=["bugs: 500"])
+    ResultsFile(file, "m", "p").save(second, failed.as_json(), complete=False)
+    with file.open("a") as out:
+        out.write('{"format": 1, "id": "cut off by a cra')  # a crash mid-line
+
+    again = ResultsFile(file, "m", "p")
+    again.load()
+    saved = again.done(first)
+    assert saved is not None
+    back = CaseResult.from_json(first, saved["result"])
+    assert back is not None and back.as_json() == result.as_json()
+    assert again.done(second) is None  # a failed call: reviewed again
+    assert "r.jsonl:3: not a result, skipped" in capsys.readouterr().err
+
+    relabelled = dataclasses.replace(first, expected=())
+    assert again.done(relabelled) is not None  # labels are scored again, not reviewed again
+    assert again.done(dataclasses.replace(first, diff=first.diff + " ")) is None
+    for model, prompt in (("other", "p"), ("m", "other")):
+        other = ResultsFile(file, model, prompt)
+        other.load()
+        assert other.done(first) is None
+
+
+def test_the_prompt_version_follows_every_request_text():
+    from bot.eval import DEFAULTS
+
+    agents, config = list(DEFAULTS.agents), DEFAULTS.model_dump_json()
+    assert prompt_version(agents, config) == prompt_version(agents, config)
+    assert prompt_version(agents[:2], config) != prompt_version(agents, config)
+    assert prompt_version(agents, config.replace("true", "false")) != prompt_version(agents, config)
+
+
+@pytest.mark.parametrize(
+    "option", [("--parallel", "0"), ("--max-wait", "-1"), ("--max-wait", "nan")]
+)
+async def test_bad_run_options_exit_2(base_settings, tmp_path, option):
+    path, _ = first_cases(tmp_path, 1)
+    done = await run_eval(base_settings, tmp_path, str(path), *option)
+    assert done.returncode == 2 and "--max-wait must be 0 or more" in done.stderr

@@ -6,6 +6,8 @@ And `register`, the same registration for a host without a browser.
 from __future__ import annotations
 
 import asyncio
+import html
+import ipaddress
 import json
 import os
 import re
@@ -29,7 +31,7 @@ from bot.github import manifest
 from bot.setup import SetupSettings, create_setup_app, read_settings
 from tests.fakes.github import FakeGitHub
 from tests.payloads import WEBHOOK_SECRET, delivery
-from tests.processes import app_env, free_port, run_bot
+from tests.processes import CHECKOUT, app_env, free_port, run_bot
 
 
 class _Forms(HTMLParser):
@@ -50,6 +52,11 @@ def only_form(page: str) -> dict[str, Any]:
     parser.feed(page)
     assert len(parser.forms) == 1, page
     return parser.forms[0]
+
+
+def same_origin(client) -> dict[str, str]:
+    """The Origin a browser sends with a form posted from one of the test server's pages."""
+    return {"Origin": str(client.make_url("/")).rstrip("/")}
 
 
 def github_post(page: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -117,7 +124,7 @@ async def test_form_posts_the_manifest_with_a_state(aiohttp_client, fake_github,
     client = await aiohttp_client(setup_app(fake_github, workdir))
     form = {"name": "Second Look (ci)", "org": org, "base_url": "https://bot.example.com/"}
 
-    response = await client.post("/setup", data=form)
+    response = await client.post("/setup", data=form, headers=same_origin(client))
 
     assert response.status == 200
     page = await response.text()
@@ -133,7 +140,7 @@ async def test_form_posts_the_manifest_with_a_state(aiohttp_client, fake_github,
     nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in page
 
-    again = await client.post("/setup", data=form)
+    again = await client.post("/setup", data=form, headers=same_origin(client))
     assert github_post(await again.text())[1]["state"] != query["state"]
 
 
@@ -150,7 +157,7 @@ async def test_form_posts_the_manifest_with_a_state(aiohttp_client, fake_github,
 async def test_form_refuses_what_github_could_not_use(aiohttp_client, fake_github, workdir, form):
     client = await aiohttp_client(setup_app(fake_github, workdir))
 
-    response = await client.post("/setup", data=form)
+    response = await client.post("/setup", data=form, headers=same_origin(client))
 
     assert response.status == 400
     assert only_form(await response.text())["action"] == "/setup"  # the form again, to fix
@@ -158,8 +165,9 @@ async def test_form_refuses_what_github_could_not_use(aiohttp_client, fake_githu
 
 async def start(client) -> str:
     response = await client.post(
-        "/setup", data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example"}
-    )
+        "/setup", data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example"},
+        headers=same_origin(client),
+    )  # fmt: skip
     return github_post(await response.text())[1]["state"]
 
 
@@ -329,7 +337,8 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
                 assert response.status == 200
                 form = only_form(await response.text())
             assert form["fields"]["base_url"] == url
-            async with http.post(url + form["action"], data=form["fields"]) as response:
+            posted = {"data": form["fields"], "headers": {"Origin": url}}  # as a browser's
+            async with http.post(url + form["action"], **posted) as response:
                 target, query, spec = github_post(await response.text())
             assert target.startswith(f"{fake_github.url}/settings/apps/new?state=")
             assert spec["redirect_url"] == f"{url}/setup/callback"
@@ -409,7 +418,7 @@ def test_first_run_with_another_malformed_setting_stops(base_settings: Settings,
 
 
 def register_env(base_settings: Settings, **extra: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **extra}
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **CHECKOUT, **extra}
 
 
 @pytest.mark.parametrize("status", [404, 422])
@@ -513,3 +522,94 @@ async def test_from_another_host_the_setup_page_needs_the_logged_access_key(
     assert "access key" in await refused.text()
     assert allowed.status == 200
     assert only_form(await allowed.text())["fields"]["access"] == "the-key"
+
+
+FORM = {"name": "Second Look (t)", "org": "", "base_url": "https://b.example"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # what a no-referrer page, a sandbox or a file sends
+        {"Origin": "http://127.0.0.1"},  # another port of this host is another site
+        {"Referer": "https://evil.example/setup.html"},
+        {},  # neither: no browser posts a form so
+        {"Origin": "https://evil.example", "Referer": "SAME/"},  # Origin wins
+    ],
+)
+async def test_a_post_from_another_site_is_refused(aiohttp_client, fake_github, workdir, headers):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    own = same_origin(client)["Origin"]
+    headers = {k: v.replace("SAME", own) for k, v in headers.items()}
+
+    response = await client.post("/setup", data=FORM, headers=headers)
+
+    text = html.unescape(await response.text())
+    assert response.status == 403
+    assert "this server's own address" in text or "without an Origin" in text
+    assert "settings/apps/new" not in text  # no manifest, no state handed out
+    assert "<script" not in text
+
+
+async def test_a_post_from_this_servers_pages_passes(aiohttp_client, fake_github, workdir):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    own = same_origin(client)["Origin"]
+
+    by_referer = await client.post("/setup", data=FORM, headers={"Referer": f"{own}/?access=k"})
+    assert by_referer.status == 200
+    assert github_post(await by_referer.text())[1]["state"]
+
+    # Behind a TLS proxy that says so, on the default port (which browsers leave out).
+    proxied = {"Host": "review.example.com", "X-Forwarded-Proto": "https",
+               "Origin": "https://review.example.com:443"}  # fmt: skip
+    assert (await client.post("/setup", data=FORM, headers=proxied)).status == 200
+
+
+async def test_the_form_page_keeps_its_origin_for_its_own_post(
+    aiohttp_client, fake_github, workdir
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+
+    form = await client.get("/")
+    manifest_page = await client.post("/setup", data=FORM, headers=same_origin(client))
+
+    # no-referrer would make the browser post the form with `Origin: null`.
+    assert form.headers["Referrer-Policy"] == "same-origin"
+    assert manifest_page.headers["Referrer-Policy"] == "no-referrer"  # it posts to GitHub
+
+
+async def test_behind_a_trusted_proxy_an_outsider_needs_the_key(
+    aiohttp_client, fake_github, workdir
+):
+    settings = SetupSettings(
+        github_api_url=fake_github.url or "", data_dir=workdir / "data",
+        trusted_proxies=(ipaddress.ip_network("127.0.0.1"),),
+    )  # fmt: skip
+    app = create_setup_app(
+        settings, dotenv=workdir / ".env", github_url="https://github.example", access="the-key"
+    )
+    client = await aiohttp_client(app)
+    outsider = {"X-Forwarded-For": "203.0.113.9"}
+
+    assert (await client.get("/", headers=outsider)).status == 403
+    assert (await client.get("/", headers={"X-Forwarded-For": "127.0.0.1"})).status == 200
+    keyed = await client.post(
+        "/setup", data={**FORM, "access": "the-key"}, headers={**outsider, **same_origin(client)}
+    )
+    assert keyed.status == 200
+
+
+async def test_an_undeclared_proxy_on_this_host_is_not_this_host(
+    aiohttp_client, fake_github, workdir
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir, access="the-key"))
+
+    proxied = await client.get("/", headers={"X-Forwarded-For": "127.0.0.1"})
+
+    assert proxied.status == 403 and "access key" in await proxied.text()
+
+
+def test_read_settings_reads_trusted_proxies(tmp_path: Path):
+    read = read_settings({"TRUSTED_PROXIES": "10.0.0.0/8"}, dotenv=None)
+    assert read.trusted_proxies == (ipaddress.ip_network("10.0.0.0/8"),)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import ipaddress
 import json
 
 import pytest
@@ -370,3 +372,21 @@ async def test_delivery_is_refused_with_503_when_the_database_is_gone(client):
 
     assert response.status == 503
     assert "redeliver" in (await response.json())["error"]
+
+
+async def test_the_app_reads_x_forwarded_for_from_trusted_proxies_only(aiohttp_client, settings):
+    # The test client connects from 127.0.0.1; the App listens on loopback, no token.
+    def app(trusted: str):
+        networks = tuple(ipaddress.ip_network(n) for n in trusted.split(",") if n)
+        changed = dataclasses.replace(settings, host="127.0.0.1", trusted_proxies=networks)
+        return create_app(changed)
+
+    behind = await aiohttp_client(app("127.0.0.1"))
+    outsider = {"X-Forwarded-For": "203.0.113.9"}
+    assert (await behind.get("/dashboard", headers=outsider)).status == 403
+    here = await behind.get("/dashboard", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert here.status == 200
+
+    direct = await aiohttp_client(app(""))
+    assert (await direct.get("/dashboard")).status == 200
+    assert (await direct.get("/dashboard", headers={"X-Forwarded-For": "127.0.0.1"})).status == 403

@@ -3,7 +3,9 @@
 With DASHBOARD_TOKEN set: a request with `Authorization: Bearer <token>`, or with a session
 cookie from the login form. The cookie is `<issued>.<random id>.<HMAC-SHA256 of both, keyed by
 the token>`: any replica can check it without shared state, and changing the token signs
-everyone out. Without the token: only requests from a loopback peer, not forwarded by a proxy.
+everyone out. Without the token: only when the App listens on a loopback address (HOST), and
+only requests from this host (bot/remote.py decides, behind TRUSTED_PROXIES): a proxy on this
+host forwards everyone, and an App listening on every interface is reachable by anyone.
 The token is never written to a page, a log line or an error.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 import time
@@ -20,6 +21,7 @@ from enum import Enum
 
 from aiohttp import web
 
+from bot import remote
 from bot.dashboard import state
 from bot.store import db
 
@@ -28,7 +30,14 @@ log = logging.getLogger(__name__)
 COOKIE = "secondlook_session"
 SESSION_SECONDS = 7 * 24 * 3600
 LOGIN = "/dashboard/login"
-UNSET = "The dashboard answers only local requests: set DASHBOARD_TOKEN to open it to others.\n"
+UNSET = (
+    "The dashboard answers only requests from this machine, and one a proxy forwarded is not: "
+    "set DASHBOARD_TOKEN to open it to others.\n"
+)
+OPEN = (
+    "The dashboard has no DASHBOARD_TOKEN and the App listens on {host}, not on a loopback "
+    "address: set DASHBOARD_TOKEN, or HOST=127.0.0.1 to serve it to this machine only.\n"
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -49,6 +58,7 @@ class Access(Enum):
     SERVED = "served"
     SIGN_IN = "sign in"  # a token is set and the request has no valid credential
     LOCAL_ONLY = "local only"  # no token is set and the request is not from this host
+    OPEN_PORT = "open port"  # no token is set and the App listens on more than loopback
 
 
 def _mac(token: str, message: str) -> str:
@@ -80,23 +90,12 @@ def valid_bearer(token: str, header: str) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
-def local(request: web.Request) -> bool:
-    """The peer is on a loopback address and no proxy says it forwarded the request."""
-    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
-        return False
-    try:
-        address = ipaddress.ip_address(request.remote or "")
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
-
-
 def access(request: web.Request) -> Access:
     token = state.of(request).settings.dashboard_token
     if not token:
-        return Access.SERVED if local(request) else Access.LOCAL_ONLY
+        if not remote.loopback_host(state.of(request).settings.host):
+            return Access.OPEN_PORT
+        return Access.SERVED if remote.is_local(request) else Access.LOCAL_ONLY
     if valid_bearer(token, request.headers.get("Authorization", "")):
         return Access.SERVED
     if valid_session(token, request.cookies.get(COOKIE, "")):
@@ -110,9 +109,12 @@ def secured(response: web.StreamResponse) -> web.StreamResponse:
     return response
 
 
-def refusal(verdict: Access, json: bool) -> web.Response:
+def refusal(request: web.Request, verdict: Access, json: bool) -> web.Response:
     if verdict is Access.LOCAL_ONLY:
         return web.Response(status=403, text=UNSET, content_type="text/plain")
+    if verdict is Access.OPEN_PORT:
+        text = OPEN.format(host=state.of(request).settings.host)
+        return web.Response(status=403, text=text, content_type="text/plain")
     if json:
         return web.json_response({"error": "sign in to the dashboard"}, status=401)
     raise web.HTTPSeeOther(LOGIN)
@@ -125,7 +127,7 @@ def guarded(json: bool = False) -> Callable[[Handler], Handler]:
         async def guard(request: web.Request) -> web.StreamResponse:
             verdict = access(request)
             if verdict is not Access.SERVED:
-                return secured(refusal(verdict, json))
+                return secured(refusal(request, verdict, json))
             try:
                 return secured(await handler(request))
             except db.UNREACHABLE as exc:
@@ -152,8 +154,9 @@ def _login_page(request: web.Request, error: str | None = None, status: int = 20
 async def login_form(request: web.Request) -> web.StreamResponse:
     if not state.of(request).settings.dashboard_token:
         # Nothing to sign in to: local requests go to the dashboard, others are told why not.
-        if not local(request):
-            return secured(refusal(Access.LOCAL_ONLY, json=False))
+        verdict = access(request)
+        if verdict is not Access.SERVED:
+            return secured(refusal(request, verdict, json=False))
         raise web.HTTPSeeOther("/dashboard")
     return secured(_login_page(request))
 
@@ -165,7 +168,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     given = form.get("token")
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
-        log.info("dashboard: sign-in refused from %s", request.remote)
+        log.info("dashboard: sign-in refused from %s", remote.client_address(request))
         return secured(_login_page(request, "That is not the dashboard's token.", status=401))
     response = web.HTTPSeeOther("/dashboard")
     response.set_cookie(

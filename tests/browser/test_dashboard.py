@@ -30,8 +30,10 @@ FLAKY = (NoSuchElementException, StaleElementReferenceException)  # a page being
 
 
 def dashboard_app(settings: Settings, **changes) -> web.Application:
-    """The App with its dashboard; no settling wait after a superseded review."""
+    """The App with its dashboard, listening on loopback as served here (so the dashboard
+    needs no token); no settling wait after a superseded review."""
     changes.setdefault("push_settle_seconds", 0)
+    changes.setdefault("host", "127.0.0.1")
     return create_app(dataclasses.replace(settings, **changes))
 
 

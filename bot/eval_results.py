@@ -1,0 +1,132 @@
+"""`eval`'s results file: one JSON line per reviewed case, written as each case ends, so a run
+that stops (a quota, Ctrl-C, a crash) loses nothing finished and the next run resumes.
+
+A saved result stands for its case while the case's review input (diff, title, body, base,
+head files), the model and the prompt (every request's text, the default config) are the
+same; the expected findings may change (they are scored again). A result with a failed agent
+call is saved but not complete: the next run reviews that case again. The last line of a
+key wins; a line that is not a result (cut off by a crash) is skipped and said.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.review import agents, prompt, verify
+
+if TYPE_CHECKING:
+    from bot.eval import Case
+
+FORMAT = 1
+DIRECTORY = Path(".data") / "eval"
+
+
+def default_path(cases: Path) -> Path:
+    """Where the results of a cases file go by default: .data/eval/<its name>.results.jsonl."""
+    return DIRECTORY / f"{cases.stem}.results.jsonl"
+
+
+def prompt_version(agent_names: Sequence[str], config_json: str) -> str:
+    """A digest of everything every request says besides the case: a change re-reviews."""
+    texts = [prompt.SYSTEM, verify.TASK, config_json]
+    texts += [agents.task(agents.AGENTS[name]) for name in agent_names if name in agents.AGENTS]
+    return _digest(texts)
+
+
+def case_digest(case: Case) -> str:
+    """A digest of what the review of `case` reads (not what it is scored against)."""
+    heads = json.dumps(case.head_files, sort_keys=True)
+    return _digest([case.diff, case.title, case.body, case.base, heads])
+
+
+def _digest(texts: Iterable[str]) -> str:
+    hasher = hashlib.sha256()
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        hasher.update(len(data).to_bytes(8, "big") + data)
+    return hasher.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Key:
+    case: str  # the case's id
+    digest: str  # case_digest
+    model: str
+    prompt: str  # prompt_version
+
+
+class ResultsFile:
+    """The saved results: read once, appended to as each case ends."""
+
+    def __init__(self, path: Path, model: str, prompt: str) -> None:
+        self.path = path
+        self.model = model
+        self.prompt = prompt
+        self._saved: dict[Key, dict[str, Any]] = {}
+
+    def key(self, case: Case) -> Key:
+        return Key(case.id, case_digest(case), self.model, self.prompt)
+
+    def load(self) -> None:
+        """Read what earlier runs saved; a missing file is an empty one.
+
+        Raises OSError when the file exists but cannot be read.
+        """
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        except UnicodeDecodeError:
+            raise OSError(f"{self.path} is not UTF-8 text") from None
+        for number, line in enumerate(lines, 1):
+            item = _item(line)
+            if item is None:
+                if line.strip():
+                    print(f"second-look: {self.path}:{number}: not a result, skipped",
+                          file=sys.stderr)  # fmt: skip
+                continue
+            key = Key(item["id"], item["case"], item["model"], item["prompt"])
+            self._saved[key] = item
+
+    def done(self, case: Case) -> dict[str, Any] | None:
+        """The saved result of `case` under this model and prompt, if it is complete."""
+        item = self._saved.get(self.key(case))
+        return item if item is not None and item["complete"] else None
+
+    def save(self, case: Case, result: dict[str, Any], complete: bool) -> None:
+        """Append the result of `case` and flush it to disk before returning."""
+        key = self.key(case)
+        item = {"format": FORMAT, "id": key.case, "case": key.digest, "model": key.model,
+                "prompt": key.prompt, "complete": complete, "result": result}  # fmt: skip
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self._saved[key] = item
+
+    def clear(self) -> None:
+        """Forget every saved result (`--fresh`)."""
+        self.path.unlink(missing_ok=True)
+        self._saved = {}
+
+
+def _item(line: str) -> dict[str, Any] | None:
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(item, dict) or item.get("format") != FORMAT:
+        return None
+    if not all(isinstance(item.get(name), str) for name in ("id", "case", "model", "prompt")):
+        return None
+    if not isinstance(item.get("complete"), bool) or not isinstance(item.get("result"), dict):
+        return None
+    return item
