@@ -68,10 +68,30 @@ async def start(
             data={k: v for k, v in data.items() if k != "head_sha"},
         )
         return known_id
-    created = await gh.post(
-        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data
-    )
+
+    async def created_before() -> dict[str, Any] | None:
+        return await find_run(gh, owner, repo, head_sha, external_id)
+
+    created = await gh.create(
+        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data,
+        find=created_before,
+    )  # fmt: skip
     return int(created["id"])
+
+
+async def find_run(
+    gh: RetryingGitHubAPI, owner: str, repo: str, head_sha: str, external_id: str
+) -> dict[str, Any] | None:
+    """Our check run of this head with this `external_id` (each review's own), if any."""
+    async for run in gh.getiter(
+        "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter,per_page}",
+        url_vars={"owner": owner, "repo": repo, "ref": head_sha, "check_name": CHECK_NAME,
+                  "filter": "all", "per_page": "100"},
+        iterable_key="check_runs",
+    ):  # fmt: skip
+        if run.get("name") == CHECK_NAME and run.get("external_id") == external_id:
+            return dict(run)
+    return None
 
 
 async def complete(
