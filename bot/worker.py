@@ -486,9 +486,10 @@ class ReviewRun:
         review = self.review
         assert self.gh is not None and self.check_run_id is not None
         await self.ensure_ours()
+        config = self.config.config
         await checks.complete_review(
             self.gh, review.owner, review.repo, self.check_run_id, summary, findings,
-            self.config.config.fail_on,
+            config.fail_on, config,
         )  # fmt: skip
         await reviews.set_fields(self.services.pool, review.id, check_run_done=True)
 

@@ -205,7 +205,8 @@ INLINE_REFUSED = "GitHub refused the inline comments; every finding is listed he
 def chosen_inline(
     findings: list[Finding], config: RepoConfig, posted: Collection[str] = ()
 ) -> list[Finding]:
-    """What goes inline: the repository's choice (`max_inline_comments`, the severity floor),
+    """What is shown on a line, as inline comments and as the check run's annotations
+    (`posted` empty): the repository's choice (`max_inline_comments`, the severity floor),
     without what is inline already (`posted` fingerprints)."""
     fresh = [f for f in findings if f.fingerprint not in posted]
     return inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)

@@ -184,7 +184,7 @@ async def _fail_check(
     summary = Summary(event.head_sha, "failed", error=error or type(exc).__name__)
     try:
         await checks.complete_review(gh, event.owner, event.repo, check_run_id, summary, [],
-                                     "never")  # fmt: skip
+                                     "never", RepoConfig())  # fmt: skip
     except (gidgethub.GitHubException, OSError) as failed:
         log.warning("could not complete the check run: %s", failed)
 
@@ -259,7 +259,8 @@ class ActionPublisher:
         )  # fmt: skip
         if self.check_run_id is not None:
             await checks.complete_review(gh, event.owner, event.repo, self.check_run_id,
-                                         summary, findings, summary.fail_on)  # fmt: skip
+                                         summary, findings, summary.fail_on,
+                                         self.config)  # fmt: skip
             self.completed = True
         self._files(reviewed)
 
