@@ -247,9 +247,9 @@ class ReviewRun:
             )  # fmt: skip
         except QuotaReached as reached:
             return await self.queued(reached)
-        failed = reviewed.summary.failed_agents
-        if failed:
-            return Outcome(Status.FAILED, "; ".join(failed.values())[:1000])
+        summary = reviewed.summary
+        if summary.status == "failed":  # nothing could be reviewed; partial is completed
+            return Outcome(Status.FAILED, (summary.error or "the review failed")[:1000])
         return Outcome(Status.COMPLETED)
 
     # The pipeline's Publisher: what earlier reviews of the PR left, and steps 8 and 9.

@@ -247,8 +247,7 @@ class ActionPublisher:
         remembered = Memory(
             event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
             # A partial or failed review is no base for an incremental one: the next is full.
-            complete=not (reviewed.coverage.partial or summary.failed_agents
-                          or summary.status == "failed"),
+            complete=not (reviewed.coverage.partial or summary.status == "failed"),
         )  # fmt: skip
         body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
         full = with_memory(body, remembered, MEMORY_CHARS)
