@@ -738,6 +738,8 @@ def test_a_partial_review_exits_by_what_it_reviewed_and_names_what_it_did_not(
     report = json.loads(clean.stdout)
     assert (report["status"], report["coverage"]["partial"]) == ("completed", True)
     assert list(report["failed_agents"]) == ["bugs"]
+    (failed,) = report["coverage"]["failed_calls"]
+    assert (failed["agent"], failed["part"], failed["paths"]) == ("bugs", 1, ["app.py"])
     assert report["failed_agents"]["bugs"] == (
         "Gemini answered 400 INVALID_ARGUMENT: Request contains an invalid argument. "
         "(after 1 attempt)"
