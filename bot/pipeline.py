@@ -97,7 +97,8 @@ async def review(
     await publisher.ready()
     heads = await source.heads(diff, plan.files)
     result = await supervisor.run(diff, plan.files, heads)
-    coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished))
+    coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished),
+                               result.failures)  # fmt: skip
     # Findings checked against the diff, merged across agents (severities are mapped), and
     # withheld when the verifier dropped or doubted them; what was dismissed is kept apart.
     checked = check(result.findings, diff, config.min_confidence)
@@ -126,16 +127,25 @@ def summarize(
         f"The verification of {part} failed: its findings are posted unverified."
         for part in result.unverified
     ]
+    # Partial when some agent calls failed (the coverage says which); failed only when every
+    # call failed, so nothing at all was reviewed.
+    failed = bool(result.failures) and result.answered == 0
+    failed_agents: dict[str, str] = {}
+    for failure in result.failures:
+        failed_agents.setdefault(failure.agent, failure.reason)
     return Summary(
         head_sha=head_sha,
-        status="failed" if result.failures else "completed",
+        status="failed" if failed else "completed",
+        error=f"every agent call failed; the first: {result.failures[0].reason}"
+        if failed
+        else None,
         findings=[f for f in checked.findings if not f.silenced],
         withheld=[f for f in checked.findings if f.withheld and not f.dismissed_by],
         dismissed=[f for f in checked.findings if f.dismissed_by],
         fail_on=base.config.config.fail_on,
         guidance=base.guidance.named(),
         skipped=list(coverage.not_reviewed),
-        failed_agents={f.agent: f.reason for f in result.failures},
+        failed_agents=failed_agents,
         agents=[agent.name for agent in supervisor.agents],
         dropped=checked.dropped,
         moved=checked.moved,

@@ -6,6 +6,10 @@ how often. GitHub's REST calls, the diff stream and Gemini's calls all retry thr
 - Gemini: what its client raises as `Transient` (429, 5xx, timeouts, malformed answers), after
   the `google.rpc.RetryInfo` delay when the error carries one, else with backoff.
 A wait longer than the policy's `max_wait` is not waited out: the error stands.
+
+A request that creates something (a POST) may have been done by GitHub when no answer or a
+5xx came back (`may_have_happened`): github/client.py's `create` looks for the object before
+it tries again, and a caller with no way to look gives up instead (`retrying(final=...)`).
 """
 
 from __future__ import annotations
@@ -46,11 +50,21 @@ class Policy:
     max_wait: float  # the longest wait a server may ask for that is waited out
     sleep: Sleep = asyncio.sleep
 
-    def retrying(self, what: str) -> AsyncRetrying:
-        """A tenacity loop for one request; `what` names it in the log."""
+    def retrying(
+        self, what: str, *, final: Callable[[BaseException], bool] | None = None
+    ) -> AsyncRetrying:
+        """A tenacity loop for one request; `what` names it in the log. An error for which
+        `final` says True is not retried, whatever the policy would do."""
+
+        def worth(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if final is not None and exc is not None and final(exc):
+                return False
+            return self._worth_retrying(state)
+
         return AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
-            retry=self._worth_retrying,
+            retry=worth,
             wait=self._wait,
             sleep=self.sleep,
             before_sleep=lambda state: _log_retry(what, state),
@@ -82,6 +96,15 @@ def delay_for(exc: BaseException, attempt: int, cap: float) -> float | None:
     if isinstance(exc, gidgethub.BadRequest):
         return github_wait(exc.status_code, exc.headers)
     return None
+
+
+def may_have_happened(exc: BaseException) -> bool:
+    """Whether GitHub may have done what a failed request asked: it was sent and no answer
+    came back (a timeout, a dropped connection), or GitHub answered 5xx. A refused connection
+    was never sent; a 4xx (a rate limit among them) is GitHub saying it did nothing."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, (aiohttp.ClientConnectionError, TimeoutError, gidgethub.GitHubBroken))
 
 
 def github_wait(status: int, headers: Mapping[str, str]) -> float | None:

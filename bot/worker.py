@@ -247,9 +247,9 @@ class ReviewRun:
             )  # fmt: skip
         except QuotaReached as reached:
             return await self.queued(reached)
-        failed = reviewed.summary.failed_agents
-        if failed:
-            return Outcome(Status.FAILED, "; ".join(failed.values())[:1000])
+        summary = reviewed.summary
+        if summary.status == "failed":  # nothing could be reviewed; partial is completed
+            return Outcome(Status.FAILED, (summary.error or "the review failed")[:1000])
         return Outcome(Status.COMPLETED)
 
     # The pipeline's Publisher: what earlier reviews of the PR left, and steps 8 and 9.
@@ -489,9 +489,10 @@ class ReviewRun:
         review = self.review
         assert self.gh is not None and self.check_run_id is not None
         await self.ensure_ours()
+        config = self.config.config
         await checks.complete_review(
             self.gh, review.owner, review.repo, self.check_run_id, summary, findings,
-            self.config.config.fail_on,
+            config.fail_on, config,
         )  # fmt: skip
         await reviews.set_fields(self.services.pool, review.id, check_run_done=True)
 

@@ -12,9 +12,13 @@ from typing import Any
 
 import aiohttp
 import jsonschema
+import pytest
 
+from bot.config import github_access
+from bot.github.event import read_event
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER
+from bot.standalone import action
 from tests.conftest import GEMINI_KEY
 from tests.fakes.github import ACTIONS_BOT, FakeGitHub, PullState
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull
@@ -82,13 +86,19 @@ class Workflow:
             "GEMINI_API_KEY": GEMINI_KEY,
             "GOOGLE_GEMINI_BASE_URL": gemini_url,
             "GEMINI_RPM": "6000",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),  # this tree's bot
         }
+
+    def write_event(self, payload: dict[str, Any]) -> str:
+        """The event file, with `payload` in it; its path."""
+        Path(self.env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload))
+        return self.env["GITHUB_EVENT_PATH"]
 
     def run(
         self, payload: dict[str, Any] | None, *args: str, **env: str
     ) -> subprocess.CompletedProcess[str]:
         if payload is not None:
-            Path(self.env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload))
+            self.write_event(payload)
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "bot", "action", *args],
             cwd=self.tmp_path, env={**self.env, **env}, capture_output=True, text=True,
@@ -292,15 +302,18 @@ async def test_a_garbled_memory_block_in_our_comment_means_a_full_review(
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 2
 
 
-async def test_a_push_after_a_failed_review_is_reviewed_in_full(tmp_path, fake_github, fake_gemini):
+async def test_a_push_after_a_partial_review_is_reviewed_in_full(
+    tmp_path, fake_github, fake_gemini
+):
     pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP), OTHER[0]: OTHER[1]})
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
-    fake_gemini.fail_next(500, times=100, agent="security")
+    fake_gemini.fail_next(400, times=100, agent="security")
     job = workflow(tmp_path, fake_github, fake_gemini)
     first = job.run(event(pull))
-    assert first.returncode == 3, shown(first)
+    assert first.returncode == 0, shown(first)  # the check run carries the verdict
     (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert check["conclusion"] == "failure"
+    assert check["conclusion"] == "neutral", "the other agents reviewed it: partial"
+    assert "**security** on part 1" in ours(fake_github)[0]["body"]
     assert memory_of(fake_github).complete is False
     fake_gemini.reset()
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
@@ -330,6 +343,33 @@ async def test_a_check_run_is_not_left_in_progress_when_publishing_fails(
     (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert (check["status"], check["conclusion"]) == ("completed", "failure")
     assert "403" in check["output"]["title"]
+
+
+@pytest.mark.parametrize("lost", [502, None], ids=["502", "no answer"])
+async def test_a_creation_whose_answer_was_lost_is_not_repeated(
+    tmp_path, fake_github, fake_gemini, sleep, lost
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding("app.py", line=9)]
+    job = workflow(tmp_path, fake_github, fake_gemini)
+    path_of_event = job.write_event(event(pull))
+    creations = [r"/issues/7/comments$", r"/pulls/7/reviews$", r"/check-runs$"]
+    for path in creations:
+        fake_github.fail_after("POST", path, lost)
+    access, gemini = github_access(job.env, dotenv=None)
+    run = action.Run(read_event("pull_request", path_of_event), access, gemini,
+                     fail_on=None, sarif=None, step_summary=None)  # fmt: skip
+
+    # In this process, so that GitHub's retries wait through `sleep`, not for real.
+    assert await action.review(run, sleep) == 0
+
+    assert len(ours(fake_github)) == 1 and len(fake_github.comments(OWNER, REPO, 7)) == 1
+    assert memory_of(fake_github).head_sha == pull.head_sha, "the one comment is this run's"
+    (review,) = fake_github.reviews(OWNER, REPO, 7)
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert (check["status"], check["conclusion"]) == ("completed", "failure")
+    for path in creations:
+        assert len(fake_github.find_requests("POST", path)) == 1
 
 
 # ------------------------------------------------------------------------------ no checks: write

@@ -10,6 +10,7 @@ import pytest
 
 from bot.github import checks
 from bot.github.client import GitHubClient
+from bot.github.repo_config import RepoConfig
 from bot.review.changes import Skipped
 from bot.review.coverage import Coverage
 from bot.review.findings import Finding
@@ -74,6 +75,8 @@ async def test_more_than_fifty_findings_are_annotated_in_batches(
 ):
     files = many_files(60)
     pull = open_pull(fake_github, files=files)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "max_inline_comments: 100")  # fmt: skip
     fake_gemini.findings["style"] = [
         finding(path, line=2, severity="low", title=f"Name DOUBLE better in {path}")
         for path in files
@@ -87,6 +90,88 @@ async def test_more_than_fifty_findings_are_annotated_in_batches(
     sizes = [len(r.json.get("output", {}).get("annotations", [])) for r in patches]
     assert max(sizes) <= 50
     assert sum(sizes) == 60
+
+
+MIXED = [
+    finding(line=9, severity="critical", title="eval of user input"),
+    finding(line=9, severity="high", title="Unbounded input"),
+    finding(line=8, severity="medium", title="No type hints"),
+    finding(line=8, severity="low", title="Name it better"),
+    finding(line=9, severity="info", title="Consider a docstring"),
+]
+
+
+def annotated(fake_github, head_sha: str) -> list[tuple[str, str]]:
+    """(title, level) of each annotation of the head's one check run."""
+    run = only_check_run(fake_github, head_sha)
+    return [(a["title"], a["annotation_level"]) for a in run["output"]["annotations"]]
+
+
+async def test_annotations_follow_min_inline_severity_like_inline_comments(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "min_inline_severity: high")  # fmt: skip
+    fake_gemini.findings["bugs"] = MIXED
+
+    await run_review(services, pull)
+
+    # Before issue 22 all five were annotated, the high one as `failure` too.
+    assert annotated(fake_github, pull.head_sha) == [
+        ("eval of user input", "failure"),
+        ("Unbounded input", "warning"),
+    ]  # fail_on defaults to critical: only that one fails the check
+    inline = sorted(c["body"].split("· ")[1].split(" <sub>")[0]
+                    for c in fake_github.review_comments(OWNER, REPO, 7))  # fmt: skip
+    assert inline == ["Unbounded input", "eval of user input"]
+
+
+async def test_annotations_follow_max_inline_comments(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "max_inline_comments: 2\nfail_on: never")  # fmt: skip
+    fake_gemini.findings["bugs"] = MIXED
+
+    await run_review(services, pull)
+
+    assert annotated(fake_github, pull.head_sha) == [
+        ("eval of user input", "warning"), ("Unbounded input", "warning"),
+    ]  # fmt: skip
+    assert len(fake_github.review_comments(OWNER, REPO, 7)) == 2
+
+
+async def test_no_failure_annotation_on_a_passing_check(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "fail_on: critical")  # fmt: skip
+    fake_gemini.findings["bugs"] = MIXED[1:]  # high and below: the check passes
+
+    await run_review(services, pull)
+
+    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "success"
+    assert annotated(fake_github, pull.head_sha) == [
+        ("Unbounded input", "warning"), ("No type hints", "warning"),
+        ("Name it better", "notice"),
+    ]  # fmt: skip
+
+
+async def test_only_the_findings_that_fail_the_check_are_failure_annotations(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
+                            "fail_on: critical\nmin_inline_severity: info")  # fmt: skip
+    fake_gemini.findings["bugs"] = MIXED
+
+    await run_review(services, pull)
+
+    assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
+    assert dict(annotated(fake_github, pull.head_sha)) == {
+        "eval of user input": "failure", "Unbounded input": "warning",
+        "No type hints": "warning", "Name it better": "notice",
+        "Consider a docstring": "notice",
+    }  # fmt: skip
 
 
 async def test_draft_is_skipped_with_a_neutral_check(services, fake_github, fake_gemini):
@@ -164,7 +249,8 @@ async def test_a_partial_review_completes_neutral_with_partial_in_its_title(gith
     findings = [a_finding("medium")]
     summary = Summary(pull.head_sha, "completed", findings=findings, coverage=PARTIAL)
 
-    await checks.complete_review(gh, OWNER, REPO, run_id, summary, findings, "high")
+    await checks.complete_review(gh, OWNER, REPO, run_id, summary, findings, "high",
+                                 RepoConfig())  # fmt: skip
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert (check_run["status"], check_run["conclusion"]) == ("completed", "neutral")

@@ -415,3 +415,23 @@ async def test_contents_of_a_directory_lists_it(fake, session):
     assert [(e["type"], e["path"], e["size"]) for e in listing] == [
         ("file", "src/app.py", len(OLD))
     ]
+
+
+@pytest.mark.parametrize("status", [502, None])
+async def test_fail_after_creates_the_comment_then_loses_the_answer(fake, session, status):
+    fake.add_pull("acme", "widget", 1, files=FILES)
+    fake.fail_after("POST", r"/issues/1/comments$", status)
+    url = f"{fake.url}/repos/acme/widget/issues/1/comments"
+    headers = auth(fake.issue_token())
+    if status is None:
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            async with session.post(url, json={"body": "hello"}, headers=headers):
+                pass
+    else:
+        async with session.post(url, json={"body": "hello"}, headers=headers) as r:
+            assert r.status == 502
+    assert [c["body"] for c in fake.comments("acme", "widget", 1)] == ["hello"], "it was created"
+
+    async with session.post(url, json={"body": "again"}, headers=headers) as r:
+        assert r.status == 201, "the fault is spent"
+    assert len(fake.comments("acme", "widget", 1)) == 2

@@ -48,6 +48,7 @@ def local_env(fake_gemini, cwd: Path, **extra: str) -> dict[str, str]:
         "GEMINI_API_KEY": "AIzaSy-local-key",
         "GOOGLE_GEMINI_BASE_URL": fake_gemini.url,
         "GEMINI_RPM": "6000",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),  # this tree, not the installed
         **extra,
     }
 
@@ -722,3 +723,31 @@ async def test_dry_run_markdown_is_what_the_app_posts_without_its_marker(
     # Line for line, the inline comments it would post included.
     assert "- 2 finding(s) are also inline comments on the diff." in posted
     assert result.stdout.strip("\n") == posted.removeprefix(MARKER).strip("\n")
+
+
+def test_a_partial_review_exits_by_what_it_reviewed_and_names_what_it_did_not(
+    tmp_path, fake_gemini
+):
+    fake_gemini.fail_next(400, agent="bugs", message="Request contains an invalid argument.")
+    diff = eval_diff(tmp_path)
+    env = local_env(fake_gemini, tmp_path)
+
+    clean = bot(tmp_path, env, "review", "--diff", "-", "--format", "json", stdin=diff)
+
+    assert clean.returncode == 0, clean.stderr  # partial, as the App's neutral check
+    report = json.loads(clean.stdout)
+    assert (report["status"], report["coverage"]["partial"]) == ("completed", True)
+    assert list(report["failed_agents"]) == ["bugs"]
+    (failed,) = report["coverage"]["failed_calls"]
+    assert (failed["agent"], failed["part"], failed["paths"]) == ("bugs", 1, ["app.py"])
+    assert report["failed_agents"]["bugs"] == (
+        "Gemini answered 400 INVALID_ARGUMENT: Request contains an invalid argument. "
+        "(after 1 attempt)"
+    )
+
+    fake_gemini.fail_next(400, agent="bugs")
+    fake_gemini.findings["security"] = [finding(line=9, severity="critical")]
+    found = bot(tmp_path, env, "review", "--diff", "-", "--fail-on", "high", stdin=diff)
+
+    assert found.returncode == 1, found.stderr
+    assert "warning: the bugs agent failed" in found.stdout

@@ -260,7 +260,8 @@ def test_json_has_the_documented_shape_and_round_trips():
     assert out["coverage"] == {"files": 2, "reviewed_files": 2, "lines": 11, "reviewed_lines": 11,
                                "line_percent": 100, "partial": False,
                                "not_reviewed": [{"path": "poetry.lock", "reason": "lock file",
-                                                 "lines": 40, "cut": False}]}  # fmt: skip
+                                                 "lines": 40, "cut": False}],
+                               "failed_calls": []}  # fmt: skip
     assert out["usage"] == {"calls": 8, "prompt_tokens": 51_200, "cached_tokens": 1_024,
                             "output_tokens": 900, "cost_usd": 0.0123}  # fmt: skip
     assert out["agents"] == AGENTS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.inert import shown
 from tests.reviewing import (
     OWNER,
@@ -123,3 +125,65 @@ async def test_inline_review_refused_by_github_leaves_every_finding_in_the_summa
     summary = shown(fake_github.comments(OWNER, REPO, 7)[0]["body"])
     assert "eval of user input" in summary and "Unchecked result" in summary
     assert "GitHub refused the inline comments; every finding is listed here instead." in summary
+
+
+# A creation whose answer is lost: GitHub made the object, then answered 502 or not at all.
+CREATIONS = {
+    "summary comment": r"/issues/7/comments$",
+    "inline review": r"/pulls/7/reviews$",
+    "check run": r"/check-runs$",
+}
+
+
+@pytest.mark.parametrize("lost", [502, None], ids=["502", "no answer"])
+async def test_a_creation_whose_answer_was_lost_is_not_repeated(
+    services, fake_github, fake_gemini, lost
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9)]
+    for path in CREATIONS.values():
+        fake_github.fail_after("POST", path, lost)
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    assert len(fake_github.comments(OWNER, REPO, 7)) == 1
+    (inline,) = fake_github.reviews(OWNER, REPO, 7)
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert (check["status"], check["conclusion"]) == ("completed", "failure")
+    assert (review.check_run_id, review.comment_id) == (
+        check["id"],
+        fake_github.comments(OWNER, REPO, 7)[0]["id"],
+    )
+    for what, path in CREATIONS.items():
+        assert len(fake_github.find_requests("POST", path)) == 1, f"the {what} was posted once"
+    looked = fake_github.find_requests("GET", rf"/commits/{pull.head_sha}/check-runs$")
+    assert [r.query.get("check_name") for r in looked] == ["Second Look"]
+
+
+async def test_a_normal_review_makes_no_lookup_for_its_creations(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9)]
+
+    await run_review(services, pull)
+
+    assert not fake_github.find_requests("GET", r"/check-runs$")
+    assert len(fake_github.find_requests("GET", r"/issues/7/comments$")) == 1, "one, to edit"
+    assert len(fake_github.find_requests("GET", r"/pulls/7/reviews$")) == 1, "one, per head"
+    calls = [r for r in fake_github.requests if "/access_tokens" not in r.path]
+    assert len(calls) == 9, [f"{r.method} {r.path}" for r in calls]
+
+
+async def test_a_creation_github_refused_for_its_rate_is_retried_without_a_lookup(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_github.fail_next("POST", r"/check-runs$", 403)  # a secondary rate limit: nothing made
+
+    await run_review(services, pull)
+
+    assert [r.status for r in fake_github.find_requests("POST", r"/check-runs$")] == [403, 201]
+    assert not fake_github.find_requests("GET", r"/check-runs$")
+    assert len(fake_github.check_runs(OWNER, REPO, pull.head_sha)) == 1

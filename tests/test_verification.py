@@ -59,7 +59,11 @@ async def test_a_failed_verification_posts_the_findings_unverified_and_says_so(
     assert len(fake_github.review_comments(OWNER, REPO, pull.number)) == 1
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "failure"
-    assert "its findings are posted unverified" in summary_of(fake_github, pull.number)
+    body = summary_of(fake_github, pull.number)
+    assert "The verification of part 1 (Gemini answered 400 INVALID\\_ARGUMENT" in body
+    assert "failed: its findings are posted unverified" in body
+    assert "partial" not in body, "every file was reviewed, only not verified"
+    assert review.stats["partial"] is False
     [stored] = await FindingRepo(services.pool).for_review(review.id)
     assert (stored["verdict"], stored["confidence"], stored["withheld"]) == (None, None, False)
 

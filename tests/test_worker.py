@@ -66,20 +66,60 @@ async def test_process_review_github_error(services, fake_github, fake_gemini):
     assert "failed" in summary_of(fake_github)
 
 
-async def test_process_review_agent_error(services, fake_github, fake_gemini):
+async def test_an_agent_call_that_fails_makes_the_review_partial_not_failed(
+    services, fake_github, fake_gemini
+):
     pull = open_pull(fake_github)
-    fake_gemini.findings["security"] = [finding(line=9)]
-    fake_gemini.fail_next(400, agent="bugs")
+    fake_gemini.findings["security"] = [finding(line=9, severity="low")]
+    fake_gemini.fail_next(400, agent="bugs", message="API key not valid.\nPlease pass a valid key")
+
+    review = await run_review(services, pull)
+
+    assert (review.status, review.error) == ("completed", None)
+    assert review.stats["partial"] is True
+    stored = await FindingRepo(services.pool).for_review(review.id)
+    assert [f["agent_type"] for f in stored] == ["security"], "the other agents' findings stay"
+    body = summary_of(fake_github)
+    assert "⚠️ Partial review of" in body and "eval of user input" in body
+    assert "1 agent call(s) failed" in body
+    (line,) = [line for line in body.splitlines() if line.startswith("- ⚠️ **bugs**")]
+    assert line == (
+        "- ⚠️ **bugs** on part 1 (`app.py`): Gemini answered 400 INVALID\\_ARGUMENT: API key "
+        "not valid. Please pass a valid key (after 1 attempt)"
+    )
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check["conclusion"] == "neutral"
+    assert check["output"]["title"] == "Partial review: 1 low"
+
+
+async def test_a_partial_review_fails_its_check_on_a_finding_at_fail_on(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.findings["security"] = [finding(line=9, severity="critical")]
+    fake_gemini.fail_next(503, times=4, agent="bugs")
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed" and review.stats["partial"] is True
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check["conclusion"] == "failure"
+    assert "❌ Partial review of" in summary_of(fake_github)
+    assert "Gemini answered 503 UNAVAILABLE" in summary_of(fake_github)
+
+
+async def test_a_review_fails_only_when_every_agent_call_failed(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_gemini.fail_next(400, times=4)
 
     review = await run_review(services, pull)
 
     assert review.status == "failed"
-    assert "agent bugs failed" in review.error
-    stored = await FindingRepo(services.pool).for_review(review.id)
-    assert [f["agent_type"] for f in stored] == ["security"], "the other agents' findings stay"
+    assert review.error.startswith("every agent call failed; the first: Gemini answered 400")
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check["conclusion"] == "failure"
     body = summary_of(fake_github)
-    assert "eval of user input" in body
-    assert "**bugs** agent failed" in body
+    assert "failed." in body and body.count("- ⚠️ **") == 4
 
 
 async def test_process_review_rate_limited(services, fake_github, fake_gemini, waits):
@@ -152,8 +192,11 @@ async def test_malformed_output_is_retried_then_fails_the_agent(services, fake_g
 
     review = await run_review(services, pull)
 
-    assert review.status == "failed"
-    assert "agent style failed after 3 attempts: malformed output" in review.error
+    assert review.status == "completed" and review.stats["partial"] is True
+    assert "**style** on part 1 (`app.py`): malformed output: finish reason" in summary_of(
+        fake_github
+    )
+    assert "(after 3 attempts)" in summary_of(fake_github)
     assert len(fake_gemini.requests_of("style")) == 3
 
 

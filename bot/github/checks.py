@@ -1,6 +1,10 @@
 """The "Second Look" check run: in_progress when a review starts (and while it is queued),
 completed with annotations, its conclusion decided here; cancelled when a newer review
-replaces it."""
+replaces it.
+
+Annotations are the findings shown on a line, as github/publish.chosen_inline decides for
+inline comments (the repository's severity floor and cap), and their level follows the
+check's verdict: `failure` only for a finding that fails the check."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.github.client import RetryingGitHubAPI
+from bot.github.publish import chosen_inline
+from bot.github.repo_config import RepoConfig
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import code, plain
 from bot.review.render import Summary, check_title, partial, render_summary
@@ -16,7 +22,8 @@ from bot.review.render import Summary, check_title, partial, render_summary
 CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
 MAX_TEXT = 65_535  # GitHub's cap on output.title/summary/text
-LEVELS = {"critical": "failure", "high": "failure", "medium": "warning", "low": "notice",
+# The level of an annotation whose finding does not fail the check; one that does is `failure`.
+LEVELS = {"critical": "warning", "high": "warning", "medium": "warning", "low": "notice",
           "info": "notice"}  # fmt: skip
 
 
@@ -25,7 +32,7 @@ class Annotation:
     path: str
     start_line: int
     end_line: int
-    severity: str
+    level: str  # notice | warning | failure
     title: str
     message: str
 
@@ -34,7 +41,7 @@ class Annotation:
             "path": self.path,
             "start_line": self.start_line,
             "end_line": self.end_line,
-            "annotation_level": LEVELS[self.severity],
+            "annotation_level": self.level,
             "title": plain(self.title, 255),
             "message": plain(self.message or self.title, 64_000, multiline=True),
         }
@@ -68,10 +75,30 @@ async def start(
             data={k: v for k, v in data.items() if k != "head_sha"},
         )
         return known_id
-    created = await gh.post(
-        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data
-    )
+
+    async def created_before() -> dict[str, Any] | None:
+        return await find_run(gh, owner, repo, head_sha, external_id)
+
+    created = await gh.create(
+        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data,
+        find=created_before,
+    )  # fmt: skip
     return int(created["id"])
+
+
+async def find_run(
+    gh: RetryingGitHubAPI, owner: str, repo: str, head_sha: str, external_id: str
+) -> dict[str, Any] | None:
+    """Our check run of this head with this `external_id` (each review's own), if any."""
+    async for run in gh.getiter(
+        "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter,per_page}",
+        url_vars={"owner": owner, "repo": repo, "ref": head_sha, "check_name": CHECK_NAME,
+                  "filter": "all", "per_page": "100"},
+        iterable_key="check_runs",
+    ):  # fmt: skip
+        if run.get("name") == CHECK_NAME and run.get("external_id") == external_id:
+            return dict(run)
+    return None
 
 
 async def complete(
@@ -129,12 +156,14 @@ def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
     return "success"
 
 
-def annotate(findings: list[Finding]) -> list[Annotation]:
-    """One annotation per finding on lines of the diff, except silenced ones."""
+def annotate(findings: list[Finding], config: RepoConfig, fail_on: str) -> list[Annotation]:
+    """An annotation for each finding shown on a line (`chosen_inline`: the repository's
+    floor and cap), `failure` when it fails the check (at `fail_on`), else by severity."""
     return [
-        Annotation(f.file_path, f.line_start, f.line_end or f.line_start, f.severity, f.title,
+        Annotation(f.file_path, f.line_start, f.line_end or f.line_start,
+                   "failure" if reaches(f, fail_on) else LEVELS[f.severity], f.title,
                    f.description)
-        for f in findings if f.line_start is not None and not f.silenced
+        for f in chosen_inline(findings, config) if f.line_start is not None
     ]  # fmt: skip
 
 
@@ -146,12 +175,14 @@ async def complete_review(
     summary: Summary,
     findings: list[Finding],
     fail_on: str,
+    config: RepoConfig,
 ) -> None:
-    """Complete the review's check run: the summary, its conclusion and annotations."""
+    """Complete the review's check run: the summary, its conclusion, and annotations on the
+    lines the repository's `config` shows findings on."""
     await complete(
         gh, owner, repo, check_run_id, conclusion=conclusion(summary, findings, fail_on),
         title=check_title(summary), summary=render_summary(summary, MAX_TEXT, marker=False),
-        annotations=annotate(findings),
+        annotations=annotate(findings, config, fail_on),
     )  # fmt: skip
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from gidgethub.aiohttp import GitHubAPI
 from yarl import URL
 
 from bot.logs import add_secret
-from bot.retry import Policy, Sleep
+from bot.retry import Policy, Sleep, may_have_happened
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 REQUESTER = "second-look"
 APP = "app"  # the installation label of the calls made with the App's JWT
 TOKEN_MARGIN = 5 * 60  # renew an installation token this long before GitHub expires it
+
+# What a creating POST's failed attempt may have created, looked for before another try.
+Find = Callable[[], Awaitable[Mapping[str, Any] | None]]
+# Set while `create` sends one attempt: `_make_request` then tries once, `create` decides.
+_ONE_TRY: contextvars.ContextVar[bool] = contextvars.ContextVar("one_try", default=False)
 
 
 class GitHubUnreachable(gidgethub.GitHubException):
@@ -53,6 +59,11 @@ class RetryingGitHubAPI(GitHubAPI):
 
     What GitHub refuses is raised as gidgethub's own exception (BadRequest, InvalidField,
     RateLimitExceeded, GitHubBroken ...), with `.request` naming the method and path.
+
+    A POST that creates a comment, a review or a check run goes through `create`, which
+    looks for what a failed attempt may have created before it tries again. Plain `post` is
+    for the POSTs that may be repeated: a reaction (GitHub answers 200 for one that exists),
+    an installation token, a redelivery (deliveries are deduplicated by id).
     """
 
     def __init__(self, *args: Any, policy: Policy, **kwargs: Any) -> None:
@@ -71,9 +82,47 @@ class RetryingGitHubAPI(GitHubAPI):
                     return await self.graphql(query, endpoint=endpoint, **variables)
         raise AssertionError("unreachable: the policy stops with the last error")
 
+    async def create(
+        self, url: str, *, url_vars: Mapping[str, Any], data: Any, find: Find | None
+    ) -> Any:
+        """POST what creates one object; GitHub's answer (the object).
+
+        After a failure with which GitHub may have created it anyway (no answer, a 5xx), the
+        next try first calls `find`, and what it finds is the answer: no duplicate. With
+        `find` None such a failure is final (better missing than twice). Failures GitHub
+        did nothing on (a refused connection, a rate limit) are retried as any request is.
+        Only a failure costs a lookup: the first attempt is a plain POST.
+        """
+        request = f"POST {_path(sansio.format_url(url, url_vars, base_url=self.base_url))}"
+        look = False
+
+        def final(exc: BaseException) -> bool:
+            return find is None and may_have_happened(exc)
+
+        with naming(request):
+            async for attempt in self.policy.retrying(f"GitHub {request}", final=final):
+                with attempt:
+                    if look and find is not None:
+                        found = await find()
+                        if found is not None:
+                            log.info("%s: the failed attempt had created %s", request,
+                                     found.get("id"))  # fmt: skip
+                            return found
+                    token = _ONE_TRY.set(True)
+                    try:
+                        return await self.post(url, url_vars=url_vars, data=data)
+                    except BaseException as exc:
+                        look = look or may_have_happened(exc)
+                        raise
+                    finally:
+                        _ONE_TRY.reset(token)
+        raise AssertionError("unreachable: the policy stops with the last error")
+
     async def _make_request(
         self, method: str, url: str, url_vars: Mapping[str, Any] | None, *args: Any, **kwargs: Any
     ) -> tuple[bytes, str | None, int]:
+        if _ONE_TRY.get():  # one attempt of `create`, which retries and names it
+            return await super()._make_request(method, url, url_vars, *args, **kwargs)
         request = f"{method} {_path(sansio.format_url(url, url_vars, base_url=self.base_url))}"
         with naming(request):
             async for attempt in self.policy.retrying(f"GitHub {request}"):

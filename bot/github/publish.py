@@ -1,5 +1,5 @@
 """Results on the PR: the one summary comment (found again by its marker and edited in place)
-and the one inline review per head."""
+and the one inline review per head; each is created once, a retry finding what it created."""
 
 from __future__ import annotations
 
@@ -74,11 +74,24 @@ async def upsert_comment(
                 raise
             log.info("summary comment %s is gone; looking again", comment_id)
             return await upsert_comment(gh, owner, repo, number, body, marker, author=author)
-    created = await gh.post(
+    return await create_comment(gh, owner, repo, number, body, marker, author)
+
+
+async def create_comment(
+    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, body: str, marker: str,
+    author: str | None = None,
+) -> int:  # fmt: skip
+    """Create our summary comment (`body` starts with `marker`); a retry after a failure that
+    may have created it looks for it by its marker first."""
+
+    async def created_before() -> dict[str, Any] | None:
+        return await our_comment(gh, owner, repo, number, marker, author)
+
+    created = await gh.create(
         "/repos/{owner}/{repo}/issues/{number}/comments",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},
-        data={"body": body},
-    )
+        data={"body": body}, find=created_before,
+    )  # fmt: skip
     return int(created["id"])
 
 
@@ -101,12 +114,8 @@ async def set_state(
             return await set_state(gh, owner, repo, number, state, marker)
         body = with_state(current.get("body") or "", state)
         return await upsert_comment(gh, owner, repo, number, body, marker, comment_id)
-    created = await gh.post(
-        "/repos/{owner}/{repo}/issues/{number}/comments",
-        url_vars={"owner": owner, "repo": repo, "number": str(number)},
-        data={"body": f"{marker}\n## Second Look review\n\n{state}\n"},
-    )
-    return int(created["id"])
+    body = f"{marker}\n## Second Look review\n\n{state}\n"
+    return await create_comment(gh, owner, repo, number, body, marker)
 
 
 @dataclass(frozen=True)
@@ -171,7 +180,12 @@ async def post_review(
     if existing is not None:
         log.info("%s/%s#%d: inline review of %s already posted", owner, repo, number, head_sha[:12])
         return existing
-    created = await gh.post(
+
+    async def created_before() -> dict[str, Any] | None:
+        found = await find_review(gh, owner, repo, number, head_sha)
+        return {"id": found} if found is not None else None
+
+    created = await gh.create(
         "/repos/{owner}/{repo}/pulls/{number}/reviews",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},
         data={
@@ -180,6 +194,7 @@ async def post_review(
             "body": f"{review_marker(head_sha)}\n{body}",
             "comments": [c.as_json() for c in comments],
         },
+        find=created_before,
     )
     return int(created["id"])
 
@@ -190,7 +205,8 @@ INLINE_REFUSED = "GitHub refused the inline comments; every finding is listed he
 def chosen_inline(
     findings: list[Finding], config: RepoConfig, posted: Collection[str] = ()
 ) -> list[Finding]:
-    """What goes inline: the repository's choice (`max_inline_comments`, the severity floor),
+    """What is shown on a line, as inline comments and as the check run's annotations
+    (`posted` empty): the repository's choice (`max_inline_comments`, the severity floor),
     without what is inline already (`posted` fingerprints)."""
     fresh = [f for f in findings if f.fingerprint not in posted]
     return inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)

@@ -12,7 +12,9 @@ async def react(
     gh: RetryingGitHubAPI, owner: str, repo: str, comment_id: int, content: str,
     *, review_comment: bool = False,
 ) -> None:  # fmt: skip
-    """Add our reaction (`eyes`, `+1` ...) to an issue comment or a review comment."""
+    """Add our reaction (`eyes`, `+1` ...) to an issue comment or a review comment.
+
+    Retried like any request: GitHub answers 200 for a reaction that exists already."""
     kind = "pulls" if review_comment else "issues"
     await gh.post(
         f"/repos/{{owner}}/{{repo}}/{kind}/comments/{{id}}/reactions",
@@ -22,24 +24,29 @@ async def react(
 
 
 async def comment(gh: RetryingGitHubAPI, owner: str, repo: str, number: int, body: str) -> int:
-    """A new comment in the PR's conversation (where commands are answered); its id."""
-    created = await gh.post(
+    """A new comment in the PR's conversation (where commands are answered); its id.
+
+    Not tried again after a failure that may have posted it: a reply is better missing (the
+    summary comment says it all) than twice."""
+    created = await gh.create(
         "/repos/{owner}/{repo}/issues/{number}/comments",
         url_vars={"owner": owner, "repo": repo, "number": str(number)},
-        data={"body": body},
-    )
+        data={"body": body}, find=None,
+    )  # fmt: skip
     return int(created["id"])
 
 
 async def reply_in_thread(
     gh: RetryingGitHubAPI, owner: str, repo: str, number: int, root_id: int, body: str
 ) -> int:
-    """A reply in the review thread that starts with comment `root_id`; its id."""
-    created = await gh.post(
+    """A reply in the review thread that starts with comment `root_id`; its id.
+
+    Not tried again after a failure that may have posted it, as `comment`."""
+    created = await gh.create(
         "/repos/{owner}/{repo}/pulls/{number}/comments/{id}/replies",
         url_vars={"owner": owner, "repo": repo, "number": str(number), "id": str(root_id)},
-        data={"body": body},
-    )
+        data={"body": body}, find=None,
+    )  # fmt: skip
     return int(created["id"])
 
 

@@ -13,9 +13,11 @@
       "coverage": {                           # null: the review read no diff
         "files": 12, "reviewed_files": 10, "lines": 340, "reviewed_lines": 300,
         "line_percent": 88,                   # whole percent, rounded down
-        "partial": false,                     # the budget or a size cap left something out
-        "not_reviewed": [{"path": "...", "reason": "lock file", "lines": 40, "cut": false}]
-      },
+        "partial": false,                     # the budget, a size cap or a failed call left
+                                              # something out
+        "not_reviewed": [{"path": "...", "reason": "lock file", "lines": 40, "cut": false}],
+        "failed_calls": [{"agent": "bugs", "part": 2, "paths": ["..."], "reason": "..."}]
+      },                                      # an agent's call for that part failed: partial
       "usage": {"calls": 8, "prompt_tokens": 51200, "cached_tokens": 0,
                 "output_tokens": 900, "cost_usd": 0.0123},   # cost_usd null: model unpriced
       "agents": ["security", "bugs", "performance", "style"],
@@ -124,5 +126,9 @@ def coverage_json(summary: Summary) -> dict[str, Any] | None:
         "not_reviewed": [
             {"path": s.path, "reason": s.reason, "lines": s.lines, "cut": s.cut}
             for s in not_reviewed(summary)
+        ],
+        "failed_calls": [
+            {"agent": f.agent, "part": f.part, "paths": list(f.paths), "reason": f.reason}
+            for f in coverage.failed
         ],
     }

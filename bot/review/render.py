@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from bot.review.agents import SEVERITIES
 from bot.review.changes import Skipped
-from bot.review.coverage import Coverage
+from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import block, code, plain, text
 
@@ -104,10 +104,6 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
     out += _coverage(summary)
     if summary.error:
         out += [f"**The review failed:** {text(summary.error)}", ""]
-    for agent, reason in sorted(summary.failed_agents.items()):
-        out.append(f"> ⚠️ The **{agent}** agent failed, its part is missing: {text(reason)}")
-    if summary.failed_agents:
-        out.append("")
     out += _counts(summary)
     out += _by_file(findings)
     out += _resolved(summary.resolved, summary.threads_resolved)
@@ -134,7 +130,7 @@ def not_reviewed(summary: Summary) -> list[Skipped]:
 
 def partial(summary: Summary) -> bool:
     """The budget or a size cap left out a file the review would have read, or agent calls
-    (the coverage decides)."""
+    were not made or failed (the coverage decides)."""
     return summary.coverage is not None and summary.coverage.partial
 
 
@@ -193,7 +189,29 @@ def _coverage(summary: Summary) -> list[str]:
         )
     if coverage.unfinished:
         why.append(f"{coverage.unfinished} agent call(s) were not made: the token budget ran out")
-    return [f"**This review is partial.** {sentence}: {'; '.join(why)}.", ""]
+    if coverage.failed:
+        why.append(f"{len(coverage.failed)} agent call(s) failed, so these parts were not "
+                   "reviewed by these agents")  # fmt: skip
+    out = [f"**This review is partial.** {sentence}: {'; '.join(why)}.", ""]
+    return out + failed_calls(coverage.failed)
+
+
+FAILED_PATHS = 10  # a failed call's files named, the rest counted
+
+
+def failed_calls(failed: tuple[AgentFailure, ...]) -> list[str]:
+    """One line per agent call that failed: the agent, the part and its files, and why."""
+    if not failed:
+        return []
+    out = []
+    for failure in sorted(failed, key=lambda f: (f.part, f.agent)):
+        paths = ", ".join(code(p) for p in failure.paths[:FAILED_PATHS])
+        if len(failure.paths) > FAILED_PATHS:
+            paths += f" and {len(failure.paths) - FAILED_PATHS} more"
+        where = f"part {failure.part}" if failure.part else "its part"
+        files = f" ({paths})" if paths else ""
+        out.append(f"- ⚠️ **{text(failure.agent)}** on {where}{files}: {text(failure.reason)}")
+    return out + [""]
 
 
 def _usage(summary: Summary) -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import fnmatch
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from bot.review.changes import ChangedFile, Diff, Skipped, parse_file, path_from_header, skip_reason
-from bot.review.coverage import Coverage
+from bot.review.coverage import AgentFailure, Coverage
 
 CHARS_PER_TOKEN = 4  # code averages about 4 characters a token; only for planning
 RENDER_OVERHEAD = 9  # characters the agents' rendering adds to each diff line (its number)
@@ -233,9 +233,13 @@ class Selection:
         diff = Diff(files=chosen + self.carried, skipped=self.skipped)
         return diff, self.coverage(chosen)
 
-    def final(self, diff: Diff, sent: list[str], trimmed: list[str], unfinished: int) -> Coverage:
+    def final(
+        self, diff: Diff, sent: list[str], trimmed: list[str], unfinished: int,
+        failed: Sequence[AgentFailure] = (),
+    ) -> Coverage:  # fmt: skip
         """The coverage once the agents ran: `trimmed` files, left out when the plan was
-        counted exactly, join the files not reviewed for the budget."""
+        counted exactly, join the files not reviewed for the budget; `failed` calls make it
+        partial."""
         left_out = set(trimmed)
         read: list[ChangedFile] = []
         for path in sent:
@@ -246,9 +250,12 @@ class Selection:
                 self.skipped.append(Skipped(path, BUDGET, changed.changed_lines, cut=True))
             else:
                 read.append(changed)
-        return self.coverage(read, unfinished)
+        return self.coverage(read, unfinished, tuple(failed))
 
-    def coverage(self, chosen: list[ChangedFile], unfinished: int = 0) -> Coverage:
+    def coverage(
+        self, chosen: list[ChangedFile], unfinished: int = 0,
+        failed: tuple[AgentFailure, ...] = (),
+    ) -> Coverage:  # fmt: skip
         return Coverage(
             files=self.files,
             reviewed_files=len(chosen) + self.reviewed_before,
@@ -256,6 +263,7 @@ class Selection:
             reviewed_lines=sum(f.changed_lines for f in chosen) + self.reviewed_before_lines,
             not_reviewed=tuple(sorted(self.skipped, key=lambda s: (not s.cut, s.path))),
             unfinished=unfinished,
+            failed=failed,
         )
 
     def _skip(self, section: Section, kind: Kind) -> None:

@@ -12,6 +12,7 @@ from bot.review import caching, verify
 from bot.review.agents import AGENTS, Agent, AgentAnswer, task
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
+from bot.review.coverage import AgentFailure
 from bot.review.findings import Finding, from_model, merge
 from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
 from bot.review.metering import BudgetSpent, Meter, QuotaReached
@@ -21,21 +22,19 @@ from bot.review.selection import CHARS_PER_TOKEN
 
 log = logging.getLogger(__name__)
 
+__all__ = ["AgentFailure", "ReviewSupervisor", "SupervisorResult"]
+REASON_CHARS = 200  # of the error a failed call's reason keeps, on one line
+
 DEFAULT_CHUNK_TOKENS = 24_000  # diff read by one call of one agent
 CALL_MARGIN = 16  # tokens a request adds to its counted texts (roles, framing)
 RETRY_RESERVE = 0.1  # share of the budget kept for retries when planning
 
 
 @dataclass
-class AgentFailure:
-    agent: str
-    reason: str
-
-
-@dataclass
 class SupervisorResult:
     findings: list[Finding] = field(default_factory=list)
-    failures: list[AgentFailure] = field(default_factory=list)
+    failures: list[AgentFailure] = field(default_factory=list)  # agent calls failed for good
+    answered: int = 0  # agent calls answered (stored answers reused among them)
     calls: int = 0
     prompt_tokens: int = 0
     output_tokens: int = 0
@@ -45,7 +44,8 @@ class SupervisorResult:
     chunks: int = 0
     context_chars: int = 0  # context lines the agents read, over all chunks
     verified: int = 0  # findings the verification pass gave a verdict
-    unverified: list[str] = field(default_factory=list)  # "part N": its verification failed
+    # "part N (why)": its verification failed, its findings are kept unverified
+    unverified: list[str] = field(default_factory=list)
 
 
 Reused = Mapping[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> stored answer
@@ -101,6 +101,7 @@ class ReviewSupervisor:
         self._task_tokens: dict[str, int] = {}
         self._system_tokens = 0
         self._cached_parts: set[int] = set()  # chunks whose prefix goes into a cache
+        self._verify_failed: dict[int, str] = {}  # chunk -> why its verification failed
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -292,8 +293,9 @@ class ReviewSupervisor:
             gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens, result, cached
         )
         if answer is None:
-            if self._stop is None:
-                result.unverified.append(f"part {part.chunk.number}")
+            failed = self._verify_failed.pop(part.chunk.number, None)
+            if failed is not None:
+                result.unverified.append(f"part {part.chunk.number} ({failed})")
             return found
         assert isinstance(answer, verify.VerifyAnswer)
         checked = verify.apply(found, answer)
@@ -312,13 +314,14 @@ class ReviewSupervisor:
         cached: caching.Cached | None = None,
     ) -> AgentAnswer | verify.VerifyAnswer | None:
         """One call (or its stored answer); None when it failed, was refused or not made.
-        A failed agent is a failure of the review; a failed verifier leaves its findings
-        unverified."""
+        A failed agent call leaves its part unreviewed by that agent (the review is partial);
+        a failed verifier leaves its findings unverified."""
         number = part.chunk.number
         agent = name != verify.VERIFIER
         stored = self.reused.get((name, self._digest(part, ending)))
         if stored is not None:
             result.reused += 1
+            result.answered += agent
             return schema.model_validate(stored)
         async with gate:
             if self._stop is not None:
@@ -340,14 +343,31 @@ class ReviewSupervisor:
                     result.unfinished.append(f"{name} on part {number}")
                 return None
             except AgentCallError as exc:
-                log.warning("%s failed on part %d: %s", name, number, exc)
+                reason = failure_reason(exc)
+                log.warning("%s failed on part %d: %s", name, number, reason)
                 if agent:
-                    result.failures.append(AgentFailure(name, str(exc)))
+                    paths = tuple(part.chunk.paths)
+                    result.failures.append(AgentFailure(name, reason, number, paths))
+                else:
+                    self._verify_failed[number] = reason
                 result.calls += exc.attempts
                 return None
         result.calls += answer.attempts
+        result.answered += agent
         result.prompt_tokens += answer.prompt_tokens
         result.output_tokens += answer.output_tokens
         parsed = answer.parsed
         assert isinstance(parsed, schema)
         return parsed
+
+
+def failure_reason(exc: AgentCallError) -> str:
+    """`Gemini answered 503 UNAVAILABLE: overloaded (after 4 attempts)`: one line, no repr."""
+    message = " ".join(exc.message.split())
+    if len(message) > REASON_CHARS:
+        message = message[: REASON_CHARS - 1] + "…"
+    status = " ".join(exc.status.split())
+    what = f"Gemini answered {status}" if status[:1].isdigit() else status or "failed"
+    noun = "attempt" if exc.attempts == 1 else "attempts"
+    said = f": {message}" if message else ""
+    return f"{what}{said} (after {exc.attempts} {noun})"

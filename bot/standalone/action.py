@@ -30,6 +30,7 @@ from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
 from bot.logs import redact, setup_logging
 from bot.output import Report, render
+from bot.retry import Sleep
 from bot.review.findings import Finding
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
@@ -117,12 +118,14 @@ def _error(message: str) -> int:
     return local.USAGE
 
 
-async def review(settings: Run) -> int:
-    """Read what the last run left, review, publish; the exit status."""
+async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
+    """Read what the last run left, review, publish; the exit status. `sleep` waits
+    between GitHub's retries."""
     event = settings.event
     async with aiohttp.ClientSession() as http:
         access = settings.access
-        github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token)
+        github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token,
+                                         sleep=sleep)  # fmt: skip
         gh = await github.api(0)
         comment = await publish.our_comment(gh, event.owner, event.repo, event.number, MARKER,
                                             author=ACTIONS_BOT)  # fmt: skip
@@ -163,7 +166,9 @@ async def review(settings: Run) -> int:
 async def _start_check(gh: RetryingGitHubAPI, event: PullEvent) -> int | None:
     """The check run, in progress; None when the token may not create one (403)."""
     try:
-        return await checks.start(gh, event.owner, event.repo, event.head_sha, "action")
+        # Each run's own external_id: a retried creation finds this run's, not a re-run's.
+        external_id = f"action {uuid.uuid4()}"
+        return await checks.start(gh, event.owner, event.repo, event.head_sha, external_id)
     except gidgethub.BadRequest as exc:
         if not has_status(exc, HTTPStatus.FORBIDDEN):
             raise
@@ -179,7 +184,7 @@ async def _fail_check(
     summary = Summary(event.head_sha, "failed", error=error or type(exc).__name__)
     try:
         await checks.complete_review(gh, event.owner, event.repo, check_run_id, summary, [],
-                                     "never")  # fmt: skip
+                                     "never", RepoConfig())  # fmt: skip
     except (gidgethub.GitHubException, OSError) as failed:
         log.warning("could not complete the check run: %s", failed)
 
@@ -242,8 +247,7 @@ class ActionPublisher:
         remembered = Memory(
             event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
             # A partial or failed review is no base for an incremental one: the next is full.
-            complete=not (reviewed.coverage.partial or summary.failed_agents
-                          or summary.status == "failed"),
+            complete=not (reviewed.coverage.partial or summary.status == "failed"),
         )  # fmt: skip
         body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
         full = with_memory(body, remembered, MEMORY_CHARS)
@@ -254,7 +258,8 @@ class ActionPublisher:
         )  # fmt: skip
         if self.check_run_id is not None:
             await checks.complete_review(gh, event.owner, event.repo, self.check_run_id,
-                                         summary, findings, summary.fail_on)  # fmt: skip
+                                         summary, findings, summary.fail_on,
+                                         self.config)  # fmt: skip
             self.completed = True
         self._files(reviewed)
 

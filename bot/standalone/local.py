@@ -102,8 +102,10 @@ async def review(
 
 
 def exit_code(findings: Iterable[Finding], fail_on: str, *, failed: bool = False) -> int:
-    """FOUND when a finding reaches `fail_on`; else COULD_NOT_RUN when the review failed or
-    an agent did (it is incomplete: no clean bill); else CLEAN."""
+    """FOUND when a finding reaches `fail_on`; else COULD_NOT_RUN when the review failed
+    (nothing could be reviewed); else CLEAN. A partial review (the budget, a size cap or some
+    agent calls left parts out) is judged by what it reviewed, as the App's check run is
+    (`neutral`, not `failure`); its output names what was not reviewed."""
     if any(reaches(finding, fail_on) for finding in findings):
         return FOUND
     return COULD_NOT_RUN if failed else CLEAN
@@ -111,5 +113,4 @@ def exit_code(findings: Iterable[Finding], fail_on: str, *, failed: bool = False
 
 def exit_code_of(summary: Summary) -> int:
     """The exit status of a review by its summary (its findings shown, its fail_on)."""
-    failed = bool(summary.failed_agents) or summary.status == "failed"
-    return exit_code(summary.findings, summary.fail_on, failed=failed)
+    return exit_code(summary.findings, summary.fail_on, failed=summary.status == "failed")

@@ -83,6 +83,19 @@ class Http(FakeState):
         with self._lock:
             self._faults.append(fault)
 
+    def fail_after(
+        self, method: str, path_pattern: str, status: int | None = 502, *, times: int = 1
+    ) -> None:
+        """Do the next `times` requests matching (method, re.search on the path) as usual,
+        then lose the answer: `status` (a 5xx, as GitHub's load balancers answer when its
+        backend is slow) instead of it, or with `status` None, the connection closed with no
+        answer (as a client's timeout sees it). What the request created stays created;
+        `.requests` records the answer the client got."""
+        fault = _Fault(method.upper(), re.compile(path_pattern), status or 0, times, None, None,
+                       after=True)  # fmt: skip
+        with self._lock:
+            self._faults.append(fault)
+
     def find_requests(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         """Return the recorded requests with this method and a path matching regex `path`."""
         return [
@@ -106,7 +119,15 @@ class Http(FakeState):
             fault = self._take_fault(request)
             if fault is not None:
                 return fault
-            return await handler(request)
+            response: web.StreamResponse = await handler(request)
+            lost = self._match_fault(request, after=True)
+            if lost is None:
+                return response
+            if lost.status == 0:  # done, and no answer: the client sees the connection drop
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=504)  # written to nobody
+            return self._fault_answer(lost)
         except GitHubError as exc:
             return self._json(exc.body, exc.status, exc.headers)
         except web.HTTPException as exc:  # routing: GitHub answers JSON 404 for unknown paths
@@ -144,8 +165,15 @@ class Http(FakeState):
         )
 
     def _take_fault(self, request: web.Request) -> web.Response | None:
+        fault = self._match_fault(request)
+        return self._fault_answer(fault) if fault is not None else None
+
+    def _match_fault(self, request: web.Request, *, after: bool = False) -> _Fault | None:
+        """The first fault of its kind (before or after the handler) this request meets."""
         with self._lock:
             for fault in self._faults:
+                if fault.after is not after:
+                    continue
                 if fault.method in ("*", request.method) and fault.pattern.search(request.path):
                     fault.times -= 1
                     if fault.times <= 0:
@@ -153,6 +181,9 @@ class Http(FakeState):
                     break
             else:
                 return None
+        return fault
+
+    def _fault_answer(self, fault: _Fault) -> web.Response:
         status = fault.status
         body, headers = fault.body, fault.headers
         if body is None:

@@ -77,6 +77,7 @@ class _Fault:
     times: int
     headers: dict[str, str] | None
     body: dict[str, Any] | None
+    after: bool = False  # the request is done first, then its answer is lost (fail_after)
 
 
 @dataclass
