@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+# What only the App's server imports (the `server` extra); the command line and the Action
+# run without them.
+SERVER_PACKAGES = ("asyncpg", "pgserver", "psutil", "tzdata", "prometheus_client", "jinja2",
+                   "aiohttp_jinja2")  # fmt: skip
+SERVER_COMMANDS = ("serve", "migrate", "register", "usage")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Second Look")
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("file", help="one PR per line: diff, title, body, expected findings")
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args(argv)
+    if args.command in SERVER_COMMANDS and not has_server(args.command):
+        return 2
     from bot.store.connect import DatabaseUnreachable
 
     try:
@@ -120,12 +128,25 @@ def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
               file=sys.stderr)  # fmt: skip
         return 2
     if args.pull is not None and not args.dry_run:
+        if not has_server("review OWNER/REPO#N (without --dry-run)"):
+            return 2
         settings = load_settings()
         check_private_key(settings.github_private_key)
         return asyncio.run(review_once(settings, args.pull, args.fail_on))
     from bot.standalone import cli
 
     return cli.run(args)
+
+
+def has_server(command: str) -> bool:
+    """Whether the server's packages are installed; if not, one line saying what to install."""
+    from importlib.util import find_spec
+
+    missing = [name for name in SERVER_PACKAGES if find_spec(name) is None]
+    if missing:
+        print(f"second-look: {command} needs the App's server packages ({', '.join(missing)} "
+              "missing): pip install 'second-look[server]'", file=sys.stderr)  # fmt: skip
+    return not missing
 
 
 class CannotStart(Exception):
@@ -507,5 +528,10 @@ def leave(status: int, command: str | None) -> None:
     sys.exit(status)
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The console script `second-look`, and `python -m bot`."""
     leave(main(), next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None))
+
+
+if __name__ == "__main__":
+    entry()
