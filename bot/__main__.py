@@ -83,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in SERVER_COMMANDS and not has_server(args.command):
         return 2
-    from bot.store.connect import DatabaseUnreachable
+    one_line: tuple[type[Exception], ...] = (CannotStart,)
+    if has_server(args.command, quiet=True):  # the action and `review --diff` need no asyncpg
+        from bot.store.connect import DatabaseUnreachable
 
+        one_line += (DatabaseUnreachable,)
     try:
         if args.command == "serve":
             return serve_or_set_up()
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"second-look: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CannotStart, DatabaseUnreachable) as exc:
+    except one_line as exc:
         # One line, no traceback: the message names what failed and never a secret.
         print(f"second-look: {exc}", file=sys.stderr)
         return 1
@@ -138,12 +141,12 @@ def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return cli.run(args)
 
 
-def has_server(command: str) -> bool:
+def has_server(command: str, *, quiet: bool = False) -> bool:
     """Whether the server's packages are installed; if not, one line saying what to install."""
     from importlib.util import find_spec
 
     missing = [name for name in SERVER_PACKAGES if find_spec(name) is None]
-    if missing:
+    if missing and not quiet:
         print(f"second-look: {command} needs the App's server packages ({', '.join(missing)} "
               "missing): pip install 'second-look[server]'", file=sys.stderr)  # fmt: skip
     return not missing

@@ -347,7 +347,9 @@ def test_a_token_without_checks_write_is_enough(tmp_path, fake_github, fake_gemi
 
 
 def test_annotations_are_one_line_each_and_ten_per_level(tmp_path, fake_github, fake_gemini):
-    pull = open_pull(fake_github, files={"app.py": ("", "".join(f"x{i} = {i}\n" for i in range(30)))})
+    pull = open_pull(
+        fake_github, files={"app.py": ("", "".join(f"x{i} = {i}\n" for i in range(30)))}
+    )
     hostile = "a,b::c\n::error::forged %0A"
     fake_gemini.findings["security"] = [
         finding("app.py", line=i, severity="high", title=f"{hostile} {i}") for i in range(1, 13)
