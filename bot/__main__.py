@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot")
 
+# What only the App's server imports (the `server` extra); the command line and the Action
+# run without them.
+SERVER_PACKAGES = ("asyncpg", "pgserver", "psutil", "tzdata", "prometheus_client", "jinja2",
+                   "aiohttp_jinja2")  # fmt: skip
+SERVER_COMMANDS = ("serve", "migrate", "register", "usage")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Second Look")
@@ -89,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         "--parallel", type=int, metavar="N", help="PRs reviewed at once (default: 4)"
     )
     args = parser.parse_args(argv)
-    from bot.store.connect import DatabaseUnreachable
+    if args.command in SERVER_COMMANDS and not has_server(args.command):
+        return 2
+    one_line: tuple[type[Exception], ...] = (CannotStart,)
+    if has_server(args.command, quiet=True):  # the action and `review --diff` need no asyncpg
+        from bot.store.connect import DatabaseUnreachable
 
+        one_line += (DatabaseUnreachable,)
     try:
         if args.command == "serve":
             return serve_or_set_up()
@@ -118,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"second-look: configuration error: {exc}", file=sys.stderr)
         return 2
-    except (CannotStart, DatabaseUnreachable) as exc:
+    except one_line as exc:
         # One line, no traceback: the message names what failed and never a secret.
         print(f"second-look: {exc}", file=sys.stderr)
         return 1
@@ -137,12 +148,25 @@ def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
               file=sys.stderr)  # fmt: skip
         return 2
     if args.pull is not None and not args.dry_run:
+        if not has_server("review OWNER/REPO#N (without --dry-run)"):
+            return 2
         settings = load_settings()
         check_private_key(settings.github_private_key)
         return asyncio.run(review_once(settings, args.pull, args.fail_on))
     from bot.standalone import cli
 
     return cli.run(args)
+
+
+def has_server(command: str, *, quiet: bool = False) -> bool:
+    """Whether the server's packages are installed; if not, one line saying what to install."""
+    from importlib.util import find_spec
+
+    missing = [name for name in SERVER_PACKAGES if find_spec(name) is None]
+    if missing and not quiet:
+        print(f"second-look: {command} needs the App's server packages ({', '.join(missing)} "
+              "missing): pip install 'second-look[server]'", file=sys.stderr)  # fmt: skip
+    return not missing
 
 
 class CannotStart(Exception):
@@ -524,5 +548,10 @@ def leave(status: int, command: str | None) -> None:
     sys.exit(status)
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The console script `second-look`, and `python -m bot`."""
     leave(main(), next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None))
+
+
+if __name__ == "__main__":
+    entry()

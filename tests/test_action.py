@@ -19,10 +19,12 @@ from bot.github.event import read_event
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER
 from bot.standalone import action
+from bot.standalone.local import FOUND
 from tests.conftest import GEMINI_KEY
 from tests.fakes.github import ACTIONS_BOT, FakeGitHub, PullState
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull
 
+ROOT = Path(__file__).resolve().parents[1]  # the tree under test
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 OTHER = ("b.py", ("", "x = 1\n"))  # a second file of the PR, which the push leaves alone
 
@@ -101,7 +103,9 @@ class Workflow:
             self.write_event(payload)
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "bot", "action", *args],
-            cwd=self.tmp_path, env={**self.env, **env}, capture_output=True, text=True,
+            # This tree's `bot`, whatever the interpreter has installed, from the workspace.
+            cwd=self.tmp_path, env={**self.env, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True, text=True,
             timeout=60, check=False,
         )  # fmt: skip
         print(shown(done))  # pytest shows it when the test fails
@@ -154,7 +158,7 @@ def test_an_opened_pull_request_is_reviewed_and_published(tmp_path, fake_github,
 
     done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), "--fail-on", "high")
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == 1, shown(done)  # the job's own check fails: the verdict
     (comment,) = ours(fake_github)
     assert len(fake_github.comments(OWNER, REPO, 7)) == 1
     assert "eval of user input" in comment["body"]
@@ -165,9 +169,9 @@ def test_an_opened_pull_request_is_reviewed_and_published(tmp_path, fake_github,
     assert review["user"]["login"] == ACTIONS_BOT["login"]
     assert [(c["path"], c["line"]) for c in review["comments"]] == [("app.py", 9)]
     assert memory.inline == {memory.findings[0].fingerprint}
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert (check["status"], check["conclusion"]) == ("completed", "failure")
-    assert check["app"]["slug"] == "github-actions"
+    assert fake_github.check_runs(OWNER, REPO) == [], "no check run whose Re-run cannot work"
+    assert "::error file=app.py,line=9,endLine=9,title=eval of user input::" in done.stdout
+    assert "re-run this job" in comment["body"]
     step = (tmp_path / "step-summary.md").read_text()
     assert "eval of user input" in step
 
@@ -180,10 +184,10 @@ def test_the_apps_summary_comment_is_left_alone(tmp_path, fake_github, fake_gemi
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
     job = workflow(tmp_path, fake_github, fake_gemini)
 
-    assert job.run(event(pull)).returncode == 0
+    assert job.run(event(pull)).returncode == FOUND
     pull.push({"app.py": "# header\n" + NEW_APP})
     fake_gemini.findings["security"] = [finding("app.py", line=10)]
-    assert job.run(event(pull, "synchronize")).returncode == 0
+    assert job.run(event(pull, "synchronize")).returncode == FOUND
 
     bodies = {c["user"]["login"]: c["body"] for c in fake_github.comments(OWNER, REPO, 7)}
     assert bodies["second-look[bot]"] == app_body
@@ -198,8 +202,7 @@ def test_a_finding_below_fail_on_passes_the_check(tmp_path, fake_github, fake_ge
     done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), "--fail-on", "high")
 
     assert done.returncode == 0, shown(done)
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert (check["status"], check["conclusion"]) == ("completed", "success")
+    assert "::notice file=app.py,line=9,endLine=9,title=Naming::" in done.stdout
     assert "Naming" in ours(fake_github)[0]["body"]
 
 
@@ -210,11 +213,9 @@ def test_pull_request_target_is_reviewed_as_pull_request(tmp_path, fake_github, 
 
     done = job.run(event(pull, fork=True), GITHUB_EVENT_NAME="pull_request_target")
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == 1, shown(done)  # a high finding, the repository's fail_on
     assert len(ours(fake_github)) == 1
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 1
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert check["conclusion"] == "failure"
 
 
 # ------------------------------------------------------------------------------ the next run
@@ -226,7 +227,7 @@ def test_a_push_is_reviewed_from_the_memory_in_our_comment(tmp_path, fake_github
     fake_gemini.findings["bugs"] = [finding("b.py", line=1, severity="medium", title="Unused x")]
     job = workflow(tmp_path, fake_github, fake_gemini)
     first = job.run(event(pull))
-    assert first.returncode == 0, shown(first)
+    assert first.returncode == FOUND, shown(first)
     (before,) = ours(fake_github)
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 2
 
@@ -237,7 +238,7 @@ def test_a_push_is_reviewed_from_the_memory_in_our_comment(tmp_path, fake_github
     fake_gemini.requests.clear()
     second = job.run(event(pull, "synchronize"))
 
-    assert second.returncode == 0, shown(second)
+    assert second.returncode == FOUND, shown(second)
     assert {p for r in fake_gemini.requests for p in r.files} == {"app.py"}
     (after,) = ours(fake_github)
     assert after["id"] == before["id"] and after["body"] != before["body"]
@@ -247,7 +248,6 @@ def test_a_push_is_reviewed_from_the_memory_in_our_comment(tmp_path, fake_github
     assert "Unused x (line 1, bugs, carried forward)" in after["body"]
     assert "1 finding(s) on unchanged files were carried forward" in after["body"]
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 2, "no duplicate inline comment"
-    assert len(fake_github.check_runs(OWNER, REPO, pull.head_sha)) == 1
 
 
 def test_a_memory_block_in_the_pr_body_is_not_read(tmp_path, fake_github, fake_gemini):
@@ -255,7 +255,7 @@ def test_a_memory_block_in_the_pr_body_is_not_read(tmp_path, fake_github, fake_g
     job = workflow(tmp_path, fake_github, fake_gemini)
     # Learn the finding's fingerprint from a review of another PR with the same change.
     scout = open_pull(fake_github, number=8)
-    assert job.run(event(scout)).returncode == 0
+    assert job.run(event(scout)).returncode == FOUND
     (comment,) = ours(fake_github, 8)
     learned = decode(comment["body"])
     assert learned is not None and learned.inline
@@ -267,7 +267,7 @@ def test_a_memory_block_in_the_pr_body_is_not_read(tmp_path, fake_github, fake_g
 
     done = job.run(event_file)
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == FOUND, shown(done)
     (review,) = fake_github.reviews(OWNER, REPO, 7)
     assert [c["path"] for c in review["comments"]] == ["app.py"]
     assert memory_of(fake_github).head_sha == pull.head_sha
@@ -279,7 +279,7 @@ async def test_a_garbled_memory_block_in_our_comment_means_a_full_review(
     pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP), OTHER[0]: OTHER[1]})
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
     job = workflow(tmp_path, fake_github, fake_gemini)
-    assert job.run(event(pull)).returncode == 0
+    assert job.run(event(pull)).returncode == FOUND
     (comment,) = ours(fake_github)
     garbled = "\n".join(
         "<!-- second-look:memory v1 not*base64 -->" if line.startswith("<!-- second-look") else line
@@ -293,7 +293,7 @@ async def test_a_garbled_memory_block_in_our_comment_means_a_full_review(
 
     done = job.run(event(pull, "synchronize"))
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == FOUND, shown(done)
     assert {p for r in fake_gemini.requests for p in r.files} == {"app.py", "b.py"}
     memory = memory_of(fake_github)
     assert memory.head_sha == pull.head_sha
@@ -310,9 +310,8 @@ async def test_a_push_after_a_partial_review_is_reviewed_in_full(
     fake_gemini.fail_next(400, times=100, agent="security")
     job = workflow(tmp_path, fake_github, fake_gemini)
     first = job.run(event(pull))
-    assert first.returncode == 0, shown(first)  # the check run carries the verdict
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert check["conclusion"] == "neutral", "the other agents reviewed it: partial"
+    assert first.returncode == 0, shown(first)  # the other agents found nothing: partial
+    assert fake_github.check_runs(OWNER, REPO) == []  # the job's own check carries it
     assert "**security** on part 1" in ours(fake_github)[0]["body"]
     assert memory_of(fake_github).complete is False
     fake_gemini.reset()
@@ -321,13 +320,13 @@ async def test_a_push_after_a_partial_review_is_reviewed_in_full(
 
     second = job.run(event(pull, "synchronize"))
 
-    assert second.returncode == 0, shown(second)
+    assert second.returncode == FOUND, shown(second)
     assert {p for r in fake_gemini.requests_of("security") for p in r.files} == {"app.py", "b.py"}
     assert [f.title for f in memory_of(fake_github).findings] == ["eval of user input"]
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 1
 
 
-async def test_a_check_run_is_not_left_in_progress_when_publishing_fails(
+async def test_a_token_that_may_not_publish_is_a_misconfigured_workflow(
     tmp_path, fake_github, fake_gemini
 ):
     pull = open_pull(fake_github)
@@ -340,9 +339,7 @@ async def test_a_check_run_is_not_left_in_progress_when_publishing_fails(
     assert done.returncode == 2, shown(done)  # the workflow's permissions are the fault
     assert "::error::" in done.stdout and "403" in done.stdout
     assert "`pull-requests: write`" in done.stdout
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert (check["status"], check["conclusion"]) == ("completed", "failure")
-    assert "403" in check["output"]["title"]
+    assert fake_github.check_runs(OWNER, REPO) == []
 
 
 @pytest.mark.parametrize("lost", [502, None], ids=["502", "no answer"])
@@ -353,7 +350,7 @@ async def test_a_creation_whose_answer_was_lost_is_not_repeated(
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
     job = workflow(tmp_path, fake_github, fake_gemini)
     path_of_event = job.write_event(event(pull))
-    creations = [r"/issues/7/comments$", r"/pulls/7/reviews$", r"/check-runs$"]
+    creations = [r"/issues/7/comments$", r"/pulls/7/reviews$"]
     for path in creations:
         fake_github.fail_after("POST", path, lost)
     access, gemini = github_access(job.env, dotenv=None)
@@ -361,40 +358,20 @@ async def test_a_creation_whose_answer_was_lost_is_not_repeated(
                      fail_on=None, sarif=None, step_summary=None)  # fmt: skip
 
     # In this process, so that GitHub's retries wait through `sleep`, not for real.
-    assert await action.review(run, sleep) == 0
+    assert await action.review(run, sleep) == FOUND  # the job's check carries the verdict
 
     assert len(ours(fake_github)) == 1 and len(fake_github.comments(OWNER, REPO, 7)) == 1
     assert memory_of(fake_github).head_sha == pull.head_sha, "the one comment is this run's"
     (review,) = fake_github.reviews(OWNER, REPO, 7)
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert (check["status"], check["conclusion"]) == ("completed", "failure")
+    assert fake_github.check_runs(OWNER, REPO) == []
     for path in creations:
         assert len(fake_github.find_requests("POST", path)) == 1
 
 
-# ------------------------------------------------------------------------------ no checks: write
+# ------------------------------------------------------------------------------ the job's check
 
 
-def test_without_checks_write_the_exit_status_carries_the_result(
-    tmp_path, fake_github, fake_gemini
-):
-    pull = open_pull(fake_github)
-    fake_gemini.findings["security"] = [finding("app.py", line=9, severity="critical")]
-    job = workflow(tmp_path, fake_github, fake_gemini)
-    job.env["GITHUB_TOKEN"] = fake_github.workflow_token(OWNER, REPO, checks=False)
-
-    done = job.run(event(pull), "--fail-on", "high")
-
-    assert done.returncode == 1, shown(done)
-    assert "::warning::" in done.stdout and "checks: write" in done.stdout
-    assert fake_github.check_runs(OWNER, REPO) == []
-    body = ours(fake_github)[0]["body"]
-    assert "this job's own status carries the result" in body
-    assert "at or above high, so the job fails." in body
-    assert len(fake_github.review_comments(OWNER, REPO, 7)) == 1
-
-
-def test_without_checks_write_a_finding_below_fail_on_exits_0(tmp_path, fake_github, fake_gemini):
+def test_a_token_without_checks_write_is_enough(tmp_path, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     fake_gemini.findings["style"] = [finding("app.py", line=9, severity="low", title="Naming")]
     job = workflow(tmp_path, fake_github, fake_gemini)
@@ -403,9 +380,32 @@ def test_without_checks_write_a_finding_below_fail_on_exits_0(tmp_path, fake_git
     done = job.run(event(pull), "--fail-on", "high")
 
     assert done.returncode == 0, shown(done)
-    assert "::warning::" in done.stdout
+    assert "::warning::" not in done.stdout and "::error" not in done.stdout
     assert fake_github.check_runs(OWNER, REPO) == []
-    assert "Naming" in ours(fake_github)[0]["body"]
+    body = ours(fake_github)[0]["body"]
+    assert "Naming" in body and "re-run this job" in body
+
+
+def test_annotations_are_one_line_each_and_ten_per_level(tmp_path, fake_github, fake_gemini):
+    pull = open_pull(
+        fake_github, files={"app.py": ("", "".join(f"x{i} = {i}\n" for i in range(30)))}
+    )
+    hostile = "a,b::c\n::error::forged %0A"
+    fake_gemini.findings["security"] = [
+        finding("app.py", line=i, severity="critical", title=f"{hostile} {i}") for i in range(1, 13)
+    ]
+    fake_gemini.findings["style"] = [finding("app.py", line=20, severity="low", title="Naming")]
+
+    done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull))
+
+    commands = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    errors = [line for line in commands if line.startswith("::error ")]
+    assert len(errors) == 10  # GitHub shows 10 per step: the rest are in the summary comment
+    assert done.returncode == 1, shown(done)  # critical fails it (fail_on), so they are errors
+    assert all(line.startswith("::error file=app.py,line=") for line in errors)
+    assert not any(line.startswith("::error::forged") for line in commands)
+    assert "title=a%2Cb%3A%3Ac %3A%3Aerror%3A%3Aforged %250A 1::" in errors[0]  # one line
+    assert any(line.startswith("::notice file=app.py,line=20,") for line in commands)
 
 
 # ------------------------------------------------------------------------------ not run
@@ -423,6 +423,30 @@ def test_a_fork_without_secrets_is_noticed_not_reviewed(tmp_path, fake_github, f
     assert fake_github.comments(OWNER, REPO, 7) == []
     assert fake_github.reviews(OWNER, REPO, 7) == []
     assert fake_github.check_runs(OWNER, REPO) == []
+    assert fake_gemini.requests == []
+
+
+def test_a_dependabot_pull_request_without_the_key_is_neutral(tmp_path, fake_github, fake_gemini):
+    pull = open_pull(fake_github)  # a branch of the repository itself, not a fork
+    job = workflow(tmp_path, fake_github, fake_gemini)
+
+    done = job.run(event(pull), GEMINI_API_KEY="", GITHUB_ACTOR="dependabot[bot]")
+
+    assert done.returncode == 0, shown(done)
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("::notice::") and "Dependabot secret" in line
+    assert "GEMINI_API_KEY is empty" in (tmp_path / "step-summary.md").read_text()
+    assert fake_github.comments(OWNER, REPO, 7) == []
+    assert fake_gemini.requests == []
+
+
+def test_no_key_for_any_other_reason_is_neutral_too(tmp_path, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+
+    done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), GEMINI_API_KEY="")
+
+    assert done.returncode == 0, shown(done)
+    assert done.stdout.startswith("::notice::") and "secrets.GEMINI_API_KEY" in done.stdout
     assert fake_gemini.requests == []
 
 
@@ -470,7 +494,7 @@ def test_sarif_is_written_and_valid(tmp_path, fake_github, fake_gemini):
 
     done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), "--sarif", "out.sarif")
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == FOUND, shown(done)
     sarif = json.loads((tmp_path / "out.sarif").read_text())
     jsonschema.validate(sarif, SCHEMA)
     (result,) = sarif["runs"][0]["results"]
@@ -488,7 +512,5 @@ def test_a_sarif_file_that_cannot_be_written_is_exit_3(tmp_path, fake_github, fa
     )
 
     assert done.returncode == 3, shown(done)
-    assert done.stdout.startswith("::error::") and "Traceback" not in done.stderr
-    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
-    assert check["conclusion"] == "failure", "the review's own verdict, not overwritten"
-    assert not check["output"]["title"].startswith("Review failed")
+    assert "::error::Second Look:" in done.stdout and "Traceback" not in done.stderr
+    assert len(ours(fake_github)) == 1, "the review was published before the file failed"

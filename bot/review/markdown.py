@@ -108,3 +108,10 @@ def plain(value: str, limit: int, *, multiline: bool = False) -> str:
 
 def _longest_run(value: str) -> int:
     return max((len(run) for run in re.findall(r"`+", value)), default=0)
+
+
+def workflow_command(value: str, *, prop: bool = False) -> str:
+    """A GitHub Actions workflow command's message (or, `prop`, a property's value): one line
+    in the job log that no newline, `::` or `,` in it can end or extend."""
+    value = clean(value).replace("%", "%25").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value

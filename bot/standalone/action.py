@@ -1,6 +1,8 @@
-"""`python -m bot action`: review the PR of a GitHub Actions `pull_request` (or
+"""`second-look action`: review the PR of a GitHub Actions `pull_request` (or
 `pull_request_target`) event with the workflow's token, and publish as the App does (summary
-comment, inline review, check run), with no database.
+comment, inline review), with no database. The job's own check run carries the verdict (its
+exit status, and the findings as annotations): a check run created with a workflow's token
+belongs to GitHub Actions, whose Re-run button never reaches this code (docs/architecture.md).
 
 What the next run needs (the head reviewed, the fingerprints posted inline, the findings to
 carry forward) is kept in a hidden block of our own summary comment (bot/review/memory.py)
@@ -23,17 +25,19 @@ import gidgethub
 
 from bot import incremental, pipeline
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
-from bot.github import checks, publish, sources
+from bot.github import publish, sources
+from bot.github.checks import annotate
 from bot.github.client import GitHubClient, RetryingGitHubAPI, describe, has_status
 from bot.github.compare import changed_since
 from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
-from bot.logs import redact, setup_logging
+from bot.logs import setup_logging
 from bot.output import Report, render
 from bot.retry import Sleep
-from bot.review.findings import Finding
+from bot.review.findings import SEVERITY_RANK, Finding
+from bot.review.markdown import workflow_command
 from bot.review.memory import Memory, decode, with_memory
-from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
+from bot.review.render import MARKER, MAX_BODY, render_summary
 from bot.standalone import local
 from bot.store.calls import Totals
 
@@ -41,19 +45,17 @@ log = logging.getLogger(__name__)
 
 ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
 MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
-NO_CHECKS = (
-    "The workflow's token may not create check runs (the job needs `checks: write`): this "
-    "job's own status carries the result."
-)
-NEEDS = (
-    "The job needs `permissions:` `contents: read` and `pull-requests: write` (and `checks: "
-    "write` for the check run)."
-)
-FORK_NOTICE = (
-    "Second Look: this pull request comes from a fork, and GitHub gives a fork's "
-    "`pull_request` workflow no secrets ({missing} is empty); it is not reviewed. A maintainer "
-    "can run the workflow on `pull_request_target` instead (see the README)."
-)
+RERUN = "The job's own check carries the verdict; to review again, re-run this job."
+NEEDS = "The job needs `permissions:` `contents: read` and `pull-requests: write`."
+NO_KEY = "Second Look: not reviewed: {missing} is empty. {why}"
+WHY_NO_KEY = {
+    "dependabot": "GitHub gives a Dependabot pull request's workflow no Actions secrets; add "
+    "the key as a Dependabot secret to review them.",
+    "fork": "GitHub gives a fork's `pull_request` workflow no secrets.",
+    "": "Pass `gemini-api-key: ${{ secrets.GEMINI_API_KEY }}` and set that secret.",
+}
+ANNOTATIONS_PER_LEVEL = 10  # GitHub shows 10 warning and 10 error annotations per step
+LEVELS = {"failure": "error", "warning": "warning", "notice": "notice"}  # checks' -> commands
 
 
 class ActionError(Exception):
@@ -81,12 +83,11 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
         event = read_event(env.get("GITHUB_EVENT_NAME", ""), env.get("GITHUB_EVENT_PATH", ""))
     except EventError as exc:
         return _error(str(exc))
-    missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
-    if missing and event.fork and event.event == "pull_request":
-        print(f"::notice::{FORK_NOTICE.format(missing=' and '.join(missing))}")
-        return local.CLEAN
-    if "GITHUB_TOKEN" in missing:
+    if not env.get("GITHUB_TOKEN") and not (event.fork and event.event == "pull_request"):
         return _error("GITHUB_TOKEN is not set: pass `github-token: ${{ github.token }}`")
+    missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
+    if missing:
+        return _not_reviewed(env, event, " and ".join(missing))
     repository = env.get("GITHUB_REPOSITORY", f"{event.owner}/{event.repo}")
     if repository.lower() != f"{event.owner}/{event.repo}".lower():
         return _error(f"the event's PR is in {event.owner}/{event.repo}, not {repository}")
@@ -113,6 +114,18 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
         return local.COULD_NOT_RUN
 
 
+def _not_reviewed(env: Mapping[str, str], event: PullEvent, missing: str) -> int:
+    """No secrets (Dependabot, a fork, or none set): a notice, the job's summary, exit 0."""
+    cause = ("dependabot" if env.get("GITHUB_ACTOR") == "dependabot[bot]"
+             else "fork" if event.fork and event.event == "pull_request" else "")  # fmt: skip
+    message = NO_KEY.format(missing=missing, why=WHY_NO_KEY[cause])
+    print(f"::notice::{message}")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with Path(env["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as out:
+            out.write(f"{message}\n")
+    return local.CLEAN
+
+
 def _error(message: str) -> int:
     print(f"::error::Second Look: {message}")
     return local.USAGE
@@ -136,57 +149,44 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
         if event.draft and not config.review_drafts:
             print("::notice::Second Look: a draft pull request is reviewed when marked ready")
             return local.CLEAN
-        check_run_id = await _start_check(gh, event)
         label = f"{event.owner}/{event.repo}#{event.number}"
         source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
                                     event.head_sha, access.max_diff_file_bytes)  # fmt: skip
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
-            out = ActionPublisher(kept, gh, settings, memory, comment, check_run_id, label,
-                                 config)  # fmt: skip
+            out = ActionPublisher(kept, gh, settings, memory, comment, label, config)
             published.append(out)
             return out
 
-        try:
-            prior = await _prior(github, event, memory)
-            reviewed = await local.review(source, base, settings.gemini, event.head_sha,
-                                          label=label, prior=prior,
-                                          publisher=publisher)  # fmt: skip
-        except Exception as exc:
-            if check_run_id is not None and not (published and published[0].completed):
-                await _fail_check(gh, event, check_run_id, exc)
-            raise
-    code = local.exit_code_of(reviewed.summary)  # its fail_on: --fail-on, else the repo's
-    if published and published[0].check_run_id is not None and code == local.FOUND:
-        return local.CLEAN  # the check run fails: that is where the verdict shows
-    return code
+        prior = await _prior(github, event, memory)
+        reviewed = await local.review(source, base, settings.gemini, event.head_sha, label=label,
+                                      prior=prior, publisher=publisher)  # fmt: skip
+    # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
+    # the repository's), 3 when the review failed.
+    return local.exit_code_of(reviewed.summary)
 
 
-async def _start_check(gh: RetryingGitHubAPI, event: PullEvent) -> int | None:
-    """The check run, in progress; None when the token may not create one (403)."""
-    try:
-        # Each run's own external_id: a retried creation finds this run's, not a re-run's.
-        external_id = f"action {uuid.uuid4()}"
-        return await checks.start(gh, event.owner, event.repo, event.head_sha, external_id)
-    except gidgethub.BadRequest as exc:
-        if not has_status(exc, HTTPStatus.FORBIDDEN):
-            raise
-        print(f"::warning::Second Look: {NO_CHECKS}")
-        return None
-
-
-async def _fail_check(
-    gh: RetryingGitHubAPI, event: PullEvent, check_run_id: int, exc: Exception
-) -> None:
-    """Complete the check run as failed, saying why; GitHub may be what is failing."""
-    error = redact(describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc))
-    summary = Summary(event.head_sha, "failed", error=error or type(exc).__name__)
-    try:
-        await checks.complete_review(gh, event.owner, event.repo, check_run_id, summary, [],
-                                     "never", RepoConfig())  # fmt: skip
-    except (gidgethub.GitHubException, OSError) as failed:
-        log.warning("could not complete the check run: %s", failed)
+def annotation_commands(findings: list[Finding], config: RepoConfig, fail_on: str) -> list[str]:
+    """The findings shown on a line (`annotate`: the repository's floor and cap, `failure`
+    only at `fail_on`) as workflow commands, which annotate the job's own check run: the most
+    severe first, at most ANNOTATIONS_PER_LEVEL of each level (GitHub drops the rest)."""
+    lines: list[str] = []
+    shown = dict.fromkeys(LEVELS.values(), 0)
+    ranked = sorted(findings, key=lambda f: SEVERITY_RANK[f.severity])
+    for note in annotate(ranked, config, fail_on):
+        data = note.as_json()
+        level = LEVELS[data["annotation_level"]]
+        if shown[level] == ANNOTATIONS_PER_LEVEL:
+            continue
+        shown[level] += 1
+        where = ",".join(
+            f"{key}={workflow_command(str(value), prop=True)}"
+            for key, value in (("file", data["path"]), ("line", data["start_line"]),
+                               ("endLine", data["end_line"]), ("title", data["title"]))
+        )  # fmt: skip
+        lines.append(f"::{level} {where}::{workflow_command(data['message'])}")
+    return lines
 
 
 async def _prior(
@@ -217,10 +217,8 @@ class ActionPublisher:
     settings: Run
     memory: Memory | None
     comment: dict[str, object] | None
-    check_run_id: int | None
     label: str
     config: RepoConfig
-    completed: bool = False  # the check run has its conclusion
 
     async def prior(self) -> incremental.Prior:
         return await self.kept.prior()
@@ -241,9 +239,8 @@ class ActionPublisher:
         summary.fail_on = self.settings.fail_on or summary.fail_on
         already = self.memory.inline if self.memory else frozenset()
         posted = await self._inline(reviewed, already)
-        if self.check_run_id is None:
-            summary.notes.append(NO_CHECKS)
-            summary.verdict_by = "the job"
+        summary.notes.append(RERUN)
+        summary.verdict_by = "the job"
         remembered = Memory(
             event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
             # A partial or failed review is no base for an incremental one: the next is full.
@@ -256,11 +253,8 @@ class ActionPublisher:
             gh, event.owner, event.repo, event.number, full, MARKER,
             int(str(known)) if known is not None else None, author=ACTIONS_BOT,
         )  # fmt: skip
-        if self.check_run_id is not None:
-            await checks.complete_review(gh, event.owner, event.repo, self.check_run_id,
-                                         summary, findings, summary.fail_on,
-                                         self.config)  # fmt: skip
-            self.completed = True
+        for line in annotation_commands(findings, self.config, summary.fail_on):
+            print(line)
         self._files(reviewed)
 
     async def _inline(self, reviewed: pipeline.Reviewed, already: frozenset[str]) -> list[Finding]:

@@ -6,9 +6,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.store.db import Db
+if TYPE_CHECKING:  # the command line and the Action use Totals without asyncpg installed
+    from bot.store.db import Db
 
 
 @dataclass(frozen=True)
