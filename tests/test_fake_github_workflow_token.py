@@ -8,9 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from gidgethub.aiohttp import GitHubAPI
 
 from bot.github import publish
+from bot.github.client import RetryingGitHubAPI
+from bot.retry import Policy
 from bot.review.render import MARKER
 from tests.fakes.github import FakeGitHub
 
@@ -90,7 +91,8 @@ async def test_app_tokens_still_write_as_the_app(fake, session):
 
 async def test_publish_finds_and_edits_the_actions_summary_comment(fake, session):
     token = fake.workflow_token("acme", "widget")
-    gh = GitHubAPI(session, "second-look-tests", oauth_token=token, base_url=fake.url)
+    gh = RetryingGitHubAPI(session, "second-look-tests", oauth_token=token, base_url=fake.url,
+                           policy=Policy(attempts=1, backoff_cap=0, max_wait=0))  # fmt: skip
     first = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\none", MARKER)
     again = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\ntwo", MARKER)
     assert first == again
