@@ -126,7 +126,7 @@ def _usage_report(rows: list[DailyUsage], prices: Mapping[str, Price]) -> dict[s
 def _usage_table(report: dict[str, Any]) -> list[str]:
     """The report as aligned lines: a row per repository and day, the total, the footnote."""
     header = ["repository", "day", "calls", "input", "cached", "output", "thinking", "cost USD",
-              "of it output", ""]  # fmt: skip
+              "output USD", ""]  # fmt: skip
     lines = [header]
     for row in [*report["rows"], {"repository": "total", "day": "", **report["total"]}]:
         lines.append([
