@@ -12,6 +12,14 @@ Peak RSS is the most of psutil's samples (every 20 ms) and the kernel's high-wat
 (VmHWM, reset after the baseline), less the RSS once the process is ready. Tokens are the
 promptTokenCount FakeGemini reported, summed over the review's calls. BENCH_BUDGET_MB sets the
 diff's size (default 100) and BENCH_BUDGET_MIXES a comma-separated subset of the mixes.
+
+Money: FakeGemini thinks BENCH_THINKING tokens a call (default 8,192, 2.5 Flash's dynamic
+thinking at its documented most) unless a request's thinkingBudget or maxOutputTokens cuts
+it. Each review's bill is priced from its stored calls (input, cached, output, thinking) at
+the 2.5 Flash prices; its worst case is what the calls it made could have been billed: every
+request's input plus its maxOutputTokens at the output rate, or, with none sent, the model's
+output limit (65,536 tokens, thoughts included). BENCH_APP_ROOT serves another checkout's
+`bot` (e.g. /work/main) against the same fakes, to measure before and after in one sitting.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import asyncpg
 import common
 import psutil
 
+from bot.review.pricing import DEFAULT_PRICES, cost
 from tests.fakes.diffs import make_file_diff
 from tests.reviewing import finding
 
@@ -41,6 +50,11 @@ MIXES = ("many-files", "long-lines", "one-huge", "files-api")
 WANTED = [m for m in os.environ.get("BENCH_BUDGET_MIXES", ",".join(MIXES)).split(",") if m]
 TARGET_RSS_MB = 200
 MAX_REVIEW_TOKENS = 400_000  # the App's default
+MAX_REVIEW_USD = 0.50  # the App's default
+THINKING = int(os.environ.get("BENCH_THINKING", "8192"))
+APP_ROOT = os.environ.get("BENCH_APP_ROOT", "")  # "": this checkout
+MODEL_OUTPUT_LIMIT = 65_536  # gemini-2.5-flash's most output tokens, thoughts included
+PRICE = DEFAULT_PRICES["gemini-2.5-flash"]
 REVIEW_TIMEOUT = 240.0  # seconds per mix
 SAMPLE_EVERY = 0.02
 
@@ -258,6 +272,10 @@ class Result:
     diff_requests: int  # GET /pulls/{n} as .diff, and what they answered
     diff_statuses: str
     file_pages: int  # GET /pulls/{n}/files
+    bill_usd: float  # the review's calls at the 2.5 Flash prices
+    output_usd: float  # of it, output and thinking
+    thinking_tokens: int
+    worst_usd: float  # what those calls could have been billed at most
 
 
 async def one_mix(
@@ -265,6 +283,7 @@ async def one_mix(
 ) -> Result:
     fake.github.reset()
     fake.gemini.reset()
+    fake.gemini.thinking_tokens = THINKING
     # eval() on line 10 of src/module_0.py: the review has something to publish inline.
     fake.gemini.findings["security"] = [finding("src/module_0.py", 10)]
     started_build = time.monotonic()
@@ -284,6 +303,8 @@ async def one_mix(
 
     settings = common.settings(fake, database_url, port=common.free_port())
     env = common.server_env(settings) | {"MAX_REVIEW_TOKENS": str(MAX_REVIEW_TOKENS)}
+    if APP_ROOT:
+        env["PYTHONPATH"] = APP_ROOT
     url = f"http://127.0.0.1:{settings.port}"
     log = workdir / f"serve-{name}.log"
     conn = await asyncpg.connect(database_url)
@@ -302,6 +323,12 @@ async def one_mix(
                 seconds = time.monotonic() - began
                 sampler.stop()
                 hwm = high_water_mark(proc.pid) if hwm_reset else None
+        spent = await conn.fetchrow(
+            "SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(cached_tokens), 0)"
+            " AS cached, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(thinking_tokens),"
+            " 0) AS thinking FROM gemini_calls WHERE review_id = $1",
+            review_id,
+        )
     finally:
         await conn.close()
     runs = fake.github.check_runs(common.OWNER, common.REPO, pull.head_sha)
@@ -312,6 +339,13 @@ async def one_mix(
     seen = list(fake.github.requests)
     diffs = [r for r in seen if r.path == pull_path and "diff" in r.headers.get("accept", "")]
     pages = [r for r in seen if r.path == f"{pull_path}/files"]
+    output = int(spent["output"]) + int(spent["thinking"])
+    bill = cost(PRICE, int(spent["prompt"]), int(spent["cached"]), output)
+    worst = sum(
+        cost(PRICE, r.prompt_tokens, 0, r.max_output_tokens or MODEL_OUTPUT_LIMIT)
+        for r in requests
+        if r.status == 200 or r.status >= 500
+    )
     return Result(
         mix=name,
         diff_mb=diff_mb,
@@ -330,6 +364,10 @@ async def one_mix(
         diff_requests=len(diffs),
         diff_statuses="/".join(str(r.status) for r in diffs),
         file_pages=len(pages),
+        bill_usd=bill,
+        output_usd=cost(PRICE, 0, 0, output),
+        thinking_tokens=int(spent["thinking"]),
+        worst_usd=worst,
     )
 
 
@@ -344,7 +382,10 @@ async def run_all(fake: common.Fakes, database_url: str, workdir: Path) -> list[
             f"({result.calls_not_200} not 200); review {result.status} in "
             f"{result.seconds:.1f} s; check run {result.conclusion} {result.title!r}; "
             f".diff answered {result.diff_statuses or 'never asked'}, "
-            f"{result.file_pages} files API pages"
+            f"{result.file_pages} files API pages; bill ${result.bill_usd:.4f} "
+            f"({result.output_usd / result.bill_usd if result.bill_usd else 0:.0%} output and "
+            f"thinking, {result.thinking_tokens:,} thinking tokens), worst case "
+            f"${result.worst_usd:.4f}"
         )
         results.append(result)
     return results
@@ -383,6 +424,20 @@ def main() -> None:
                 r.prompt_tokens <= MAX_REVIEW_TOKENS,
             ),
             row(f"{r.mix}: Gemini calls (info; {r.calls_not_200} not 200)", r.calls, "req"),
+            row(f"{r.mix}: bill at 2.5 Flash prices (info)", round(r.bill_usd, 4), "USD"),
+            row(
+                f"{r.mix}: output and thinking share of the bill (info; "
+                f"{r.thinking_tokens:,} thinking tokens)",
+                round(100 * r.output_usd / r.bill_usd, 1) if r.bill_usd else 0,
+                "%",
+            ),
+            row(
+                f"{r.mix}: worst case of the calls made",
+                round(r.worst_usd, 4),
+                "USD",
+                f"<= {MAX_REVIEW_USD} (MAX_REVIEW_USD)",
+                r.worst_usd <= MAX_REVIEW_USD,
+            ),
             row(f"{r.mix}: countTokens requests (info)", r.count_calls, "req"),
             row(
                 f"{r.mix}: review status / check run",

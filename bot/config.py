@@ -37,6 +37,10 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices, with_defaults
+from bot.review.thinking import DEFAULT_BUDGET as DEFAULT_THINKING_BUDGET
+
+MAX_REVIEW_USD = 0.50  # README: what a review reads for it
+DAILY_BUDGET_USD = 10.0  # per installation per Pacific day; README says why
 
 
 class ConfigError(Exception):
@@ -58,10 +62,12 @@ class Settings:
     gemini_rpm: int = 60
     gemini_tpm: int | None = None  # input tokens per minute, whole deployment; None: no limit
     gemini_rpd: int | None = None  # requests per Pacific day, whole deployment; None: no limit
-    daily_budget_usd: float | None = None  # per installation per Pacific day; None: no cap
+    daily_budget_usd: float = DAILY_BUDGET_USD  # per installation per Pacific day
     gemini_prices: Mapping[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     gemini_max_in_flight: int = 8
-    max_review_tokens: int = 400_000
+    gemini_thinking_budget: int = DEFAULT_THINKING_BUDGET  # tokens a call may think
+    max_review_tokens: int = 400_000  # input tokens of one review
+    max_review_usd: float = MAX_REVIEW_USD  # one review's bill: input, output and thinking
     push_settle_seconds: float = 5.0
     quota_max_wait: float = 60.0
     database_url: str | None = None
@@ -89,6 +95,7 @@ _HINTS = {
     "GITHUB_APP_ID": "set it to the App ID shown on the App's settings page",
     "GITHUB_WEBHOOK_SECRET": "set it to the webhook secret entered when registering the App",
 }
+_DOLLARS = ("DAILY_BUDGET_USD", "MAX_REVIEW_USD")  # positive numbers of dollars
 # Whole-number settings: (lowest, highest) allowed.
 _RANGES: dict[str, tuple[int, int]] = {}
 
@@ -247,6 +254,11 @@ class _GeminiEnvironment(_PricesEnvironment):
     gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
     gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
     max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
+    max_review_usd: float = Field(MAX_REVIEW_USD, validation_alias="MAX_REVIEW_USD", gt=0,
+                                  le=10_000)  # fmt: skip
+    gemini_thinking_budget: int = _whole(
+        "GEMINI_THINKING_BUDGET", DEFAULT_THINKING_BUDGET, 0, 32_768
+    )
 
 
 class _GitHubEnvironment(_GeminiEnvironment):
@@ -299,8 +311,8 @@ class _Environment(_GitHubEnvironment):
     github_webhook_secret: str = Field(validation_alias="GITHUB_WEBHOOK_SECRET", repr=False)
     gemini_tpm: int | None = _whole("GEMINI_TPM", None, 1_000, 1_000_000_000)
     gemini_rpd: int | None = _whole("GEMINI_RPD", None, 1, 100_000_000)
-    daily_budget_usd: float | None = Field(
-        None, validation_alias="DAILY_BUDGET_USD", gt=0, le=1_000_000
+    daily_budget_usd: float = Field(
+        DAILY_BUDGET_USD, validation_alias="DAILY_BUDGET_USD", gt=0, le=1_000_000
     )
     push_settle_seconds: int = _whole("PUSH_SETTLE_SECONDS", 5, 0, 600)
     quota_max_wait: int = _whole("QUOTA_MAX_WAIT", 60, 1, 3600)
@@ -378,6 +390,8 @@ class GeminiSettings:
     max_in_flight: int
     max_review_tokens: int
     prices: Mapping[str, Price]
+    max_review_usd: float = MAX_REVIEW_USD
+    thinking_budget: int = DEFAULT_THINKING_BUDGET
 
 
 def gemini_settings(
@@ -395,6 +409,7 @@ def _gemini_of(env: _GeminiEnvironment) -> GeminiSettings:
     return GeminiSettings(
         env.gemini_api_key, env.gemini_model, env.gemini_base_url, env.gemini_rpm,
         env.gemini_max_in_flight, env.max_review_tokens, env.gemini_prices,
+        env.max_review_usd, env.gemini_thinking_budget,
     )  # fmt: skip
 
 
@@ -474,7 +489,7 @@ def _describe(error: Any) -> str:
         return f"{name} must be a whole number, got {error['input']!r}"
     if kind.startswith("float_"):
         return f"{name} must be a number, got {error['input']!r}"
-    if kind in ("greater_than", "less_than_equal") and name == "DAILY_BUDGET_USD":
+    if kind in ("greater_than", "less_than_equal") and name in _DOLLARS:
         return f"{name} must be a positive number of dollars, got {error['input']}"
     if kind in ("greater_than_equal", "less_than_equal") and name in _RANGES:
         low, high = _RANGES[name]

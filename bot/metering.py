@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.review.metering import Budget, Call, QuotaReached
-from bot.review.pricing import cost, price_of
+from bot.review.metering import Budget, Call, QuotaReached, Usage, Worst, bill, output_bill
+from bot.review.pricing import budget_price, price_of
 from bot.services import Services
 from bot.store import calls, quota
 from bot.store.calls import CallRow
@@ -15,8 +15,6 @@ from bot.store.reviews import Review
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-
-EXPECTED_OUTPUT = 1_000  # output tokens a call is assumed to cost when reserving spend
 
 
 class ReviewMeter:
@@ -27,34 +25,38 @@ class ReviewMeter:
         self.review = review
         self.budget = budget
         self.model = model
-        self.price = price_of(services.settings.gemini_prices, model)
+        self.price = price_of(services.settings.gemini_prices, model)  # what calls are stored at
+        # What the daily cap reserves and settles at (an unpriced model: the dearest).
+        self.cap_price = budget_price(services.settings.gemini_prices, model)
         settings = services.settings
         self.limits = quota.Limits(
             rpm=settings.gemini_rpm, tpm=settings.gemini_tpm, rpd=settings.gemini_rpd,
             daily_budget_usd=settings.daily_budget_usd,
         )  # fmt: skip
-        self.abandoned: list[CallRow] = []
+        self.abandoned: list[tuple[CallRow, Worst, Call]] = []
         self.metrics: Metrics | None = services.metrics
 
-    def _estimate(self, tokens: int) -> float:
-        return cost(self.price, tokens, 0, EXPECTED_OUTPUT)
+    def _worst_usd(self, worst: Worst) -> float:
+        """The most an attempt can cost: what the daily cap reserves before it is sent."""
+        return bill(self.cap_price, _as_usage(worst))
 
-    async def admit(self, tokens: int) -> None:
-        """Reserve the tokens, then wait for the deployment's next slot (QuotaReached when it
-        is further away than QUOTA_MAX_WAIT, or a daily limit is reached)."""
-        self.budget.reserve(tokens)
+    async def admit(self, worst: Worst) -> None:
+        """Reserve the attempt's worst case (the review's budget, then the installation's
+        day), then wait for the deployment's next slot (QuotaReached when it is further away
+        than QUOTA_MAX_WAIT, or a daily limit is reached)."""
+        self.budget.reserve(worst)
         services = self.services
         try:
             answer = await quota.admit(
                 services.pool, self.limits, installation_id=self.review.installation_id,
-                tokens=tokens, cost_usd=self._estimate(tokens), now=services.clock(),
+                tokens=worst.prompt, cost_usd=self._worst_usd(worst), now=services.clock(),
                 max_wait=services.settings.quota_max_wait,
             )  # fmt: skip
         except BaseException:
-            self.budget.release(tokens)
+            self.budget.release(worst)
             raise
         if isinstance(answer, quota.Refused):
-            self.budget.release(tokens)
+            self.budget.release(worst)
             raise QuotaReached(answer.reason, until=answer.until)
         wait = (answer.at - services.clock()).total_seconds()
         if self.metrics is not None:
@@ -63,20 +65,20 @@ class ReviewMeter:
             try:
                 await services.sleep(wait)
             except BaseException:  # cancelled while waiting: nothing was sent
-                self.budget.release(tokens)
+                self.budget.release(worst)
                 raise
 
-    async def record(self, call: Call, reserved: int) -> None:
+    async def record(self, call: Call, reserved: Worst) -> None:
         row = self._row(call, reserved)
         self._count(row)
         await calls.add(self.services.pool, [row])
-        await self._settle(row, reserved)
+        await self._settle(row, call, reserved)
 
-    def abandon(self, call: Call, reserved: int) -> None:
+    def abandon(self, call: Call, reserved: Worst) -> None:
         """Kept for `flush`: a cancelled task must not await before it stops."""
         row = self._row(call, reserved)
         self._count(row)
-        self.abandoned.append(row)
+        self.abandoned.append((row, reserved, call))
 
     def _count(self, row: CallRow) -> None:
         if self.metrics is None:
@@ -90,13 +92,13 @@ class ReviewMeter:
 
     async def flush(self) -> None:
         """Store the calls cut off in flight: Gemini bills them all the same."""
-        rows, self.abandoned = self.abandoned, []
-        await calls.add(self.services.pool, rows)
-        for row in rows:
-            await self._settle(row, row.prompt_tokens)
+        kept, self.abandoned = self.abandoned, []
+        await calls.add(self.services.pool, [row for row, _, _ in kept])
+        for row, reserved, call in kept:
+            await self._settle(row, call, reserved)
 
-    def _row(self, call: Call, reserved: int) -> CallRow:
-        self.budget.settle(reserved, call.usage.prompt)
+    def _row(self, call: Call, reserved: Worst) -> CallRow:
+        self.budget.settle(reserved, call.usage)
         usage, review = call.usage, self.review
         return CallRow(
             review_id=review.id, installation_id=review.installation_id, owner=review.owner,
@@ -105,13 +107,14 @@ class ReviewMeter:
             error=call.error, latency_ms=call.latency_ms, prompt_tokens=usage.prompt,
             cached_tokens=usage.cached, output_tokens=usage.output,
             thinking_tokens=usage.thinking, estimated=usage.estimated,
-            cost_usd=cost(self.price, usage.prompt, usage.cached, usage.output + usage.thinking,
-                          stored=usage.stored),
+            cost_usd=bill(self.price, usage),
             answer=call.answer, created_at=self.services.clock(),
+            output_cost_usd=output_bill(self.price, usage),
         )  # fmt: skip
 
-    async def _settle(self, row: CallRow, reserved: int) -> None:
-        delta = row.cost_usd - self._estimate(reserved)
+    async def _settle(self, row: CallRow, call: Call, reserved: Worst) -> None:
+        """The installation's day: the worst case reserved replaced by the bill."""
+        delta = bill(self.cap_price, call.usage) - self._worst_usd(reserved)
         if delta:
             await quota.settle_spend(
                 self.services.pool, installation_id=row.installation_id,
@@ -119,9 +122,18 @@ class ReviewMeter:
             )  # fmt: skip
 
 
-async def budget_of(services: Services, review_id: uuid.UUID, limit: int) -> Budget:
-    """The review's budget, less what its earlier attempts spent."""
-    return Budget(limit, await calls.spent_tokens(services.pool, review_id))
+async def budget_of(
+    services: Services, review_id: uuid.UUID, tokens: int, usd: float, model: str
+) -> Budget:
+    """The review's budget (`tokens` of input, `usd` in all), less what its earlier attempts
+    spent."""
+    spent = await calls.spent(services.pool, review_id)
+    price = budget_price(services.settings.gemini_prices, model)
+    return Budget(tokens, spent.tokens, usd=usd, price=price, spent_usd=spent.usd)
+
+
+def _as_usage(worst: Worst) -> Usage:
+    return Usage(prompt=worst.prompt, output=worst.output, stored=worst.stored)
 
 
 def until_of(reached: QuotaReached, now: datetime) -> datetime:

@@ -19,8 +19,8 @@ from bot.review.changes import Diff
 from bot.review.chunks import FileContext
 from bot.review.coverage import Coverage
 from bot.review.findings import Checked, check, dismiss
-from bot.review.metering import Call
-from bot.review.pricing import Price, cost
+from bot.review.metering import Call, bill, output_bill
+from bot.review.pricing import Price
 from bot.review.render import Summary
 from bot.review.selection import Attributes, Selection
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
@@ -153,7 +153,9 @@ def summarize(
         prompt_tokens=usage.prompt_tokens,
         cached_tokens=usage.cached_tokens,
         output_tokens=usage.output_tokens,
+        thinking_tokens=usage.thinking_tokens,
         cost_usd=usage.cost_usd if supervisor.price is not None else None,
+        output_cost_usd=usage.output_cost_usd,
         notes=notes,
         config_problems=[(p.key, p.message) for p in base.config.problems],
         reviewed_files=len(plan.files) if plan.incremental else None,
@@ -164,13 +166,15 @@ def summarize(
 
 def totals_of(calls: Sequence[Call], price: Price | None) -> Totals:
     """The usage of calls kept in this process (a LocalMeter's), as the App sums stored ones."""
-    prompt = cached = output = 0
-    usd = 0.0
+    prompt = cached = output = thinking = 0
+    usd = output_usd = 0.0
     for call in calls:
         usage = call.usage
         prompt += usage.prompt
         cached += usage.cached
-        output += usage.output + usage.thinking
-        usd += cost(price, usage.prompt, usage.cached, usage.output + usage.thinking,
-                    stored=usage.stored)  # fmt: skip
-    return Totals(len(calls), prompt, cached, output, usd, unpriced=price is None)
+        output += usage.output
+        thinking += usage.thinking
+        usd += bill(price, usage)
+        output_usd += output_bill(price, usage)
+    return Totals(len(calls), prompt, cached, output, usd, unpriced=price is None,
+                  thinking_tokens=thinking, output_cost_usd=output_usd)  # fmt: skip

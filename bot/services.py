@@ -78,6 +78,7 @@ class Services:
                         base_url=settings.gemini_base_url,
                         http=http,
                         sleep=sleep,
+                        thinking_budget=settings.gemini_thinking_budget,
                     )
                 else:
                     log.warning("GEMINI_API_KEY is not set: every review will fail until it is")

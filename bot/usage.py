@@ -100,7 +100,7 @@ def _feedback_table(accepted: dict[str, list[Acceptance]]) -> list[str]:
     ]  # fmt: skip
 
 
-_USAGE_SUMS = ("calls", "input_tokens", "cached_tokens", "output_tokens")
+_USAGE_SUMS = ("calls", "input_tokens", "cached_tokens", "output_tokens", "thinking_tokens")
 
 
 def _usage_report(rows: list[DailyUsage], prices: Mapping[str, Price]) -> dict[str, Any]:
@@ -113,23 +113,27 @@ def _usage_report(rows: list[DailyUsage], prices: Mapping[str, Price]) -> dict[s
             "repository": f"{row.owner}/{row.repo}", "day": row.day.isoformat(),
             "calls": row.calls, "input_tokens": row.prompt_tokens,
             "cached_tokens": row.cached_tokens, "output_tokens": row.output_tokens,
-            "cost_usd": float(row.cost_usd), "unpriced_models": unpriced,
+            "thinking_tokens": row.thinking_tokens, "cost_usd": float(row.cost_usd),
+            "output_cost_usd": float(row.output_cost_usd), "unpriced_models": unpriced,
         })  # fmt: skip
     total: dict[str, Any] = {key: sum(r[key] for r in report_rows) for key in _USAGE_SUMS}
     total["cost_usd"] = float(sum((row.cost_usd for row in rows), Decimal(0)))
+    total["output_cost_usd"] = float(sum((row.output_cost_usd for row in rows), Decimal(0)))
     total["unpriced_models"] = sorted({m for r in report_rows for m in r["unpriced_models"]})
     return {"rows": report_rows, "total": total}
 
 
 def _usage_table(report: dict[str, Any]) -> list[str]:
     """The report as aligned lines: a row per repository and day, the total, the footnote."""
-    header = ["repository", "day", "calls", "input", "cached", "output", "cost USD", ""]
+    header = ["repository", "day", "calls", "input", "cached", "output", "thinking", "cost USD",
+              "output USD", ""]  # fmt: skip
     lines = [header]
     for row in [*report["rows"], {"repository": "total", "day": "", **report["total"]}]:
         lines.append([
             row["repository"], row["day"],
             *(f"{row[key]:,}" for key in _USAGE_SUMS),
-            f"{row['cost_usd']:,.4f}", "*" if row["unpriced_models"] else "",
+            f"{row['cost_usd']:,.4f}", f"{row['output_cost_usd']:,.4f}",
+            "*" if row["unpriced_models"] else "",
         ])  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [

@@ -14,6 +14,7 @@ import asyncpg
 import gidgethub
 
 from bot import incremental, logs, metering, pipeline
+from bot.config import Settings
 from bot.conversation import threads as conversation_threads
 from bot.conversation.context import REPLY_MARKER
 from bot.github import checks, publish, replies, repo_config, sources
@@ -58,6 +59,10 @@ class Outcome:
     status: Status  # completed | failed | skipped, or pending: put back until `until`
     error: str | None = None
     until: datetime | None = None
+
+
+def ceilings_of(settings: Settings) -> repo_config.Ceilings:
+    return repo_config.Ceilings(settings.max_review_tokens, settings.max_review_usd)
 
 
 def _cancel_nothing(ids: Sequence[uuid.UUID]) -> None:
@@ -211,6 +216,7 @@ class ReviewRun:
             services.github, review.installation_id, review.owner, review.repo,
             review.base_ref, review.pr_number,
         )  # fmt: skip
+        repo_config.clip(self.config, ceilings_of(services.settings))
         config = self.config.config
         if review.trigger == Trigger.EDITED:
             if not config.rerun_on_edit:
@@ -231,7 +237,7 @@ class ReviewRun:
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
         await self.read_threads()
         self.supervisor = self.new_supervisor(
-            await metering.budget_of(services, review.id, self.max_tokens()),
+            await metering.budget_of(services, review.id, *self.limits(), services.gemini.model),
             await calls.answers(services.pool, review.id),
         )
         # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
@@ -305,9 +311,10 @@ class ReviewRun:
         await self.reply_done(summary)
         await reviews.add_stats(self.services.pool, review.id, self.stats(reviewed))
 
-    def max_tokens(self) -> int:
-        own = self.config.config.max_review_tokens
-        return own if own is not None else self.services.settings.max_review_tokens
+    def limits(self) -> tuple[int, float]:
+        """The review's input tokens and dollars: the repository's, under the deployment's."""
+        limits = ceilings_of(self.services.settings).of(self.config.config)
+        return limits.max_review_tokens, limits.max_review_usd
 
     def new_supervisor(self, budget: Budget, reused: calls.Answers) -> ReviewSupervisor:
         services, config = self.services, self.config.config

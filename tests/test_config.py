@@ -79,8 +79,31 @@ def test_budget_and_quota_defaults():
     settings = load_settings(GOOD, dotenv=None)
 
     assert (settings.max_review_tokens, settings.push_settle_seconds) == (400_000, 5.0)
-    assert (settings.gemini_tpm, settings.gemini_rpd, settings.daily_budget_usd) == (None,) * 3
+    assert (settings.gemini_tpm, settings.gemini_rpd) == (None,) * 2
+    # Money is bounded out of the box: a review, an installation's day, each call's thinking.
+    assert (settings.max_review_usd, settings.daily_budget_usd) == (0.50, 10.0)
+    assert settings.gemini_thinking_budget == 1_024
     assert settings.gemini_prices["gemini-2.5-flash"].output == 2.50
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAX_REVIEW_USD", "0", "MAX_REVIEW_USD must be a positive number of dollars, got 0"),
+        ("MAX_REVIEW_USD", "lots", "MAX_REVIEW_USD must be a number, got 'lots'"),
+        ("GEMINI_THINKING_BUDGET", "-1", "GEMINI_THINKING_BUDGET must be between 0 and 32768"),
+    ],
+)
+def test_spend_settings_are_checked(name: str, value: str, message: str):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**GOOD, name: value}, dotenv=None)
+
+
+def test_spend_settings_are_read():
+    environ = {**GOOD, "MAX_REVIEW_USD": "0.2", "GEMINI_THINKING_BUDGET": "0"}
+    settings = load_settings(environ, dotenv=None)
+
+    assert (settings.max_review_usd, settings.gemini_thinking_budget) == (0.2, 0)
 
 
 @pytest.mark.parametrize("where", ["environment", ".env"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import traceback
 from collections.abc import AsyncIterator, Callable
@@ -13,11 +15,22 @@ from pydantic import BaseModel
 
 from bot.review import gemini
 from bot.review.gemini import AgentCallError, GeminiClient
-from bot.review.metering import Budget, BudgetSpent, LocalMeter, QuotaReached
+from bot.review.metering import (
+    Budget,
+    BudgetSpent,
+    Call,
+    LocalMeter,
+    QuotaReached,
+    Usage,
+    Worst,
+    bill,
+)
+from bot.review.pricing import DEFAULT_PRICES
 from tests.fakes.gemini import FakeGemini
 
 API_KEY = "AIzaSy-test-key-do-not-leak-0123456789"
 MODEL = "gemini-2.5-flash"
+ANSWER_TOKENS = 1_024  # each test request's answer may be this long
 SYSTEM = "You review code.\nSecond Look agent: security\n"
 PROMPT = "Review these files.\n=== File: app/auth.py ===\n+password = 'hunter2'\n"
 
@@ -45,8 +58,9 @@ async def make_client(
     made: list[GeminiClient] = []
 
     def make(**overrides: object) -> GeminiClient:
-        options: dict = {"base_url": fake_gemini.url, "http": http, "sleep": sleep, **overrides}
-        client = GeminiClient(api_key=API_KEY, model=MODEL, **options)
+        options: dict = {"model": MODEL, "base_url": fake_gemini.url, "http": http,
+                         "sleep": sleep, **overrides}  # fmt: skip
+        client = GeminiClient(api_key=API_KEY, **options)
         made.append(client)
         return client
 
@@ -65,8 +79,9 @@ async def review(
 ) -> gemini.GeminiResult:
     system = SYSTEM.replace("security", agent)
     return await client.generate(
-        agent=agent, system=system, prompt=PROMPT, schema=Findings, meter=meter or unmetered()
-    )
+        agent=agent, system=system, prompt=PROMPT, schema=Findings, meter=meter or unmetered(),
+        answer_tokens=ANSWER_TOKENS,
+    )  # fmt: skip
 
 
 async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
@@ -311,8 +326,9 @@ async def test_a_call_over_the_budget_is_not_sent(
 
     with pytest.raises(BudgetSpent):
         await make_client().generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=101
-        )
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=101,
+            answer_tokens=ANSWER_TOKENS,
+        )  # fmt: skip
 
     assert fake_gemini.requests == []
     assert (meter.budget.spent, meter.budget.reserved) == (0, 0)
@@ -326,8 +342,9 @@ async def test_a_retry_that_would_overrun_the_budget_is_not_sent(
 
     with pytest.raises(BudgetSpent):
         await make_client().generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=100
-        )
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=100,
+            answer_tokens=ANSWER_TOKENS,
+        )  # fmt: skip
 
     assert [r.status for r in fake_gemini.requests] == [503]
     assert meter.budget.spent == 100  # a 503 may have been read: counted as reserved
@@ -368,3 +385,140 @@ async def test_tokens_are_counted_once_per_text_and_bytes_when_counting_fails(
 async def _until(condition: Callable[[], object]) -> None:
     while not condition():
         await asyncio.sleep(0.01)
+
+
+class SpyMeter(LocalMeter):
+    """A LocalMeter that keeps each attempt's reservation next to what it was billed."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__(budget, rpm=6000)
+        self.settled: list[tuple[Worst, Usage]] = []
+
+    def abandon(self, call: Call, reserved: Worst) -> None:
+        self.settled.append((reserved, call.usage))
+        super().abandon(call, reserved)
+
+
+def long_findings(count: int) -> list[dict[str, object]]:
+    return [
+        {"file_path": "app/auth.py", "line": n, "title": "A long finding title " * 8}
+        for n in range(1, count + 1)
+    ]
+
+
+async def test_a_truncated_answer_is_a_failed_attempt_that_says_so(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.findings["security"] = long_findings(40)  # about 2,000 tokens of JSON
+    fake_gemini.thinking_tokens = 5_000
+    meter = unmetered()
+    client = make_client(thinking_budget=512)
+
+    with pytest.raises(AgentCallError) as caught:
+        await client.generate(agent="security", system=SYSTEM, prompt=PROMPT, schema=Findings,
+                              meter=meter, answer_tokens=300)  # fmt: skip
+
+    assert fake_gemini.requests[0].thinking_budget == 512
+    assert "truncated" in str(caught.value) and caught.value.attempts == 3
+    assert [r.max_output_tokens for r in fake_gemini.requests] == [812] * 3
+    assert [(c.status, c.error) for c in meter.calls] == [
+        ("failed", "truncated at maxOutputTokens (812 tokens)")
+    ] * 3
+    # Billed all the same: thoughts up to the budget, then the answer up to the cap.
+    assert {(c.usage.thinking, c.usage.output) for c in meter.calls} == {(512, 300)}
+
+
+async def test_a_cut_answer_that_still_parses_is_not_taken(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    # The cut text is valid JSON (a responder answer cut exactly at its end is not possible
+    # to script, so the fake's cut lands after a whole object): never parsed as the answer.
+    whole = json.dumps({"findings": []})
+    fake_gemini.responder = lambda seen: whole + " " * 4_000
+    meter = unmetered()
+
+    with pytest.raises(AgentCallError) as caught:
+        await make_client(thinking_budget=0).generate(
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+            answer_tokens=200,
+        )  # fmt: skip
+
+    assert "truncated" in caught.value.status
+    assert all(c.status == "failed" for c in meter.calls)
+
+
+@pytest.mark.parametrize(
+    ("model", "think", "budget"),
+    [
+        ("gemini-2.5-flash", True, 1_024),
+        ("gemini-2.5-flash", False, 0),  # Flash may stop thinking
+        ("gemini-2.5-flash-lite", True, 1_024),
+        ("gemini-2.5-flash-lite", False, 0),
+        ("gemini-2.5-pro", True, 1_024),
+        ("gemini-2.5-pro", False, 128),  # Pro cannot: its least
+        ("gemini-2.0-flash", True, None),  # no thinking: no thinkingConfig at all
+    ],
+)
+async def test_the_thinking_budget_sent_follows_the_model(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient], model: str, think: bool,
+    budget: int | None,
+) -> None:  # fmt: skip
+    fake_gemini.thinking_tokens = 50_000
+    client = make_client(model=model, thinking_budget=1_024)
+    meter = unmetered()
+
+    result = await client.generate(
+        agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+        answer_tokens=ANSWER_TOKENS, think=think,
+    )  # fmt: skip
+
+    [seen] = fake_gemini.requests
+    assert seen.status == 200  # the fake refuses a budget outside the model's range
+    assert seen.thinking_budget == budget
+    assert seen.max_output_tokens == ANSWER_TOKENS + (budget or 0)
+    [call] = meter.calls
+    assert call.usage.thinking == (budget or 0)
+    assert result.output_tokens == call.usage.output + call.usage.thinking
+
+
+async def test_the_reservation_is_never_below_the_bill(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.findings["security"] = long_findings(40)
+    fake_gemini.thinking_tokens = 30_000  # the model would think far past the budget
+    price = DEFAULT_PRICES["gemini-2.5-flash"]
+    meter = SpyMeter(Budget(10**9, usd=100.0, price=price))
+    client = make_client(thinking_budget=2_048)
+
+    for answer_tokens in (100, 5_000):  # cut at the cap, then whole
+        with contextlib.suppress(AgentCallError):
+            await client.generate(
+                agent="security", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+                answer_tokens=answer_tokens,
+            )  # fmt: skip
+
+    assert {c.status for c in meter.calls} == {"failed", "ok"}
+    for worst, usage in meter.settled:
+        assert usage.prompt <= worst.prompt
+        assert usage.output + usage.thinking <= worst.output
+        assert bill(price, usage) <= meter.budget.cost(worst)
+    assert meter.budget.reserved == 0 and meter.budget.reserved_usd == pytest.approx(0)
+    assert meter.budget.spent_usd == pytest.approx(sum(bill(price, u) for _, u in meter.settled))
+
+
+async def test_a_call_over_the_money_budget_is_not_sent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    price = DEFAULT_PRICES["gemini-2.5-flash"]
+    # 1,000 input tokens fit the dollar; 1,024 answer + 1,024 thinking tokens at $2.50 a
+    # million do not fit a budget of $0.005.
+    meter = LocalMeter(Budget(10**9, usd=0.005, price=price), rpm=6000)
+
+    with pytest.raises(BudgetSpent, match=r"output and thinking tokens"):
+        await make_client(thinking_budget=1_024).generate(
+            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+            tokens=1_000, answer_tokens=ANSWER_TOKENS,
+        )  # fmt: skip
+
+    assert fake_gemini.requests == []
+    assert meter.budget.reserved_usd == 0

@@ -7,10 +7,14 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from bot.review import verify
+from bot.review.agents import ANSWER_TOKENS
 from bot.services import Services
 from bot.store import calls, quota, reviews
 from bot.worker import process_review
-from tests.reviewing import OWNER, REPO, new_review, open_pull, run_review, until
+from tests.reviewing import OWNER, REPO, finding, new_review, open_pull, run_review, until
 
 CONFIG = ".github/second-look.yml"
 # Room for the source files and a test (without verification, which reads the chunk again).
@@ -95,12 +99,84 @@ async def test_usage_rows_add_up_to_the_totals_and_to_what_gemini_saw(
     ok = [r for r in rows if r["status"] == "ok"]
     assert sum(r["prompt_tokens"] for r in ok) == fake_gemini.seen_prompt_tokens()
     assert totals.prompt_tokens == sum(r["prompt_tokens"] for r in rows)
-    assert totals.output_tokens == sum(r["output_tokens"] + r["thinking_tokens"] for r in rows)
-    assert all(r["thinking_tokens"] == 7 for r in ok)
+    assert totals.output_tokens == sum(r["output_tokens"] for r in rows)
+    assert totals.thinking_tokens == sum(r["thinking_tokens"] for r in rows) == 7 * len(ok)
     assert totals.cost_usd > 0 and totals.cost_usd == float(sum(r["cost_usd"] for r in rows))
+    output_usd = (totals.output_tokens + totals.thinking_tokens) * 2.50 / 1e6  # 2.5 Flash
+    assert totals.output_cost_usd == float(sum(r["output_cost_usd"] for r in rows))
+    assert totals.output_cost_usd == pytest.approx(output_usd)
     body = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
     assert f"{totals.prompt_tokens:,} input tokens" in body
-    assert "estimated cost $" in body
+    assert f"{totals.thinking_tokens:,} thinking tokens" in body
+    assert f"${totals.output_cost_usd:,.4f} output and thinking)" in body
+
+
+async def test_every_request_is_bounded_on_output_and_thinking(services, fake_github, fake_gemini):
+    fake_gemini.thinking_tokens = 100_000  # unbounded, the model would think this much
+    fake_gemini.findings["bugs"] = [finding("app.py", 1)]
+    pull = open_pull(fake_github)
+
+    await run_review(services, pull)
+
+    budget = services.settings.gemini_thinking_budget
+    by_agent = {r.agent: r for r in fake_gemini.requests}
+    assert set(by_agent) == {"security", "bugs", "performance", "style", "verifier"}
+    for request in fake_gemini.requests:
+        assert request.thinking_budget == budget
+        assert request.max_output_tokens is not None
+    assert by_agent["bugs"].max_output_tokens == ANSWER_TOKENS + budget
+    assert by_agent["verifier"].max_output_tokens == verify.answer_tokens(1) + budget
+    rows = await services.pool.fetch("SELECT thinking_tokens FROM gemini_calls")
+    assert {r["thinking_tokens"] for r in rows} == {budget}
+
+
+async def test_the_daily_cap_reserves_the_worst_case_and_settles_the_bill(
+    settings, fake_github, fake_gemini, sleep
+):
+    now = [datetime(2026, 12, 1, 20, 0, tzinfo=UTC)]
+    capped = type(settings)(**{**settings.__dict__, "daily_budget_usd": 1.0})
+    pull = open_pull(fake_github)
+    async with Services.open(capped, sleep=sleep, clock=lambda: now[0]) as services:
+        # $0.005 left: an agent call's input costs far less, but its worst case (3,564 answer
+        # and 1,024 thinking tokens at $2.50 a million, $0.0115) does not fit.
+        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
+                                 now=now[0], delta_usd=0.995)  # fmt: skip
+        review_id = await new_review(services.pool, pull)
+
+        await process_review(review_id, services)
+
+        assert (await reviews.get(services.pool, review_id)).status == "pending"
+        assert fake_gemini.requests == []
+        assert await quota.spent_today(services.pool, pull.installation_id, now[0]) == 0.995
+
+        # Room again: the calls run, and the day holds their bill, not their reservations.
+        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
+                                 now=now[0], delta_usd=-0.995)  # fmt: skip
+        await services.pool.execute("UPDATE reviews SET not_before = NULL")
+        await process_review(review_id, services)
+
+        assert (await reviews.get(services.pool, review_id)).status == "completed"
+        billed = await services.pool.fetchval("SELECT sum(cost_usd) FROM gemini_calls")
+        spent = await quota.spent_today(services.pool, pull.installation_id, now[0])
+        assert spent == pytest.approx(float(billed)) and spent > 0
+
+
+async def test_a_repository_cannot_raise_the_deployments_budget(services, fake_github, fake_gemini):
+    pull = open_pull(fake_github)
+    fake_github.set_content(OWNER, REPO, "main", CONFIG,
+                            "max_review_tokens: 10000000\nmax_review_usd: 100\n")  # fmt: skip
+
+    review = await run_review(services, pull)
+
+    assert review.status == "completed"
+    body = fake_github.comments(OWNER, REPO, pull.number)[0]["body"]
+    assert (
+        "- Config `max_review_tokens`: 10,000,000 is above this deployment's "
+        "MAX\\_REVIEW\\_TOKENS (400,000); using 400,000"
+    ) in body
+    assert "- Config `max_review_usd`: \\$100.00 is above this deployment's" in body
+    spent = await calls.totals(services.pool, review.id)
+    assert spent.cost_usd <= services.settings.max_review_usd
 
 
 async def test_a_reached_daily_cap_queues_the_review_until_the_reset(

@@ -263,7 +263,8 @@ def test_json_has_the_documented_shape_and_round_trips():
                                                  "lines": 40, "cut": False}],
                                "failed_calls": []}  # fmt: skip
     assert out["usage"] == {"calls": 8, "prompt_tokens": 51_200, "cached_tokens": 1_024,
-                            "output_tokens": 900, "cost_usd": 0.0123}  # fmt: skip
+                            "output_tokens": 900, "thinking_tokens": 0, "cost_usd": 0.0123,
+                            "output_cost_usd": 0.0}  # fmt: skip
     assert out["agents"] == AGENTS
     assert out["failed_agents"] == {"style": "timed out"}
     assert out["notes"] == ["Guidance: AGENTS.md"]
@@ -309,7 +310,7 @@ def test_text_shows_each_finding_with_its_code_and_no_escape_without_color():
     assert "Reviewed 2 of 2 files, 100% of changed lines." in out
     assert out.rstrip().endswith(
         "Usage: 8 Gemini call(s), 51,200 input tokens (1,024 cached), 900 output tokens, "
-        "est. cost $0.0123."
+        "0 thinking tokens, est. cost $0.0123 ($0.0000 output and thinking)."
     )
 
 

@@ -299,18 +299,22 @@ def test_a_hostile_path_or_reason_in_the_not_reviewed_list_stays_inert():
 
 
 def test_the_footer_gives_tokens_cached_tokens_and_the_cost():
-    usage = dict(calls=8, prompt_tokens=123_456, cached_tokens=1_000, output_tokens=2_345)
+    usage = dict(calls=8, prompt_tokens=123_456, cached_tokens=1_000, output_tokens=2_345,
+                 thinking_tokens=4_096)  # fmt: skip
 
-    priced = render_summary(Summary("abc", "completed", cost_usd=0.01234, **usage))
+    priced = render_summary(
+        Summary("abc", "completed", cost_usd=0.04321, output_cost_usd=0.0161, **usage)
+    )
     unpriced = render_summary(Summary("abc", "completed", cost_usd=None, **usage))
     tiny = render_summary(Summary("abc", "completed", cost_usd=0.00001, **usage))
     none = render_summary(Summary("abc", "failed", error="no key"))
 
     assert priced.endswith(
         "<sub>8 Gemini call(s), 123,456 input tokens (1,000 cached), 2,345 output tokens, "
-        "estimated cost $0.0123.</sub>\n"
+        "4,096 thinking tokens, estimated cost $0.0432 ($0.0271 input, $0.0161 output and "
+        "thinking).</sub>\n"
     )
-    assert unpriced.endswith("2,345 output tokens, cost unknown for this model.</sub>\n")
+    assert unpriced.endswith("4,096 thinking tokens, cost unknown for this model.</sub>\n")
     assert tiny.endswith("estimated cost under $0.0001.</sub>\n")
     assert none.endswith("<sub>No Gemini calls.</sub>\n")
     assert "characters" not in priced

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.github import repo_config
 from bot.github.repo_config import AGENT_NAMES, RepoConfig, parse
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
 
@@ -139,3 +140,36 @@ async def test_ignored_paths_are_listed_as_skipped(services, fake_github, fake_g
     summary = fake_github.comments(OWNER, REPO, 7)[0]["body"]
     listed = summary[summary.index("not reviewed") :]
     assert "ignored by config (docs/\\*)" in listed and "`docs/guide.md`" in listed
+
+
+DEPLOYMENT = repo_config.Ceilings(max_review_tokens=400_000, max_review_usd=0.50)
+
+
+def test_a_repository_may_lower_the_deployments_limits():
+    loaded = repo_config.parse("max_review_tokens: 50000\nmax_review_usd: 0.1\n")
+
+    repo_config.clip(loaded, DEPLOYMENT)
+
+    assert loaded.problems == []
+    assert DEPLOYMENT.of(loaded.config) == repo_config.Ceilings(50_000, 0.1)
+    assert DEPLOYMENT.of(repo_config.RepoConfig()) == DEPLOYMENT  # unset: the deployment's
+
+
+def test_a_value_above_the_deployments_ceiling_is_clipped_and_named():
+    loaded = repo_config.parse("max_review_tokens: 10000000\nmax_review_usd: 25\n")
+
+    repo_config.clip(loaded, DEPLOYMENT)
+
+    assert (loaded.config.max_review_tokens, loaded.config.max_review_usd) == (400_000, 0.5)
+    assert [str(p) for p in loaded.problems] == [
+        "max_review_tokens: 10,000,000 is above this deployment's MAX_REVIEW_TOKENS (400,000);"
+        " using 400,000",
+        "max_review_usd: $25.00 is above this deployment's MAX_REVIEW_USD ($0.50); using $0.50",
+    ]
+
+
+def test_max_review_usd_must_be_dollars():
+    loaded = repo_config.parse("max_review_usd: lots\n")
+
+    assert loaded.config.max_review_usd is None
+    assert [p.key for p in loaded.problems] == ["max_review_usd"]

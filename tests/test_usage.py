@@ -51,14 +51,15 @@ async def add_review(pool, owner: str, repo: str) -> uuid.UUID:
 async def add_call(
     pool, review_id: uuid.UUID, owner: str, repo: str, at: datetime,
     model: str = "gemini-2.5-flash", prompt: int = 0, cached: int = 0, output: int = 0,
-    thinking: int = 0, cost: str = "0", status: str = "ok",
+    thinking: int = 0, cost: str = "0", status: str = "ok", output_cost: str = "0",
 ) -> None:  # fmt: skip
     await pool.execute(
         "INSERT INTO gemini_calls (review_id, installation_id, owner, repo, model, agent, chunk,"
         " chunk_digest, attempt, status, prompt_tokens, cached_tokens, output_tokens,"
-        " thinking_tokens, cost_usd, created_at)"
-        " VALUES ($1, 1, $2, $3, $4, 'bugs', 1, 'digest', 1, $5, $6, $7, $8, $9, $10, $11)",
+        " thinking_tokens, cost_usd, created_at, output_cost_usd)"
+        " VALUES ($1, 1, $2, $3, $4, 'bugs', 1, 'digest', 1, $5, $6, $7, $8, $9, $10, $11, $12)",
         review_id, owner, repo, model, status, prompt, cached, output, thinking, Decimal(cost), at,
+        Decimal(output_cost),
     )  # fmt: skip
 
 
@@ -71,16 +72,17 @@ async def calls(pool) -> None:
     w = (widgets, "octo", "widgets")
     g = (gadgets, "octo", "gadgets")
     await add_call(pool, *w, YESTERDAY, prompt=1000, cached=200, output=100, thinking=50,
-                   cost="0.0006")  # fmt: skip
+                   cost="0.0006", output_cost="0.000375")  # fmt: skip
     await add_call(pool, *w, YESTERDAY + timedelta(hours=1), model="gemini-2.5-pro", prompt=3000,
-                   output=300, cost="0.00676")  # fmt: skip
+                   output=300, cost="0.00676", output_cost="0.003")  # fmt: skip
     # A failed call of a priced model costs nothing, and is not unpriced.
     await add_call(pool, *w, YESTERDAY + timedelta(hours=2), status="failed")
-    await add_call(pool, *w, THREE_DAYS_AGO, prompt=500, output=10, cost="0.000175")
+    await add_call(pool, *w, THREE_DAYS_AGO, prompt=500, output=10, cost="0.000175",
+                   output_cost="0.000025")  # fmt: skip
     await add_call(pool, *g, YESTERDAY + timedelta(minutes=30), model="gemini-9-ultra",
                    prompt=2000, output=100)  # fmt: skip
     await add_call(pool, *g, YESTERDAY + timedelta(hours=2), prompt=4000, cached=1000,
-                   output=200, cost="0.00143")  # fmt: skip
+                   output=200, cost="0.00143", output_cost="0.0005")  # fmt: skip
     await add_call(pool, *g, TEN_DAYS_AGO, prompt=7000, output=70, cost="0.002275")
 
 
@@ -98,16 +100,16 @@ async def test_usage_per_repository_and_day_with_a_total(database_url, calls, tm
 
     assert result.returncode == 0, result.stderr
     assert table(result.stdout) == [
-        ["octo/gadgets", Y, "2", "6,000", "1,000", "300", "0.0014", "*"],
-        ["octo/widgets", D3, "1", "500", "0", "10", "0.0002"],
-        ["octo/widgets", Y, "3", "4,000", "200", "450", "0.0074"],
-        ["total", "6", "10,500", "1,200", "760", "0.0090", "*"],
+        ["octo/gadgets", Y, "2", "6,000", "1,000", "300", "0", "0.0014", "0.0005", "*"],
+        ["octo/widgets", D3, "1", "500", "0", "10", "0", "0.0002", "0.0000"],
+        ["octo/widgets", Y, "3", "4,000", "200", "400", "50", "0.0074", "0.0034"],
+        ["total", "6", "10,500", "1,200", "710", "50", "0.0090", "0.0039", "*"],
     ]
     lines = result.stdout.splitlines()
     since = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%d")
     assert lines[0].startswith(f"Gemini calls since {since} ")
     assert lines[1].split() == ["repository", "day", "calls", "input", "cached", "output",
-                                "cost", "USD"]  # fmt: skip
+                                "thinking", "cost", "USD", "output", "USD"]  # fmt: skip
     # Aligned: every column of numbers ends where its header does.
     assert len({len(line.removesuffix("  *")) for line in lines[1:-1]}) == 1
     assert lines[-1].startswith("* unpriced: no price for gemini-9-ultra;")
@@ -140,9 +142,9 @@ async def test_repo_keeps_one_repository(database_url, calls, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Gemini calls in Octo/Widgets since ")
     assert table(result.stdout) == [
-        ["octo/widgets", D3, "1", "500", "0", "10", "0.0002"],
-        ["octo/widgets", Y, "3", "4,000", "200", "450", "0.0074"],
-        ["total", "4", "4,500", "200", "460", "0.0075"],
+        ["octo/widgets", D3, "1", "500", "0", "10", "0", "0.0002", "0.0000"],
+        ["octo/widgets", Y, "3", "4,000", "200", "400", "50", "0.0074", "0.0034"],
+        ["total", "4", "4,500", "200", "410", "50", "0.0075", "0.0034"],
     ]
     assert "unpriced" not in result.stdout
     assert elsewhere.stdout.startswith("no Gemini calls in octo/elsewhere since ")
@@ -158,15 +160,18 @@ async def test_json_format(database_url, calls, tmp_path):
     assert report["repository"] is None
     assert report["rows"] == [
         {"repository": "octo/gadgets", "day": Y, "calls": 2, "input_tokens": 6000,
-         "cached_tokens": 1000, "output_tokens": 300, "cost_usd": 0.00143,
-         "unpriced_models": ["gemini-9-ultra"]},
+         "cached_tokens": 1000, "output_tokens": 300, "thinking_tokens": 0, "cost_usd": 0.00143,
+         "output_cost_usd": 0.0005, "unpriced_models": ["gemini-9-ultra"]},
         {"repository": "octo/widgets", "day": Y, "calls": 3, "input_tokens": 4000,
-         "cached_tokens": 200, "output_tokens": 450, "cost_usd": 0.00736, "unpriced_models": []},
+         "cached_tokens": 200, "output_tokens": 400, "thinking_tokens": 50, "cost_usd": 0.00736,
+         "output_cost_usd": 0.003375, "unpriced_models": []},
     ]  # fmt: skip
     total = report.pop("total")
     assert total.pop("cost_usd") == pytest.approx(0.00879)
+    assert total.pop("output_cost_usd") == pytest.approx(0.003875)
     assert total == {"calls": 5, "input_tokens": 10000, "cached_tokens": 1200,
-                     "output_tokens": 750, "unpriced_models": ["gemini-9-ultra"]}  # fmt: skip
+                     "output_tokens": 700, "thinking_tokens": 50,
+                     "unpriced_models": ["gemini-9-ultra"]}  # fmt: skip
 
 
 async def test_json_format_of_nothing_is_still_json(database_url, pool, tmp_path):
@@ -176,8 +181,8 @@ async def test_json_format_of_nothing_is_still_json(database_url, pool, tmp_path
     assert report["repository"] == "octo/widgets"
     assert report["rows"] == []
     assert report["total"] == {
-        "calls": 0, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0, "cost_usd": 0,
-        "unpriced_models": [],
+        "calls": 0, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0,
+        "thinking_tokens": 0, "cost_usd": 0, "output_cost_usd": 0, "unpriced_models": [],
     }  # fmt: skip
 
 
@@ -188,7 +193,17 @@ async def test_a_model_priced_in_gemini_prices_is_not_unpriced(database_url, cal
     result = await usage(database_url, tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert table(result.stdout)[0] == ["octo/gadgets", Y, "2", "6,000", "1,000", "300", "0.0014"]
+    assert table(result.stdout)[0] == [
+        "octo/gadgets",
+        Y,
+        "2",
+        "6,000",
+        "1,000",
+        "300",
+        "0",
+        "0.0014",
+        "0.0005",
+    ]
     assert "unpriced" not in result.stdout
 
 

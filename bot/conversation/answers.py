@@ -12,7 +12,15 @@ from bot.conversation import access, dismissal
 from bot.conversation import threads as conversation_threads
 from bot.conversation.context import Context
 from bot.github import files, replies, sources, threads
-from bot.review.answer import MAX_ANSWER, Said, ThreadAnswer, code_around, prompt
+from bot.review.answer import (
+    ANSWER_TOKENS,
+    MAX_ANSWER,
+    THINKS,
+    Said,
+    ThreadAnswer,
+    code_around,
+    prompt,
+)
 from bot.review.findings import Finding
 from bot.review.markdown import text
 from bot.review.metering import BudgetSpent, QuotaReached
@@ -131,11 +139,19 @@ async def _answer(ctx: Context, thread: threads.Thread, finding: Finding) -> str
     head_text = read.files[(head, finding.file_path)].text
     said = [Said(c.author, c.body) for c in thread.comments[1:]]
     system, request = prompt(finding, code_around(finding, head_text), said)
-    budget = await metering.budget_of(services, review.id, services.settings.max_review_tokens)
-    meter = metering.ReviewMeter(services, review, budget, services.gemini.model)
+    settings, model = services.settings, services.gemini.model
+    budget = await metering.budget_of(services, review.id, settings.max_review_tokens,
+                                      settings.max_review_usd, model)  # fmt: skip
+    meter = metering.ReviewMeter(services, review, budget, model)
     try:
         result = await services.gemini.generate(
-            agent="answer", system=system, prompt=request, schema=ThreadAnswer, meter=meter
+            agent="answer",
+            system=system,
+            prompt=request,
+            schema=ThreadAnswer,
+            meter=meter,
+            answer_tokens=ANSWER_TOKENS,
+            think=THINKS,
         )
     except (BudgetSpent, QuotaReached) as exc:
         log.info("job %s: no answer: %s", ctx.job.id, exc)

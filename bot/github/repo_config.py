@@ -70,6 +70,14 @@ def _max_tokens(value: object) -> int | None:
     return value
 
 
+def _max_usd(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.01 <= value <= 10_000:
+        raise ValueError("must be a number of dollars from 0.01 to 10,000")
+    return float(value)
+
+
 def _path_instructions(value: object) -> tuple[PathRule, ...]:
     if not isinstance(value, list | tuple):
         raise ValueError("must be a list of {path: GLOB, instructions: TEXT}")
@@ -136,8 +144,12 @@ class RepoConfig(BaseModel):
     review_drafts: Annotated[bool, BeforeValidator(_bool)] = False
     # re-review when the title, body or base changes
     rerun_on_edit: Annotated[bool, BeforeValidator(_bool)] = True
-    # input tokens one review may spend over all its Gemini calls (None: MAX_REVIEW_TOKENS)
+    # input tokens one review may spend over all its Gemini calls (None: MAX_REVIEW_TOKENS);
+    # at most the deployment's
     max_review_tokens: Annotated[int | None, BeforeValidator(_max_tokens)] = None
+    # dollars one review may spend: input, output and thinking (None: MAX_REVIEW_USD); at
+    # most the deployment's
+    max_review_usd: Annotated[float | None, BeforeValidator(_max_usd)] = None
     # text added only to the chunks that hold a file matching `path` (at most 20 rules)
     path_instructions: Annotated[tuple[PathRule, ...], BeforeValidator(_path_instructions)] = ()
     # one more call per chunk weighs the agents' findings before anything is posted
@@ -166,6 +178,45 @@ class Problem:
 class LoadedConfig:
     config: RepoConfig
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The deployment's settings that a repository key may lower and never raise."""
+
+    max_review_tokens: int  # MAX_REVIEW_TOKENS
+    max_review_usd: float  # MAX_REVIEW_USD
+
+    def of(self, config: RepoConfig) -> Ceilings:
+        """The limits a review of this repository runs under: its own where lower."""
+        tokens, usd = config.max_review_tokens, config.max_review_usd
+        return Ceilings(
+            min(tokens, self.max_review_tokens) if tokens is not None else self.max_review_tokens,
+            min(usd, self.max_review_usd) if usd is not None else self.max_review_usd,
+        )
+
+
+# Each repository key with a ceiling: the setting that is its ceiling, how to show a value.
+_CEILINGS = {
+    "max_review_tokens": ("MAX_REVIEW_TOKENS", "{:,}"),
+    "max_review_usd": ("MAX_REVIEW_USD", "${:,.2f}"),
+}
+
+
+def clip(loaded: LoadedConfig, ceilings: Ceilings) -> None:
+    """Lower every key above its deployment ceiling to the ceiling, and name it among the
+    config's problems (the summary lists them): the operator's numbers are ceilings."""
+    clipped: dict[str, object] = {}
+    for key, (setting, shown) in _CEILINGS.items():
+        value, ceiling = getattr(loaded.config, key), getattr(ceilings, key)
+        if value is not None and value > ceiling:
+            clipped[key] = ceiling
+            loaded.problems.append(Problem(key, (
+                f"{shown.format(value)} is above this deployment's {setting} "
+                f"({shown.format(ceiling)}); using {shown.format(ceiling)}"
+            )))  # fmt: skip
+    if clipped:
+        loaded.config = loaded.config.model_copy(update=clipped)
 
 
 def _whole_file(message: str) -> LoadedConfig:

@@ -19,7 +19,8 @@
         "failed_calls": [{"agent": "bugs", "part": 2, "paths": ["..."], "reason": "..."}]
       },                                      # an agent's call for that part failed: partial
       "usage": {"calls": 8, "prompt_tokens": 51200, "cached_tokens": 0,
-                "output_tokens": 900, "cost_usd": 0.0123},   # cost_usd null: model unpriced
+                "output_tokens": 900, "thinking_tokens": 2048,  # thinking apart from output
+                "cost_usd": 0.0123, "output_cost_usd": 0.0074},  # null: model unpriced
       "agents": ["security", "bugs", "performance", "style"],
       "failed_agents": {"bugs": "why"},
       "notes": ["..."],
@@ -80,7 +81,9 @@ def as_json(report: Report) -> dict[str, Any]:
             "prompt_tokens": summary.prompt_tokens,
             "cached_tokens": summary.cached_tokens,
             "output_tokens": summary.output_tokens,
+            "thinking_tokens": summary.thinking_tokens,
             "cost_usd": summary.cost_usd,
+            "output_cost_usd": summary.output_cost_usd if summary.cost_usd is not None else None,
         },
         "agents": list(summary.agents),
         "failed_agents": dict(summary.failed_agents),

@@ -109,11 +109,14 @@ def usage(summary: Summary) -> str:
         return "Usage: no Gemini calls."
     line = (
         f"Usage: {summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
-        f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens"
+        f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, "
+        f"{summary.thinking_tokens:,} thinking tokens"
     )
     if summary.cost_usd is not None:
         cost = summary.cost_usd
         line += ", est. cost under $0.0001" if 0 < cost < 0.00005 else f", est. cost ${cost:,.4f}"
+        if cost >= 0.00005:
+            line += f" (${summary.output_cost_usd:,.4f} output and thinking)"
     return line + "."
 
 

@@ -28,8 +28,19 @@ class ModelFinding(BaseModel):
     )
 
 
+# An agent's answer is bounded: at most MAX_FINDINGS findings (the schema's maxItems, and the
+# task says so), each about FINDING_TOKENS (a path, four short fields, a title under 80
+# characters, a few sentences of description, a replacement of a few lines: 1,000 to 1,400
+# characters of JSON at about 4 a token). The request's maxOutputTokens is this answer's size
+# plus the thinking budget; an answer cut there is a failed attempt, never "no findings".
+MAX_FINDINGS = 10
+FINDING_TOKENS = 350
+ANSWER_TOKENS = 64 + MAX_FINDINGS * FINDING_TOKENS  # 3,564
+
+
 class AgentAnswer(BaseModel):
-    findings: list[ModelFinding]
+    # maxItems goes to Gemini in the schema; a longer list is still parsed, not refused.
+    findings: list[ModelFinding] = Field(json_schema_extra={"maxItems": MAX_FINDINGS})
 
 
 @dataclass(frozen=True)
@@ -72,12 +83,13 @@ TASK_TEMPLATE = """Your task, as one specialist of several:
 Second Look agent: {name}
 {focus}
 Report only what is in your area, on "+" or " " lines of the diff above, with their new-side \
-numbers. Give `suggestion` only as replacement code for exactly line_start..line_end."""
+numbers, at most {most} findings, the most important first, each described in a few \
+sentences. Give `suggestion` only as replacement code for exactly line_start..line_end."""
 
 
 def task(agent: Agent) -> str:
     """The end of an agent's request: the only part that differs between the agents."""
-    return TASK_TEMPLATE.format(name=agent.name, focus=agent.focus)
+    return TASK_TEMPLATE.format(name=agent.name, focus=agent.focus, most=MAX_FINDINGS)
 
 
 # Severities outside the schema: the seed's table (warning -> medium), and common synonyms.

@@ -13,6 +13,11 @@ from bot.review.scopes import enclosing
 
 MAX_THREAD = 6_000  # characters of the conversation the answer reads, the newest kept
 MAX_ANSWER = 3_000  # characters of the answer posted
+# The answer's maxOutputTokens: the posted characters at about 3 a token (prose with Markdown
+# and JSON escapes), with room for the JSON around them. It does not think: explaining one
+# finding of the review's does not need it, and every thinking token is billed as output.
+ANSWER_TOKENS = 1_536
+THINKS = False
 TASK_LINE = "Second Look thread answer"  # the last line of the task: what the request is
 
 TASK = f"""Your task: a person replied in the thread of one of your inline comments. Answer \

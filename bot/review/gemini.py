@@ -15,8 +15,9 @@ from google.genai import errors, types
 from pydantic import BaseModel
 
 from bot.retry import Policy, Sleep, Transient, retry_info
+from bot.review import thinking
 from bot.review.caching import CACHE, TTL_SECONDS, Cached
-from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage
+from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage, Worst
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,12 @@ class GeminiClient:
         timeout: float = 120,
         sleep: Sleep = asyncio.sleep,
         max_retry_wait: float = 60.0,
+        thinking_budget: int = thinking.DEFAULT_BUDGET,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.model = model
+        self.thinking_budget = thinking_budget  # GEMINI_THINKING_BUDGET: for tasks that think
         # A RetryInfo delay up to `max_retry_wait` is waited out in place; a longer one puts
         # the review back in the queue (QuotaReached). Backoff doubles up to 30 s.
         self.policy = Policy(
@@ -134,24 +137,36 @@ class GeminiClient:
         prompt: str,
         schema: type[BaseModel],
         meter: Meter,
+        answer_tokens: int,
+        think: bool = True,
         chunk: int = 1,
         tokens: int | None = None,
         cached: Cached | None = None,
     ) -> GeminiResult:
-        """Ask Gemini for a `schema` answer, retrying what is worth retrying.
+        """Ask Gemini for a `schema` answer of at most `answer_tokens`, after thinking up to
+        GEMINI_THINKING_BUDGET tokens (`think`; else as little as the model allows), retrying
+        what is worth retrying.
 
-        Every attempt reserves `tokens` (the counted prompt; its UTF-8 size when not given)
-        with the meter before it is sent, and reports its usage after. With `cached` (a cache
-        of `system` and the start of `prompt`) only the rest of the prompt is sent; a cache
-        Gemini no longer has is dropped and the request sent whole.
+        Every attempt reserves its worst case with the meter before it is sent: `tokens` (the
+        counted prompt; its UTF-8 size when not given) and its maxOutputTokens (the answer and
+        the thinking budget, which Gemini counts against it), and reports its usage after. An
+        answer cut at maxOutputTokens (finish reason MAX_TOKENS) is a failed attempt. With
+        `cached` (a cache of `system` and the start of `prompt`) only the rest of the prompt
+        is sent; a cache Gemini no longer has is dropped and the request sent whole.
         """
         if cached is not None and not prompt.startswith(cached.prefix):
             cached = None
+        max_output = self.max_output(answer_tokens, think)
+        budget = thinking.budget_for(self.model, self.thinking_budget if think else 0)
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
             response_schema=schema,
             temperature=0.2,
+            max_output_tokens=max_output,
+            thinking_config=None
+            if budget is None
+            else types.ThinkingConfig(thinking_budget=budget),
             # A continuation would be a second request that skipped the meter.
             automatic_continuation=False,
             # No tools: with function calling off the SDK also stops logging "AFC is enabled"
@@ -159,7 +174,8 @@ class GeminiClient:
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         reserve = tokens if tokens is not None else len(system.encode()) + len(prompt.encode())
-        call = _Attempt(agent, chunk, prompt_digest(system, prompt), reserve, meter)
+        worst = Worst(reserve, max_output)
+        call = _Attempt(agent, chunk, prompt_digest(system, prompt), worst, meter)
         prompt_tokens = output_tokens = attempts = 0
         try:
             async for attempt in self.policy.retrying(f"agent {agent}"):
@@ -192,6 +208,12 @@ class GeminiClient:
             ) from failure.__cause__
         raise AssertionError("unreachable: the policy stops with the last error")
 
+    def max_output(self, answer_tokens: int, think: bool = True) -> int:
+        """A request's maxOutputTokens: its answer and the thinking it may do first (Gemini
+        counts thoughts against maxOutputTokens), so the most its output can be billed."""
+        budget = thinking.budget_for(self.model, self.thinking_budget if think else 0)
+        return answer_tokens + (budget or 0)
+
     async def _attempt(
         self,
         call: _Attempt,
@@ -202,7 +224,7 @@ class GeminiClient:
         cached: Cached | None = None,
     ) -> types.GenerateContentResponse:
         """One metered attempt: admitted, sent, recorded; a parsed answer or _Failure."""
-        await call.meter.admit(call.tokens)
+        await call.meter.admit(call.worst)
         started = time.monotonic()
         if cached is not None:
             prompt = prompt[len(cached.prefix) :]
@@ -213,26 +235,33 @@ class GeminiClient:
             response = await self._send(number, prompt, config)
         except asyncio.CancelledError:
             # Cut off in flight (superseded): Gemini bills the prompt all the same.
-            call.meter.abandon(call.ended(number, "cancelled", started, _sent(call)), call.tokens)
+            call.meter.abandon(call.ended(number, "cancelled", started, _sent(call)), call.worst)
             raise
         except _Failure as failure:
             # A 4xx or 429 was refused before the model read it; anything else may be billed.
             processed = not failure.status.startswith(("4",))
             usage = _sent(call) if processed else Usage(estimated=True)
             ended = call.ended(number, "failed", started, usage, error=str(failure))
-            await call.meter.record(ended, call.tokens)
+            await call.meter.record(ended, call.worst)
             raise
         usage = usage_of(response)
         if usage.estimated:  # no usage_metadata: count what we reserved
             usage = _sent(call)
+        reason = finish_reason(response)
+        if reason == types.FinishReason.MAX_TOKENS.value:
+            # Never parsed, even when the cut text happens to be valid JSON: the end is lost.
+            cut = f"truncated at maxOutputTokens ({config.max_output_tokens:,} tokens)"
+            ended = call.ended(number, "failed", started, usage, error=cut)
+            await call.meter.record(ended, call.worst)
+            raise _Retry("truncated", cut)
         parsed = response.parsed
         if not isinstance(parsed, schema):
-            reason = f"finish reason {finish_reason(response)}"
-            ended = call.ended(number, "failed", started, usage, error=f"malformed output {reason}")
-            await call.meter.record(ended, call.tokens)
-            raise _Retry("malformed output", reason)
+            why = f"finish reason {reason}"
+            ended = call.ended(number, "failed", started, usage, error=f"malformed output {why}")
+            await call.meter.record(ended, call.worst)
+            raise _Retry("malformed output", why)
         ended = call.ended(number, "ok", started, usage, answer=parsed.model_dump(mode="json"))
-        await call.meter.record(ended, call.tokens)
+        await call.meter.record(ended, call.worst)
         return response
 
     async def _send(
@@ -268,9 +297,10 @@ class GeminiClient:
         """A cache of `system` and `prefix` for TTL_SECONDS, metered as one call (its tokens
         billed as input, plus their storage); None when the budget, the quota or Gemini
         refuses it, and the requests then send the prefix themselves."""
-        call = _Attempt(CACHE, chunk, prompt_digest(system, prefix), tokens, meter)
+        worst = Worst(tokens, stored=tokens * TTL_SECONDS / 3600)
+        call = _Attempt(CACHE, chunk, prompt_digest(system, prefix), worst, meter)
         try:
-            await meter.admit(tokens)
+            await meter.admit(worst)
         except (BudgetSpent, QuotaReached) as exc:
             log.info("no cache for part %d: %s", chunk, exc)
             return None
@@ -282,18 +312,18 @@ class GeminiClient:
         try:
             cache = await self._client.aio.caches.create(model=self.model, config=config)
         except asyncio.CancelledError:
-            meter.abandon(call.ended(1, "cancelled", started, _sent(call)), tokens)
+            meter.abandon(call.ended(1, "cancelled", started, _sent(call)), worst)
             raise
         except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
             reason = self._redact(getattr(exc, "message", None) or str(exc))
             log.warning("no cache for part %d: %s", chunk, reason)
             usage = _sent(call) if isinstance(exc, TimeoutError) else Usage(estimated=True)
-            await meter.record(call.ended(1, "failed", started, usage, error=reason), tokens)
+            await meter.record(call.ended(1, "failed", started, usage, error=reason), worst)
             return None
         counted = cache.usage_metadata.total_token_count if cache.usage_metadata else None
         counted = counted or tokens
         usage = Usage(prompt=counted, stored=counted * TTL_SECONDS / 3600)
-        await meter.record(call.ended(1, "ok", started, usage), tokens)
+        await meter.record(call.ended(1, "ok", started, usage), worst)
         if not cache.name:
             return None
         return Cached(cache.name, prefix, counted)
@@ -339,7 +369,7 @@ class _Attempt:
     agent: str
     chunk: int
     digest: str
-    tokens: int  # reserved per attempt
+    worst: Worst  # reserved per attempt
     meter: Meter
 
     def ended(
@@ -357,8 +387,8 @@ class _Attempt:
 
 
 def _sent(call: _Attempt) -> Usage:
-    """The usage of an attempt that got no answer: what we reserved, as an estimate."""
-    return Usage(prompt=call.tokens, estimated=True)
+    """The usage of an attempt that got no answer: the input we reserved, as an estimate."""
+    return Usage(prompt=call.worst.prompt, estimated=True)
 
 
 def finish_reason(response: types.GenerateContentResponse) -> str:

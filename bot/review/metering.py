@@ -1,4 +1,4 @@
-"""What a Gemini call may spend and what it did: the review's token budget, and the meter.
+"""What a Gemini call may spend and what it did: the review's budget, and the meter.
 
 Every attempt of every call asks its meter first (`admit`: the budget, then the quota) and
 reports back after (`record`). The meter the App uses also stores each call and shares the
@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
+
+from bot.review.pricing import Price, cost
 
 
 class QuotaReached(Exception):
@@ -29,41 +31,86 @@ class QuotaReached(Exception):
 
 
 class BudgetSpent(Exception):
-    """The call would take the review over its max_review_tokens."""
+    """The call would take the review over its budget (MAX_REVIEW_USD, max_review_tokens)."""
+
+
+@dataclass(frozen=True)
+class Worst:
+    """The most one attempt can be billed: its input, its output with thinking (the request's
+    maxOutputTokens, which bounds both), and an explicit cache's storage it creates."""
+
+    prompt: int
+    output: int = 0
+    stored: float = 0.0  # token-hours
 
 
 class Budget:
-    """Input tokens one review may spend, over all its calls, agents and retries.
+    """What one review may spend, over all its calls, agents and retries: input tokens
+    (`limit`, max_review_tokens) and money (`usd`, MAX_REVIEW_USD, at `price`).
 
-    A call reserves its tokens before it is sent and settles with what the model reported,
-    so the total is never exceeded as long as the reservation is not below the real count
-    (the supervisor reserves counted tokens, plus a margin).
+    A call reserves its worst case before it is sent (its counted input, its maxOutputTokens
+    at the output rate) and settles with what the model reported, so neither total is ever
+    exceeded as long as the reservation is not below the bill. `usd` None: no money limit.
     """
 
-    def __init__(self, limit: int, spent: int = 0) -> None:
+    def __init__(
+        self,
+        limit: int,
+        spent: int = 0,
+        *,
+        usd: float | None = None,
+        price: Price | None = None,
+        spent_usd: float = 0.0,
+    ) -> None:
         self.limit = limit
-        self.spent = spent  # settled
-        self.reserved = 0  # sent or about to be, not settled yet
+        self.spent = spent  # input tokens, settled
+        self.reserved = 0  # input tokens sent or about to be, not settled yet
+        self.usd = usd
+        self.price = price
+        self.spent_usd = spent_usd
+        self.reserved_usd = 0.0
 
     @property
     def left(self) -> int:
+        """Input tokens left."""
         return self.limit - self.spent - self.reserved
 
-    def reserve(self, tokens: int) -> None:
-        if tokens > self.left:
+    @property
+    def left_usd(self) -> float | None:
+        """Dollars left; None: no money limit."""
+        if self.usd is None:
+            return None
+        return self.usd - self.spent_usd - self.reserved_usd
+
+    def cost(self, worst: Worst) -> float:
+        return cost(self.price, worst.prompt, 0, worst.output, stored=worst.stored)
+
+    def reserve(self, worst: Worst) -> None:
+        if worst.prompt > self.left:
             raise BudgetSpent(
-                f"{tokens:,} more input tokens would take the review over its budget of "
+                f"{worst.prompt:,} more input tokens would take the review over its budget of "
                 f"{self.limit:,} ({self.spent + self.reserved:,} spent)"
             )
-        self.reserved += tokens
+        usd, left = self.cost(worst), self.left_usd
+        if left is not None and usd > left + 1e-12:
+            raise BudgetSpent(
+                f"a call that may cost ${usd:.4f} (input and up to {worst.output:,} output and "
+                f"thinking tokens) would take the review over its budget of ${self.usd:.2f} "
+                f"(${self.spent_usd + self.reserved_usd:.4f} spent)"
+            )
+        self.reserved += worst.prompt
+        self.reserved_usd += usd
 
-    def release(self, tokens: int) -> None:
+    def release(self, worst: Worst) -> None:
         """A reservation that was not sent."""
-        self.reserved -= tokens
+        self.reserved -= worst.prompt
+        self.reserved_usd -= self.cost(worst)
 
-    def settle(self, reserved: int, spent: int) -> None:
-        self.reserved -= reserved
-        self.spent += spent
+    def settle(self, worst: Worst, usage: Usage) -> None:
+        """The reservation replaced by what the attempt was billed."""
+        self.release(worst)
+        self.spent += usage.prompt
+        self.spent_usd += bill(self.price, usage)
 
 
 @dataclass(frozen=True)
@@ -96,13 +143,14 @@ class Call:
 class Meter(Protocol):
     budget: Budget
 
-    async def admit(self, tokens: int) -> None:
-        """Reserve `tokens` and wait for a request slot; BudgetSpent or QuotaReached."""
+    async def admit(self, worst: Worst) -> None:
+        """Reserve the attempt's worst case and wait for a request slot; BudgetSpent or
+        QuotaReached."""
 
-    async def record(self, call: Call, reserved: int) -> None:
+    async def record(self, call: Call, reserved: Worst) -> None:
         """Settle the reservation with the call's usage, and keep the call."""
 
-    def abandon(self, call: Call, reserved: int) -> None:
+    def abandon(self, call: Call, reserved: Worst) -> None:
         """A call cut off in flight (cancelled): count it, without awaiting anything."""
 
 
@@ -124,17 +172,28 @@ class LocalMeter:
         self._limiter = limiter or rate_limiter(rpm)
         self.calls: list[Call] = []
 
-    async def admit(self, tokens: int) -> None:
-        self.budget.reserve(tokens)
+    async def admit(self, worst: Worst) -> None:
+        self.budget.reserve(worst)
         try:
             await self._limiter.acquire()
         except asyncio.CancelledError:
-            self.budget.release(tokens)
+            self.budget.release(worst)
             raise
 
-    async def record(self, call: Call, reserved: int) -> None:
+    async def record(self, call: Call, reserved: Worst) -> None:
         self.abandon(call, reserved)
 
-    def abandon(self, call: Call, reserved: int) -> None:
-        self.budget.settle(reserved, call.usage.prompt)
+    def abandon(self, call: Call, reserved: Worst) -> None:
+        self.budget.settle(reserved, call.usage)
         self.calls.append(call)
+
+
+def bill(price: Price | None, usage: Usage) -> float:
+    """USD for one attempt's usage (thinking billed as output)."""
+    return cost(price, usage.prompt, usage.cached, usage.output + usage.thinking,
+                stored=usage.stored)  # fmt: skip
+
+
+def output_bill(price: Price | None, usage: Usage) -> float:
+    """Of `bill`, what the output and thinking tokens cost."""
+    return cost(price, 0, 0, usage.output + usage.thinking)

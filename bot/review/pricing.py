@@ -85,6 +85,16 @@ def price_of(prices: Mapping[str, Price], model: str) -> Price | None:
     return prices[family] if family else None
 
 
+def budget_price(prices: Mapping[str, Price], model: str) -> Price | None:
+    """The price a budget reserves and settles at: the model's, or, for a model the table
+    does not know, the dearest in it (so MAX_REVIEW_USD and DAILY_BUDGET_USD still bound its
+    spend, conservatively; `usage` shows its calls as unpriced)."""
+    found = price_of(prices, model)
+    if found is not None or not prices:
+        return found
+    return max(prices.values(), key=lambda p: (p.output, p.input))
+
+
 def cost(
     price: Price | None, prompt: int, cached: int, output: int, *, stored: float = 0.0
 ) -> float:

@@ -50,8 +50,10 @@ class Summary:
     coverage: Coverage | None = None  # None: the review read no diff (failed early, skipped)
     prompt_tokens: int = 0  # input tokens of every Gemini call, cached ones included
     cached_tokens: int = 0
-    output_tokens: int = 0  # thinking tokens included
+    output_tokens: int = 0  # the answers' tokens, thinking not included
+    thinking_tokens: int = 0  # billed at the output rate
     cost_usd: float | None = None  # estimated from the price table; None: model unpriced
+    output_cost_usd: float = 0.0  # of cost_usd, what the output and thinking tokens cost
     queued_until: datetime | None = None  # status "queued": not claimed again before (UTC)
     queued_reason: str = ""  # which quota or cap was reached
     withheld: list[Finding] = field(default_factory=list)  # verification dropped or doubted
@@ -215,7 +217,8 @@ def failed_calls(failed: tuple[AgentFailure, ...]) -> list[str]:
 
 
 def _usage(summary: Summary) -> str:
-    """The footer: Gemini calls, input tokens (cached among them), output tokens, the cost."""
+    """The footer: Gemini calls, input tokens (cached among them), output and thinking
+    tokens, the cost, and how much of it output and thinking made."""
     if summary.calls == 0:
         return "No Gemini calls."
     if summary.cost_usd is None:
@@ -224,9 +227,13 @@ def _usage(summary: Summary) -> str:
         cost = "estimated cost under $0.0001"
     else:
         cost = f"estimated cost ${summary.cost_usd:,.4f}"
+        if summary.cost_usd:
+            cost += (f" (${summary.cost_usd - summary.output_cost_usd:,.4f} input, "
+                     f"${summary.output_cost_usd:,.4f} output and thinking)")  # fmt: skip
     return (
         f"{summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
-        f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, {cost}."
+        f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, "
+        f"{summary.thinking_tokens:,} thinking tokens, {cost}."
     )
 
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.review import caching, verify
-from bot.review.agents import AGENTS, Agent, AgentAnswer, task
+from bot.review.agents import AGENTS, ANSWER_TOKENS, MAX_FINDINGS, Agent, AgentAnswer, task
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
 from bot.review.coverage import AgentFailure
 from bot.review.findings import Finding, from_model, merge
 from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
-from bot.review.metering import BudgetSpent, Meter, QuotaReached
+from bot.review.metering import BudgetSpent, Meter, QuotaReached, Worst
 from bot.review.pricing import Price
 from bot.review.prompt import SYSTEM, Brief
 from bot.review.selection import CHARS_PER_TOKEN
@@ -105,15 +105,37 @@ class ReviewSupervisor:
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
-        for retries, and each chunk's fixed text (system, PR, guidance, task) counted per call."""
+        for retries: each chunk's fixed text (system, PR, guidance, task) counted per call,
+        and, for the money, every call's worst-case output and thinking."""
         if not self.agents:
             return 0
-        plan = int(self.meter.budget.left * (1 - RETRY_RESERVE))
+        budget = self.meter.budget
         calls = len(self.agents) + (1 if self.verify else 0)
         fixed = (len(SYSTEM) + len(self.brief.prefix("", ())) + 800) // 3 + CALL_MARGIN
         fixed += VERIFY_PLAN // calls if self.verify else 0
-        per_call = plan / calls - fixed
-        return max(int(per_call / (1 + fixed / self.chunk_tokens)), 0)
+        fits = self._fit(budget.left * (1 - RETRY_RESERVE), calls, fixed, 1.0, 0.0)
+        left_usd, price = budget.left_usd, budget.price
+        if left_usd is not None and price is not None:
+            by_money = self._fit(left_usd * (1 - RETRY_RESERVE), calls, fixed,
+                                 price.input / 1e6, price.output / 1e6)  # fmt: skip
+            fits = min(fits, by_money)
+        return fits
+
+    def _fit(self, plan: float, calls: int, fixed: int, per_input: float, per_output: float) -> int:
+        """The most diff tokens D whose chunks cost at most `plan`: (D / chunk + 1) chunks'
+        fixed cost (the +1: the last chunk is partly filled) and D tokens read by every call."""
+        per_chunk = calls * fixed * per_input + self._chunk_output() * per_output
+        diff = (plan - per_chunk) / (per_chunk / self.chunk_tokens + calls * per_input)
+        return max(int(diff), 0)
+
+    def _chunk_output(self) -> int:
+        """The most output and thinking one chunk's calls can be billed."""
+        agents = len(self.agents) * self.gemini.max_output(ANSWER_TOKENS)
+        return agents + (self._verify_output() if self.verify else 0)
+
+    def _verify_output(self) -> int:
+        """The verifier's maxOutputTokens when every agent reports all it may."""
+        return self.gemini.max_output(verify.answer_tokens(len(self.agents) * MAX_FINDINGS))
 
     async def run(
         self, diff: Diff, files: list[str], heads: Mapping[str, FileContext] | None = None
@@ -149,14 +171,17 @@ class ReviewSupervisor:
         # The fixed texts and the first plan's chunks are counted in one round of requests.
         _, planned = await asyncio.gather(self._count_fixed(), self._parts(files, heads, shares[0]))
         first: list[_Part] | None = planned
-        limit = int(self.meter.budget.left * (1 - RETRY_RESERVE))
+        budget = self.meter.budget
+        limit = int(budget.left * (1 - RETRY_RESERVE))
+        left_usd = budget.left_usd
+        limit_usd = None if left_usd is None else left_usd * (1 - RETRY_RESERVE)
         while True:
             for share in shares:
                 parts = first if first is not None else await self._parts(files, heads, share)
                 first = None
                 for cached in (self._worth_caching(parts), set()):
-                    cost = self._cost(parts, cached)
-                    if cost <= limit:
+                    cost, usd = self._cost(parts, cached)
+                    if cost <= limit and (limit_usd is None or usd <= limit_usd):
                         self._cached_parts = cached
                         return parts
             shares = [0.0]  # once files must go, context is the first thing that went
@@ -165,8 +190,8 @@ class ReviewSupervisor:
                 return []
             dropped = files.pop()
             result.trimmed.append(dropped.path)
-            log.info("budget: %s left out after counting (%d > %d tokens)", dropped.path,
-                     cost, limit)  # fmt: skip
+            log.info("budget: %s left out after counting (%d tokens, $%.4f; limits %d, %s)",
+                     dropped.path, cost, usd, limit, limit_usd)  # fmt: skip
 
     async def _count_fixed(self) -> None:
         """The tokens of the system text and of each agent's task."""
@@ -208,20 +233,23 @@ class ReviewSupervisor:
                             self._readers(part))
         }  # fmt: skip
 
-    def _cost(self, parts: Sequence[_Part], cached: set[int]) -> int:
-        """Input tokens the plan spends: every call not answered already, verification, and
-        the creation of each cache (whose tokens are billed as input once more)."""
-        cost = 0
+    def _cost(self, parts: Sequence[_Part], cached: set[int]) -> tuple[int, float]:
+        """Input tokens and dollars the plan may spend at worst: every call not answered
+        already (its input, its maxOutputTokens), verification, and the creation of each
+        cache (whose tokens are billed as input once more, and stored)."""
+        worst: list[Worst] = []
+        agent_output = self.gemini.max_output(ANSWER_TOKENS)
         for part in parts:
             base = self._system_tokens + part.tokens + CALL_MARGIN
             for agent in self.agents:
                 if (agent.name, self._digest(part, self._tasks[agent.name])) not in self.reused:
-                    cost += base + self._task_tokens[agent.name]
+                    worst.append(Worst(base + self._task_tokens[agent.name], agent_output))
             if self.verify:
-                cost += base + VERIFY_PLAN
+                worst.append(Worst(base + VERIFY_PLAN, self._verify_output()))
             if part.chunk.number in cached:
-                cost += base
-        return cost
+                worst.append(Worst(base, stored=base * caching.TTL_SECONDS / 3600))
+        budget = self.meter.budget
+        return sum(w.prompt for w in worst), sum(budget.cost(w) for w in worst)
 
     def _digest(self, part: _Part, ending: str) -> str:
         return prompt_digest(SYSTEM, part.prefix + ending)
@@ -272,7 +300,7 @@ class ReviewSupervisor:
         ending = self._tasks[agent.name]
         tokens = self._system_tokens + part.tokens + self._task_tokens[agent.name] + CALL_MARGIN
         answer = await self._ask(
-            gate, agent.name, part, ending, AgentAnswer, tokens, result, cached
+            gate, agent.name, part, ending, AgentAnswer, tokens, ANSWER_TOKENS, result, cached
         )
         if answer is None:
             return []
@@ -290,8 +318,9 @@ class ReviewSupervisor:
         ending = verify.task(found)
         tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
         answer = await self._ask(
-            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens, result, cached
-        )
+            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens,
+            verify.answer_tokens(len(found)), result, cached,
+        )  # fmt: skip
         if answer is None:
             failed = self._verify_failed.pop(part.chunk.number, None)
             if failed is not None:
@@ -310,6 +339,7 @@ class ReviewSupervisor:
         ending: str,
         schema: type[AgentAnswer] | type[verify.VerifyAnswer],
         tokens: int,
+        answer_tokens: int,
         result: SupervisorResult,
         cached: caching.Cached | None = None,
     ) -> AgentAnswer | verify.VerifyAnswer | None:
@@ -329,7 +359,8 @@ class ReviewSupervisor:
             try:
                 answer = await self.gemini.generate(
                     agent=name, system=SYSTEM, prompt=part.prefix + ending, schema=schema,
-                    meter=self.meter, chunk=number, tokens=tokens, cached=cached,
+                    meter=self.meter, answer_tokens=answer_tokens, chunk=number, tokens=tokens,
+                    cached=cached,
                 )  # fmt: skip
             except asyncio.CancelledError:
                 self.cancelled += 1

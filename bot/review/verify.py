@@ -25,6 +25,17 @@ class VerifyAnswer(BaseModel):
     verdicts: list[Verdict]
 
 
+# A verdict is an id, a boolean, a number and a one-line reason: under 400 characters of
+# JSON, so about VERDICT_TOKENS; the answer lists one per finding.
+VERDICT_TOKENS = 96
+
+
+def answer_tokens(findings: int) -> int:
+    """The most the verifier's answer for `findings` findings can need (its maxOutputTokens
+    before thinking)."""
+    return 64 + VERDICT_TOKENS * findings
+
+
 TASK = """Your task:
 Second Look verifier
 The agents reported the findings below on the diff above. Check each against the code: the \

@@ -11,11 +11,11 @@ from aiolimiter import AsyncLimiter
 
 from bot import incremental, pipeline
 from bot.config import GeminiSettings
-from bot.github import sources
+from bot.github import repo_config, sources
 from bot.review.findings import Finding, reaches
 from bot.review.gemini import GeminiClient
-from bot.review.metering import Budget, Call, LocalMeter
-from bot.review.pricing import Price, price_of
+from bot.review.metering import Budget, Call, LocalMeter, Worst
+from bot.review.pricing import Price, budget_price, price_of
 from bot.review.prompt import Brief
 from bot.review.render import Summary
 from bot.review.supervisor import ReviewSupervisor
@@ -35,7 +35,7 @@ class CountingMeter(LocalMeter):
         super().__init__(budget, rpm, limiter)
         self.on_call = on_call
 
-    def abandon(self, call: Call, reserved: int) -> None:
+    def abandon(self, call: Call, reserved: Worst) -> None:
         super().abandon(call, reserved)
         self.on_call(call)
 
@@ -82,13 +82,18 @@ async def review(
     `publisher` wraps the kept result when the caller posts it (the Action); else it is
     only kept, and returned.
     """
+    deployment = repo_config.Ceilings(settings.max_review_tokens, settings.max_review_usd)
+    repo_config.clip(base.config, deployment)
     config = base.config.config
+    limits = deployment.of(config)
     price = price_of(settings.prices, settings.model)
-    meter = CountingMeter(Budget(config.max_review_tokens or settings.max_review_tokens),
-                          settings.rpm, on_call, limiter)  # fmt: skip
+    budget = Budget(limits.max_review_tokens, usd=limits.max_review_usd,
+                    price=budget_price(settings.prices, settings.model))  # fmt: skip
+    meter = CountingMeter(budget, settings.rpm, on_call, limiter)
     kept = Kept(meter, price, prior or incremental.Prior())
     async with aiohttp.ClientSession() as http:
-        gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http)
+        gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http,
+                              thinking_budget=settings.thinking_budget)  # fmt: skip
         try:
             supervisor = ReviewSupervisor(
                 gemini, meter, agents=config.agents,

@@ -36,6 +36,7 @@ class CallRow:
     cost_usd: float
     answer: dict[str, Any] | None
     created_at: datetime
+    output_cost_usd: float = 0.0  # of cost_usd, what its output and thinking tokens cost
 
 
 _FIELDS = tuple(CallRow.__dataclass_fields__)
@@ -63,30 +64,42 @@ class Totals:
     calls: int = 0
     prompt_tokens: int = 0
     cached_tokens: int = 0
-    output_tokens: int = 0  # thinking tokens included
-    cost_usd: float = 0.0
+    output_tokens: int = 0  # the answers, thinking not included
+    cost_usd: float = 0.0  # everything
     unpriced: bool = False  # a call's model had no price
+    thinking_tokens: int = 0
+    output_cost_usd: float = 0.0  # of cost_usd, the output and thinking tokens'
 
 
 async def totals(conn: Db, review_id: uuid.UUID) -> Totals:
     row = await conn.fetchrow(
-        "SELECT calls, prompt_tokens, cached_tokens, output_tokens + thinking_tokens AS output,"
-        " cost_usd FROM review_usage WHERE review_id = $1",
+        "SELECT calls, prompt_tokens, cached_tokens, output_tokens, thinking_tokens, cost_usd,"
+        " output_cost_usd FROM review_usage WHERE review_id = $1",
         review_id,
     )
     if row is None:
         return Totals()
-    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output"],
-                  float(row["cost_usd"]))  # fmt: skip
+    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output_tokens"],
+                  float(row["cost_usd"]), thinking_tokens=row["thinking_tokens"],
+                  output_cost_usd=float(row["output_cost_usd"]))  # fmt: skip
 
 
-async def spent_tokens(conn: Db, review_id: uuid.UUID) -> int:
-    """Input tokens the review's earlier attempts spent: they count against its budget."""
-    spent: int = await conn.fetchval(
-        "SELECT coalesce(sum(prompt_tokens), 0) FROM gemini_calls WHERE review_id = $1",
+@dataclass(frozen=True)
+class Spent:
+    """What a review's earlier attempts spent: it counts against its budget."""
+
+    tokens: int  # input
+    usd: float
+
+
+async def spent(conn: Db, review_id: uuid.UUID) -> Spent:
+    row = await conn.fetchrow(
+        "SELECT coalesce(sum(prompt_tokens), 0) AS tokens, coalesce(sum(cost_usd), 0) AS usd"
+        " FROM gemini_calls WHERE review_id = $1",
         review_id,
     )
-    return int(spent)
+    assert row is not None
+    return Spent(int(row["tokens"]), float(row["usd"]))
 
 
 Answers = dict[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> parsed answer

@@ -21,8 +21,10 @@ class DailyUsage:
     calls: int
     prompt_tokens: int  # input, cached tokens included
     cached_tokens: int
-    output_tokens: int  # output and thinking
+    output_tokens: int  # the answers, thinking not included
+    thinking_tokens: int
     cost_usd: Decimal
+    output_cost_usd: Decimal  # of cost_usd, the output and thinking tokens'
     # The models of the calls recorded at no cost: unpriced ones among them cost more than this.
     zero_cost_models: tuple[str, ...]
 
@@ -38,8 +40,10 @@ SELECT owner, repo, (created_at AT TIME ZONE 'UTC')::date AS day,
        count(*) AS calls,
        sum(prompt_tokens)::bigint AS prompt_tokens,
        sum(cached_tokens)::bigint AS cached_tokens,
-       sum(output_tokens::bigint + thinking_tokens)::bigint AS output_tokens,
+       sum(output_tokens)::bigint AS output_tokens,
+       sum(thinking_tokens)::bigint AS thinking_tokens,
        sum(cost_usd) AS cost_usd,
+       sum(output_cost_usd) AS output_cost_usd,
        coalesce(array_agg(DISTINCT model ORDER BY model) FILTER (WHERE cost_usd = 0), '{}')
            AS zero_cost_models
 FROM gemini_calls

@@ -43,7 +43,15 @@ RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
 HELP = "type.googleapis.com/google.rpc.Help"
 RATE_LIMITS_DOCS = "https://ai.google.dev/gemini-api/docs/rate-limits"
-MALFORMED_TEXT = '{"findings": [{"file_path": "'  # cut short, as at MAX_TOKENS
+MALFORMED_TEXT = '{"findings": [{"file_path": "'  # not JSON: a broken answer
+# thinkingConfig.thinkingBudget each model accepts (ai.google.dev/gemini-api/docs/thinking):
+# (lowest when on, highest, whether 0 turns thinking off). Older models refuse the field.
+THINKING_RANGES = {
+    "gemini-2.5-pro": (128, 32_768, False),
+    "gemini-2.5-flash-lite": (512, 24_576, True),
+    "gemini-2.5-flash": (1, 24_576, True),
+}
+NOT_THINKING = ("gemini-1.", "gemini-2.0-")
 
 
 def tokens(text: str) -> int:
@@ -99,6 +107,8 @@ class GeminiRequest:
     status: int
     prompt_tokens: int  # what usageMetadata reported (or would have) as promptTokenCount
     cached_content: str | None = None  # the cache it named; system and prompt include its text
+    max_output_tokens: int | None = None  # generationConfig.maxOutputTokens
+    thinking_budget: int | None = None  # generationConfig.thinkingConfig.thinkingBudget
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,8 @@ class FakeGemini:
         self.api_key: str | None = None  # when set, any other key is refused as invalid
         # usageMetadata: cachedContentTokenCount (part of promptTokenCount, capped at it) for
         # a request, and thoughtsTokenCount (apart from candidatesTokenCount); 0: not reported.
+        # `thinking_tokens` is what the model thinks when nothing bounds it: a request's
+        # thinkingBudget, then its maxOutputTokens (which thoughts count against), cut it.
         self.cached_tokens: Callable[[GeminiRequest], int] | None = None
         self.thinking_tokens = 0
         self.count_latency = 0.0
@@ -266,6 +278,9 @@ class FakeGemini:
         prompt_tokens = billed_tokens(parts)
         agent = _agent_of(prompt) or _agent_of(system)
         config = body.get("generationConfig") or {}
+        max_output = _field(config, "maxOutputTokens")
+        thinking = _field(config, "thinkingConfig") or {}
+        budget = _field(thinking, "thinkingBudget") if isinstance(thinking, dict) else None
 
         def record(status: int) -> GeminiRequest:
             seen = GeminiRequest(
@@ -281,6 +296,8 @@ class FakeGemini:
                 status=status,
                 prompt_tokens=prompt_tokens,
                 cached_content=cache_name if isinstance(cache_name, str) else None,
+                max_output_tokens=max_output if isinstance(max_output, int) else None,
+                thinking_budget=budget if isinstance(budget, int) else None,
             )
             self.requests.append(seen)
             return seen
@@ -296,6 +313,10 @@ class FakeGemini:
         if cache_name is not None and cache is None:
             record(403)
             return _error(403, f"CachedContent not found (or permission denied): {cache_name}")
+        refused = _config_problem(model, config)
+        if refused:
+            record(400)
+            return _error(400, refused)
         if cache is not None and body.get("systemInstruction"):
             record(400)
             return _error(400, "CachedContent can not be used with GenerateContent request "
@@ -315,7 +336,7 @@ class FakeGemini:
         if fault and fault.kind == "blocked":
             return self._blocked(seen)
         if fault:
-            return self._answer(seen, MALFORMED_TEXT, finish_reason="MAX_TOKENS")
+            return self._answer(seen, MALFORMED_TEXT)
         if self.responder is not None:
             answer = self.responder(seen)
             return self._answer(seen, answer if isinstance(answer, str) else json.dumps(answer))
@@ -429,16 +450,34 @@ class FakeGemini:
         self._count_faults = faults[1:]
         return faults[0]
 
+    def _thoughts(self, seen: GeminiRequest) -> int:
+        """The thinking tokens of an answer: what the model would think, within the request's
+        thinkingBudget (0: none) and its maxOutputTokens."""
+        thinking = max(0, self.thinking_tokens)
+        if seen.model.startswith(NOT_THINKING):
+            return 0
+        if seen.thinking_budget is not None and seen.thinking_budget >= 0:
+            thinking = min(thinking, seen.thinking_budget)
+        if seen.max_output_tokens is not None:
+            thinking = min(thinking, seen.max_output_tokens)
+        return thinking
+
     def _answer(self, seen: GeminiRequest, text: str, finish_reason: str = "STOP") -> web.Response:
-        candidate = {
-            "content": {"role": "model", "parts": [{"text": text}]},
-            "finishReason": finish_reason,
-            "index": 0,
-        }
+        """A candidate with `text`; cut, with finishReason MAX_TOKENS, where the thoughts and
+        the text together reach the request's maxOutputTokens, as Gemini 2.5 does."""
+        thinking = self._thoughts(seen)
+        if seen.max_output_tokens is not None:
+            room = seen.max_output_tokens - thinking
+            if output_tokens(text) > room:
+                text, finish_reason = text[: room * 4], "MAX_TOKENS"
+        content: dict[str, Any] = {"role": "model"}
+        if text:
+            content["parts"] = [{"text": text}]
+        candidate = {"content": content, "finishReason": finish_reason, "index": 0}
         return web.json_response(
             {
                 "candidates": [candidate],
-                "usageMetadata": self._usage(seen, output_tokens(text)),
+                "usageMetadata": self._usage(seen, output_tokens(text), thinking),
                 "modelVersion": seen.model,
             }
         )
@@ -452,19 +491,18 @@ class FakeGemini:
         return web.json_response(
             {
                 "candidates": [{"finishReason": "SAFETY", "index": 0, "safetyRatings": [rating]}],
-                "usageMetadata": self._usage(seen, 0),
+                "usageMetadata": self._usage(seen, 0, 0),
                 "modelVersion": seen.model,
             }
         )
 
-    def _usage(self, seen: GeminiRequest, output: int) -> dict[str, Any]:
+    def _usage(self, seen: GeminiRequest, output: int, thinking: int) -> dict[str, Any]:
         """usageMetadata as Gemini reports it: zero counts are left out (proto3 JSON)."""
         prompt_tokens = seen.prompt_tokens
         cached = self.cached_tokens(seen) if self.cached_tokens is not None else 0
         if seen.cached_content in self.caches:
             cached = self.caches[seen.cached_content].tokens
         cached = max(0, min(cached, prompt_tokens))
-        thinking = max(0, self.thinking_tokens)
         usage: dict[str, Any] = {"promptTokenCount": prompt_tokens}
         if output:
             usage["candidatesTokenCount"] = output
@@ -545,6 +583,39 @@ def _texts(content: Any) -> str:
     if not isinstance(content, dict):
         return ""
     return "\n".join(p["text"] for p in content.get("parts") or [] if "text" in p)
+
+
+def _field(message: dict[str, Any], name: str) -> Any:
+    """A field of a JSON request by its lowerCamelCase name or its proto name, as Google's
+    proto3 JSON parser takes both (google-genai sends `thinkingConfig.thinking_budget`)."""
+    if name in message:
+        return message[name]
+    return message.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name))
+
+
+def _config_problem(model: str, config: dict[str, Any]) -> str | None:
+    """Why Gemini would refuse a generationConfig's maxOutputTokens or thinkingConfig."""
+    max_output = _field(config, "maxOutputTokens")
+    if max_output is not None and (not isinstance(max_output, int) or max_output < 1):
+        return "* GenerateContentRequest.generation_config.max_output_tokens: must be positive"
+    thinking = _field(config, "thinkingConfig")
+    if thinking is None:
+        return None
+    if model.startswith(NOT_THINKING):
+        return f"Thinking is not enabled for models/{model}"
+    budget = _field(thinking, "thinkingBudget") if isinstance(thinking, dict) else None
+    family = max((n for n in THINKING_RANGES if model.startswith(n)), key=len, default=None)
+    if budget is None or family is None or budget == -1:
+        return None
+    low, high, can_stop = THINKING_RANGES[family]
+    if budget == 0:
+        return None if can_stop else "Budget 0 is invalid. This model only works in thinking mode."
+    if not low <= budget <= high:
+        return (
+            f"The thinking budget {budget} is invalid. Please choose a value between {low} "
+            f"and {high}."
+        )
+    return None
 
 
 def _count_problem(body: dict[str, Any], inner: Any) -> str | None:
