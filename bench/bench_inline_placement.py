@@ -10,9 +10,9 @@ from bot.services import Services
 from bot.store import reviews
 from bot.worker import process_review
 from tests.inert import shown
-from tests.reviewing import placement_fixture
+from tests.reviewing import placement_fixture, spread
 
-FILES, NUMBER = 30, 1
+FILES, NUMBER = 8, 1  # 5 findings a file, 10 for each of the 4 agents (their maxItems)
 CONFIG = "max_inline_comments: 100\n"
 
 
@@ -20,7 +20,7 @@ async def run(fake: common.Fakes, database_url: str) -> reviews.Review:
     files, findings = placement_fixture(FILES)
     pull = fake.github.add_pull(common.OWNER, common.REPO, NUMBER, files=files)
     fake.github.set_content(common.OWNER, common.REPO, "main", ".github/second-look.yml", CONFIG)
-    fake.gemini.findings["bugs"] = findings
+    fake.gemini.findings.update(spread(findings))
     async with Services.open(common.settings(fake, database_url)) as services:
         review_id = await common.new_review(services.pool, pull)
         await process_review(review_id, services)

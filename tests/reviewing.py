@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from bot.github.repo_config import AGENT_NAMES
 from bot.review.render import MARKER
 from bot.store import queue, reviews
 from bot.worker import process_review
@@ -128,6 +129,12 @@ def placement_fixture(count: int = 30) -> tuple[dict[str, tuple[str, str]], list
         for kind, line in kinds.items():
             findings.append(finding(path, line=line, severity="medium", title=f"{kind} in {path}"))
     return files, findings
+
+
+def spread(findings: list[dict], agents: tuple[str, ...] = AGENT_NAMES) -> dict[str, list[dict]]:
+    """The findings dealt round-robin to the agents: a model answers at most MAX_FINDINGS a
+    call (the schema's maxItems, which FakeGemini keeps to like Gemini)."""
+    return {agent: findings[i :: len(agents)] for i, agent in enumerate(agents)}
 
 
 async def until(condition: Callable[[], object], timeout: float = 10) -> None:

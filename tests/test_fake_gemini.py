@@ -11,6 +11,7 @@ from google import genai
 from google.genai import errors, types
 
 from bot.retry import retry_info
+from bot.review.agents import MAX_FINDINGS, AgentAnswer
 from tests.fakes.gemini import FakeGemini, billed_tokens, output_tokens, tokens
 
 API_KEY = "AIzaSy-test-key-fake-gemini-0123456789"
@@ -209,3 +210,21 @@ async def test_the_fake_rpm_limit_asks_for_the_wait_left(client, fake_gemini):
 
     assert 58 <= (retry_info(raised.value.details) or 0) <= 60
     await client.aio.models.count_tokens(model=MODEL, contents=PROMPT)  # its own quota
+
+
+async def test_an_answer_keeps_to_the_schemas_max_items(client, fake_gemini):
+    fake_gemini.findings["security"] = [
+        {"file_path": "app/auth.py", "line_start": 1, "line_end": 1, "severity": "high",
+         "title": f"finding {n}", "description": "d"}
+        for n in range(MAX_FINDINGS + 5)
+    ]  # fmt: skip
+    config = types.GenerateContentConfig(
+        system_instruction=SYSTEM, response_mime_type="application/json",
+        response_schema=AgentAnswer,
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )  # fmt: skip
+
+    answer = await client.aio.models.generate_content(model=MODEL, contents=PROMPT, config=config)
+
+    assert isinstance(answer.parsed, AgentAnswer)
+    assert [f.title for f in answer.parsed.findings] == [f"finding {n}" for n in range(MAX_FINDINGS)]

@@ -422,7 +422,7 @@ async def test_a_truncated_answer_is_a_failed_attempt_that_says_so(
     assert "truncated" in str(caught.value) and caught.value.attempts == 3
     assert [r.max_output_tokens for r in fake_gemini.requests] == [812] * 3
     assert [(c.status, c.error) for c in meter.calls] == [
-        ("failed", "truncated at maxOutputTokens (812 tokens)")
+        ("failed", "the answer reached maxOutputTokens (812 tokens)")
     ] * 3
     # Billed all the same: thoughts up to the budget, then the answer up to the cap.
     assert {(c.usage.thinking, c.usage.output) for c in meter.calls} == {(512, 300)}

@@ -13,6 +13,7 @@ from tests.reviewing import (
     open_pull,
     placement_fixture,
     run_review,
+    spread,
 )
 
 
@@ -92,11 +93,11 @@ async def test_inline_comments_are_capped_most_severe_first(services, fake_githu
 async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
     services, fake_github, fake_gemini
 ):
-    files, findings = placement_fixture(30)
+    files, findings = placement_fixture(8)  # 40 findings: 10 for each agent
     pull = open_pull(fake_github, files=files)
     fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
                             "max_inline_comments: 100\n")  # fmt: skip
-    fake_gemini.findings["bugs"] = findings
+    fake_gemini.findings.update(spread(findings))
 
     review = await run_review(services, pull)
 

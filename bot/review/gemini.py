@@ -250,7 +250,7 @@ class GeminiClient:
         reason = finish_reason(response)
         if reason == types.FinishReason.MAX_TOKENS.value:
             # Never parsed, even when the cut text happens to be valid JSON: the end is lost.
-            cut = f"truncated at maxOutputTokens ({config.max_output_tokens:,} tokens)"
+            cut = f"the answer reached maxOutputTokens ({config.max_output_tokens:,} tokens)"
             ended = call.ended(number, "failed", started, usage, error=cut)
             await call.meter.record(ended, call.worst)
             raise _Retry("truncated", cut)

@@ -347,7 +347,9 @@ class FakeGemini:
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
-        return self._answer(seen, json.dumps({"findings": kept}))
+        # Constrained decoding keeps to the schema: no more findings than its maxItems.
+        most = _max_items(config, "findings")
+        return self._answer(seen, json.dumps({"findings": kept[:most]}))
 
     async def _count_tokens(self, request: web.Request) -> web.Response:
         """countTokens: `{"contents": [...]}` or `{"generateContentRequest": {...}}`."""
@@ -591,6 +593,14 @@ def _field(message: dict[str, Any], name: str) -> Any:
     if name in message:
         return message[name]
     return message.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name))
+
+
+def _max_items(config: dict[str, Any], name: str) -> int | None:
+    """The `maxItems` the request's response schema sets on property `name`, if any."""
+    schema = _field(config, "responseJsonSchema") or _field(config, "responseSchema") or {}
+    prop = (_field(schema, "properties") or {}).get(name) if isinstance(schema, dict) else None
+    most = _field(prop, "maxItems") if isinstance(prop, dict) else None
+    return int(most) if isinstance(most, int | str) and str(most).isdigit() else None
 
 
 def _config_problem(model: str, config: dict[str, Any]) -> str | None:
