@@ -23,6 +23,7 @@ from tests.reviewing import (
     many_files,
     open_pull,
     run_review,
+    spread,
 )
 
 
@@ -73,14 +74,17 @@ async def test_an_unknown_severity_can_still_fail_the_check(services, fake_githu
 async def test_more_than_fifty_findings_are_annotated_in_batches(
     services, fake_github, fake_gemini
 ):
-    files = many_files(60)
+    # Large enough for two chunks: a call answers at most MAX_FINDINGS, so the 60 findings
+    # are dealt to the four agents and read from two parts of the diff.
+    added = "".join(f"DOUBLE_{n} = VALUE * {n}\n" for n in range(100))
+    files = {path: (old, old + added) for path, (old, _) in many_files(60).items()}
     pull = open_pull(fake_github, files=files)
     fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
                             "max_inline_comments: 100")  # fmt: skip
-    fake_gemini.findings["style"] = [
+    fake_gemini.findings.update(spread([
         finding(path, line=2, severity="low", title=f"Name DOUBLE better in {path}")
         for path in files
-    ]
+    ]))  # fmt: skip
 
     await run_review(services, pull)
 

@@ -227,4 +227,5 @@ async def test_an_answer_keeps_to_the_schemas_max_items(client, fake_gemini):
     answer = await client.aio.models.generate_content(model=MODEL, contents=PROMPT, config=config)
 
     assert isinstance(answer.parsed, AgentAnswer)
-    assert [f.title for f in answer.parsed.findings] == [f"finding {n}" for n in range(MAX_FINDINGS)]
+    titles = [f.title for f in answer.parsed.findings]
+    assert titles == [f"finding {n}" for n in range(MAX_FINDINGS)]
