@@ -240,16 +240,6 @@ def reset_high_water_mark(pid: int) -> bool:
         return False
 
 
-def high_water_mark(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
 # ---------------------------------------------------------------------------------- a run
 
 
@@ -322,7 +312,7 @@ async def one_mix(
                 status = await common.final_status(conn, review_id, proc, REVIEW_TIMEOUT)
                 seconds = time.monotonic() - began
                 sampler.stop()
-                hwm = high_water_mark(proc.pid) if hwm_reset else None
+                hwm = common.high_water_mark(proc.pid) if hwm_reset else None
         spent = await conn.fetchrow(
             "SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(cached_tokens), 0)"
             " AS cached, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(thinking_tokens),"

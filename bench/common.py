@@ -86,33 +86,45 @@ async def _admin(cluster_url: str, sql: str) -> None:
 
 
 @contextmanager
+def cluster() -> Iterator[str]:
+    """TEST_DATABASE_URL's server, else a throwaway pgserver: the URL to create databases with."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import pgserver
+
+    tmp = tempfile.mkdtemp(prefix="bench-pg-")
+    try:
+        server = pgserver.get_server(tmp, cleanup_mode="delete")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def empty_database(cluster_url: str) -> Iterator[str]:
+    """A fresh database with no tables on the cluster; dropped on the way out."""
+    name = f"secondlook_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(cluster_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(cluster_url, name)
+    finally:
+        asyncio.run(_admin(cluster_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
 def database() -> Iterator[str]:
     """A fresh migrated database on TEST_DATABASE_URL's server, else on a throwaway pgserver."""
-    cluster = os.environ.get("TEST_DATABASE_URL")
-    server, tmp = None, None
-    if not cluster:
-        import warnings
-
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-        import pgserver
-
-        tmp = tempfile.mkdtemp(prefix="bench-pg-")
-        server = pgserver.get_server(tmp, cleanup_mode="delete")
-        cluster = server.get_uri()
-    name = f"secondlook_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_admin(cluster, f'CREATE DATABASE "{name}"'))
-        url = with_database(cluster, name)
-        asyncio.run(db.migrate(url))
-        yield url
-    finally:
-        try:
-            asyncio.run(_admin(cluster, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            if server is not None:
-                server.cleanup()
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
+    with cluster() as url, empty_database(url) as database_url:
+        asyncio.run(db.migrate(database_url))
+        yield database_url
 
 
 # --------------------------------------------------------------------------------------- fakes
@@ -162,8 +174,10 @@ def settings(fake: Fakes, database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def server_env(s: Settings) -> dict[str, str]:
-    """The environment `python -m bot serve` reads these settings from."""
+def server_env(s: Settings, root: Path = ROOT) -> dict[str, str]:
+    """The environment `python -m bot serve` reads these settings from; `root` is the checkout
+    whose `bot` it runs (another one's only understands the settings it knows; pydantic-settings
+    ignores the rest)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GEMINI_"))}
     env.update(
         GITHUB_APP_ID=s.github_app_id,
@@ -177,8 +191,9 @@ def server_env(s: Settings) -> dict[str, str]:
         HOST=s.host,
         PORT=str(s.port),
         MAX_CONCURRENT_REVIEWS=str(s.max_concurrent_reviews),
+        GEMINI_MAX_IN_FLIGHT=str(s.gemini_max_in_flight),
         SHUTDOWN_TIMEOUT=str(int(s.shutdown_timeout)),
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
     )
     # The budget and the deployment-wide quota (unset: the App's defaults).
     optional = {
@@ -319,6 +334,31 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def high_water_mark(pid: int) -> int | None:
+    """The process's peak RSS so far in bytes (the kernel's VmHWM), or None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def migrate_checkout(root: Path, database_url: str, log_path: Path) -> None:
+    """`python -m bot migrate` of the checkout at `root` on `database_url`, in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DATABASE_URL=database_url, PYTHONPATH=str(root))
+    with log_path.open("ab") as log:
+        done = subprocess.run(  # noqa: S603
+            [PYTHON, "-m", "bot", "migrate"], env=env, cwd=log_path.parent,
+            stdout=log, stderr=subprocess.STDOUT, timeout=300, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        raise RuntimeError(f"migrate of {root} exited with {done.returncode}: " + "\n".join(tail))
 
 
 def log_digest(path: Path, limit: int = 12) -> tuple[int, int, list[str]]:
