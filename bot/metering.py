@@ -71,8 +71,7 @@ class ReviewMeter:
     async def record(self, call: Call, reserved: Worst) -> None:
         row = self._row(call, reserved)
         self._count(row)
-        await calls.add(self.services.pool, [row])
-        await self._settle(row, call, reserved)
+        await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
 
     def abandon(self, call: Call, reserved: Worst) -> None:
         """Kept for `flush`: a cancelled task must not await before it stops."""
@@ -93,9 +92,8 @@ class ReviewMeter:
     async def flush(self) -> None:
         """Store the calls cut off in flight: Gemini bills them all the same."""
         kept, self.abandoned = self.abandoned, []
-        await calls.add(self.services.pool, [row for row, _, _ in kept])
         for row, reserved, call in kept:
-            await self._settle(row, call, reserved)
+            await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
 
     def _row(self, call: Call, reserved: Worst) -> CallRow:
         self.budget.settle(reserved, call.usage)
@@ -112,14 +110,10 @@ class ReviewMeter:
             output_cost_usd=output_bill(self.price, usage),
         )  # fmt: skip
 
-    async def _settle(self, row: CallRow, call: Call, reserved: Worst) -> None:
+    def _settle(self, row: CallRow, call: Call, reserved: Worst) -> quota.Settle:
         """The installation's day: the worst case reserved replaced by the bill."""
         delta = bill(self.cap_price, call.usage) - self._worst_usd(reserved)
-        if delta:
-            await quota.settle_spend(
-                self.services.pool, installation_id=row.installation_id,
-                now=row.created_at, delta_usd=delta,
-            )  # fmt: skip
+        return quota.Settle(row.installation_id, quota.pacific_day(row.created_at), delta)
 
 
 async def budget_of(

@@ -522,3 +522,16 @@ async def test_a_call_over_the_money_budget_is_not_sent(
 
     assert fake_gemini.requests == []
     assert meter.budget.reserved_usd == 0
+
+
+def test_the_answers_json_schema_is_made_once_and_is_a_plain_tree():
+    from bot.review.agents import MAX_FINDINGS, AgentAnswer
+    from bot.review.gemini import json_schema
+
+    made = json_schema(AgentAnswer)
+
+    assert json_schema(AgentAnswer) is made  # not made again for each request
+    assert "$ref" not in json.dumps(made) and "$defs" not in made
+    findings = made["properties"]["findings"]
+    assert findings["maxItems"] == MAX_FINDINGS
+    assert findings["items"]["properties"]["severity"]["enum"][0] == "critical"

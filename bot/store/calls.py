@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.store import quota
+
 if TYPE_CHECKING:  # the command line and the Action use Totals without asyncpg installed
     from bot.store.db import Db
 
@@ -49,12 +51,22 @@ _INSERT = (
 async def add(conn: Db, rows: list[CallRow]) -> None:
     if not rows:
         return
-    values = [
-        tuple(json.dumps(v) if name == "answer" and v is not None else v
-              for name, v in zip(_FIELDS, row.__dict__.values(), strict=True))
-        for row in rows
-    ]  # fmt: skip
-    await conn.executemany(_INSERT, values)
+    await conn.executemany(_INSERT, [_values(row) for row in rows])
+
+
+async def add_settled(conn: Db, row: CallRow, settle: quota.Settle | None) -> None:
+    """Store one call and correct its reservation of the day's spend, in one round trip."""
+    if settle is None or not settle.delta_usd:
+        await conn.execute(_INSERT, *_values(row))
+        return
+    first = len(_FIELDS) + 1
+    await conn.execute(f"WITH call AS ({_INSERT}) {quota.settle_statement(first)}",
+                       *_values(row), *quota.settle_args(settle))  # fmt: skip
+
+
+def _values(row: CallRow) -> tuple[Any, ...]:
+    return tuple(json.dumps(v) if name == "answer" and v is not None else v
+                 for name, v in zip(_FIELDS, row.__dict__.values(), strict=True))  # fmt: skip
 
 
 @dataclass(frozen=True)

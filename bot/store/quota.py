@@ -6,11 +6,13 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import asyncpg
+if TYPE_CHECKING:  # store/calls.py imports this module where asyncpg is not installed
+    import asyncpg
 
-from bot.store.db import Conn, Db
+    from bot.store.db import Db
 
 PACIFIC = ZoneInfo("America/Los_Angeles")  # Gemini's daily quotas reset at midnight here
 
@@ -69,46 +71,55 @@ async def admit(
     60/rpm seconds after it, and its tokens * 60/tpm seconds after it (no burst, so idle
     time earns nothing). A grant counts the request on the slot's Pacific day and reserves
     cost_usd of the installation's budget for that day. The quota row stays locked until the
-    transaction ends, so replicas take turns; a refusal writes nothing.
+    statement ends, so replicas take turns; a refusal writes nothing. The decision is the
+    database function `gemini_admit` (migration 0014): one round trip a call, not six.
     """
     now = now.astimezone(UTC)
-    cost = _usd(cost_usd)
-    async with pool.acquire() as conn, conn.transaction():
-        row = await _locked_quota(conn)
-        last_at: datetime | None = row["last_at"]
-        slot, by_tokens = now, False
-        if last_at is not None:
-            slot = max(now, last_at + _spacing(1, limits.rpm))
-            if limits.tpm is not None:
-                token_slot = last_at + _spacing(row["last_tokens"], limits.tpm)
-                by_tokens = token_slot > slot
-                slot = max(slot, token_slot)
-        day = pacific_day(slot)
-        same_day = last_at is not None and pacific_day(last_at) == day
-        requests = row["day_requests"] if same_day else 0
-
-        if limits.rpd is not None and requests >= limits.rpd:
-            reason = f"GEMINI_RPD ({limits.rpd} requests a day) is reached"
-            return Refused(next_pacific_midnight(slot), reason)
-        budget = limits.daily_budget_usd
-        if budget is not None and await _spent(conn, installation_id, day) + cost > _usd(budget):
-            reason = f"DAILY_BUDGET_USD (${budget:.2f}) is reached for this installation"
-            return Refused(next_pacific_midnight(slot), reason)
-        if slot - now > timedelta(seconds=max_wait):
-            if by_tokens:
-                reason = f"GEMINI_TPM: no slot for {tokens} input tokens within {max_wait:g} s"
-            else:
-                reason = f"GEMINI_RPM: no request slot within {max_wait:g} s"
-            return Refused(slot, reason)
-
-        await conn.execute(
-            "UPDATE gemini_quota SET last_at = $1, last_tokens = $2, day_requests = $3",
-            slot,
-            tokens,
-            requests + 1,
-        )
-        await _add_spend(conn, installation_id, day, cost)
+    budget = limits.daily_budget_usd
+    row = await pool.fetchrow(
+        "SELECT granted, slot, refused FROM gemini_admit($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        now, limits.rpm, limits.tpm, limits.rpd, None if budget is None else _usd(budget),
+        installation_id, tokens, _usd(cost_usd), float(max_wait),
+    )  # fmt: skip
+    assert row is not None
+    slot: datetime = row["slot"]
+    if row["granted"]:
         return Slot(slot)
+    refused = row["refused"]
+    if refused == "rpd":
+        reason = f"GEMINI_RPD ({limits.rpd} requests a day) is reached"
+    elif refused == "budget":
+        reason = f"DAILY_BUDGET_USD (${budget:.2f}) is reached for this installation"
+    elif refused == "tpm":
+        return Refused(slot, f"GEMINI_TPM: no slot for {tokens} input tokens within "
+                             f"{max_wait:g} s")  # fmt: skip
+    else:
+        return Refused(slot, f"GEMINI_RPM: no request slot within {max_wait:g} s")
+    return Refused(next_pacific_midnight(slot), reason)
+
+
+@dataclass(frozen=True)
+class Settle:
+    """A reservation corrected by `delta_usd` (actual cost - estimated) on the installation's
+    Pacific `day` (the day of the Slot's `at` it was reserved on)."""
+
+    installation_id: int
+    day: date
+    delta_usd: float
+
+
+def settle_statement(first: int) -> str:
+    """The upsert that adds ${first} USD to installation ${first+1}'s day ${first+2}, to run
+    alone or after another statement's CTE (the call it settles, stored in the same trip)."""
+    return (
+        f"INSERT INTO gemini_spend AS s (installation_id, day, spent_usd)"
+        f" VALUES (${first + 1}, ${first + 2}, ${first}) ON CONFLICT (installation_id, day)"
+        f" DO UPDATE SET spent_usd = s.spent_usd + EXCLUDED.spent_usd"
+    )
+
+
+def settle_args(settle: Settle) -> tuple[Decimal, int, date]:
+    return _usd(settle.delta_usd), settle.installation_id, settle.day
 
 
 async def settle_spend(
@@ -118,7 +129,8 @@ async def settle_spend(
 
     The reservation was made on the day of its Slot's `at`: pass that to correct that day.
     """
-    await _add_spend(pool, installation_id, pacific_day(now), _usd(delta_usd))
+    settle = Settle(installation_id, pacific_day(now), delta_usd)
+    await pool.execute(settle_statement(1), *settle_args(settle))
 
 
 async def spent_today(pool: Db, installation_id: int, now: datetime) -> float:
@@ -135,18 +147,6 @@ def _usd(amount: float) -> Decimal:
     return Decimal(str(amount))  # the decimal the float was written as, not its binary value
 
 
-async def _locked_quota(conn: Conn) -> asyncpg.Record:
-    """The quota row, locked until the transaction ends; created by the first caller."""
-    select = "SELECT last_at, last_tokens, day_requests FROM gemini_quota FOR UPDATE"
-    row = await conn.fetchrow(select)
-    if row is None:
-        # Of callers racing here, one inserts; the others wait for its commit and then lock.
-        await conn.execute("INSERT INTO gemini_quota DEFAULT VALUES ON CONFLICT DO NOTHING")
-        row = await conn.fetchrow(select)
-    assert row is not None
-    return row
-
-
 async def _spent(conn: Db, installation_id: int, day: date) -> Decimal:
     spent: Decimal | None = await conn.fetchval(
         "SELECT spent_usd FROM gemini_spend WHERE installation_id = $1 AND day = $2",
@@ -154,14 +154,3 @@ async def _spent(conn: Db, installation_id: int, day: date) -> Decimal:
         day,
     )
     return spent if spent is not None else Decimal(0)
-
-
-async def _add_spend(conn: Db, installation_id: int, day: date, amount: Decimal) -> None:
-    await conn.execute(
-        "INSERT INTO gemini_spend (installation_id, day, spent_usd) VALUES ($1, $2, $3)"
-        " ON CONFLICT (installation_id, day)"
-        " DO UPDATE SET spent_usd = gemini_spend.spent_usd + EXCLUDED.spent_usd",
-        installation_id,
-        day,
-        amount,
-    )
