@@ -267,7 +267,7 @@ async def one_run(
     """One serve of the checkout on its freshly migrated database, through every phase."""
     fake.github.reset()
     fake.gemini.reset()
-    fake.gemini.latency = GEMINI_LATENCY
+    fake.gemini.latency = args.gemini_latency
     script_findings(fake)
     files = pr_files()
 
@@ -277,6 +277,9 @@ async def one_run(
         return made
 
     pulls = [pull(n) for n in range(1, args.prs + 1)]
+    if args.repo_config:  # e.g. "verify: false": what one part of the review costs
+        fake.github.set_content(common.OWNER, common.REPO, "main", ".github/second-look.yml",
+                                args.repo_config)  # fmt: skip
     warm = [pull(n) for n in range(FIRST_WARMUP, FIRST_WARMUP + WARMUP)]
     drafts = [pull(n, True) for n in range(FIRST_DRAFT, FIRST_DRAFT + args.drafts)]
 
@@ -439,6 +442,13 @@ def arguments() -> argparse.Namespace:
                         help=f"ignored deliveries ({IGNORED})")  # fmt: skip
     parser.add_argument("--senders", type=int, default=SENDERS,
                         help=f"clients POSTing while reviews run ({SENDERS})")  # fmt: skip
+    parser.add_argument(
+        "--repo-config",
+        default="",
+        help="the reviewed repository's .github/second-look.yml (YAML text)",
+    )
+    parser.add_argument("--gemini-latency", type=float, default=GEMINI_LATENCY,
+                        help=f"seconds a FakeGemini answer takes ({GEMINI_LATENCY:g})")  # fmt: skip
     parser.add_argument(
         "--baseline", type=Path, default=os.environ.get("BENCH_LOAD_BASELINE") or None,
         help="another checkout, measured alternately in the same sitting",

@@ -117,11 +117,13 @@ class ReviewMeter:
 
 
 async def budget_of(
-    services: Services, review_id: uuid.UUID, tokens: int, usd: float, model: str
-) -> Budget:
+    services: Services, review_id: uuid.UUID, tokens: int, usd: float, model: str,
+    spent: calls.Spent | None = None,
+) -> Budget:  # fmt: skip
     """The review's budget (`tokens` of input, `usd` in all), less what its earlier attempts
-    spent."""
-    spent = await calls.spent(services.pool, review_id)
+    spent (`spent` when the caller read it already)."""
+    if spent is None:
+        spent = await calls.spent(services.pool, review_id)
     price = budget_price(services.settings.gemini_prices, model)
     return Budget(tokens, spent.tokens, usd=usd, price=price, spent_usd=spent.usd)
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import gidgethub
@@ -138,23 +139,33 @@ async def _process_review(review_id: uuid.UUID, services: Services, cancel: Canc
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
     )
     if finished:
-        figures = await finish_figures(services, review, claimed)
+        known = run.figures
+        if known is None and outcome.status is Status.SKIPPED:
+            known = ({}, calls.Totals())  # skipped before any Gemini call: nothing to read
+        figures = await finish_figures(services, review, claimed, known)
         log.info("review %s %s%s", review_id, outcome.status, figures)
     else:
         log.warning("review %s finished after losing its lease; result not recorded", review_id)
 
 
-async def finish_figures(services: Services, review: Review, claimed: float) -> str:
+async def finish_figures(
+    services: Services, review: Review, claimed: float,
+    known: tuple[Mapping[str, Any], calls.Totals] | None = None,
+) -> str:  # fmt: skip
     """` in 41.2 s (38.0 s since claimed): 3 finding(s) (1 withheld, 0 dismissed), ...`:
-    for the line a review ends with, from its stats and usage as stored."""
+    for the line a review ends with, from the stats and usage it published (`known`), else
+    as stored."""
     since_claimed = time.monotonic() - claimed
     since_created = (services.clock() - review.created_at).total_seconds()
-    try:
-        done = await reviews.get(services.pool, review.id)
-        usage = await calls.totals(services.pool, review.id)
-    except db.UNREACHABLE as exc:  # the status is recorded: the line goes without its figures
-        return f" in {since_created:.1f} s (figures not read: {type(exc).__name__})"
-    stats = done.stats if done is not None else {}
+    if known is not None:
+        stats, usage = known
+    else:
+        try:
+            done = await reviews.get(services.pool, review.id)
+            usage = await calls.totals(services.pool, review.id)
+        except db.UNREACHABLE as exc:  # the status is recorded: the line goes without figures
+            return f" in {since_created:.1f} s (figures not read: {type(exc).__name__})"
+        stats = done.stats if done is not None else {}
     return (
         f" in {since_created:.1f} s ({since_claimed:.1f} s since claimed): "
         f"{stats.get('findings', 0)} finding(s) ({stats.get('withheld', 0)} withheld, "
@@ -182,6 +193,8 @@ class ReviewRun:
     pull: pulls.PullState = field(default_factory=pulls.PullState)
     threads: Threads = field(default_factory=Threads)  # ours on the PR, read as it starts
     dismissals: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> by whom
+    totals: calls.Totals | None = None  # the usage the summary shows
+    figures: tuple[Mapping[str, Any], calls.Totals] | None = None  # stats, usage: published
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
@@ -203,6 +216,22 @@ class ReviewRun:
         """The repository's config, as read from the base branch (defaults until then)."""
         return self.base.config
 
+    async def read_base(self, *, config_only: bool = False) -> None:
+        """The base branch's side (`config_only`: its config alone), clipped to the deployment's
+        limits."""
+        review, services = self.review, self.services
+        if config_only:
+            self.base = sources.Base(await sources.read_config(
+                services.github, review.installation_id, review.owner, review.repo,
+                review.base_ref,
+            ))  # fmt: skip
+        else:
+            self.base = await sources.read_base(
+                services.github, review.installation_id, review.owner, review.repo,
+                review.base_ref, review.pr_number,
+            )  # fmt: skip
+        repo_config.clip(self.config, ceilings_of(services.settings))
+
     async def execute(self) -> Outcome:
         """The seed's steps 2 to 9; the config is read before the diff, which it filters."""
         review, services = self.review, self.services
@@ -211,12 +240,9 @@ class ReviewRun:
         # 2. An installation token (cached); close what superseded reviews left open.
         self.gh = await services.github.api(review.installation_id)
         await self.close_superseded_checks()
-        # 4. The repository's config and guidance from the base branch, the PR's intent.
-        self.base = await sources.read_base(
-            services.github, review.installation_id, review.owner, review.repo,
-            review.base_ref, review.pr_number,
-        )  # fmt: skip
-        repo_config.clip(self.config, ceilings_of(services.settings))
+        # 4. The repository's config and guidance from the base branch, the PR's intent (for a
+        # draft its config alone first: most drafts are skipped on it).
+        await self.read_base(config_only=review.draft)
         config = self.config.config
         if review.trigger == Trigger.EDITED:
             if not config.rerun_on_edit:
@@ -229,6 +255,8 @@ class ReviewRun:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
             return Outcome(Status.SKIPPED)
+        if review.draft:  # reviewed after all (review_drafts): the rest of the base now
+            await self.read_base()
         if self.pull.paused_by and review.trigger not in queue.ASKED:
             notes = [f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
                      "asked); `/second-look review` reviews it once."]  # fmt: skip
@@ -236,9 +264,12 @@ class ReviewRun:
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
         await self.read_threads()
+        spent, reused = await calls.earlier(services.pool, review.id)
         self.supervisor = self.new_supervisor(
-            await metering.budget_of(services, review.id, *self.limits(), services.gemini.model),
-            await calls.answers(services.pool, review.id),
+            await metering.budget_of(
+                services, review.id, *self.limits(), services.gemini.model, spent=spent
+            ),
+            reused,
         )
         # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
         # the verifier, the findings checked; then this run's publish(): steps 8 and 9.
@@ -292,7 +323,8 @@ class ReviewRun:
         return self.dismissals
 
     async def usage(self) -> calls.Totals:
-        return await calls.totals(self.services.pool, self.review.id)
+        self.totals = await calls.totals(self.services.pool, self.review.id)
+        return self.totals
 
     async def publish(self, reviewed: pipeline.Reviewed) -> None:
         findings, summary = reviewed.checked.findings, reviewed.summary
@@ -309,7 +341,10 @@ class ReviewRun:
         await self.upsert_comment(summary)
         await self.complete_check(summary, findings)
         await self.reply_done(summary)
-        await reviews.add_stats(self.services.pool, review.id, self.stats(reviewed))
+        stats = self.stats(reviewed)
+        await reviews.add_stats(self.services.pool, review.id, stats)
+        if self.totals is not None:
+            self.figures = (stats, self.totals)
 
     def limits(self) -> tuple[int, float]:
         """The review's input tokens and dollars: the repository's, under the deployment's."""
@@ -402,6 +437,9 @@ class ReviewRun:
         await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
 
     async def store(self, findings: list[Finding]) -> None:
+        if self.review.attempts == 1:  # a first attempt: nothing stored before, one statement
+            await FindingRepo(self.services.pool).create_many(self.review.id, findings)
+            return
         async with self.services.pool.acquire() as conn, conn.transaction():
             repo = FindingRepo(conn)
             await repo.delete_for_review(self.review.id)  # a resumed review stores them afresh

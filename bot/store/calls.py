@@ -117,11 +117,21 @@ async def spent(conn: Db, review_id: uuid.UUID) -> Spent:
 Answers = dict[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> parsed answer
 
 
-async def answers(conn: Db, review_id: uuid.UUID) -> Answers:
-    """The answers the review's earlier attempts got, by (agent, prompt digest)."""
-    rows = await conn.fetch(
-        "SELECT agent, chunk_digest, answer FROM gemini_calls"
-        " WHERE review_id = $1 AND status = 'ok' AND answer IS NOT NULL",
+async def earlier(conn: Db, review_id: uuid.UUID) -> tuple[Spent, Answers]:
+    """What the review's earlier attempts spent and the answers they got, in one query."""
+    row = await conn.fetchrow(
+        "SELECT coalesce(sum(prompt_tokens), 0) AS tokens, coalesce(sum(cost_usd), 0) AS usd,"
+        " coalesce(jsonb_agg(jsonb_build_array(agent, chunk_digest, answer))"
+        " FILTER (WHERE status = 'ok' AND answer IS NOT NULL), '[]') AS answers"
+        " FROM gemini_calls WHERE review_id = $1",
         review_id,
     )
-    return {(r["agent"], r["chunk_digest"]): json.loads(r["answer"]) for r in rows}
+    assert row is not None
+    got = {(agent, digest): _answer(answer) for agent, digest, answer in row["answers"]}
+    return Spent(int(row["tokens"]), float(row["usd"])), got
+
+
+def _answer(stored: Any) -> dict[str, Any]:
+    parsed = json.loads(stored) if isinstance(stored, str) else stored
+    assert isinstance(parsed, dict)
+    return parsed
