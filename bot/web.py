@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import re
 import time
@@ -71,9 +70,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             asyncio.create_task(reactions.run_forever(services), name="reactions"),
         ]
         await scheduler.begin()
-        # What start-up made (modules, settings, clients) lives as long as the process: out
-        # of the collector's sight, so that its full collections walk only what reviews make.
-        gc.freeze()
         yield
         for loop in loops:
             loop.cancel()
