@@ -6,7 +6,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.review.metering import Budget, Call, QuotaReached, Usage, Worst, bill, output_bill
+from bot.review.metering import (
+    Budget,
+    Call,
+    QuotaReached,
+    Worst,
+    bill,
+    output_bill,
+    worst_bill,
+)
 from bot.review.pricing import budget_price, price_of
 from bot.services import Services
 from bot.store import calls, quota
@@ -38,7 +46,7 @@ class ReviewMeter:
 
     def _worst_usd(self, worst: Worst) -> float:
         """The most an attempt can cost: what the daily cap reserves before it is sent."""
-        return bill(self.cap_price, _as_usage(worst))
+        return worst_bill(self.cap_price, worst)
 
     async def admit(self, worst: Worst) -> None:
         """Reserve the attempt's worst case (the review's budget, then the installation's
@@ -126,10 +134,6 @@ async def budget_of(
         spent = await calls.spent(services.pool, review_id)
     price = budget_price(services.settings.gemini_prices, model)
     return Budget(tokens, spent.tokens, usd=usd, price=price, spent_usd=spent.usd)
-
-
-def _as_usage(worst: Worst) -> Usage:
-    return Usage(prompt=worst.prompt, output=worst.output, stored=worst.stored)
 
 
 def until_of(reached: QuotaReached, now: datetime) -> datetime:

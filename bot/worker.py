@@ -195,6 +195,7 @@ class ReviewRun:
     dismissals: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> by whom
     totals: calls.Totals | None = None  # the usage the summary shows
     figures: tuple[Mapping[str, Any], calls.Totals] | None = None  # stats, usage: published
+    conclusion: str | None = None  # the check run's, once completed
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
@@ -535,7 +536,7 @@ class ReviewRun:
         assert self.gh is not None and self.check_run_id is not None
         await self.ensure_ours()
         config = self.config.config
-        await checks.complete_review(
+        self.conclusion = await checks.complete_review(
             self.gh, review.owner, review.repo, self.check_run_id, summary, findings,
             config.fail_on, config,
         )  # fmt: skip
@@ -563,7 +564,7 @@ class ReviewRun:
         await self.publish_failure(queue.GIVE_UP)
         await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
 
-    def stats(self, reviewed: pipeline.Reviewed) -> dict[str, int | bool]:
+    def stats(self, reviewed: pipeline.Reviewed) -> dict[str, int | bool | str | None]:
         plan, result, checked = reviewed.plan, reviewed.result, reviewed.checked
         coverage = reviewed.coverage
         return {
@@ -580,6 +581,7 @@ class ReviewRun:
             "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
             "unverified_parts": len(result.unverified),
             "caches": self.supervisor.caches if self.supervisor else 0,
+            "conclusion": self.conclusion,  # the check run's, as reviews.failing reads it
         }  # fmt: skip
 
 

@@ -44,8 +44,7 @@ class Act(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     IGNORE = "ignore"
-    DISMISS = "dismiss"
-    ANSWER = "answer"
+    ANSWER = "answer"  # the one act a repository may open to everyone (thread_answers)
 
 
 # What each act needs, said in a refusal.
@@ -90,8 +89,6 @@ async def is_writer(
     login: str,
 ) -> bool:  # fmt: skip
     """Whether `login` has write, maintain or admin on OWNER/REPO; a bot never has."""
-    if is_bot(login):
-        return False
     return writes(await permission(services, gh, installation_id, owner, repo, login))
 
 

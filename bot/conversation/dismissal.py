@@ -62,6 +62,8 @@ async def republish(
         verdict = await checks.conclude_again(gh, owner, repo, review.check_run_id, summary)
     await reviews.set_fields(pool, review.id, comment_id=comment_id,
                              summary=summary_json(summary))  # fmt: skip
+    if review.check_run_id is not None:
+        await reviews.add_stats(pool, review.id, {"conclusion": verdict})
     log.info("%s/%s#%d: finding %s dismissed by %s; summary updated, check %s", owner, repo,
              number, fingerprint[:12], login, verdict)  # fmt: skip
     return f"check {verdict}"

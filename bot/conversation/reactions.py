@@ -1,6 +1,6 @@
 """A 👎 on a finding that fails the check, taken at once: GitHub sends no webhook for
 reactions, so one replica looks every REACTION_POLL_SECONDS at the open PRs whose latest review
-failed its check on a finding it published (`reviews.failing`, one GraphQL query each); a 👎
+failed its check (`reviews.failing`, one GraphQL query each); a 👎
 from someone with write access dismisses the finding there and then (conversation/dismissal).
 Other 👎 are read at the PR's next review."""
 
@@ -13,7 +13,6 @@ import gidgethub
 
 from bot.conversation import dismissal, threads
 from bot.github.client import describe
-from bot.review.agents import SEVERITIES
 from bot.services import Services
 from bot.store import db, reviews
 from bot.store.redeliveries import exclusive
@@ -30,7 +29,7 @@ async def look_once(services: Services) -> int | None:
     async with exclusive(services.pool, POLL_LOCK_KEY) as conn:
         if conn is None:
             return None
-        failing = await reviews.failing(services.pool, since, list(SEVERITIES))
+        failing = await reviews.failing(services.pool, since)
         made = 0
         for pull in failing:
             try:

@@ -176,14 +176,16 @@ async def complete_review(
     findings: list[Finding],
     fail_on: str,
     config: RepoConfig,
-) -> None:
+) -> str:
     """Complete the review's check run: the summary, its conclusion, and annotations on the
-    lines the repository's `config` shows findings on."""
+    lines the repository's `config` shows findings on; the conclusion."""
+    verdict = conclusion(summary, findings, fail_on)
     await complete(
-        gh, owner, repo, check_run_id, conclusion=conclusion(summary, findings, fail_on),
-        title=check_title(summary), summary=render_summary(summary, MAX_TEXT, marker=False),
+        gh, owner, repo, check_run_id, conclusion=verdict, title=check_title(summary),
+        summary=render_summary(summary, MAX_TEXT, marker=False),
         annotations=annotate(findings, config, fail_on),
     )  # fmt: skip
+    return verdict
 
 
 async def queued(

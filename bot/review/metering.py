@@ -83,7 +83,7 @@ class Budget:
         return self.usd - self.spent_usd - self.reserved_usd
 
     def cost(self, worst: Worst) -> float:
-        return cost(self.price, worst.prompt, 0, worst.output, stored=worst.stored)
+        return worst_bill(self.price, worst)
 
     def reserve(self, worst: Worst) -> None:
         if worst.prompt > self.left:
@@ -192,6 +192,12 @@ def bill(price: Price | None, usage: Usage) -> float:
     """USD for one attempt's usage (thinking billed as output)."""
     return cost(price, usage.prompt, usage.cached, usage.output + usage.thinking,
                 stored=usage.stored)  # fmt: skip
+
+
+def worst_bill(price: Price | None, worst: Worst) -> float:
+    """USD the most an attempt can be billed: its input, all its maxOutputTokens at the
+    output rate, and the storage of a cache it creates."""
+    return cost(price, worst.prompt, 0, worst.output, stored=worst.stored)
 
 
 def output_bill(price: Price | None, usage: Usage) -> float:

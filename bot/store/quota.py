@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -136,11 +135,6 @@ async def settle_spend(
 async def spent_today(pool: Db, installation_id: int, now: datetime) -> float:
     """What the installation spent (or reserved) on the Pacific day of `now`, in USD."""
     return float(await _spent(pool, installation_id, pacific_day(now)))
-
-
-def _spacing(units: int, per_minute: int) -> timedelta:
-    # Rounded up to the microsecond, so that no two slots are closer than the limit allows.
-    return timedelta(microseconds=math.ceil(units * 60_000_000 / per_minute))
 
 
 def _usd(amount: float) -> Decimal:

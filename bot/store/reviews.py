@@ -156,27 +156,23 @@ class Failing:
     pr_number: int
 
 
-async def failing(conn: Db, since: datetime, severities: list[str]) -> list[Failing]:
-    """The PRs whose latest review completed after `since` and whose published summary shows
-    a finding at or above its `fail_on` (`severities`: most severe first), not closed since."""
+async def failing(conn: Db, since: datetime) -> list[Failing]:
+    """The PRs whose latest review completed after `since` with its check run concluded
+    `failure` (`stats.conclusion`, as github/checks decided it), not closed since."""
     rows = await conn.fetch(
         """
         SELECT r.installation_id, r.owner, r.repo, r.pr_number FROM reviews r
          WHERE r.status = 'completed' AND r.finished_at >= $1
-           AND r.summary ->> 'status' = 'completed'
+           AND r.stats ->> 'conclusion' = 'failure'
            AND NOT EXISTS (
                SELECT 1 FROM reviews n WHERE n.owner = r.owner AND n.repo = r.repo
                   AND n.pr_number = r.pr_number AND n.seq > r.seq)
-           AND EXISTS (
-               SELECT 1 FROM jsonb_array_elements(r.summary -> 'findings') f
-                WHERE array_position($2::text[], f ->> 'severity')
-                      <= array_position($2::text[], r.summary ->> 'fail_on'))
            AND NOT EXISTS (
                SELECT 1 FROM jobs j WHERE j.kind = 'closed' AND j.owner = r.owner
                   AND j.repo = r.repo AND j.pr_number = r.pr_number
                   AND j.created_at > r.finished_at)
         """,
-        since, severities,
+        since,
     )  # fmt: skip
     return [Failing(*row) for row in rows]
 
