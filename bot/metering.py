@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -42,7 +43,10 @@ class ReviewMeter:
             daily_budget_usd=settings.daily_budget_usd,
         )  # fmt: skip
         self.abandoned: list[tuple[CallRow, Worst, Call]] = []
+        self.recorded = calls.Totals()  # the calls this meter stored, summed
         self.metrics: Metrics | None = services.metrics
+        self._asked: list[tuple[Worst, asyncio.Future[quota.Slot | quota.Refused]]] = []
+        self._admitting: set[asyncio.Task[None]] = set()
 
     def _worst_usd(self, worst: Worst) -> float:
         """The most an attempt can cost: what the daily cap reserves before it is sent."""
@@ -55,11 +59,7 @@ class ReviewMeter:
         self.budget.reserve(worst)
         services = self.services
         try:
-            answer = await quota.admit(
-                services.pool, self.limits, installation_id=self.review.installation_id,
-                tokens=worst.prompt, cost_usd=self._worst_usd(worst), now=services.clock(),
-                max_wait=services.settings.quota_max_wait,
-            )  # fmt: skip
+            answer = await self._ask(worst)
         except BaseException:
             self.budget.release(worst)
             raise
@@ -76,10 +76,51 @@ class ReviewMeter:
                 self.budget.release(worst)
                 raise
 
+    def _ask(self, worst: Worst) -> asyncio.Future[quota.Slot | quota.Refused]:
+        """The quota's answer for one attempt. The agents of a part start in the same turn of
+        the event loop: what they ask is admitted in one statement, sent once every task of
+        that turn has asked (`quota.admit_many`, in the order asked)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[quota.Slot | quota.Refused] = loop.create_future()
+        self._asked.append((worst, future))
+        if len(self._asked) == 1:
+            loop.call_soon(self._admit_asked)
+        return future
+
+    def _admit_asked(self) -> None:
+        asked, self._asked = self._asked, []
+        task = asyncio.create_task(self._admit(asked), name=f"admit-{self.review.id}")
+        self._admitting.add(task)
+        task.add_done_callback(self._admitting.discard)
+
+    async def _admit(
+        self, asked: list[tuple[Worst, asyncio.Future[quota.Slot | quota.Refused]]]
+    ) -> None:
+        services = self.services
+        costs = [self._worst_usd(worst) for worst, _ in asked]
+        requests = [(worst.prompt, cost) for (worst, _), cost in zip(asked, costs, strict=True)]
+        try:
+            answers = await quota.admit_many(
+                services.pool, self.limits, installation_id=self.review.installation_id,
+                requests=requests, now=services.clock(), max_wait=services.settings.quota_max_wait,
+            )  # fmt: skip
+        except Exception as exc:
+            for _, future in asked:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), answer, cost in zip(asked, answers, costs, strict=True):
+            if not future.done():
+                future.set_result(answer)
+            elif isinstance(answer, quota.Slot):  # its attempt was cancelled meanwhile
+                await quota.settle_spend(services.pool, installation_id=self.review.installation_id,
+                                         now=answer.at, delta_usd=-cost)  # fmt: skip
+
     async def record(self, call: Call, reserved: Worst) -> None:
         row = self._row(call, reserved)
         self._count(row)
         await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
+        self.recorded = self.recorded.plus(row)
 
     def abandon(self, call: Call, reserved: Worst) -> None:
         """Kept for `flush`: a cancelled task must not await before it stops."""
@@ -102,6 +143,7 @@ class ReviewMeter:
         kept, self.abandoned = self.abandoned, []
         for row, reserved, call in kept:
             await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
+            self.recorded = self.recorded.plus(row)
 
     def _row(self, call: Call, reserved: Worst) -> CallRow:
         self.budget.settle(reserved, call.usage)

@@ -91,9 +91,18 @@ class Scheduler:
 
     async def _run(self, review_id: uuid.UUID) -> None:
         began = time.monotonic()
-        work = worker.process_review(review_id, self.services, cancel=self.cancel_all)
-        await self._guarded("review", review_id, work, self._tasks)
-        if self.metrics is not None:
+        finished: list[reviews.Timing | None] = []
+
+        async def work() -> None:
+            timing = await worker.process_review(review_id, self.services, cancel=self.cancel_all)
+            finished.append(timing)
+
+        await self._guarded("review", review_id, work(), self._tasks)
+        if self.metrics is None:
+            return
+        if finished and finished[0] is not None:  # finished here: the statement said how long
+            self._count([finished[0]], began)
+        else:  # superseded or stopped meanwhile, perhaps: as the table has it
             await self._observe([review_id], began)
 
     async def _observe(self, review_ids: list[uuid.UUID], began: float | None) -> None:
@@ -110,6 +119,10 @@ class Scheduler:
         except db.UNREACHABLE as exc:
             log.warning("reviews %s not counted: %s", review_ids, type(exc).__name__)
             return
+        self._count(rows, began)
+
+    def _count(self, rows: list[reviews.Timing], began: float | None) -> None:
+        assert self.metrics is not None
         for row in rows:
             if row.status not in queue.FINISHED or row.ran != (began is not None):
                 continue

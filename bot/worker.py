@@ -32,11 +32,12 @@ from bot.review.prompt import Brief
 from bot.review.render import MARKER, Summary, render_summary, summary_json
 from bot.review.supervisor import ReviewSupervisor
 from bot.services import Services
-from bot.store import calls, db, installations, pulls, queue, reviews
+from bot.store import calls, db, pulls, queue, reviews
 from bot.store.findings import FindingRepo
 from bot.store.installations import InstallationStatus
 from bot.store.queue import Standing, Status, Trigger
 from bot.store.reviews import Review
+from bot.store.standing import Check
 
 log = logging.getLogger(__name__)
 
@@ -72,45 +73,48 @@ def _cancel_nothing(ids: Sequence[uuid.UUID]) -> None:
 
 async def process_review(
     review_id: uuid.UUID, services: Services, cancel: Cancel = _cancel_nothing
-) -> None:
+) -> reviews.Timing | None:
     """Claim the review and run it to a final status; never raises for a review failure.
+    Its Timing when this call gave it its final status (for the metrics), else None.
 
     `cancel` receives the reviews this one supersedes once it runs (an edit's review, or a
     newer push that raced this one), so that their tasks stop spending Gemini calls.
     Every line it logs names the review (and, once claimed, its repository and PR).
     """
     with logs.bound(review_id=review_id):
-        await _process_review(review_id, services, cancel)
+        return await _process_review(review_id, services, cancel)
 
 
-async def _process_review(review_id: uuid.UUID, services: Services, cancel: Cancel) -> None:
+async def _process_review(
+    review_id: uuid.UUID, services: Services, cancel: Cancel
+) -> reviews.Timing | None:
     settings = services.settings
     # 1. Claim the row: pending -> processing, under our lease.
-    review = await queue.claim(
+    claimed_gated = await queue.claim_gated(
         services.pool, review_id, services.lease_owner, settings.lease_seconds, services.clock()
     )
-    if review is None:
+    if claimed_gated is None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
-        return
+        return None
+    review, gate = claimed_gated
     claimed = time.monotonic()
     logs.bind(repository=f"{review.owner}/{review.repo}", pr=review.pr_number)
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
-    run = ReviewRun(review, services, cancel)
+    run = ReviewRun(review, services, cancel, pull=gate.pull, open_checks=gate.open_checks)
     if queue.exhausted(review):
         await run.give_up()
-        return
-    blocked = await run.blocked()
+        return None
+    blocked = run.blocked(gate.installation)
     if blocked is not None:
         log.info("review %s skipped: %s", review_id, blocked)
-        await queue.finish(services.pool, review_id, services.lease_owner, Status.SKIPPED,
-                           blocked)  # fmt: skip
-        return
+        return await queue.finish(services.pool, review_id, services.lease_owner, Status.SKIPPED,
+                                  blocked)  # fmt: skip
     keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
     try:
         outcome = await run.execute()
     except Superseded:
         log.info("review %s superseded; it publishes nothing more", review_id)
-        return
+        return None
     except asyncio.CancelledError:
         await run.record_cancelled()
         if run.lease_lost:  # our own keeper cancelled us: the review is someone else's now
@@ -118,7 +122,7 @@ async def _process_review(review_id: uuid.UUID, services: Services, cancel: Canc
             if task is not None:
                 task.uncancel()
             log.info("review %s lost its lease; stopped", review_id)
-            return
+            return None
         raise
     except Exception as exc:
         error = describe_error(exc)
@@ -133,7 +137,7 @@ async def _process_review(review_id: uuid.UUID, services: Services, cancel: Canc
     if outcome.until is not None:
         if not await queue.defer(services.pool, review_id, services.lease_owner, outcome.until):
             log.warning("review %s lost its lease before it was queued again", review_id)
-        return
+        return None
     # 10. The final status, refused if the lease was lost meanwhile.
     finished = await queue.finish(
         services.pool, review_id, services.lease_owner, outcome.status, outcome.error
@@ -146,6 +150,7 @@ async def _process_review(review_id: uuid.UUID, services: Services, cancel: Canc
         log.info("review %s %s%s", review_id, outcome.status, figures)
     else:
         log.warning("review %s finished after losing its lease; result not recorded", review_id)
+    return finished
 
 
 async def finish_figures(
@@ -190,24 +195,24 @@ class ReviewRun:
     supervisor: ReviewSupervisor | None = None
     meter: metering.ReviewMeter | None = None
     lease_lost: bool = False
-    pull: pulls.PullState = field(default_factory=pulls.PullState)
+    pull: pulls.PullState = field(default_factory=pulls.PullState)  # as the claim read it
+    open_checks: bool = True  # the claim saw check runs of stopped reviews left open
     threads: Threads = field(default_factory=Threads)  # ours on the PR, read as it starts
     dismissals: Mapping[str, str] = field(default_factory=dict)  # fingerprint -> by whom
     totals: calls.Totals | None = None  # the usage the summary shows
+    earlier: calls.Totals | None = None  # what the review's earlier attempts' calls used
     figures: tuple[Mapping[str, Any], calls.Totals] | None = None  # stats, usage: published
     conclusion: str | None = None  # the check run's, once completed
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
 
-    async def blocked(self) -> str | None:
+    def blocked(self, installation: InstallationStatus) -> str | None:
         """Why this review must not run at all (its installation is gone, the PR ignored)."""
-        review, pool = self.review, self.services.pool
-        installation = await installations.status(pool, review.installation_id)
+        review = self.review
         if installation is not InstallationStatus.ACTIVE:
             self.services.github.forget(review.installation_id)
             return f"the App's installation {review.installation_id} is {installation}"
-        self.pull = await pulls.state(pool, review.owner, review.repo, review.pr_number)
         if self.pull.ignored_by:
             return f"the pull request is ignored ({self.pull.ignored_by} asked)"
         return None
@@ -240,7 +245,8 @@ class ReviewRun:
             raise ReviewError("GEMINI_API_KEY is not set on the Second Look server")
         # 2. An installation token (cached); close what superseded reviews left open.
         self.gh = await services.github.api(review.installation_id)
-        await self.close_superseded_checks()
+        if self.open_checks:
+            await self.close_superseded_checks()
         # 4. The repository's config and guidance from the base branch, the PR's intent (for a
         # draft its config alone first: most drafts are skipped on it).
         await self.read_base(config_only=review.draft)
@@ -251,10 +257,11 @@ class ReviewRun:
                 return Outcome(Status.SKIPPED)
             await self.supersede_by(review.id)  # an edit replaces the others once it runs
         # 5. The check run, in progress.
-        await self.start_check()
+        started = await self.start_check()
         if review.draft and not config.review_drafts:
             notes = ["Draft pull request: it is reviewed when marked ready for review."]
-            await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
+            await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [],
+                                      started)  # fmt: skip
             return Outcome(Status.SKIPPED)
         if review.draft:  # reviewed after all (review_drafts): the rest of the base now
             await self.read_base()
@@ -265,7 +272,8 @@ class ReviewRun:
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
         await self.read_threads()
-        spent, reused = await calls.earlier(services.pool, review.id)
+        self.earlier, reused = await calls.earlier(services.pool, review.id)
+        spent = calls.Spent(self.earlier.prompt_tokens, self.earlier.cost_usd)
         self.supervisor = self.new_supervisor(
             await metering.budget_of(
                 services, review.id, *self.limits(), services.gemini.model, spent=spent
@@ -324,7 +332,11 @@ class ReviewRun:
         return self.dismissals
 
     async def usage(self) -> calls.Totals:
-        self.totals = await calls.totals(self.services.pool, self.review.id)
+        """The review's usage: its earlier attempts' calls and those this run stored."""
+        if self.earlier is not None and self.meter is not None:
+            self.totals = self.earlier.and_(self.meter.recorded)
+        else:
+            self.totals = await calls.totals(self.services.pool, self.review.id)
         return self.totals
 
     async def publish(self, reviewed: pipeline.Reviewed) -> None:
@@ -339,8 +351,8 @@ class ReviewRun:
         # 9. Published: inline review, summary comment, check run.
         await self.post_inline(reviewed.diff, findings, summary)
         await self.resolve_threads(findings, reviewed.plan.files, self.dismissals, summary)
-        await self.upsert_comment(summary)
-        await self.complete_check(summary, findings)
+        found = await self.upsert_comment(summary)
+        await self.complete_check(summary, findings, found)
         await self.reply_done(summary)
         stats = self.stats(reviewed)
         await reviews.add_stats(self.services.pool, review.id, stats)
@@ -379,10 +391,10 @@ class ReviewRun:
                  reached.reason)  # fmt: skip
         summary = Summary(self.review.head_sha, "queued", queued_until=until,
                           queued_reason=reached.reason)  # fmt: skip
-        await self.upsert_comment(summary)
+        found = await self.upsert_comment(summary)
         if self.check_run_id is not None:
             assert self.gh is not None
-            await self.ensure_ours()
+            await self.ensure_ours(found)
             review = self.review
             await checks.queued(self.gh, review.owner, review.repo, self.check_run_id, summary)
         return Outcome(Status.PENDING, until=until)
@@ -405,10 +417,12 @@ class ReviewRun:
                 task.cancel()
                 return
 
-    async def ensure_ours(self) -> None:
-        """Before each publishing step: stop if the review was superseded or taken over."""
-        pool = self.services.pool
-        found = await queue.standing(pool, self.review.id, self.services.lease_owner)
+    async def ensure_ours(self, found: Check | None = None) -> None:
+        """Before each publishing step: stop if the review was superseded or taken over.
+        `found`: the standing a statement of this step read already, just before."""
+        if found is None:
+            pool = self.services.pool
+            found = await queue.standing(pool, self.review.id, self.services.lease_owner)
         if found.standing is Standing.OURS:
             return
         if found.newer is not None:  # REPLACED: ours among them, it can publish no more
@@ -509,19 +523,21 @@ class ReviewRun:
         if posted:
             await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in posted])
 
-    async def upsert_comment(self, summary: Summary) -> None:
-        review, pool = self.review, self.services.pool
+    async def upsert_comment(self, summary: Summary) -> Check:
+        """Post or edit the summary comment; the review's standing after, for the next step."""
+        review, pool, owner = self.review, self.services.pool, self.services.lease_owner
         assert self.gh is not None
-        known = await reviews.last_comment_id(pool, review.owner, review.repo, review.pr_number)
-        await self.ensure_ours()
+        known, found = await reviews.last_comment_standing(pool, review, owner)
+        await self.ensure_ours(found)
         comment_id = await publish.upsert_comment(
             self.gh, review.owner, review.repo, review.pr_number, render_summary(summary),
             MARKER, known,
         )  # fmt: skip
-        await reviews.set_fields(pool, review.id, comment_id=comment_id,
-                                 summary=summary_json(summary))  # fmt: skip
+        return await reviews.set_fields_standing(pool, review.id, owner, comment_id=comment_id,
+                                                 summary=summary_json(summary))  # fmt: skip
 
-    async def start_check(self) -> None:
+    async def start_check(self) -> Check:
+        """The check run, in progress; the review's standing after, for a step right after."""
         review = self.review
         assert self.gh is not None
         await self.ensure_ours()
@@ -529,12 +545,18 @@ class ReviewRun:
             self.gh, review.owner, review.repo, review.head_sha, str(review.id),
             known_id=self.check_run_id,
         )  # fmt: skip
-        await reviews.set_fields(self.services.pool, review.id, check_run_id=self.check_run_id)
+        return await reviews.set_fields_standing(
+            self.services.pool, review.id, self.services.lease_owner,
+            check_run_id=self.check_run_id,
+        )  # fmt: skip
 
-    async def complete_check(self, summary: Summary, findings: list[Finding]) -> None:
+    async def complete_check(
+        self, summary: Summary, findings: list[Finding], found: Check | None = None
+    ) -> None:
+        """Complete the check run; `found`: the standing the step before just read."""
         review = self.review
         assert self.gh is not None and self.check_run_id is not None
-        await self.ensure_ours()
+        await self.ensure_ours(found)
         config = self.config.config
         self.conclusion = await checks.complete_review(
             self.gh, review.owner, review.repo, self.check_run_id, summary, findings,
@@ -548,9 +570,9 @@ class ReviewRun:
         try:
             if self.gh is None:
                 self.gh = await self.services.github.api(self.review.installation_id)
-            await self.upsert_comment(summary)
+            found = await self.upsert_comment(summary)
             if self.check_run_id is not None:
-                await self.complete_check(summary, [])
+                await self.complete_check(summary, [], found)
             await self.reply_done(summary)
         except Superseded:
             log.info("review %s: superseded; its failure is not posted", self.review.id)

@@ -287,3 +287,65 @@ async def test_calls_cut_off_by_a_supersede_are_stored_as_spent(services, fake_g
     )
     assert [r["status"] for r in rows] == ["cancelled"] * 4
     assert all(r["prompt_tokens"] > 0 and r["estimated"] for r in rows)
+
+
+async def _meter(services, fake_github):
+    from bot.metering import ReviewMeter, budget_of
+
+    review = await reviews.get(
+        services.pool, await new_review(services.pool, open_pull(fake_github))
+    )
+    model = services.settings.gemini_model
+    budget = await budget_of(services, review.id, 1_000_000, 100.0, model)
+    return ReviewMeter(services, review, budget, model)
+
+
+async def test_attempts_started_together_are_admitted_in_one_statement_in_order(
+    services, fake_github, monkeypatch
+):
+    from bot.review.metering import Worst
+
+    statements = []
+    admit_many = quota.admit_many
+
+    async def counted(*args, **kwargs):
+        statements.append(len(kwargs["requests"]))
+        return await admit_many(*args, **kwargs)
+
+    monkeypatch.setattr(quota, "admit_many", counted)
+    meter = await _meter(services, fake_github)
+    worst = [Worst(1_000 * (i + 1), 100) for i in range(4)]
+
+    async with asyncio.timeout(10):
+        await asyncio.gather(*(meter.admit(w) for w in worst))  # the agents of a part
+        await meter.admit(Worst(500, 100))  # the verifier, after them
+
+    assert statements == [4, 1]
+    last = await services.pool.fetchrow("SELECT last_at, last_tokens FROM gemini_quota")
+    assert last["last_tokens"] == 500  # granted in the order asked, the verifier last
+    spent = await quota.spent_today(services.pool, meter.review.installation_id, services.clock())
+    assert spent == pytest.approx(sum(meter._worst_usd(w) for w in [*worst, Worst(500, 100)]))
+
+
+async def test_an_attempt_cancelled_while_admitted_gives_its_reservation_back(
+    services, fake_github
+):
+    from bot.review.metering import Worst
+
+    meter = await _meter(services, fake_github)
+    kept, dropped = Worst(1_000, 100), Worst(2_000, 5_000)
+
+    async with asyncio.timeout(10):
+        first = asyncio.create_task(meter.admit(kept))
+        second = asyncio.create_task(meter.admit(dropped))
+        await asyncio.sleep(0)  # both have asked; their statement is not sent yet
+        second.cancel()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        while meter._admitting:  # the batch gives the cancelled grant back
+            await asyncio.sleep(0.01)
+
+    spent = await quota.spent_today(services.pool, meter.review.installation_id, services.clock())
+    assert spent == pytest.approx(meter._worst_usd(kept))
+    assert meter.budget.reserved_usd == pytest.approx(meter.budget.cost(kept))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from bot.store import quota
 
 if TYPE_CHECKING:  # the command line and the Action use Totals without asyncpg installed
+    import asyncpg
+
     from bot.store.db import Db
 
 
@@ -82,6 +84,41 @@ class Totals:
     thinking_tokens: int = 0
     output_cost_usd: float = 0.0  # of cost_usd, the output and thinking tokens'
 
+    def plus(self, row: CallRow) -> Totals:
+        """These totals and one more call, summed as review_usage sums the stored rows
+        (each cost at the column's 8 decimals)."""
+        return Totals(
+            self.calls + 1, self.prompt_tokens + row.prompt_tokens,
+            self.cached_tokens + row.cached_tokens, self.output_tokens + row.output_tokens,
+            round(self.cost_usd + round(row.cost_usd, 8), 8), self.unpriced,
+            self.thinking_tokens + row.thinking_tokens,
+            round(self.output_cost_usd + round(row.output_cost_usd, 8), 8),
+        )  # fmt: skip
+
+    def and_(self, more: Totals) -> Totals:
+        return Totals(
+            self.calls + more.calls, self.prompt_tokens + more.prompt_tokens,
+            self.cached_tokens + more.cached_tokens, self.output_tokens + more.output_tokens,
+            round(self.cost_usd + more.cost_usd, 8), self.unpriced or more.unpriced,
+            self.thinking_tokens + more.thinking_tokens,
+            round(self.output_cost_usd + more.output_cost_usd, 8),
+        )  # fmt: skip
+
+
+_TOTALS = (
+    "count(*)::integer AS calls, coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,"
+    " coalesce(sum(cached_tokens), 0)::bigint AS cached_tokens,"
+    " coalesce(sum(output_tokens), 0)::bigint AS output_tokens,"
+    " coalesce(sum(thinking_tokens), 0)::bigint AS thinking_tokens,"
+    " coalesce(sum(cost_usd), 0) AS cost_usd, coalesce(sum(output_cost_usd), 0) AS output_cost_usd"
+)  # review_usage's sums (migration 0013)
+
+
+def _totals(row: asyncpg.Record) -> Totals:
+    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output_tokens"],
+                  float(row["cost_usd"]), thinking_tokens=row["thinking_tokens"],
+                  output_cost_usd=float(row["output_cost_usd"]))  # fmt: skip
+
 
 async def totals(conn: Db, review_id: uuid.UUID) -> Totals:
     row = await conn.fetchrow(
@@ -89,11 +126,7 @@ async def totals(conn: Db, review_id: uuid.UUID) -> Totals:
         " output_cost_usd FROM review_usage WHERE review_id = $1",
         review_id,
     )
-    if row is None:
-        return Totals()
-    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output_tokens"],
-                  float(row["cost_usd"]), thinking_tokens=row["thinking_tokens"],
-                  output_cost_usd=float(row["output_cost_usd"]))  # fmt: skip
+    return Totals() if row is None else _totals(row)
 
 
 @dataclass(frozen=True)
@@ -117,18 +150,19 @@ async def spent(conn: Db, review_id: uuid.UUID) -> Spent:
 Answers = dict[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> parsed answer
 
 
-async def earlier(conn: Db, review_id: uuid.UUID) -> tuple[Spent, Answers]:
-    """What the review's earlier attempts spent and the answers they got, in one query."""
+async def earlier(conn: Db, review_id: uuid.UUID) -> tuple[Totals, Answers]:
+    """What the review's earlier attempts spent (their Totals: the budget counts them, and
+    the summary's usage adds this attempt's calls to them) and the answers they got, in one
+    query."""
     row = await conn.fetchrow(
-        "SELECT coalesce(sum(prompt_tokens), 0) AS tokens, coalesce(sum(cost_usd), 0) AS usd,"
-        " coalesce(jsonb_agg(jsonb_build_array(agent, chunk_digest, answer))"
+        f"SELECT {_TOTALS}, coalesce(jsonb_agg(jsonb_build_array(agent, chunk_digest, answer))"
         " FILTER (WHERE status = 'ok' AND answer IS NOT NULL), '[]') AS answers"
         " FROM gemini_calls WHERE review_id = $1",
         review_id,
     )
     assert row is not None
     got = {(agent, digest): _answer(answer) for agent, digest, answer in row["answers"]}
-    return Spent(int(row["tokens"]), float(row["usd"])), got
+    return _totals(row), got
 
 
 def _answer(stored: Any) -> dict[str, Any]:

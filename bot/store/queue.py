@@ -20,15 +20,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 import asyncpg
 
 from bot.store import jobs, lease
 from bot.store.db import Conn, Db
 from bot.store.deliveries import Delivery
+from bot.store.installations import InstallationStatus
 from bot.store.jobs import NewJob
-from bot.store.reviews import COLUMNS, Review
+from bot.store.pulls import PullState
+from bot.store.reviews import COLUMNS, TIMING, Review, Timing, open_check, timing_of
+from bot.store.standing import Check, Standing, standing  # noqa: F401 - queue.Standing
 
 
 class Status(StrEnum):
@@ -264,44 +267,6 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview | NewJob]) -> 
     return Created(fresh, superseded)
 
 
-class Standing(Enum):
-    OURS = "ours"  # processing under our lease, and nothing newer replaces it
-    LOST = "lost"  # finished, superseded, or leased to another process
-    REPLACED = "replaced"  # ours, but a newer review of the PR arrived: supersede it
-
-
-@dataclass(frozen=True)
-class Check:
-    standing: Standing
-    newer: uuid.UUID | None = None  # the newest review that replaces this one
-
-
-async def standing(conn: Db, review_id: uuid.UUID, lease_owner: str) -> Check:
-    """Whether the review is still ours to publish; checked before each publishing step.
-
-    A newer review of the PR (other than an edit's, which replaces nothing until it runs)
-    may have arrived through another process or intake batch at the same moment as this
-    one, so that neither superseded the other: then this one is REPLACED. Reads only.
-    """
-    row = await conn.fetchrow(
-        """
-        SELECT me.status = 'processing' AND me.lease_owner = $2 AS ours,
-               (SELECT n.id FROM reviews n
-                 WHERE n.owner = me.owner AND n.repo = me.repo AND n.pr_number = me.pr_number
-                   AND n.seq > me.seq AND n.trigger <> 'edited'
-                 ORDER BY n.seq DESC LIMIT 1) AS newer
-          FROM reviews me WHERE me.id = $1
-        """,
-        review_id,
-        lease_owner,
-    )
-    if row is None or not row["ours"]:
-        return Check(Standing.LOST)
-    if row["newer"] is not None:
-        return Check(Standing.REPLACED, row["newer"])
-    return Check(Standing.OURS)
-
-
 # ---------------------------------------------------------------------- claim and the lease
 
 _ABANDONED = lease.abandoned("reviews")
@@ -317,6 +282,16 @@ def _due(param: int) -> str:
     return _DUE.replace("$NOW", f"${param}::timestamptz")
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What decides, as a review is claimed, whether it may run and what it must tidy first:
+    read by the claiming statement itself, not three more round trips a review."""
+
+    installation: InstallationStatus  # one we never heard of is active
+    pull: PullState  # paused or ignored, and by whom
+    open_checks: bool  # the PR's superseded or stopped reviews left a check run in progress
+
+
 async def claim(
     pool: asyncpg.Pool,
     review_id: uuid.UUID,
@@ -328,6 +303,18 @@ async def claim(
 
     None when another process holds it or it is not waiting (or not due yet).
     """
+    claimed = await claim_gated(pool, review_id, lease_owner, lease_seconds, now)
+    return claimed[0] if claimed else None
+
+
+async def claim_gated(
+    pool: asyncpg.Pool,
+    review_id: uuid.UUID,
+    lease_owner: str,
+    lease_seconds: float,
+    now: datetime | None = None,
+) -> tuple[Review, Gate] | None:
+    """`claim`, and the review's Gate read in the same statement."""
     row = await pool.fetchrow(
         f"""
         UPDATE reviews SET status = 'processing', lease_owner = $2,
@@ -336,14 +323,32 @@ async def claim(
          WHERE id = (SELECT id FROM reviews
                       WHERE id = $1 AND ({_due(4)} OR {_ABANDONED})
                       FOR UPDATE SKIP LOCKED)
-        RETURNING {COLUMNS}
+        RETURNING {COLUMNS},
+            (SELECT i.status FROM installations i
+              WHERE i.id = reviews.installation_id) AS gate_installation,
+            (SELECT p.paused_by FROM pull_states p WHERE p.owner = reviews.owner
+                AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_paused_by,
+            (SELECT p.ignored_by FROM pull_states p WHERE p.owner = reviews.owner
+                AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_ignored_by,
+            EXISTS (SELECT 1 FROM reviews o
+                     WHERE o.owner = reviews.owner AND o.repo = reviews.repo
+                       AND o.pr_number = reviews.pr_number AND {open_check("o")}
+                   ) AS gate_open_checks
         """,
         review_id,
         lease_owner,
         float(lease_seconds),
         now,
     )
-    return Review.from_row(row) if row else None
+    if row is None:
+        return None
+    installation = row["gate_installation"]
+    gate = Gate(
+        InstallationStatus(installation) if installation else InstallationStatus.ACTIVE,
+        PullState(row["gate_paused_by"], row["gate_ignored_by"]),
+        row["gate_open_checks"],
+    )
+    return Review.from_row(row), gate
 
 
 async def waiting(pool: asyncpg.Pool, limit: int, now: datetime | None = None) -> list[uuid.UUID]:
@@ -431,20 +436,22 @@ async def finish(
     lease_owner: str,
     status: Status,
     error: str | None = None,
-) -> bool:
-    """Move our processing review to a final status; refused (False) if we lost the lease."""
+) -> Timing | None:
+    """Move our processing review to a final status; refused (None) if we lost the lease.
+    Its Timing, for the metrics, comes back from the same statement."""
     if status not in FINISHED or status is Status.SUPERSEDED:
         raise ValueError(f"not a status a review finishes with: {status}")
-    row = await pool.fetchval(
+    row = await pool.fetchrow(
         "UPDATE reviews SET status = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,"
         " updated_at = now(), finished_at = now()"
-        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
+        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2"
+        f" RETURNING {TIMING}",
         review_id,
         lease_owner,
         str(status),
         error,
     )
-    return row is not None
+    return timing_of(row) if row is not None else None
 
 
 def exhausted(review: Review) -> bool:
@@ -457,4 +464,4 @@ GIVE_UP = f"gave up after {MAX_ATTEMPTS} attempts: the process running it stoppe
 
 async def give_up(pool: asyncpg.Pool, review: Review, lease_owner: str) -> bool:
     """Fail an exhausted review for good (its check run is the caller's to complete)."""
-    return await finish(pool, review.id, lease_owner, Status.FAILED, GIVE_UP)
+    return await finish(pool, review.id, lease_owner, Status.FAILED, GIVE_UP) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -70,17 +71,42 @@ async def admit(
     60/rpm seconds after it, and its tokens * 60/tpm seconds after it (no burst, so idle
     time earns nothing). A grant counts the request on the slot's Pacific day and reserves
     cost_usd of the installation's budget for that day. The quota row stays locked until the
-    statement ends, so replicas take turns; a refusal writes nothing. The decision is the
-    database function `gemini_admit` (migration 0014): one round trip a call, not six.
+    statement ends, so replicas take turns; a refusal writes nothing.
     """
+    (answer,) = await admit_many(
+        pool, limits, installation_id=installation_id, requests=[(tokens, cost_usd)], now=now,
+        max_wait=max_wait,
+    )  # fmt: skip
+    return answer
+
+
+async def admit_many(
+    pool: asyncpg.Pool,
+    limits: Limits,
+    *,
+    installation_id: int,
+    requests: Sequence[tuple[int, float]],
+    now: datetime,
+    max_wait: float,
+) -> list[Slot | Refused]:
+    """`admit` for several calls (their input tokens and worst cost), in order and in one
+    statement; after a refusal the rest are refused alike. The decision is the database
+    function `gemini_admit_many` (migration 0015): one round trip for the calls a review
+    starts together, not one each (and not six each, as it once was)."""
     now = now.astimezone(UTC)
     budget = limits.daily_budget_usd
-    row = await pool.fetchrow(
-        "SELECT granted, slot, refused FROM gemini_admit($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    rows = await pool.fetch(
+        "SELECT granted, slot, refused"
+        " FROM gemini_admit_many($1, $2, $3, $4, $5, $6, $7::integer[], $8::numeric[], $9)",
         now, limits.rpm, limits.tpm, limits.rpd, None if budget is None else _usd(budget),
-        installation_id, tokens, _usd(cost_usd), float(max_wait),
+        installation_id, [tokens for tokens, _ in requests],
+        [_usd(cost) for _, cost in requests], float(max_wait),
     )  # fmt: skip
-    assert row is not None
+    pairs = zip(rows, requests, strict=True)
+    return [_answer(row, limits, tokens, max_wait) for row, (tokens, _) in pairs]
+
+
+def _answer(row: asyncpg.Record, limits: Limits, tokens: int, max_wait: float) -> Slot | Refused:
     slot: datetime = row["slot"]
     if row["granted"]:
         return Slot(slot)
@@ -88,7 +114,9 @@ async def admit(
     if refused == "rpd":
         reason = f"GEMINI_RPD ({limits.rpd} requests a day) is reached"
     elif refused == "budget":
-        reason = f"DAILY_BUDGET_USD (${budget:.2f}) is reached for this installation"
+        reason = (
+            f"DAILY_BUDGET_USD (${limits.daily_budget_usd:.2f}) is reached for this installation"
+        )
     elif refused == "tpm":
         return Refused(slot, f"GEMINI_TPM: no slot for {tokens} input tokens within "
                              f"{max_wait:g} s")  # fmt: skip

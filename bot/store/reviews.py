@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from bot.store import standing
 from bot.store.db import Db
 
 
@@ -51,16 +52,28 @@ async def get(conn: Db, review_id: uuid.UUID) -> Review | None:
     return Review.from_row(row) if row else None
 
 
+_LAST_COMMENT = (
+    "SELECT comment_id FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
+    " AND comment_id IS NOT NULL ORDER BY created_at DESC LIMIT 1"
+)
+
+
 async def last_comment_id(conn: Db, owner: str, repo: str, pr_number: int) -> int | None:
     """The summary comment an earlier review of this PR posted, if any."""
-    comment_id: int | None = await conn.fetchval(
-        "SELECT comment_id FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
-        " AND comment_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
-        owner,
-        repo,
-        pr_number,
-    )
+    comment_id: int | None = await conn.fetchval(_LAST_COMMENT, owner, repo, pr_number)
     return comment_id
+
+
+async def last_comment_standing(
+    conn: Db, review: Review, lease_owner: str
+) -> tuple[int | None, standing.Check]:
+    """`last_comment_id` of the review's PR, and the review's standing, in one statement."""
+    row = await conn.fetchrow(
+        f"SELECT ({_LAST_COMMENT}) AS comment_id, {standing.columns('me', '$5')}"
+        " FROM reviews me WHERE me.id = $4",
+        review.owner, review.repo, review.pr_number, review.id, lease_owner,
+    )  # fmt: skip
+    return (row["comment_id"] if row else None), standing.of_row(row)
 
 
 async def last_completed(
@@ -110,15 +123,21 @@ class OpenCheck:
     stopped: str | None = None  # why a skipped review stopped
 
 
+def open_check(alias: str) -> str:
+    """SQL: review `alias` stopped (superseded or skipped) with its check run still open."""
+    return (
+        f"{alias}.status IN ('superseded', 'skipped')"
+        f" AND {alias}.check_run_id IS NOT NULL AND NOT {alias}.check_run_done"
+    )
+
+
 async def open_checks(conn: Db, owner: str, repo: str, pr_number: int) -> list[OpenCheck]:
     """The check runs of this PR's superseded or stopped reviews that are still in progress."""
     rows = await conn.fetch(
         "SELECT r.id, r.check_run_id, r.head_sha, n.head_sha AS newer,"
         " CASE WHEN r.status = 'skipped' THEN r.error END AS stopped FROM reviews r"
         " LEFT JOIN reviews n ON n.id = r.superseded_by"
-        " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3"
-        " AND r.status IN ('superseded', 'skipped')"
-        " AND r.check_run_id IS NOT NULL AND NOT r.check_run_done",
+        f" WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND {open_check('r')}",
         owner,
         repo,
         pr_number,
@@ -134,16 +153,30 @@ _SETTABLE = frozenset({"comment_id", "check_run_id", "check_run_done", "summary"
 async def set_fields(conn: Db, review_id: uuid.UUID, **fields: Any) -> None:
     """Store publishing results (comment_id, check_run_id, check_run_done, the summary as
     published) on the row."""
+    await conn.execute(_set(fields), review_id, *_values(fields))
+
+
+async def set_fields_standing(
+    conn: Db, review_id: uuid.UUID, lease_owner: str, **fields: Any
+) -> standing.Check:
+    """`set_fields`, and the review's standing after it (for the next publishing step, when
+    nothing but our own work comes between)."""
+    returning = f" RETURNING {standing.columns('me', f'${len(fields) + 2}')}"
+    row = await conn.fetchrow(_set(fields) + returning, review_id, *_values(fields), lease_owner)
+    return standing.of_row(row)
+
+
+def _set(fields: dict[str, Any]) -> str:
     unknown = set(fields) - _SETTABLE
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
     names = sorted(fields)
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
-    await conn.execute(
-        f"UPDATE reviews SET {assignments}, updated_at = now() WHERE id = $1",  # noqa: S608
-        review_id,
-        *(fields[name] for name in names),
-    )
+    return f"UPDATE reviews me SET {assignments}, updated_at = now() WHERE me.id = $1"  # noqa: S608
+
+
+def _values(fields: dict[str, Any]) -> list[Any]:
+    return [fields[name] for name in sorted(fields)]
 
 
 @dataclass(frozen=True)
@@ -205,14 +238,19 @@ class Timing:
     age: float
 
 
-async def timings(conn: Db, review_ids: list[uuid.UUID]) -> list[Timing]:
-    rows = await conn.fetch(
-        "SELECT status, attempts > 0 AS ran, extract(epoch FROM finished_at - created_at) AS took,"
-        " extract(epoch FROM now() - created_at) AS age FROM reviews WHERE id = ANY($1::uuid[])",
-        review_ids,
+TIMING = (
+    "status, attempts > 0 AS ran, extract(epoch FROM finished_at - created_at) AS took,"
+    " extract(epoch FROM now() - created_at) AS age"
+)
+
+
+def timing_of(row: asyncpg.Record) -> Timing:
+    took = row["took"]
+    return Timing(
+        row["status"], row["ran"], None if took is None else float(took), float(row["age"])
     )
-    return [
-        Timing(r["status"], r["ran"], None if r["took"] is None else float(r["took"]),
-               float(r["age"]))
-        for r in rows
-    ]  # fmt: skip
+
+
+async def timings(conn: Db, review_ids: list[uuid.UUID]) -> list[Timing]:
+    rows = await conn.fetch(f"SELECT {TIMING} FROM reviews WHERE id = ANY($1::uuid[])", review_ids)
+    return [timing_of(row) for row in rows]
