@@ -150,8 +150,8 @@ async def stop_pull(
 
 # ------------------------------------------------------------------------------------ create
 
-_CREATE = """
-WITH fresh AS (
+_FRESH = """
+fresh AS (
     -- A delivery id seen before is not taken again, unless we refused it then.
     INSERT INTO webhook_deliveries (delivery_id, event, action, installation_id, repository,
                                     refused)
@@ -165,7 +165,14 @@ WITH fresh AS (
            refused = EXCLUDED.refused, received_at = now()
      WHERE webhook_deliveries.refused IS NOT NULL
     RETURNING delivery_id
-), kept AS (
+)"""
+
+# A batch that asks for no review and no job (most deliveries: an event or action no handler
+# takes) records its deliveries alone: 6 parameters, not 27.
+_RECORD = f"WITH {_FRESH.strip()} SELECT delivery_id FROM fresh"
+
+_CREATE = """
+WITH {fresh}, kept AS (
     SELECT * FROM unnest($7::uuid[], $8::text[], $9::bigint[], $10::text[], $11::text[],
                          $12::int[], $13::text[], $14::text[], $15::text[], $16::bool[],
                          $17::bool[], $18::text[], $19::bigint[])
@@ -198,6 +205,7 @@ SELECT delivery_id, NULL::uuid AS review, NULL AS owner, NULL AS repo, NULL::int
 UNION ALL
 SELECT NULL, id, owner, repo, pr_number FROM superseded
 """.format(
+    fresh=_FRESH.strip(),
     supersede=_SUPERSEDE.format(
         # The batch's newest superseding review of each PR: the ones left pending.
         newer="SELECT c.id, c.owner, c.repo, c.pr_number, c.seq FROM created c"
@@ -234,15 +242,21 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview | NewJob]) -> 
             if item.job is not None:
                 jobs_asked.append((item.delivery_id, item.job))
     firsts = list(seen.values())
-    reviews = [r for _, r in asked]
-    rows = await conn.fetch(
-        _CREATE,
+    recorded = (
         [d.delivery_id for d in firsts],
         [d.event for d in firsts],
         [d.action for d in firsts],
         [d.installation_id for d in firsts],
         [d.repository for d in firsts],
         [d.refused for d in firsts],
+    )
+    if not asked and not jobs_asked:
+        rows = await conn.fetch(_RECORD, *recorded)
+        return Created({row["delivery_id"] for row in rows}, {})
+    reviews = [r for _, r in asked]
+    rows = await conn.fetch(
+        _CREATE,
+        *recorded,
         [r.id for r in reviews],
         [d for d, _ in asked],
         [r.installation_id for r in reviews],
