@@ -16,7 +16,7 @@ import asyncpg
 import common
 from aiohttp import web
 
-from bot.web import create_app
+from bot.app.web import create_app
 from tests.fakes.gemini import GeminiRequest, shared_prefix
 
 FILES = 20

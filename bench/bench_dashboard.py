@@ -11,7 +11,7 @@ import aiohttp
 import common
 from aiohttp import web
 
-from bot import dashboard
+from bot.app import dashboard
 from bot.config import Settings
 from bot.store import db
 

@@ -6,9 +6,9 @@ import random
 
 import common
 
-from bot.services import Services
+from bot.app.services import Services
+from bot.app.worker import process_review
 from bot.store import reviews
-from bot.worker import process_review
 from tests.reviewing import finding
 
 FILES, NUMBER, TARGET_PERCENT = 20, 1, 15.0

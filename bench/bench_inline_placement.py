@@ -6,9 +6,9 @@ from collections import Counter
 
 import common
 
-from bot.services import Services
+from bot.app.services import Services
+from bot.app.worker import process_review
 from bot.store import reviews
-from bot.worker import process_review
 from tests.inert import shown
 from tests.reviewing import placement_fixture, spread
 

@@ -223,7 +223,7 @@ async def app_served(
     """The real App in this process on 127.0.0.1: its /webhooks URL, a pool, a client session."""
     from aiohttp import web
 
-    from bot.web import create_app
+    from bot.app.web import create_app
 
     runner = web.AppRunner(create_app(settings(fake, database_url)), access_log=None)
     await runner.setup()

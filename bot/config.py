@@ -83,7 +83,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"  # text | json (one JSON object a line)
     dashboard_token: str = field(default="", repr=False)  # "": the dashboard is loopback-only
-    # Peers whose X-Forwarded-For is read (bot/remote.py); (): none, the peer is the client.
+    # Peers whose X-Forwarded-For is read (bot/app/remote.py); (): none, the peer is the client.
     trusted_proxies: tuple[Network, ...] = ()
     retention_days: int = 90  # finished reviews, findings, usage and deliveries kept this long
     redeliver_interval: float = 600.0  # seconds between looks for deliveries that failed

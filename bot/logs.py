@@ -216,7 +216,7 @@ def text_prefix(fields: Mapping[str, object]) -> str:
 
 
 class TextFormatter(logging.Formatter):
-    """`2024-05-01 12:00:00,123 INFO bot.worker: [octo/widgets#7 review 1a2b3c4d] ...`."""
+    """`2024-05-01 12:00:00,123 INFO bot.app.worker: [octo/widgets#7 review 1a2b3c4d] ...`."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,6 +1,6 @@
 """The one review pipeline: a source of changes in, a publisher out.
 
-The App (bot/worker.py), the command line and the Action (bot/standalone/) each call `review`
+The App (bot/app/worker.py), the command line and the Action (bot/standalone/) each call `review`
 with where the diff comes from (`Source`) and where results go (`Publisher`). Selection,
 chunking, the agents, verification, checking against the diff and the summary are here
 once; placement and rendering are the shared functions the publishers call

@@ -1,4 +1,4 @@
--- Redelivery (bot/redeliver.py, bot/store/redeliveries.py): the deliveries GitHub failed to
+-- Redelivery (bot/app/redeliver.py, bot/store/redeliveries.py): the deliveries GitHub failed to
 -- bring us are asked for again. The checkpoint is the newest delivery of GitHub's list that a
 -- pass handled, and everything before it: the next pass lists back to it, no further. No row:
 -- no pass finished yet (the first one looks back three days, as far as GitHub redelivers).
@@ -20,7 +20,7 @@ CREATE TABLE redelivery_requests (
 );
 CREATE INDEX redelivery_requests_asked ON redelivery_requests (asked_at);
 
--- Retention (bot/retention.py, bot/store/retention.py) deletes by age in small batches; these
+-- Retention (bot/app/retention_loop.py, bot/store/retention.py) deletes by age in small batches; these
 -- let each batch find its rows, and each foreign key's check or action find the referencing
 -- rows, without scanning a table.
 CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at);

@@ -1,4 +1,4 @@
--- Who may steer the reviewer (bot/conversation/access.py): GitHub's answer about a person's
+-- Who may steer the reviewer (bot/app/conversation/access.py): GitHub's answer about a person's
 -- permission on a repository, kept a few minutes and dropped when a member, team or
 -- installation event says it changed.
 CREATE TABLE permissions (

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from bot.app.services import Services
 from bot.config import Settings
-from bot.services import Services
 from bot.store import db
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.github import FakeGitHub, make_rsa_keypair

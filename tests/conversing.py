@@ -8,7 +8,7 @@ import dataclasses
 
 import asyncpg
 
-from bot.web import create_app
+from bot.app.web import create_app
 from tests.payloads import delivery, pull_request_payload, review_comment_payload
 from tests.reviewing import FINAL, MAINTAINER, OWNER, REPO, wait_for
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import asyncpg
 
+from bot.app.worker import process_review
 from bot.github.repo_config import AGENT_NAMES
 from bot.review.render import MARKER
 from bot.store import queue, reviews
-from bot.worker import process_review
 from tests.fakes.github import FakeGitHub, PullState
 
 OWNER, REPO = "octo", "widgets"

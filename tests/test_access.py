@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app.web import services_key
 from bot.store import feedback
-from bot.web import services_key
 from tests.conversing import (
     answers_in,
     app_client,

@@ -15,7 +15,7 @@ from bot.review.changes import Skipped
 from bot.review.coverage import Coverage
 from bot.review.findings import Finding
 from bot.review.render import Summary
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from tests.reviewing import (
     OWNER,
     REPO,

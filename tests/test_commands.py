@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.conversation.commands import Name, parse
+from bot.app.conversation.commands import Name, parse
 from tests.conversing import (
     app_client,
     deliver,

@@ -13,9 +13,9 @@ from gidgethub import sansio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import events
+from bot.app import events
+from bot.app.payloads import PayloadError
 from bot.github.client import Identity
-from bot.payloads import PayloadError
 from tests.payloads import (
     check_run_payload,
     check_suite_payload,

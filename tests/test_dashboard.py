@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot import dashboard
-from bot import remote as bot_remote
-from bot.dashboard import auth
+from bot.app import dashboard
+from bot.app import remote as bot_remote
+from bot.app.dashboard import auth
 from bot.store import calls, queue
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
 
 TOKEN = "dashboard-token-0123456789"
@@ -708,7 +708,7 @@ async def test_behind_a_trusted_proxy_only_this_machine_is_served(make_client, p
 
 async def test_a_refused_sign_in_logs_the_client_behind_the_proxy(make_client, pool, caplog):
     client = await make_client(TOKEN, remote="127.0.0.1", trusted="127.0.0.1")
-    with caplog.at_level(logging.INFO, logger="bot.dashboard.auth"):
+    with caplog.at_level(logging.INFO, logger="bot.app.dashboard.auth"):
         response = await client.post(
             "/dashboard/login", data={"token": "guess"},
             headers={"X-Forwarded-For": "198.51.100.7"},
@@ -718,7 +718,7 @@ async def test_a_refused_sign_in_logs_the_client_behind_the_proxy(make_client, p
 
 
 def test_durations_read_in_the_largest_units():
-    from bot.dashboard import present
+    from bot.app.dashboard import present
 
     assert present.seconds(0.42) == "0.4 s"
     assert present.seconds(65) == "1 min 05 s"

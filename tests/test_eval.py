@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import gemini_settings
-from bot.eval import Case, CaseResult, Expected, evaluate, read_cases, report
-from bot.eval_results import ResultsFile, prompt_version
 from bot.review.findings import Finding
+from bot.tools.eval import Case, CaseResult, Expected, evaluate, read_cases, report
+from bot.tools.eval_results import ResultsFile, prompt_version
 from tests.processes import CHECKOUT
 
 PRS = Path(__file__).parent / "data" / "eval" / "prs.jsonl"
@@ -314,7 +314,7 @@ def test_a_saved_result_stands_for_the_same_case_model_and_prompt(tmp_path, caps
 
 
 def test_the_prompt_version_follows_every_request_text():
-    from bot.eval import DEFAULTS
+    from bot.tools.eval import DEFAULTS
 
     agents, config = list(DEFAULTS.agents), DEFAULTS.model_dump_json()
     assert prompt_version(agents, config) == prompt_version(agents, config)

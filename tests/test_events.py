@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gidgethub import sansio
 
-from bot import events
-from bot.payloads import Envelope, PullRequestEvent
+from bot.app import events
+from bot.app.payloads import Envelope, PullRequestEvent
 from tests.payloads import pull_request_payload
 
 

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.web import create_app
 from bot.store import db
-from bot.web import create_app
 from tests.fakes.loop import BackgroundLoop
 from tests.payloads import WEBHOOK_SECRET, pull_request_payload, sign
 

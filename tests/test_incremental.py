@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from tests.reviewing import (
     NEW_APP,
     OLD_APP,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bot.intake import IntakeWriter
+from bot.app.intake import IntakeWriter
 from bot.store import db
 from bot.store.deliveries import Delivery
 from bot.store.queue import NewReview, Trigger

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation.context import Hooks
-from bot.conversation.runner import process_job
+from bot.app.conversation.context import Hooks
+from bot.app.conversation.runner import process_job
 from bot.store import jobs, queue
 from bot.store.deliveries import Delivery
 from bot.store.jobs import JobStatus, Kind, NewJob

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.web import services_key
+from bot.app.web import services_key
 from tests.conversing import app_client, deliver, job_done, last_review_done, reviews_of
 from tests.payloads import (
     check_run_payload,

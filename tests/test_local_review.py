@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 
 from bot.review.render import MARKER
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from tests.processes import app_env
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull, run_review
 

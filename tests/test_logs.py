@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot import logs
-from bot.conversation.context import Hooks
-from bot.conversation.runner import process_job
+from bot.app.conversation.context import Hooks
+from bot.app.conversation.runner import process_job
 from bot.logs import (
     EXPIRY_CHECK_EVERY,
     MAX_SECRETS,

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app.services import Services
+from bot.app.worker import process_review
 from bot.review import verify
 from bot.review.agents import ANSWER_TOKENS
-from bot.services import Services
 from bot.store import calls, quota, reviews
-from bot.worker import process_review
 from tests.reviewing import OWNER, REPO, finding, new_review, open_pull, run_review, until
 
 CONFIG = ".github/second-look.yml"
@@ -290,7 +290,7 @@ async def test_calls_cut_off_by_a_supersede_are_stored_as_spent(services, fake_g
 
 
 async def _meter(services, fake_github):
-    from bot.metering import ReviewMeter, budget_of
+    from bot.app.review_meter import ReviewMeter, budget_of
 
     review = await reviews.get(
         services.pool, await new_review(services.pool, open_pull(fake_github))

@@ -7,7 +7,7 @@ import math
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import (
+from bot.app.metrics import (
     DELIVERY_OUTCOMES,
     FINAL_STATUSES,
     GEMINI_AGENTS,
@@ -15,7 +15,7 @@ from bot.metrics import (
     GITHUB_OUTCOMES,
     TOKEN_KINDS,
 )
-from bot.web import create_app, metrics_key
+from bot.app.web import create_app, metrics_key
 from tests.conversing import app_client, deliver
 from tests.payloads import delivery, pull_request_payload
 from tests.reviewing import FINAL, finding, new_review, open_pull, wait_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.store.findings import FindingRepo
-from bot.web import create_app
+from bot.app.web import create_app
+from bot.store.findings_table import FindingRepo
 from tests.payloads import delivery, pull_request_payload
 from tests.reviewing import OWNER, REPO, finding, many_files, open_pull
 

@@ -8,9 +8,9 @@ import dataclasses
 
 import pytest
 
-from bot.conversation import reactions
-from bot.services import Services
-from bot.web import services_key
+from bot.app.conversation import reactions
+from bot.app.services import Services
+from bot.app.web import services_key
 from tests.conversing import app_client, opened_delivered, root
 from tests.reviewing import OWNER, REPO, finding, open_pull, summary_of
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import gidgethub
 import pytest
 
-from bot import redeliver
-from bot.redeliver import redeliver_pass
-from bot.services import Services
+from bot.app import redeliver
+from bot.app.redeliver import redeliver_pass
+from bot.app.services import Services
 from bot.store import redeliveries
 from tests.reviewing import until
 

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 from aiohttp import web
 
-from bot import remote
+from bot.app import remote
 
 XFF = "X-Forwarded-For"
 

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from bot import retention
-from bot.conversation import lifecycle
-from bot.retention import retention_pass
+from bot.app import retention_loop
+from bot.app.conversation import lifecycle
+from bot.app.retention_loop import retention_pass
 from bot.store import retention as store
 from tests.reviewing import until
 
@@ -200,9 +200,9 @@ async def test_run_forever_makes_a_pass_at_start_up_then_waits_a_day(services, w
     old = await review(pool, 10, status="failed")
     latest = await review(pool, 10)
 
-    task = asyncio.create_task(retention.run_forever(services))
+    task = asyncio.create_task(retention_loop.run_forever(services))
     try:
-        await until(lambda: retention.INTERVAL in waits)  # asked for once the pass is done
+        await until(lambda: retention_loop.INTERVAL in waits)  # asked for once the pass is done
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

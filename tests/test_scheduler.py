@@ -8,8 +8,8 @@ import uuid
 import aiohttp
 import pytest
 
+from bot.app.web import create_app
 from bot.store import reviews
-from bot.web import create_app
 from tests.payloads import delivery, pull_request_payload
 from tests.processes import Server
 from tests.reviewing import (

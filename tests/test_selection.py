@@ -16,7 +16,7 @@ def chosen(selection: Selection) -> list[str]:
 
 
 def test_files_are_classed_by_path():
-    assert kind_of("bot/worker.py") is Kind.SOURCE
+    assert kind_of("bot/app/worker.py") is Kind.SOURCE
     assert kind_of("tests/test_worker.py") is Kind.TEST
     assert kind_of("web/app.spec.ts") is Kind.TEST
     assert kind_of("README.md") is Kind.DOCS

@@ -26,9 +26,9 @@ import pytest
 from aiohttp import web
 from dotenv import dotenv_values
 
+from bot.app.setup import SetupSettings, create_setup_app, read_settings
 from bot.config import Settings, load_settings
 from bot.github import manifest
-from bot.setup import SetupSettings, create_setup_app, read_settings
 from tests.fakes.github import FakeGitHub
 from tests.payloads import WEBHOOK_SECRET, delivery
 from tests.processes import CHECKOUT, app_env, free_port, run_bot

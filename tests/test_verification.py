@@ -3,7 +3,7 @@ stays in the summary only, and a first line that never reads as an all-clear by 
 
 from __future__ import annotations
 
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review, summary_of
 
 CONFIG = ".github/second-look.yml"

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bot.web import MAX_BODY, create_app
+from bot.app.web import MAX_BODY, create_app
 from tests.payloads import delivery, pull_request_payload, sign
 
 
@@ -338,7 +338,7 @@ async def test_metrics_count_deliveries(client):
 
 
 async def test_healthz_is_503_when_the_database_is_gone(client):
-    from bot.web import services_key
+    from bot.app.web import services_key
 
     client.app[services_key].pool.terminate()
 
@@ -363,7 +363,7 @@ async def test_form_encoded_delivery_is_accepted(client, pool):
 
 
 async def test_delivery_is_refused_with_503_when_the_database_is_gone(client):
-    from bot.web import services_key
+    from bot.app.web import services_key
 
     client.app[services_key].pool.terminate()
     body, headers = delivery(pull_request_payload("opened"))

@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
+from bot.app.services import Services
+from bot.app.worker import process_review
 from bot.github import checks
 from bot.review.agents import map_severity
-from bot.services import Services
 from bot.store import reviews
-from bot.store.findings import FindingRepo
-from bot.worker import process_review
+from bot.store.findings_table import FindingRepo
 from tests.inert import MENTION, shown, tokens
 from tests.reviewing import (
     NEW_APP,
@@ -284,7 +284,7 @@ async def test_review_that_keeps_losing_its_process_is_given_up(services, fake_g
 async def test_without_a_gemini_key_the_review_fails_and_says_why(settings, fake_github):
     from dataclasses import replace
 
-    from bot.services import Services
+    from bot.app.services import Services
 
     pull = open_pull(fake_github)
     async with Services.open(replace(settings, gemini_api_key="")) as services:

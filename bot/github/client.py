@@ -23,7 +23,7 @@ from bot.logs import add_secret
 from bot.retry import Policy, Sleep, may_have_happened
 
 if TYPE_CHECKING:
-    from bot.metrics import Metrics
+    from bot.app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

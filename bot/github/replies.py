@@ -1,5 +1,5 @@
 """Talking back on a PR: reactions, replies to a comment or in a review thread, the PR now.
-(Who may steer the reviewer is bot/conversation/access.py's.)"""
+(Who may steer the reviewer is bot/app/conversation/access.py's.)"""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ class Reply:
     usage: Usage
 
 
-def reply_of(body: str) -> Reply:
+def reply_of(body: str | None) -> Reply:
     """Read a generateContent response body; _Retry when it is not a JSON object.
 
     The SDK's own reading built and validated a pydantic tree of the whole answer for the

@@ -2,7 +2,7 @@
 
 Every attempt of every call asks its meter first (`admit`: the budget, then the quota) and
 reports back after (`record`). The meter the App uses also stores each call and shares the
-quota across replicas (bot/metering.py); `LocalMeter` keeps both in this process.
+quota across replicas (bot/app/review_meter.py); `LocalMeter` keeps both in this process.
 """
 
 from __future__ import annotations

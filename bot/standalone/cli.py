@@ -23,8 +23,7 @@ from bot.logs import setup_logging
 from bot.output import Report, render
 from bot.review.changes import path_from_header, split_sections
 from bot.review.prompt import Intent
-from bot.standalone import git, local
-from bot.standalone import sources as local_sources
+from bot.standalone import git, local, local_sources
 from bot.standalone.progress import Progress
 
 PULL = re.compile(r"([\w.-]+)/([\w.-]+)#(\d+)")

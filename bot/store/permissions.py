@@ -1,5 +1,5 @@
 """The permissions table: GitHub's answer about a person's access to a repository, kept for a
-few minutes and dropped when an event says it changed (bot/conversation/access.py decides)."""
+few minutes and dropped when an event says it changed (bot/app/conversation/access.py decides)."""
 
 from __future__ import annotations
 

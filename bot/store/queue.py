@@ -31,7 +31,9 @@ from bot.store.installations import InstallationStatus
 from bot.store.jobs import NewJob
 from bot.store.pulls import PullState
 from bot.store.reviews import COLUMNS, TIMING, Review, Timing, open_check, timing_of
-from bot.store.standing import Check, Standing, standing  # noqa: F401 - queue.Standing
+from bot.store.standing import Check as Check
+from bot.store.standing import Standing as Standing
+from bot.store.standing import standing as standing
 
 
 class Status(StrEnum):

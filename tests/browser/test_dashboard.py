@@ -18,9 +18,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bot.app.dashboard import views
+from bot.app.web import create_app, services_key
 from bot.config import Settings
-from bot.dashboard import views
-from bot.web import create_app, services_key
 from tests.payloads import delivery, pull_request_payload
 from tests.reviewing import FINAL, NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull, wait_for
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bot.setup import SetupSettings, create_setup_app
+from bot.app.setup import SetupSettings, create_setup_app
 
 LANDED = "<!doctype html><title>GitHub (fake)</title><h1 id='landed'>new App</h1>"
 

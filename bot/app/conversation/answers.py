@@ -7,10 +7,9 @@ import logging
 import re
 from datetime import timedelta
 
-from bot import metering
-from bot.conversation import access, dismissal
-from bot.conversation import threads as conversation_threads
-from bot.conversation.context import Context
+from bot.app import review_meter
+from bot.app.conversation import access, dismissal, thread_sync
+from bot.app.conversation.context import Context
 from bot.github import files, replies, sources, threads
 from bot.review.answer import (
     ANSWER_TOKENS,
@@ -25,7 +24,7 @@ from bot.review.findings import Finding
 from bot.review.markdown import text
 from bot.review.metering import BudgetSpent, QuotaReached
 from bot.store import feedback, jobs, pulls, reviews
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ async def _dismiss(ctx: Context, thread: threads.Thread, finding: Finding, login
         f"{ANSWER_MARKER}\nDismissed: this finding no longer fails the check and is not "
         "posted again on this pull request."
     ))  # fmt: skip
-    _, refused = await conversation_threads.resolve(gh, [thread], f"job {ctx.job.id}")
+    _, refused = await thread_sync.resolve(gh, [thread], f"job {ctx.job.id}")
     return f"dismissed ({effect})" if refused is None else f"dismissed ({effect}; thread open)"
 
 
@@ -140,9 +139,9 @@ async def _answer(ctx: Context, thread: threads.Thread, finding: Finding) -> str
     said = [Said(c.author, c.body) for c in thread.comments[1:]]
     system, request = prompt(finding, code_around(finding, head_text), said)
     settings, model = services.settings, services.gemini.model
-    budget = await metering.budget_of(services, review.id, settings.max_review_tokens,
+    budget = await review_meter.budget_of(services, review.id, settings.max_review_tokens,
                                       settings.max_review_usd, model)  # fmt: skip
-    meter = metering.ReviewMeter(services, review, budget, model)
+    meter = review_meter.ReviewMeter(services, review, budget, model)
     try:
         result = await services.gemini.generate(
             agent="answer",

@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from bot import logs
-from bot.conversation import answers, commands, lifecycle
-from bot.conversation.context import Context, Hooks
-from bot.services import Services
+from bot.app.conversation import answers, commands, lifecycle
+from bot.app.conversation.context import Context, Hooks
+from bot.app.services import Services
+from bot.app.worker import EXPECTED, describe_error
 from bot.store import jobs
 from bot.store.jobs import JobStatus, Kind
-from bot.worker import EXPECTED, describe_error
 
 log = logging.getLogger(__name__)
 

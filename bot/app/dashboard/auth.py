@@ -4,7 +4,7 @@ With DASHBOARD_TOKEN set: a request with `Authorization: Bearer <token>`, or wit
 cookie from the login form. The cookie is `<issued>.<random id>.<HMAC-SHA256 of both, keyed by
 the token>`: any replica can check it without shared state, and changing the token signs
 everyone out. Without the token: only when the App listens on a loopback address (HOST), and
-only requests from this host (bot/remote.py decides, behind TRUSTED_PROXIES): a proxy on this
+only requests from this host (bot/app/remote.py decides, behind TRUSTED_PROXIES): a proxy on this
 host forwards everyone, and an App listening on every interface is reachable by anyone.
 The token is never written to a page, a log line or an error.
 """
@@ -21,8 +21,8 @@ from enum import Enum
 
 from aiohttp import web
 
-from bot import remote
-from bot.dashboard import state
+from bot.app import remote
+from bot.app.dashboard import state
 from bot.store import db
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.app.services import Services
 from bot.review.metering import (
     Budget,
     Call,
@@ -17,13 +18,12 @@ from bot.review.metering import (
     worst_bill,
 )
 from bot.review.pricing import budget_price, price_of
-from bot.services import Services
 from bot.store import calls, quota
 from bot.store.calls import CallRow
 from bot.store.reviews import Review
 
 if TYPE_CHECKING:
-    from bot.metrics import Metrics
+    from bot.app.metrics import Metrics
 
 
 class ReviewMeter:

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 
 import gidgethub
 
-from bot.conversation import access
+from bot.app.conversation import access
+from bot.app.services import Services
 from bot.github import threads
 from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.threads import Thread, Threads
 from bot.review.findings import Finding
-from bot.services import Services
 from bot.store import feedback, pulls
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 
 log = logging.getLogger(__name__)
 

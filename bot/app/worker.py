@@ -14,10 +14,12 @@ from typing import Any
 import asyncpg
 import gidgethub
 
-from bot import incremental, logs, metering, pipeline
+from bot import incremental, logs, pipeline
+from bot.app import review_meter
+from bot.app.conversation import thread_sync
+from bot.app.conversation.context import REPLY_MARKER
+from bot.app.services import Services
 from bot.config import Settings
-from bot.conversation import threads as conversation_threads
-from bot.conversation.context import REPLY_MARKER
 from bot.github import checks, publish, replies, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.compare import changed_since
@@ -31,9 +33,8 @@ from bot.review.metering import Budget, QuotaReached
 from bot.review.prompt import Brief
 from bot.review.render import MARKER, Summary, render_summary, summary_json
 from bot.review.supervisor import ReviewSupervisor
-from bot.services import Services
 from bot.store import calls, db, pulls, queue, reviews
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from bot.store.installations import InstallationStatus
 from bot.store.queue import Standing, Status, Trigger
 from bot.store.reviews import Review
@@ -193,7 +194,7 @@ class ReviewRun:
         default_factory=lambda: sources.Base(repo_config.LoadedConfig(repo_config.RepoConfig()))
     )
     supervisor: ReviewSupervisor | None = None
-    meter: metering.ReviewMeter | None = None
+    meter: review_meter.ReviewMeter | None = None
     lease_lost: bool = False
     pull: pulls.PullState = field(default_factory=pulls.PullState)  # as the claim read it
     open_checks: bool = True  # the claim saw check runs of stopped reviews left open
@@ -275,7 +276,7 @@ class ReviewRun:
         self.earlier, reused = await calls.earlier(services.pool, review.id)
         spent = calls.Spent(self.earlier.prompt_tokens, self.earlier.cost_usd)
         self.supervisor = self.new_supervisor(
-            await metering.budget_of(
+            await review_meter.budget_of(
                 services, review.id, *self.limits(), services.gemini.model, spent=spent
             ),
             reused,
@@ -367,7 +368,7 @@ class ReviewRun:
     def new_supervisor(self, budget: Budget, reused: calls.Answers) -> ReviewSupervisor:
         services, config = self.services, self.config.config
         assert services.gemini is not None
-        self.meter = metering.ReviewMeter(services, self.review, budget, services.gemini.model)
+        self.meter = review_meter.ReviewMeter(services, self.review, budget, services.gemini.model)
         return ReviewSupervisor(
             services.gemini, self.meter, agents=config.agents,
             brief=Brief(self.base.intent, self.base.guidance), verify=config.verify,
@@ -386,7 +387,7 @@ class ReviewRun:
 
     async def queued(self, reached: QuotaReached) -> Outcome:
         """A quota or cap is reached: say so on the PR, and go back to the queue until then."""
-        until = metering.until_of(reached, self.services.clock())
+        until = review_meter.until_of(reached, self.services.clock())
         log.info("review %s queued until %s: %s", self.review.id, until.isoformat(),
                  reached.reason)  # fmt: skip
         summary = Summary(self.review.head_sha, "queued", queued_until=until,
@@ -465,7 +466,7 @@ class ReviewRun:
         review = self.review
         assert self.gh is not None
         try:
-            synced = await conversation_threads.sync(
+            synced = await thread_sync.sync(
                 self.gh, self.services, review.installation_id, review.owner, review.repo,
                 review.pr_number,
             )  # fmt: skip
@@ -478,12 +479,12 @@ class ReviewRun:
         summary: Summary,
     ) -> None:  # fmt: skip
         """Resolve the threads of findings fixed since (or dismissed); the summary says so."""
-        chosen = conversation_threads.to_resolve(self.threads, findings, reviewed, dismissed)
+        chosen = thread_sync.to_resolve(self.threads, findings, reviewed, dismissed)
         if not chosen:
             return
         assert self.gh is not None
         await self.ensure_ours()
-        summary.threads_resolved, refused = await conversation_threads.resolve(
+        summary.threads_resolved, refused = await thread_sync.resolve(
             self.gh, chosen, f"review {self.review.id}"
         )
         if refused:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.services import Services
+from bot.app.services import Services
 from bot.store import db, retention
 from bot.store.redeliveries import exclusive
 from bot.store.retention import Deleted

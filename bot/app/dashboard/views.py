@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.dashboard import present, state
-from bot.dashboard.filters import PAGE_SIZE, FilterError, Query, given, parse
+from bot.app.dashboard import present, state
+from bot.app.dashboard.filters import PAGE_SIZE, FilterError, Query, given, parse
 from bot.store import dashboard as store
 from bot.store.queue import FINISHED
 

@@ -1,7 +1,7 @@
 """`python -m bot eval FILE.jsonl`: the review pipeline over labelled PRs, without GitHub or the
 database, scored against the findings each PR should get.
 
-Each PR's result is saved as it ends (bot/eval_results.py); a run resumes after what the last
+Each PR's result is saved as it ends (bot/tools/eval_results.py); a run resumes after what the last
 one saved, and a quota wait longer than `max_wait` stops the run with what it has.
 """
 
@@ -19,7 +19,6 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from bot.config import ConfigError, GeminiSettings, gemini_settings
-from bot.eval_results import ResultsFile, default_path, prompt_version
 from bot.github import sources
 from bot.github.files import FileText
 from bot.github.repo_config import LoadedConfig, RepoConfig
@@ -29,7 +28,8 @@ from bot.review.findings import Finding
 from bot.review.metering import QuotaReached, rate_limiter
 from bot.review.prompt import Intent
 from bot.standalone import local
-from bot.standalone.sources import DiffSource
+from bot.standalone.local_sources import DiffSource
+from bot.tools.eval_results import ResultsFile, default_path, prompt_version
 
 NEAR = 3  # a finding matches an expected one on the same path within this many lines
 PARALLEL_PRS = 4  # PRs reviewed at once; each has up to GEMINI_MAX_IN_FLIGHT calls open

@@ -16,9 +16,9 @@ import asyncpg
 from bot.config import database_location, price_table
 from bot.logs import setup_logging
 from bot.review.pricing import Price, price_of
-from bot.store import connect, embedded, feedback, usage
+from bot.store import connect, daily_usage, embedded, feedback
+from bot.store.daily_usage import DailyUsage
 from bot.store.feedback import Acceptance
-from bot.store.usage import DailyUsage
 
 
 def show(since_text: str, repo: str | None, output: str) -> int:
@@ -78,7 +78,7 @@ async def _usage(
 ) -> tuple[list[DailyUsage], dict[str, list[Acceptance]]]:
     conn = await connect.connect(dsn)  # a database away or refusing us: one line, exit 1
     try:
-        daily = await usage.daily(conn, since, repository)
+        daily = await daily_usage.daily(conn, since, repository)
         return daily, await feedback.acceptance(conn, since, repository)
     finally:
         await conn.close()

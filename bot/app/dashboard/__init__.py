@@ -15,9 +15,9 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
+from bot.app.dashboard import auth, views
+from bot.app.dashboard.state import Dashboard, dashboard_key, templates_key
 from bot.config import Settings
-from bot.dashboard import auth, views
-from bot.dashboard.state import Dashboard, dashboard_key, templates_key
 
 HERE = Path(__file__).resolve().parent
 

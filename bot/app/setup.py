@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from bot import remote
+from bot.app import remote
 from bot.config import Network, _Environment, _read
 from bot.github import manifest
 
@@ -147,7 +147,7 @@ def create_setup_app(
     """The first-run pages; `on_registered(answer)` once the credentials are written.
 
     `access`: the key of the setup URL the server logs. The form and its post need it unless
-    they come from this host (bot/remote.py): whoever registers the App gets this server's
+    they come from this host (bot/app/remote.py): whoever registers the App gets this server's
     Gemini key to spend, so a passer-by on the port must not. The post must also come from a
     page of this server (its Origin), so another site cannot make a visitor's browser post it.
     """

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.app.services import Services
 from bot.github import replies
 from bot.github.client import RetryingGitHubAPI
-from bot.services import Services
 from bot.store import queue
 from bot.store.jobs import Job
 from bot.store.queue import NewReview, Trigger

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import gidgethub
 
-from bot.conversation import dismissal, threads
+from bot.app.conversation import dismissal, thread_sync
+from bot.app.services import Services
 from bot.github.client import describe
-from bot.services import Services
 from bot.store import db, reviews
 from bot.store.redeliveries import exclusive
 
@@ -34,7 +34,7 @@ async def look_once(services: Services) -> int | None:
         for pull in failing:
             try:
                 gh = await services.github.api(pull.installation_id)
-                synced = await threads.sync(gh, services, pull.installation_id, pull.owner,
+                synced = await thread_sync.sync(gh, services, pull.installation_id, pull.owner,
                                             pull.repo, pull.pr_number)  # fmt: skip
                 for fingerprint, login in synced.dismissed:
                     await dismissal.republish(services, gh, pull.owner, pull.repo,

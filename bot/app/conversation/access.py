@@ -20,8 +20,8 @@ from http import HTTPStatus
 
 import gidgethub
 
+from bot.app.services import Services
 from bot.github.client import RetryingGitHubAPI, has_status
-from bot.services import Services
 from bot.store import jobs, permissions
 from bot.store.permissions import Permission
 

@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.conversation import access
-from bot.conversation.context import Context
+from bot.app.conversation import access
+from bot.app.conversation.context import Context
 from bot.github import publish, replies
 from bot.review.markdown import code
 from bot.review.render import MARKER, state_block

@@ -22,8 +22,8 @@ from typing import Any
 
 import gidgethub
 
+from bot.app.services import Services
 from bot.github.client import RetryingGitHubAPI, describe, has_status
-from bot.services import Services
 from bot.store import db, redeliveries
 from bot.store.db import Conn
 from bot.store.redeliveries import Checkpoint

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.conversation import access, threads
-from bot.conversation.context import Context
+from bot.app.conversation import access, thread_sync
+from bot.app.conversation.context import Context
+from bot.app.worker import close_stopped_checks
 from bot.store import installations, reviews
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 from bot.store.installations import InstallationStatus
-from bot.worker import close_stopped_checks
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def closed(ctx: Context) -> str:
         return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
     gh = await ctx.gh()
     await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
-    synced = await threads.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
+    synced = await thread_sync.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
     return f"{stopped} review(s) stopped, {len(synced.found.threads)} thread(s) read"
 
 

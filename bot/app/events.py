@@ -10,10 +10,8 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
-from bot.conversation import answers, commands
-from bot.github.checks import CHECK_NAME
-from bot.github.client import Identity
-from bot.payloads import (
+from bot.app.conversation import answers, commands
+from bot.app.payloads import (
     CheckPull,
     CheckRunEvent,
     CheckSuiteEvent,
@@ -30,6 +28,8 @@ from bot.payloads import (
     TeamEvent,
     validate,
 )  # fmt: skip
+from bot.github.checks import CHECK_NAME
+from bot.github.client import Identity
 from bot.store.jobs import Kind, NewJob
 from bot.store.queue import NewReview, Trigger, new_id
 
@@ -41,7 +41,7 @@ router = routing.Router()
 RERUN_ON_EDIT_OF = ("title", "body", "base")
 REVIEWED_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review", "edited")
 
-# The actions that change who has access to a repository (bot/conversation/access.py).
+# The actions that change who has access to a repository (bot/app/conversation/access.py).
 MEMBER_ACTIONS = ("added", "removed", "edited")
 ORGANIZATION_ACTIONS = ("member_added", "member_removed")
 MEMBERSHIP_ACTIONS = ("added", "removed")

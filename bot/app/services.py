@@ -22,7 +22,7 @@ from bot.review.gemini import GeminiClient
 from bot.store import connect, db, embedded, queue
 
 if TYPE_CHECKING:
-    from bot.metrics import Metrics
+    from bot.app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

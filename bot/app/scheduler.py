@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from bot import worker
-from bot.conversation.context import Hooks
-from bot.conversation.runner import process_job
-from bot.metrics import Metrics
-from bot.services import Services
+from bot.app import worker
+from bot.app.conversation.context import Hooks
+from bot.app.conversation.runner import process_job
+from bot.app.metrics import Metrics
+from bot.app.services import Services
 from bot.store import db, jobs, queue, reviews
 
 log = logging.getLogger(__name__)

@@ -14,13 +14,14 @@ import asyncpg
 from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
-from bot import dashboard, events, logs, payloads, redeliver, remote, retention
+from bot import logs
+from bot.app import dashboard, events, payloads, redeliver, remote, retention_loop
+from bot.app.conversation import reactions
+from bot.app.intake import IntakeWriter
+from bot.app.metrics import CONTENT_TYPE, NONE, Metrics
+from bot.app.scheduler import Scheduler
+from bot.app.services import Services
 from bot.config import Settings
-from bot.conversation import reactions
-from bot.intake import IntakeWriter
-from bot.metrics import CONTENT_TYPE, NONE, Metrics
-from bot.scheduler import Scheduler
-from bot.services import Services
 from bot.store import db
 from bot.store.deliveries import Delivery
 from bot.store.jobs import NewJob
@@ -66,7 +67,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await redeliver.at_start_up(services)
         loops = [
             asyncio.create_task(redeliver.run_forever(services, first=False), name="redeliver"),
-            asyncio.create_task(retention.run_forever(services), name="retention"),
+            asyncio.create_task(retention_loop.run_forever(services), name="retention"),
             asyncio.create_task(reactions.run_forever(services), name="reactions"),
         ]
         await scheduler.begin()

@@ -9,12 +9,12 @@ import logging
 
 import pydantic
 
+from bot.app.services import Services
 from bot.github import checks, publish
 from bot.github.client import RetryingGitHubAPI
 from bot.review.render import MARKER, render_summary, summary_json, summary_of_json
-from bot.services import Services
 from bot.store import pulls, reviews
-from bot.store.findings import FindingRepo
+from bot.store.findings_table import FindingRepo
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot.review import agents, prompt, verify
 
 if TYPE_CHECKING:
-    from bot.eval import Case
+    from bot.tools.eval import Case
 
 FORMAT = 1
 DIRECTORY = Path(".data") / "eval"

@@ -1,0 +1,1 @@
+"""The command-line tools around the App and the review: `migrate`, `usage` and `eval`."""
