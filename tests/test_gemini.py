@@ -29,6 +29,7 @@ from bot.review.pricing import DEFAULT_PRICES
 from tests.fakes.gemini import FakeGemini
 
 API_KEY = "AIzaSy-test-key-do-not-leak-0123456789"
+BASE = "http://127.0.0.1:9"  # a request body is built, never sent
 MODEL = "gemini-2.5-flash"
 ANSWER_TOKENS = 1_024  # each test request's answer may be this long
 SYSTEM = "You review code.\nSecond Look agent: security\n"
@@ -541,13 +542,15 @@ def test_the_answers_json_schema_is_made_once_and_is_a_plain_tree():
 @pytest.mark.parametrize("budget", [None, 0, 512])
 def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
     """generateContent's body is built by us (the SDK's pydantic building cost 0.58 ms a
-    call): it must stay what the SDK itself sends for the same call."""
+    call, and the SDK 28 MiB of the App's memory): it must stay what google-genai itself
+    sends for the same call."""
+    from google import genai
     from google.genai import _common, models, types
 
     from bot.review.agents import AgentAnswer
     from bot.review.caching import Cached
 
-    client = GeminiClient(API_KEY, MODEL, base_url="http://127.0.0.1:9")
+    client = GeminiClient(API_KEY, MODEL, base_url=BASE)
     schema = gemini.json_schema(AgentAnswer)
     generation = {"temperature": 0.2, "maxOutputTokens": 2_000,
                   "responseMimeType": "application/json", "responseJsonSchema": schema}  # fmt: skip
@@ -565,7 +568,7 @@ def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
     )  # fmt: skip
     contents = PROMPT[len(cache.prefix) :] if cache else PROMPT
     params = types._GenerateContentParameters(model=MODEL, contents=contents, config=config)
-    api = client._client._api_client
+    api = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=BASE))._api_client
     sdk = models._GenerateContentParameters_to_mldev(api, params, None, params)
     assert sdk.pop("_url") == {"model": f"models/{MODEL}"}
     sdk.pop("config", None)
@@ -577,7 +580,7 @@ def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
         sdk["generationConfig"]["thinkingConfig"] = {"thinkingBudget": thinking["thinking_budget"]}
 
     assert ours == sdk
-    assert client._generate_path == f"models/{MODEL}:generateContent"
+    assert client._model_path == f"models/{MODEL}"
 
 
 def test_a_reply_is_read_without_thoughts_and_says_why_it_stopped():
@@ -588,15 +591,54 @@ def test_a_reply_is_read_without_thoughts_and_says_why_it_stopped():
         "usageMetadata": {"promptTokenCount": 10, "cachedContentTokenCount": 4,
                           "candidatesTokenCount": 3, "thoughtsTokenCount": 2},
     }  # fmt: skip
-    reply = gemini.reply_of(json.dumps(body))
+    reply = gemini.reply_of(body)
     assert reply.text == '{"a": 1}'
     assert reply.finish == "STOP"
     assert reply.usage == Usage(prompt=10, cached=4, output=3, thinking=2)
 
-    blocked = gemini.reply_of(json.dumps({"promptFeedback": {"blockReason": "SAFETY"}}))
+    blocked = gemini.reply_of({"promptFeedback": {"blockReason": "SAFETY"}})
     assert (blocked.text, blocked.finish) == (None, "prompt blocked (SAFETY)")
     assert blocked.usage.estimated
 
-    for body_text in ("[1, 2]", "not json"):
-        with pytest.raises(gemini._Retry, match="malformed output"):
-            gemini.reply_of(body_text)
+
+def test_the_cache_and_count_requests_are_what_the_sdk_would_build():
+    from google import genai
+    from google.genai import _common, caches, models, types
+
+    from bot.review.gemini_api import model_path, text_content
+
+    api = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=BASE))._api_client
+
+    def sdk(request):
+        request.pop("_url", None)
+        request.pop("config", None)
+        return _common.encode_unserializable_types(_common.convert_to_dict(request))
+
+    config = types.CreateCachedContentConfig(
+        system_instruction=SYSTEM, contents=[PROMPT], ttl="300s", display_name="second-look part 1"
+    )
+    params = types._CreateCachedContentParameters(model=MODEL, config=config)
+    made = sdk(caches._CreateCachedContentParameters_to_mldev(api, params, None))
+    ours = {"model": model_path(MODEL), "contents": [text_content(PROMPT)],
+            "systemInstruction": text_content(SYSTEM), "ttl": "300s",
+            "displayName": "second-look part 1"}  # fmt: skip
+    assert ours == made
+
+    params = types._CountTokensParameters(model=MODEL, contents=PROMPT)
+    assert sdk(models._CountTokensParameters_to_mldev(api, params, None)) == {
+        "contents": [text_content(PROMPT)]
+    }
+
+
+async def test_a_200_whose_body_is_not_a_json_object_is_retried_as_malformed(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.broken_body_next("<html>502 from the proxy</html>")
+    fake_gemini.broken_body_next("[1, 2]")
+    meter = unmetered()
+
+    with pytest.raises(AgentCallError) as caught:
+        await review(make_client(max_attempts=2), meter=meter)
+
+    assert "malformed output" in str(caught.value) and caught.value.attempts == 2
+    assert [c.status for c in meter.calls] == ["failed", "failed"]

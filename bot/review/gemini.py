@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from google import genai
-from google.genai import _transformers, errors, types
 from pydantic import BaseModel, ValidationError
 
 from bot.retry import Policy, Sleep, Transient, retry_info
 from bot.review import thinking
 from bot.review.caching import CACHE, TTL_SECONDS, Cached
+from bot.review.gemini_api import ApiError, GeminiApi, MalformedResponse, model_path, text_content
 from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage, Worst
 
 log = logging.getLogger(__name__)
@@ -101,19 +99,8 @@ class Reply:
     usage: Usage
 
 
-def reply_of(body: str | None) -> Reply:
-    """Read a generateContent response body; _Retry when it is not a JSON object.
-
-    The SDK's own reading built and validated a pydantic tree of the whole answer for the
-    three values we use: 0.16 ms a call, and its request building 0.58 ms, of the 28 ms a
-    review costs under `bench_review_load` (README, Benchmarks).
-    """
-    try:
-        answer = json.loads(body) if body else {}
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        raise _Retry("malformed output", "the response body is not a JSON object")
+def reply_of(answer: dict[str, Any]) -> Reply:
+    """Read a generateContent answer (the response's JSON object)."""
     candidates = answer.get("candidates") or []
     first = candidates[0] if candidates and isinstance(candidates[0], dict) else {}
     parts = (first.get("content") or {}).get("parts") or []
@@ -149,11 +136,11 @@ class _Request:
         """The request; with `cached`, the cache holds the system text and the prompt's start."""
         body: dict[str, Any] = {"generationConfig": self.generation}
         if cached is None:
-            body["systemInstruction"] = {"parts": [{"text": self.system}], "role": "user"}
+            body["systemInstruction"] = text_content(self.system)
         else:
             prompt = prompt[len(cached.prefix) :]
             body["cachedContent"] = cached.name
-        body["contents"] = [{"role": "user", "parts": [{"text": prompt}]}]
+        body["contents"] = [text_content(prompt)]
         return body
 
 
@@ -183,27 +170,15 @@ class GeminiClient:
         )
         self.timeout = timeout
         self._api_key = api_key
-        options = types.HttpOptions(
-            base_url=base_url,  # None: the SDK reads GOOGLE_GEMINI_BASE_URL itself
-            timeout=int(timeout * 1000),
-            aiohttp_client=http,
-            # Without retry_options the SDK still retries a failed connection once, after
-            # sleeping 1 to 10 s; one attempt here turns that off too.
-            retry_options=types.HttpRetryOptions(attempts=1),
-        )
-        self._client = genai.Client(api_key=api_key, http_options=options)
-        # generateContent is sent through the SDK's transport with a body we build: its
-        # pydantic request and response models cost 0.75 ms of CPU a call (see `reply_of`).
-        self._generate_path = (
-            f"{_transformers.t_model(self._client._api_client, model)}:generateContent"
-        )
+        self._api = GeminiApi(api_key, base_url, timeout, http)  # None: GOOGLE_GEMINI_BASE_URL
+        self._model_path = model_path(model)
         self.calls = 0
         self.retries = 0
         self._counted: dict[str, int] = {}  # digest of a text -> its token count
 
     async def aclose(self) -> None:
-        """Close the SDK's own transports (never a session passed in as `http`)."""
-        await self._client.aio.aclose()
+        """Close the transport's own session (never a session passed in as `http`)."""
+        await self._api.aclose()
 
     async def count_tokens(self, text: str) -> int:
         """Gemini's token count for `text` (once per text); its UTF-8 size if counting fails.
@@ -214,9 +189,12 @@ class GeminiClient:
         if key in self._counted:
             return self._counted[key]
         try:
-            counted = await self._client.aio.models.count_tokens(model=self.model, contents=text)
-            total = counted.total_tokens
-        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+            counted = await self._api.post(
+                f"{self._model_path}:countTokens", {"contents": [text_content(text)]}
+            )
+            total = counted.get("totalTokens")
+            total = total if isinstance(total, int) else None
+        except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("count_tokens failed, counting bytes instead: %s", self._redact(str(exc)))
             total = None
         if total is None:
@@ -350,29 +328,26 @@ class GeminiClient:
         return reply, parsed
 
     async def _send(self, attempt: int, body: dict[str, Any]) -> Reply:
-        """Send one generateContent request (the SDK's transport: its key, base URL, timeout
-        and errors); raise _Failure when it fails."""
+        """Send one generateContent request; raise _Failure when it fails."""
         self.calls += 1
         if attempt > 1:
             self.retries += 1
         try:
-            response = await self._client.aio._api_client.async_request(
-                "post", self._generate_path, body
-            )
-        except errors.APIError as exc:
+            answer = await self._api.post(f"{self._model_path}:generateContent", body)
+        except ApiError as exc:
             status = f"{exc.code} {exc.status or ''}".rstrip()
             message = self._redact(exc.message or "")
-            # Not chained: the SDK's error prints the raw body and holds the request headers.
+            # Not chained: the error holds the raw body.
             if exc.code not in RETRYABLE_CODES:
                 raise _Failure(status, message) from None
             raise _Retry(status, message, delay=retry_info(exc.details)) from None
-        except errors.UnknownApiResponseError as exc:
+        except MalformedResponse as exc:
             raise _Retry("malformed output", "the response body is not JSON") from exc
         except TimeoutError as exc:  # asyncio's and aiohttp's timeouts both subclass it
             raise _Retry("timeout", f"no answer within {self.timeout:g} s") from exc
         except aiohttp.ClientError as exc:
             raise _Retry("connection error", self._redact(str(exc))) from exc
-        return reply_of(response.body)
+        return reply_of(answer)
 
     async def create_cache(
         self, system: str, prefix: str, *, meter: Meter, chunk: int, tokens: int
@@ -388,35 +363,40 @@ class GeminiClient:
             log.info("no cache for part %d: %s", chunk, exc)
             return None
         started = time.monotonic()
-        config = types.CreateCachedContentConfig(
-            system_instruction=system, contents=[prefix], ttl=f"{TTL_SECONDS}s",
-            display_name=f"second-look part {chunk}",
-        )  # fmt: skip
+        body = {
+            "model": self._model_path,
+            "contents": [text_content(prefix)],
+            "systemInstruction": text_content(system),
+            "ttl": f"{TTL_SECONDS}s",
+            "displayName": f"second-look part {chunk}",
+        }
         try:
-            cache = await self._client.aio.caches.create(model=self.model, config=config)
+            cache = await self._api.post("cachedContents", body)
         except asyncio.CancelledError:
             meter.abandon(call.ended(1, "cancelled", started, _sent(call)), worst)
             raise
-        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+        except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
             reason = self._redact(getattr(exc, "message", None) or str(exc))
             log.warning("no cache for part %d: %s", chunk, reason)
             usage = _sent(call) if isinstance(exc, TimeoutError) else Usage(estimated=True)
             await meter.record(call.ended(1, "failed", started, usage, error=reason), worst)
             return None
-        counted = cache.usage_metadata.total_token_count if cache.usage_metadata else None
-        counted = counted or tokens
+        metadata = cache.get("usageMetadata")
+        counted = metadata.get("totalTokenCount") if isinstance(metadata, dict) else None
+        counted = counted if isinstance(counted, int) and counted else tokens
         usage = Usage(prompt=counted, stored=counted * TTL_SECONDS / 3600)
         await meter.record(call.ended(1, "ok", started, usage), worst)
-        if not cache.name:
+        name = cache.get("name")
+        if not isinstance(name, str) or not name:
             return None
-        return Cached(cache.name, prefix, counted)
+        return Cached(name, prefix, counted)
 
     async def delete_cache(self, cached: Cached) -> None:
         """Delete a cache no request needs any more (storage is billed for its TTL anyway;
         this keeps the project's cache list short). A failure is only logged."""
         try:
-            await self._client.aio.caches.delete(name=cached.name)
-        except (errors.APIError, aiohttp.ClientError, TimeoutError) as exc:
+            await self._api.delete(cached.name)
+        except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
             log.info("cache %s not deleted: %s", cached.name, self._redact(str(exc)))
 
     def _redact(self, text: str) -> str:

@@ -140,7 +140,7 @@ class CachedContent:
 
 @dataclass
 class _Fault:
-    kind: str  # "error", "malformed" or "blocked"
+    kind: str  # "error", "malformed", "blocked" or "body"
     agent: str | None = None
     status: int = 0
     retry_delay: str | None = None
@@ -244,6 +244,10 @@ class FakeGemini:
         """Answer the next `times` requests with text that is not valid JSON."""
         self._faults = self._faults + [_Fault("malformed", agent)] * times
 
+    def broken_body_next(self, body: str, times: int = 1) -> None:
+        """Answer the next `times` requests 200 with `body` as it is (a proxy's page, say)."""
+        self._faults = self._faults + [_Fault("body", None, message=body)] * times
+
     def blocked_next(self, times: int = 1, agent: str | None = None) -> None:
         """Answer the next `times` requests with a SAFETY-blocked candidate and no content."""
         self._faults = self._faults + [_Fault("blocked", agent)] * times
@@ -335,6 +339,8 @@ class FakeGemini:
             return _error(fault.status, fault.message, fault.retry_delay)
         if fault and fault.kind == "blocked":
             return self._blocked(seen)
+        if fault and fault.kind == "body":
+            return web.Response(text=fault.message or "", content_type="text/html")
         if fault:
             return self._answer(seen, MALFORMED_TEXT)
         if self.responder is not None:
