@@ -51,9 +51,10 @@ class Policy:
     sleep: Sleep = asyncio.sleep
 
     def retrying(
-        self, what: str, *, final: Callable[[BaseException], bool] | None = None
+        self, what: object, *, final: Callable[[BaseException], bool] | None = None
     ) -> AsyncRetrying:
-        """A tenacity loop for one request; `what` names it in the log. An error for which
+        """A tenacity loop for one request; `what` names it in the log (its str(), made only
+        when a line is written). An error for which
         `final` says True is not retried, whatever the policy would do."""
 
         def worth(state: RetryCallState) -> bool:
@@ -145,7 +146,7 @@ def backoff(attempt: int, cap: float) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 
-def _log_retry(what: str, state: RetryCallState) -> None:
+def _log_retry(what: object, state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
     log.warning("%s: attempt %d failed (%s); retrying in %.1f s", what, state.attempt_number,

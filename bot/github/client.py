@@ -93,14 +93,14 @@ class RetryingGitHubAPI(GitHubAPI):
         did nothing on (a refused connection, a rate limit) are retried as any request is.
         Only a failure costs a lookup: the first attempt is a plain POST.
         """
-        request = f"POST {_path(sansio.format_url(url, url_vars, base_url=self.base_url))}"
+        request = _Named("POST", url, url_vars, self.base_url)
         look = False
 
         def final(exc: BaseException) -> bool:
             return find is None and may_have_happened(exc)
 
         with naming(request):
-            async for attempt in self.policy.retrying(f"GitHub {request}", final=final):
+            async for attempt in self.policy.retrying(request.for_log, final=final):
                 with attempt:
                     if look and find is not None:
                         found = await find()
@@ -123,25 +123,51 @@ class RetryingGitHubAPI(GitHubAPI):
     ) -> tuple[bytes, str | None, int]:
         if _ONE_TRY.get():  # one attempt of `create`, which retries and names it
             return await super()._make_request(method, url, url_vars, *args, **kwargs)
-        request = f"{method} {_path(sansio.format_url(url, url_vars, base_url=self.base_url))}"
+        request = _Named(method, url, url_vars, self.base_url)
         with naming(request):
-            async for attempt in self.policy.retrying(f"GitHub {request}"):
+            async for attempt in self.policy.retrying(request.for_log):
                 with attempt:
                     return await super()._make_request(method, url, url_vars, *args, **kwargs)
         raise AssertionError("unreachable: the policy stops with the last error")
 
 
+class _Named:
+    """A request's "METHOD /path", formatted only when an error or a retry's log line needs
+    it: expanding the URL template again for every request cost more than the name is worth."""
+
+    def __init__(
+        self, method: str, url: str, url_vars: Mapping[str, Any] | None, base_url: str
+    ) -> None:
+        self._parts = (method, url, url_vars, base_url)
+        self._text: str | None = None
+        self.for_log = _Prefixed("GitHub ", self)
+
+    def __str__(self) -> str:
+        if self._text is None:
+            method, url, url_vars, base_url = self._parts
+            self._text = f"{method} {_path(sansio.format_url(url, url_vars, base_url=base_url))}"
+        return self._text
+
+
+class _Prefixed:
+    def __init__(self, prefix: str, named: _Named) -> None:
+        self._prefix, self._named = prefix, named
+
+    def __str__(self) -> str:
+        return f"{self._prefix}{self._named}"
+
+
 @contextmanager
-def naming(request: str) -> Iterator[None]:
+def naming(request: object) -> Iterator[None]:
     """Tag what GitHub raises with `request` ("GET /path"); no answer is GitHubUnreachable."""
     try:
         yield
     except gidgethub.GitHubException as exc:
-        exc.request = request  # type: ignore[attr-defined]
+        exc.request = str(request)  # type: ignore[attr-defined]
         raise
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         unreachable = GitHubUnreachable(f"no answer ({exc!r})")
-        unreachable.request = request  # type: ignore[attr-defined]
+        unreachable.request = str(request)  # type: ignore[attr-defined]
         raise unreachable from None
 
 
