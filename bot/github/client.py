@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 import gidgethub
@@ -21,9 +21,6 @@ from yarl import URL
 
 from bot.logs import add_secret
 from bot.retry import Policy, Sleep, may_have_happened
-
-if TYPE_CHECKING:
-    from bot.app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +32,12 @@ TOKEN_MARGIN = 5 * 60  # renew an installation token this long before GitHub exp
 Find = Callable[[], Awaitable[Mapping[str, Any] | None]]
 # Set while `create` sends one attempt: `_make_request` then tries once, `create` decides.
 _ONE_TRY: contextvars.ContextVar[bool] = contextvars.ContextVar("one_try", default=False)
+
+
+class Counter(Protocol):
+    """Where every GitHub answer is counted (the App's metrics): the core knows no more."""
+
+    def github_answer(self, outcome: str, installation: str, remaining: int | None) -> None: ...
 
 
 class GitHubUnreachable(gidgethub.GitHubException):
@@ -221,7 +224,7 @@ class GitHubClient:
         self._pending: dict[int, asyncio.Future[str]] = {}
         self._installation_of: dict[str, int] = {}  # token -> installation, for the metrics
         self.identity = Identity(str(app_id))
-        self.metrics: Metrics | None = None
+        self.metrics: Counter | None = None
         self._fixed_token = ""  # with_token: every installation uses this one
 
     @classmethod
@@ -260,7 +263,7 @@ class GitHubClient:
         if cached is not None:
             self._installation_of.pop(cached[0], None)
 
-    def count_calls(self, metrics: Metrics) -> None:
+    def count_calls(self, metrics: Counter) -> None:
         """Count every request to GitHub's API made through the session (gidgethub's, the
         diff's and the GraphQL queries of github/files.py alike) in `metrics`, with the
         x-ratelimit-remaining of each answer."""
