@@ -10,7 +10,7 @@ once; placement and rendering are the shared functions the publishers call
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot import incremental
@@ -58,7 +58,7 @@ class Publisher(Protocol):
         """Store, post or print the result."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reviewed:
     """A finished review, as every publisher gets it."""
 
@@ -67,7 +67,28 @@ class Reviewed:
     result: SupervisorResult
     checked: Checked  # every finding: shown, withheld by verification, dismissed, carried
     coverage: Coverage
-    summary: Summary  # what the summary comment says; a publisher may add its notes
+    # What every output renders. A publisher does not change it: what it learns (the
+    # findings posted inline, the threads resolved) goes into a new one it renders.
+    summary: Summary
+    caches: int = 0  # explicit Gemini caches the agents' calls created
+
+    def stats(self) -> dict[str, int | bool]:
+        """The review's figures, as the App stores them (`reviews.stats`)."""
+        plan, result, checked, coverage = self.plan, self.result, self.checked, self.coverage
+        return {
+            "files": len(plan.files), "incremental": plan.incremental,
+            "carried": len(plan.carried), "findings": len(checked.findings),
+            "dropped": checked.dropped, "moved": checked.moved, "merged": checked.merged,
+            "gemini_calls": result.calls, "reused_answers": result.reused,
+            "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
+            "partial": coverage.partial, "pr_files": coverage.files,
+            "reviewed_files": coverage.reviewed_files, "pr_lines": coverage.lines,
+            "reviewed_lines": coverage.reviewed_lines, "chunks": result.chunks,
+            "context_chars": result.context_chars, "verified": result.verified,
+            "withheld": sum(1 for f in checked.findings if f.withheld),
+            "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
+            "unverified_parts": len(result.unverified), "caches": self.caches,
+        }  # fmt: skip
 
 
 async def review(
@@ -78,11 +99,15 @@ async def review(
     head_sha: str,
     *,
     label: str = "",
+    fail_on: str | None = None,
+    verdict_by: str = "the check",
 ) -> Reviewed:
     """Read the changes, run the agents and the verifier, check the findings, publish.
 
-    `label` names the review in log lines. QuotaReached from the meter propagates: nothing
-    was published, and the caller decides (the App queues the review again).
+    `label` names the review in log lines. `fail_on` (None: the repository's) fails the review
+    on a finding this severe, and the summary says that `verdict_by` fails then. QuotaReached
+    from the meter propagates: nothing was published, and the caller decides (the App queues
+    the review again).
     """
     config = base.config.config
     prior = await publisher.prior()
@@ -102,11 +127,12 @@ async def review(
     # Findings checked against the diff, merged across agents (severities are mapped), and
     # withheld when the verifier dropped or doubted them; what was dismissed is kept apart.
     checked = check(result.findings, diff, config.min_confidence)
-    checked.findings = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
-    checked.findings = dismiss(checked.findings, await publisher.dismissed())
+    found = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
+    checked = replace(checked, findings=dismiss(found, await publisher.dismissed()))
     summary = summarize(base, supervisor, plan, result, checked, coverage,
-                        await publisher.usage(), head_sha)  # fmt: skip
-    reviewed = Reviewed(diff, plan, result, checked, coverage, summary)
+                        await publisher.usage(), head_sha, fail_on=fail_on,
+                        verdict_by=verdict_by)  # fmt: skip
+    reviewed = Reviewed(diff, plan, result, checked, coverage, summary, supervisor.caches)
     await publisher.publish(reviewed)
     return reviewed
 
@@ -120,13 +146,16 @@ def summarize(
     coverage: Coverage,
     usage: Totals,
     head_sha: str,
+    *,
+    fail_on: str | None = None,
+    verdict_by: str = "the check",
 ) -> Summary:
     """What the summary comment (and every output format) reports of the review."""
-    notes = [f"The token budget ran out before {part}." for part in result.unfinished]
-    notes += [
+    notes = tuple(f"The token budget ran out before {part}." for part in result.unfinished)
+    notes += tuple(
         f"The verification of {part} failed: its findings are posted unverified."
         for part in result.unverified
-    ]
+    )
     # Partial when some agent calls failed (the coverage says which); failed only when every
     # call failed, so nothing at all was reviewed.
     failed = bool(result.failures) and result.answered == 0
@@ -139,14 +168,15 @@ def summarize(
         error=f"every agent call failed; the first: {result.failures[0].reason}"
         if failed
         else None,
-        findings=[f for f in checked.findings if not f.silenced],
-        withheld=[f for f in checked.findings if f.withheld and not f.dismissed_by],
-        dismissed=[f for f in checked.findings if f.dismissed_by],
-        fail_on=base.config.config.fail_on,
+        findings=tuple(f for f in checked.findings if not f.silenced),
+        withheld=tuple(f for f in checked.findings if f.withheld and not f.dismissed_by),
+        dismissed=tuple(f for f in checked.findings if f.dismissed_by),
+        fail_on=fail_on or base.config.config.fail_on,
+        verdict_by=verdict_by,
         guidance=base.guidance.named(),
-        skipped=list(coverage.not_reviewed),
+        skipped=tuple(coverage.not_reviewed),
         failed_agents=failed_agents,
-        agents=[agent.name for agent in supervisor.agents],
+        agents=tuple(agent.name for agent in supervisor.agents),
         dropped=checked.dropped,
         moved=checked.moved,
         calls=usage.calls,
@@ -157,9 +187,9 @@ def summarize(
         cost_usd=usage.cost_usd if supervisor.price is not None else None,
         output_cost_usd=usage.output_cost_usd,
         notes=notes,
-        config_problems=[(p.key, p.message) for p in base.config.problems],
+        config_problems=tuple((p.key, p.message) for p in base.config.problems),
         reviewed_files=len(plan.files) if plan.incremental else None,
-        resolved=incremental.resolved(plan.previous, checked.findings),
+        resolved=tuple(incremental.resolved(plan.previous, checked.findings)),
         coverage=coverage,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -260,15 +261,15 @@ class ReviewRun:
         # 5. The check run, in progress.
         started = await self.start_check()
         if review.draft and not config.review_drafts:
-            notes = ["Draft pull request: it is reviewed when marked ready for review."]
+            notes = ("Draft pull request: it is reviewed when marked ready for review.",)
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [],
                                       started)  # fmt: skip
             return Outcome(Status.SKIPPED)
         if review.draft:  # reviewed after all (review_drafts): the rest of the base now
             await self.read_base()
         if self.pull.paused_by and review.trigger not in queue.ASKED:
-            notes = [f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
-                     "asked); `/second-look review` reviews it once."]  # fmt: skip
+            notes = (f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
+                     "asked); `/second-look review` reviews it once.",)  # fmt: skip
             await self.complete_check(Summary(review.head_sha, "skipped", notes=notes), [])
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
@@ -348,14 +349,16 @@ class ReviewRun:
         review = self.review
         self.pull = await pulls.state(self.services.pool, review.owner, review.repo,
                                       review.pr_number)  # fmt: skip
-        summary.paused_by = self.pull.paused_by
+        summary = dataclasses.replace(summary, paused_by=self.pull.paused_by)
         # 9. Published: inline review, summary comment, check run.
-        await self.post_inline(reviewed.diff, findings, summary)
-        await self.resolve_threads(findings, reviewed.plan.files, self.dismissals, summary)
+        summary = await self.post_inline(reviewed.diff, findings, summary)
+        summary = await self.resolve_threads(
+            findings, reviewed.plan.files, self.dismissals, summary
+        )
         found = await self.upsert_comment(summary)
         await self.complete_check(summary, findings, found)
         await self.reply_done(summary)
-        stats = self.stats(reviewed)
+        stats = reviewed.stats() | {"conclusion": self.conclusion}  # as reviews.failing reads it
         await reviews.add_stats(self.services.pool, review.id, stats)
         if self.totals is not None:
             self.figures = (stats, self.totals)
@@ -477,18 +480,16 @@ class ReviewRun:
     async def resolve_threads(
         self, findings: list[Finding], reviewed: list[str], dismissed: Mapping[str, str],
         summary: Summary,
-    ) -> None:  # fmt: skip
-        """Resolve the threads of findings fixed since (or dismissed); the summary says so."""
+    ) -> Summary:  # fmt: skip
+        """Resolve the threads of findings fixed since (or dismissed); the summary saying so."""
         chosen = thread_sync.to_resolve(self.threads, findings, reviewed, dismissed)
         if not chosen:
-            return
+            return summary
         assert self.gh is not None
         await self.ensure_ours()
-        summary.threads_resolved, refused = await thread_sync.resolve(
-            self.gh, chosen, f"review {self.review.id}"
-        )
-        if refused:
-            summary.notes.append(refused)
+        resolved, refused = await thread_sync.resolve(self.gh, chosen, f"review {self.review.id}")
+        summary = dataclasses.replace(summary, threads_resolved=frozenset(resolved))
+        return summary.noted(refused) if refused else summary
 
     async def reply_done(self, summary: Summary) -> None:
         """Answer the command that asked for this review, now that it is done."""
@@ -509,20 +510,23 @@ class ReviewRun:
         except gidgethub.GitHubException as exc:  # the summary says it all the same
             log.warning("review %s: the command was not answered: %s", review.id, describe(exc))
 
-    async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> None:
-        """One COMMENT review for this head, without what earlier heads already had inline."""
+    async def post_inline(self, diff: Diff, findings: list[Finding], summary: Summary) -> Summary:
+        """One COMMENT review for this head, without what earlier heads already had inline;
+        the summary saying so."""
         review, pool = self.review, self.services.pool
         already = await FindingRepo(pool).posted_inline(review.owner, review.repo,
                                                          review.pr_number)  # fmt: skip
         chosen = publish.chosen_inline(findings, self.config.config, already)
         if not chosen:
-            return
+            return summary
         assert self.gh is not None
         await self.ensure_ours()
-        posted = await publish.post_inline(self.gh, review.owner, review.repo, review.pr_number,
-                                           review.head_sha, diff, chosen, summary)  # fmt: skip
+        posted, summary = await publish.post_inline(self.gh, review.owner, review.repo,
+                                                    review.pr_number, review.head_sha, diff,
+                                                    chosen, summary)  # fmt: skip
         if posted:
             await FindingRepo(pool).mark_inline(review.id, [f.fingerprint for f in posted])
+        return summary
 
     async def upsert_comment(self, summary: Summary) -> Check:
         """Post or edit the summary comment; the review's standing after, for the next step."""
@@ -586,26 +590,6 @@ class ReviewRun:
         log.warning("review %s failed: %s", self.review.id, queue.GIVE_UP)
         await self.publish_failure(queue.GIVE_UP)
         await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
-
-    def stats(self, reviewed: pipeline.Reviewed) -> dict[str, int | bool | str | None]:
-        plan, result, checked = reviewed.plan, reviewed.result, reviewed.checked
-        coverage = reviewed.coverage
-        return {
-            "files": len(plan.files), "incremental": plan.incremental,
-            "carried": len(plan.carried), "findings": len(checked.findings),
-            "dropped": checked.dropped, "moved": checked.moved, "merged": checked.merged,
-            "gemini_calls": result.calls, "reused_answers": result.reused,
-            "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
-            "partial": coverage.partial, "pr_files": coverage.files,
-            "reviewed_files": coverage.reviewed_files, "pr_lines": coverage.lines,
-            "reviewed_lines": coverage.reviewed_lines, "chunks": result.chunks,
-            "context_chars": result.context_chars, "verified": result.verified,
-            "withheld": sum(1 for f in checked.findings if f.withheld),
-            "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
-            "unverified_parts": len(result.unverified),
-            "caches": self.supervisor.caches if self.supervisor else 0,
-            "conclusion": self.conclusion,  # the check run's, as reviews.failing reads it
-        }  # fmt: skip
 
 
 async def close_stopped_checks(

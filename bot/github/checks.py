@@ -8,6 +8,7 @@ check's verdict: `failure` only for a finding that fails the check."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -139,7 +140,7 @@ async def complete(
     )
 
 
-def conclusion(summary: Summary, findings: list[Finding], fail_on: str) -> str:
+def conclusion(summary: Summary, findings: Sequence[Finding], fail_on: str) -> str:
     """failure (a failed review, or a finding at or above `fail_on`), else neutral for a
     skipped or partial review, else success.
 

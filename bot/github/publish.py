@@ -4,8 +4,8 @@ and the one inline review per head; each is created once, a retry finding what i
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -203,7 +203,7 @@ INLINE_REFUSED = "GitHub refused the inline comments; every finding is listed he
 
 
 def chosen_inline(
-    findings: list[Finding], config: RepoConfig, posted: Collection[str] = ()
+    findings: Sequence[Finding], config: RepoConfig, posted: Collection[str] = ()
 ) -> list[Finding]:
     """What is shown on a line, as inline comments and as the check run's annotations
     (`posted` empty): the repository's choice (`max_inline_comments`, the severity floor),
@@ -221,11 +221,12 @@ async def post_inline(
     diff: Diff,
     chosen: list[Finding],
     summary: Summary,
-) -> list[Finding]:
-    """One COMMENT review of the chosen findings (placed on the diff's lines); those posted.
-    The summary counts them, or says GitHub refused them (422: it lists every finding)."""
+) -> tuple[list[Finding], Summary]:
+    """One COMMENT review of the chosen findings (placed on the diff's lines): those posted,
+    and the summary counting them, or saying GitHub refused them (422: it lists every
+    finding)."""
     if not chosen:
-        return []
+        return [], summary
     comments = inline_comments(chosen, diff)
     try:
         await post_review(
@@ -238,7 +239,5 @@ async def post_inline(
             raise
         log.warning("%s/%s#%d: GitHub refused the inline comments: %s", owner, repo, number,
                     describe(exc))  # fmt: skip
-        summary.notes.append(INLINE_REFUSED)
-        return []
-    summary.inline = len(chosen)
-    return chosen
+        return [], summary.noted(INLINE_REFUSED)
+    return chosen, replace(summary, inline=len(chosen))

@@ -14,7 +14,7 @@ from bot.review.render import Summary, render_summary
 FORMATS = ("text", "markdown", "json", "sarif")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
     """One finished review, for an output format."""
 

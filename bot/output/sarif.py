@@ -8,6 +8,7 @@ are not results). Locations are the new side of the diff, relative to the reposi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -82,7 +83,7 @@ def tool_version() -> str:
         return "0.1.0"
 
 
-def rule_ids(agents: list[str], findings: list[Finding]) -> list[str]:
+def rule_ids(agents: Sequence[str], findings: Sequence[Finding]) -> list[str]:
     """The review's agents in order, then any other agent a finding names."""
     ids = list(dict.fromkeys(agents))
     ids += sorted({f.agent_type for f in findings} - set(ids))

@@ -9,6 +9,7 @@ for, is the only escape sequence in the output.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.review.agents import SEVERITIES
@@ -73,7 +74,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def by_file(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+def by_file(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
     """Findings grouped by file: files by their most severe finding (then path), findings by
     severity then line."""
     groups: dict[str, list[Finding]] = {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,25 +29,27 @@ NOT_REVIEWED_PATHS = 200  # the files-not-reviewed list names at most this many,
 NOT_REVIEWED_CHARS = 24_000  # and takes at most this much of the comment, findings the rest
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
-    """What the summary comment reports about one review."""
+    """What a review found and how it went: built once by the pipeline (bot/pipeline.py),
+    rendered by every output. What publishing learns later is a new value
+    (`dataclasses.replace`), made where that fact is owned."""
 
     head_sha: str
     status: str  # completed | failed | skipped | queued
-    findings: list[Finding] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    failed_agents: dict[str, str] = field(default_factory=dict)  # agent -> reason
-    agents: list[str] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    failed_agents: Mapping[str, str] = field(default_factory=dict)  # agent -> reason
+    agents: tuple[str, ...] = ()
     error: str | None = None
     dropped: int = 0
     moved: int = 0
     inline: int = 0
     calls: int = 0  # Gemini calls, retries included
-    notes: list[str] = field(default_factory=list)
-    config_problems: list[tuple[str | None, str]] = field(default_factory=list)  # (key, what)
+    notes: tuple[str, ...] = ()
+    config_problems: tuple[tuple[str | None, str], ...] = ()  # (key, what)
     reviewed_files: int | None = None  # set for an incremental review: files sent to the agents
-    resolved: list[Finding] = field(default_factory=list)  # gone since the last review
+    resolved: tuple[Finding, ...] = ()  # gone since the last review
     coverage: Coverage | None = None  # None: the review read no diff (failed early, skipped)
     prompt_tokens: int = 0  # input tokens of every Gemini call, cached ones included
     cached_tokens: int = 0
@@ -56,13 +59,17 @@ class Summary:
     output_cost_usd: float = 0.0  # of cost_usd, what the output and thinking tokens cost
     queued_until: datetime | None = None  # status "queued": not claimed again before (UTC)
     queued_reason: str = ""  # which quota or cap was reached
-    withheld: list[Finding] = field(default_factory=list)  # verification dropped or doubted
+    withheld: tuple[Finding, ...] = ()  # verification dropped or doubted
     fail_on: str = "never"  # the check fails on a finding this severe
     guidance: str = ""  # the guidance the agents read ("" none), e.g. "AGENTS.md, 2 path rules"
-    dismissed: list[Finding] = field(default_factory=list)  # by a maintainer: `dismissed_by`
-    threads_resolved: set[str] = field(default_factory=set)  # fingerprints whose thread we closed
+    dismissed: tuple[Finding, ...] = ()  # by a maintainer: `dismissed_by`
+    threads_resolved: frozenset[str] = frozenset()  # fingerprints whose thread we closed
     paused_by: str | None = None  # automatic reviews of the PR are paused
     verdict_by: str = "the check"  # what fails on a finding at fail_on: "the job" in Actions
+
+    def noted(self, *notes: str) -> Summary:
+        """This summary with `notes` said after its own."""
+        return replace(self, notes=self.notes + notes)
 
 
 _SUMMARY_JSON: TypeAdapter[Summary] = TypeAdapter(Summary)
@@ -290,7 +297,7 @@ def _bullets(items: list[str], limit: int) -> list[str]:
     return out
 
 
-def _resolved(resolved: list[Finding], threads: set[str]) -> list[str]:
+def _resolved(resolved: Sequence[Finding], threads: frozenset[str]) -> list[str]:
     if not resolved:
         return []
     out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
@@ -300,7 +307,7 @@ def _resolved(resolved: list[Finding], threads: set[str]) -> list[str]:
     return out + [""]
 
 
-def _dismissed(dismissed: list[Finding], threads: set[str]) -> list[str]:
+def _dismissed(dismissed: Sequence[Finding], threads: frozenset[str]) -> list[str]:
     """Findings a maintainer said are wrong: not posted again, not failing the check."""
     if not dismissed:
         return []
@@ -313,7 +320,7 @@ def _dismissed(dismissed: list[Finding], threads: set[str]) -> list[str]:
     return out + _bullets(items, 100) + [""]
 
 
-def _withheld(withheld: list[Finding]) -> list[str]:
+def _withheld(withheld: Sequence[Finding]) -> list[str]:
     """Findings the verifier dropped or doubted: counted, listed folded, never lost."""
     if not withheld:
         return []

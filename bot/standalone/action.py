@@ -37,7 +37,7 @@ from bot.retry import Sleep
 from bot.review.findings import SEVERITY_RANK, Finding
 from bot.review.markdown import workflow_command
 from bot.review.memory import Memory, decode, with_memory
-from bot.review.render import MARKER, MAX_BODY, render_summary
+from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
 from bot.standalone import local
 from bot.store.calls import Totals
 
@@ -161,7 +161,8 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
 
         prior = await _prior(github, event, memory)
         reviewed = await local.review(source, base, settings.gemini, event.head_sha, label=label,
-                                      prior=prior, publisher=publisher)  # fmt: skip
+                                      prior=prior, publisher=publisher, fail_on=settings.fail_on,
+                                      verdict_by="the job")  # fmt: skip
     # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
     # the repository's), 3 when the review failed.
     return local.exit_code_of(reviewed.summary)
@@ -235,12 +236,10 @@ class ActionPublisher:
     async def publish(self, reviewed: pipeline.Reviewed) -> None:
         await self.kept.publish(reviewed)
         event, gh = self.settings.event, self.gh
-        findings, summary = reviewed.checked.findings, reviewed.summary
-        summary.fail_on = self.settings.fail_on or summary.fail_on
+        findings = reviewed.checked.findings
         already = self.memory.inline if self.memory else frozenset()
-        posted = await self._inline(reviewed, already)
-        summary.notes.append(RERUN)
-        summary.verdict_by = "the job"
+        posted, summary = await self._inline(reviewed, already)
+        summary = summary.noted(RERUN)
         remembered = Memory(
             event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
             # A partial or failed review is no base for an incremental one: the next is full.
@@ -255,19 +254,21 @@ class ActionPublisher:
         )  # fmt: skip
         for line in annotation_commands(findings, self.config, summary.fail_on):
             print(line)
-        self._files(reviewed)
+        self._files(Report(summary, reviewed.diff, self.label))
 
-    async def _inline(self, reviewed: pipeline.Reviewed, already: frozenset[str]) -> list[Finding]:
-        """The findings not posted inline by an earlier run, as one review; those posted."""
+    async def _inline(
+        self, reviewed: pipeline.Reviewed, already: frozenset[str]
+    ) -> tuple[list[Finding], Summary]:
+        """The findings not posted inline by an earlier run, as one review: those posted, and
+        the summary that says so (`publish.post_inline`)."""
         event = self.settings.event
         chosen = publish.chosen_inline(reviewed.checked.findings, self.config, already)
         return await publish.post_inline(self.gh, event.owner, event.repo, event.number,
                                          event.head_sha, reviewed.diff, chosen,
                                          reviewed.summary)  # fmt: skip
 
-    def _files(self, reviewed: pipeline.Reviewed) -> None:
+    def _files(self, report: Report) -> None:
         """SARIF when asked, and the summary on the job's page."""
-        report = Report(reviewed.summary, reviewed.diff, self.label)
         if self.settings.sarif is not None:
             self.settings.sarif.write_text(render(report, "sarif"), encoding="utf-8")
         if self.settings.step_summary is not None:

@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -87,15 +87,22 @@ async def _review(
 
 async def _run(args: argparse.Namespace, target: Target, settings: GeminiSettings) -> int:
     progress = Progress(sys.stderr, f"reviewing {target.label}", enabled=sys.stderr.isatty())
+    dry_run = isinstance(target.source, sources.PullSource)  # what the App would post
     async with progress:
-        reviewed = await local.review(target.source, target.base, settings, target.head_sha,
-                                      label=target.label, on_call=progress.call_done)  # fmt: skip
+        reviewed = await local.review(
+            target.source,
+            target.base,
+            settings,
+            target.head_sha,
+            label=target.label,
+            on_call=progress.call_done,
+            fail_on=args.fail_on,  # the repository's, unless given
+            verdict_by="the check" if dry_run else "the run",
+        )
     summary = reviewed.summary
-    summary.fail_on = args.fail_on or summary.fail_on  # the repository's, unless given
-    summary.verdict_by = "the run"
-    if isinstance(target.source, sources.PullSource):  # --dry-run: what would be posted
-        summary.inline = len(publish.chosen_inline(summary.findings, target.base.config.config))
-        summary.verdict_by = "the check"
+    if dry_run:
+        chosen = publish.chosen_inline(summary.findings, target.base.config.config)
+        summary = replace(summary, inline=len(chosen))
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = Report(summary, reviewed.diff, target.label)
     sys.stdout.write(render(report, args.format, color=color).rstrip("\n") + "\n")

@@ -76,11 +76,13 @@ async def review(
     prior: incremental.Prior | None = None,
     publisher: Callable[[Kept], pipeline.Publisher] | None = None,
     limiter: AsyncLimiter | None = None,
+    fail_on: str | None = None,
+    verdict_by: str = "the check",
 ) -> pipeline.Reviewed:
     """The pipeline with Gemini as `settings` say, metered in this process.
 
     `publisher` wraps the kept result when the caller posts it (the Action); else it is
-    only kept, and returned.
+    only kept, and returned. `fail_on` and `verdict_by` go to the pipeline (`pipeline.review`).
     """
     deployment = repo_config.Ceilings(settings.max_review_tokens, settings.max_review_usd)
     repo_config.clip(base.config, deployment)
@@ -101,7 +103,16 @@ async def review(
                 max_in_flight=settings.max_in_flight, price=price,
             )  # fmt: skip
             out = publisher(kept) if publisher else kept
-            return await pipeline.review(source, out, base, supervisor, head_sha, label=label)
+            return await pipeline.review(
+                source,
+                out,
+                base,
+                supervisor,
+                head_sha,
+                label=label,
+                fail_on=fail_on,
+                verdict_by=verdict_by,
+            )
         finally:
             await gemini.aclose()
 

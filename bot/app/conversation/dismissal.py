@@ -51,9 +51,13 @@ async def republish(
     dismissed = [f for f in summary.findings if f.fingerprint == fingerprint]
     if not dismissed:
         return "not in the summary"
-    summary.findings = [f for f in summary.findings if f.fingerprint != fingerprint]
-    summary.dismissed += [dataclasses.replace(f, dismissed_by=login) for f in dismissed]
-    summary.paused_by = (await pulls.state(pool, owner, repo, number)).paused_by
+    summary = dataclasses.replace(
+        summary,
+        findings=tuple(f for f in summary.findings if f.fingerprint != fingerprint),
+        dismissed=summary.dismissed
+        + tuple(dataclasses.replace(f, dismissed_by=login) for f in dismissed),
+        paused_by=(await pulls.state(pool, owner, repo, number)).paused_by,
+    )
     await FindingRepo(pool).dismiss(review.id, fingerprint, login)
     comment_id = await publish.upsert_comment(gh, owner, repo, number, render_summary(summary),
                                               MARKER, review.comment_id)  # fmt: skip
