@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from gidgethub import routing, sansio
 
 from bot.app.conversation import answers, commands
+from bot.app.conversation.answers import AnswerJob
+from bot.app.conversation.commands import CommandJob, PullRef, RerunJob
+from bot.app.conversation.context import JobPayload
+from bot.app.conversation.lifecycle import AccessJob, ClosedJob, InstallationJob
 from bot.app.payloads import (
     CheckPull,
     CheckRunEvent,
@@ -30,7 +33,7 @@ from bot.app.payloads import (
 )  # fmt: skip
 from bot.github.checks import CHECK_NAME
 from bot.github.client import Identity
-from bot.store.jobs import Kind, NewJob
+from bot.store.jobs import NewJob
 from bot.store.queue import NewReview, Trigger, new_id
 
 log = logging.getLogger(__name__)
@@ -143,7 +146,7 @@ async def on_closed(
     event: sansio.Event, payload: PullRequestEvent, intake: Intake, identity: Identity
 ) -> None:
     """Stop the PR's review; read the reactions on our comments one last time."""
-    intake.job = pull_job(payload, Kind.CLOSED, payload.pull_request.number)
+    intake.job = pull_job(payload, ClosedJob(), payload.pull_request.number)
 
 
 @router.register("issue_comment", action="created")
@@ -157,11 +160,10 @@ async def on_comment(
     parsed = commands.parse(comment.body, identity.slug)
     if parsed is None:
         return
-    intake.job = pull_job(
-        payload, Kind.COMMAND, payload.issue.number,
-        {"comment_id": comment.id, "command": parsed.name or "", "word": parsed.word,
-         "login": comment.user.login},
-    )  # fmt: skip
+    asked = CommandJob(
+        comment_id=comment.id, command=parsed.name or "", word=parsed.word, login=comment.user.login
+    )
+    intake.job = pull_job(payload, asked, payload.issue.number)
 
 
 @router.register("pull_request_review_comment", action="created")
@@ -173,37 +175,34 @@ async def on_review_comment(
     if comment.in_reply_to_id is None or comment.user.bot:
         return
     pull = payload.pull_request
-    intake.job = pull_job(
-        payload, Kind.ANSWER, pull.number,
-        {"comment_id": comment.id, "root_id": comment.in_reply_to_id,
-         "login": comment.user.login, "dismisses": answers.says_wrong(comment.body),
-         "head_sha": pull.head.sha},
-    )  # fmt: skip
+    reply = AnswerJob(
+        comment_id=comment.id,
+        root_id=comment.in_reply_to_id,
+        login=comment.user.login,
+        dismisses=answers.says_wrong(comment.body),
+        head_sha=pull.head.sha,
+    )
+    intake.job = pull_job(payload, reply, pull.number)
 
 
-def pull_job(
-    payload: RepositoryEvent, kind: Kind, number: int | None, data: dict[str, Any] | None = None
-) -> NewJob:
+def pull_job(payload: RepositoryEvent, job: JobPayload, number: int | None) -> NewJob:
     """A job about PR `number` of the delivery's repository (None: of no single PR)."""
     repository = payload.repository
-    return NewJob(new_id(), kind, payload.installation.id, repository.owner.login,
-                  repository.name, number, data or {})  # fmt: skip
+    return job.new_job(payload.installation.id, (repository.owner.login, repository.name), number)
 
 
 def _rerun(
     payload: RepositoryEvent, head_sha: str, pulls: list[CheckPull], external_id: str | None = None
 ) -> NewJob:
-    return pull_job(
-        payload, Kind.RERUN, pulls[0].number if len(pulls) == 1 else None,
-        {"head_sha": head_sha, "external_id": _review_id(external_id),
-         "pulls": [{"number": p.number, "base_ref": p.base.ref} for p in pulls]},
-    )  # fmt: skip
+    refs = [PullRef(number=p.number, base_ref=p.base.ref) for p in pulls]
+    rerun = RerunJob(head_sha=head_sha, external_id=_review_id(external_id), pulls=refs)
+    return pull_job(payload, rerun, pulls[0].number if len(pulls) == 1 else None)
 
 
-def _review_id(external_id: str | None) -> str | None:
+def _review_id(external_id: str | None) -> uuid.UUID | None:
     """Our check run's external_id is the review's id; anything else is not kept."""
     try:
-        return str(uuid.UUID(external_id)) if external_id else None
+        return uuid.UUID(external_id) if external_id else None
     except ValueError:
         return None
 
@@ -233,12 +232,12 @@ async def on_installation(
 ) -> None:
     """Installed, removed, suspended or unsuspended: recorded; a removed one is not reviewed."""
     installation = payload.installation
-    intake.job = NewJob(
-        new_id(), Kind.INSTALLATION, installation.id,
-        payload={"event": "installation", "action": payload.action,
-                 "account": installation.account.login if installation.account else None,
-                 "added": [r.full_name for r in payload.repositories]},
-    )  # fmt: skip
+    intake.job = InstallationJob(
+        event="installation",
+        action=payload.action,
+        account=installation.account.login if installation.account else None,
+        added=[r.full_name for r in payload.repositories],
+    ).new_job(installation.id)
 
 
 for _action in ("created", "deleted", "suspend", "unsuspend"):
@@ -250,12 +249,12 @@ async def on_repositories(
     identity: Identity,
 ) -> None:  # fmt: skip
     """Repositories added to or removed from an installation: recorded."""
-    intake.job = NewJob(
-        new_id(), Kind.INSTALLATION, payload.installation.id,
-        payload={"event": "installation_repositories", "action": payload.action,
-                 "added": [r.full_name for r in payload.repositories_added],
-                 "removed": [r.full_name for r in payload.repositories_removed]},
-    )  # fmt: skip
+    intake.job = InstallationJob(
+        event="installation_repositories",
+        action=payload.action,
+        added=[r.full_name for r in payload.repositories_added],
+        removed=[r.full_name for r in payload.repositories_removed],
+    ).new_job(payload.installation.id)
 
 
 for _action in ("added", "removed"):
@@ -267,10 +266,8 @@ def _access(payload: Envelope, event: str, repository: tuple[str, str] | None,
     """A job that forgets what was known of access: of `login` (None: everyone), on
     `repository` (None: every repository of the installation)."""
     assert payload.installation is not None and payload.action is not None
-    return NewJob(new_id(), Kind.ACCESS, payload.installation.id, payload={
-        "event": event, "action": payload.action,
-        "repository": list(repository) if repository else None, "who": login,
-    })  # fmt: skip
+    access = AccessJob(event=event, action=payload.action, repository=repository, who=login)
+    return access.new_job(payload.installation.id)
 
 
 async def on_member(

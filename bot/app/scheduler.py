@@ -1,5 +1,5 @@
-"""Owns the review and job tasks: start, cancel superseded ones, recover on start-up, shut
-down."""
+"""Owns this process's tasks of leased work, reviews and jobs: start, cancel superseded
+reviews, recover on start-up, shut down."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.app import worker
@@ -15,11 +16,21 @@ from bot.app.conversation.context import Hooks
 from bot.app.conversation.runner import process_job
 from bot.app.metrics import Metrics
 from bot.app.services import Services
-from bot.store import db, jobs, queue, reviews
+from bot.store import db, jobs, lease, queue, reviews
 
 log = logging.getLogger(__name__)
 
 JOB_CAPACITY = 16  # jobs run at once by one process; each is a few GitHub calls
+
+
+@dataclass(frozen=True)
+class Runs:
+    """A kind of leased work this process runs: its table, how many at once, the run."""
+
+    name: str  # "review", "job": in task names and log lines
+    leased: lease.Leased
+    capacity: int
+    run: Callable[[uuid.UUID], Coroutine[Any, Any, None]]
 
 
 class Scheduler:
@@ -28,19 +39,21 @@ class Scheduler:
         self.metrics = metrics
         self._observers: set[asyncio.Task[None]] = set()
         self.accepting = True
-        self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
-        self._jobs: dict[uuid.UUID, asyncio.Task[None]] = {}
+        # Every task of ours, by the id of its row (a review's or a job's), and its kind.
+        self._tasks: dict[uuid.UUID, tuple[Runs, asyncio.Task[None]]] = {}
         self.hooks = Hooks(start_review=self.start, cancel_reviews=self.cancel_all)
         self._reclaimer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self.capacity = services.settings.max_concurrent_reviews
+        capacity = services.settings.max_concurrent_reviews
+        self.reviews = Runs("review", queue.REVIEWS, capacity, self._run_review)
+        self.jobs = Runs("job", jobs.JOBS, JOB_CAPACITY, self._run_job)
+        self._kinds = (self.jobs, self.reviews)  # reclaimed in this order
 
-    @property
-    def running(self) -> int:
-        return len(self._tasks)
+    def _count(self, kind: Runs) -> int:
+        return sum(1 for runs, _ in self._tasks.values() if runs is kind)
 
     async def begin(self) -> None:
-        """Pick up reviews left waiting (by a crash, a restart or another replica), then poll."""
+        """Pick up work left waiting (by a crash, a restart or another replica), then poll."""
         await self.reclaim()
         self._reclaimer = asyncio.create_task(self._reclaim_forever(), name="reclaim")
 
@@ -49,22 +62,30 @@ class Scheduler:
 
         At capacity the review stays pending in the table; a finishing task wakes the reclaimer.
         """
-        if not self.accepting or review_id in self._tasks:
+        return self._start(self.reviews, review_id)
+
+    def start_job(self, job_id: uuid.UUID) -> bool:
+        """Run process_job in a task, once per job; past JOB_CAPACITY it waits in the table."""
+        return self._start(self.jobs, job_id)
+
+    def _start(self, kind: Runs, row_id: uuid.UUID) -> bool:
+        if not self.accepting or row_id in self._tasks:
             return False
-        if len(self._tasks) >= self.capacity:
-            log.debug("review %s waits: %d reviews running", review_id, len(self._tasks))
+        running = self._count(kind)
+        if running >= kind.capacity:
+            log.debug("%s %s waits: %d running", kind.name, row_id, running)
             return False
-        task = asyncio.create_task(self._run(review_id), name=f"review-{review_id}")
-        self._tasks[review_id] = task
+        task = asyncio.create_task(self._guarded(kind, row_id), name=f"{kind.name}-{row_id}")
+        self._tasks[row_id] = (kind, task)
         return True
 
     def cancel(self, review_id: uuid.UUID) -> bool:
         """Stop the task of a superseded review, if this process runs it."""
-        task = self._tasks.get(review_id)
-        if task is None:
+        running = self._tasks.get(review_id)
+        if running is None or running[0] is not self.reviews:
             return False
         log.info("review %s superseded: cancelling its task", review_id)
-        task.cancel()
+        running[1].cancel()
         return True
 
     def cancel_all(self, review_ids: Sequence[uuid.UUID]) -> None:
@@ -77,33 +98,34 @@ class Scheduler:
             self._observers.add(observer)
             observer.add_done_callback(self._observers.discard)
 
-    def start_job(self, job_id: uuid.UUID) -> bool:
-        """Run process_job in a task, once per job; past JOB_CAPACITY it waits in the table."""
-        if not self.accepting or job_id in self._jobs or len(self._jobs) >= JOB_CAPACITY:
-            return False
-        task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
-        self._jobs[job_id] = task
-        return True
+    async def _guarded(self, kind: Runs, row_id: uuid.UUID) -> None:
+        """Run a review or a job to its end; then wake the reclaimer: a review may wait for a
+        free slot, and a PR's next job for this one."""
+        try:
+            await kind.run(row_id)
+        except asyncio.CancelledError:
+            log.info("%s %s task cancelled", kind.name, row_id)
+        except Exception:
+            log.exception("%s %s task raised unexpectedly", kind.name, row_id)
+        finally:
+            self._tasks.pop(row_id, None)
+            self._wake.set()
 
     async def _run_job(self, job_id: uuid.UUID) -> None:
-        await self._guarded("job", job_id, process_job(job_id, self.services, self.hooks),
-                            self._jobs)  # fmt: skip
+        await process_job(job_id, self.services, self.hooks)
 
-    async def _run(self, review_id: uuid.UUID) -> None:
+    async def _run_review(self, review_id: uuid.UUID) -> None:
+        """process_review; then the review is counted in the metrics, however it ended."""
         began = time.monotonic()
-        finished: list[reviews.Timing | None] = []
-
-        async def work() -> None:
+        timing: reviews.Timing | None = None
+        try:
             timing = await worker.process_review(review_id, self.services, cancel=self.cancel_all)
-            finished.append(timing)
-
-        await self._guarded("review", review_id, work(), self._tasks)
-        if self.metrics is None:
-            return
-        if finished and finished[0] is not None:  # finished here: the statement said how long
-            self._count([finished[0]], began)
-        else:  # superseded or stopped meanwhile, perhaps: as the table has it
-            await self._observe([review_id], began)
+        finally:
+            if self.metrics is not None:
+                if timing is not None:  # finished here: the statement said how long
+                    self._count_finished([timing], began)
+                else:  # superseded or stopped meanwhile, perhaps: as the table has it
+                    await self._observe([review_id], began)
 
     async def _observe(self, review_ids: list[uuid.UUID], began: float | None) -> None:
         """Count the reviews that reached a final status, each exactly once.
@@ -119,9 +141,9 @@ class Scheduler:
         except db.UNREACHABLE as exc:
             log.warning("reviews %s not counted: %s", review_ids, type(exc).__name__)
             return
-        self._count(rows, began)
+        self._count_finished(rows, began)
 
-    def _count(self, rows: list[reviews.Timing], began: float | None) -> None:
+    def _count_finished(self, rows: list[reviews.Timing], began: float | None) -> None:
         assert self.metrics is not None
         for row in rows:
             if row.status not in queue.FINISHED or row.ran != (began is not None):
@@ -129,37 +151,20 @@ class Scheduler:
             waited = None if began is None else row.age - (time.monotonic() - began)
             self.metrics.review_finished(row.status, row.took, waited)
 
-    async def _guarded(
-        self, kind: str, key: uuid.UUID, work: Coroutine[Any, Any, None],
-        running: dict[uuid.UUID, asyncio.Task[None]],
-    ) -> None:  # fmt: skip
-        """Run a review or a job to its end; then wake the reclaimer: a review may wait for a
-        free slot, and a PR's next job for this one."""
-        try:
-            await work
-        except asyncio.CancelledError:
-            log.info("%s %s task cancelled", kind, key)
-        except Exception:
-            log.exception("%s %s task raised unexpectedly", kind, key)
-        finally:
-            running.pop(key, None)
-            self._wake.set()
-
     async def reclaim(self) -> int:
         """Start a task for every review and job no process is working on; return how many."""
         if not self.accepting:
             return 0
         started = 0
-        # Jobs we just started may still be pending: ask for enough to fill the room anyway.
-        if len(self._jobs) < JOB_CAPACITY:
-            ids = await jobs.waiting(self.services.pool, limit=JOB_CAPACITY + len(self._jobs))
-            started += sum(self.start_job(job_id) for job_id in ids)
-        room = self.capacity - len(self._tasks)
-        if room > 0:
-            ids = await queue.waiting(
-                self.services.pool, limit=room + len(self._tasks), now=self.services.clock()
+        for kind in self._kinds:
+            running = self._count(kind)
+            if running >= kind.capacity:
+                continue
+            # Rows we just started may still be pending: ask for enough to fill the room anyway.
+            ids = await kind.leased.waiting(
+                self.services.pool, kind.capacity, now=self.services.clock()
             )
-            started += sum(self.start(review_id) for review_id in ids)
+            started += sum(self._start(kind, row_id) for row_id in ids)
         if started:
             log.info("reclaimed %d waiting review(s) and job(s)", started)
         return started
@@ -200,7 +205,7 @@ class Scheduler:
             self._reclaimer.cancel()
         for observer in list(self._observers):
             observer.cancel()
-        tasks = list(self._tasks.values()) + list(self._jobs.values())
+        tasks = [task for _, task in self._tasks.values()]
         if not tasks:
             return
         log.info("waiting up to %.0f s for %d running review(s) and job(s)", timeout, len(tasks))
@@ -210,5 +215,5 @@ class Scheduler:
         if pending:
             await asyncio.wait(pending)
             pool, owner = self.services.pool, self.services.lease_owner
-            released = await queue.release(pool, owner) + await jobs.release(pool, owner)
+            released = sum([await kind.leased.release(pool, owner) for kind in self._kinds])
             log.info("handed %d unfinished review(s) and job(s) back to the queue", released)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
@@ -16,7 +15,7 @@ import asyncpg
 import gidgethub
 
 from bot import incremental, logs, pipeline
-from bot.app import review_meter
+from bot.app import leased_runner, review_meter
 from bot.app.conversation import thread_sync
 from bot.app.conversation.context import REPLY_MARKER
 from bot.app.services import Services
@@ -25,10 +24,8 @@ from bot.github import checks, publish, replies, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.compare import changed_since
 from bot.github.threads import Threads
-from bot.logs import redact
 from bot.review.changes import Diff
 from bot.review.findings import Finding
-from bot.review.gemini import AgentCallError
 from bot.review.markdown import code
 from bot.review.metering import Budget, QuotaReached
 from bot.review.prompt import Brief
@@ -46,16 +43,14 @@ log = logging.getLogger(__name__)
 Cancel = Callable[[Sequence[uuid.UUID]], None]  # stop the tasks of these superseded reviews
 
 
-class ReviewError(Exception):
+class ReviewError(leased_runner.WorkError):
     """A review cannot run; the message is for the people reading the PR."""
 
 
-class Superseded(Exception):
+class Superseded(leased_runner.NotOurs):
     """The review is no longer ours: a newer one replaced it, or another process took it."""
 
-
-# Failures a review expects (the message says it all); anything else is a bug: traceback.
-EXPECTED = (gidgethub.GitHubException, AgentCallError, ReviewError)
+    said = "superseded; it publishes nothing more"
 
 
 @dataclass
@@ -84,75 +79,29 @@ async def process_review(
     Every line it logs names the review (and, once claimed, its repository and PR).
     """
     with logs.bound(review_id=review_id):
-        return await _process_review(review_id, services, cancel)
+        return await leased_runner.run(claim(review_id, services, cancel))
 
 
-async def _process_review(
-    review_id: uuid.UUID, services: Services, cancel: Cancel
-) -> reviews.Timing | None:
+async def claim(review_id: uuid.UUID, services: Services, cancel: Cancel) -> ReviewRun | None:
+    """1. Claim the row: pending -> processing, under our lease, its gate read with it."""
     settings = services.settings
-    # 1. Claim the row: pending -> processing, under our lease.
-    claimed_gated = await queue.claim_gated(
+    claimed = await queue.claim_gated(
         services.pool, review_id, services.lease_owner, settings.lease_seconds, services.clock()
     )
-    if claimed_gated is None:
+    if claimed is None:
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return None
-    review, gate = claimed_gated
-    claimed = time.monotonic()
+    review, gate = claimed
     logs.bind(repository=f"{review.owner}/{review.repo}", pr=review.pr_number)
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
-    run = ReviewRun(review, services, cancel, pull=gate.pull, open_checks=gate.open_checks)
-    if queue.exhausted(review):
-        await run.give_up()
-        return None
-    blocked = run.blocked(gate.installation)
-    if blocked is not None:
-        log.info("review %s skipped: %s", review_id, blocked)
-        return await queue.finish(services.pool, review_id, services.lease_owner, Status.SKIPPED,
-                                  blocked)  # fmt: skip
-    keeper = asyncio.create_task(run.keep_lease(asyncio.current_task()))
-    try:
-        outcome = await run.execute()
-    except Superseded:
-        log.info("review %s superseded; it publishes nothing more", review_id)
-        return None
-    except asyncio.CancelledError:
-        await run.record_cancelled()
-        if run.lease_lost:  # our own keeper cancelled us: the review is someone else's now
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            log.info("review %s lost its lease; stopped", review_id)
-            return None
-        raise
-    except Exception as exc:
-        error = describe_error(exc)
-        if isinstance(exc, EXPECTED):
-            log.warning("review %s failed: %s", review_id, error)
-        else:
-            log.exception("review %s failed unexpectedly: %s", review_id, error)
-        await run.publish_failure(error)
-        outcome = Outcome(Status.FAILED, error)
-    finally:
-        keeper.cancel()
-    if outcome.until is not None:
-        if not await queue.defer(services.pool, review_id, services.lease_owner, outcome.until):
-            log.warning("review %s lost its lease before it was queued again", review_id)
-        return None
-    # 10. The final status, refused if the lease was lost meanwhile.
-    finished = await queue.finish(
-        services.pool, review_id, services.lease_owner, outcome.status, outcome.error
+    return ReviewRun(
+        review,
+        services,
+        cancel,
+        installation=gate.installation,
+        pull=gate.pull,
+        open_checks=gate.open_checks,
     )
-    if finished:
-        known = run.figures
-        if known is None and outcome.status is Status.SKIPPED:
-            known = ({}, calls.Totals())  # skipped before any Gemini call: nothing to read
-        figures = await finish_figures(services, review, claimed, known)
-        log.info("review %s %s%s", review_id, outcome.status, figures)
-    else:
-        log.warning("review %s finished after losing its lease; result not recorded", review_id)
-    return finished
 
 
 async def finish_figures(
@@ -183,8 +132,10 @@ async def finish_figures(
 
 
 @dataclass
-class ReviewRun:
+class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
     """One claimed review, built from its row, and what it has published so far."""
+
+    leased = queue.REVIEWS
 
     review: Review
     services: Services
@@ -196,7 +147,7 @@ class ReviewRun:
     )
     supervisor: ReviewSupervisor | None = None
     meter: review_meter.ReviewMeter | None = None
-    lease_lost: bool = False
+    installation: InstallationStatus = InstallationStatus.ACTIVE  # as the claim read it
     pull: pulls.PullState = field(default_factory=pulls.PullState)  # as the claim read it
     open_checks: bool = True  # the claim saw check runs of stopped reviews left open
     threads: Threads = field(default_factory=Threads)  # ours on the PR, read as it starts
@@ -205,19 +156,76 @@ class ReviewRun:
     earlier: calls.Totals | None = None  # what the review's earlier attempts' calls used
     figures: tuple[Mapping[str, Any], calls.Totals] | None = None  # stats, usage: published
     conclusion: str | None = None  # the check run's, once completed
+    claimed: float = field(default_factory=time.monotonic)  # when, on the monotonic clock
 
     def __post_init__(self) -> None:
         self.check_run_id = self.review.check_run_id  # a resumed review has one already
 
-    def blocked(self, installation: InstallationStatus) -> str | None:
-        """Why this review must not run at all (its installation is gone, the PR ignored)."""
+    # As leased work (bot/app/leased_runner.py): what comes before, around and after execute().
+
+    @property
+    def row_id(self) -> uuid.UUID:
+        return self.review.id
+
+    @property
+    def attempts(self) -> int:
+        return self.review.attempts
+
+    @property
+    def label(self) -> str:
+        return f"review {self.review.id}"
+
+    @property
+    def lease_seconds(self) -> float:
+        return self.services.settings.lease_seconds
+
+    async def refusal(self) -> Outcome | None:
+        """Skipped without running when its installation is gone or the PR is ignored."""
         review = self.review
-        if installation is not InstallationStatus.ACTIVE:
+        if self.installation is not InstallationStatus.ACTIVE:
             self.services.github.forget(review.installation_id)
-            return f"the App's installation {review.installation_id} is {installation}"
-        if self.pull.ignored_by:
-            return f"the pull request is ignored ({self.pull.ignored_by} asked)"
-        return None
+            blocked = f"the App's installation {review.installation_id} is {self.installation}"
+        elif self.pull.ignored_by:
+            blocked = f"the pull request is ignored ({self.pull.ignored_by} asked)"
+        else:
+            return None
+        log.info("review %s skipped: %s", review.id, blocked)
+        return Outcome(Status.SKIPPED, blocked)
+
+    async def failed(self, error: str) -> Outcome:
+        await self.publish_failure(error)
+        return Outcome(Status.FAILED, error)
+
+    async def interrupted(self) -> None:
+        """Calls cut off in flight are billed: store them with the review's usage."""
+        cancelled = self.supervisor.cancelled if self.supervisor else 0
+        if self.meter is not None:
+            await self.meter.flush()
+        await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
+
+    async def give_up(self, reason: str) -> None:
+        """A review whose process kept dying: fail it, and say so where it was in progress."""
+        await self.publish_failure(reason)
+        await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
+
+    async def finish(self, ended: Outcome) -> reviews.Timing | None:
+        """10. The final status, refused if the lease was lost meanwhile; or back to the
+        queue until a quota frees."""
+        review, pool, owner = self.review, self.services.pool, self.services.lease_owner
+        if ended.until is not None:
+            if not await queue.defer(pool, review.id, owner, ended.until):
+                log.warning("review %s lost its lease before it was queued again", review.id)
+            return None
+        finished = await queue.finish(pool, review.id, owner, ended.status, ended.error)
+        if not finished:
+            log.warning("review %s finished after losing its lease; result not recorded", review.id)
+            return None
+        known = self.figures
+        if known is None and ended.status is Status.SKIPPED:
+            known = ({}, calls.Totals())  # skipped before any Gemini call: nothing to read
+        figures = await finish_figures(self.services, review, self.claimed, known)
+        log.info("review %s %s%s", review.id, ended.status, figures)
+        return finished
 
     @property
     def config(self) -> repo_config.LoadedConfig:
@@ -403,24 +411,6 @@ class ReviewRun:
             await checks.queued(self.gh, review.owner, review.repo, self.check_run_id, summary)
         return Outcome(Status.PENDING, until=until)
 
-    async def keep_lease(self, task: asyncio.Task[None] | None) -> None:
-        """Renew the lease while the review runs; cancel the review when it is not ours."""
-        settings, sleep = self.services.settings, self.services.sleep
-        while True:
-            await sleep(settings.lease_seconds / 3)
-            try:
-                ours = await queue.renew(
-                    self.services.pool, self.review.id, self.services.lease_owner,
-                    settings.lease_seconds,
-                )  # fmt: skip
-            except db.UNREACHABLE as exc:  # away for a moment; the lease has two more chances
-                log.warning("review %s: lease not renewed: %s", self.review.id, exc)
-                continue
-            if not ours and task is not None:
-                self.lease_lost = True
-                task.cancel()
-                return
-
     async def ensure_ours(self, found: Check | None = None) -> None:
         """Before each publishing step: stop if the review was superseded or taken over.
         `found`: the standing a statement of this step read already, just before."""
@@ -447,13 +437,6 @@ class ReviewRun:
         review = self.review
         await close_stopped_checks(self.gh, self.services.pool, review.owner, review.repo,
                                    review.pr_number)  # fmt: skip
-
-    async def record_cancelled(self) -> None:
-        """Calls cut off in flight are billed: store them with the review's usage."""
-        cancelled = self.supervisor.cancelled if self.supervisor else 0
-        if self.meter is not None:
-            await self.meter.flush()
-        await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
 
     async def store(self, findings: list[Finding]) -> None:
         if self.review.attempts == 1:  # a first attempt: nothing stored before, one statement
@@ -583,13 +566,7 @@ class ReviewRun:
             log.info("review %s: superseded; its failure is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
             log.warning("review %s: could not post the failure: %s", self.review.id,
-                        describe_error(exc))  # fmt: skip
-
-    async def give_up(self) -> None:
-        """A review whose process kept dying: fail it, and say so where it was in progress."""
-        log.warning("review %s failed: %s", self.review.id, queue.GIVE_UP)
-        await self.publish_failure(queue.GIVE_UP)
-        await queue.give_up(self.services.pool, self.review, self.services.lease_owner)
+                        leased_runner.describe_error(exc))  # fmt: skip
 
 
 async def close_stopped_checks(
@@ -605,11 +582,3 @@ async def close_stopped_checks(
                         number, stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
             continue
         await reviews.set_fields(pool, stale.review_id, check_run_done=True)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A readable one-line reason for a failed review, with no secret in it."""
-    text = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc).strip()
-    if not isinstance(exc, EXPECTED):
-        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return redact(text.splitlines()[0] if text else "")[:1000]

@@ -6,8 +6,9 @@ thread, a closed PR, an installation event), each run once under a lease.
                                                             process gone) ── claim again
 
 A PR's jobs run one at a time, in the order they arrived: a job is not claimed while an
-earlier one of its PR is unfinished, so `pause` then `resume` end resumed. A job claimed more
-than MAX_ATTEMPTS times (its process kept dying) fails.
+earlier one of its PR is unfinished, so `pause` then `resume` end resumed. The claim, the lease
+and the attempts (MAX_ATTEMPTS, then it fails) are leased work's, shared with the reviews
+(bot/store/lease.py).
 """
 
 from __future__ import annotations
@@ -80,14 +81,18 @@ class Job:
 
 _COLUMNS = ", ".join(Job.__dataclass_fields__)
 
-# Claimable: pending or abandoned, and no earlier job of its PR unfinished.
-_CLAIMABLE = f"""
-    (j.status = 'pending' OR {lease.abandoned("j")})
-    AND (j.pr_number IS NULL OR NOT EXISTS (
+# The jobs as leased work (bot/store/lease.py): a job's turn comes when no earlier job of its
+# PR is unfinished.
+JOBS = lease.Leased(
+    "jobs",
+    MAX_ATTEMPTS,
+    turn="""(t.pr_number IS NULL OR NOT EXISTS (
         SELECT 1 FROM jobs e
-         WHERE e.owner = j.owner AND e.repo = j.repo AND e.pr_number = j.pr_number
-           AND e.seq < j.seq AND e.status IN ('pending', 'processing')))
-"""
+         WHERE e.owner = t.owner AND e.repo = t.repo AND e.pr_number = t.pr_number
+           AND e.seq < t.seq AND e.status IN ('pending', 'processing')))""",
+    order="seq",
+)
+release = JOBS.release
 
 # The statement queue.create runs inserts them with `fresh` deliveries; written once, here.
 INSERT = """
@@ -117,27 +122,13 @@ def insert_arguments(asked: list[tuple[str | None, NewJob]]) -> list[list[Any]]:
 
 async def claim(pool: asyncpg.Pool, job_id: uuid.UUID, lease_owner: str) -> Job | None:
     """Take the job if it may run now, leased to lease_owner; None otherwise."""
-    row = await pool.fetchrow(
-        f"""
-        UPDATE jobs SET status = 'processing', lease_owner = $2,
-               lease_expires_at = now() + make_interval(secs => $3), attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs j WHERE j.id = $1 AND {_CLAIMABLE}
-                      FOR UPDATE SKIP LOCKED)
-        RETURNING {_COLUMNS}
-        """,
-        job_id,
-        lease_owner,
-        LEASE_SECONDS,
-    )
+    row = await JOBS.claim(pool, job_id, lease_owner, LEASE_SECONDS, returning=_COLUMNS)
     return Job.from_row(row) if row else None
 
 
 async def waiting(pool: asyncpg.Pool, limit: int) -> list[uuid.UUID]:
     """Ids of jobs that may run now, oldest first."""
-    rows = await pool.fetch(
-        f"SELECT j.id FROM jobs j WHERE {_CLAIMABLE} ORDER BY j.seq LIMIT $1", limit
-    )
-    return [row["id"] for row in rows]
+    return await JOBS.waiting(pool, limit)
 
 
 async def finish(
@@ -151,27 +142,8 @@ async def finish(
     """Record how our job ended; refused (False) if the lease was lost meanwhile."""
     if status not in (JobStatus.DONE, JobStatus.FAILED):
         raise ValueError(f"not a status a job finishes with: {status}")
-    row = await pool.fetchval(
-        "UPDATE jobs SET status = $3, outcome = $4, error = $5, lease_owner = NULL,"
-        " lease_expires_at = NULL, finished_at = now()"
-        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
-        job_id,
-        lease_owner,
-        str(status),
-        outcome,
-        error,
-    )
-    return row is not None
-
-
-async def release(pool: asyncpg.Pool, lease_owner: str) -> int:
-    """Put every job we still hold back to pending (shutdown), for another process."""
-    result = await pool.execute(
-        "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL"
-        " WHERE status = 'processing' AND lease_owner = $1",
-        lease_owner,
-    )
-    return int(result.split()[-1])
+    ended = await JOBS.finish(pool, job_id, lease_owner, str(status), outcome=outcome, error=error)
+    return ended is not None
 
 
 async def answers_since(db: Db, owner: str, repo: str, pr_number: int, since: datetime) -> int:

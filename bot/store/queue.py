@@ -8,9 +8,9 @@
                   │                 │       its process gone (no liveness lock) ── claim again
                   └── supersede ────┴──> superseded (by a newer review of the same PR)
 
-A review claimed more than MAX_ATTEMPTS times is given up (failed). Any number of processes
-share the table: a claim skips rows another holds, and a finish or renewal by a process that
-lost the lease is refused.
+The claim, the lease, the attempts (MAX_ATTEMPTS) and giving up are leased work's, shared
+with the jobs (bot/store/lease.py); what is the reviews' own is here: create, supersede, when a
+review is due (defer), the gate read as it is claimed, its Timing read as it finishes.
 """
 
 from __future__ import annotations
@@ -285,17 +285,20 @@ async def create(conn: Conn, batch: Sequence[Delivery | NewReview | NewJob]) -> 
 
 # ---------------------------------------------------------------------- claim and the lease
 
-_ABANDONED = lease.abandoned("reviews")
 hold_liveness = lease.hold_liveness  # the process's liveness lock (bot/store/lease.py)
 
-
-# A pending review put back for a quota is not claimed before its not_before, in the App's
-# clock (passed in, so tests can move it).
-_DUE = "(status = 'pending' AND (not_before IS NULL OR not_before <= coalesce($NOW, now())))"
-
-
-def _due(param: int) -> str:
-    return _DUE.replace("$NOW", f"${param}::timestamptz")
+# The reviews as leased work (bot/store/lease.py). A pending review put back for a quota is
+# not claimed before its not_before, in the App's clock.
+REVIEWS = lease.Leased(
+    "reviews",
+    MAX_ATTEMPTS,
+    pending="t.status = 'pending'"
+    " AND (t.not_before IS NULL OR t.not_before <= coalesce($NOW, now()))",
+    touched=True,
+)
+GIVE_UP = REVIEWS.gave_up
+renew = REVIEWS.renew
+release = REVIEWS.release
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,19 @@ class Gate:
     installation: InstallationStatus  # one we never heard of is active
     pull: PullState  # paused or ignored, and by whom
     open_checks: bool  # the PR's superseded or stopped reviews left a check run in progress
+
+
+_GATE = f"""
+    (SELECT i.status FROM installations i
+      WHERE i.id = reviews.installation_id) AS gate_installation,
+    (SELECT p.paused_by FROM pull_states p WHERE p.owner = reviews.owner
+        AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_paused_by,
+    (SELECT p.ignored_by FROM pull_states p WHERE p.owner = reviews.owner
+        AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_ignored_by,
+    EXISTS (SELECT 1 FROM reviews o
+             WHERE o.owner = reviews.owner AND o.repo = reviews.repo
+               AND o.pr_number = reviews.pr_number AND {open_check("o")}
+           ) AS gate_open_checks"""
 
 
 async def claim(
@@ -331,30 +347,14 @@ async def claim_gated(
     now: datetime | None = None,
 ) -> tuple[Review, Gate] | None:
     """`claim`, and the review's Gate read in the same statement."""
-    row = await pool.fetchrow(
-        f"""
-        UPDATE reviews SET status = 'processing', lease_owner = $2,
-               lease_expires_at = now() + make_interval(secs => $3),
-               attempts = attempts + 1, updated_at = now(), not_before = NULL
-         WHERE id = (SELECT id FROM reviews
-                      WHERE id = $1 AND ({_due(4)} OR {_ABANDONED})
-                      FOR UPDATE SKIP LOCKED)
-        RETURNING {COLUMNS},
-            (SELECT i.status FROM installations i
-              WHERE i.id = reviews.installation_id) AS gate_installation,
-            (SELECT p.paused_by FROM pull_states p WHERE p.owner = reviews.owner
-                AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_paused_by,
-            (SELECT p.ignored_by FROM pull_states p WHERE p.owner = reviews.owner
-                AND p.repo = reviews.repo AND p.pr_number = reviews.pr_number) AS gate_ignored_by,
-            EXISTS (SELECT 1 FROM reviews o
-                     WHERE o.owner = reviews.owner AND o.repo = reviews.repo
-                       AND o.pr_number = reviews.pr_number AND {open_check("o")}
-                   ) AS gate_open_checks
-        """,
+    row = await REVIEWS.claim(
+        pool,
         review_id,
         lease_owner,
-        float(lease_seconds),
+        lease_seconds,
         now,
+        returning=f"{COLUMNS}, {_GATE}",
+        also=", not_before = NULL",
     )
     if row is None:
         return None
@@ -369,17 +369,7 @@ async def claim_gated(
 
 async def waiting(pool: asyncpg.Pool, limit: int, now: datetime | None = None) -> list[uuid.UUID]:
     """Ids of reviews no process is working on: pending and due, or abandoned."""
-    rows = await pool.fetch(
-        f"""
-        (SELECT id, created_at FROM reviews WHERE {_due(2)})
-        UNION ALL
-        (SELECT id, created_at FROM reviews WHERE {_ABANDONED})
-        ORDER BY created_at LIMIT $1
-        """,
-        limit,
-        now,
-    )
-    return [r["id"] for r in rows]
+    return await REVIEWS.waiting(pool, limit, now)
 
 
 async def next_due(pool: asyncpg.Pool, now: datetime) -> datetime | None:
@@ -399,15 +389,7 @@ async def defer(
     The claim that led here is not counted as an attempt: waiting for a quota is not
     failing. False when the lease was lost meanwhile.
     """
-    row = await pool.fetchval(
-        "UPDATE reviews SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
-        " not_before = $3, attempts = greatest(attempts - 1, 0), updated_at = now()"
-        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
-        review_id,
-        lease_owner,
-        until,
-    )
-    return row is not None
+    return await REVIEWS.hand_back(pool, review_id, lease_owner, not_before=until)
 
 
 async def follows_running(conn: Db, review_id: uuid.UUID) -> bool:
@@ -417,30 +399,6 @@ async def follows_running(conn: Db, review_id: uuid.UUID) -> bool:
         review_id,
     )
     return found
-
-
-async def renew(
-    pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, lease_seconds: float
-) -> bool:
-    """Extend our lease; False when the review is no longer ours to run."""
-    row = await pool.fetchval(
-        "UPDATE reviews SET lease_expires_at = now() + make_interval(secs => $3)"
-        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2 RETURNING 1",
-        review_id,
-        lease_owner,
-        float(lease_seconds),
-    )
-    return row is not None
-
-
-async def release(pool: asyncpg.Pool, lease_owner: str) -> int:
-    """Put every review we still hold back to pending, so another process claims it at once."""
-    result = await pool.execute(
-        "UPDATE reviews SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = now() WHERE status = 'processing' AND lease_owner = $1",
-        lease_owner,
-    )
-    return int(result.split()[-1])
 
 
 # ---------------------------------------------------------------------------------- finish
@@ -457,27 +415,17 @@ async def finish(
     Its Timing, for the metrics, comes back from the same statement."""
     if status not in FINISHED or status is Status.SUPERSEDED:
         raise ValueError(f"not a status a review finishes with: {status}")
-    row = await pool.fetchrow(
-        "UPDATE reviews SET status = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,"
-        " updated_at = now(), finished_at = now()"
-        " WHERE id = $1 AND status = 'processing' AND lease_owner = $2"
-        f" RETURNING {TIMING}",
-        review_id,
-        lease_owner,
-        str(status),
-        error,
+    row = await REVIEWS.finish(
+        pool, review_id, lease_owner, str(status), returning=TIMING, error=error
     )
     return timing_of(row) if row is not None else None
 
 
 def exhausted(review: Review) -> bool:
     """True when the review has been claimed too often to try again: it is given up."""
-    return review.attempts > MAX_ATTEMPTS
-
-
-GIVE_UP = f"gave up after {MAX_ATTEMPTS} attempts: the process running it stopped each time"
+    return REVIEWS.exhausted(review.attempts)
 
 
 async def give_up(pool: asyncpg.Pool, review: Review, lease_owner: str) -> bool:
     """Fail an exhausted review for good (its check run is the caller's to complete)."""
-    return await finish(pool, review.id, lease_owner, Status.FAILED, GIVE_UP) is not None
+    return await REVIEWS.give_up(pool, review.id, lease_owner) is not None

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import ClassVar
 
 from bot.app import review_meter
 from bot.app.conversation import access, dismissal, thread_sync
-from bot.app.conversation.context import Context
+from bot.app.conversation.context import Context, JobPayload
 from bot.github import files, replies, sources, threads
 from bot.review.answer import (
     ANSWER_TOKENS,
@@ -25,6 +26,7 @@ from bot.review.markdown import text
 from bot.review.metering import BudgetSpent, QuotaReached
 from bot.store import feedback, jobs, pulls, reviews
 from bot.store.findings_table import FindingRepo
+from bot.store.jobs import Kind
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,21 @@ def says_wrong(body: str | None) -> bool:
     return bool(_WRONG.search((body or "").replace("’", "'")))
 
 
-async def run(ctx: Context) -> str:
+class AnswerJob(JobPayload):
+    """A person's reply in a review thread (perhaps one of ours: the job finds out)."""
+
+    kind: ClassVar[Kind] = Kind.ANSWER
+    comment_id: int
+    root_id: int  # the thread's first comment
+    login: str
+    dismisses: bool = False  # it says the finding is wrong (`says_wrong`)
+    head_sha: str  # the PR's head as the reply was written
+
+
+async def run(ctx: Context[AnswerJob]) -> str:
     """Answer one reply in a thread (or dismiss its finding); the outcome in a few words."""
     owner, repo, number = ctx.pull()
-    services, payload = ctx.services, ctx.job.payload
+    services, payload = ctx.services, ctx.payload
     finding_repo = FindingRepo(services.pool)
     if not await finding_repo.posted_inline(owner, repo, number):
         return "not our thread"  # no inline comment of ours on the PR: no call at all
@@ -53,16 +66,16 @@ async def run(ctx: Context) -> str:
     gh = await ctx.gh()
     found = await threads.ours(gh, services.github.identity, owner, repo, number,
                                conversation=True)  # fmt: skip
-    thread = found.by_root(int(payload["root_id"]))
+    thread = found.by_root(payload.root_id)
     if thread is None:
         return "not our thread"
     row = await finding_repo.latest(owner, repo, number, thread.fingerprint)
     if row is None:
         return "finding unknown"
     finding = Finding.from_mapping(row)
-    login = str(payload["login"])
+    login = payload.login
     writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
-    if payload.get("dismisses"):
+    if payload.dismisses:
         if writer:
             return await _dismiss(ctx, thread, finding, login)
         await feedback.said_wrong(services.pool, owner, repo, number, finding.fingerprint,
@@ -90,7 +103,7 @@ async def run(ctx: Context) -> str:
     return await _answer(ctx, thread, finding)
 
 
-async def _open(ctx: Context) -> bool:
+async def _open(ctx: Context[AnswerJob]) -> bool:
     """Whether the repository's config opens thread answers to everyone who can comment."""
     owner, repo, number = ctx.pull()
     review = await reviews.latest(ctx.services.pool, owner, repo, number)
@@ -101,7 +114,7 @@ async def _open(ctx: Context) -> bool:
     return loaded.config.thread_answers == "everyone"
 
 
-async def _refuse(ctx: Context, thread: threads.Thread, login: str, what: str) -> str:
+async def _refuse(ctx: Context[AnswerJob], thread: threads.Thread, login: str, what: str) -> str:
     """Say once per person, PR and hour what it takes; after that, nothing."""
     owner, repo, number = ctx.pull()
     if await access.told_lately(ctx.services, owner, repo, number, login):
@@ -112,7 +125,9 @@ async def _refuse(ctx: Context, thread: threads.Thread, login: str, what: str) -
     return "refused"
 
 
-async def _dismiss(ctx: Context, thread: threads.Thread, finding: Finding, login: str) -> str:
+async def _dismiss(
+    ctx: Context[AnswerJob], thread: threads.Thread, finding: Finding, login: str
+) -> str:
     owner, repo, number = ctx.pull()
     gh = await ctx.gh()
     effect = await dismissal.dismiss(ctx.services, gh, owner, repo, number, finding.fingerprint,
@@ -125,14 +140,14 @@ async def _dismiss(ctx: Context, thread: threads.Thread, finding: Finding, login
     return f"dismissed ({effect})" if refused is None else f"dismissed ({effect}; thread open)"
 
 
-async def _answer(ctx: Context, thread: threads.Thread, finding: Finding) -> str:
+async def _answer(ctx: Context[AnswerJob], thread: threads.Thread, finding: Finding) -> str:
     owner, repo, number = ctx.pull()
-    services, payload = ctx.services, ctx.job.payload
+    services, payload = ctx.services, ctx.payload
     if services.gemini is None:
         return "no Gemini key"
     review = await reviews.latest(services.pool, owner, repo, number)
     assert review is not None  # a finding of ours on the PR means a review of it
-    head = str(payload["head_sha"])
+    head = payload.head_sha
     read = await files.read(services.github, ctx.job.installation_id, owner, repo,
                             [(head, finding.file_path)])  # fmt: skip
     head_text = read.files[(head, finding.file_path)].text

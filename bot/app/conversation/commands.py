@@ -8,13 +8,17 @@ import re
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.app.conversation import access
-from bot.app.conversation.context import Context
+from bot.app.conversation.context import Context, JobPayload
 from bot.github import publish, replies
 from bot.review.markdown import code
 from bot.review.render import MARKER, state_block
 from bot.store import pulls, reviews
+from bot.store.jobs import Kind
 from bot.store.queue import Trigger
 
 log = logging.getLogger(__name__)
@@ -74,24 +78,50 @@ def help_text(slug: str | None) -> str:
     ])  # fmt: skip
 
 
-async def run(ctx: Context) -> str:
+class CommandJob(JobPayload):
+    """A command in a PR comment: the comment, the command and who wrote it."""
+
+    kind: ClassVar[Kind] = Kind.COMMAND
+    comment_id: int
+    command: str = ""  # a Name; empty: a word we do not know
+    word: str = ""  # what was written, when it is a plain word
+    login: str
+
+
+class PullRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    number: int
+    base_ref: str
+
+
+class RerunJob(JobPayload):
+    """The Re-run button of our check run (or "Re-run all checks" of our suite)."""
+
+    kind: ClassVar[Kind] = Kind.RERUN
+    head_sha: str
+    external_id: uuid.UUID | None = None  # the check run's: the review it ran for
+    pulls: list[PullRef] = []  # the PRs GitHub lists for it (none for a fork's)
+
+
+async def run(ctx: Context[CommandJob]) -> str:
     """Run one command job: act (👀 on the comment first) or refuse, and reply.
 
     The help text, an unknown command's answer and a refusal are given to a person without
     write access at most once per PR in `access.TOLD_EVERY`: after that, nothing at all.
     """
     owner, repo, number = ctx.pull()
-    payload, services = ctx.job.payload, ctx.services
+    services = ctx.services
     gh = await ctx.gh()
-    comment_id, login = int(payload["comment_id"]), str(payload["login"])
-    name = Name(payload["command"]) if payload.get("command") else None
+    asked = ctx.payload
+    comment_id, login = asked.comment_id, asked.login
+    name = Name(asked.command) if asked.command else None
     slug = services.github.identity.slug
     writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
     if not writer and await access.told_lately(services, owner, repo, number, login):
         return "not answered: told within the hour"
     await replies.react(gh, owner, repo, comment_id, "eyes")
     if name is None:
-        word = f" {code(payload['word'])}" if payload.get("word") else " that"
+        word = f" {code(asked.word)}" if asked.word else " that"
         await ctx.reply(f"I do not know the command{word}.\n\n{help_text(slug)}")
         return "unknown command"
     if name is Name.HELP:
@@ -105,7 +135,7 @@ async def run(ctx: Context) -> str:
     return await _ACTIONS[name](ctx, login)
 
 
-async def _review(ctx: Context, login: str) -> str:
+async def _review(ctx: Context[CommandJob], login: str) -> str:
     owner, repo, number = ctx.pull()
     state = await pulls.state(ctx.services.pool, owner, repo, number)
     if state.ignored_by:
@@ -116,25 +146,25 @@ async def _review(ctx: Context, login: str) -> str:
         await ctx.reply("This pull request is closed: there is nothing to review.")
         return "closed"
     await ctx.start_review(pull.head_sha, pull.base_ref, Trigger.COMMAND, requested_by=login,
-                           reply_to=int(ctx.job.payload["comment_id"]))  # fmt: skip
+                           reply_to=ctx.payload.comment_id)  # fmt: skip
     return "review started"
 
 
-async def _pause(ctx: Context, login: str) -> str:
+async def _pause(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, paused_by=login)
     await ctx.reply("Paused: no automatic reviews of this pull request until `/second-look "
                     "resume`. `/second-look review` still reviews it once.")  # fmt: skip
     return "paused"
 
 
-async def _resume(ctx: Context, login: str) -> str:
+async def _resume(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx)
     await ctx.reply("Resumed: every push is reviewed again. `/second-look review` reviews the "
                     "current head now.")  # fmt: skip
     return "resumed"
 
 
-async def _ignore(ctx: Context, login: str) -> str:
+async def _ignore(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, ignored_by=login)
     stopped = await ctx.stop_reviews("the pull request is ignored")
     await ctx.reply("Ignored: Second Look no longer reviews this pull request or answers in it. "
@@ -142,7 +172,9 @@ async def _ignore(ctx: Context, login: str) -> str:
     return f"ignored ({stopped} review(s) stopped)"
 
 
-async def _set(ctx: Context, paused_by: str | None = None, ignored_by: str | None = None) -> None:
+async def _set(
+    ctx: Context[CommandJob], paused_by: str | None = None, ignored_by: str | None = None
+) -> None:
     """Record the PR's state and show it in the summary comment."""
     (owner, repo, number), pool = ctx.pull(), ctx.services.pool
     await pulls.set_state(pool, owner, repo, number, paused_by=paused_by, ignored_by=ignored_by)
@@ -154,15 +186,15 @@ async def _set(ctx: Context, paused_by: str | None = None, ignored_by: str | Non
 _ACTIONS = {Name.REVIEW: _review, Name.PAUSE: _pause, Name.RESUME: _resume, Name.IGNORE: _ignore}
 
 
-async def rerun(ctx: Context) -> str:
+async def rerun(ctx: Context[RerunJob]) -> str:
     """The Re-run button: a full review of that head, of each PR the run or suite is for."""
-    job, payload, pool = ctx.job, ctx.job.payload, ctx.services.pool
+    job, payload, pool = ctx.job, ctx.payload, ctx.services.pool
     assert job.owner is not None and job.repo is not None
-    head_sha = str(payload["head_sha"])
-    targets = [(int(p["number"]), str(p["base_ref"])) for p in payload.get("pulls", [])]
+    head_sha = payload.head_sha
+    targets = [(p.number, p.base_ref) for p in payload.pulls]
     if not targets:  # a fork's PR: GitHub lists none; our earlier review of that head knows
         known = await reviews.of_head(pool, job.owner, job.repo, head_sha,
-                                      _uuid(payload.get("external_id")))  # fmt: skip
+                                      payload.external_id)  # fmt: skip
         targets = [(r.pr_number, r.base_ref) for r in known]
     if not targets:
         log.info("re-run of %s in %s/%s: no pull request of ours has that head", head_sha[:12],
@@ -174,10 +206,3 @@ async def rerun(ctx: Context) -> str:
             continue
         await ctx.start_review(head_sha, base_ref, Trigger.RERUN, number=number)
     return f"{len(targets)} review(s) started"
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None

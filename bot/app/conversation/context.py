@@ -1,4 +1,5 @@
-"""What a job runs with: the process's services, the scheduler's hooks, its GitHub API."""
+"""What a job runs with: the process's services, the scheduler's hooks, its GitHub API, its
+payload as its kind's model (`JobPayload`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.app.services import Services
 from bot.github import replies
 from bot.github.client import RetryingGitHubAPI
 from bot.store import queue
-from bot.store.jobs import Job
+from bot.store.jobs import Job, Kind, NewJob
 from bot.store.queue import NewReview, Trigger
 
 log = logging.getLogger(__name__)
@@ -27,12 +32,38 @@ class Hooks:
     cancel_reviews: Callable[[Sequence[uuid.UUID]], None]
 
 
+class JobPayload(BaseModel):
+    """What a job of one kind holds (stored as its payload): ids, logins and decisions, never
+    a person's free text. Each kind's model sits by its handler; app/events makes them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    kind: ClassVar[Kind]
+
+    def new_job(
+        self, installation_id: int, where: tuple[str, str] | None = None, pr: int | None = None
+    ) -> NewJob:
+        """A job of this kind holding this payload, about `where` (owner, repository) and PR
+        `pr` when it is about one."""
+        owner, repo = where or (None, None)
+        payload = self.model_dump(mode="json")
+        return NewJob(queue.new_id(), self.kind, installation_id, owner, repo, pr, payload)
+
+
+P = TypeVar("P", bound=JobPayload)
+
+
 @dataclass
-class Context:
+class Context(Generic[P]):
     services: Services
     hooks: Hooks
     job: Job
+    model: type[P]  # the payload model of the job's kind
     _gh: RetryingGitHubAPI | None = field(default=None, repr=False)
+
+    @cached_property
+    def payload(self) -> P:
+        """The job's payload as its kind's model, read when first asked for."""
+        return self.model.model_validate(self.job.payload)
 
     async def gh(self) -> RetryingGitHubAPI:
         """An API object for the job's installation (its token cached as for reviews)."""

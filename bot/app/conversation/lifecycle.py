@@ -4,13 +4,15 @@ created, removed, suspended or changed; who has access changed."""
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from bot.app.conversation import access, thread_sync
-from bot.app.conversation.context import Context
+from bot.app.conversation.context import Context, JobPayload
 from bot.app.worker import close_stopped_checks
 from bot.store import installations, reviews
 from bot.store.findings_table import FindingRepo
 from bot.store.installations import InstallationStatus
+from bot.store.jobs import Kind
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,34 @@ STATUS_OF = {
 }
 
 
-async def closed(ctx: Context) -> str:
+class ClosedJob(JobPayload):
+    """A PR closed: the job names it; nothing more to hold."""
+
+    kind: ClassVar[Kind] = Kind.CLOSED
+
+
+class InstallationJob(JobPayload):
+    """An installation created, removed, (un)suspended, or its repositories changed."""
+
+    kind: ClassVar[Kind] = Kind.INSTALLATION
+    event: str  # installation | installation_repositories
+    action: str
+    account: str | None = None  # the account it is installed on (installation events)
+    added: list[str] = []  # repositories, "owner/name"
+    removed: list[str] = []
+
+
+class AccessJob(JobPayload):
+    """A member, team or organization event: what was known of access there is stale."""
+
+    kind: ClassVar[Kind] = Kind.ACCESS
+    event: str
+    action: str
+    repository: tuple[str, str] | None = None  # (owner, name); None: every repository
+    who: str | None = None  # the login; None: everyone
+
+
+async def closed(ctx: Context[ClosedJob]) -> str:
     """Stop the PR's review, close its check run, and read the reactions on our comments."""
     owner, repo, number = ctx.pull()
     stopped = await ctx.stop_reviews(CLOSED)
@@ -39,33 +68,31 @@ async def closed(ctx: Context) -> str:
     return f"{stopped} review(s) stopped, {len(synced.found.threads)} thread(s) read"
 
 
-async def installation(ctx: Context) -> str:
+async def installation(ctx: Context[InstallationJob]) -> str:
     """Record the installation's status and repositories; forget a removed one's token."""
-    job, pool, payload = ctx.job, ctx.services.pool, ctx.job.payload
-    action = str(payload["action"])
+    job, pool, payload = ctx.job, ctx.services.pool, ctx.payload
+    action = payload.action
     await access.forget(ctx.services, job.installation_id)  # its permissions may differ now
-    if payload["event"] == "installation_repositories":
-        added, removed = payload.get("added", []), payload.get("removed", [])
+    if payload.event == "installation_repositories":
+        added, removed = payload.added, payload.removed
         await installations.change_repositories(pool, job.installation_id, added, removed)
         return f"{len(added)} repositories added, {len(removed)} removed"
     status = STATUS_OF.get(action)
     if status is None:
         return f"nothing to record for {action}"
-    await installations.record(pool, job.installation_id, status, payload.get("account"))
+    await installations.record(pool, job.installation_id, status, payload.account)
     if action == "created":
         await installations.change_repositories(pool, job.installation_id,
-                                                payload.get("added", []), [])  # fmt: skip
+                                                payload.added, [])  # fmt: skip
     if status is not InstallationStatus.ACTIVE:
         ctx.services.github.forget(job.installation_id)
     log.info("installation %s is %s", job.installation_id, status)
     return str(status)
 
 
-async def access_changed(ctx: Context) -> str:
+async def access_changed(ctx: Context[AccessJob]) -> str:
     """A member, team or organization event: forget what we knew of who may steer."""
-    payload = ctx.job.payload
-    where = payload.get("repository")
-    dropped = await access.forget(ctx.services, ctx.job.installation_id,
-                                  (str(where[0]), str(where[1])) if where else None,
-                                  payload.get("who"))  # fmt: skip
-    return f"{dropped} permission(s) forgotten ({payload['event']} {payload['action']})"
+    payload = ctx.payload
+    dropped = await access.forget(ctx.services, ctx.job.installation_id, payload.repository,
+                                  payload.who)  # fmt: skip
+    return f"{dropped} permission(s) forgotten ({payload.event} {payload.action})"

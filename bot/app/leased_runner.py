@@ -1,0 +1,167 @@
+"""Leased work run to its end, a review or a job: claimed, given up past its attempts, run
+under its lease (renewed every third of it; the run is cancelled once the lease is lost),
+finished. What each kind does at each step is its `Work`'s; the order and the failures are here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import gidgethub
+
+from bot.github.client import describe
+from bot.logs import redact
+from bot.review.gemini import AgentCallError
+from bot.store import db, lease
+
+if TYPE_CHECKING:
+    from bot.app.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class WorkError(Exception):
+    """The work cannot go on; the message is for the people it is done for."""
+
+
+class NotOurs(Exception):
+    """The work is no longer ours (a newer row replaced it, or another process took it):
+    it records nothing more."""
+
+    said = "is no longer ours; it records nothing more"
+
+
+# Failures leased work expects (the message says it all); anything else is a bug: traceback.
+EXPECTED = (gidgethub.GitHubException, AgentCallError, WorkError)
+
+Ended = TypeVar("Ended")  # how the work ended, as its kind records it
+Result = TypeVar("Result")  # what finishing it tells the caller (a review: its Timing)
+
+
+class Work(ABC, Generic[Ended, Result]):
+    """One claimed row's work, as `run` drives it."""
+
+    leased: ClassVar[lease.Leased]  # its table
+    services: Services
+
+    @property
+    @abstractmethod
+    def row_id(self) -> uuid.UUID: ...
+
+    @property
+    @abstractmethod
+    def attempts(self) -> int:
+        """Claims of the row, this one included."""
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """How log lines name it: `review <id>`, `job <id> (command on octo/widgets#7)`."""
+
+    @property
+    @abstractmethod
+    def lease_seconds(self) -> float: ...
+
+    @abstractmethod
+    async def give_up(self, reason: str) -> Result | None:
+        """Its process kept dying: fail it for good, with `reason`."""
+
+    async def refusal(self) -> Ended | None:
+        """How it ends without running at all, if it must not run."""
+        return None
+
+    @abstractmethod
+    async def execute(self) -> Ended:
+        """Do the work."""
+
+    @abstractmethod
+    async def failed(self, error: str) -> Ended:
+        """It raised: say so where it is seen; how it ends."""
+
+    async def interrupted(self) -> None:
+        """It was cancelled (shutdown, superseded, its lease lost): keep what it spent."""
+        return None
+
+    @abstractmethod
+    async def finish(self, ended: Ended) -> Result | None:
+        """Record how it ended (under our lease)."""
+
+
+async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
+    """Claim, then run the work to its end; never raises for the work's own failure.
+    What its finish returned, or None when this call did not finish it."""
+    work = await claiming
+    if work is None:
+        return None
+    if work.leased.exhausted(work.attempts):
+        log.warning("%s failed: %s", work.label, work.leased.gave_up)
+        return await work.give_up(work.leased.gave_up)
+    refused = await work.refusal()
+    if refused is not None:
+        return await work.finish(refused)
+    keeper = _Keeper(work, asyncio.current_task())
+    try:
+        ended = await work.execute()
+    except NotOurs as exc:
+        log.info("%s %s", work.label, exc.said)
+        return None
+    except asyncio.CancelledError:
+        await work.interrupted()
+        if keeper.lost:  # our own keeper cancelled us: the row is someone else's now
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            log.info("%s lost its lease; stopped", work.label)
+            return None
+        raise
+    except Exception as exc:
+        error = describe_error(exc)
+        if isinstance(exc, EXPECTED):
+            log.warning("%s failed: %s", work.label, error)
+        else:
+            log.exception("%s failed unexpectedly: %s", work.label, error)
+        ended = await work.failed(error)
+    finally:
+        keeper.stop()
+    return await work.finish(ended)
+
+
+class _Keeper:
+    """Renews the work's lease while it runs; cancels the run when the row is not ours."""
+
+    def __init__(self, work: Work[Any, Any], task: asyncio.Task[Any] | None) -> None:
+        self.lost = False
+        self._work, self._task = work, task
+        self._keeping = asyncio.create_task(self._keep())
+
+    def stop(self) -> None:
+        self._keeping.cancel()
+
+    async def _keep(self) -> None:
+        work, services = self._work, self._work.services
+        while True:
+            await services.sleep(work.lease_seconds / 3)
+            try:
+                ours = await work.leased.renew(
+                    services.pool, work.row_id, services.lease_owner, work.lease_seconds
+                )
+            except db.UNREACHABLE as exc:  # away for a moment; the lease has two more chances
+                log.warning("%s: lease not renewed: %s", work.label, exc)
+                continue
+            if not ours and self._task is not None:
+                self.lost = True
+                self._task.cancel()
+                return
+
+
+def describe_error(exc: BaseException) -> str:
+    """A readable one-line reason for failed work, with no secret in it."""
+    text = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc).strip()
+    if not isinstance(exc, EXPECTED):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return redact(text.splitlines()[0] if text else "")[:1000]
