@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import gidgethub
 
 from bot import incremental, logs, pipeline
@@ -19,6 +18,7 @@ from bot.app import leased_runner, review_meter
 from bot.app.conversation import thread_sync
 from bot.app.conversation.context import REPLY_MARKER
 from bot.app.services import Services
+from bot.app.stopped_checks import close_stopped_checks
 from bot.config import Settings
 from bot.github import checks, publish, replies, repo_config, sources
 from bot.github.client import RetryingGitHubAPI, describe
@@ -567,18 +567,3 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         except (gidgethub.GitHubException, OSError) as exc:
             log.warning("review %s: could not post the failure: %s", self.review.id,
                         leased_runner.describe_error(exc))  # fmt: skip
-
-
-async def close_stopped_checks(
-    gh: RetryingGitHubAPI, pool: asyncpg.Pool, owner: str, repo: str, number: int
-) -> None:
-    """Complete as cancelled the check runs the PR's superseded or stopped reviews left open."""
-    for stale in await reviews.open_checks(pool, owner, repo, number):
-        try:
-            await checks.cancel(gh, owner, repo, stale.check_run_id, stale.newer_head_sha,
-                                stale.stopped)  # fmt: skip
-        except gidgethub.GitHubException as exc:  # left for the PR's next review to retry
-            log.warning("%s/%s#%d: check run %s of review %s not closed: %s", owner, repo,
-                        number, stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
-            continue
-        await reviews.set_fields(pool, stale.review_id, check_run_done=True)

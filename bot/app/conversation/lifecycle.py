@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from bot.app.conversation import access, thread_sync
 from bot.app.conversation.context import Context, JobPayload
-from bot.app.worker import close_stopped_checks
+from bot.app.stopped_checks import close_stopped_checks
 from bot.store import installations, reviews
 from bot.store.findings_table import FindingRepo
 from bot.store.installations import InstallationStatus
