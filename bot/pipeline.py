@@ -4,7 +4,8 @@ The App (bot/app/worker.py), the command line and the Action (bot/standalone/) e
 with where the diff comes from (`Source`) and where results go (`Publisher`). Selection,
 chunking, the agents, verification, checking against the diff and the summary are here
 once; placement and rendering are the shared functions the publishers call
-(bot/github/publish.py, bot/review/render.py, bot/output/).
+(bot/github/publish.py, bot/review/render.py, bot/output/), and the App and the Action publish
+on the PR through one PR publisher (bot/publishing/pull.py).
 """
 
 from __future__ import annotations

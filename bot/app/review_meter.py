@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.app.services import Services
+from bot.config import Settings
+from bot.github.repo_config import Ceilings, RepoConfig
 from bot.review.metering import (
     Budget,
     Call,
@@ -176,6 +178,25 @@ async def budget_of(
         spent = await calls.spent(services.pool, review_id)
     price = budget_price(services.settings.gemini_prices, model)
     return Budget(tokens, spent.tokens, usd=usd, price=price, spent_usd=spent.usd)
+
+
+def ceilings_of(settings: Settings) -> Ceilings:
+    """The deployment's limits of a review, which a repository may lower, never raise."""
+    return Ceilings(settings.max_review_tokens, settings.max_review_usd)
+
+
+async def for_review(
+    services: Services, review: Review, config: RepoConfig, model: str
+) -> tuple[ReviewMeter, calls.Totals, calls.Answers]:
+    """The review's meter, its budget the repository's limits under the deployment's, less
+    what its earlier attempts spent; what those attempts used, and their answers to reuse."""
+    earlier, reused = await calls.earlier(services.pool, review.id)
+    limits = ceilings_of(services.settings).of(config)
+    spent = calls.Spent(earlier.prompt_tokens, earlier.cost_usd)
+    budget = await budget_of(
+        services, review.id, limits.max_review_tokens, limits.max_review_usd, model, spent=spent
+    )
+    return ReviewMeter(services, review, budget, model), earlier, reused
 
 
 def until_of(reached: QuotaReached, now: datetime) -> datetime:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.github.client import RetryingGitHubAPI
 
+REPLY_MARKER = "<!-- second-look:reply -->"  # starts every reply of ours to a command
+
 
 async def react(
     gh: RetryingGitHubAPI, owner: str, repo: str, comment_id: int, content: str,

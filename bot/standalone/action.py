@@ -4,9 +4,9 @@ comment, inline review), with no database. The job's own check run carries the v
 exit status, and the findings as annotations): a check run created with a workflow's token
 belongs to GitHub Actions, whose Re-run button never reaches this code (docs/architecture.md).
 
-What the next run needs (the head reviewed, the fingerprints posted inline, the findings to
-carry forward) is kept in a hidden block of our own summary comment (bot/review/memory.py)
-and read back only from that comment: one by `github-actions[bot]` that starts with MARKER.
+It publishes through the App's PR publisher (bot/publishing/pull.py); what the next run
+needs (the head reviewed, the fingerprints posted inline, the findings to carry forward) is
+kept in a hidden block of our own summary comment (bot/standalone/comment_memory.py).
 """
 
 from __future__ import annotations
@@ -25,26 +25,25 @@ import gidgethub
 
 from bot import incremental, pipeline
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
-from bot.github import publish, sources
+from bot.github import sources
 from bot.github.checks import annotate
-from bot.github.client import GitHubClient, RetryingGitHubAPI, describe, has_status
+from bot.github.client import GitHubClient, describe, has_status
 from bot.github.compare import changed_since
 from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
 from bot.logs import setup_logging
 from bot.output import Report, render
+from bot.publishing.pull import PullPublisher
 from bot.retry import Sleep
 from bot.review.findings import SEVERITY_RANK, Finding
 from bot.review.markdown import workflow_command
-from bot.review.memory import Memory, decode, with_memory
-from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
+from bot.review.memory import Memory
 from bot.standalone import local
+from bot.standalone.comment_memory import ACTIONS_BOT, CommentMemory
 from bot.store.calls import Totals
 
 log = logging.getLogger(__name__)
 
-ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
-MEMORY_CHARS = 16_000  # of the summary comment kept for the memory block
 RERUN = "The job's own check carries the verdict; to review again, re-run this job."
 NEEDS = "The job needs `permissions:` `contents: read` and `pull-requests: write`."
 NO_KEY = "Second Look: not reviewed: {missing} is empty. {why}"
@@ -140,9 +139,7 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
         github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token,
                                          sleep=sleep)  # fmt: skip
         gh = await github.api(0)
-        comment = await publish.our_comment(gh, event.owner, event.repo, event.number, MARKER,
-                                            author=ACTIONS_BOT)  # fmt: skip
-        memory = decode(comment.get("body") or "") if comment else None
+        memory = await CommentMemory.read(gh, event.owner, event.repo, event.number, event.head_sha)
         base = await sources.read_base(github, 0, event.owner, event.repo, event.base_ref,
                                        event.number)  # fmt: skip
         config = base.config.config
@@ -152,14 +149,26 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
         label = f"{event.owner}/{event.repo}#{event.number}"
         source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
                                     event.head_sha, access.max_diff_file_bytes)  # fmt: skip
+        # No check run of ours: the job's own is the verdict, and re-running it reviews again.
+        pr = PullPublisher(
+            gh,
+            event.owner,
+            event.repo,
+            event.number,
+            event.head_sha,
+            memory,
+            label,
+            author=ACTIONS_BOT,
+            rerun=RERUN,
+        )
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
-            out = ActionPublisher(kept, gh, settings, memory, comment, label, config)
+            out = ActionPublisher(kept, pr, memory, settings, label, config)
             published.append(out)
             return out
 
-        prior = await _prior(github, event, memory)
+        prior = await _prior(github, event, memory.last)
         reviewed = await local.review(source, base, settings.gemini, event.head_sha, label=label,
                                       prior=prior, publisher=publisher, fail_on=settings.fail_on,
                                       verdict_by="the job")  # fmt: skip
@@ -214,10 +223,9 @@ class ActionPublisher:
     """Publishes as the App does, remembering in the summary comment instead of a table."""
 
     kept: local.Kept
-    gh: RetryingGitHubAPI
+    pr: PullPublisher
+    memory: CommentMemory
     settings: Run
-    memory: Memory | None
-    comment: dict[str, object] | None
     label: str
     config: RepoConfig
 
@@ -235,37 +243,15 @@ class ActionPublisher:
 
     async def publish(self, reviewed: pipeline.Reviewed) -> None:
         await self.kept.publish(reviewed)
-        event, gh = self.settings.event, self.gh
         findings = reviewed.checked.findings
-        already = self.memory.inline if self.memory else frozenset()
-        posted, summary = await self._inline(reviewed, already)
-        summary = summary.noted(RERUN)
-        remembered = Memory(
-            event.head_sha, already | {f.fingerprint for f in posted}, tuple(findings),
-            # A partial or failed review is no base for an incremental one: the next is full.
-            complete=not (reviewed.coverage.partial or summary.status == "failed"),
-        )  # fmt: skip
-        body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
-        full = with_memory(body, remembered, MEMORY_CHARS)
-        known = self.comment.get("id") if self.comment else None
-        await publish.upsert_comment(
-            gh, event.owner, event.repo, event.number, full, MARKER,
-            int(str(known)) if known is not None else None, author=ACTIONS_BOT,
-        )  # fmt: skip
+        self.memory.findings = tuple(findings)
+        # A partial or failed review is no base for an incremental one: the next is full.
+        failed = reviewed.summary.status == "failed"
+        self.memory.complete = not (reviewed.coverage.partial or failed)
+        summary = await self.pr.publish(reviewed.diff, findings, reviewed.summary, self.config)
         for line in annotation_commands(findings, self.config, summary.fail_on):
             print(line)
         self._files(Report(summary, reviewed.diff, self.label))
-
-    async def _inline(
-        self, reviewed: pipeline.Reviewed, already: frozenset[str]
-    ) -> tuple[list[Finding], Summary]:
-        """The findings not posted inline by an earlier run, as one review: those posted, and
-        the summary that says so (`publish.post_inline`)."""
-        event = self.settings.event
-        chosen = publish.chosen_inline(reviewed.checked.findings, self.config, already)
-        return await publish.post_inline(self.gh, event.owner, event.repo, event.number,
-                                         event.head_sha, reviewed.diff, chosen,
-                                         reviewed.summary)  # fmt: skip
 
     def _files(self, report: Report) -> None:
         """SARIF when asked, and the summary on the job's page."""

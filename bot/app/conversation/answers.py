@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import ClassVar
 
 from bot.app import review_meter
-from bot.app.conversation import access, dismissal, thread_sync
+from bot.app.conversation import access, dismissal
 from bot.app.conversation.context import Context, JobPayload
 from bot.github import files, replies, sources, threads
+from bot.publishing import resolution
 from bot.review.answer import (
     ANSWER_TOKENS,
     MAX_ANSWER,
@@ -136,7 +137,7 @@ async def _dismiss(
         f"{ANSWER_MARKER}\nDismissed: this finding no longer fails the check and is not "
         "posted again on this pull request."
     ))  # fmt: skip
-    _, refused = await thread_sync.resolve(gh, [thread], f"job {ctx.job.id}")
+    _, refused = await resolution.resolve(gh, [thread], f"job {ctx.job.id}")
     return f"dismissed ({effect})" if refused is None else f"dismissed ({effect}; thread open)"
 
 

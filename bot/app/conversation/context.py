@@ -15,13 +15,12 @@ from pydantic import BaseModel, ConfigDict
 from bot.app.services import Services
 from bot.github import replies
 from bot.github.client import RetryingGitHubAPI
+from bot.github.replies import REPLY_MARKER
 from bot.store import queue
 from bot.store.jobs import Job, Kind, NewJob
 from bot.store.queue import NewReview, Trigger
 
 log = logging.getLogger(__name__)
-
-REPLY_MARKER = "<!-- second-look:reply -->"  # starts every reply of ours to a command
 
 
 @dataclass(frozen=True)

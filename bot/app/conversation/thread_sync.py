@@ -1,11 +1,10 @@
 """Our inline threads at the start of a review and when the PR closes: the 👍/👎 on them
-stored as feedback, a maintainer's 👎 taken as a dismissal; after a review, the threads of
-findings that were fixed (or dismissed) resolved."""
+stored as feedback, a maintainer's 👎 taken as a dismissal. (Which threads a review resolves
+is bot/publishing/resolution.py's.)"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import gidgethub
@@ -14,10 +13,10 @@ from bot.app.conversation import access
 from bot.app.services import Services
 from bot.github import threads
 from bot.github.client import RetryingGitHubAPI, describe
-from bot.github.threads import Thread, Threads
-from bot.review.findings import Finding
+from bot.github.threads import Threads
 from bot.store import feedback, pulls
 from bot.store.findings_table import FindingRepo
+from bot.store.reviews import Review
 
 log = logging.getLogger(__name__)
 
@@ -68,42 +67,13 @@ async def sync(
     return Synced(found, dismissed)
 
 
-def to_resolve(
-    found: Threads,
-    current: Iterable[Finding],
-    reviewed: Collection[str],
-    dismissed: Collection[str],
-) -> list[Thread]:
-    """The open threads to resolve now: a dismissed finding's, and a finding's that is gone
-    from a file this review read, when GitHub says the lines it was on changed (outdated)."""
-    now = {f.fingerprint for f in current if not f.dismissed_by}
-    return [
-        t for t in found.threads
-        if not t.resolved and (
-            t.fingerprint in dismissed
-            or (t.fingerprint not in now and t.outdated and t.path in reviewed)
-        )
-    ]  # fmt: skip
-
-
-# GitHub has been reported to refuse resolveReviewThread to an App without Contents: write
-# (github/gh-aw#35726); app.yml asks for read only, so the summary says what it would take.
-REFUSED = (
-    "GitHub refused to resolve {count} thread(s) of fixed or dismissed findings: {why}. "
-    "Granting the App Contents: write lets it resolve them."
-)
-
-
-async def resolve(
-    gh: RetryingGitHubAPI, chosen: list[Thread], where: str
-) -> tuple[set[str], str | None]:
-    """Resolve the threads: the fingerprints resolved, and a note when GitHub refused."""
-    if not chosen:
-        return set(), None
+async def at_start(gh: RetryingGitHubAPI, services: Services, review: Review) -> Threads:
+    """Our threads as a review starts (`sync`); a failure leaves feedback for the next review."""
     try:
-        await threads.resolve(gh, [t.id for t in chosen])
+        synced = await sync(
+            gh, services, review.installation_id, review.owner, review.repo, review.pr_number
+        )
     except gidgethub.GitHubException as exc:
-        why = describe(exc)
-        log.warning("%s: %d thread(s) not resolved: %s", where, len(chosen), why)
-        return set(), REFUSED.format(count=len(chosen), why=why)
-    return {t.fingerprint for t in chosen}, None
+        log.warning("review %s: our threads not read: %s", review.id, describe(exc))
+        return Threads()
+    return synced.found

@@ -1,0 +1,192 @@
+"""The PR publisher: a review's result on its pull request, for the App and the Action.
+
+In order: the inline review (without what earlier reviews posted inline), the threads of
+findings fixed or dismissed since resolved, the summary comment, the check run completed, the
+command that asked for the review answered. The check run is started (and shown queued) here
+too. Before each step the memory says whether the review is still ours to publish
+(`MemoryPort.ensure_ours`); what it stores and reads back is the memory's business. What
+publishing learns (the findings posted inline, the threads resolved) goes into a new summary,
+the one the comment shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+
+import gidgethub
+
+from bot.github import checks, publish, replies
+from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.repo_config import RepoConfig
+from bot.github.threads import Threads
+from bot.publishing import resolution
+from bot.publishing.memory import MemoryPort
+from bot.review.changes import Diff
+from bot.review.findings import Finding
+from bot.review.markdown import code
+from bot.review.render import MARKER, Summary
+from bot.store.standing import Check
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PullPublisher:
+    """Publishes one review of one head of a PR."""
+
+    gh: RetryingGitHubAPI
+    owner: str
+    repo: str
+    number: int
+    head_sha: str
+    memory: MemoryPort
+    label: str  # names the review in log lines
+    author: str | None = None  # whose summary comment is ours; None: any bot's
+    reply_to: int | None = None  # the command that asked for the review, answered when done
+    check_run_id: int | None = None  # ours, once started (a resumed review's already)
+    rerun: str | None = None  # without a check run of ours: how to review again (the Action)
+    threads: Threads = field(default_factory=Threads)  # ours on the PR, as the review started
+    conclusion: str | None = None  # the check run's, once completed
+
+    async def publish(
+        self,
+        diff: Diff,
+        findings: list[Finding],
+        summary: Summary,
+        config: RepoConfig,
+        *,
+        reviewed: Collection[str] = (),
+        dismissed: Collection[str] = (),
+    ) -> Summary:
+        """The review's result: inline review, threads resolved, summary comment, check run,
+        the command answered; the summary as published. `reviewed`: the files the review
+        read; `dismissed`: the fingerprints people dismissed."""
+        summary = await self.post_inline(diff, findings, summary, config)
+        summary = await self.resolve_threads(findings, reviewed, dismissed, summary)
+        if self.rerun is not None:
+            summary = summary.noted(self.rerun)
+        found = await self.upsert_comment(summary)
+        await self.complete_check(summary, findings, config, found)
+        await self.reply_done(summary)
+        return summary
+
+    async def failed(self, summary: Summary, config: RepoConfig) -> None:
+        """A review that failed: the summary comment and check run say why."""
+        found = await self.upsert_comment(summary)
+        await self.complete_check(summary, [], config, found)
+        await self.reply_done(summary)
+
+    async def queued(self, summary: Summary) -> None:
+        """A review waiting for a quota: the summary comment says until when, the check run
+        stays in progress and says so."""
+        found = await self.upsert_comment(summary)
+        if self.check_run_id is not None:
+            await self.memory.ensure_ours(found)
+            await checks.queued(self.gh, self.owner, self.repo, self.check_run_id, summary)
+
+    async def post_inline(
+        self, diff: Diff, findings: list[Finding], summary: Summary, config: RepoConfig
+    ) -> Summary:
+        """One COMMENT review for this head, without what earlier heads already had inline;
+        the summary saying so."""
+        already = await self.memory.posted_inline()
+        chosen = publish.chosen_inline(findings, config, already)
+        if not chosen:
+            return summary
+        await self.memory.ensure_ours()
+        posted, summary = await publish.post_inline(
+            self.gh, self.owner, self.repo, self.number, self.head_sha, diff, chosen, summary
+        )
+        if posted:
+            await self.memory.mark_inline([f.fingerprint for f in posted])
+        return summary
+
+    async def resolve_threads(
+        self,
+        findings: list[Finding],
+        reviewed: Collection[str],
+        dismissed: Collection[str],
+        summary: Summary,
+    ) -> Summary:
+        """Resolve the threads of findings fixed since (or dismissed); the summary saying so."""
+        chosen = resolution.to_resolve(self.threads, findings, reviewed, dismissed)
+        if not chosen:
+            return summary
+        await self.memory.ensure_ours()
+        resolved, refused = await resolution.resolve(self.gh, chosen, self.label)
+        summary = replace(summary, threads_resolved=frozenset(resolved))
+        return summary.noted(refused) if refused else summary
+
+    async def upsert_comment(self, summary: Summary) -> Check | None:
+        """Post or edit the summary comment; the review's standing after, for the next step."""
+        known, found = await self.memory.last_comment()
+        await self.memory.ensure_ours(found)
+        comment_id = await publish.upsert_comment(
+            self.gh,
+            self.owner,
+            self.repo,
+            self.number,
+            self.memory.render(summary),
+            MARKER,
+            known,
+            author=self.author,
+        )
+        return await self.memory.comment_posted(comment_id, summary)
+
+    async def start_check(self, external_id: str) -> Check | None:
+        """The check run, in progress; the review's standing after, for a step right after."""
+        await self.memory.ensure_ours()
+        self.check_run_id = await checks.start(
+            self.gh,
+            self.owner,
+            self.repo,
+            self.head_sha,
+            external_id,
+            known_id=self.check_run_id,
+        )
+        return await self.memory.check_started(self.check_run_id)
+
+    async def complete_check(
+        self,
+        summary: Summary,
+        findings: list[Finding],
+        config: RepoConfig,
+        found: Check | None = None,
+    ) -> None:
+        """Complete our check run, when one was started; `found`: the standing the step
+        before just read."""
+        if self.check_run_id is None:
+            return
+        await self.memory.ensure_ours(found)
+        self.conclusion = await checks.complete_review(
+            self.gh,
+            self.owner,
+            self.repo,
+            self.check_run_id,
+            summary,
+            findings,
+            config.fail_on,
+            config,
+        )
+        await self.memory.check_done()
+
+    async def reply_done(self, summary: Summary) -> None:
+        """Answer the command that asked for this review, now that it is done."""
+        if self.reply_to is None:
+            return
+        head = code(self.head_sha[:12])
+        body = (
+            f"{replies.REPLY_MARKER}\nDone: reviewed {head}, {len(summary.findings)} "
+            "finding(s); the summary comment has them."
+        )
+        if summary.status == "failed":
+            body = (
+                f"{replies.REPLY_MARKER}\nThe review of {head} failed; the summary "
+                "comment says why."
+            )
+        try:
+            await replies.comment(self.gh, self.owner, self.repo, self.number, body)
+        except gidgethub.GitHubException as exc:  # the summary says it all the same
+            log.warning("%s: the command was not answered: %s", self.label, describe(exc))
