@@ -22,7 +22,7 @@ from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.repo_config import RepoConfig
 from bot.github.threads import Threads
 from bot.publishing import resolution
-from bot.publishing.memory import MemoryPort
+from bot.publishing.memory_port import MemoryPort
 from bot.review.changes import Diff
 from bot.review.findings import Finding
 from bot.review.markdown import code
