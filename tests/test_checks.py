@@ -11,6 +11,7 @@ import pytest
 from bot.github import checks
 from bot.github.client import GitHubClient
 from bot.github.repo_config import RepoConfig
+from bot.pull import Repo
 from bot.review.changes import Skipped
 from bot.review.coverage import Coverage
 from bot.review.findings import Finding
@@ -249,12 +250,12 @@ def test_a_queued_review_has_no_conclusion():
 async def test_a_partial_review_completes_neutral_with_partial_in_its_title(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
     findings = [a_finding("medium")]
     summary = Summary(pull.head_sha, "completed", findings=findings, coverage=PARTIAL)
 
-    await checks.complete_review(gh, OWNER, REPO, run_id, summary, findings, "high",
-                                 RepoConfig())  # fmt: skip
+    repository = Repo(pull.installation_id, OWNER, REPO)
+    await checks.complete_review(gh, repository, run_id, summary, findings, "high", RepoConfig())
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert (check_run["status"], check_run["conclusion"]) == ("completed", "neutral")
@@ -267,12 +268,12 @@ async def test_a_partial_review_completes_neutral_with_partial_in_its_title(gith
 async def test_a_queued_review_keeps_its_run_in_progress_and_says_until_when(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
     until = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
     summary = Summary(pull.head_sha, "queued", queued_until=until,
                       queued_reason="GEMINI_TPM reached @alice")  # fmt: skip
 
-    await checks.queued(gh, OWNER, REPO, run_id, summary)
+    await checks.queued(gh, Repo(pull.installation_id, OWNER, REPO), run_id, summary)
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert (check_run["status"], check_run["conclusion"]) == ("in_progress", None)
@@ -286,8 +287,10 @@ async def test_a_queued_review_keeps_its_run_in_progress_and_says_until_when(git
 async def test_queued_is_only_for_a_queued_review(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
 
     with pytest.raises(ValueError, match="not a completed one"):
-        await checks.queued(gh, OWNER, REPO, run_id, Summary(pull.head_sha, "completed"))
+        await checks.queued(
+            gh, Repo(pull.installation_id, OWNER, REPO), run_id, Summary(pull.head_sha, "completed")
+        )
     assert fake_github.find_requests("PATCH", r"/check-runs/") == []

@@ -11,6 +11,7 @@ import pytest
 
 from bot.github import publish
 from bot.github.client import RetryingGitHubAPI
+from bot.pull import Pull
 from bot.retry import Policy
 from bot.review.render import MARKER
 from tests.fakes.github import FakeGitHub
@@ -21,6 +22,7 @@ FILES = {"src/app.py": (OLD, NEW)}
 INLINE = [{"path": "src/app.py", "line": 5, "side": "RIGHT", "body": "on line five"}]
 ACTIONS_LOGIN = "github-actions[bot]"
 REPO = "/repos/acme/widget"
+ACME_1 = Pull(0, "acme", "widget", 1)  # as a workflow's token sees it
 
 
 def forbidden(docs: str) -> dict[str, str]:
@@ -93,8 +95,8 @@ async def test_publish_finds_and_edits_the_actions_summary_comment(fake, session
     token = fake.workflow_token("acme", "widget")
     gh = RetryingGitHubAPI(session, "second-look-tests", oauth_token=token, base_url=fake.url,
                            policy=Policy(attempts=1, backoff_cap=0, max_wait=0))  # fmt: skip
-    first = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\none", MARKER)
-    again = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\ntwo", MARKER)
+    first = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\none", MARKER)
+    again = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\ntwo", MARKER)
     assert first == again
     assert [(c["user"]["login"], c["body"]) for c in fake.comments("acme", "widget", 1)] == [
         (ACTIONS_LOGIN, f"{MARKER}\ntwo")

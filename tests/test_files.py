@@ -7,6 +7,7 @@ import pytest
 
 from bot.github import files
 from bot.github.files import FileText, PullIntent, graphql_url, read
+from bot.pull import Repo
 from tests.reviewing import OWNER, REPO, open_pull
 
 BASE_FILES = (".github/second-look.yml", ".gitattributes", ".github/second-look.md", "AGENTS.md")
@@ -44,7 +45,7 @@ def intent_pull(fake, **kw):
 
 
 async def read_of(services, opened, wanted, **kw):
-    return await read(services.github, opened.installation_id, OWNER, REPO, wanted, **kw)
+    return await read(services.github, Repo(opened.installation_id, OWNER, REPO), wanted, **kw)
 
 
 async def test_one_query_reads_the_intent_base_files_and_head_files(services, fake_github):
@@ -244,9 +245,10 @@ async def test_an_invisible_repository_reads_as_absent_and_its_pull_raises(servi
     pull = intent_pull(fake_github)
     fake_github.add_pull("elsewhere", "secret", 1, files={"a": (None, "x")}, installation_id=9)
 
-    got = await read(services.github, pull.installation_id, "elsewhere", "secret", [("main", "a")])
+    elsewhere = Repo(pull.installation_id, "elsewhere", "secret")
+    got = await read(services.github, elsewhere, [("main", "a")])
     with pytest.raises(gidgethub.BadRequest) as raised:
-        await read(services.github, pull.installation_id, "elsewhere", "secret", [], pull=1)
+        await read(services.github, elsewhere, [], pull=1)
 
     assert got.files == {("main", "a"): FileText("a", "main", None)}
     assert got.fallback == (
@@ -257,7 +259,7 @@ async def test_an_invisible_repository_reads_as_absent_and_its_pull_raises(servi
 
 
 async def test_nothing_wanted_asks_nothing(services, fake_github):
-    got = await read(services.github, 1, OWNER, REPO, [])
+    got = await read(services.github, Repo(1, OWNER, REPO), [])
 
     assert (got.files, got.pull, got.calls, got.fallback) == ({}, None, 0, None)
     assert not fake_github.requests

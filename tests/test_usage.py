@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.pull import Pull
 from bot.store import feedback, pulls, queue
 
 NOW = datetime.now(UTC)
@@ -245,14 +246,17 @@ async def test_an_unmigrated_database_says_to_migrate(make_database, tmp_path):
 
 
 async def add_feedback(pool, repo: str, fingerprint: str, agent: str, up: int, down: int):
-    await feedback.store(pool, "octo", repo, 1, [feedback.Reactions(fingerprint, agent, up, down)])
+    reactions = [feedback.Reactions(fingerprint, agent, up, down)]
+    await feedback.store(pool, Pull(1, "octo", repo, 1), reactions)
 
 
 async def test_feedback_gives_acceptance_per_agent_and_repository(database_url, pool, tmp_path):
     await add_feedback(pool, "widgets", "f1", "security", 2, 0)  # accepted
     await add_feedback(pool, "widgets", "f2", "security", 0, 1)  # rejected
     await add_feedback(pool, "gadgets", "f3", "bugs", 1, 0)  # accepted...
-    await pulls.dismiss(pool, "octo", "gadgets", 1, "f3", "lead", "reply")  # ...but dismissed
+    await pulls.dismiss(
+        pool, Pull(1, "octo", "gadgets", 1), "f3", "lead", "reply"
+    )  # ...but dismissed
     await add_feedback(pool, "gadgets", "f4", "style", 1, 1)  # a tie: neither
 
     text = await usage(database_url, tmp_path)

@@ -75,7 +75,7 @@ async def claim(review_id: uuid.UUID, services: Services, cancel: Cancel) -> Rev
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return None
     review, gate = claimed
-    logs.bind(repository=f"{review.owner}/{review.repo}", pr=review.pr_number)
+    logs.bind(repository=review.pull.full_name, pr=review.pr_number)
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
     return ReviewRun(
         review,
@@ -192,9 +192,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             gh = await self.services.github.api(review.installation_id)
             self.pr = PullPublisher(
                 gh,
-                review.owner,
-                review.repo,
-                review.pr_number,
+                review.pull,
                 review.head_sha,
                 self.memory,
                 label=f"review {review.id}",
@@ -208,15 +206,12 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         limits."""
         review, services = self.review, self.services
         if config_only:
-            self.base = sources.Base(await sources.read_config(
-                services.github, review.installation_id, review.owner, review.repo,
-                review.base_ref,
-            ))  # fmt: skip
+            config = await sources.read_config(
+                services.github, review.pull.repository, review.base_ref
+            )
+            self.base = sources.Base(config)
         else:
-            self.base = await sources.read_base(
-                services.github, review.installation_id, review.owner, review.repo,
-                review.base_ref, review.pr_number,
-            )  # fmt: skip
+            self.base = await sources.read_base(services.github, review.pull, review.base_ref)
         repo_config.clip(self.config, review_meter.ceilings_of(services.settings))
 
     async def execute(self) -> Outcome:
@@ -261,9 +256,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
         # the verifier, the findings checked; then the App's publisher: steps 8 and 9.
         source = sources.PullSource(
-            services.github, review.installation_id, review.owner, review.repo,
-            review.pr_number, review.head_sha, services.settings.max_diff_file_bytes,
-        )  # fmt: skip
+            services.github, review.pull, review.head_sha, services.settings.max_diff_file_bytes
+        )
         out = AppPublisher(
             review, services, self.memory, pr, self.config.config, self.meter, earlier
         )
@@ -309,9 +303,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
 
     async def close_superseded_checks(self) -> None:
         """Complete as cancelled the check runs this PR's stopped reviews left open."""
-        review, gh = self.review, (await self.publisher()).gh
-        await close_stopped_checks(gh, self.services.pool, review.owner, review.repo,
-                                   review.pr_number)  # fmt: skip
+        gh = (await self.publisher()).gh
+        await close_stopped_checks(gh, self.services.pool, self.review.pull)
 
     async def publish_failure(self, error: str) -> None:
         """Say on the PR that the review failed and why; GitHub may be the thing that is down."""

@@ -20,6 +20,7 @@ from gidgethub.aiohttp import GitHubAPI
 from yarl import URL
 
 from bot.logs import add_secret
+from bot.pull import Pull, Repo
 from bot.retry import Policy, Sleep, may_have_happened
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,15 @@ def describe(exc: gidgethub.GitHubException) -> str:
     if isinstance(exc, gidgethub.HTTPException):
         return f"GitHub answered {int(exc.status_code)}{to}: {exc}"
     return f"GitHub failed{to}: {exc}"
+
+
+def url_vars(where: Repo | Pull, **more: str) -> dict[str, str]:
+    """The URL variables of a request about a repository (`{owner}`, `{repo}`) or a pull
+    request (`{number}` too), and `more`."""
+    found = {"owner": where.owner, "repo": where.repo}
+    if isinstance(where, Pull):
+        found["number"] = str(where.number)
+    return found | more
 
 
 def has_status(exc: BaseException, status: HTTPStatus) -> bool:

@@ -87,9 +87,10 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
     missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
     if missing:
         return _not_reviewed(env, event, " and ".join(missing))
-    repository = env.get("GITHUB_REPOSITORY", f"{event.owner}/{event.repo}")
-    if repository.lower() != f"{event.owner}/{event.repo}".lower():
-        return _error(f"the event's PR is in {event.owner}/{event.repo}, not {repository}")
+    full_name = event.pull.full_name
+    repository = env.get("GITHUB_REPOSITORY", full_name)
+    if repository.lower() != full_name.lower():
+        return _error(f"the event's PR is in {full_name}, not {repository}")
     try:
         access, gemini = github_access(env, dotenv=None)
     except ConfigError as exc:
@@ -134,33 +135,23 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
     """Read what the last run left, review, publish; the exit status. `sleep` waits
     between GitHub's retries."""
     event = settings.event
+    pull = event.pull
     async with aiohttp.ClientSession() as http:
         access = settings.access
-        github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token,
-                                         sleep=sleep)  # fmt: skip
-        gh = await github.api(0)
-        memory = await CommentMemory.read(gh, event.owner, event.repo, event.number, event.head_sha)
-        base = await sources.read_base(github, 0, event.owner, event.repo, event.base_ref,
-                                       event.number)  # fmt: skip
+        github = GitHubClient.with_token(
+            http, api_url=access.api_url, token=access.token, sleep=sleep
+        )
+        gh = await github.api(pull.installation_id)
+        memory = await CommentMemory.read(gh, pull, event.head_sha)
+        base = await sources.read_base(github, pull, event.base_ref)
         config = base.config.config
         if event.draft and not config.review_drafts:
             print("::notice::Second Look: a draft pull request is reviewed when marked ready")
             return local.CLEAN
-        label = f"{event.owner}/{event.repo}#{event.number}"
-        source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
-                                    event.head_sha, access.max_diff_file_bytes)  # fmt: skip
+        label = str(pull)
+        source = sources.PullSource(github, pull, event.head_sha, access.max_diff_file_bytes)
         # No check run of ours: the job's own is the verdict, and re-running it reviews again.
-        pr = PullPublisher(
-            gh,
-            event.owner,
-            event.repo,
-            event.number,
-            event.head_sha,
-            memory,
-            label,
-            author=ACTIONS_BOT,
-            rerun=RERUN,
-        )
+        pr = PullPublisher(gh, pull, event.head_sha, memory, label, author=ACTIONS_BOT, rerun=RERUN)
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
@@ -208,7 +199,7 @@ async def _prior(
         return incremental.Prior()
 
     async def compare(base: str, head: str) -> set[str] | None:
-        return await changed_since(github, 0, event.owner, event.repo, base, head)
+        return await changed_since(github, event.pull.repository, base, head)
 
     return await incremental.following(
         list(memory.findings), memory.head_sha, event.head_sha, compare,

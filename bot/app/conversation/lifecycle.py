@@ -55,16 +55,14 @@ class AccessJob(JobPayload):
 
 async def closed(ctx: Context[ClosedJob]) -> str:
     """Stop the PR's review, close its check run, and read the reactions on our comments."""
-    owner, repo, number = ctx.pull()
+    pull, pool = ctx.pull, ctx.services.pool
     stopped = await ctx.stop_reviews(CLOSED)
-    pool = ctx.services.pool
-    if not await reviews.open_checks(pool, owner, repo, number) and not await FindingRepo(
-        pool
-    ).posted_inline(owner, repo, number):
+    open_checks = await reviews.open_checks(pool, pull)
+    if not open_checks and not await FindingRepo(pool).posted_inline(pull):
         return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
     gh = await ctx.gh()
-    await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
-    synced = await thread_sync.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
+    await close_stopped_checks(gh, pool, pull)
+    synced = await thread_sync.sync(gh, ctx.services, pull)
     return f"{stopped} review(s) stopped, {len(synced.found.threads)} thread(s) read"
 
 
