@@ -55,10 +55,15 @@ class AppPublisher:
             return await changed_since(services.github, review.pull.repository, base, head)
 
         return await incremental.following(
-            [Finding.from_mapping(row) for row in rows], last.head_sha, review.head_sha, compare,
-            push=review.trigger == Trigger.SYNCHRONIZE, partial=bool(last.stats.get("partial")),
-            last_id=last.id, label=f"review {review.id}",
-        )  # fmt: skip
+            [Finding.from_mapping(row) for row in rows],
+            last.head_sha,
+            review.head_sha,
+            compare,
+            push=review.trigger == Trigger.SYNCHRONIZE,
+            partial=bool(last.stats.get("partial")),
+            last_id=last.id,
+            label=f"review {review.id}",
+        )
 
     async def ready(self) -> None:
         """A push that replaced a running review waits PUSH_SETTLE_SECONDS for the burst to
@@ -114,9 +119,11 @@ class AppPublisher:
 
 
 async def finish_figures(
-    services: Services, review: Review, claimed: float,
+    services: Services,
+    review: Review,
+    claimed: float,
     known: tuple[Mapping[str, Any], calls.Totals] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """` in 41.2 s (38.0 s since claimed): 3 finding(s) (1 withheld, 0 dismissed), ...`:
     for the line a review ends with, from the stats and usage it published (`known`), else
     as stored."""

@@ -242,8 +242,10 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         if review.draft:  # reviewed after all (review_drafts): the rest of the base now
             await self.read_base()
         if self.pull.paused_by and review.trigger not in queue.ASKED:
-            notes = (f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
-                     "asked); `/second-look review` reviews it once.",)  # fmt: skip
+            notes = (
+                f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
+                "asked); `/second-look review` reviews it once.",
+            )
             skipped = Summary(review.head_sha, "skipped", notes=notes)
             await pr.complete_check(skipped, [], self.config.config)
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
@@ -263,8 +265,13 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         )
         try:
             reviewed = await pipeline.review(
-                source, out, self.base, supervisor, review.head_sha, label=f"review {review.id}",
-            )  # fmt: skip
+                source,
+                out,
+                self.base,
+                supervisor,
+                review.head_sha,
+                label=f"review {review.id}",
+            )
         except QuotaReached as reached:
             return await self.queued(reached)
         self.figures = out.figures
@@ -277,19 +284,23 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         services, config = self.services, self.config.config
         assert services.gemini is not None
         return ReviewSupervisor(
-            services.gemini, meter, agents=config.agents,
-            brief=Brief(self.base.intent, self.base.guidance), verify=config.verify,
-            max_in_flight=services.settings.gemini_max_in_flight, reused=reused,
+            services.gemini,
+            meter,
+            agents=config.agents,
+            brief=Brief(self.base.intent, self.base.guidance),
+            verify=config.verify,
+            max_in_flight=services.settings.gemini_max_in_flight,
+            reused=reused,
             price=meter.price,
-        )  # fmt: skip
+        )
 
     async def queued(self, reached: QuotaReached) -> Outcome:
         """A quota or cap is reached: say so on the PR, and go back to the queue until then."""
         until = review_meter.until_of(reached, self.services.clock())
-        log.info("review %s queued until %s: %s", self.review.id, until.isoformat(),
-                 reached.reason)  # fmt: skip
-        summary = Summary(self.review.head_sha, "queued", queued_until=until,
-                          queued_reason=reached.reason)  # fmt: skip
+        log.info("review %s queued until %s: %s", self.review.id, until.isoformat(), reached.reason)
+        summary = Summary(
+            self.review.head_sha, "queued", queued_until=until, queued_reason=reached.reason
+        )
         await (await self.publisher()).queued(summary)
         return Outcome(Status.PENDING, until=until)
 
@@ -314,5 +325,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         except Superseded:
             log.info("review %s: superseded; its failure is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
-            log.warning("review %s: could not post the failure: %s", self.review.id,
-                        leased_runner.describe_error(exc))  # fmt: skip
+            log.warning(
+                "review %s: could not post the failure: %s",
+                self.review.id,
+                leased_runner.describe_error(exc),
+            )

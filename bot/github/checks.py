@@ -25,8 +25,13 @@ CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
 MAX_TEXT = 65_535  # GitHub's cap on output.title/summary/text
 # The level of an annotation whose finding does not fail the check; one that does is `failure`.
-LEVELS = {"critical": "warning", "high": "warning", "medium": "warning", "low": "notice",
-          "info": "notice"}  # fmt: skip
+LEVELS = {
+    "critical": "warning",
+    "high": "warning",
+    "medium": "warning",
+    "low": "notice",
+    "info": "notice",
+}
 
 
 @dataclass(frozen=True)
@@ -163,11 +168,17 @@ def annotate(findings: list[Finding], config: RepoConfig, fail_on: str) -> list[
     """An annotation for each finding shown on a line (`chosen_inline`: the repository's
     floor and cap), `failure` when it fails the check (at `fail_on`), else by severity."""
     return [
-        Annotation(f.file_path, f.line_start, f.line_end or f.line_start,
-                   "failure" if reaches(f, fail_on) else LEVELS[f.severity], f.title,
-                   f.description)
-        for f in chosen_inline(findings, config) if f.line_start is not None
-    ]  # fmt: skip
+        Annotation(
+            f.file_path,
+            f.line_start,
+            f.line_end or f.line_start,
+            "failure" if reaches(f, fail_on) else LEVELS[f.severity],
+            f.title,
+            f.description,
+        )
+        for f in chosen_inline(findings, config)
+        if f.line_start is not None
+    ]
 
 
 async def complete_review(

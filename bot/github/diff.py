@@ -139,6 +139,9 @@ async def _from_files_api(github: GitHubClient, pull: Pull, selection: Selection
             selection.offer(section_text(path, item["status"], patch))
     if count >= FILES_API_CAP:
         selection.note(
-            Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR",
-                    cut=True)
-        )  # fmt: skip
+            Skipped(
+                "(files after the first 3,000)",
+                "GitHub lists at most 3,000 files of a PR",
+                cut=True,
+            )
+        )

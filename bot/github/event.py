@@ -93,8 +93,9 @@ def _pull_event(event_name: str, data: dict[str, Any]) -> PullEvent:
     return PullEvent(
         event=event_name,
         action=_value(data, "action", str),
-        owner=_value(_object(repository, "owner", "repository."), "login", str,
-                     "repository.owner."),
+        owner=_value(
+            _object(repository, "owner", "repository."), "login", str, "repository.owner."
+        ),
         repo=_value(repository, "name", str, "repository."),
         number=number,
         head_sha=_sha(head, "pull_request.head."),
@@ -104,7 +105,7 @@ def _pull_event(event_name: str, data: dict[str, Any]) -> PullEvent:
         fork=_is_fork(head, base),
         title=_value(pull, "title", str, "pull_request."),
         body=_optional(pull, "body", str, "", "pull_request."),  # null when left empty
-    )  # fmt: skip
+    )
 
 
 def _is_fork(head: dict[str, Any], base: dict[str, Any]) -> bool:

@@ -118,8 +118,10 @@ def _payload(repository: Repo, keys: Sequence[Key], number: int | None) -> dict[
         params.append(f"$e{i}: String!")
         fields.append(f"f{i}: object(expression: $e{i}) {{ ...blob }}")
         variables[f"e{i}"] = f"{ref}:{path}"
-    query = (f"query({', '.join(params)}) {{ repository(owner: $owner, name: $name) "
-             f"{{ {' '.join(fields)} }} }}" + (f" {BLOB_FRAGMENT}" if keys else ""))  # fmt: skip
+    query = (
+        f"query({', '.join(params)}) {{ repository(owner: $owner, name: $name) "
+        f"{{ {' '.join(fields)} }} }}" + (f" {BLOB_FRAGMENT}" if keys else "")
+    )
     return {"query": query, "variables": variables}
 
 

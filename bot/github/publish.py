@@ -138,10 +138,15 @@ class InlineComment:
 def inline_comments(findings: list[Finding], diff: Diff) -> list[InlineComment]:
     """The findings on lines of the diff as comments, with a suggestion where it fits."""
     return [
-        InlineComment(f.file_path, f.line_start, f.line_end or f.line_start,
-                      inline_body(f, suggestion_fits(f, diff)))
-        for f in findings if f.line_start is not None
-    ]  # fmt: skip
+        InlineComment(
+            f.file_path,
+            f.line_start,
+            f.line_end or f.line_start,
+            inline_body(f, suggestion_fits(f, diff)),
+        )
+        for f in findings
+        if f.line_start is not None
+    ]
 
 
 def review_marker(head_sha: str) -> str:

@@ -131,14 +131,24 @@ def _thread(node: dict[str, Any], identity: Identity) -> Thread | None:
     reactions = (nodes[0].get("reactions") or {}).get("nodes") or []
 
     def who(content: str) -> list[str]:
-        return sorted({(r.get("user") or {}).get("login") or "ghost"
-                       for r in reactions if r.get("content") == content})  # fmt: skip
+        return sorted(
+            {
+                (r.get("user") or {}).get("login") or "ghost"
+                for r in reactions
+                if r.get("content") == content
+            }
+        )
 
     return Thread(
-        id=node["id"], fingerprint=fingerprint, resolved=bool(node["isResolved"]),
-        outdated=bool(node["isOutdated"]), path=node.get("path") or "", comments=comments,
-        thumbs_up=who("THUMBS_UP"), thumbs_down=who("THUMBS_DOWN"),
-    )  # fmt: skip
+        id=node["id"],
+        fingerprint=fingerprint,
+        resolved=bool(node["isResolved"]),
+        outdated=bool(node["isOutdated"]),
+        path=node.get("path") or "",
+        comments=comments,
+        thumbs_up=who("THUMBS_UP"),
+        thumbs_down=who("THUMBS_DOWN"),
+    )
 
 
 async def resolve(gh: RetryingGitHubAPI, thread_ids: Sequence[str]) -> int:

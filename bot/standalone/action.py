@@ -97,10 +97,13 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
         return _error(str(exc))
     setup_logging([gemini.api_key, env["GITHUB_TOKEN"]], level="INFO")
     settings = Run(
-        event, access, gemini,
-        fail_on, Path(sarif) if sarif else None,
+        event,
+        access,
+        gemini,
+        fail_on,
+        Path(sarif) if sarif else None,
         Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
-    )  # fmt: skip
+    )
     try:
         return asyncio.run(review(settings))
     except gidgethub.GitHubException as exc:
@@ -116,8 +119,13 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
 
 def _not_reviewed(env: Mapping[str, str], event: PullEvent, missing: str) -> int:
     """No secrets (Dependabot, a fork, or none set): a notice, the job's summary, exit 0."""
-    cause = ("dependabot" if env.get("GITHUB_ACTOR") == "dependabot[bot]"
-             else "fork" if event.fork and event.event == "pull_request" else "")  # fmt: skip
+    cause = (
+        "dependabot"
+        if env.get("GITHUB_ACTOR") == "dependabot[bot]"
+        else "fork"
+        if event.fork and event.event == "pull_request"
+        else ""
+    )
     message = NO_KEY.format(missing=missing, why=WHY_NO_KEY[cause])
     print(f"::notice::{message}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -160,9 +168,17 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
             return out
 
         prior = await _prior(github, event, memory.last)
-        reviewed = await local.review(source, base, settings.gemini, event.head_sha, label=label,
-                                      prior=prior, publisher=publisher, fail_on=settings.fail_on,
-                                      verdict_by="the job")  # fmt: skip
+        reviewed = await local.review(
+            source,
+            base,
+            settings.gemini,
+            event.head_sha,
+            label=label,
+            prior=prior,
+            publisher=publisher,
+            fail_on=settings.fail_on,
+            verdict_by="the job",
+        )
     # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
     # the repository's), 3 when the review failed.
     return local.exit_code_of(reviewed.summary)
@@ -183,9 +199,13 @@ def annotation_commands(findings: list[Finding], config: RepoConfig, fail_on: st
         shown[level] += 1
         where = ",".join(
             f"{key}={workflow_command(str(value), prop=True)}"
-            for key, value in (("file", data["path"]), ("line", data["start_line"]),
-                               ("endLine", data["end_line"]), ("title", data["title"]))
-        )  # fmt: skip
+            for key, value in (
+                ("file", data["path"]),
+                ("line", data["start_line"]),
+                ("endLine", data["end_line"]),
+                ("title", data["title"]),
+            )
+        )
         lines.append(f"::{level} {where}::{workflow_command(data['message'])}")
     return lines
 
@@ -202,11 +222,15 @@ async def _prior(
         return await changed_since(github, event.pull.repository, base, head)
 
     return await incremental.following(
-        list(memory.findings), memory.head_sha, event.head_sha, compare,
+        list(memory.findings),
+        memory.head_sha,
+        event.head_sha,
+        compare,
         push=event.action == "synchronize" and bool(memory.head_sha),
-        partial=not memory.complete, label=f"#{event.number}",
+        partial=not memory.complete,
+        label=f"#{event.number}",
         last_id=uuid.uuid5(uuid.NAMESPACE_URL, f"second-look:{memory.head_sha}"),
-    )  # fmt: skip
+    )
 
 
 @dataclass

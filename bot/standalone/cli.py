@@ -136,8 +136,9 @@ def _read_diff(path: str) -> str:
             f"{name} is not a unified diff from git "
             "(no 'diff --git' line): make it with git diff, or use --git BASE"
         )
-    if any(s.startswith("diff --git ") and path_from_header(s) is None
-           for s in split_sections(text)):  # fmt: skip
+    if any(
+        s.startswith("diff --git ") and path_from_header(s) is None for s in split_sections(text)
+    ):
         raise UsageError(
             f"{name} names its files without the a/ and b/ prefixes (git diff --no-prefix, "
             "diff.noprefix or diff.mnemonicPrefix): make it with "

@@ -93,8 +93,10 @@ class FindingRepo:
         """The review's finding was dismissed after it was stored."""
         await self.db.execute(
             "UPDATE findings SET dismissed_by = $3 WHERE review_id = $1 AND fingerprint = $2",
-            review_id, fingerprint, login,
-        )  # fmt: skip
+            review_id,
+            fingerprint,
+            login,
+        )
 
     async def posted_inline(self, pull: Pull) -> set[str]:
         """Fingerprints already posted inline by any review of this PR."""

@@ -51,9 +51,11 @@ def _columns(repository: Repo) -> tuple[int, str, str]:
 
 
 async def forget(
-    db: Db, installation_id: int, repository: tuple[str, str] | None = None,
+    db: Db,
+    installation_id: int,
+    repository: tuple[str, str] | None = None,
     login: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Drop what is known of the installation, narrowed to a repository and/or a login;
     how many answers were dropped."""
     owner, repo = repository or (None, None)
@@ -61,6 +63,9 @@ async def forget(
         "DELETE FROM permissions WHERE installation_id = $1"
         " AND ($2::text IS NULL OR (owner = lower($2) AND repo = lower($3)))"
         " AND ($4::text IS NULL OR login = lower($4))",
-        installation_id, owner, repo, login,
-    )  # fmt: skip
+        installation_id,
+        owner,
+        repo,
+        login,
+    )
     return int(status.split()[-1])

@@ -206,7 +206,7 @@ async def failing(conn: Db, since: datetime) -> list[Pull]:
                   AND j.created_at > r.finished_at)
         """,
         since,
-    )  # fmt: skip
+    )
     return [Pull(*row) for row in rows]
 
 

@@ -97,9 +97,11 @@ async def told_lately(services: Services, pull: Pull, login: str) -> bool:
 
 
 async def forget(
-    services: Services, installation_id: int, repository: tuple[str, str] | None = None,
+    services: Services,
+    installation_id: int,
+    repository: tuple[str, str] | None = None,
     login: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Drop what is known (an event said access changed); how many answers were dropped."""
     return await permissions.forget(services.pool, installation_id, repository, login)
 

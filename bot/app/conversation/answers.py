@@ -151,8 +151,9 @@ async def _answer(ctx: Context[AnswerJob], thread: threads.Thread, finding: Find
     said = [Said(c.author, c.body) for c in thread.comments[1:]]
     system, request = prompt(finding, code_around(finding, head_text), said)
     settings, model = services.settings, services.gemini.model
-    budget = await review_meter.budget_of(services, review.id, settings.max_review_tokens,
-                                      settings.max_review_usd, model)  # fmt: skip
+    budget = await review_meter.budget_of(
+        services, review.id, settings.max_review_tokens, settings.max_review_usd, model
+    )
     meter = review_meter.ReviewMeter(services, review, budget, model)
     try:
         result = await services.gemini.generate(

@@ -62,20 +62,22 @@ def parse(body: str | None, slug: str | None) -> Parsed | None:
 
 def help_text(slug: str | None) -> str:
     also = f" (`@{slug}` works in place of `/second-look`)" if slug else ""
-    return "\n".join([
-        f"Second Look takes these commands in a comment on the pull request{also}, from "
-        f"people with {access.NEEDS}:",
-        "",
-        "- `/second-look review`: review the current head again, in full",
-        "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
-        "- `/second-look resume`: review it on every push again (ends `pause` and `ignore`)",
-        "- `/second-look ignore`: stop reviewing this pull request",
-        "- `/second-look help`: this list",
-        "",
-        "Reply in the thread of an inline comment to ask about its finding. A reply that says "
-        "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
-        "with write access, dismisses it on this pull request at once.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Second Look takes these commands in a comment on the pull request{also}, from "
+            f"people with {access.NEEDS}:",
+            "",
+            "- `/second-look review`: review the current head again, in full",
+            "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
+            "- `/second-look resume`: review it on every push again (ends `pause` and `ignore`)",
+            "- `/second-look ignore`: stop reviewing this pull request",
+            "- `/second-look help`: this list",
+            "",
+            "Reply in the thread of an inline comment to ask about its finding. A reply that says "
+            "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
+            "with write access, dismisses it on this pull request at once.",
+        ]
+    )
 
 
 class CommandJob(JobPayload):
@@ -155,23 +157,28 @@ async def _review(ctx: Context[CommandJob], login: str) -> str:
 
 async def _pause(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, paused_by=login)
-    await ctx.reply("Paused: no automatic reviews of this pull request until `/second-look "
-                    "resume`. `/second-look review` still reviews it once.")  # fmt: skip
+    await ctx.reply(
+        "Paused: no automatic reviews of this pull request until `/second-look "
+        "resume`. `/second-look review` still reviews it once."
+    )
     return "paused"
 
 
 async def _resume(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx)
-    await ctx.reply("Resumed: every push is reviewed again. `/second-look review` reviews the "
-                    "current head now.")  # fmt: skip
+    await ctx.reply(
+        "Resumed: every push is reviewed again. `/second-look review` reviews the current head now."
+    )
     return "resumed"
 
 
 async def _ignore(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, ignored_by=login)
     stopped = await ctx.stop_reviews("the pull request is ignored")
-    await ctx.reply("Ignored: Second Look no longer reviews this pull request or answers in it. "
-                    "`/second-look resume` undoes this.")  # fmt: skip
+    await ctx.reply(
+        "Ignored: Second Look no longer reviews this pull request or answers in it. "
+        "`/second-look resume` undoes this."
+    )
     return f"ignored ({stopped} review(s) stopped)"
 
 

@@ -80,8 +80,7 @@ async def installation(ctx: Context[InstallationJob]) -> str:
         return f"nothing to record for {action}"
     await installations.record(pool, job.installation_id, status, payload.account)
     if action == "created":
-        await installations.change_repositories(pool, job.installation_id,
-                                                payload.added, [])  # fmt: skip
+        await installations.change_repositories(pool, job.installation_id, payload.added, [])
     if status is not InstallationStatus.ACTIVE:
         ctx.services.github.forget(job.installation_id)
     log.info("installation %s is %s", job.installation_id, status)
@@ -91,6 +90,7 @@ async def installation(ctx: Context[InstallationJob]) -> str:
 async def access_changed(ctx: Context[AccessJob]) -> str:
     """A member, team or organization event: forget what we knew of who may steer."""
     payload = ctx.payload
-    dropped = await access.forget(ctx.services, ctx.job.installation_id, payload.repository,
-                                  payload.who)  # fmt: skip
+    dropped = await access.forget(
+        ctx.services, ctx.job.installation_id, payload.repository, payload.who
+    )
     return f"{dropped} permission(s) forgotten ({payload.event} {payload.action})"
