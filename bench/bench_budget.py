@@ -282,14 +282,19 @@ async def one_mix(
         fake.github.max_diff_files = 10**9
         fake.github.max_diff_lines = 10**12
     pull = fake.github.add_pull(
-        common.OWNER, common.REPO, number,
-        files={p: (None, text) for p, text in mix.sources.items()}, raw_diff=mix.raw_diff,
-    )  # fmt: skip
+        common.OWNER,
+        common.REPO,
+        number,
+        files={p: (None, text) for p, text in mix.sources.items()},
+        raw_diff=mix.raw_diff,
+    )
     diff_mb = len(mix.raw_diff.encode()) / MB
     mix.raw_diff = ""  # the fake holds it
     pull.diff()  # parsed and cached here, not on the fakes' loop during the review
-    common.note(f"{name}: {diff_mb:.1f} MB diff of {mix.files} files, built and parsed in "
-                f"{time.monotonic() - started_build:.1f} s")  # fmt: skip
+    common.note(
+        f"{name}: {diff_mb:.1f} MB diff of {mix.files} files, built and parsed in "
+        f"{time.monotonic() - started_build:.1f} s"
+    )
 
     settings = common.settings(fake, database_url, port=common.free_port())
     env = common.server_env(settings) | {"MAX_REVIEW_TOKENS": str(MAX_REVIEW_TOKENS)}

@@ -40,8 +40,13 @@ _PLACEHOLDERS = [
     (re.compile(r"\b[0-9a-f]{40}\b"), "{sha}"),
     (re.compile(r"/\d+(?=/|$)"), "/{id}"),
 ]
-_GRAPHQL_HINTS = ("resolveReviewThread", "unresolveReviewThread", "reviewThreads", "Blob",
-                  "pullRequest")  # fmt: skip
+_GRAPHQL_HINTS = (
+    "resolveReviewThread",
+    "unresolveReviewThread",
+    "reviewThreads",
+    "Blob",
+    "pullRequest",
+)
 
 
 def shape(r) -> str:
@@ -55,8 +60,11 @@ def shape(r) -> str:
         kind = "mutation" if query.lstrip().startswith("mutation") else "query"
         hint = next((h for h in _GRAPHQL_HINTS if h in query), "")
         variables = r.json.get("variables") or {}
-        read = [re.sub(r"\b[0-9a-f]{40}\b", "{sha}", str(v))
-                for k, v in variables.items() if re.fullmatch(r"e\d+", k)]  # fmt: skip
+        read = [
+            re.sub(r"\b[0-9a-f]{40}\b", "{sha}", str(v))
+            for k, v in variables.items()
+            if re.fullmatch(r"e\d+", k)
+        ]
         pull = " + PR" if "number" in variables and "Blob" in hint else ""
         hint += f" {', '.join(read)}{pull}" if read else ""
         text += f" ({kind} {hint})".replace(" )", ")")
@@ -99,8 +107,9 @@ class Run:
 
 
 class Bench:
-    def __init__(self, session: aiohttp.ClientSession, pool: asyncpg.Pool, fake: common.Fakes,
-                 url: str) -> None:  # fmt: skip
+    def __init__(
+        self, session: aiohttp.ClientSession, pool: asyncpg.Pool, fake: common.Fakes, url: str
+    ) -> None:
         self.session, self.pool, self.fake, self.url = session, pool, fake, url
 
     async def post(self, payload: dict, event: str) -> dict:
@@ -138,10 +147,12 @@ class Bench:
     async def opened(self, number: int) -> common.Any:
         """PR `number` opened and reviewed once: a summary comment and one inline comment."""
         gh = self.fake.github
-        pull = gh.add_pull(common.OWNER, common.REPO, number,
-                           files={"app.py": (common.OLD_APP, common.NEW_APP)})  # fmt: skip
-        payload = common.pull_request_payload("opened", number=number, head_sha=pull.head_sha,
-                                              owner=common.OWNER, repo=common.REPO)  # fmt: skip
+        pull = gh.add_pull(
+            common.OWNER, common.REPO, number, files={"app.py": (common.OLD_APP, common.NEW_APP)}
+        )
+        payload = common.pull_request_payload(
+            "opened", number=number, head_sha=pull.head_sha, owner=common.OWNER, repo=common.REPO
+        )
         review_id = (await self.post(payload, "pull_request"))["review_id"]
 
         async def final() -> str | None:
@@ -157,8 +168,11 @@ class Bench:
         return pull
 
     def summary_id(self, number: int) -> int:
-        [summary] = [c for c in self.fake.github.comments(common.OWNER, common.REPO, number)
-                     if c["body"].startswith(MARKER)]  # fmt: skip
+        [summary] = [
+            c
+            for c in self.fake.github.comments(common.OWNER, common.REPO, number)
+            if c["body"].startswith(MARKER)
+        ]
         return int(summary["id"])
 
     async def review_command(self, pull, run: Run) -> None:
@@ -194,8 +208,11 @@ class Bench:
         row = await self.pool.fetchrow(
             "SELECT id, status, trigger, created_at FROM reviews WHERE owner = $1 AND repo = $2"
             " AND pr_number = $3 AND created_at >= to_timestamp($4) ORDER BY seq DESC LIMIT 1",
-            common.OWNER, common.REPO, number, wall,
-        )  # fmt: skip
+            common.OWNER,
+            common.REPO,
+            number,
+            wall,
+        )
         if row is None:
             raise RuntimeError(f"no review of #{number} after the command")
         status = await self.until(lambda: self._final(row["id"]))
@@ -231,17 +248,28 @@ class Bench:
         return Measured(calls, seconds, await self.late_calls(end), outcome)
 
     def command(self, number: int, body: str, login: str, association: str) -> dict:
-        stored = self.fake.github.seed_comments(common.OWNER, common.REPO, number, [body],
-                                                login=login)[0]  # fmt: skip
-        return issue_comment_payload(body, comment_id=stored["id"], login=login,
-                                     association=association, number=number)  # fmt: skip
+        stored = self.fake.github.seed_comments(
+            common.OWNER, common.REPO, number, [body], login=login
+        )[0]
+        return issue_comment_payload(
+            body, comment_id=stored["id"], login=login, association=association, number=number
+        )
 
     async def thread_reply(self, pull) -> Measured:
         gh = self.fake.github
-        [ours] = [c for c in gh.review_comments(common.OWNER, common.REPO, pull.number)
-                  if "in_reply_to_id" not in c]  # fmt: skip
-        stored = gh.reply(common.OWNER, common.REPO, pull.number, ours["id"],
-                          "Why is this a problem?", login="maintainer")  # fmt: skip
+        [ours] = [
+            c
+            for c in gh.review_comments(common.OWNER, common.REPO, pull.number)
+            if "in_reply_to_id" not in c
+        ]
+        stored = gh.reply(
+            common.OWNER,
+            common.REPO,
+            pull.number,
+            ours["id"],
+            "Why is this a problem?",
+            login="maintainer",
+        )
         payload = review_comment_payload(stored, number=pull.number, head_sha=pull.head_sha)
         return await self.job(payload, "pull_request_review_comment")
 
@@ -287,12 +315,15 @@ def typical(lists: list[list[str]]) -> tuple[list[str], Counter]:
 def report_calls(name: str, lists: list[list[str]]) -> list[str]:
     """Note the call list (and any run that differed); the typical list."""
     calls, counts = typical(lists)
-    common.note(f"{name}: {len(calls)} GitHub calls ({counts[tuple(calls)]} of {len(lists)} "
-                f"runs):\n  {listing(calls)}")  # fmt: skip
+    common.note(
+        f"{name}: {len(calls)} GitHub calls ({counts[tuple(calls)]} of {len(lists)} "
+        f"runs):\n  {listing(calls)}"
+    )
     for other, n in counts.items():
         if list(other) != calls:
-            common.note(f"  {name}, {n} run(s) differ: {len(other)} calls:\n    "
-                        + "\n    ".join(other))  # fmt: skip
+            common.note(
+                f"  {name}, {n} run(s) differ: {len(other)} calls:\n    " + "\n    ".join(other)
+            )
     return calls
 
 
@@ -303,61 +334,87 @@ def main() -> None:
         fake.gemini.findings["security"] = [finding()]  # an inline comment to reply to
         results = common.run(run(fake, database_url))
     for n, r in enumerate(results, start=1):
-        others = ", ".join(f"{k} {m.seconds:.3f} s ({m.outcome}, {len(m.calls)} calls)"
-                           for k, m in r.others.items())  # fmt: skip
+        others = ", ".join(
+            f"{k} {m.seconds:.3f} s ({m.outcome}, {len(m.calls)} calls)"
+            for k, m in r.others.items()
+        )
         common.note(
             f"run {n}: summary {r.summary_s:.3f} s, done {r.done_s:.3f} s ({r.review_status}, "
             f"trigger {r.review_trigger}, {r.gemini_calls} Gemini calls, "
             f"{len(r.job_calls)}+{len(r.review_calls)} GitHub calls, {r.done_text!r}); {others}"
         )
     common.note("run 1, review command, timeline:\n  " + "\n  ".join(results[0].timeline))
-    job_calls = report_calls("review command, the job before the review",
-                             [r.job_calls for r in results])  # fmt: skip
-    review_calls = report_calls("review command, the review itself",
-                                [r.review_calls for r in results])  # fmt: skip
-    whole = report_calls("review command, delivery to Done",
-                         [r.job_calls + r.review_calls for r in results])  # fmt: skip
+    job_calls = report_calls(
+        "review command, the job before the review", [r.job_calls for r in results]
+    )
+    review_calls = report_calls(
+        "review command, the review itself", [r.review_calls for r in results]
+    )
+    whole = report_calls(
+        "review command, delivery to Done", [r.job_calls + r.review_calls for r in results]
+    )
     names = list(results[0].others)
     typical_of = {k: report_calls(k, [r.others[k].calls for r in results]) for k in names}
-    late = [(n, k, m.late) for n, r in enumerate(results, 1)
-            for k, m in [("review", Measured(r.late, 0)), *r.others.items()] if m.late]  # fmt: skip
+    late = [
+        (n, k, m.late)
+        for n, r in enumerate(results, 1)
+        for k, m in [("review", Measured(r.late, 0)), *r.others.items()]
+        if m.late
+    ]
     for n, k, calls in late:
         common.note(f"run {n}, {k}: {len(calls)} call(s) after completion:\n  {listing(calls)}")
 
     summary = [r.summary_s for r in results]
     done = [r.done_s for r in results]
     median_summary, median_done = statistics.median(summary), statistics.median(done)
-    completed = sum(r.review_status == "completed" and r.review_trigger == "command"
-                    for r in results)  # fmt: skip
+    completed = sum(
+        r.review_status == "completed" and r.review_trigger == "command" for r in results
+    )
     gemini = "/".join(map(str, sorted({r.gemini_calls for r in results})))
     row = common.row
     clean = [r.clean.summary_s for r in results if r.clean]
     median_clean = statistics.median(clean)
     rows = [
-        row("review command to summary updated, no finding (agents only), median",
-            round(median_clean, 3), "s", f"< {TARGET:g}", median_clean < TARGET),
+        row(
+            "review command to summary updated, no finding (agents only), median",
+            round(median_clean, 3),
+            "s",
+            f"< {TARGET:g}",
+            median_clean < TARGET,
+        ),
         row("review command to summary updated, no finding, max", round(max(clean), 3), "s"),
         # Agents (1 s), then the verifier of their finding (1 s): two rounds of FakeGemini.
-        row("review command to summary updated, one finding (agents, verifier), median",
-            round(median_summary, 3), "s", f"< {TARGET + GEMINI_LATENCY:g}",
-            median_summary < TARGET + GEMINI_LATENCY),
+        row(
+            "review command to summary updated, one finding (agents, verifier), median",
+            round(median_summary, 3),
+            "s",
+            f"< {TARGET + GEMINI_LATENCY:g}",
+            median_summary < TARGET + GEMINI_LATENCY,
+        ),
         row("review command to summary updated, one finding, max", round(max(summary), 3), "s"),
         row("review command to Done reply, median", round(median_done, 3), "s"),
         row("review command to Done reply, max", round(max(done), 3), "s"),
-        row("command reviews completed", completed, f"of {RUNS}", f"== {RUNS}",
-            completed == RUNS),
+        row("command reviews completed", completed, f"of {RUNS}", f"== {RUNS}", completed == RUNS),
         row("Gemini calls per command review", gemini),
         row("GitHub calls: review command, delivery to Done", len(whole), "calls"),
         row("GitHub calls: review command, job before review", len(job_calls), "calls"),
         row("GitHub calls: review command, the review", len(review_calls), "calls"),
-    ]  # fmt: skip
+    ]
     for k in names:
         rows.append(row(f"GitHub calls: {k}", len(typical_of[k]), "calls"))
     answer = [r.others["thread answer"].seconds for r in results]
-    rows.append(row("thread reply to answer posted, median", round(statistics.median(answer), 3),
-                    "s"))  # fmt: skip
-    rows.append(row("calls after completion (all runs)", sum(len(c) for _, _, c in late), "calls",
-                    "== 0", not late))  # fmt: skip
+    rows.append(
+        row("thread reply to answer posted, median", round(statistics.median(answer), 3), "s")
+    )
+    rows.append(
+        row(
+            "calls after completion (all runs)",
+            sum(len(c) for _, _, c in late),
+            "calls",
+            "== 0",
+            not late,
+        )
+    )
     common.emit("commands", rows)
 
 

@@ -76,10 +76,16 @@ def pr_files() -> tuple[dict[str, tuple[str, str]], dict[str, int]]:
 async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int | str]:
     files, added = pr_files()
     fake.gemini.findings["security"] = [
-        {"file_path": path, "line_start": line, "line_end": line, "severity": "high",
-         "title": "Unchecked retry state", "description": "It may be None here."}
+        {
+            "file_path": path,
+            "line_start": line,
+            "line_end": line,
+            "severity": "high",
+            "title": "Unchecked retry state",
+            "description": "It may be None here.",
+        }
         for path, line in list(added.items())[:FINDINGS_ON]
-    ]  # fmt: skip
+    ]
     pull = fake.github.add_pull(common.OWNER, common.REPO, 1, files=files, body="Retry fixes.")
     runner = web.AppRunner(create_app(common.settings(fake, database_url)), access_log=None)
     await runner.setup()
@@ -119,8 +125,12 @@ async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int
         if request.agent not in (None, "verifier"):
             by_chunk[tuple(request.files)].append(request)
     shares = [shared_prefix(chunk) for chunk in by_chunk.values() if len(chunk) > 1]
-    context = sum(len(line) + 1 for r in requests for line in r.prompt.split("\n")
-                  if re.match(r"^ +\d+ ~\| ", line))  # fmt: skip
+    context = sum(
+        len(line) + 1
+        for r in requests
+        for line in r.prompt.split("\n")
+        if re.match(r"^ +\d+ ~\| ", line)
+    )
     prompt_chars = sum(len(r.system) + len(r.prompt) for r in requests)
     return {
         "status": row["status"],
@@ -150,27 +160,53 @@ def main() -> None:
     common.emit(
         "context",
         [
-            row("review of the 20-file PR", result["status"], "", "completed",
-                result["status"] == "completed"),
-            row("input tokens per review (cache creation among them)", result["input_tokens"],
-                "tokens"),
-            row("of them, read from a cache (as Gemini reports)", result["cached_tokens"],
-                "tokens"),
+            row(
+                "review of the 20-file PR",
+                result["status"],
+                "",
+                "completed",
+                result["status"] == "completed",
+            ),
+            row(
+                "input tokens per review (cache creation among them)",
+                result["input_tokens"],
+                "tokens",
+            ),
+            row(
+                "of them, read from a cache (as Gemini reports)", result["cached_tokens"], "tokens"
+            ),
             row("explicit caches created", result["caches"]),
             row("estimated cost per review", f"{result['cost_usd']:.5f}", "USD"),
-            row("Gemini calls (verifier among them)",
-                f"{result['gemini_calls']} ({result['verifier_calls']})"),
+            row(
+                "Gemini calls (verifier among them)",
+                f"{result['gemini_calls']} ({result['verifier_calls']})",
+            ),
             row("chunks", result["chunks"]),
-            row("shared prefix of a chunk's agent requests, min", f"{result['share_min']:.1%}",
-                "", ">= 90%", float(result["share_min"]) >= 0.9),
+            row(
+                "shared prefix of a chunk's agent requests, min",
+                f"{result['share_min']:.1%}",
+                "",
+                ">= 90%",
+                float(result["share_min"]) >= 0.9,
+            ),
             row("shared prefix, mean over chunks", f"{result['share_mean']:.1%}"),
-            row("context lines, share of prompt bytes", f"{result['context_share']:.1%}",
-                "", "<= 40%", float(result["context_share"]) <= 0.4),
-            row("GitHub calls per review", result["github_calls"], "", "<= 10",
-                int(result["github_calls"]) <= 10),
+            row(
+                "context lines, share of prompt bytes",
+                f"{result['context_share']:.1%}",
+                "",
+                "<= 40%",
+                float(result["context_share"]) <= 0.4,
+            ),
+            row(
+                "GitHub calls per review",
+                result["github_calls"],
+                "",
+                "<= 10",
+                int(result["github_calls"]) <= 10,
+            ),
             row("delivery to completed", result["seconds"], "s"),
         ],
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

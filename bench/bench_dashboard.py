@@ -89,9 +89,12 @@ async def measure(database_url: str, paths: list[str]) -> dict[str, list[float]]
     samples: dict[str, list[float]] = {}
     times: list[float] = []
     settings = Settings(
-        github_app_id="1", github_private_key="-", github_webhook_secret="-",
-        database_url=database_url, host="127.0.0.1",  # served to this machine without a token
-    )  # fmt: skip
+        github_app_id="1",
+        github_private_key="-",
+        github_webhook_secret="-",
+        database_url=database_url,
+        host="127.0.0.1",  # served to this machine without a token
+    )
     pool = await db.create_pool(database_url)
     app = web.Application(middlewares=[timed(times)])
     dashboard.setup(app, settings, lambda: pool)
@@ -135,18 +138,31 @@ def main() -> None:
         target = path in (FIRST, FILTERED)
         rows.append(
             common.row(
-                f"GET {path}, median", round(median, 1), "ms",
-                f"< {TARGET_MS:g}" if target else "", median < TARGET_MS if target else None,
+                f"GET {path}, median",
+                round(median, 1),
+                "ms",
+                f"< {TARGET_MS:g}" if target else "",
+                median < TARGET_MS if target else None,
             )
-        )  # fmt: skip
+        )
         rows.append(
             common.row(
-                f"GET {path}, p95", round(p95, 1), "ms",
-                f"< {TARGET_MS:g}" if target else "", p95 < TARGET_MS if target else None,
+                f"GET {path}, p95",
+                round(p95, 1),
+                "ms",
+                f"< {TARGET_MS:g}" if target else "",
+                p95 < TARGET_MS if target else None,
             )
-        )  # fmt: skip
-    rows.append(common.row("reviews in the database", counts["reviews"], "", f"== {REVIEWS}",
-                           counts["reviews"] == REVIEWS))  # fmt: skip
+        )
+    rows.append(
+        common.row(
+            "reviews in the database",
+            counts["reviews"],
+            "",
+            f"== {REVIEWS}",
+            counts["reviews"] == REVIEWS,
+        )
+    )
     common.emit("dashboard", rows)
 
 

@@ -82,8 +82,10 @@ def main() -> None:
     carried = incremental.stats.get("carried")
     common.note(f"full review stats: {full.stats}")
     common.note(f"incremental review stats: {incremental.stats}; files sent: {sent}")
-    common.note(f"calls: full {len(full_req)}, incremental {len(incr_req)}; "
-                f"FakeGemini share {100 * fake_incr / max(fake_full, 1):.1f} %")  # fmt: skip
+    common.note(
+        f"calls: full {len(full_req)}, incremental {len(incr_req)}; "
+        f"FakeGemini share {100 * fake_incr / max(fake_full, 1):.1f} %"
+    )
     row = common.row
     common.emit(
         "incremental",
@@ -96,7 +98,7 @@ def main() -> None:
                 "%",
                 f"<= {TARGET_PERCENT:g}",
                 percent <= TARGET_PERCENT,
-            ),  # fmt: skip
+            ),
             row("input tokens, full review (FakeGemini)", fake_full, "tokens"),
             row("input tokens, incremental review (FakeGemini)", fake_incr, "tokens"),
             row(
@@ -105,7 +107,7 @@ def main() -> None:
                 "",
                 "True",
                 db_full == fake_full and db_incr == fake_incr,
-            ),  # fmt: skip
+            ),
             row("files sent to Gemini, incremental", len(sent), "files", "1", sent == [PUSHED]),
             row(
                 "review was incremental",
@@ -113,7 +115,7 @@ def main() -> None:
                 "",
                 "True",
                 incremental.stats.get("incremental") is True,
-            ),  # fmt: skip
+            ),
             row("findings carried forward", carried, "findings", "1", carried == 1),
             row(
                 "statuses",
@@ -121,7 +123,7 @@ def main() -> None:
                 "",
                 "completed/completed",
                 full.status == incremental.status == "completed",
-            ),  # fmt: skip
+            ),
         ],
     )
 

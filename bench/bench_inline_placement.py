@@ -47,10 +47,15 @@ def main() -> None:
     lost = [t for t in answered if t not in summary and t not in inline_text]
     # An inline comment must carry the title of a finding on that very path and line.
     misplaced = [
-        c for c in inline
-        if not any(t in shown(c["body"]) and model[t]["file_path"] == c["path"]
-                   and model[t]["line_start"] == c["line"] for t in answered)
-    ]  # fmt: skip
+        c
+        for c in inline
+        if not any(
+            t in shown(c["body"])
+            and model[t]["file_path"] == c["path"]
+            and model[t]["line_start"] == c["line"]
+            for t in answered
+        )
+    ]
     not_in_summary = [t for t in answered if t not in summary]
     for title in lost[:10]:
         common.note(f"lost: {title}")
@@ -71,21 +76,21 @@ def main() -> None:
                 "findings",
                 "0",
                 not lost,
-            ),  # fmt: skip
+            ),
             row(
                 "findings missing from the summary",
                 len(not_in_summary),
                 "findings",
                 "0",
                 not not_in_summary,
-            ),  # fmt: skip
+            ),
             row(
                 "inline comments not on their finding's line",
                 len(misplaced),
                 "comments",
                 "0",
                 not misplaced,
-            ),  # fmt: skip
+            ),
             row("findings moved to file level", moved, "findings"),
             row("summary comments", len(comments), "", "1", len(comments) == 1),
             row("review status", review.status, "", "completed", review.status == "completed"),

@@ -38,8 +38,11 @@ def twenty_file_diff(root: Path) -> str:
     def git(*args: str) -> str:
         return subprocess.run(  # noqa: S603
             ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", *args],  # noqa: S607
-            cwd=root, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     git("init", "-q", "-b", "main")
     for index in range(FILES):
@@ -68,8 +71,13 @@ def review_seconds(diff: str, cwd: Path, env: dict[str, str]) -> tuple[float, in
     started = time.perf_counter()
     done = subprocess.run(  # noqa: S603
         [common.PYTHON, "-m", "bot", "review", "--diff", "-", "--format", "json"],
-        input=diff, cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        input=diff,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise RuntimeError(f"review exited {done.returncode}: {done.stderr[-500:]}")
@@ -82,8 +90,12 @@ def first_output_seconds(diff_file: Path, cwd: Path, env: dict[str, str]) -> flo
     started = time.perf_counter()
     process = subprocess.Popen(  # noqa: S603
         [common.PYTHON, "-m", "bot", "review", "--diff", str(diff_file), "--format", "json"],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+    )
     os.close(follower)
     try:
         ready, _, _ = select.select([leader], [], [], 30)
@@ -122,8 +134,15 @@ def main() -> None:
             common.note(f"{name}: " + ", ".join(f"{t:.2f}" for t in times))
             median = statistics.median(times)
             target = f"< {WALL_TARGET} s" if rpm == 1000 and not found and not counting else ""
-            rows.append(common.row(f"review --diff, {FILES} files, {name}: median", median, "s",
-                                   target, median < WALL_TARGET if target else None))  # fmt: skip
+            rows.append(
+                common.row(
+                    f"review --diff, {FILES} files, {name}: median",
+                    median,
+                    "s",
+                    target,
+                    median < WALL_TARGET if target else None,
+                )
+            )
             rows.append(common.row(f"review --diff, {FILES} files, {name}: max", max(times), "s"))
         fake.gemini.findings = {}
         fake.gemini.count_latency = 0.0
@@ -131,9 +150,15 @@ def main() -> None:
         firsts = [first_output_seconds(diff_file, outside, env) for _ in range(RUNS)]
         common.note("first output: " + ", ".join(f"{t:.3f}" for t in firsts))
         median = statistics.median(firsts)
-        rows.append(common.row("process start to first output (progress line): median", median,
-                               "s", f"< {FIRST_OUTPUT_TARGET} s",
-                               median < FIRST_OUTPUT_TARGET))  # fmt: skip
+        rows.append(
+            common.row(
+                "process start to first output (progress line): median",
+                median,
+                "s",
+                f"< {FIRST_OUTPUT_TARGET} s",
+                median < FIRST_OUTPUT_TARGET,
+            )
+        )
         calls = len(fake.gemini.requests)
         common.note(f"FakeGemini answered {calls} generateContent requests in all")
     common.emit("local", rows)

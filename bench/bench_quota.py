@@ -70,7 +70,7 @@ async def run_phase(fake: common.Fakes, database_url: str, workdir: Path, phase:
             common.REPO,
             number,
             files={"app.py": (common.OLD_APP, common.NEW_APP + f"\n# pull {number}\n")},
-        )  # fmt: skip
+        )
         for number in range(1, PULLS + 1)
     ]
     async with aiohttp.ClientSession() as session:
@@ -101,8 +101,10 @@ async def run_phase(fake: common.Fakes, database_url: str, workdir: Path, phase:
                     raise RuntimeError("no Gemini request within 60 s of the deliveries")
                 await asyncio.sleep(0.05)
             phase.started = fake.gemini.requests[0].time
-            common.note(f"{phase.name}: first request {phase.started - delivered:+.2f} s after "
-                        f"the deliveries; measuring {SECONDS:g} s")  # fmt: skip
+            common.note(
+                f"{phase.name}: first request {phase.started - delivered:+.2f} s after "
+                f"the deliveries; measuring {SECONDS:g} s"
+            )
             await asyncio.sleep(max(0.0, phase.started + SECONDS + 1.0 - time.monotonic()))
             phase.requests = list(fake.gemini.requests)
             conn = await asyncpg.connect(database_url)
@@ -210,7 +212,7 @@ def info_rows(phase: Phase) -> list[dict]:
             f"{tag} reviews at the end (info): {statuses}",
             phase.statuses.get("completed", 0),
             f"of {PULLS} completed",
-        ),  # fmt: skip
+        ),
         row(f"{tag} reviews put back for the quota at the end (info)", phase.queued, ""),
     ]
 
@@ -235,8 +237,9 @@ def main() -> None:
                 with common.database() as database_url:
                     common.run(run_phase(fake, database_url, workdir, phase))
                 phases.append(phase)
-                common.note(f"{name}: {len(phase.requests)} requests; reviews "
-                            f"{dict(phase.statuses)}")  # fmt: skip
+                common.note(
+                    f"{name}: {len(phase.requests)} requests; reviews {dict(phase.statuses)}"
+                )
         errors, warnings = common.serve_logs(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

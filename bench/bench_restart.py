@@ -126,8 +126,10 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     for n, r in enumerate(results, start=1):
-        common.note(f"run {n}: healthz {r.healthy:.3f} s, claimed {r.claimed:.3f} s, completed "
-                    f"{r.completed:.3f} s, {r.status}, attempts {r.attempts}")  # fmt: skip
+        common.note(
+            f"run {n}: healthz {r.healthy:.3f} s, claimed {r.claimed:.3f} s, completed "
+            f"{r.completed:.3f} s, {r.status}, attempts {r.attempts}"
+        )
     claims = [r.claimed for r in results]
     median, worst = statistics.median(claims), max(claims)
     healthy = statistics.median(r.healthy for r in results)
@@ -155,7 +157,7 @@ def main() -> None:
                 "req",
                 f"== {9 * RUNS}",
                 calls == 9 * RUNS,
-            ),  # fmt: skip
+            ),
             row("server log ERROR lines", errors, "lines", "0", errors == 0),
             row("server log WARNING lines", warnings, "lines"),
         ],

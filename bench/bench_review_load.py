@@ -139,9 +139,13 @@ async def post(session: aiohttp.ClientSession, url: str, payload: dict, answers:
 
 def payload(action: str, pull: PullState, draft: bool = False) -> dict:
     return common.pull_request_payload(
-        action, number=pull.number, head_sha=pull.head_sha, owner=common.OWNER,
-        repo=common.REPO, draft=draft,
-    )  # fmt: skip
+        action,
+        number=pull.number,
+        head_sha=pull.head_sha,
+        owner=common.OWNER,
+        repo=common.REPO,
+        draft=draft,
+    )
 
 
 def labeled(number: int) -> dict:
@@ -178,8 +182,9 @@ class Finals:
             rows = await self.pool.fetch(
                 "SELECT id::text AS id, status FROM reviews WHERE id = ANY($1::uuid[])"
                 " AND status = ANY($2::text[])",
-                list(self.waiting), list(common.FINAL),
-            )  # fmt: skip
+                list(self.waiting),
+                list(common.FINAL),
+            )
             for row in rows:
                 future = self.waiting.pop(row["id"], None)
                 if future is not None and not future.done():
@@ -278,17 +283,20 @@ async def one_run(
 
     pulls = [pull(n) for n in range(1, args.prs + 1)]
     if args.repo_config:  # e.g. "verify: false": what one part of the review costs
-        fake.github.set_content(common.OWNER, common.REPO, "main", ".github/second-look.yml",
-                                args.repo_config)  # fmt: skip
+        fake.github.set_content(
+            common.OWNER, common.REPO, "main", ".github/second-look.yml", args.repo_config
+        )
     warm = [pull(n) for n in range(FIRST_WARMUP, FIRST_WARMUP + WARMUP)]
     drafts = [pull(n, True) for n in range(FIRST_DRAFT, FIRST_DRAFT + args.drafts)]
 
     settings = common.settings(
-        fake, database_url, port=common.free_port(),
+        fake,
+        database_url,
+        port=common.free_port(),
         max_concurrent_reviews=args.concurrency,
         gemini_max_in_flight=min(1000, 5 * args.concurrency),
         daily_budget_usd=1_000_000,  # the worst case of 50 reviews at once is reserved
-    )  # fmt: skip
+    )
     env = common.server_env(settings, root=checkout.root)
     base = f"http://127.0.0.1:{settings.port}"
     url = f"{base}/webhooks"
@@ -326,13 +334,21 @@ async def measure(session, url, fake, proc, finals, pulls, warm, drafts, args):
             raise RuntimeError(f"the warm-up review ended {status}")
 
     draft_answers, draft_cpu, draft_statuses = await intake_phase(
-        session, url, proc, finals,
-        [payload("opened", d, draft=True) for d in drafts], args.concurrency,
-    )  # fmt: skip
+        session,
+        url,
+        proc,
+        finals,
+        [payload("opened", d, draft=True) for d in drafts],
+        args.concurrency,
+    )
     ignored_answers, ignored_cpu, _ = await intake_phase(
-        session, url, proc, None,
-        [labeled(n) for n in range(1, args.ignored + 1)], args.concurrency,
-    )  # fmt: skip
+        session,
+        url,
+        proc,
+        None,
+        [labeled(n) for n in range(1, args.ignored + 1)],
+        args.concurrency,
+    )
     cpu, streamed, statuses, stream, seconds, github, gemini, counts = await reviews_phase(
         session, url, fake, proc, finals, pulls, args.concurrency, args.senders
     )
@@ -421,12 +437,16 @@ def commit_of(root: Path) -> str:
     try:
         sha = subprocess.run(  # noqa: S603
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],  # noqa: S607
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         dirty = subprocess.run(  # noqa: S603
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return sha + ("+" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return root.name
@@ -438,21 +458,32 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50, help="reviews at once (50)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each checkout (2)")
     parser.add_argument("--drafts", type=int, default=DRAFTS, help=f"draft deliveries ({DRAFTS})")
-    parser.add_argument("--ignored", type=int, default=IGNORED,
-                        help=f"ignored deliveries ({IGNORED})")  # fmt: skip
-    parser.add_argument("--senders", type=int, default=SENDERS,
-                        help=f"clients POSTing while reviews run ({SENDERS})")  # fmt: skip
+    parser.add_argument(
+        "--ignored", type=int, default=IGNORED, help=f"ignored deliveries ({IGNORED})"
+    )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=SENDERS,
+        help=f"clients POSTing while reviews run ({SENDERS})",
+    )
     parser.add_argument(
         "--repo-config",
         default="",
         help="the reviewed repository's .github/second-look.yml (YAML text)",
     )
-    parser.add_argument("--gemini-latency", type=float, default=GEMINI_LATENCY,
-                        help=f"seconds a FakeGemini answer takes ({GEMINI_LATENCY:g})")  # fmt: skip
     parser.add_argument(
-        "--baseline", type=Path, default=os.environ.get("BENCH_LOAD_BASELINE") or None,
+        "--gemini-latency",
+        type=float,
+        default=GEMINI_LATENCY,
+        help=f"seconds a FakeGemini answer takes ({GEMINI_LATENCY:g})",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=os.environ.get("BENCH_LOAD_BASELINE") or None,
         help="another checkout, measured alternately in the same sitting",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--max-cpu-ratio",
         type=float,
@@ -514,15 +545,26 @@ def main() -> int:
         skipped = sum(r.statuses.get("draft skipped", 0) for r in its)
         errors = sum(r.errors for r in its)
         rows += [
-            row(f"{checkout}: reviews completed", completed, "", f"== {expected}",
-                completed == expected),
-            row(f"{checkout}: drafts skipped", skipped, "", f"== {args.drafts * len(its)}",
-                skipped == args.drafts * len(its)),
+            row(
+                f"{checkout}: reviews completed",
+                completed,
+                "",
+                f"== {expected}",
+                completed == expected,
+            ),
+            row(
+                f"{checkout}: drafts skipped",
+                skipped,
+                "",
+                f"== {args.drafts * len(its)}",
+                skipped == args.drafts * len(its),
+            ),
             row(f"{checkout}: server log ERROR lines", errors, "lines", "0", errors == 0),
-        ]  # fmt: skip
+        ]
         for key, label, unit, decimals in FIGURES:
-            rows.append(row(f"{checkout}: {label} (median)",
-                            round(summary(its, key)[0], decimals), unit))  # fmt: skip
+            rows.append(
+                row(f"{checkout}: {label} (median)", round(summary(its, key)[0], decimals), unit)
+            )
     ratio = None
     if base:
         ratio = summary(now, "cpu_review")[0] / summary(base, "cpu_review")[0]

@@ -138,9 +138,12 @@ def main() -> None:
                 ) as proc,
             ):
                 runs = common.run(
-                    rounds((f"http://127.0.0.1:{port}", bare_proc),
-                           (f"http://127.0.0.1:{settings.port}", proc), fake)
-                )  # fmt: skip
+                    rounds(
+                        (f"http://127.0.0.1:{port}", bare_proc),
+                        (f"http://127.0.0.1:{settings.port}", proc),
+                        fake,
+                    )
+                )
                 stored, reviews, by_status = common.run(recorded(database_url))
             common.note(f"reviews by status when the load ended: {dict(by_status)}")
             errors, warnings, digest = common.log_digest(workdir / "server.log")
@@ -152,8 +155,10 @@ def main() -> None:
 
     bare, ours = runs[0::2], runs[1::2]
     for number, (b, o) in enumerate(zip(bare, ours, strict=True), start=1):
-        common.note(f"round {number}: bare {b.rate:.0f} req/s, ours {o.rate:.0f} req/s "
-                    f"({100 * o.rate / b.rate:.1f} %)")  # fmt: skip
+        common.note(
+            f"round {number}: bare {b.rate:.0f} req/s, ours {o.rate:.0f} req/s "
+            f"({100 * o.rate / b.rate:.1f} %)"
+        )
     ratio = statistics.median(o.rate / b.rate for b, o in zip(bare, ours, strict=True))
     ours_latencies = [x for run in ours for x in run.latencies]
     bare_latencies = [x for run in bare for x in run.latencies]
@@ -172,14 +177,14 @@ def main() -> None:
                 "rate, bare handler (median round)",
                 round(statistics.median(b.rate for b in bare)),
                 "req/s",
-            ),  # fmt: skip
+            ),
             row(
                 "rate ratio (median round)",
                 round(ratio * 100, 1),
                 "%",
                 ">= 40",
                 ratio >= TARGET_RATIO,
-            ),  # fmt: skip
+            ),
             row("p50, ours", ms(common.percentile(ours_latencies, 50)), "ms"),
             row("p99, ours", p99, "ms", "< 50", p99 < TARGET_P99_MS),
             row("p99 inside the server, ours", round(common.percentile(handled, 99), 2), "ms"),
@@ -189,12 +194,12 @@ def main() -> None:
                 "server CPU during load, ours",
                 round(statistics.median(o.cpu for o in ours)),
                 "% of a core",
-            ),  # fmt: skip
+            ),
             row(
                 "server CPU during load, bare",
                 round(statistics.median(b.cpu for b in bare)),
                 "% of a core",
-            ),  # fmt: skip
+            ),
             row("answers not 2xx, ours", refused, "", "0", refused == 0),
             row("deliveries recorded", stored, "rows", f"== {expected}", stored == expected),
             row("reviews recorded", reviews, "rows", f"== {expected}", reviews == expected),

@@ -353,9 +353,14 @@ def migrate_checkout(root: Path, database_url: str, log_path: Path) -> None:
     env.update(DATABASE_URL=database_url, PYTHONPATH=str(root))
     with log_path.open("ab") as log:
         done = subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "bot", "migrate"], env=env, cwd=log_path.parent,
-            stdout=log, stderr=subprocess.STDOUT, timeout=300, check=False,
-        )  # fmt: skip
+            [PYTHON, "-m", "bot", "migrate"],
+            env=env,
+            cwd=log_path.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            check=False,
+        )
     if done.returncode != 0:
         tail = log_path.read_text(errors="replace").splitlines()[-20:]
         raise RuntimeError(f"migrate of {root} exited with {done.returncode}: " + "\n".join(tail))

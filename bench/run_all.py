@@ -89,8 +89,10 @@ def main() -> int:
             rows.append({"bench": name, "metric": f"script {failure}", "ok": False})
     print(table(rows))
     missed = sum(r.get("ok") is False for r in rows)
-    print(f"\n{len(rows)} rows, {missed} not meeting their target; failed scripts: "
-          f"{', '.join(failed) or 'none'}")  # fmt: skip
+    print(
+        f"\n{len(rows)} rows, {missed} not meeting their target; failed scripts: "
+        f"{', '.join(failed) or 'none'}"
+    )
     sys.stdout.flush()
     return 1 if failed else 0
 

@@ -17,8 +17,15 @@ from bot.output import FORMATS
 
 # What only the App's server imports (the `server` extra); the command line and the Action
 # run without them.
-SERVER_PACKAGES = ("asyncpg", "pgserver", "psutil", "tzdata", "prometheus_client", "jinja2",
-                   "aiohttp_jinja2")  # fmt: skip
+SERVER_PACKAGES = (
+    "asyncpg",
+    "pgserver",
+    "psutil",
+    "tzdata",
+    "prometheus_client",
+    "jinja2",
+    "aiohttp_jinja2",
+)
 SERVER_COMMANDS = ("serve", "migrate", "register", "usage")
 
 
@@ -28,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the webhook server and the review tasks")
     commands.add_parser("migrate", help="apply database migrations and exit")
     review = commands.add_parser(
-        "review", help="review a PR now (octo/widgets#12), a diff (--diff) or a branch (--git)",
+        "review",
+        help="review a PR now (octo/widgets#12), a diff (--diff) or a branch (--git)",
         description="Exit status: 0 clean, 1 a finding at or above --fail-on, 2 a usage or "
         "configuration error, 3 the review could not run (Gemini unreachable, a quota).",
-    )  # fmt: skip
+    )
     review.add_argument("pull", nargs="?", help="OWNER/REPO#NUMBER")
     what = review.add_mutually_exclusive_group()
     what.add_argument("--diff", metavar="FILE", help="a unified diff to review ('-': stdin)")
@@ -70,16 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("file", help="one PR per line: diff, title, body, expected findings")
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
     evaluate.add_argument(
-        "--results", metavar="FILE",
+        "--results",
+        metavar="FILE",
         help="where each PR's result is saved, and read back to resume "
         "(default: .data/eval/<name of FILE>.results.jsonl)",
-    )  # fmt: skip
+    )
     evaluate.add_argument("--fresh", action="store_true", help="forget saved results first")
     evaluate.add_argument(
-        "--max-wait", type=float, metavar="SECONDS",
+        "--max-wait",
+        type=float,
+        metavar="SECONDS",
         help="wait out a Gemini quota up to this long; a longer wait stops the run, exit 75 "
         "(default: 600)",
-    )  # fmt: skip
+    )
     evaluate.add_argument(
         "--parallel", type=int, metavar="N", help="PRs reviewed at once (default: 4)"
     )
@@ -112,9 +123,13 @@ def main(argv: list[str] | None = None) -> int:
             from bot.tools import eval as eval_command
 
             return eval_command.run(
-                args.file, args.format, results=args.results, fresh=args.fresh,
-                max_wait=args.max_wait, parallel=args.parallel,
-            )  # fmt: skip
+                args.file,
+                args.format,
+                results=args.results,
+                fresh=args.fresh,
+                max_wait=args.max_wait,
+                parallel=args.parallel,
+            )
         if args.command == "usage":
             from bot.tools import usage as usage_command
 
@@ -133,12 +148,16 @@ def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     """A PR with the App (published, as `serve` would); else without it (bot/standalone)."""
     if (args.pull is None) == (args.diff is None and args.git is None):
         parser.print_usage(sys.stderr)
-        print("second-look: review needs one of OWNER/REPO#N, --diff FILE, --git BASE",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "second-look: review needs one of OWNER/REPO#N, --diff FILE, --git BASE",
+            file=sys.stderr,
+        )
         return 2
     if args.dry_run and args.pull is None:
-        print("second-look: --dry-run goes with OWNER/REPO#N (--diff and --git never post)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "second-look: --dry-run goes with OWNER/REPO#N (--diff and --git never post)",
+            file=sys.stderr,
+        )
         return 2
     if args.pull is not None and not args.dry_run:
         if not has_server("review OWNER/REPO#N (without --dry-run)"):
@@ -157,8 +176,11 @@ def has_server(command: str, *, quiet: bool = False) -> bool:
 
     missing = [name for name in SERVER_PACKAGES if find_spec(name) is None]
     if missing and not quiet:
-        print(f"second-look: {command} needs the App's server packages ({', '.join(missing)} "
-              "missing): pip install 'second-look[server]'", file=sys.stderr)  # fmt: skip
+        print(
+            f"second-look: {command} needs the App's server packages ({', '.join(missing)} "
+            "missing): pip install 'second-look[server]'",
+            file=sys.stderr,
+        )
     return not missing
 
 

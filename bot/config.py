@@ -254,8 +254,9 @@ class _GeminiEnvironment(_PricesEnvironment):
     gemini_rpm: int = _whole("GEMINI_RPM", 60, 1, 100_000)
     gemini_max_in_flight: int = _whole("GEMINI_MAX_IN_FLIGHT", 8, 1, 1000)
     max_review_tokens: int = _whole("MAX_REVIEW_TOKENS", 400_000, 1_000, 100_000_000)
-    max_review_usd: float = Field(MAX_REVIEW_USD, validation_alias="MAX_REVIEW_USD", gt=0,
-                                  le=10_000)  # fmt: skip
+    max_review_usd: float = Field(
+        MAX_REVIEW_USD, validation_alias="MAX_REVIEW_USD", gt=0, le=10_000
+    )
     gemini_thinking_budget: int = _whole(
         "GEMINI_THINKING_BUDGET", DEFAULT_THINKING_BUDGET, 0, 32_768
     )
@@ -407,10 +408,16 @@ def _gemini_of(env: _GeminiEnvironment) -> GeminiSettings:
     if not env.gemini_api_key:
         raise ConfigError("GEMINI_API_KEY is not set: set it to a Gemini API key")
     return GeminiSettings(
-        env.gemini_api_key, env.gemini_model, env.gemini_base_url, env.gemini_rpm,
-        env.gemini_max_in_flight, env.max_review_tokens, env.gemini_prices,
-        env.max_review_usd, env.gemini_thinking_budget,
-    )  # fmt: skip
+        env.gemini_api_key,
+        env.gemini_model,
+        env.gemini_base_url,
+        env.gemini_rpm,
+        env.gemini_max_in_flight,
+        env.max_review_tokens,
+        env.gemini_prices,
+        env.max_review_usd,
+        env.gemini_thinking_budget,
+    )
 
 
 def _app_id_or_blank(value: str) -> str:
@@ -453,9 +460,12 @@ def github_access(
             "GITHUB_APP_ID and GITHUB_PRIVATE_KEY to review as the App"
         )
     access = GitHubAccess(
-        env.github_api_url, token, "" if token else env.github_app_id, "" if token else key,
+        env.github_api_url,
+        token,
+        "" if token else env.github_app_id,
+        "" if token else key,
         env.max_diff_file_bytes,
-    )  # fmt: skip
+    )
     return access, gemini
 
 

@@ -65,8 +65,7 @@ async def following(
         return Prior(previous)
     changed = await compare(last_head, head)
     if changed is None:
-        log.info("%s: %s is not an ancestor of %s; full review", label, last_head[:12],
-                 head[:12])  # fmt: skip
+        log.info("%s: %s is not an ancestor of %s; full review", label, last_head[:12], head[:12])
         return Prior(previous)
     return Prior(previous, set(changed), last_head, last_id)
 
@@ -84,8 +83,12 @@ def plan(
     ]
     # The file is the same as when it was reviewed, but check the lines against today's diff.
     carried = check(carried, diff).findings
-    log.info("%s: incremental, %d file(s) changed since %s", label or "review", len(sent),
-             prior.since[:12])  # fmt: skip
+    log.info(
+        "%s: incremental, %d file(s) changed since %s",
+        label or "review",
+        len(sent),
+        prior.since[:12],
+    )
     return Plan(sent, incremental=True, carried=carried, previous=prior.previous)
 
 

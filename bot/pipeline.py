@@ -5,7 +5,7 @@ with where the diff comes from (`Source`) and where results go (`Publisher`). Se
 chunking, the agents, verification, checking against the diff and the summary are here
 once; placement and rendering are the shared functions the publishers call
 (bot/github/publish.py, bot/review/render.py, bot/output/), and the App and the Action publish
-on the PR through one PR publisher (bot/publishing/pull.py).
+on the PR through one PR publisher (bot/publishing/pull_publisher.py).
 """
 
 from __future__ import annotations
@@ -77,19 +77,30 @@ class Reviewed:
         """The review's figures, as the App stores them (`reviews.stats`)."""
         plan, result, checked, coverage = self.plan, self.result, self.checked, self.coverage
         return {
-            "files": len(plan.files), "incremental": plan.incremental,
-            "carried": len(plan.carried), "findings": len(checked.findings),
-            "dropped": checked.dropped, "moved": checked.moved, "merged": checked.merged,
-            "gemini_calls": result.calls, "reused_answers": result.reused,
-            "prompt_tokens": result.prompt_tokens, "output_tokens": result.output_tokens,
-            "partial": coverage.partial, "pr_files": coverage.files,
-            "reviewed_files": coverage.reviewed_files, "pr_lines": coverage.lines,
-            "reviewed_lines": coverage.reviewed_lines, "chunks": result.chunks,
-            "context_chars": result.context_chars, "verified": result.verified,
+            "files": len(plan.files),
+            "incremental": plan.incremental,
+            "carried": len(plan.carried),
+            "findings": len(checked.findings),
+            "dropped": checked.dropped,
+            "moved": checked.moved,
+            "merged": checked.merged,
+            "gemini_calls": result.calls,
+            "reused_answers": result.reused,
+            "prompt_tokens": result.prompt_tokens,
+            "output_tokens": result.output_tokens,
+            "partial": coverage.partial,
+            "pr_files": coverage.files,
+            "reviewed_files": coverage.reviewed_files,
+            "pr_lines": coverage.lines,
+            "reviewed_lines": coverage.reviewed_lines,
+            "chunks": result.chunks,
+            "context_chars": result.context_chars,
+            "verified": result.verified,
             "withheld": sum(1 for f in checked.findings if f.withheld),
             "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
-            "unverified_parts": len(result.unverified), "caches": self.caches,
-        }  # fmt: skip
+            "unverified_parts": len(result.unverified),
+            "caches": self.caches,
+        }
 
 
 async def review(
@@ -113,9 +124,13 @@ async def review(
     config = base.config.config
     prior = await publisher.prior()
     selection = Selection(
-        supervisor.capacity(), hold_bytes=HOLD_BYTES, ignore=config.ignore,
-        attributes=Attributes.parse(base.attributes), wanted=prior.wanted, keep=prior.keep,
-    )  # fmt: skip
+        supervisor.capacity(),
+        hold_bytes=HOLD_BYTES,
+        ignore=config.ignore,
+        attributes=Attributes.parse(base.attributes),
+        wanted=prior.wanted,
+        keep=prior.keep,
+    )
     await source.diff(selection)
     diff, _ = selection.choose()
     sent = [f.path for f in diff.files if prior.wanted(f.path)]
@@ -123,16 +138,24 @@ async def review(
     await publisher.ready()
     heads = await source.heads(diff, plan.files)
     result = await supervisor.run(diff, plan.files, heads)
-    coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished),
-                               result.failures)  # fmt: skip
+    coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished), result.failures)
     # Findings checked against the diff, merged across agents (severities are mapped), and
     # withheld when the verifier dropped or doubted them; what was dismissed is kept apart.
     checked = check(result.findings, diff, config.min_confidence)
     found = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
     checked = replace(checked, findings=dismiss(found, await publisher.dismissed()))
-    summary = summarize(base, supervisor, plan, result, checked, coverage,
-                        await publisher.usage(), head_sha, fail_on=fail_on,
-                        verdict_by=verdict_by)  # fmt: skip
+    summary = summarize(
+        base,
+        supervisor,
+        plan,
+        result,
+        checked,
+        coverage,
+        await publisher.usage(),
+        head_sha,
+        fail_on=fail_on,
+        verdict_by=verdict_by,
+    )
     reviewed = Reviewed(diff, plan, result, checked, coverage, summary, supervisor.caches)
     await publisher.publish(reviewed)
     return reviewed
@@ -207,5 +230,13 @@ def totals_of(calls: Sequence[Call], price: Price | None) -> Totals:
         thinking += usage.thinking
         usd += bill(price, usage)
         output_usd += output_bill(price, usage)
-    return Totals(len(calls), prompt, cached, output, usd, unpriced=price is None,
-                  thinking_tokens=thinking, output_cost_usd=output_usd)  # fmt: skip
+    return Totals(
+        len(calls),
+        prompt,
+        cached,
+        output,
+        usd,
+        unpriced=price is None,
+        thinking_tokens=thinking,
+        output_cost_usd=output_usd,
+    )

@@ -149,8 +149,13 @@ def backoff(attempt: int, cap: float) -> float:
 def _log_retry(what: object, state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("%s: attempt %d failed (%s); retrying in %.1f s", what, state.attempt_number,
-                _short(exc), wait)  # fmt: skip
+    log.warning(
+        "%s: attempt %d failed (%s); retrying in %.1f s",
+        what,
+        state.attempt_number,
+        _short(exc),
+        wait,
+    )
 
 
 def _short(exc: BaseException | None) -> str:

@@ -45,8 +45,10 @@ async def job_done(pool: asyncpg.Pool, answer: dict, timeout: float = 30) -> asy
 async def reviews_of(pool: asyncpg.Pool, number: int = 7) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT * FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3 ORDER BY seq",
-        OWNER, REPO, number,
-    )  # fmt: skip
+        OWNER,
+        REPO,
+        number,
+    )
 
 
 async def last_review_done(pool: asyncpg.Pool, number: int = 7) -> asyncpg.Record:
@@ -60,30 +62,38 @@ async def last_review_done(pool: asyncpg.Pool, number: int = 7) -> asyncpg.Recor
 async def push_delivered(client, pool, pull, files: dict) -> asyncpg.Record:
     """Push to the PR, deliver `synchronize`, and wait for its review; its row."""
     pull.push(files)
-    answer = await deliver(client, pull_request_payload("synchronize", head_sha=pull.head_sha),
-                           "pull_request")  # fmt: skip
+    answer = await deliver(
+        client, pull_request_payload("synchronize", head_sha=pull.head_sha), "pull_request"
+    )
     await wait_for(pool, answer["review_id"], FINAL)
     return await pool.fetchrow("SELECT * FROM reviews WHERE id = $1::uuid", answer["review_id"])
 
 
 async def opened_delivered(client, pool, pull) -> asyncpg.Record:
     """Deliver `opened` for the PR's head and wait for its review; its row."""
-    answer = await deliver(client, pull_request_payload("opened", head_sha=pull.head_sha),
-                           "pull_request")  # fmt: skip
+    answer = await deliver(
+        client, pull_request_payload("opened", head_sha=pull.head_sha), "pull_request"
+    )
     await wait_for(pool, answer["review_id"], FINAL)
     return await pool.fetchrow("SELECT * FROM reviews WHERE id = $1::uuid", answer["review_id"])
 
 
 def root(fake_github, path: str = "app.py") -> dict:
     """Our inline comment on `path`."""
-    [ours] = [c for c in fake_github.review_comments(OWNER, REPO, 7)
-              if c["path"] == path and "in_reply_to_id" not in c]  # fmt: skip
+    [ours] = [
+        c
+        for c in fake_github.review_comments(OWNER, REPO, 7)
+        if c["path"] == path and "in_reply_to_id" not in c
+    ]
     return ours
 
 
 def answers_in(fake_github, comment: dict) -> list[str]:
-    return [c["body"] for c in fake_github.review_comments(OWNER, REPO, 7)
-            if c.get("in_reply_to_id") == comment["id"] and c["user"]["type"] == "Bot"]  # fmt: skip
+    return [
+        c["body"]
+        for c in fake_github.review_comments(OWNER, REPO, 7)
+        if c.get("in_reply_to_id") == comment["id"] and c["user"]["type"] == "Bot"
+    ]
 
 
 async def reply(client, pool, fake_github, pull, to: dict, body: str, **kw) -> dict:

@@ -72,11 +72,17 @@ async def run_review(services, pull: PullState, trigger: str = "opened") -> revi
 def review_of(pull: PullState, trigger: str = "opened") -> queue.NewReview:
     """A review of the PR's current head, as a delivery would ask for it."""
     return queue.NewReview(
-        id=uuid.uuid4(), installation_id=pull.installation_id, owner=pull.owner,
-        repo=pull.repo, pr_number=pull.number, head_sha=pull.head_sha, base_ref=pull.base_ref,
-        trigger=queue.Trigger(trigger), draft=pull.draft,
+        id=uuid.uuid4(),
+        installation_id=pull.installation_id,
+        owner=pull.owner,
+        repo=pull.repo,
+        pr_number=pull.number,
+        head_sha=pull.head_sha,
+        base_ref=pull.base_ref,
+        trigger=queue.Trigger(trigger),
+        draft=pull.draft,
         supersede=trigger != queue.Trigger.EDITED,
-    )  # fmt: skip
+    )
 
 
 async def new_review(pool: asyncpg.Pool, pull: PullState, trigger: str = "opened") -> uuid.UUID:

@@ -19,7 +19,7 @@ from tests.conversing import (
     push_delivered,
     reply,
     root,
-)  # fmt: skip
+)
 from tests.payloads import _envelope, issue_comment_payload, review_comment, review_comment_payload
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull, summary_of
 
@@ -45,10 +45,15 @@ ACTORS = {
 WRITES = ("dismissed", "answered", "dismissed (check success)", "paused")
 READS = ("counted, not dismissed", "refused", QUIET, QUIET)
 EXPECTED = {
-    "owner": WRITES, "admin": WRITES, "maintainer": WRITES, "writer": WRITES,
-    "triage": READS, "read-only collaborator": READS, "org member without access": READS,
+    "owner": WRITES,
+    "admin": WRITES,
+    "maintainer": WRITES,
+    "writer": WRITES,
+    "triage": READS,
+    "read-only collaborator": READS,
+    "org member without access": READS,
     "outsider": READS,
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -60,8 +65,9 @@ async def client(aiohttp_client, settings, fake_github, fake_gemini):
 async def reviewed(client, pool, fake_github, fake_gemini):
     """PR 7 reviewed once: a critical finding on app.py (it fails the check) and a high one
     on calc.py, each an inline comment of ours."""
-    pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP),
-                                         "calc.py": (CALC_OLD, CALC_NEW)})  # fmt: skip
+    pull = open_pull(
+        fake_github, files={"app.py": (OLD_APP, NEW_APP), "calc.py": (CALC_OLD, CALC_NEW)}
+    )
     fake_gemini.findings["security"] = [finding()]
     fake_gemini.findings["bugs"] = [
         finding("calc.py", line=6, severity="high", title="division by zero")
@@ -78,14 +84,18 @@ def services(client):
 
 async def command(client, pool, fake_github, body: str, login: str, association: str = "NONE"):
     stored = fake_github.seed_comments(OWNER, REPO, 7, [body], login=login)[0]
-    payload = issue_comment_payload(body, comment_id=stored["id"], login=login,
-                                    association=association)  # fmt: skip
+    payload = issue_comment_payload(
+        body, comment_id=stored["id"], login=login, association=association
+    )
     return await job_done(pool, await deliver(client, payload, "issue_comment"))
 
 
 def command_replies(fake_github) -> list[str]:
-    return [c["body"] for c in fake_github.comments(OWNER, REPO, 7)
-            if c["body"].startswith("<!-- second-look:reply -->")]  # fmt: skip
+    return [
+        c["body"]
+        for c in fake_github.comments(OWNER, REPO, 7)
+        if c["body"].startswith("<!-- second-look:reply -->")
+    ]
 
 
 def permission_calls(fake_github, login: str) -> int:
@@ -159,8 +169,9 @@ async def test_a_bot_never_steers_and_is_never_asked_about(
     bot = "helper[bot]"
     fake_github.set_permission(OWNER, REPO, bot, "admin")  # even then
     fake_github.react(OWNER, REPO, root(fake_github, "calc.py")["id"], "-1", login=bot)
-    comment = review_comment("false positive", in_reply_to_id=root(fake_github)["id"],
-                             login=bot, user_type="Bot")  # fmt: skip
+    comment = review_comment(
+        "false positive", in_reply_to_id=root(fake_github)["id"], login=bot, user_type="Bot"
+    )
     command_payload = issue_comment_payload("/second-look ignore", login=bot, user_type="Bot")
 
     answers = [
@@ -180,10 +191,17 @@ async def test_the_pr_author_without_write_access_cannot_steer_their_own_pr(
 ):
     author = reviewed.user  # the fake's PR author, with no role on the repository
 
-    ignored = await command(client, pool, fake_github, "/second-look ignore", author,
-                            "CONTRIBUTOR")  # fmt: skip
-    wrong = await reply(client, pool, fake_github, reviewed, root(fake_github), "won't fix",
-                        login=author, association="CONTRIBUTOR")  # fmt: skip
+    ignored = await command(client, pool, fake_github, "/second-look ignore", author, "CONTRIBUTOR")
+    wrong = await reply(
+        client,
+        pool,
+        fake_github,
+        reviewed,
+        root(fake_github),
+        "won't fix",
+        login=author,
+        association="CONTRIBUTOR",
+    )
 
     assert (ignored["outcome"], wrong["outcome"]) == ("refused", QUIET)
     assert await pool.fetchval("SELECT count(*) FROM dismissals") == 0
@@ -226,8 +244,16 @@ async def test_outsiders_questions_cost_nothing_and_leave_the_hour_to_maintainer
     client, pool, fake_github, fake_gemini, reviewed
 ):
     for n in range(3):
-        await reply(client, pool, fake_github, reviewed, root(fake_github), f"Why {n}?",
-                    login="otto", association="NONE")  # fmt: skip
+        await reply(
+            client,
+            pool,
+            fake_github,
+            reviewed,
+            root(fake_github),
+            f"Why {n}?",
+            login="otto",
+            association="NONE",
+        )
     assert fake_gemini.requests_of("answer") == []
 
     outcomes = [
@@ -245,15 +271,25 @@ async def test_thread_answers_everyone_opens_answers_never_dismissals(
     client, pool, fake_github, fake_gemini
 ):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "thread_answers: everyone\n")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "thread_answers: everyone\n"
+    )
     fake_gemini.findings["security"] = [finding()]
     await opened_delivered(client, pool, pull)
 
-    question = await reply(client, pool, fake_github, pull, root(fake_github), "Why?",
-                           login="otto", association="NONE")  # fmt: skip
-    wrong = await reply(client, pool, fake_github, pull, root(fake_github), "false positive",
-                        login="otto", association="NONE")  # fmt: skip
+    question = await reply(
+        client, pool, fake_github, pull, root(fake_github), "Why?", login="otto", association="NONE"
+    )
+    wrong = await reply(
+        client,
+        pool,
+        fake_github,
+        pull,
+        root(fake_github),
+        "false positive",
+        login="otto",
+        association="NONE",
+    )
 
     assert (question["outcome"], wrong["outcome"]) == ("answered", "refused")
     assert await pool.fetchval("SELECT count(*) FROM dismissals") == 0
@@ -274,9 +310,11 @@ async def test_the_answer_is_kept_five_minutes_and_forgotten_when_access_changes
 
     # wren is made read-only: GitHub sends `member` edited, and the cache forgets wren.
     fake_github.set_permission(OWNER, REPO, "wren", "read")
-    event = {**_envelope("edited", OWNER, REPO, 1, "octo"),
-             "member": {"login": "wren", "type": "User"},
-             "changes": {"permission": {"from": "write", "to": "read"}}}  # fmt: skip
+    event = {
+        **_envelope("edited", OWNER, REPO, 1, "octo"),
+        "member": {"login": "wren", "type": "User"},
+        "changes": {"permission": {"from": "write", "to": "read"}},
+    }
     forgot = await job_done(pool, await deliver(client, event, "member"))
     assert forgot["outcome"] == "1 permission(s) forgotten (member edited)"
     refused = await command(client, pool, fake_github, "/second-look pause", "wren")
@@ -299,14 +337,24 @@ async def test_the_answer_is_kept_five_minutes_and_forgotten_when_access_changes
 @pytest.mark.parametrize(
     ("event", "payload", "forgotten"),
     [
-        ("organization", {"action": "member_removed",
-                          "membership": {"user": {"login": "wren", "type": "User"}}}, 2),
-        ("membership", {"action": "removed", "member": {"login": "wren", "type": "User"},
-                        "team": {"id": 3, "slug": "core"}}, 2),
+        (
+            "organization",
+            {"action": "member_removed", "membership": {"user": {"login": "wren", "type": "User"}}},
+            2,
+        ),
+        (
+            "membership",
+            {
+                "action": "removed",
+                "member": {"login": "wren", "type": "User"},
+                "team": {"id": 3, "slug": "core"},
+            },
+            2,
+        ),
         ("team", {"action": "removed_from_repository", "team": {"id": 3, "slug": "core"}}, 3),
     ],
     ids=["organization", "membership", "team"],
-)  # fmt: skip
+)
 async def test_organization_and_team_events_forget_what_they_may_change(
     client, pool, fake_github, event, payload, forgotten
 ):
@@ -332,8 +380,16 @@ async def test_organization_and_team_events_forget_what_they_may_change(
 async def test_a_refused_false_positive_counts_against_the_agent(
     client, pool, fake_github, fake_gemini, reviewed
 ):
-    await reply(client, pool, fake_github, reviewed, root(fake_github), "not a bug",
-                login="otto", association="NONE")  # fmt: skip
+    await reply(
+        client,
+        pool,
+        fake_github,
+        reviewed,
+        root(fake_github),
+        "not a bug",
+        login="otto",
+        association="NONE",
+    )
 
     accepted = await feedback.acceptance(pool, datetime.now(UTC) - timedelta(days=1))
 

@@ -33,11 +33,17 @@ def repository(owner: str, name: str, repo_id: int) -> dict[str, Any]:
     """A repository as the pull_request payload embeds it."""
     full = f"{owner}/{name}"
     return {
-        "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full,
-        "private": False, "owner": {"login": owner, "id": repo_id + 1, "type": "User"},
-        "html_url": f"https://github.com/{full}", "fork": owner != OWNER,
-        "url": f"https://api.github.com/repos/{full}", "default_branch": "main",
-    }  # fmt: skip
+        "id": repo_id,
+        "node_id": f"R_{repo_id}",
+        "name": name,
+        "full_name": full,
+        "private": False,
+        "owner": {"login": owner, "id": repo_id + 1, "type": "User"},
+        "html_url": f"https://github.com/{full}",
+        "fork": owner != OWNER,
+        "url": f"https://api.github.com/repos/{full}",
+        "default_branch": "main",
+    }
 
 
 def event(pull: PullState, action: str = "opened", *, fork: bool = False) -> dict[str, Any]:
@@ -50,21 +56,34 @@ def event(pull: PullState, action: str = "opened", *, fork: bool = False) -> dic
         "number": pull.number,
         "pull_request": {
             "url": f"https://api.github.com/repos/{pull.owner}/{pull.repo}/pulls/{pull.number}",
-            "id": pull.id, "number": pull.number, "state": "open", "locked": False,
-            "title": pull.title, "body": pull.body or None,
+            "id": pull.id,
+            "number": pull.number,
+            "state": "open",
+            "locked": False,
+            "title": pull.title,
+            "body": pull.body or None,
             "user": {"login": pull.user, "id": 1, "type": "User"},
-            "draft": pull.draft, "merged": False,
-            "head": {"label": f"{head_owner}:{pull.head_ref}", "ref": pull.head_ref,
-                     "sha": pull.head_sha, "repo": head_repo,
-                     "user": {"login": head_owner, "id": 5, "type": "User"}},
-            "base": {"label": f"{pull.owner}:{pull.base_ref}", "ref": pull.base_ref,
-                     "sha": pull.base_sha, "repo": base_repo,
-                     "user": {"login": pull.owner, "id": 101, "type": "User"}},
+            "draft": pull.draft,
+            "merged": False,
+            "head": {
+                "label": f"{head_owner}:{pull.head_ref}",
+                "ref": pull.head_ref,
+                "sha": pull.head_sha,
+                "repo": head_repo,
+                "user": {"login": head_owner, "id": 5, "type": "User"},
+            },
+            "base": {
+                "label": f"{pull.owner}:{pull.base_ref}",
+                "ref": pull.base_ref,
+                "sha": pull.base_sha,
+                "repo": base_repo,
+                "user": {"login": pull.owner, "id": 101, "type": "User"},
+            },
             "author_association": "CONTRIBUTOR" if fork else "OWNER",
         },
         "repository": copy.deepcopy(base_repo),
         "sender": {"login": pull.user, "id": 1, "type": "User"},
-    }  # fmt: skip
+    }
     if action == "synchronize":
         payload["before"], payload["after"] = pull.history[-2], pull.head_sha
     return payload
@@ -104,10 +123,13 @@ class Workflow:
         done = subprocess.run(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "bot", "action", *args],
             # This tree's `bot`, whatever the interpreter has installed, from the workspace.
-            cwd=self.tmp_path, env={**self.env, "PYTHONPATH": str(ROOT), **env},
-            capture_output=True, text=True,
-            timeout=60, check=False,
-        )  # fmt: skip
+            cwd=self.tmp_path,
+            env={**self.env, "PYTHONPATH": str(ROOT), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         print(shown(done))  # pytest shows it when the test fails
         return done
 
@@ -139,9 +161,10 @@ async def edit_comment(fake_github: FakeGitHub, comment_id: int, body: str) -> N
         aiohttp.ClientSession() as http,
         http.patch(
             f"{fake_github.url}/repos/{OWNER}/{REPO}/issues/comments/{comment_id}",
-            json={"body": body}, headers={"Authorization": f"token {token}"},
+            json={"body": body},
+            headers={"Authorization": f"token {token}"},
         ) as answer,
-    ):  # fmt: skip
+    ):
         assert answer.status == 200, await answer.text()
 
 
@@ -179,8 +202,7 @@ def test_an_opened_pull_request_is_reviewed_and_published(tmp_path, fake_github,
 def test_the_apps_summary_comment_is_left_alone(tmp_path, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     app_body = MARKER + "\n## Second Look review\n\nThe App's own summary."
-    fake_github.seed_comments(OWNER, REPO, 7, [app_body], login="second-look[bot]",
-                              user_type="Bot")  # fmt: skip
+    fake_github.seed_comments(OWNER, REPO, 7, [app_body], login="second-look[bot]", user_type="Bot")
     fake_gemini.findings["security"] = [finding("app.py", line=9)]
     job = workflow(tmp_path, fake_github, fake_gemini)
 
@@ -354,8 +376,14 @@ async def test_a_creation_whose_answer_was_lost_is_not_repeated(
     for path in creations:
         fake_github.fail_after("POST", path, lost)
     access, gemini = github_access(job.env, dotenv=None)
-    run = action.Run(read_event("pull_request", path_of_event), access, gemini,
-                     fail_on=None, sarif=None, step_summary=None)  # fmt: skip
+    run = action.Run(
+        read_event("pull_request", path_of_event),
+        access,
+        gemini,
+        fail_on=None,
+        sarif=None,
+        step_summary=None,
+    )
 
     # In this process, so that GitHub's retries wait through `sleep`, not for real.
     assert await action.review(run, sleep) == FOUND  # the job's check carries the verdict

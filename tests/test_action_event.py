@@ -18,11 +18,17 @@ def repository(owner: str, name: str, repo_id: int, *, fork: bool = False) -> di
     """A repository as the pull_request payload embeds it (the fields around ours too)."""
     full = f"{owner}/{name}"
     return {
-        "id": repo_id, "node_id": f"R_{repo_id}", "name": name, "full_name": full,
-        "private": False, "owner": {"login": owner, "id": repo_id + 1, "type": "User"},
-        "html_url": f"https://github.com/{full}", "fork": fork,
-        "url": f"https://api.github.com/repos/{full}", "default_branch": "main",
-    }  # fmt: skip
+        "id": repo_id,
+        "node_id": f"R_{repo_id}",
+        "name": name,
+        "full_name": full,
+        "private": False,
+        "owner": {"login": owner, "id": repo_id + 1, "type": "User"},
+        "html_url": f"https://github.com/{full}",
+        "fork": fork,
+        "url": f"https://api.github.com/repos/{full}",
+        "default_branch": "main",
+    }
 
 
 def event(action: str = "opened", **pull: Any) -> dict[str, Any]:
@@ -33,20 +39,35 @@ def event(action: str = "opened", **pull: Any) -> dict[str, Any]:
         "number": 7,
         "pull_request": {
             "url": "https://api.github.com/repos/octo/widgets/pulls/7",
-            "id": 5001, "node_id": "PR_5001", "number": 7, "state": "open", "locked": False,
-            "title": "Add widgets", "body": "Adds the widget registry.",
+            "id": 5001,
+            "node_id": "PR_5001",
+            "number": 7,
+            "state": "open",
+            "locked": False,
+            "title": "Add widgets",
+            "body": "Adds the widget registry.",
             "user": {"login": "octocat", "id": 1, "type": "User"},
-            "draft": False, "merged": False,
-            "head": {"label": "octo:feature", "ref": "feature", "sha": HEAD,
-                     "user": {"login": "octo", "id": 101, "type": "User"},
-                     "repo": copy.deepcopy(base_repo)},
-            "base": {"label": "octo:main", "ref": "main", "sha": BASE,
-                     "user": {"login": "octo", "id": 101, "type": "User"}, "repo": base_repo},
+            "draft": False,
+            "merged": False,
+            "head": {
+                "label": "octo:feature",
+                "ref": "feature",
+                "sha": HEAD,
+                "user": {"login": "octo", "id": 101, "type": "User"},
+                "repo": copy.deepcopy(base_repo),
+            },
+            "base": {
+                "label": "octo:main",
+                "ref": "main",
+                "sha": BASE,
+                "user": {"login": "octo", "id": 101, "type": "User"},
+                "repo": base_repo,
+            },
             "author_association": "OWNER",
         },
         "repository": copy.deepcopy(base_repo),
         "sender": {"login": "octocat", "id": 1, "type": "User"},
-    }  # fmt: skip
+    }
     payload["pull_request"].update(pull)
     if action == "synchronize":
         payload["before"], payload["after"] = "d" * 40, HEAD
@@ -62,10 +83,19 @@ def write(tmp_path: Path, payload: Any) -> str:
 def test_an_opened_pull_request(tmp_path):
     got = read_event("pull_request", write(tmp_path, event()))
     assert got == PullEvent(
-        event="pull_request", action="opened", owner="octo", repo="widgets", number=7,
-        head_sha=HEAD, base_ref="main", base_sha=BASE, draft=False, fork=False,
-        title="Add widgets", body="Adds the widget registry.",
-    )  # fmt: skip
+        event="pull_request",
+        action="opened",
+        owner="octo",
+        repo="widgets",
+        number=7,
+        head_sha=HEAD,
+        base_ref="main",
+        base_sha=BASE,
+        draft=False,
+        fork=False,
+        title="Add widgets",
+        body="Adds the widget registry.",
+    )
 
 
 def test_a_push_to_a_draft_with_an_empty_body(tmp_path):
@@ -79,8 +109,11 @@ def test_a_fork_pull_request_on_pull_request_target(tmp_path):
     payload["pull_request"]["head"]["label"] = "mallory:feature"
     got = read_event("pull_request_target", write(tmp_path, payload))
     assert (got.event, got.fork, got.owner, got.repo) == (
-        "pull_request_target", True, "octo", "widgets"
-    )  # fmt: skip
+        "pull_request_target",
+        True,
+        "octo",
+        "widgets",
+    )
 
 
 def test_a_deleted_head_repository_counts_as_a_fork(tmp_path):
@@ -145,10 +178,21 @@ def drop(payload: dict[str, Any], dotted: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "field",
-    ["pull_request", "repository", "action", "pull_request.number", "pull_request.head",
-     "pull_request.head.sha", "pull_request.base.ref", "pull_request.base.sha",
-     "pull_request.title", "repository.owner", "repository.owner.login", "repository.name"],
-)  # fmt: skip
+    [
+        "pull_request",
+        "repository",
+        "action",
+        "pull_request.number",
+        "pull_request.head",
+        "pull_request.head.sha",
+        "pull_request.base.ref",
+        "pull_request.base.sha",
+        "pull_request.title",
+        "repository.owner",
+        "repository.owner.login",
+        "repository.name",
+    ],
+)
 def test_a_missing_field_is_named(tmp_path, field):
     with pytest.raises(EventError) as caught:
         read_event("pull_request", write(tmp_path, drop(event(), field)))

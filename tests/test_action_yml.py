@@ -55,8 +55,9 @@ def repack(name: str, version: str, into: Path) -> None:
     """An installed distribution as a wheel again: its files under site-packages, a fresh
     RECORD. (Its scripts are not carried: pip writes console scripts from entry_points.)"""
     dist = metadata.distribution(name)
-    assert dist.version == version, f"{name} {dist.version} installed, {version} locked: run " \
-        "scripts/lock-action"  # fmt: skip
+    assert dist.version == version, (
+        f"{name} {dist.version} installed, {version} locked: run scripts/lock-action"
+    )
     info = next(str(f).split("/")[0] for f in dist.files or [] if ".dist-info/" in str(f))
     wheel = into / f"{re.sub(r'[-_.]+', '_', name)}-{version}-py3-none-any.whl"
     record = []
@@ -156,11 +157,16 @@ class Runner:
         values["gemini-api-key"] = self.env["GEMINI_API_KEY"]  # the workflow's secret
         values.update({k.replace("_", "-"): v for k, v in inputs.items()})
         ran: dict[str, Any] = {}
-        values = {k: self.substitute(v, {"github": {"token": self.env["GITHUB_TOKEN"]}})
-                  for k, v in values.items()}  # fmt: skip
-        context = {"inputs": values, "steps": ran,
-                   "github": {"token": self.env["GITHUB_TOKEN"]},
-                   "runner": {"temp": str(self.temp)}}  # fmt: skip
+        values = {
+            k: self.substitute(v, {"github": {"token": self.env["GITHUB_TOKEN"]}})
+            for k, v in values.items()
+        }
+        context = {
+            "inputs": values,
+            "steps": ran,
+            "github": {"token": self.env["GITHUB_TOKEN"]},
+            "runner": {"temp": str(self.temp)},
+        }
         for spec in ACTION["runs"]["steps"]:
             uses = spec.get("uses", "")
             if uses.startswith("actions/setup-python@"):
@@ -198,8 +204,13 @@ class Runner:
         env.update({k: self.substitute(v, context) for k, v in spec.get("env", {}).items()})
         done = subprocess.run(  # noqa: S603 - bash runs the step as a runner would
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", spec["run"]],  # noqa: S607
-            cwd=self.workspace, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         print(spec.get("id"), done.returncode, done.stdout, done.stderr)
         self.installs += [line for line in done.stdout.splitlines() if "installed" in line]
         self.stdout = done.stdout
@@ -273,8 +284,12 @@ def test_the_action_runs_only_its_own_code_in_a_hostile_workspace(runner, fake_g
     # Without the server extra, the server's commands say what to install, in one line.
     serve = subprocess.run(  # noqa: S603 - the console script just installed
         [str(venv / "bin" / "python"), "-I", str(venv / "bin" / "second-look"), "serve"],
-        capture_output=True, text=True, timeout=60, check=False, cwd=runner.workspace,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=runner.workspace,
+    )
     assert serve.returncode == 2
     assert serve.stderr.count("\n") == 1 and "second-look[server]" in serve.stderr
 

@@ -28,8 +28,14 @@ def supervisor(services, tokens: int = 10**9, **kw) -> tuple[ReviewSupervisor, L
     return ReviewSupervisor(services.gemini, meter, price=FLASH, **kw), meter
 
 
-BUG = {"file_path": "shop/cart.py", "line_start": 3, "line_end": 3, "severity": "high",
-       "title": "Wrong total", "description": "d"}  # fmt: skip
+BUG = {
+    "file_path": "shop/cart.py",
+    "line_start": 3,
+    "line_end": 3,
+    "severity": "high",
+    "title": "Wrong total",
+    "description": "d",
+}
 
 
 @pytest.mark.parametrize(
@@ -63,8 +69,12 @@ async def test_a_chunk_read_by_every_agent_goes_through_one_cache(services, fake
     assert cache.deleted, "deleted once the chunk's calls are done"
     assert {r.cached_content for r in fake_gemini.requests} == {cache.name}
     assert {r.agent for r in fake_gemini.requests} == {
-        "security", "bugs", "performance", "style", "verifier"
-    }  # fmt: skip
+        "security",
+        "bugs",
+        "performance",
+        "style",
+        "verifier",
+    }
     assert all("=== File: shop/cart.py ===" in r.prompt for r in fake_gemini.requests)
     [created] = [c for c in meter.calls if c.agent == CACHE]
     assert created.usage.prompt == cache.tokens

@@ -11,6 +11,7 @@ import pytest
 from bot.github import checks
 from bot.github.client import GitHubClient
 from bot.github.repo_config import RepoConfig
+from bot.pull import Repo
 from bot.review.changes import Skipped
 from bot.review.coverage import Coverage
 from bot.review.findings import Finding
@@ -79,12 +80,17 @@ async def test_more_than_fifty_findings_are_annotated_in_batches(
     added = "".join(f"DOUBLE_{n} = VALUE * {n}\n" for n in range(100))
     files = {path: (old, old + added) for path, (old, _) in many_files(60).items()}
     pull = open_pull(fake_github, files=files)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "max_inline_comments: 100")  # fmt: skip
-    fake_gemini.findings.update(spread([
-        finding(path, line=2, severity="low", title=f"Name DOUBLE better in {path}")
-        for path in files
-    ]))  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "max_inline_comments: 100"
+    )
+    fake_gemini.findings.update(
+        spread(
+            [
+                finding(path, line=2, severity="low", title=f"Name DOUBLE better in {path}")
+                for path in files
+            ]
+        )
+    )
 
     await run_review(services, pull)
 
@@ -115,8 +121,9 @@ async def test_annotations_follow_min_inline_severity_like_inline_comments(
     services, fake_github, fake_gemini
 ):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "min_inline_severity: high")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "min_inline_severity: high"
+    )
     fake_gemini.findings["bugs"] = MIXED
 
     await run_review(services, pull)
@@ -126,56 +133,67 @@ async def test_annotations_follow_min_inline_severity_like_inline_comments(
         ("eval of user input", "failure"),
         ("Unbounded input", "warning"),
     ]  # fail_on defaults to critical: only that one fails the check
-    inline = sorted(c["body"].split("· ")[1].split(" <sub>")[0]
-                    for c in fake_github.review_comments(OWNER, REPO, 7))  # fmt: skip
+    inline = sorted(
+        c["body"].split("· ")[1].split(" <sub>")[0]
+        for c in fake_github.review_comments(OWNER, REPO, 7)
+    )
     assert inline == ["Unbounded input", "eval of user input"]
 
 
 async def test_annotations_follow_max_inline_comments(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "max_inline_comments: 2\nfail_on: never")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "max_inline_comments: 2\nfail_on: never"
+    )
     fake_gemini.findings["bugs"] = MIXED
 
     await run_review(services, pull)
 
     assert annotated(fake_github, pull.head_sha) == [
-        ("eval of user input", "warning"), ("Unbounded input", "warning"),
-    ]  # fmt: skip
+        ("eval of user input", "warning"),
+        ("Unbounded input", "warning"),
+    ]
     assert len(fake_github.review_comments(OWNER, REPO, 7)) == 2
 
 
 async def test_no_failure_annotation_on_a_passing_check(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "fail_on: critical")  # fmt: skip
+    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml", "fail_on: critical")
     fake_gemini.findings["bugs"] = MIXED[1:]  # high and below: the check passes
 
     await run_review(services, pull)
 
     assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "success"
     assert annotated(fake_github, pull.head_sha) == [
-        ("Unbounded input", "warning"), ("No type hints", "warning"),
+        ("Unbounded input", "warning"),
+        ("No type hints", "warning"),
         ("Name it better", "notice"),
-    ]  # fmt: skip
+    ]
 
 
 async def test_only_the_findings_that_fail_the_check_are_failure_annotations(
     services, fake_github, fake_gemini
 ):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "fail_on: critical\nmin_inline_severity: info")  # fmt: skip
+    fake_github.set_content(
+        OWNER,
+        REPO,
+        "main",
+        ".github/second-look.yml",
+        "fail_on: critical\nmin_inline_severity: info",
+    )
     fake_gemini.findings["bugs"] = MIXED
 
     await run_review(services, pull)
 
     assert only_check_run(fake_github, pull.head_sha)["conclusion"] == "failure"
     assert dict(annotated(fake_github, pull.head_sha)) == {
-        "eval of user input": "failure", "Unbounded input": "warning",
-        "No type hints": "warning", "Name it better": "notice",
+        "eval of user input": "failure",
+        "Unbounded input": "warning",
+        "No type hints": "warning",
+        "Name it better": "notice",
         "Consider a docstring": "notice",
-    }  # fmt: skip
+    }
 
 
 async def test_draft_is_skipped_with_a_neutral_check(services, fake_github, fake_gemini):
@@ -205,14 +223,24 @@ async def github(base_settings, fake_github, sleep) -> AsyncIterator[GitHubClien
     """Only the GitHub client, on FakeGitHub: these tests need no database and no Gemini."""
     async with aiohttp.ClientSession() as http:
         yield GitHubClient(
-            http, api_url=base_settings.github_api_url, app_id=base_settings.github_app_id,
-            private_key=base_settings.github_private_key, sleep=sleep,
-        )  # fmt: skip
+            http,
+            api_url=base_settings.github_api_url,
+            app_id=base_settings.github_app_id,
+            private_key=base_settings.github_private_key,
+            sleep=sleep,
+        )
 
 
 def a_finding(severity: str) -> Finding:
-    return Finding(agent_type="bugs", severity=severity, file_path="app.py", line_start=9,
-                   line_end=9, title=f"A {severity} one", description="")  # fmt: skip
+    return Finding(
+        agent_type="bugs",
+        severity=severity,
+        file_path="app.py",
+        line_start=9,
+        line_end=9,
+        title=f"A {severity} one",
+        description="",
+    )
 
 
 BUDGET = "over this review's token budget (max_review_tokens)"
@@ -249,12 +277,12 @@ def test_a_queued_review_has_no_conclusion():
 async def test_a_partial_review_completes_neutral_with_partial_in_its_title(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
     findings = [a_finding("medium")]
     summary = Summary(pull.head_sha, "completed", findings=findings, coverage=PARTIAL)
 
-    await checks.complete_review(gh, OWNER, REPO, run_id, summary, findings, "high",
-                                 RepoConfig())  # fmt: skip
+    repository = Repo(pull.installation_id, OWNER, REPO)
+    await checks.complete_review(gh, repository, run_id, summary, findings, "high", RepoConfig())
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert (check_run["status"], check_run["conclusion"]) == ("completed", "neutral")
@@ -267,12 +295,13 @@ async def test_a_partial_review_completes_neutral_with_partial_in_its_title(gith
 async def test_a_queued_review_keeps_its_run_in_progress_and_says_until_when(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
     until = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)
-    summary = Summary(pull.head_sha, "queued", queued_until=until,
-                      queued_reason="GEMINI_TPM reached @alice")  # fmt: skip
+    summary = Summary(
+        pull.head_sha, "queued", queued_until=until, queued_reason="GEMINI_TPM reached @alice"
+    )
 
-    await checks.queued(gh, OWNER, REPO, run_id, summary)
+    await checks.queued(gh, Repo(pull.installation_id, OWNER, REPO), run_id, summary)
 
     check_run = only_check_run(fake_github, pull.head_sha)
     assert (check_run["status"], check_run["conclusion"]) == ("in_progress", None)
@@ -286,8 +315,10 @@ async def test_a_queued_review_keeps_its_run_in_progress_and_says_until_when(git
 async def test_queued_is_only_for_a_queued_review(github, fake_github):
     pull = open_pull(fake_github)
     gh = await github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, "r1")
+    run_id = await checks.start(gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, "r1")
 
     with pytest.raises(ValueError, match="not a completed one"):
-        await checks.queued(gh, OWNER, REPO, run_id, Summary(pull.head_sha, "completed"))
+        await checks.queued(
+            gh, Repo(pull.installation_id, OWNER, REPO), run_id, Summary(pull.head_sha, "completed")
+        )
     assert fake_github.find_requests("PATCH", r"/check-runs/") == []

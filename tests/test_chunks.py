@@ -101,9 +101,17 @@ def test_without_heads_no_context_is_shown():
 
 
 LINES = st.sampled_from(
-    ["def run(x):", "    x = x + 1", "    return x", "", "class Box:", "    def size(self):",
-     "        return 2", "# note"]
-)  # fmt: skip
+    [
+        "def run(x):",
+        "    x = x + 1",
+        "    return x",
+        "",
+        "class Box:",
+        "    def size(self):",
+        "        return 2",
+        "# note",
+    ]
+)
 
 
 @st.composite

@@ -17,7 +17,7 @@ from tests.conversing import (
     opened_delivered,
     push_delivered,
     reviews_of,
-)  # fmt: skip
+)
 from tests.payloads import issue_comment_payload
 from tests.reviewing import NEW_APP, OWNER, REPO, finding, open_pull, summary_of
 
@@ -38,13 +38,19 @@ def command(fake_github, body: str, **kw) -> dict:
 
 def replies(fake_github) -> list[str]:
     """Our answers to commands in the PR's conversation."""
-    return [c["body"] for c in fake_github.comments(OWNER, REPO, 7)
-            if c["body"].startswith("<!-- second-look:reply -->")]  # fmt: skip
+    return [
+        c["body"]
+        for c in fake_github.comments(OWNER, REPO, 7)
+        if c["body"].startswith("<!-- second-look:reply -->")
+    ]
 
 
 def eyes(fake_github, comment_id: int) -> list[str]:
-    return [r["user"]["login"] for r in fake_github.reactions(OWNER, REPO, comment_id)
-            if r["content"] == "eyes"]  # fmt: skip
+    return [
+        r["user"]["login"]
+        for r in fake_github.reactions(OWNER, REPO, comment_id)
+        if r["content"] == "eyes"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -82,8 +88,10 @@ async def test_review_from_a_maintainer_reviews_the_head_in_full_and_says_done(
     assert (job["status"], job["outcome"]) == ("done", "review started")
     assert eyes(fake_github, payload["comment"]["id"]) == ["second-look[bot]"]
     assert (review["trigger"], review["head_sha"], review["status"]) == (
-        "command", pull.head_sha, "completed",
-    )  # fmt: skip
+        "command",
+        pull.head_sha,
+        "completed",
+    )
     assert review["requested_by"] == "maintainer"
     assert "eval of user input" in summary_of(fake_github)
     assert len(replies(fake_github)) == 1 and "Done: reviewed" in replies(fake_github)[0]
@@ -109,8 +117,9 @@ async def test_a_private_member_with_write_access_is_asked_about_and_acts(
 ):
     open_pull(fake_github)
     fake_github.set_permission(OWNER, REPO, "quiet-member", "maintain")
-    payload = command(fake_github, "/second-look pause", association="CONTRIBUTOR",
-                      login="quiet-member")  # fmt: skip
+    payload = command(
+        fake_github, "/second-look pause", association="CONTRIBUTOR", login="quiet-member"
+    )
 
     job = await job_done(pool, await deliver(client, payload, "issue_comment"))
 
@@ -161,8 +170,9 @@ async def test_an_unknown_command_is_answered_with_help(client, pool, fake_githu
 async def test_pause_stops_automatic_reviews_until_resume(client, pool, fake_github, fake_gemini):
     pull = open_pull(fake_github)
     await opened_delivered(client, pool, pull)
-    await job_done(pool, await deliver(client, command(fake_github, "/second-look pause"),
-                                       "issue_comment"))  # fmt: skip
+    await job_done(
+        pool, await deliver(client, command(fake_github, "/second-look pause"), "issue_comment")
+    )
     assert "Automatic reviews are paused" in summary_of(fake_github)
     asked = len(fake_gemini.requests)
 
@@ -173,13 +183,15 @@ async def test_pause_stops_automatic_reviews_until_resume(client, pool, fake_git
     run = fake_github.check_runs(OWNER, REPO)[-1]
     assert (run["head_sha"], run["conclusion"]) == (pull.head_sha, "neutral")
 
-    await job_done(pool, await deliver(client, command(fake_github, "/second-look review"),
-                                       "issue_comment"))  # fmt: skip
+    await job_done(
+        pool, await deliver(client, command(fake_github, "/second-look review"), "issue_comment")
+    )
     asked_for = await last_review_done(pool)
     assert (asked_for["trigger"], asked_for["status"]) == ("command", "completed")
 
-    await job_done(pool, await deliver(client, command(fake_github, "/second-look resume"),
-                                       "issue_comment"))  # fmt: skip
+    await job_done(
+        pool, await deliver(client, command(fake_github, "/second-look resume"), "issue_comment")
+    )
     assert "paused" not in summary_of(fake_github)
     resumed = await push_delivered(client, pool, pull, {"app.py": NEW_APP + "# two\n"})
     assert resumed["status"] == "completed"
@@ -187,13 +199,15 @@ async def test_pause_stops_automatic_reviews_until_resume(client, pool, fake_git
 
 async def test_ignore_stops_everything_on_the_pr(client, pool, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    await job_done(pool, await deliver(client, command(fake_github, "/second-look ignore"),
-                                       "issue_comment"))  # fmt: skip
+    await job_done(
+        pool, await deliver(client, command(fake_github, "/second-look ignore"), "issue_comment")
+    )
     requests_before = len(fake_github.requests)
 
     ignored = await push_delivered(client, pool, pull, {"app.py": NEW_APP + "# x\n"})
-    job = await job_done(pool, await deliver(client, command(fake_github, "/second-look review"),
-                                             "issue_comment"))  # fmt: skip
+    job = await job_done(
+        pool, await deliver(client, command(fake_github, "/second-look review"), "issue_comment")
+    )
 
     assert ignored["status"] == "skipped" and "ignored (maintainer asked)" in ignored["error"]
     assert job["outcome"] == "ignored"

@@ -24,26 +24,32 @@ from tests.payloads import (
     issue_comment_payload,
     review_comment,
     review_comment_payload,
-)  # fmt: skip
+)
 
 SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("issue_comment", issue_comment_payload("/second-look review")),
-    ("pull_request_review_comment",
-     review_comment_payload(review_comment("false positive", in_reply_to_id=5))),
+    (
+        "pull_request_review_comment",
+        review_comment_payload(review_comment("false positive", in_reply_to_id=5)),
+    ),
     ("check_run", check_run_payload()),
     ("check_suite", check_suite_payload()),
     ("installation", installation_payload("created")),
     ("installation_repositories", installation_repositories_payload()),
-]  # fmt: skip
+]
 IDENTITY = Identity("4242", "second-look")
 
 values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
     | st.sampled_from(["a\x00b", "\ud800", "x" * 5000, "@everyone", "<!-- x -->"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 
 
 def paths(data: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -147,10 +147,17 @@ async def add_review(
 ) -> uuid.UUID:
     """A review created as a delivery would, then moved to `status` at `at`."""
     review = queue.NewReview(
-        id=uuid.uuid4(), installation_id=1, owner=owner, repo=repo, pr_number=number,
+        id=uuid.uuid4(),
+        installation_id=1,
+        owner=owner,
+        repo=repo,
+        pr_number=number,
         head_sha=head or uuid.uuid4().hex + uuid.uuid4().hex[:8],
-        base_ref=base_ref, trigger=queue.Trigger(trigger), draft=False, supersede=False,
-    )  # fmt: skip
+        base_ref=base_ref,
+        trigger=queue.Trigger(trigger),
+        draft=False,
+        supersede=False,
+    )
     async with pool.acquire() as conn:
         await queue.create(conn, [review])
     await pool.execute("UPDATE reviews SET created_at = $2 WHERE id = $1", review.id, at)
@@ -169,13 +176,27 @@ async def add_review(
 
 async def add_call(pool, review_id: uuid.UUID, **fields: Any) -> None:
     values: dict[str, Any] = {
-        "review_id": review_id, "installation_id": 1, "owner": OWNER, "repo": REPO,
-        "model": "gemini-2.5-flash", "agent": "security", "chunk": 1, "chunk_digest": "d" * 64,
-        "attempt": 1, "status": "ok", "error": None, "latency_ms": 840,
-        "prompt_tokens": 12_000, "cached_tokens": 4_000, "output_tokens": 300,
-        "thinking_tokens": 200, "estimated": False, "cost_usd": 0.0125, "answer": None,
+        "review_id": review_id,
+        "installation_id": 1,
+        "owner": OWNER,
+        "repo": REPO,
+        "model": "gemini-2.5-flash",
+        "agent": "security",
+        "chunk": 1,
+        "chunk_digest": "d" * 64,
+        "attempt": 1,
+        "status": "ok",
+        "error": None,
+        "latency_ms": 840,
+        "prompt_tokens": 12_000,
+        "cached_tokens": 4_000,
+        "output_tokens": 300,
+        "thinking_tokens": 200,
+        "estimated": False,
+        "cost_usd": 0.0125,
+        "answer": None,
         "created_at": DAY,
-    }  # fmt: skip
+    }
     values.update(fields)
     await calls.add(pool, [calls.CallRow(**values)])
 
@@ -233,12 +254,24 @@ async def test_list_shows_each_review_newest_first(client, pool):
     newer = await add_review(pool, number=4, at=DAY, status="completed", trigger="synchronize")
     await FindingRepo(pool).create_many(
         newer,
-        [StoredFinding(), StoredFinding(severity="medium"), StoredFinding(severity="medium"),
-         StoredFinding(severity="low", withheld=True)],
-    )  # fmt: skip
+        [
+            StoredFinding(),
+            StoredFinding(severity="medium"),
+            StoredFinding(severity="medium"),
+            StoredFinding(severity="low", withheld=True),
+        ],
+    )
     await add_call(pool, newer)
-    await add_call(pool, newer, agent="bugs", prompt_tokens=1000, cached_tokens=0,
-                   output_tokens=50, thinking_tokens=0, cost_usd=0.0005)  # fmt: skip
+    await add_call(
+        pool,
+        newer,
+        agent="bugs",
+        prompt_tokens=1000,
+        cached_tokens=0,
+        output_tokens=50,
+        thinking_tokens=0,
+        cost_usd=0.0005,
+    )
 
     doc = await page(client, "/dashboard")
 
@@ -275,8 +308,14 @@ async def test_list_form_and_navigation(client, pool):
     assert form.one("input[name=repo]").attrs["value"] == "octo"
     options = form.one("select[name=status]").all("option")
     assert [o.attrs["value"] for o in options] == [
-        "", "pending", "processing", "completed", "failed", "superseded", "skipped",
-    ]  # fmt: skip
+        "",
+        "pending",
+        "processing",
+        "completed",
+        "failed",
+        "superseded",
+        "skipped",
+    ]
     assert options[0].text == "any"
     assert [o.attrs["value"] for o in options if "selected" in o.attrs] == ["failed"]
     assert form.one("input[name=since]").attrs["type"] == "date"
@@ -290,8 +329,9 @@ async def test_list_form_and_navigation(client, pool):
 async def test_filters_by_repository_status_and_dates(client, pool):
     a = await add_review(pool, owner="octo", repo="widgets", at=DAY, status="completed")
     b = await add_review(pool, owner="octo", repo="gadgets", at=DAY - timedelta(days=2))
-    c = await add_review(pool, owner="other", repo="widgets", at=DAY - timedelta(days=5),
-                         status="failed")  # fmt: skip
+    c = await add_review(
+        pool, owner="other", repo="widgets", at=DAY - timedelta(days=5), status="failed"
+    )
 
     async def ids(query: str) -> set[str]:
         doc = await page(client, f"/dashboard?{query}")
@@ -373,8 +413,9 @@ async def test_json_has_the_page_rows_as_the_table_shows_them(client, pool):
 
     await pool.execute(
         "UPDATE reviews SET status = 'completed', finished_at = $2 WHERE id = $1",
-        review_id, DAY + timedelta(seconds=5),
-    )  # fmt: skip
+        review_id,
+        DAY + timedelta(seconds=5),
+    )
     data = await (await client.get("/dashboard/reviews.json?repo=octo/widgets")).json()
     assert data["rows"][0]["status"] == "completed"
     assert data["rows"][0]["duration"] == "5.0 s"
@@ -435,11 +476,19 @@ async def test_review_page_timeline_names_errors_and_the_newer_review(client, po
     doc = await page(client, f"/dashboard/reviews/{older}")
     events = doc.one("ol#timeline").all("li.event")
     assert [e.attrs["data-status"] for e in events] == [
-        "pending", "processing", "pending", "processing", "superseded",
-    ]  # fmt: skip
+        "pending",
+        "processing",
+        "pending",
+        "processing",
+        "superseded",
+    ]
     assert [e.one("span.attempt").text for e in events] == [
-        "attempt 0", "attempt 1", "attempt 1", "attempt 2", "attempt 2",
-    ]  # fmt: skip
+        "attempt 0",
+        "attempt 1",
+        "attempt 1",
+        "attempt 2",
+        "attempt 2",
+    ]
     assert events[2].one("span.event-error").text == "Gemini answered 503"
     assert events[4].one("a.superseded-by").attrs["href"] == f"/dashboard/reviews/{newer}"
     assert all(e.one("time").text.endswith(" UTC") for e in events)
@@ -497,9 +546,13 @@ async def test_repositories_have_their_totals(client, pool):
 
 async def test_hostile_text_is_escaped_everywhere(client, pool):
     review_id = await add_review(
-        pool, owner=HOSTILE, repo='x"><img src=x onerror=alert(2)>', base_ref=HOSTILE,
-        status="failed", error=f"boom {HOSTILE}",
-    )  # fmt: skip
+        pool,
+        owner=HOSTILE,
+        repo='x"><img src=x onerror=alert(2)>',
+        base_ref=HOSTILE,
+        status="failed",
+        error=f"boom {HOSTILE}",
+    )
     await FindingRepo(pool).create_many(
         review_id, [StoredFinding(title=HOSTILE, file_path=f"{HOSTILE}.py", agent_type=HOSTILE)]
     )
@@ -594,9 +647,11 @@ async def test_login_sets_a_signed_session_cookie(make_client, pool):
 async def test_the_cookie_is_secure_over_https(make_client, pool):
     client = await make_client(TOKEN)
     response = await client.post(
-        "/dashboard/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"},
+        "/dashboard/login",
+        data={"token": TOKEN},
+        headers={"X-Forwarded-Proto": "https"},
         allow_redirects=False,
-    )  # fmt: skip
+    )
     assert response.status == 303
     assert "Secure" in response.headers["Set-Cookie"]
 
@@ -710,9 +765,10 @@ async def test_a_refused_sign_in_logs_the_client_behind_the_proxy(make_client, p
     client = await make_client(TOKEN, remote="127.0.0.1", trusted="127.0.0.1")
     with caplog.at_level(logging.INFO, logger="bot.app.dashboard.auth"):
         response = await client.post(
-            "/dashboard/login", data={"token": "guess"},
+            "/dashboard/login",
+            data={"token": "guess"},
             headers={"X-Forwarded-For": "198.51.100.7"},
-        )  # fmt: skip
+        )
     assert response.status == 401
     assert "sign-in refused from 198.51.100.7" in caplog.text
 

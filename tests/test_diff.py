@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.github.diff import fetch_diff
+from bot.pull import Pull
 from bot.review.changes import parse_file, skip_reason
 from bot.review.selection import Selection
 from tests.fakes.diffs import make_file_diff
@@ -15,8 +16,12 @@ async def diff_of(services, pull, max_file_bytes=1_000_000, **selecting):
     """The diff as a selection with room for everything keeps it."""
     selecting.setdefault("hold_bytes", 10**9)
     selection = Selection(10**9, **selecting)
-    await fetch_diff(services.github, pull.installation_id, OWNER, REPO, pull.number,
-                     selection=selection, max_file_bytes=max_file_bytes)  # fmt: skip
+    await fetch_diff(
+        services.github,
+        Pull(pull.installation_id, OWNER, REPO, pull.number),
+        selection=selection,
+        max_file_bytes=max_file_bytes,
+    )
     diff, _ = selection.choose()
     return diff
 

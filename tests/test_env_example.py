@@ -39,8 +39,12 @@ def test_every_field_of_settings_is_read_from_a_variable():
 
 def test_the_example_as_written_is_valid_and_only_sets_the_app(tmp_path):
     values = dotenv_values(EXAMPLE)
-    assert set(values) == {"GITHUB_APP_ID", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
-                           "GEMINI_API_KEY"}  # fmt: skip
+    assert set(values) == {
+        "GITHUB_APP_ID",
+        "GITHUB_PRIVATE_KEY_PATH",
+        "GITHUB_WEBHOOK_SECRET",
+        "GEMINI_API_KEY",
+    }
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
         found = ENTRY.match(line)
         if found and line.startswith("# "):
@@ -53,5 +57,8 @@ def test_the_example_as_written_is_valid_and_only_sets_the_app(tmp_path):
             try:
                 config.load_settings({}, entry)
             except config.ConfigError as exc:
-                assert found.group(1) in {"GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH",
-                                          "GITHUB_TOKEN"}, (line, str(exc))  # fmt: skip
+                assert found.group(1) in {
+                    "GITHUB_PRIVATE_KEY",
+                    "GITHUB_PRIVATE_KEY_PATH",
+                    "GITHUB_TOKEN",
+                }, (line, str(exc))

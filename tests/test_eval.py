@@ -38,24 +38,39 @@ def answer_key(fake_gemini) -> dict[str, int]:
         if seen.agent == "verifier":
             listed = json.loads(seen.prompt.rsplit("Findings (JSON):\n", 1)[1])
             drop = case["id"] == clean[0]
-            verdicts = [{"id": f["id"], "keep": not drop, "confidence": 0.9, "reason": "r"}
-                        for f in listed]  # fmt: skip
+            verdicts = [
+                {"id": f["id"], "keep": not drop, "confidence": 0.9, "reason": "r"} for f in listed
+            ]
             return {"verdicts": verdicts}
         findings = []
         if case["id"] in found:
             findings = [
-                {"file_path": e["path"], "line_start": e["line_start"], "line_end": e["line_end"],
-                 "severity": e["severity"], "title": f"{e['keyword']} problem",
-                 "description": f"This is a {e['keyword']} bug."}
-                for e in case["expected"] if e["agent"] == seen.agent
-            ]  # fmt: skip
+                {
+                    "file_path": e["path"],
+                    "line_start": e["line_start"],
+                    "line_end": e["line_end"],
+                    "severity": e["severity"],
+                    "title": f"{e['keyword']} problem",
+                    "description": f"This is a {e['keyword']} bug.",
+                }
+                for e in case["expected"]
+                if e["agent"] == seen.agent
+            ]
         elif not case["expected"] and seen.agent == "bugs":
             path = (
                 next(iter(case["head_files"]), None)
                 or re.findall(r"^\+\+\+ b/(.+)$", case["diff"], re.MULTILINE)[0]
             )
-            findings = [{"file_path": path, "line_start": 1, "line_end": 1, "severity": "low",
-                         "title": "Imagined problem", "description": "Not real."}]  # fmt: skip
+            findings = [
+                {
+                    "file_path": path,
+                    "line_start": 1,
+                    "line_end": 1,
+                    "severity": "low",
+                    "title": "Imagined problem",
+                    "description": "Not real.",
+                }
+            ]
         return {"findings": [f for f in findings if f["file_path"] in seen.files]}
 
     fake_gemini.responder = respond
@@ -73,9 +88,14 @@ async def run_eval(settings, tmp_path, *args: str) -> subprocess.CompletedProces
         "GEMINI_RPM": "100000",
     }
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot", "eval", *args], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=110,
-    )  # fmt: skip
+        subprocess.run,
+        [sys.executable, "-m", "bot", "eval", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
 
 
 async def test_eval_of_the_shipped_set_counts_what_fake_gemini_was_told_to_say(
@@ -121,13 +141,17 @@ async def test_eval_prints_a_table_by_default(base_settings, fake_gemini, tmp_pa
     [
         ("not json\n", "one.jsonl:1: not JSON"),
         ('{"id": "a"}\n', "one.jsonl:1: 'diff' must be text"),
-        ('{"id": "a", "diff": "", "expected": [{"path": "x", "line_start": 0}]}\n',
-         "expected #1: line_start and line_end must be lines"),
+        (
+            '{"id": "a", "diff": "", "expected": [{"path": "x", "line_start": 0}]}\n',
+            "expected #1: line_start and line_end must be lines",
+        ),
         ("", "holds no PR"),
-        ('{"id": "a", "diff": ""}\n\n{"id": "a", "diff": "x"}\n',
-         "one.jsonl:3: id 'a' is line 1's"),
+        (
+            '{"id": "a", "diff": ""}\n\n{"id": "a", "diff": "x"}\n',
+            "one.jsonl:3: id 'a' is line 1's",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_a_malformed_file_is_named_with_its_line_and_exits_2(
     base_settings, tmp_path, content, message
 ):
@@ -142,9 +166,14 @@ async def test_a_malformed_file_is_named_with_its_line_and_exits_2(
 
 async def test_eval_without_a_key_says_so(base_settings, tmp_path):
     done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot", "eval", str(PRS)], cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", **CHECKOUT}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        subprocess.run,
+        [sys.executable, "-m", "bot", "eval", str(PRS)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", **CHECKOUT},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert done.returncode == 2 and "GEMINI_API_KEY is not set" in done.stderr
 
@@ -208,8 +237,9 @@ async def test_a_long_quota_wait_stops_with_what_it_has_and_the_next_run_resumes
     answer_key(fake_gemini)
     quota_gone_at(fake_gemini, cases[1]["title"])
 
-    stopped = await run_eval(base_settings, tmp_path, str(path), "--format", "json",
-                             "--parallel", "1")  # fmt: skip
+    stopped = await run_eval(
+        base_settings, tmp_path, str(path), "--format", "json", "--parallel", "1"
+    )
 
     assert stopped.returncode == 75, stopped.stderr
     assert "Traceback" not in stopped.stderr
@@ -253,8 +283,9 @@ async def test_a_stop_prints_the_partial_table(base_settings, fake_gemini, tmp_p
     quota_gone_at(fake_gemini, cases[1]["title"])
     out = tmp_path / "mine.jsonl"
 
-    done = await run_eval(base_settings, tmp_path, str(path), "--parallel", "1",
-                          "--results", str(out))  # fmt: skip
+    done = await run_eval(
+        base_settings, tmp_path, str(path), "--parallel", "1", "--results", str(out)
+    )
 
     assert done.returncode == 75
     assert "overall, line" in done.stdout and "partial: 1 of 2 PRs" in done.stdout
@@ -263,10 +294,13 @@ async def test_a_stop_prints_the_partial_table(base_settings, fake_gemini, tmp_p
 
 async def test_a_quota_wait_up_to_max_wait_is_waited_out(base_settings, fake_gemini, tmp_path):
     settings = gemini_settings(
-        {"GEMINI_API_KEY": base_settings.gemini_api_key,
-         "GOOGLE_GEMINI_BASE_URL": base_settings.gemini_base_url or "", "GEMINI_RPM": "100000"},
+        {
+            "GEMINI_API_KEY": base_settings.gemini_api_key,
+            "GOOGLE_GEMINI_BASE_URL": base_settings.gemini_base_url or "",
+            "GEMINI_RPM": "100000",
+        },
         dotenv=None,
-    )  # fmt: skip
+    )
     path, cases = first_cases(tmp_path, 1)
     answer_key(fake_gemini)
     fake_gemini.fail_next(429, times=1, retry_delay="3600s")

@@ -214,15 +214,22 @@ async def test_the_fake_rpm_limit_asks_for_the_wait_left(client, fake_gemini):
 
 async def test_an_answer_keeps_to_the_schemas_max_items(client, fake_gemini):
     fake_gemini.findings["security"] = [
-        {"file_path": "app/auth.py", "line_start": 1, "line_end": 1, "severity": "high",
-         "title": f"finding {n}", "description": "d"}
+        {
+            "file_path": "app/auth.py",
+            "line_start": 1,
+            "line_end": 1,
+            "severity": "high",
+            "title": f"finding {n}",
+            "description": "d",
+        }
         for n in range(MAX_FINDINGS + 5)
-    ]  # fmt: skip
+    ]
     config = types.GenerateContentConfig(
-        system_instruction=SYSTEM, response_mime_type="application/json",
+        system_instruction=SYSTEM,
+        response_mime_type="application/json",
         response_schema=AgentAnswer,
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-    )  # fmt: skip
+    )
 
     answer = await client.aio.models.generate_content(model=MODEL, contents=PROMPT, config=config)
 

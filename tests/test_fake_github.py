@@ -116,8 +116,10 @@ async def test_diff_is_streamed_chunked_and_matches_the_files(fake, session):
     assert text.startswith("diff --git a/docs/new.md b/docs/new.md\nnew file mode 100644\n")
     patch = unidiff.PatchSet(text)
     assert {(f.path, f.added, f.removed) for f in patch} == {
-        ("docs/new.md", 1, 0), ("old.txt", 0, 1), ("src/app.py", 3, 1)
-    }  # fmt: skip
+        ("docs/new.md", 1, 0),
+        ("old.txt", 0, 1),
+        ("src/app.py", 3, 1),
+    }
 
 
 async def test_over_300_files_answers_406_and_the_files_api_pages_with_links(fake, session):
@@ -170,8 +172,14 @@ async def test_a_review_comment_off_the_diff_refuses_the_whole_review(fake, sess
 async def test_a_range_comment_on_added_lines_is_stored(fake, session):
     pull = fake.add_pull("acme", "widget", 3, files=FILES)
     token = fake.issue_token()
-    comment = {"path": "src/app.py", "start_line": 21, "start_side": "RIGHT", "line": 22,
-               "side": "RIGHT", "body": "these two"}  # fmt: skip
+    comment = {
+        "path": "src/app.py",
+        "start_line": 21,
+        "start_side": "RIGHT",
+        "line": 22,
+        "side": "RIGHT",
+        "body": "these two",
+    }
     deleted = {"path": "src/app.py", "line": 5, "side": "LEFT", "body": "was line 5"}
     url = f"{fake.url}/repos/acme/widget/pulls/3/reviews"
     async with session.post(
@@ -185,8 +193,9 @@ async def test_a_range_comment_on_added_lines_is_stored(fake, session):
     ) as r:
         listed = await r.json()
     assert [(c["start_line"], c["line"], c["side"]) for c in listed] == [
-        (21, 22, "RIGHT"), (None, 5, "LEFT")
-    ]  # fmt: skip
+        (21, 22, "RIGHT"),
+        (None, 5, "LEFT"),
+    ]
     assert listed[0]["diff_hunk"].endswith("+added a\n+added b")
     assert fake.reviews("acme", "widget", 3)[0]["comments"][0]["body"] == "these two"
     # A range across the two hunks is refused.
@@ -311,8 +320,11 @@ async def test_faults_and_contents(fake, session):
     async with session.get(url + ".missing", headers=auth(token)) as r:
         assert (r.status, (await r.json())["message"]) == (404, "Not Found")
     assert [(r.method, r.status) for r in fake.find_requests(path="/contents/")] == [
-        ("GET", 403), ("GET", 200), ("GET", 200), ("GET", 404)
-    ]  # fmt: skip
+        ("GET", 403),
+        ("GET", 200),
+        ("GET", 200),
+        ("GET", 404),
+    ]
 
 
 async def graphql(session, fake, query, variables=None, headers=None):
@@ -327,11 +339,15 @@ async def test_graphql_authenticates_and_answers_bad_queries_with_errors_and_no_
     fake.add_pull("acme", "widget", 1, files=FILES)
     query = '{ repository(owner: "acme", name: "widget") { name } }'
 
-    assert await graphql(session, fake, query, headers={}) == (401, {
-        "message": "This endpoint requires you to be authenticated.",
-        "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql"
-        "#authenticating-with-graphql", "status": "401",
-    })  # fmt: skip
+    assert await graphql(session, fake, query, headers={}) == (
+        401,
+        {
+            "message": "This endpoint requires you to be authenticated.",
+            "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql"
+            "#authenticating-with-graphql",
+            "status": "401",
+        },
+    )
     status, answer = await graphql(session, fake, query, headers=auth("ghs_not-a-token"))
     assert (status, answer["message"]) == (401, "Bad credentials")
     assert await graphql(session, fake, query) == (
@@ -371,23 +387,38 @@ async def test_graphql_reads_blobs_trees_and_pulls_and_misses_like_github(fake, 
     fragment blob on Blob { byteSize isBinary isTruncated text }
     """
     sha = pull.head_sha
-    variables = {"app": f"{sha}:src/app.py", "png": f"{sha}:logo.png", "dir": f"{sha}:src",
-                 "head": sha}  # fmt: skip
+    variables = {
+        "app": f"{sha}:src/app.py",
+        "png": f"{sha}:logo.png",
+        "dir": f"{sha}:src",
+        "head": sha,
+    }
 
     status, answer = await graphql(session, fake, query, variables)
 
     repo = answer["data"]["repository"]
     assert status == 200
-    assert repo["pr"] == {"title": "Add a feature", "baseRefName": "main",
-                          "headRefOid": pull.head_sha}  # fmt: skip
+    assert repo["pr"] == {
+        "title": "Add a feature",
+        "baseRefName": "main",
+        "headRefOid": pull.head_sha,
+    }
     assert repo["missing"] is None
-    assert answer["errors"] == [{
-        "type": "NOT_FOUND", "message": "Could not resolve to a PullRequest with the number of 99.",
-        "locations": [{"line": 4, "column": 9}], "path": ["repository", "missing"],
-    }]  # fmt: skip
+    assert answer["errors"] == [
+        {
+            "type": "NOT_FOUND",
+            "message": "Could not resolve to a PullRequest with the number of 99.",
+            "locations": [{"line": 4, "column": 9}],
+            "path": ["repository", "missing"],
+        }
+    ]
     assert repo["text"] == {"__typename": "Blob", "text": "bye\n", "byteSize": 4}
-    assert repo["long"] == {"byteSize": len(NEW), "isBinary": False, "isTruncated": True,
-                            "text": NEW.encode()[:100].decode()}  # fmt: skip
+    assert repo["long"] == {
+        "byteSize": len(NEW),
+        "isBinary": False,
+        "isTruncated": True,
+        "text": NEW.encode()[:100].decode(),
+    }
     assert repo["png"] == {"byteSize": 5, "isBinary": True, "isTruncated": False, "text": None}
     assert repo["dir"]["__typename"] == "Tree"
     assert repo["none"] is None
@@ -397,9 +428,12 @@ async def test_graphql_reads_blobs_trees_and_pulls_and_misses_like_github(fake, 
     status, answer = await graphql(session, fake, invisible)
     assert answer["data"] == {"repository": None}
     assert [(e["type"], e["path"], e["message"]) for e in answer["errors"]] == [
-        ("NOT_FOUND", ["repository"],
-         "Could not resolve to a Repository with the name 'acme/gadget'.")
-    ]  # fmt: skip
+        (
+            "NOT_FOUND",
+            ["repository"],
+            "Could not resolve to a Repository with the name 'acme/gadget'.",
+        )
+    ]
 
     fake.fail_next("POST", r"^/graphql$", 502)
     assert (await graphql(session, fake, invisible))[0] == 502

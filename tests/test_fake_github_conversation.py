@@ -76,8 +76,10 @@ async def test_reactions_on_review_and_issue_comments(fake, session):
     status, first = await call(session, "POST", url, token, {"content": "+1"})
     assert status == 201
     assert (first["content"], first["user"]["login"], first["user"]["type"]) == (
-        "+1", "second-look[bot]", "Bot"
-    )  # fmt: skip
+        "+1",
+        "second-look[bot]",
+        "Bot",
+    )
     assert set(first) == {"id", "node_id", "user", "content", "created_at"}
     status, again = await call(session, "POST", url, token, {"content": "+1"})
     assert (status, again["id"]) == (200, first["id"])
@@ -98,8 +100,9 @@ async def test_reactions_on_review_and_issue_comments(fake, session):
         page = await r.json()
         assert "next" in r.links
     assert [x["content"] for x in page] == ["+1", "heart"]
-    assert [(x["user"]["login"], x["content"]) for x in fake.reactions(
-        "acme", "widget", comment["id"])][-1] == ("octocat", "+1")  # fmt: skip
+    assert [
+        (x["user"]["login"], x["content"]) for x in fake.reactions("acme", "widget", comment["id"])
+    ][-1] == ("octocat", "+1")
 
     [issue_comment] = fake.seed_comments("acme", "widget", 1, ["looks good"])
     issue_url = f"{fake.url}/repos/acme/widget/issues/comments/{issue_comment['id']}/reactions"
@@ -138,20 +141,29 @@ async def test_replies_thread_under_a_top_level_review_comment(fake, session):
 
     person = fake.reply("acme", "widget", 1, root["id"], "thanks", login="alice")
     assert (person["in_reply_to_id"], person["user"]["login"], person["author_association"]) == (
-        root["id"], "alice", "CONTRIBUTOR"
-    )  # fmt: skip
+        root["id"],
+        "alice",
+        "CONTRIBUTOR",
+    )
     with pytest.raises(KeyError):
         fake.reply("acme", "widget", 1, person["id"], "a reply to a reply")
     assert [c["body"] for c in fake.threads("acme", "widget", 1)[1]["comments"]] == [
-        "added lines", "fixed in the next push", "thanks"
-    ]  # fmt: skip
+        "added lines",
+        "fixed in the next push",
+        "thanks",
+    ]
 
 
 async def test_collaborator_permission_maps_roles_to_base_permissions(fake, session):
     fake.add_pull("acme", "widget", 1, files=FILES)
     token = fake.issue_token()
-    for login, role in [("ada", "admin"), ("mo", "maintain"), ("wu", "write"), ("ty", "triage"),
-                        ("rae", "read")]:  # fmt: skip
+    for login, role in [
+        ("ada", "admin"),
+        ("mo", "maintain"),
+        ("wu", "write"),
+        ("ty", "triage"),
+        ("rae", "read"),
+    ]:
         fake.set_permission("acme", "widget", login, role)
 
     async def permission(login: str) -> tuple[int, dict]:
@@ -160,12 +172,19 @@ async def test_collaborator_permission_maps_roles_to_base_permissions(fake, sess
 
     answers = {login: (await permission(login))[1] for login in ["ada", "MO", "wu", "ty", "rae"]}
     assert {k: (v["permission"], v["role_name"]) for k, v in answers.items()} == {
-        "ada": ("admin", "admin"), "MO": ("write", "maintain"), "wu": ("write", "write"),
-        "ty": ("read", "triage"), "rae": ("read", "read"),
-    }  # fmt: skip
+        "ada": ("admin", "admin"),
+        "MO": ("write", "maintain"),
+        "wu": ("write", "write"),
+        "ty": ("read", "triage"),
+        "rae": ("read", "read"),
+    }
     assert answers["MO"]["user"]["permissions"] == {
-        "admin": False, "maintain": True, "push": True, "triage": True, "pull": True
-    }  # fmt: skip
+        "admin": False,
+        "maintain": True,
+        "push": True,
+        "triage": True,
+        "pull": True,
+    }
     # Someone who is no collaborator of the private repository: 200, "none".
     status, stranger = await permission("stranger")
     assert (status, stranger["permission"], stranger["user"]["login"]) == (200, "none", "stranger")
@@ -187,13 +206,21 @@ async def test_review_threads_page_with_cursors_and_name_the_bot_without_its_suf
     assert (first["path"], first["line"], first["startLine"]) == ("src/app.py", 5, None)
     assert (second["line"], second["startLine"]) == (22, 21)
     assert first["comments"]["nodes"] == [
-        {"id": comments[0]["node_id"], "databaseId": comments[0]["id"], "body": "on line five",
-         "author": {"__typename": "Bot", "login": "second-look"}, "replyTo": None},
-        {"id": fake.threads("acme", "widget", 1)[0]["comments"][1]["node_id"],
-         "databaseId": fake.threads("acme", "widget", 1)[0]["comments"][1]["id"], "body": "why?",
-         "author": {"__typename": "User", "login": "alice"},
-         "replyTo": {"databaseId": comments[0]["id"]}},
-    ]  # fmt: skip
+        {
+            "id": comments[0]["node_id"],
+            "databaseId": comments[0]["id"],
+            "body": "on line five",
+            "author": {"__typename": "Bot", "login": "second-look"},
+            "replyTo": None,
+        },
+        {
+            "id": fake.threads("acme", "widget", 1)[0]["comments"][1]["node_id"],
+            "databaseId": fake.threads("acme", "widget", 1)[0]["comments"][1]["id"],
+            "body": "why?",
+            "author": {"__typename": "User", "login": "alice"},
+            "replyTo": {"databaseId": comments[0]["id"]},
+        },
+    ]
 
     cursor = threads["pageInfo"]["endCursor"]
     rest = (await graphql(session, fake, THREADS, {"first": 2, "after": cursor}))["data"]
@@ -247,15 +274,19 @@ async def test_resolve_review_thread_mutation(fake, session):
         assert answer == {"data": {"resolveReviewThread": payload}}
     assert [t["is_resolved"] for t in fake.threads("acme", "widget", 1)] == [False, True, False]
     nodes = (await graphql(session, fake, THREADS, {"first": 10}))["data"]["repository"][
-        "pullRequest"]["reviewThreads"]["nodes"]  # fmt: skip
+        "pullRequest"
+    ]["reviewThreads"]["nodes"]
     assert [t["isResolved"] for t in nodes] == [False, True, False]
 
     answer = await graphql(session, fake, mutation, {"id": "PRRT_nope"}, token)
     assert answer["data"] == {"resolveReviewThread": None}
     assert [(e["type"], e["path"], e["message"]) for e in answer["errors"]] == [
-        ("NOT_FOUND", ["resolveReviewThread"],
-         "Could not resolve to a node with the global id of 'PRRT_nope'")
-    ]  # fmt: skip
+        (
+            "NOT_FOUND",
+            ["resolveReviewThread"],
+            "Could not resolve to a node with the global id of 'PRRT_nope'",
+        )
+    ]
     # Another installation cannot see the thread.
     other = await graphql(session, fake, mutation, {"id": thread_id}, fake.issue_token(2))
     assert other["data"] == {"resolveReviewThread": None}
@@ -278,12 +309,17 @@ async def test_reactions_read_through_graphql(fake, session):
 
     answer = await graphql(session, fake, query, token=token)
 
-    [node] = answer["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"][0][
-        "comments"]["nodes"]  # fmt: skip
-    assert node["all"] == {"totalCount": 3, "viewerHasReacted": True, "nodes": [
-        {"content": "THUMBS_UP", "user": None},  # Reaction.user is a User; the bot is not
-        {"content": "THUMBS_UP", "user": {"login": "alice"}},
-        {"content": "EYES", "user": {"login": "bob"}},
-    ]}  # fmt: skip
+    [node] = answer["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"][0]["comments"][
+        "nodes"
+    ]
+    assert node["all"] == {
+        "totalCount": 3,
+        "viewerHasReacted": True,
+        "nodes": [
+            {"content": "THUMBS_UP", "user": None},  # Reaction.user is a User; the bot is not
+            {"content": "THUMBS_UP", "user": {"login": "alice"}},
+            {"content": "EYES", "user": {"login": "bob"}},
+        ],
+    }
     assert node["up"] == {"totalCount": 2}
     assert node["eyes"] == {"viewerHasReacted": False, "nodes": [{"user": {"login": "bob"}}]}

@@ -11,6 +11,7 @@ import pytest
 
 from bot.github import publish
 from bot.github.client import RetryingGitHubAPI
+from bot.pull import Pull
 from bot.retry import Policy
 from bot.review.render import MARKER
 from tests.fakes.github import FakeGitHub
@@ -21,6 +22,7 @@ FILES = {"src/app.py": (OLD, NEW)}
 INLINE = [{"path": "src/app.py", "line": 5, "side": "RIGHT", "body": "on line five"}]
 ACTIONS_LOGIN = "github-actions[bot]"
 REPO = "/repos/acme/widget"
+ACME_1 = Pull(0, "acme", "widget", 1)  # as a workflow's token sees it
 
 
 def forbidden(docs: str) -> dict[str, str]:
@@ -45,9 +47,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def call(
-    session: aiohttp.ClientSession, fake: FakeGitHub, method: str, path: str, token: str,
+    session: aiohttp.ClientSession,
+    fake: FakeGitHub,
+    method: str,
+    path: str,
+    token: str,
     payload: dict[str, Any] | None = None,
-) -> tuple[int, Any]:  # fmt: skip
+) -> tuple[int, Any]:
     """One REST request: (status, JSON body)."""
     headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github+json"}
     async with session.request(method, fake.url + path, json=payload, headers=headers) as r:
@@ -55,8 +61,11 @@ async def call(
 
 
 def check_run(fake: FakeGitHub) -> dict[str, Any]:
-    return {"name": "Second Look", "head_sha": fake.pull("acme", "widget", 1).head_sha,
-            "status": "in_progress"}  # fmt: skip
+    return {
+        "name": "Second Look",
+        "head_sha": fake.pull("acme", "widget", 1).head_sha,
+        "status": "in_progress",
+    }
 
 
 def review(fake: FakeGitHub) -> dict[str, Any]:
@@ -66,12 +75,14 @@ def review(fake: FakeGitHub) -> dict[str, Any]:
 
 async def test_writes_are_authored_by_github_actions(fake, session):
     token = fake.workflow_token("acme", "widget")
-    status, comment = await call(session, fake, "POST", f"{REPO}/issues/1/comments", token,
-                                 {"body": "hello"})  # fmt: skip
+    status, comment = await call(
+        session, fake, "POST", f"{REPO}/issues/1/comments", token, {"body": "hello"}
+    )
     assert status == 201
     assert (comment["user"]["login"], comment["user"]["type"]) == (ACTIONS_LOGIN, "Bot")
-    status, posted = await call(session, fake, "POST", f"{REPO}/pulls/1/reviews", token,
-                                review(fake))  # fmt: skip
+    status, posted = await call(
+        session, fake, "POST", f"{REPO}/pulls/1/reviews", token, review(fake)
+    )
     assert status == 200 and posted["user"]["login"] == ACTIONS_LOGIN
     [stored] = fake.reviews("acme", "widget", 1)
     assert [c["user"]["login"] for c in stored["comments"]] == [ACTIONS_LOGIN]
@@ -82,8 +93,9 @@ async def test_writes_are_authored_by_github_actions(fake, session):
 
 async def test_app_tokens_still_write_as_the_app(fake, session):
     token = fake.issue_token()
-    status, comment = await call(session, fake, "POST", f"{REPO}/issues/1/comments", token,
-                                 {"body": "hello"})  # fmt: skip
+    status, comment = await call(
+        session, fake, "POST", f"{REPO}/issues/1/comments", token, {"body": "hello"}
+    )
     assert status == 201 and comment["user"]["login"] == fake.bot_login
     status, run = await call(session, fake, "POST", f"{REPO}/check-runs", token, check_run(fake))
     assert status == 201 and run["app"]["slug"] == fake.bot_login.removesuffix("[bot]")
@@ -91,10 +103,15 @@ async def test_app_tokens_still_write_as_the_app(fake, session):
 
 async def test_publish_finds_and_edits_the_actions_summary_comment(fake, session):
     token = fake.workflow_token("acme", "widget")
-    gh = RetryingGitHubAPI(session, "second-look-tests", oauth_token=token, base_url=fake.url,
-                           policy=Policy(attempts=1, backoff_cap=0, max_wait=0))  # fmt: skip
-    first = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\none", MARKER)
-    again = await publish.upsert_comment(gh, "acme", "widget", 1, f"{MARKER}\ntwo", MARKER)
+    gh = RetryingGitHubAPI(
+        session,
+        "second-look-tests",
+        oauth_token=token,
+        base_url=fake.url,
+        policy=Policy(attempts=1, backoff_cap=0, max_wait=0),
+    )
+    first = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\none", MARKER)
+    again = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\ntwo", MARKER)
     assert first == again
     assert [(c["user"]["login"], c["body"]) for c in fake.comments("acme", "widget", 1)] == [
         (ACTIONS_LOGIN, f"{MARKER}\ntwo")
@@ -108,8 +125,9 @@ async def test_the_token_reaches_its_repository_only(fake, session):
     assert (await call(session, fake, "GET", "/repos/ACME/Widget/pulls/1", token))[0] == 200
     status, body = await call(session, fake, "GET", "/repos/acme/other/pulls/1", token)
     assert (status, body["message"]) == (404, "Not Found")
-    status, _ = await call(session, fake, "POST", "/repos/acme/other/issues/1/comments", token,
-                           {"body": "hi"})  # fmt: skip
+    status, _ = await call(
+        session, fake, "POST", "/repos/acme/other/issues/1/comments", token, {"body": "hi"}
+    )
     assert status == 404 and fake.comments("acme", "other", 1) == []
 
 
@@ -118,16 +136,19 @@ async def test_without_checks_write_check_runs_are_refused(fake, session):
     _, existing = await call(session, fake, "POST", f"{REPO}/check-runs", fake.issue_token(), run)
     token = fake.workflow_token("acme", "widget", checks=False)
     assert await call(session, fake, "POST", f"{REPO}/check-runs", token, run) == (
-        403, forbidden("checks/runs#create-a-check-run")
-    )  # fmt: skip
+        403,
+        forbidden("checks/runs#create-a-check-run"),
+    )
     patch = {"status": "completed", "conclusion": "success"}
-    assert await call(session, fake, "PATCH", f"{REPO}/check-runs/{existing['id']}", token,
-                      patch) == (403, forbidden("checks/runs#update-a-check-run"))  # fmt: skip
+    assert await call(
+        session, fake, "PATCH", f"{REPO}/check-runs/{existing['id']}", token, patch
+    ) == (403, forbidden("checks/runs#update-a-check-run"))
     status, read = await call(session, fake, "GET", f"{REPO}/check-runs/{existing['id']}", token)
     assert (status, read["status"]) == (200, "in_progress")  # reading stays allowed
     assert len(fake.check_runs("acme", "widget")) == 1
-    status, _ = await call(session, fake, "POST", f"{REPO}/issues/1/comments", token,
-                           {"body": "still fine"})  # fmt: skip
+    status, _ = await call(
+        session, fake, "POST", f"{REPO}/issues/1/comments", token, {"body": "still fine"}
+    )
     assert status == 201
 
 
@@ -140,8 +161,9 @@ async def test_without_pull_requests_write_comments_and_reviews_are_refused(fake
     edited = await call(session, fake, "PATCH", edit, token, {"body": "x"})
     assert edited == (403, forbidden("issues/comments#update-an-issue-comment"))
     assert await call(session, fake, "POST", f"{REPO}/pulls/1/reviews", token, review(fake)) == (
-        403, forbidden("pulls/reviews#create-a-review-for-a-pull-request")
-    )  # fmt: skip
+        403,
+        forbidden("pulls/reviews#create-a-review-for-a-pull-request"),
+    )
     assert fake.reviews("acme", "widget", 1) == []
     assert [c["body"] for c in fake.comments("acme", "widget", 1)] == ["someone's"]
     status, listed = await call(session, fake, "GET", f"{REPO}/issues/1/comments", token)
@@ -153,9 +175,13 @@ async def test_without_pull_requests_write_comments_and_reviews_are_refused(fake
 async def test_an_expired_workflow_token_is_refused(fake, session):
     stale = fake.workflow_token("acme", "widget", ttl=-1)
     assert await call(session, fake, "GET", f"{REPO}/pulls/1", stale) == (
-        401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest",
-              "status": "401"}
-    )  # fmt: skip
+        401,
+        {
+            "message": "Bad credentials",
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "401",
+        },
+    )
     token = fake.workflow_token("acme", "widget")
     assert (await call(session, fake, "GET", f"{REPO}/pulls/1", token))[0] == 200
     fake.expire_tokens()
@@ -183,7 +209,7 @@ async def test_graphql_reads_its_repository_only(fake, session):
     answer = await graphql(session, fake, PULL, token, {"name": "widget"})
     assert answer["data"]["repository"]["pullRequest"]["headRefOid"] == (
         fake.pull("acme", "widget", 1).head_sha
-    )  # fmt: skip
+    )
     other = await graphql(session, fake, PULL, token, {"name": "other"})
     assert other["data"] == {"repository": None}
     assert [e["type"] for e in other["errors"]] == ["NOT_FOUND"]

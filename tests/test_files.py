@@ -7,6 +7,7 @@ import pytest
 
 from bot.github import files
 from bot.github.files import FileText, PullIntent, graphql_url, read
+from bot.pull import Repo
 from tests.reviewing import OWNER, REPO, open_pull
 
 BASE_FILES = (".github/second-look.yml", ".gitattributes", ".github/second-look.md", "AGENTS.md")
@@ -44,7 +45,7 @@ def intent_pull(fake, **kw):
 
 
 async def read_of(services, opened, wanted, **kw):
-    return await read(services.github, opened.installation_id, OWNER, REPO, wanted, **kw)
+    return await read(services.github, Repo(opened.installation_id, OWNER, REPO), wanted, **kw)
 
 
 async def test_one_query_reads_the_intent_base_files_and_head_files(services, fake_github):
@@ -114,17 +115,25 @@ async def test_an_answer_over_the_bound_is_asked_in_halves(services, fake_github
 async def test_binary_oversized_empty_and_truncated_blobs(services, fake_github):
     fake_github.graphql_blob_limit = 1_000
     long = "".join(f"line {i}\n" for i in range(400))  # about 3,000 bytes
-    pull = open_pull(fake_github, files={
-        "logo.png": (None, b"\x89PNG\r\n\x1a\n\x00\x00"), "big.txt": (None, "b" * 5_000),
-        "long.txt": (None, long), "empty.txt": (None, ""),
-    })  # fmt: skip
+    pull = open_pull(
+        fake_github,
+        files={
+            "logo.png": (None, b"\x89PNG\r\n\x1a\n\x00\x00"),
+            "big.txt": (None, "b" * 5_000),
+            "long.txt": (None, long),
+            "empty.txt": (None, ""),
+        },
+    )
     wanted = [(pull.head_sha, p) for p in ("logo.png", "big.txt", "long.txt", "empty.txt")]
 
     got = await read_of(services, pull, wanted, max_file_bytes=4_000)
 
     assert [(f.text, f.problem) for f in got.files.values()] == [
-        (None, "binary"), (None, "over 4,000 bytes"), (long, None), ("", None)
-    ]  # fmt: skip
+        (None, "binary"),
+        (None, "over 4,000 bytes"),
+        (long, None),
+        ("", None),
+    ]
     # GitHub cut long.txt's text; REST read it whole, and only it.
     assert [r.path for r in contents_requests(fake_github)] == [
         f"/repos/{OWNER}/{REPO}/contents/long.txt"
@@ -173,8 +182,9 @@ async def test_errors_and_no_data_fall_back_to_rest(services, fake_github, monke
     pull = intent_pull(fake_github)
     if broken == "rate limited":  # GitHub's GraphQL rate limit: 200, errors, no data
         message = "API rate limit already exceeded for installation ID 1."
-        body = {"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit",
-                            "message": message}]}  # fmt: skip
+        body = {
+            "errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}]
+        }
         fake_github.fail_next("POST", r"^/graphql$", 200, body=body)
     else:
         monkeypatch.setattr(files, "PULL_FIELDS", "pr: pullRequest(number: $number) { headline }")
@@ -198,8 +208,10 @@ async def test_an_error_on_one_file_sends_only_that_file_to_rest(services, fake_
     got = await read_of(services, pull, wanted, pull=pull.number)
 
     assert [(f.text, f.problem) for f in got.files.values()] == [
-        ("a = 1\n", None), ("b = 2\n", None), (None, None)
-    ]  # fmt: skip
+        ("a = 1\n", None),
+        ("b = 2\n", None),
+        (None, None),
+    ]
     assert [r.path for r in contents_requests(fake_github)] == [
         f"/repos/{OWNER}/{REPO}/contents/src/b.py"
     ]
@@ -244,9 +256,10 @@ async def test_an_invisible_repository_reads_as_absent_and_its_pull_raises(servi
     pull = intent_pull(fake_github)
     fake_github.add_pull("elsewhere", "secret", 1, files={"a": (None, "x")}, installation_id=9)
 
-    got = await read(services.github, pull.installation_id, "elsewhere", "secret", [("main", "a")])
+    elsewhere = Repo(pull.installation_id, "elsewhere", "secret")
+    got = await read(services.github, elsewhere, [("main", "a")])
     with pytest.raises(gidgethub.BadRequest) as raised:
-        await read(services.github, pull.installation_id, "elsewhere", "secret", [], pull=1)
+        await read(services.github, elsewhere, [], pull=1)
 
     assert got.files == {("main", "a"): FileText("a", "main", None)}
     assert got.fallback == (
@@ -257,7 +270,7 @@ async def test_an_invisible_repository_reads_as_absent_and_its_pull_raises(servi
 
 
 async def test_nothing_wanted_asks_nothing(services, fake_github):
-    got = await read(services.github, 1, OWNER, REPO, [])
+    got = await read(services.github, Repo(1, OWNER, REPO), [])
 
     assert (got.files, got.pull, got.calls, got.fallback) == ({}, None, 0, None)
     assert not fake_github.requests

@@ -21,7 +21,7 @@ def at(line_start, line_end=None, **kw) -> Finding:
         title="Magic number",
         description="",
     )
-    return Finding(**(fields | kw))  # fmt: skip
+    return Finding(**(fields | kw))
 
 
 def test_finding_on_a_file_outside_the_diff_is_dropped_and_counted():
@@ -51,7 +51,7 @@ def test_same_finding_from_two_agents_is_merged_keeping_the_most_severe():
         [
             at(2, title="Magic number!"),
             at(1, 3, agent_type="style", severity="high", title="magic  number"),
-        ],  # fmt: skip
+        ],
         DIFF,
     )
 

@@ -34,18 +34,28 @@ TALLY: Counter[str] = Counter()
 INTEGERS = ["installation.id", "pull_request.number"]
 NAMES = ["repository.name", "repository.owner.login", "repository.full_name"]
 OTHERS = ["pull_request.head.sha", "pull_request.base.ref", "pull_request.draft", "action"]
-CONTAINERS = ["installation", "repository", "repository.owner", "pull_request",
-              "pull_request.head", "pull_request.base"]  # fmt: skip
+CONTAINERS = [
+    "installation",
+    "repository",
+    "repository.owner",
+    "pull_request",
+    "pull_request.head",
+    "pull_request.base",
+]
 UNUSED = ["pull_request.title", "pull_request.body", "pull_request.user", "pull_request.state",
           "pull_request.head.ref", "pull_request.base.sha", "sender", "number", "zzz"]  # fmt: skip
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=12,
-)  # fmt: skip
+)
 unstorable = st.sampled_from(["a\x00b", "\ud800", "\udfff x", "\x00"])
 not_a_dict = (
     st.none()
@@ -55,23 +65,48 @@ not_a_dict = (
     | st.lists(st.integers(), max_size=2)
 )
 bad_integer = (
-    st.none() | st.booleans() | st.integers(max_value=0) | st.integers(min_value=2**63)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5)
-    | st.lists(st.integers(), max_size=2) | unstorable
-)  # fmt: skip
+    st.none()
+    | st.booleans()
+    | st.integers(max_value=0)
+    | st.integers(min_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5)
+    | st.lists(st.integers(), max_size=2)
+    | unstorable
+)
 bad_name = (
-    st.none() | st.integers() | st.just("") | st.just("a" * 101) | st.just("a b") | st.just("..")
-    | st.just("x/y") | unstorable | st.lists(st.text(max_size=3), max_size=2)
-)  # fmt: skip
+    st.none()
+    | st.integers()
+    | st.just("")
+    | st.just("a" * 101)
+    | st.just("a b")
+    | st.just("..")
+    | st.just("x/y")
+    | unstorable
+    | st.lists(st.text(max_size=3), max_size=2)
+)
 bad_other = {
-    "pull_request.head.sha": st.none() | st.integers() | st.lists(st.just("a" * 40), max_size=1)
-    | st.text(max_size=39) | st.just("A" * 40) | st.just("a" * 41) | unstorable,
-    "pull_request.base.ref": st.none() | st.integers() | st.just("") | st.just("a..b")
-    | st.just("a b") | st.just("x" * 256) | st.just("/main") | unstorable,
-    "pull_request.draft": st.none() | st.integers() | st.text(max_size=5),
-    "action": st.integers() | st.lists(st.just("opened"), max_size=1) | st.just("Opened")
+    "pull_request.head.sha": st.none()
+    | st.integers()
+    | st.lists(st.just("a" * 40), max_size=1)
+    | st.text(max_size=39)
+    | st.just("A" * 40)
+    | st.just("a" * 41)
     | unstorable,
-}  # fmt: skip
+    "pull_request.base.ref": st.none()
+    | st.integers()
+    | st.just("")
+    | st.just("a..b")
+    | st.just("a b")
+    | st.just("x" * 256)
+    | st.just("/main")
+    | unstorable,
+    "pull_request.draft": st.none() | st.integers() | st.text(max_size=5),
+    "action": st.integers()
+    | st.lists(st.just("opened"), max_size=1)
+    | st.just("Opened")
+    | unstorable,
+}
 
 
 @dataclass(frozen=True)
@@ -141,8 +176,11 @@ def structures(draw: st.DrawFn, base: dict[str, Any]) -> Sent:
         return Sent(f'{{"zzz": {nested}, {text[1:]}'.encode(), False, f"nested {depth}")
     if shape == "non-finite":
         literal = draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999"]))
-        return Sent(text.replace('"number": ', f'"number": {literal}, "n2": ', 1).encode(),
-                    False, f"number {literal}")  # fmt: skip
+        return Sent(
+            text.replace('"number": ', f'"number": {literal}, "n2": ', 1).encode(),
+            False,
+            f"number {literal}",
+        )
     if shape in ("dup-first", "dup-last"):
         path = draw(st.sampled_from(["pull_request", "installation", "repository"]))
         junk = json.dumps(draw(not_a_dict))

@@ -59,8 +59,13 @@ async def make_client(
     made: list[GeminiClient] = []
 
     def make(**overrides: object) -> GeminiClient:
-        options: dict = {"model": MODEL, "base_url": fake_gemini.url, "http": http,
-                         "sleep": sleep, **overrides}  # fmt: skip
+        options: dict = {
+            "model": MODEL,
+            "base_url": fake_gemini.url,
+            "http": http,
+            "sleep": sleep,
+            **overrides,
+        }
         client = GeminiClient(api_key=API_KEY, **options)
         made.append(client)
         return client
@@ -80,9 +85,13 @@ async def review(
 ) -> gemini.GeminiResult:
     system = SYSTEM.replace("security", agent)
     return await client.generate(
-        agent=agent, system=system, prompt=PROMPT, schema=Findings, meter=meter or unmetered(),
+        agent=agent,
+        system=system,
+        prompt=PROMPT,
+        schema=Findings,
+        meter=meter or unmetered(),
         answer_tokens=ANSWER_TOKENS,
-    )  # fmt: skip
+    )
 
 
 async def test_structured_answer_parses_with_the_findings_of_the_files_sent(
@@ -327,9 +336,14 @@ async def test_a_call_over_the_budget_is_not_sent(
 
     with pytest.raises(BudgetSpent):
         await make_client().generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=101,
+            agent="bugs",
+            system=SYSTEM,
+            prompt=PROMPT,
+            schema=Findings,
+            meter=meter,
+            tokens=101,
             answer_tokens=ANSWER_TOKENS,
-        )  # fmt: skip
+        )
 
     assert fake_gemini.requests == []
     assert (meter.budget.spent, meter.budget.reserved) == (0, 0)
@@ -343,9 +357,14 @@ async def test_a_retry_that_would_overrun_the_budget_is_not_sent(
 
     with pytest.raises(BudgetSpent):
         await make_client().generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter, tokens=100,
+            agent="bugs",
+            system=SYSTEM,
+            prompt=PROMPT,
+            schema=Findings,
+            meter=meter,
+            tokens=100,
             answer_tokens=ANSWER_TOKENS,
-        )  # fmt: skip
+        )
 
     assert [r.status for r in fake_gemini.requests] == [503]
     assert meter.budget.spent == 100  # a 503 may have been read: counted as reserved
@@ -416,8 +435,14 @@ async def test_a_truncated_answer_is_a_failed_attempt_that_says_so(
     client = make_client(thinking_budget=512)
 
     with pytest.raises(AgentCallError) as caught:
-        await client.generate(agent="security", system=SYSTEM, prompt=PROMPT, schema=Findings,
-                              meter=meter, answer_tokens=300)  # fmt: skip
+        await client.generate(
+            agent="security",
+            system=SYSTEM,
+            prompt=PROMPT,
+            schema=Findings,
+            meter=meter,
+            answer_tokens=300,
+        )
 
     assert fake_gemini.requests[0].thinking_budget == 512
     assert "truncated" in str(caught.value) and caught.value.attempts == 3
@@ -440,9 +465,13 @@ async def test_a_cut_answer_that_still_parses_is_not_taken(
 
     with pytest.raises(AgentCallError) as caught:
         await make_client(thinking_budget=0).generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+            agent="bugs",
+            system=SYSTEM,
+            prompt=PROMPT,
+            schema=Findings,
+            meter=meter,
             answer_tokens=200,
-        )  # fmt: skip
+        )
 
     assert "truncated" in caught.value.status
     assert all(c.status == "failed" for c in meter.calls)
@@ -461,17 +490,25 @@ async def test_a_cut_answer_that_still_parses_is_not_taken(
     ],
 )
 async def test_the_thinking_budget_sent_follows_the_model(
-    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient], model: str, think: bool,
+    fake_gemini: FakeGemini,
+    make_client: Callable[..., GeminiClient],
+    model: str,
+    think: bool,
     budget: int | None,
-) -> None:  # fmt: skip
+) -> None:
     fake_gemini.thinking_tokens = 50_000
     client = make_client(model=model, thinking_budget=1_024)
     meter = unmetered()
 
     result = await client.generate(
-        agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
-        answer_tokens=ANSWER_TOKENS, think=think,
-    )  # fmt: skip
+        agent="bugs",
+        system=SYSTEM,
+        prompt=PROMPT,
+        schema=Findings,
+        meter=meter,
+        answer_tokens=ANSWER_TOKENS,
+        think=think,
+    )
 
     [seen] = fake_gemini.requests
     assert seen.status == 200  # the fake refuses a budget outside the model's range
@@ -494,9 +531,13 @@ async def test_the_reservation_is_never_below_the_bill(
     for answer_tokens in (100, 5_000):  # cut at the cap, then whole
         with contextlib.suppress(AgentCallError):
             await client.generate(
-                agent="security", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
+                agent="security",
+                system=SYSTEM,
+                prompt=PROMPT,
+                schema=Findings,
+                meter=meter,
                 answer_tokens=answer_tokens,
-            )  # fmt: skip
+            )
 
     assert {c.status for c in meter.calls} == {"failed", "ok"}
     for worst, usage in meter.settled:
@@ -517,9 +558,14 @@ async def test_a_call_over_the_money_budget_is_not_sent(
 
     with pytest.raises(BudgetSpent, match=r"output and thinking tokens"):
         await make_client(thinking_budget=1_024).generate(
-            agent="bugs", system=SYSTEM, prompt=PROMPT, schema=Findings, meter=meter,
-            tokens=1_000, answer_tokens=ANSWER_TOKENS,
-        )  # fmt: skip
+            agent="bugs",
+            system=SYSTEM,
+            prompt=PROMPT,
+            schema=Findings,
+            meter=meter,
+            tokens=1_000,
+            answer_tokens=ANSWER_TOKENS,
+        )
 
     assert fake_gemini.requests == []
     assert meter.budget.reserved_usd == 0
@@ -552,8 +598,12 @@ def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
 
     client = GeminiClient(API_KEY, MODEL, base_url=BASE)
     schema = gemini.json_schema(AgentAnswer)
-    generation = {"temperature": 0.2, "maxOutputTokens": 2_000,
-                  "responseMimeType": "application/json", "responseJsonSchema": schema}  # fmt: skip
+    generation = {
+        "temperature": 0.2,
+        "maxOutputTokens": 2_000,
+        "responseMimeType": "application/json",
+        "responseJsonSchema": schema,
+    }
     if budget is not None:
         generation["thinkingConfig"] = {"thinkingBudget": budget}
     cache = Cached("cachedContents/000001", PROMPT[:20], 10) if cached else None
@@ -562,10 +612,12 @@ def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
     config = types.GenerateContentConfig(
         system_instruction=None if cached else SYSTEM,
         cached_content=cache.name if cache else None,
-        response_mime_type="application/json", response_json_schema=schema, temperature=0.2,
+        response_mime_type="application/json",
+        response_json_schema=schema,
+        temperature=0.2,
         max_output_tokens=2_000,
         thinking_config=None if budget is None else types.ThinkingConfig(thinking_budget=budget),
-    )  # fmt: skip
+    )
     contents = PROMPT[len(cache.prefix) :] if cache else PROMPT
     params = types._GenerateContentParameters(model=MODEL, contents=contents, config=config)
     api = genai.Client(api_key=API_KEY, http_options=types.HttpOptions(base_url=BASE))._api_client
@@ -585,12 +637,26 @@ def test_the_request_body_is_what_the_sdk_would_build(cached, budget):
 
 def test_a_reply_is_read_without_thoughts_and_says_why_it_stopped():
     body = {
-        "candidates": [{"content": {"role": "model", "parts": [
-            {"text": "I think", "thought": True}, {"text": '{"a":'}, {"text": " 1}"}]},
-            "finishReason": "STOP"}],
-        "usageMetadata": {"promptTokenCount": 10, "cachedContentTokenCount": 4,
-                          "candidatesTokenCount": 3, "thoughtsTokenCount": 2},
-    }  # fmt: skip
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [
+                        {"text": "I think", "thought": True},
+                        {"text": '{"a":'},
+                        {"text": " 1}"},
+                    ],
+                },
+                "finishReason": "STOP",
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 10,
+            "cachedContentTokenCount": 4,
+            "candidatesTokenCount": 3,
+            "thoughtsTokenCount": 2,
+        },
+    }
     reply = gemini.reply_of(body)
     assert reply.text == '{"a": 1}'
     assert reply.finish == "STOP"
@@ -619,9 +685,13 @@ def test_the_cache_and_count_requests_are_what_the_sdk_would_build():
     )
     params = types._CreateCachedContentParameters(model=MODEL, config=config)
     made = sdk(caches._CreateCachedContentParameters_to_mldev(api, params, None))
-    ours = {"model": model_path(MODEL), "contents": [text_content(PROMPT)],
-            "systemInstruction": text_content(SYSTEM), "ttl": "300s",
-            "displayName": "second-look part 1"}  # fmt: skip
+    ours = {
+        "model": model_path(MODEL),
+        "contents": [text_content(PROMPT)],
+        "systemInstruction": text_content(SYSTEM),
+        "ttl": "300s",
+        "displayName": "second-look part 1",
+    }
     assert ours == made
 
     params = types._CountTokensParameters(model=MODEL, contents=PROMPT)

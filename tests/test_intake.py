@@ -14,10 +14,17 @@ from bot.store.queue import create as record_many
 
 def delivery_for(pr_number: int, delivery_id: str | None = None, **kw) -> Delivery:
     review = NewReview(
-        id=uuid.uuid4(), installation_id=1, owner="octo", repo="widgets", pr_number=pr_number,
-        head_sha=uuid.uuid4().hex, base_ref="main", trigger=Trigger.SYNCHRONIZE, draft=False,
+        id=uuid.uuid4(),
+        installation_id=1,
+        owner="octo",
+        repo="widgets",
+        pr_number=pr_number,
+        head_sha=uuid.uuid4().hex,
+        base_ref="main",
+        trigger=Trigger.SYNCHRONIZE,
+        draft=False,
         **kw,
-    )  # fmt: skip
+    )
     return Delivery(
         delivery_id=delivery_id or str(uuid.uuid4()),
         event="pull_request",

@@ -85,8 +85,9 @@ async def test_finish_takes_only_final_statuses(pool):
 async def test_a_job_whose_process_kept_dying_is_given_up(services):
     mine = job()
     await create(services.pool, mine)
-    await services.pool.execute("UPDATE jobs SET attempts = $2 WHERE id = $1", mine.id,
-                                jobs.MAX_ATTEMPTS)  # fmt: skip
+    await services.pool.execute(
+        "UPDATE jobs SET attempts = $2 WHERE id = $1", mine.id, jobs.MAX_ATTEMPTS
+    )
 
     await process_job(mine.id, services, Hooks(lambda _: False, lambda _: None))
 

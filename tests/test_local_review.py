@@ -180,8 +180,10 @@ def test_diff_from_stdin_as_json_has_the_findings_coverage_and_usage(tmp_path, f
     assert report["error"] is None
     assert report["fail_on"] == "critical"
     assert report["source"] == "the diff from standard input"
-    got = sorted((f["agent"], f["severity"], f["path"], f["line_start"], f["line_end"], f["title"])
-                 for f in report["findings"])  # fmt: skip
+    got = sorted(
+        (f["agent"], f["severity"], f["path"], f["line_start"], f["line_end"], f["title"])
+        for f in report["findings"]
+    )
     assert got == [
         ("security", "medium", "app.py", 9, 9, "eval of user input"),
         ("style", "low", "app.py", 8, 8, "Name says nothing"),
@@ -272,9 +274,11 @@ def context_repo(tmp_path: Path, checkout: str = "feature") -> Path:
     repo = make_repo(
         tmp_path / "repo",
         {"app.py": CONTEXT_OLD, **config("agents: [security]\nfail_on: medium\n")},
-        {"app.py": CONTEXT_NEW,
-         **config("agents: [security, bugs, performance, style]\nfail_on: never\n")},
-    )  # fmt: skip
+        {
+            "app.py": CONTEXT_NEW,
+            **config("agents: [security, bugs, performance, style]\nfail_on: never\n"),
+        },
+    )
     if checkout == "main":
         git(repo, "checkout", "-q", "main")
         git(repo, "commit", "-q", "--allow-empty", "-m", "Later on main")
@@ -318,8 +322,9 @@ def test_git_base_to_head_reviews_that_head_not_the_checked_out_one(tmp_path, fa
     head = git(repo, "rev-parse", "feature").strip()
     fake_gemini.findings["security"] = [finding(line=11, severity="medium")]
 
-    result = bot(repo, local_env(fake_gemini, repo), "review", "--git", "main..feature",
-                 "--format", "json")  # fmt: skip
+    result = bot(
+        repo, local_env(fake_gemini, repo), "review", "--git", "main..feature", "--format", "json"
+    )
 
     assert_reviewed_the_head_commit_with_the_base_config(result, fake_gemini, head)
 
@@ -358,8 +363,14 @@ def test_git_review_ignores_the_users_diff_settings(tmp_path, fake_gemini):
 
 
 def test_exit_0_with_no_findings(tmp_path, fake_gemini):
-    result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", "--diff", "-",
-                 stdin=eval_diff(tmp_path))  # fmt: skip
+    result = bot(
+        tmp_path,
+        local_env(fake_gemini, tmp_path),
+        "review",
+        "--diff",
+        "-",
+        stdin=eval_diff(tmp_path),
+    )
 
     assert result.returncode == 0, result.stderr
     assert "No findings." in result.stdout
@@ -421,8 +432,14 @@ def test_exit_2_on_a_diff_file_that_does_not_exist(tmp_path, fake_gemini):
 
 
 def test_exit_2_on_input_that_is_not_a_diff(tmp_path, fake_gemini):
-    result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", "--diff", "-",
-                 stdin="hello\nthis is no diff\n")  # fmt: skip
+    result = bot(
+        tmp_path,
+        local_env(fake_gemini, tmp_path),
+        "review",
+        "--diff",
+        "-",
+        stdin="hello\nthis is no diff\n",
+    )
 
     assert result.returncode == 2
     assert "standard input is not a unified diff from git" in result.stderr
@@ -476,8 +493,15 @@ def test_exit_2_with_nothing_to_review(tmp_path, fake_gemini):
 
 
 def test_exit_2_on_dry_run_with_a_diff(tmp_path, fake_gemini):
-    result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", "--diff", "-",
-                 "--dry-run", stdin=eval_diff(tmp_path))  # fmt: skip
+    result = bot(
+        tmp_path,
+        local_env(fake_gemini, tmp_path),
+        "review",
+        "--diff",
+        "-",
+        "--dry-run",
+        stdin=eval_diff(tmp_path),
+    )
 
     assert result.returncode == 2
     assert "--dry-run goes with OWNER/REPO#N" in result.stderr
@@ -517,8 +541,14 @@ def test_exit_3_when_gemini_refuses_the_key_and_the_output_says_the_review_faile
 def test_no_progress_line_and_no_escape_when_not_a_terminal(tmp_path, fake_gemini):
     fake_gemini.findings["security"] = [finding(line=9, severity="critical")]
 
-    result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", "--diff", "-",
-                 stdin=eval_diff(tmp_path))  # fmt: skip
+    result = bot(
+        tmp_path,
+        local_env(fake_gemini, tmp_path),
+        "review",
+        "--diff",
+        "-",
+        stdin=eval_diff(tmp_path),
+    )
 
     assert result.returncode == 1
     assert result.stderr == ""
@@ -535,9 +565,13 @@ def test_progress_line_on_a_terminal_goes_to_stderr_only(tmp_path, fake_gemini):
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "bot", "review", "--diff", "-"],
-            cwd=tmp_path, env=local_env(fake_gemini, tmp_path), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=follower, text=True,
-        )  # fmt: skip
+            cwd=tmp_path,
+            env=local_env(fake_gemini, tmp_path),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+        )
         os.close(follower)
         follower = -1
         process.stdin.write(diff)
@@ -590,10 +624,11 @@ def assert_nothing_posted(fake_github) -> None:
     queries = [r for r in requests if r.path.endswith("/graphql")]
     assert queries and not any(b"mutation" in r.body for r in queries)
     writes = [
-        (r.method, r.path) for r in requests
+        (r.method, r.path)
+        for r in requests
         if r.method in ("POST", "PATCH", "PUT", "DELETE")
         and not r.path.endswith(("/graphql", "/access_tokens"))
-    ]  # fmt: skip
+    ]
     assert writes == []
 
 
@@ -640,8 +675,9 @@ def test_dry_run_as_the_app_without_a_database_posts_nothing(
 
 
 def test_dry_run_without_github_credentials_is_a_configuration_error(tmp_path, fake_gemini):
-    result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", f"{OWNER}/{REPO}#7",
-                 "--dry-run")  # fmt: skip
+    result = bot(
+        tmp_path, local_env(fake_gemini, tmp_path), "review", f"{OWNER}/{REPO}#7", "--dry-run"
+    )
 
     assert result.returncode == 2
     assert result.stderr.startswith("second-look: configuration error: GITHUB_TOKEN is not set")
@@ -671,31 +707,48 @@ async def test_the_cli_and_the_app_find_the_same_in_the_same_pull_request(
     assert review.status == "completed"
     stored = await FindingRepo(services.pool).for_review(review.id)
     app = sorted(
-        comparable(f["agent_type"], f["severity"], f["file_path"], f["line_start"],
-                   f["line_end"], f["title"], f["fingerprint"])
-        for f in stored if not f["withheld"]
-    )  # fmt: skip
+        comparable(
+            f["agent_type"],
+            f["severity"],
+            f["file_path"],
+            f["line_start"],
+            f["line_end"],
+            f["title"],
+            f["fingerprint"],
+        )
+        for f in stored
+        if not f["withheld"]
+    )
     env = {
         **local_env(fake_gemini, tmp_path),
         "GITHUB_TOKEN": fake_github.workflow_token(OWNER, REPO),
         "GITHUB_API_URL": fake_github.url,
     }
     dry_run, from_diff = await asyncio.gather(
-        asyncio.to_thread(bot, tmp_path, env, "review", f"{OWNER}/{REPO}#7", "--dry-run",
-                          "--format", "json"),
-        asyncio.to_thread(bot, tmp_path, env, "review", "--diff", "-", "--format", "json",
-                          stdin=pull.diff()),
-    )  # fmt: skip
+        asyncio.to_thread(
+            bot, tmp_path, env, "review", f"{OWNER}/{REPO}#7", "--dry-run", "--format", "json"
+        ),
+        asyncio.to_thread(
+            bot, tmp_path, env, "review", "--diff", "-", "--format", "json", stdin=pull.diff()
+        ),
+    )
 
     assert len(app) == 3
     assert (None, None) in {(start, end) for _, _, _, start, end, _, _ in app}  # file-level
     for result in (dry_run, from_diff):
         assert result.returncode == 1, result.stderr
         cli = sorted(
-            comparable(f["agent"], f["severity"], f["path"], f["line_start"], f["line_end"],
-                       f["title"], f["fingerprint"])
+            comparable(
+                f["agent"],
+                f["severity"],
+                f["path"],
+                f["line_start"],
+                f["line_end"],
+                f["title"],
+                f["fingerprint"],
+            )
             for f in json.loads(result.stdout)["findings"]
-        )  # fmt: skip
+        )
         assert cli == app
 
 

@@ -252,8 +252,12 @@ def test_json_lines_parse_and_carry_the_bound_fields():
 
     first, inside, delivered, after = json_lines(stream)
     assert TIME.fullmatch(first["time"])
-    assert first == {"time": first["time"], "level": "INFO", "logger": "bot.test",
-                     "message": "before"}  # fmt: skip
+    assert first == {
+        "time": first["time"],
+        "level": "INFO",
+        "logger": "bot.test",
+        "message": "before",
+    }
     assert inside["level"] == "WARNING" and inside["message"] == f"review {review_id}: 3 finding(s)"
     assert (inside["delivery_id"], inside["review_id"], inside["repository"], inside["pr"]) == (
         "72d3162e-cc78-11e3-81ab-4c9367dc0958",
@@ -350,9 +354,14 @@ async def test_a_reviews_text_lines_name_its_pr_and_the_last_has_its_figures(
     assert float(created) >= float(claimed) >= 0
     stats = review.stats
     assert [int(n) for n in counts] == [
-        stats["findings"], stats["withheld"], stats["dismissed"], usage.calls,
-        usage.prompt_tokens, usage.cached_tokens, usage.output_tokens,
-    ]  # fmt: skip
+        stats["findings"],
+        stats["withheld"],
+        stats["dismissed"],
+        usage.calls,
+        usage.prompt_tokens,
+        usage.cached_tokens,
+        usage.output_tokens,
+    ]
     assert stats["findings"] == 1 and usage.calls == 5 and usage.prompt_tokens > 0
     assert float(cost) == round(usage.cost_usd, 4) and usage.cost_usd > 0
 
@@ -366,16 +375,18 @@ async def test_a_reviews_json_lines_carry_its_fields(services, fake_github, fake
     ours = [line for line in lines if line.get("review_id") == str(review.id)]
     assert ours and ours[-1]["message"].startswith(f"review {review.id} completed in ")
     assert all((line["repository"], line["pr"]) == ("octo/widgets", 7) for line in ours[1:])
-    assert not [line for line in lines if "review_id" not in line and str(review.id) in
-                line["message"]]  # fmt: skip
+    assert not [
+        line for line in lines if "review_id" not in line and str(review.id) in line["message"]
+    ]
 
 
 async def test_a_jobs_lines_carry_its_fields(services, caplog: pytest.LogCaptureFixture):
     mine = NewJob(uuid.uuid4(), Kind.COMMAND, 1, "octo", "widgets", 7, {"comment_id": 1})
     async with services.pool.acquire() as conn:
         await queue.create(conn, [mine])
-    await services.pool.execute("UPDATE jobs SET attempts = $2 WHERE id = $1", mine.id,
-                                jobs.MAX_ATTEMPTS)  # fmt: skip
+    await services.pool.execute(
+        "UPDATE jobs SET attempts = $2 WHERE id = $1", mine.id, jobs.MAX_ATTEMPTS
+    )
 
     await process_job(mine.id, services, Hooks(lambda _: False, lambda _: None))
 

@@ -22,11 +22,16 @@ SUMMARY = f"{MARKER}\n## Second Look review\n\nNo findings.\n"
 
 def finding(n: int, **changes: object) -> Finding:
     fields: dict[str, object] = {
-        "agent_type": "bugs", "severity": "high", "file_path": f"src/m{n}.py",
-        "line_start": n + 1, "line_end": n + 3, "title": f"Off by one {n}",
-        "description": f"The loop stops early ({n}).", "suggestion": "for i in range(n + 1):",
+        "agent_type": "bugs",
+        "severity": "high",
+        "file_path": f"src/m{n}.py",
+        "line_start": n + 1,
+        "line_end": n + 3,
+        "title": f"Off by one {n}",
+        "description": f"The loop stops early ({n}).",
+        "suggestion": "for i in range(n + 1):",
         "fingerprint": f"{n:032x}",
-    }  # fmt: skip
+    }
     fields.update(changes)
     return Finding(**fields)  # type: ignore[arg-type]
 
@@ -34,9 +39,12 @@ def finding(n: int, **changes: object) -> Finding:
 MEMORY = Memory(
     HEAD,
     frozenset({"0" * 32, "f" * 32}),
-    (finding(1), finding(2, line_start=None, line_end=None, suggestion=None),
-     finding(3, severity="info", withheld=True)),
-)  # fmt: skip
+    (
+        finding(1),
+        finding(2, line_start=None, line_end=None, suggestion=None),
+        finding(3, severity="info", withheld=True),
+    ),
+)
 
 
 def line_of(payload: object, version: str = "v1") -> str:

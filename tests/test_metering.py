@@ -139,8 +139,9 @@ async def test_the_daily_cap_reserves_the_worst_case_and_settles_the_bill(
     async with Services.open(capped, sleep=sleep, clock=lambda: now[0]) as services:
         # $0.005 left: an agent call's input costs far less, but its worst case (3,564 answer
         # and 1,024 thinking tokens at $2.50 a million, $0.0115) does not fit.
-        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
-                                 now=now[0], delta_usd=0.995)  # fmt: skip
+        await quota.settle_spend(
+            services.pool, installation_id=pull.installation_id, now=now[0], delta_usd=0.995
+        )
         review_id = await new_review(services.pool, pull)
 
         await process_review(review_id, services)
@@ -150,8 +151,9 @@ async def test_the_daily_cap_reserves_the_worst_case_and_settles_the_bill(
         assert await quota.spent_today(services.pool, pull.installation_id, now[0]) == 0.995
 
         # Room again: the calls run, and the day holds their bill, not their reservations.
-        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
-                                 now=now[0], delta_usd=-0.995)  # fmt: skip
+        await quota.settle_spend(
+            services.pool, installation_id=pull.installation_id, now=now[0], delta_usd=-0.995
+        )
         await services.pool.execute("UPDATE reviews SET not_before = NULL")
         await process_review(review_id, services)
 
@@ -163,8 +165,9 @@ async def test_the_daily_cap_reserves_the_worst_case_and_settles_the_bill(
 
 async def test_a_repository_cannot_raise_the_deployments_budget(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    fake_github.set_content(OWNER, REPO, "main", CONFIG,
-                            "max_review_tokens: 10000000\nmax_review_usd: 100\n")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", CONFIG, "max_review_tokens: 10000000\nmax_review_usd: 100\n"
+    )
 
     review = await run_review(services, pull)
 
@@ -186,8 +189,9 @@ async def test_a_reached_daily_cap_queues_the_review_until_the_reset(
     capped = type(settings)(**{**settings.__dict__, "daily_budget_usd": 1.0})
     pull = open_pull(fake_github)
     async with Services.open(capped, sleep=sleep, clock=lambda: now[0]) as services:
-        await quota.settle_spend(services.pool, installation_id=pull.installation_id,
-                                 now=now[0], delta_usd=1.0)  # fmt: skip
+        await quota.settle_spend(
+            services.pool, installation_id=pull.installation_id, now=now[0], delta_usd=1.0
+        )
         review_id = await new_review(services.pool, pull)
 
         await process_review(review_id, services)

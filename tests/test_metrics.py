@@ -131,8 +131,9 @@ async def test_a_review_moves_deliveries_reviews_gemini_and_github(
     client = await app_client(aiohttp_client, settings)
     _, before = await scrape(client)
 
-    answer = await deliver(client, pull_request_payload("opened", head_sha=pull.head_sha),
-                           "pull_request")  # fmt: skip
+    answer = await deliver(
+        client, pull_request_payload("opened", head_sha=pull.head_sha), "pull_request"
+    )
     assert await wait_for(pool, answer["review_id"], FINAL) == "completed"
     samples = await counted(client, "secondlook_reviews_total", status="completed")
 
@@ -176,8 +177,9 @@ async def test_github_answers_are_counted_by_outcome(
     fake_github.fail_next("GET", r"/pulls/7$", 429, times=1)
     client = await app_client(aiohttp_client, settings)
 
-    answer = await deliver(client, pull_request_payload("opened", head_sha=pull.head_sha),
-                           "pull_request")  # fmt: skip
+    answer = await deliver(
+        client, pull_request_payload("opened", head_sha=pull.head_sha), "pull_request"
+    )
     await wait_for(pool, answer["review_id"], FINAL)
     samples = await counted(client, "secondlook_reviews_total")
 
@@ -210,8 +212,9 @@ async def test_the_queue_gauges_read_the_table(
     pull = open_pull(fake_github)
     await new_review(pool, pull)  # pending: no task of this App started it
     running = await new_review(pool, open_pull(fake_github, number=8))
-    await pool.execute("UPDATE reviews SET status = 'processing', attempts = 1 WHERE id = $1",
-                       running)  # fmt: skip
+    await pool.execute(
+        "UPDATE reviews SET status = 'processing', attempts = 1 WHERE id = $1", running
+    )
 
     _, samples = await scrape(client)
 
@@ -227,8 +230,9 @@ async def test_a_review_superseded_before_it_ran_is_counted_once(
     first = await new_review(pool, pull)  # pending, no task of this App runs it
     pull.push({"app.py": "print('again')\n"})
 
-    answer = await deliver(client, pull_request_payload("synchronize", head_sha=pull.head_sha),
-                           "pull_request")  # fmt: skip
+    answer = await deliver(
+        client, pull_request_payload("synchronize", head_sha=pull.head_sha), "pull_request"
+    )
     assert await wait_for(pool, first, FINAL) == "superseded"
     await wait_for(pool, answer["review_id"], FINAL)
     samples = await counted(client, "secondlook_reviews_total", status="superseded")

@@ -62,9 +62,15 @@ def a_diff(text: str = DIFF_TEXT) -> Diff:
 
 
 def raw(agent="security", severity="high", path="src/db.py", start=3, end=None, **kw) -> Finding:
-    fields = dict(agent_type=agent, severity=severity, file_path=path, line_start=start,
-                  line_end=end if end is not None else start, title="SQL built from input",
-                  description="The name goes into the query as it is.")  # fmt: skip
+    fields = dict(
+        agent_type=agent,
+        severity=severity,
+        file_path=path,
+        line_start=start,
+        line_end=end if end is not None else start,
+        title="SQL built from input",
+        description="The name goes into the query as it is.",
+    )
     return Finding(**(fields | kw))
 
 
@@ -72,12 +78,20 @@ def a_report(findings: list[Finding], **summary) -> Report:
     """A report of a completed review whose findings went through `check` (fingerprints)."""
     diff = a_diff()
     checked = check(findings, diff).findings
-    fields = dict(head_sha="0123456789abcdef0123", status="completed", agents=list(AGENTS),
-                  findings=[f for f in checked if not f.silenced], fail_on="high",
-                  withheld=[f for f in checked if f.withheld],
-                  coverage=Coverage(files=2, reviewed_files=2, lines=11, reviewed_lines=11),
-                  calls=8, prompt_tokens=51_200, cached_tokens=1_024, output_tokens=900,
-                  cost_usd=0.0123)  # fmt: skip
+    fields = dict(
+        head_sha="0123456789abcdef0123",
+        status="completed",
+        agents=list(AGENTS),
+        findings=[f for f in checked if not f.silenced],
+        fail_on="high",
+        withheld=[f for f in checked if f.withheld],
+        coverage=Coverage(files=2, reviewed_files=2, lines=11, reviewed_lines=11),
+        calls=8,
+        prompt_tokens=51_200,
+        cached_tokens=1_024,
+        output_tokens=900,
+        cost_usd=0.0123,
+    )
     return Report(Summary(**(fields | summary)), diff, "diff from standard input")
 
 
@@ -194,8 +208,10 @@ def test_sarif_paths_are_relative_uri_references():
 
 
 def test_sarif_security_severity_follows_githubs_mapping():
-    findings = [raw(severity=s, start=n, title=f"t{n}") for n, s in
-                enumerate(["critical", "high", "medium", "low", "info"], start=2)]  # fmt: skip
+    findings = [
+        raw(severity=s, start=n, title=f"t{n}")
+        for n, s in enumerate(["critical", "high", "medium", "low", "info"], start=2)
+    ]
     results = as_sarif(a_report(findings))["runs"][0]["results"]
 
     assert sorted((r["level"], r["properties"]["security-severity"]) for r in results) == [
@@ -208,8 +224,9 @@ def test_sarif_security_severity_follows_githubs_mapping():
 
 
 def test_sarif_says_a_failed_review_did_not_succeed():
-    report = a_report([], status="failed", error="Gemini refused the key",
-                      failed_agents={"bugs": "timed out"})  # fmt: skip
+    report = a_report(
+        [], status="failed", error="Gemini refused the key", failed_agents={"bugs": "timed out"}
+    )
     log = as_sarif(report)
     invocation = log["runs"][0]["invocations"][0]
 
@@ -229,10 +246,13 @@ TOP_KEYS = {"version", "source", "head", "status", "error", "fail_on", "findings
 
 
 def test_json_has_the_documented_shape_and_round_trips():
-    report = a_report(MIXED, notes=["Guidance: AGENTS.md"],
-                      config_problems=[("fail_on", "not a severity"), (None, "bad YAML")],
-                      failed_agents={"style": "timed out"},
-                      skipped=[Skipped("poetry.lock", "lock file", lines=40)])  # fmt: skip
+    report = a_report(
+        MIXED,
+        notes=["Guidance: AGENTS.md"],
+        config_problems=[("fail_on", "not a severity"), (None, "bad YAML")],
+        failed_agents={"style": "timed out"},
+        skipped=[Skipped("poetry.lock", "lock file", lines=40)],
+    )
     sql = next(f for f in report.summary.findings if f.title == "SQL built from input")
     dismissed = replace(sql, dismissed_by="octocat")
     shown = tuple(f for f in report.summary.findings if f is not sql)
@@ -259,14 +279,25 @@ def test_json_has_the_documented_shape_and_round_trips():
         None,
         None,
     )
-    assert out["coverage"] == {"files": 2, "reviewed_files": 2, "lines": 11, "reviewed_lines": 11,
-                               "line_percent": 100, "partial": False,
-                               "not_reviewed": [{"path": "poetry.lock", "reason": "lock file",
-                                                 "lines": 40, "cut": False}],
-                               "failed_calls": []}  # fmt: skip
-    assert out["usage"] == {"calls": 8, "prompt_tokens": 51_200, "cached_tokens": 1_024,
-                            "output_tokens": 900, "thinking_tokens": 0, "cost_usd": 0.0123,
-                            "output_cost_usd": 0.0}  # fmt: skip
+    assert out["coverage"] == {
+        "files": 2,
+        "reviewed_files": 2,
+        "lines": 11,
+        "reviewed_lines": 11,
+        "line_percent": 100,
+        "partial": False,
+        "not_reviewed": [{"path": "poetry.lock", "reason": "lock file", "lines": 40, "cut": False}],
+        "failed_calls": [],
+    }
+    assert out["usage"] == {
+        "calls": 8,
+        "prompt_tokens": 51_200,
+        "cached_tokens": 1_024,
+        "output_tokens": 900,
+        "thinking_tokens": 0,
+        "cost_usd": 0.0123,
+        "output_cost_usd": 0.0,
+    }
     assert out["agents"] == AGENTS
     assert out["failed_agents"] == {"style": "timed out"}
     assert out["notes"] == ["Guidance: AGENTS.md"]
@@ -288,8 +319,19 @@ def test_json_of_a_review_that_read_nothing_has_null_coverage_and_ascii_only():
 
 
 def test_text_shows_each_finding_with_its_code_and_no_escape_without_color():
-    report = a_report(MIXED + [raw("bugs", "low", start=5, end=10, title="Long",
-                                   suggestion="def count(conn):\n    return 0")])  # fmt: skip
+    report = a_report(
+        MIXED
+        + [
+            raw(
+                "bugs",
+                "low",
+                start=5,
+                end=10,
+                title="Long",
+                suggestion="def count(conn):\n    return 0",
+            )
+        ]
+    )
     out = render(report, "text")
 
     assert "\x1b" not in out
@@ -322,8 +364,12 @@ def test_text_orders_files_by_their_most_severe_finding_and_findings_by_severity
     titles = re.findall(r"· (.+)$", out, re.M)
 
     assert headers == [SPACED, "src/db.py"]  # a critical finding beats a high one
-    assert titles == ["Module does nothing", "Name says nothing", "SQL built from input",
-                      "Counts rows one by one"]  # fmt: skip
+    assert titles == [
+        "Module does nothing",
+        "Name says nothing",
+        "SQL built from input",
+        "Counts rows one by one",
+    ]
 
 
 def test_text_with_color_has_ansi_around_severity_paths_and_code():
@@ -378,8 +424,14 @@ def test_text_of_a_clean_review_says_no_findings():
 
 
 def test_text_of_a_failed_review_says_why_and_not_no_findings():
-    report = a_report([], status="failed", error="Gemini refused the key", coverage=None,
-                      cost_usd=None, config_problems=[("fail_on", "not a severity")])  # fmt: skip
+    report = a_report(
+        [],
+        status="failed",
+        error="Gemini refused the key",
+        coverage=None,
+        cost_usd=None,
+        config_problems=[("fail_on", "not a severity")],
+    )
     out = render_text(report)
 
     assert "The review failed: Gemini refused the key" in out

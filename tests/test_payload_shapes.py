@@ -61,8 +61,14 @@ def test_issue_comment_on_a_pull_request() -> None:
     assert payload["action"] == "created"
     comment = payload["comment"]
     assert set(comment) == {
-        "id", "node_id", "body", "user", "author_association", "html_url", "created_at",
-    }  # fmt: skip
+        "id",
+        "node_id",
+        "body",
+        "user",
+        "author_association",
+        "html_url",
+        "created_at",
+    }
     assert comment["id"] == 55 and comment["body"] == "/review"
     assert comment["author_association"] == "MEMBER"
     assert comment["html_url"].endswith("/acme/tools/pull/7#issuecomment-55")
@@ -83,9 +89,13 @@ def test_issue_comment_on_a_plain_issue_has_no_pull_request() -> None:
 
 def test_issue_comment_by_a_bot_and_edited() -> None:
     payload = issue_comment_payload(
-        "new", action="edited", login="other[bot]", user_type="Bot", association="NONE",
+        "new",
+        action="edited",
+        login="other[bot]",
+        user_type="Bot",
+        association="NONE",
         changes={"body": {"from": "old"}},
-    )  # fmt: skip
+    )
     assert payload["comment"]["user"]["type"] == "Bot"
     assert payload["sender"]["login"] == "other[bot]"
     assert payload["comment"]["author_association"] == "NONE"
@@ -106,10 +116,21 @@ def test_review_comment_payload_carries_the_rest_comment() -> None:
     assert payload["action"] == "created"
     assert payload["comment"] is top
     for key in (
-        "id", "node_id", "body", "user", "author_association", "path", "line", "start_line",
-        "side", "commit_id", "original_commit_id", "diff_hunk", "pull_request_review_id",
+        "id",
+        "node_id",
+        "body",
+        "user",
+        "author_association",
+        "path",
+        "line",
+        "start_line",
+        "side",
+        "commit_id",
+        "original_commit_id",
+        "diff_hunk",
+        "pull_request_review_id",
         "html_url",
-    ):  # fmt: skip
+    ):
         assert key in top, key
     assert isinstance(top["line"], int) and top["side"] == "RIGHT"
     pull = payload["pull_request"]

@@ -52,8 +52,10 @@ async def test_suggestion_only_when_it_replaces_exactly_the_flagged_lines(
 
     await run_review(services, pull)
 
-    comments = {c["body"].split("· ")[1].split(" ")[0]: c["body"] for c in
-                fake_github.review_comments(OWNER, REPO, 7)}  # fmt: skip
+    comments = {
+        c["body"].split("· ")[1].split(" ")[0]: c["body"]
+        for c in fake_github.review_comments(OWNER, REPO, 7)
+    }
     assert "```suggestion\n    return ast.literal_eval(user_input)\n```" in comments["exact"]
     assert "```suggestion" not in comments["overreaching"]
 
@@ -72,8 +74,9 @@ async def test_same_head_twice_posts_one_inline_review(services, fake_github, fa
 async def test_inline_comments_are_capped_most_severe_first(services, fake_github, fake_gemini):
     files = many_files(5)
     pull = open_pull(fake_github, files=files)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "max_inline_comments: 2\n")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "max_inline_comments: 2\n"
+    )
     severities = ["low", "critical", "info", "high", "medium"]
     fake_gemini.findings["bugs"] = [
         finding(path, line=2, severity=s, title=f"{s} issue")
@@ -95,8 +98,9 @@ async def test_findings_on_every_kind_of_line_are_neither_rejected_nor_lost(
 ):
     files, findings = placement_fixture(8)  # 40 findings: 10 for each agent
     pull = open_pull(fake_github, files=files)
-    fake_github.set_content(OWNER, REPO, "main", ".github/second-look.yml",
-                            "max_inline_comments: 100\n")  # fmt: skip
+    fake_github.set_content(
+        OWNER, REPO, "main", ".github/second-look.yml", "max_inline_comments: 100\n"
+    )
     fake_gemini.findings.update(spread(findings))
 
     review = await run_review(services, pull)

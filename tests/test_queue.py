@@ -19,10 +19,18 @@ OWNER = "me"
 
 def new(pr: int = 7, trigger: Trigger = Trigger.SYNCHRONIZE, **kw) -> NewReview:
     return NewReview(
-        id=uuid.uuid4(), installation_id=1, owner="octo", repo="widgets", pr_number=pr,
-        head_sha=uuid.uuid4().hex + "0" * 8, base_ref="main", trigger=trigger, draft=False,
-        supersede=trigger is not Trigger.EDITED, **kw,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        installation_id=1,
+        owner="octo",
+        repo="widgets",
+        pr_number=pr,
+        head_sha=uuid.uuid4().hex + "0" * 8,
+        base_ref="main",
+        trigger=trigger,
+        draft=False,
+        supersede=trigger is not Trigger.EDITED,
+        **kw,
+    )
 
 
 async def create(pool, *items: NewReview) -> queue.Created:

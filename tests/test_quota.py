@@ -35,9 +35,14 @@ async def ask(
     max_wait: float = 3600.0,
 ) -> Slot | Refused:
     return await quota.admit(
-        pool, limits, installation_id=installation, tokens=tokens, cost_usd=cost, now=now,
+        pool,
+        limits,
+        installation_id=installation,
+        tokens=tokens,
+        cost_usd=cost,
+        now=now,
         max_wait=max_wait,
-    )  # fmt: skip
+    )
 
 
 async def granted(pool, limits: Limits, now: datetime, **kw) -> datetime:
@@ -124,18 +129,22 @@ async def test_tokens_space_the_next_slot_by_tokens_times_60_over_tpm(pool):
 DAYS = {
     "summer": (T0, datetime(2026, 5, 5, 7, tzinfo=UTC)),
     "evening, UTC day already next": (
-        datetime(2026, 5, 5, 3, tzinfo=UTC), datetime(2026, 5, 5, 7, tzinfo=UTC)
+        datetime(2026, 5, 5, 3, tzinfo=UTC),
+        datetime(2026, 5, 5, 7, tzinfo=UTC),
     ),
     "2026-11-01 before falling back": (
-        datetime(2026, 11, 1, 7, 30, tzinfo=UTC), datetime(2026, 11, 2, 8, tzinfo=UTC)
+        datetime(2026, 11, 1, 7, 30, tzinfo=UTC),
+        datetime(2026, 11, 2, 8, tzinfo=UTC),
     ),
     "2026-11-01 after falling back": (
-        datetime(2026, 11, 1, 12, tzinfo=UTC), datetime(2026, 11, 2, 8, tzinfo=UTC)
+        datetime(2026, 11, 1, 12, tzinfo=UTC),
+        datetime(2026, 11, 2, 8, tzinfo=UTC),
     ),
     "2026-03-08 springing forward": (
-        datetime(2026, 3, 8, 12, tzinfo=UTC), datetime(2026, 3, 9, 7, tzinfo=UTC)
+        datetime(2026, 3, 8, 12, tzinfo=UTC),
+        datetime(2026, 3, 9, 7, tzinfo=UTC),
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize(("now", "midnight"), DAYS.values(), ids=DAYS.keys())

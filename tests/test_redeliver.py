@@ -50,8 +50,9 @@ async def test_deliveries_that_failed_while_down_are_redelivered_once(services, 
 
     # GitHub's redeliveries fail too (the App went down again): they are not asked for again.
     for item in down:
-        fake_github.record_delivery(item["guid"], item["event"], item["action"], 502,
-                                    redelivery=True)  # fmt: skip
+        fake_github.record_delivery(
+            item["guid"], item["event"], item["action"], 502, redelivery=True
+        )
     again = await redeliver_pass(services)
 
     assert fake_github.hook_redeliveries == ids(down)
@@ -62,13 +63,16 @@ async def test_only_failed_deliveries_of_our_events_never_received_are_redeliver
     services, fake_github
 ):
     now = datetime.now(UTC)
-    fake_github.record_delivery(guid(), "pull_request", "opened", 502,
-                                delivered_at=now - timedelta(days=3, minutes=1))  # fmt: skip
+    fake_github.record_delivery(
+        guid(), "pull_request", "opened", 502, delivered_at=now - timedelta(days=3, minutes=1)
+    )
     received = fake_github.record_delivery(guid(), "pull_request", "synchronize", 504)
     await services.pool.execute(
         "INSERT INTO webhook_deliveries (delivery_id, event, action) VALUES ($1, $2, $3)",
-        received["guid"], received["event"], received["action"],
-    )  # fmt: skip
+        received["guid"],
+        received["event"],
+        received["action"],
+    )
     fake_github.record_delivery(guid(), "push", None, 502)
     fake_github.record_delivery(guid(), "check_suite", "rerequested", 202)
     late = fake_github.record_delivery(guid(), "check_run", "rerequested", 0)
@@ -108,8 +112,10 @@ async def test_the_list_is_followed_page_by_page_back_to_the_checkpoint(services
     assert fake_github.hook_redeliveries == ids(down)
     pages = fake_github.find_requests("GET", "^/app/hook/deliveries$")
     assert [p.query.get("cursor") for p in pages] == [
-        None, f"v1_{down[149]['id']}", f"v1_{down[49]['id']}"
-    ]  # fmt: skip
+        None,
+        f"v1_{down[149]['id']}",
+        f"v1_{down[49]['id']}",
+    ]
     assert all(p.query["per_page"] == "100" for p in pages)
     assert counts.listed == 250
 
@@ -206,8 +212,18 @@ async def test_the_fake_lists_and_redelivers_with_the_apps_jwt_only(services, fa
 
     listed = await api.getitem("/app/hook/deliveries")
     assert listed == [item]
-    assert set(item) >= {"id", "guid", "delivered_at", "redelivery", "status", "status_code",
-                         "event", "action", "installation_id", "repository_id"}  # fmt: skip
+    assert set(item) >= {
+        "id",
+        "guid",
+        "delivered_at",
+        "redelivery",
+        "status",
+        "status_code",
+        "event",
+        "action",
+        "installation_id",
+        "repository_id",
+    }
     assert item["status"] == "Invalid HTTP Response: 502"
     assert await api.getitem("/app/hook/deliveries?redelivery=true") == []
 

@@ -55,8 +55,7 @@ async def test_without_trusted_proxies_x_forwarded_for_is_ignored(ask):
     assert (await ask("127.0.0.1", headers={"Forwarded": "for=198.51.100.7"}))["local"] is False
 
     direct = await ask("127.0.0.1")
-    assert direct == {"address": "127.0.0.1", "unread": False, "local": True,
-                      "logged": "127.0.0.1"}  # fmt: skip
+    assert direct == {"address": "127.0.0.1", "unread": False, "local": True, "logged": "127.0.0.1"}
 
 
 async def test_a_trusted_proxy_names_the_client(ask):
@@ -123,11 +122,19 @@ async def test_ipv6_and_mapped_addresses_in_the_chain(ask):
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [
-        ("127.0.0.1", True), ("127.0.1.1", True), ("::1", True), ("[::1]", True),
-        ("localhost", True), ("LOCALHOST", True), ("::ffff:127.0.0.1", True),
-        ("0.0.0.0", False), ("::", False), ("", False), ("192.168.1.10", False),
+        ("127.0.0.1", True),
+        ("127.0.1.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::ffff:127.0.0.1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.10", False),
         ("review.example.com", False),
     ],
-)  # fmt: skip
+)
 def test_which_hosts_listen_on_loopback_only(host, loopback):
     assert remote.loopback_host(host) is loopback

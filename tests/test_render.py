@@ -25,8 +25,15 @@ BUDGET = "over this review's token budget (max_review_tokens)"
 
 
 def a_finding(severity: str = "low", title: str = "Rename x", **kw) -> Finding:
-    fields = dict(agent_type="style", severity=severity, file_path="a.py", line_start=3,
-                  line_end=3, title=title, description="x says nothing.")  # fmt: skip
+    fields = dict(
+        agent_type="style",
+        severity=severity,
+        file_path="a.py",
+        line_start=3,
+        line_end=3,
+        title=title,
+        description="x says nothing.",
+    )
     return Finding(**(fields | kw))
 
 
@@ -54,7 +61,7 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
                 verify_reason=description,
                 withheld=True,
             )
-        ],  # fmt: skip
+        ],
         guidance=note,
         skipped=[Skipped(path, reason)],
         failed_agents={"bugs": reason},
@@ -80,10 +87,21 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
 
 
 def test_withheld_findings_are_counted_and_listed_folded_with_their_reason():
-    withheld = a_finding("critical", "eval of input", verdict="dropped", confidence=0.25,
-                         verify_reason="The input is a constant.", withheld=True)  # fmt: skip
-    summary = Summary(head_sha="0123456789abcdef", status="completed", withheld=[withheld],
-                      fail_on="critical", guidance="AGENTS.md, 2 path rules")  # fmt: skip
+    withheld = a_finding(
+        "critical",
+        "eval of input",
+        verdict="dropped",
+        confidence=0.25,
+        verify_reason="The input is a constant.",
+        withheld=True,
+    )
+    summary = Summary(
+        head_sha="0123456789abcdef",
+        status="completed",
+        withheld=[withheld],
+        fail_on="critical",
+        guidance="AGENTS.md, 2 path rules",
+    )
 
     body = render_summary(summary)
 
@@ -150,8 +168,9 @@ def a_coverage(*not_reviewed: Skipped, files: int = 121, reviewed: int = 37) -> 
 
 def test_a_partial_review_says_its_coverage_near_the_top_and_that_it_is_partial():
     left_out = Skipped("src/big.py", BUDGET, lines=800, cut=True)
-    summary = Summary("0123456789abcdef", "completed", findings=[a_finding("high")],
-                      coverage=a_coverage(left_out))  # fmt: skip
+    summary = Summary(
+        "0123456789abcdef", "completed", findings=[a_finding("high")], coverage=a_coverage(left_out)
+    )
 
     body = render_summary(summary)
 
@@ -164,8 +183,12 @@ def test_a_partial_review_says_its_coverage_near_the_top_and_that_it_is_partial(
 
 def test_a_full_review_says_its_coverage_and_is_not_called_partial():
     chosen = Skipped("logo.png", "binary")  # not reviewed by choice: the review is whole
-    summary = Summary("0123456789abcdef", "completed", findings=[a_finding("high")],
-                      coverage=a_coverage(chosen, files=2, reviewed=1))  # fmt: skip
+    summary = Summary(
+        "0123456789abcdef",
+        "completed",
+        findings=[a_finding("high")],
+        coverage=a_coverage(chosen, files=2, reviewed=1),
+    )
 
     body = render_summary(summary)
 
@@ -268,8 +291,9 @@ def test_very_long_paths_are_counted_not_named_past_the_lists_share_of_the_comme
     files += [Skipped(f"r{i}", f"diff could not be parsed (bad line {i})") for i in range(100)]
     findings = [a_finding("high", f"Finding {i}", description="x" * 300) for i in range(100)]
 
-    body = render_summary(Summary("abc", "completed", findings=findings,
-                                  coverage=a_coverage(*files)))  # fmt: skip
+    body = render_summary(
+        Summary("abc", "completed", findings=findings, coverage=a_coverage(*files))
+    )
 
     part = not_reviewed_part(body)
     assert len(part) < 30_000
@@ -299,8 +323,13 @@ def test_a_hostile_path_or_reason_in_the_not_reviewed_list_stays_inert():
 
 
 def test_the_footer_gives_tokens_cached_tokens_and_the_cost():
-    usage = dict(calls=8, prompt_tokens=123_456, cached_tokens=1_000, output_tokens=2_345,
-                 thinking_tokens=4_096)  # fmt: skip
+    usage = dict(
+        calls=8,
+        prompt_tokens=123_456,
+        cached_tokens=1_000,
+        output_tokens=2_345,
+        thinking_tokens=4_096,
+    )
 
     priced = render_summary(
         Summary("abc", "completed", cost_usd=0.04321, output_cost_usd=0.0161, **usage)

@@ -18,52 +18,72 @@ OLD, YOUNG = 100, 10  # days; the settings keep 90
 
 
 async def review(
-    pool, pr: int, *, status: str = "completed", days: int = OLD, error: str | None = None,
-    delivery: str | None = None, findings: int = 1, calls: int = 1,
-) -> uuid.UUID:  # fmt: skip
+    pool,
+    pr: int,
+    *,
+    status: str = "completed",
+    days: int = OLD,
+    error: str | None = None,
+    delivery: str | None = None,
+    findings: int = 1,
+    calls: int = 1,
+) -> uuid.UUID:
     """A review of o/r#pr finished `days` ago, with its findings and Gemini calls."""
     if delivery is not None:
         await pool.execute(
             "INSERT INTO webhook_deliveries (delivery_id, event, received_at)"
             " VALUES ($1, 'pull_request', now() - make_interval(days => $2))",
-            delivery, days,
-        )  # fmt: skip
+            delivery,
+            days,
+        )
     review_id = await pool.fetchval(
         "INSERT INTO reviews (installation_id, owner, repo, pr_number, head_sha, trigger,"
         " status, error, delivery_id) VALUES (1, 'o', 'r', $1, 'abc', 'opened', $2, $3, $4)"
         " RETURNING id",
-        pr, status, error, delivery,
-    )  # fmt: skip
+        pr,
+        status,
+        error,
+        delivery,
+    )
     await pool.execute(
         "UPDATE reviews SET finished_at = now() - make_interval(days => $2) WHERE id = $1",
-        review_id, days,
-    )  # fmt: skip
+        review_id,
+        days,
+    )
     for n in range(findings):
         await pool.execute(
             "INSERT INTO findings (review_id, agent_type, severity, file_path, title)"
             " VALUES ($1, 'bugs', 'low', 'a.py', $2)",
-            review_id, f"finding {n}",
-        )  # fmt: skip
+            review_id,
+            f"finding {n}",
+        )
     for n in range(calls):
         await pool.execute(
             "INSERT INTO gemini_calls (review_id, installation_id, owner, repo, model, agent,"
             " chunk, chunk_digest, attempt, status, created_at)"
             " VALUES ($1, 1, 'o', 'r', 'gemini', 'bugs', $2, 'd', 1, 'ok',"
             " now() - make_interval(days => $3))",
-            review_id, n + 1, days,
-        )  # fmt: skip
+            review_id,
+            n + 1,
+            days,
+        )
     return review_id
 
 
-async def job(pool, pr: int | None, *, kind: str = "command", status: str = "done",
-              days: int = OLD) -> uuid.UUID:  # fmt: skip
+async def job(
+    pool, pr: int | None, *, kind: str = "command", status: str = "done", days: int = OLD
+) -> uuid.UUID:
     job_id = uuid.uuid4()
     await pool.execute(
         "INSERT INTO jobs (id, kind, installation_id, owner, repo, pr_number, status,"
         " finished_at) VALUES ($1, $2, 1, 'o', 'r', $3, $4,"
         " CASE WHEN $4 IN ('done', 'failed') THEN now() - make_interval(days => $5) END)",
-        job_id, kind, pr, status, days,
-    )  # fmt: skip
+        job_id,
+        kind,
+        pr,
+        status,
+        days,
+    )
     return job_id
 
 
@@ -94,9 +114,15 @@ async def test_what_is_older_than_the_limit_goes_and_what_is_younger_stays(servi
 
     assert await remaining(pool, "reviews") == {young}
     assert deleted.tables() == {
-        "reviews": 2, "findings": 2, "gemini_calls": 4, "review_events": 2,
-        "webhook_deliveries": 2, "jobs": 1, "gemini_quota": 1, "gemini_spend": 1,
-    }  # fmt: skip
+        "reviews": 2,
+        "findings": 2,
+        "gemini_calls": 4,
+        "review_events": 2,
+        "webhook_deliveries": 2,
+        "jobs": 1,
+        "gemini_quota": 1,
+        "gemini_spend": 1,
+    }
     assert await remaining(pool, "findings", "review_id") == {young}
     assert await remaining(pool, "gemini_calls", "review_id") == {young}
     assert await remaining(pool, "review_events", "review_id") == {young}
@@ -133,13 +159,16 @@ async def test_a_closed_prs_reviews_all_go(services):
     by_job = await review(pool, 5)
     closed = await job(pool, 5, kind="closed")
     await review(pool, 6)  # closed, then reopened: the reopened review came after the job
-    await pool.execute("UPDATE jobs SET created_at = now() - interval '1 day' WHERE id = $1",
-                       await job(pool, 6, kind="closed"))  # fmt: skip
+    await pool.execute(
+        "UPDATE jobs SET created_at = now() - interval '1 day' WHERE id = $1",
+        await job(pool, 6, kind="closed"),
+    )
     reopened = await review(pool, 6, status="skipped")
     other_closed = await job(pool, 7, kind="closed")  # its PR's reviews are young
     young = await review(pool, 7, days=YOUNG)
-    await pool.execute("UPDATE jobs SET created_at = now() + interval '1 second' WHERE id = $1",
-                       other_closed)  # fmt: skip
+    await pool.execute(
+        "UPDATE jobs SET created_at = now() + interval '1 second' WHERE id = $1", other_closed
+    )
 
     await retention_pass(services)
 

@@ -11,10 +11,16 @@ from bot.store.queue import NewReview, Status, Trigger
 
 def new(pr: int = 7) -> NewReview:
     return NewReview(
-        id=uuid.uuid4(), installation_id=1, owner="octo", repo="widgets", pr_number=pr,
-        head_sha=uuid.uuid4().hex + "00000000", base_ref="main", trigger=Trigger.SYNCHRONIZE,
+        id=uuid.uuid4(),
+        installation_id=1,
+        owner="octo",
+        repo="widgets",
+        pr_number=pr,
+        head_sha=uuid.uuid4().hex + "00000000",
+        base_ref="main",
+        trigger=Trigger.SYNCHRONIZE,
         draft=False,
-    )  # fmt: skip
+    )
 
 
 async def events_of(pool, review: NewReview) -> list[tuple]:

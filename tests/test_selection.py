@@ -40,14 +40,22 @@ def test_linguist_generated_in_gitattributes_marks_files_generated():
 
 def test_source_comes_first_then_tests_then_docs_and_the_smaller_change_first():
     selection = Selection(capacity=10**6, hold_bytes=10**9)
-    for text in (section("README.md", 5), section("tests/test_a.py", 5),
-                 section("src/big.py", 50), section("src/small.py", 5),
-                 section("data/x.csv", 5)):  # fmt: skip
+    for text in (
+        section("README.md", 5),
+        section("tests/test_a.py", 5),
+        section("src/big.py", 50),
+        section("src/small.py", 5),
+        section("data/x.csv", 5),
+    ):
         selection.offer(text)
 
     assert chosen(selection) == [
-        "src/small.py", "src/big.py", "tests/test_a.py", "README.md", "data/x.csv"
-    ]  # fmt: skip
+        "src/small.py",
+        "src/big.py",
+        "tests/test_a.py",
+        "README.md",
+        "data/x.csv",
+    ]
 
 
 def test_what_does_not_fit_is_named_with_its_reason_and_lines():
@@ -61,8 +69,9 @@ def test_what_does_not_fit_is_named_with_its_reason_and_lines():
     assert diff.paths == ["src/a.py"]
     reasons = {s.path: (s.reason, s.lines, s.cut) for s in diff.skipped}
     assert reasons == {
-        "docs/long.md": (BUDGET, 200, True), "data/rows.csv": (GENERATED, 200, False)
-    }  # fmt: skip
+        "docs/long.md": (BUDGET, 200, True),
+        "data/rows.csv": (GENERATED, 200, False),
+    }
     assert (coverage.files, coverage.reviewed_files) == (3, 1)
     assert (coverage.lines, coverage.reviewed_lines) == (420, 20)
     assert coverage.partial
@@ -102,16 +111,20 @@ def test_policy_skips_are_counted_but_do_not_make_the_review_partial():
     diff, coverage = selection.choose()
 
     assert {s.path: s.reason for s in diff.skipped} == {
-        "docs/a.md": "ignored by config (docs/*)", "yarn.lock": "lock file", "logo.png": "binary"
-    }  # fmt: skip
+        "docs/a.md": "ignored by config (docs/*)",
+        "yarn.lock": "lock file",
+        "logo.png": "binary",
+    }
     assert not coverage.partial and coverage.files == 4
 
 
 def test_an_incremental_review_sends_only_changed_files_and_keeps_those_with_findings():
     selection = Selection(
-        capacity=10**6, hold_bytes=10**9,
-        wanted=lambda path: path == "src/new.py", keep=lambda path: path == "src/old.py",
-    )  # fmt: skip
+        capacity=10**6,
+        hold_bytes=10**9,
+        wanted=lambda path: path == "src/new.py",
+        keep=lambda path: path == "src/old.py",
+    )
     for path in ("src/new.py", "src/old.py", "src/other.py"):
         selection.offer(section(path, 4))
 

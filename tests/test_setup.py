@@ -165,9 +165,10 @@ async def test_form_refuses_what_github_could_not_use(aiohttp_client, fake_githu
 
 async def start(client) -> str:
     response = await client.post(
-        "/setup", data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example"},
+        "/setup",
+        data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example"},
         headers=same_origin(client),
-    )  # fmt: skip
+    )
     return github_post(await response.text())[1]["state"]
 
 
@@ -255,8 +256,17 @@ async def test_fake_github_conversion_is_single_use_and_expires(fake_github):
     url = fake_github.url or ""
     code = fake_github.manifest_code("Second Look (x)")
     answer = await manifest.convert(url, code)
-    assert {"id", "slug", "name", "html_url", "pem", "webhook_secret", "client_id",
-            "client_secret", "owner"} <= answer.keys()  # fmt: skip
+    assert {
+        "id",
+        "slug",
+        "name",
+        "html_url",
+        "pem",
+        "webhook_secret",
+        "client_id",
+        "client_secret",
+        "owner",
+    } <= answer.keys()
     assert answer["slug"] == "second-look-x"
     expired = fake_github.manifest_code(ttl=-1)
     for used in (code, expired, "unknown"):
@@ -440,8 +450,9 @@ def test_register_with_a_bad_code_is_one_line(
 def test_register_with_github_unreachable_is_one_line(base_settings: Settings, tmp_path: Path):
     api = f"http://127.0.0.1:{free_port()}"
 
-    result = run_bot(tmp_path, register_env(base_settings, GITHUB_API_URL=api), "register",
-                     "--code", "abc")  # fmt: skip
+    result = run_bot(
+        tmp_path, register_env(base_settings, GITHUB_API_URL=api), "register", "--code", "abc"
+    )
 
     assert result.returncode == 1
     assert one_line(result).startswith(f"second-look: cannot reach GitHub at {api}: ")
@@ -471,9 +482,16 @@ def test_register_writes_a_page_with_a_state_a_name_and_a_homepage(
     env = register_env(base_settings, GITHUB_API_URL="https://ghe.example/api/v3")
 
     result = run_bot(
-        tmp_path, env, "register", "--webhook-url", "https://bot.example.com/webhooks",
-        "--name", "Ours", "--org", "octo",
-    )  # fmt: skip
+        tmp_path,
+        env,
+        "register",
+        "--webhook-url",
+        "https://bot.example.com/webhooks",
+        "--name",
+        "Ours",
+        "--org",
+        "octo",
+    )
 
     assert result.returncode == 0, result.stderr
     target, query, spec = github_post((tmp_path / ".data" / "register.html").read_text())
@@ -486,8 +504,13 @@ def test_register_writes_a_page_with_a_state_a_name_and_a_homepage(
 
 
 def test_register_names_the_app_after_the_host_by_default(base_settings: Settings, tmp_path):
-    result = run_bot(tmp_path, register_env(base_settings), "register", "--webhook-url",
-                     "https://bot.example.com/webhooks")  # fmt: skip
+    result = run_bot(
+        tmp_path,
+        register_env(base_settings),
+        "register",
+        "--webhook-url",
+        "https://bot.example.com/webhooks",
+    )
 
     assert result.returncode == 0, result.stderr
     _, _, spec = github_post((tmp_path / ".data" / "register.html").read_text())
@@ -561,8 +584,11 @@ async def test_a_post_from_this_servers_pages_passes(aiohttp_client, fake_github
     assert github_post(await by_referer.text())[1]["state"]
 
     # Behind a TLS proxy that says so, on the default port (which browsers leave out).
-    proxied = {"Host": "review.example.com", "X-Forwarded-Proto": "https",
-               "Origin": "https://review.example.com:443"}  # fmt: skip
+    proxied = {
+        "Host": "review.example.com",
+        "X-Forwarded-Proto": "https",
+        "Origin": "https://review.example.com:443",
+    }
     assert (await client.post("/setup", data=FORM, headers=proxied)).status == 200
 
 
@@ -583,9 +609,10 @@ async def test_behind_a_trusted_proxy_an_outsider_needs_the_key(
     aiohttp_client, fake_github, workdir
 ):
     settings = SetupSettings(
-        github_api_url=fake_github.url or "", data_dir=workdir / "data",
+        github_api_url=fake_github.url or "",
+        data_dir=workdir / "data",
         trusted_proxies=(ipaddress.ip_network("127.0.0.1"),),
-    )  # fmt: skip
+    )
     app = create_setup_app(
         settings, dotenv=workdir / ".env", github_url="https://github.example", access="the-key"
     )

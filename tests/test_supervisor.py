@@ -128,9 +128,15 @@ async def test_a_stored_answer_is_used_instead_of_a_call(services, fake_gemini):
     diff = diff_of({"a.py": ("", "x = 1\n")})
     first = ReviewSupervisor(services.gemini, meter(), agents=["bugs"])
     fake_gemini.findings["bugs"] = [
-        {"file_path": "a.py", "line_start": 1, "line_end": 1, "severity": "high",
-         "title": "Wrong", "description": "d"}
-    ]  # fmt: skip
+        {
+            "file_path": "a.py",
+            "line_start": 1,
+            "line_end": 1,
+            "severity": "high",
+            "title": "Wrong",
+            "description": "d",
+        }
+    ]
     done = meter()
     await ReviewSupervisor(services.gemini, done, agents=["bugs"]).run(diff, diff.paths)
     assert [c.agent for c in done.calls] == ["bugs", "verifier"]
@@ -198,9 +204,15 @@ async def test_path_rules_reach_only_the_chunks_with_their_files(services, fake_
 async def test_a_failed_agent_leaves_its_chunk_verified_from_the_others(services, fake_gemini):
     fake_gemini.fail_next(400, agent="style")
     fake_gemini.findings["bugs"] = [
-        {"file_path": "a.py", "line_start": 1, "line_end": 1, "severity": "high",
-         "title": "Wrong", "description": "d"}
-    ]  # fmt: skip
+        {
+            "file_path": "a.py",
+            "line_start": 1,
+            "line_end": 1,
+            "severity": "high",
+            "title": "Wrong",
+            "description": "d",
+        }
+    ]
     diff = diff_of({"a.py": ("", "x = 1\n")})
 
     result = await ReviewSupervisor(services.gemini, meter()).run(diff, diff.paths)

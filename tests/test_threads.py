@@ -15,7 +15,7 @@ from tests.conversing import (
     reply,
     root,
     thread_of,
-)  # fmt: skip
+)
 from tests.payloads import review_comment, review_comment_payload
 from tests.reviewing import (
     NEW_APP,
@@ -41,8 +41,9 @@ async def client(aiohttp_client, settings, fake_github, fake_gemini):
 @pytest.fixture
 async def reviewed(client, pool, fake_github, fake_gemini):
     """PR 7 reviewed once: two findings, each an inline comment of ours."""
-    pull = open_pull(fake_github, files={"app.py": (OLD_APP, NEW_APP),
-                                         "calc.py": (OTHER_OLD, OTHER_NEW)})  # fmt: skip
+    pull = open_pull(
+        fake_github, files={"app.py": (OLD_APP, NEW_APP), "calc.py": (OTHER_OLD, OTHER_NEW)}
+    )
     fake_gemini.findings["security"] = [finding()]
     fake_gemini.findings["bugs"] = [
         finding("calc.py", line=6, severity="high", title="division by zero")
@@ -110,8 +111,12 @@ async def test_on_a_pr_we_never_commented_inline_a_reply_costs_no_call_at_all(
 
 
 async def test_a_bots_reply_is_no_job(client, pool, fake_github, reviewed):
-    comment = review_comment("automated note", in_reply_to_id=root(fake_github)["id"],
-                             login="second-look[bot]", user_type="Bot")  # fmt: skip
+    comment = review_comment(
+        "automated note",
+        in_reply_to_id=root(fake_github)["id"],
+        login="second-look[bot]",
+        user_type="Bot",
+    )
 
     answer = await deliver(client, review_comment_payload(comment), "pull_request_review_comment")
 
@@ -123,8 +128,16 @@ async def test_a_dismissal_holds_over_two_pushes(client, pool, fake_github, fake
     fake_github.set_permission(OWNER, REPO, "lead", "admin")
     calls = len(fake_gemini.requests)
 
-    job = await reply(client, pool, fake_github, reviewed, ours, "This is a false positive.",
-                      login="lead", association="OWNER")  # fmt: skip
+    job = await reply(
+        client,
+        pool,
+        fake_github,
+        reviewed,
+        ours,
+        "This is a false positive.",
+        login="lead",
+        association="OWNER",
+    )
 
     assert job["outcome"] == "dismissed (check success)"
     assert "Dismissed" in answers_in(fake_github, ours)[0]
@@ -140,8 +153,11 @@ async def test_a_dismissal_holds_over_two_pushes(client, pool, fake_github, fake
         assert pushed["status"] == "completed"
         run = fake_github.check_runs(OWNER, REPO)[-1]
         assert run["conclusion"] == "success"  # the critical finding no longer fails it
-    evals = [c for c in fake_github.review_comments(OWNER, REPO, 7)
-             if c["path"] == "app.py" and "in_reply_to_id" not in c]  # fmt: skip
+    evals = [
+        c
+        for c in fake_github.review_comments(OWNER, REPO, 7)
+        if c["path"] == "app.py" and "in_reply_to_id" not in c
+    ]
     assert len(evals) == 1  # never posted again
     summary = summary_of(fake_github)
     assert "Dismissed (1)" in summary and "dismissed by `lead`" in summary
@@ -155,8 +171,9 @@ async def test_a_dismissal_holds_over_two_pushes(client, pool, fake_github, fake
 async def test_an_outsider_cannot_dismiss(client, pool, fake_github, fake_gemini, reviewed):
     ours = root(fake_github)
 
-    job = await reply(client, pool, fake_github, reviewed, ours, "won't fix",
-                      login="drive-by", association="NONE")  # fmt: skip
+    job = await reply(
+        client, pool, fake_github, reviewed, ours, "won't fix", login="drive-by", association="NONE"
+    )
 
     assert job["outcome"] == "refused"
     assert "Only people with write access" in answers_in(fake_github, ours)[0]

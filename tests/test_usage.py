@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.pull import Pull
 from bot.store import feedback, pulls, queue
 
 NOW = datetime.now(UTC)
@@ -40,27 +41,54 @@ async def usage(
 
 async def add_review(pool, owner: str, repo: str) -> uuid.UUID:
     review = queue.NewReview(
-        id=uuid.uuid4(), installation_id=1, owner=owner, repo=repo, pr_number=1,
-        head_sha="a" * 40, base_ref="main", trigger=queue.Trigger.MANUAL, draft=False,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        installation_id=1,
+        owner=owner,
+        repo=repo,
+        pr_number=1,
+        head_sha="a" * 40,
+        base_ref="main",
+        trigger=queue.Trigger.MANUAL,
+        draft=False,
+    )
     async with pool.acquire() as conn:
         await queue.create(conn, [review])
     return review.id
 
 
 async def add_call(
-    pool, review_id: uuid.UUID, owner: str, repo: str, at: datetime,
-    model: str = "gemini-2.5-flash", prompt: int = 0, cached: int = 0, output: int = 0,
-    thinking: int = 0, cost: str = "0", status: str = "ok", output_cost: str = "0",
-) -> None:  # fmt: skip
+    pool,
+    review_id: uuid.UUID,
+    owner: str,
+    repo: str,
+    at: datetime,
+    model: str = "gemini-2.5-flash",
+    prompt: int = 0,
+    cached: int = 0,
+    output: int = 0,
+    thinking: int = 0,
+    cost: str = "0",
+    status: str = "ok",
+    output_cost: str = "0",
+) -> None:
     await pool.execute(
         "INSERT INTO gemini_calls (review_id, installation_id, owner, repo, model, agent, chunk,"
         " chunk_digest, attempt, status, prompt_tokens, cached_tokens, output_tokens,"
         " thinking_tokens, cost_usd, created_at, output_cost_usd)"
         " VALUES ($1, 1, $2, $3, $4, 'bugs', 1, 'digest', 1, $5, $6, $7, $8, $9, $10, $11, $12)",
-        review_id, owner, repo, model, status, prompt, cached, output, thinking, Decimal(cost), at,
+        review_id,
+        owner,
+        repo,
+        model,
+        status,
+        prompt,
+        cached,
+        output,
+        thinking,
+        Decimal(cost),
+        at,
         Decimal(output_cost),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -71,18 +99,45 @@ async def calls(pool) -> None:
     gadgets = await add_review(pool, "octo", "gadgets")
     w = (widgets, "octo", "widgets")
     g = (gadgets, "octo", "gadgets")
-    await add_call(pool, *w, YESTERDAY, prompt=1000, cached=200, output=100, thinking=50,
-                   cost="0.0006", output_cost="0.000375")  # fmt: skip
-    await add_call(pool, *w, YESTERDAY + timedelta(hours=1), model="gemini-2.5-pro", prompt=3000,
-                   output=300, cost="0.00676", output_cost="0.003")  # fmt: skip
+    await add_call(
+        pool,
+        *w,
+        YESTERDAY,
+        prompt=1000,
+        cached=200,
+        output=100,
+        thinking=50,
+        cost="0.0006",
+        output_cost="0.000375",
+    )
+    await add_call(
+        pool,
+        *w,
+        YESTERDAY + timedelta(hours=1),
+        model="gemini-2.5-pro",
+        prompt=3000,
+        output=300,
+        cost="0.00676",
+        output_cost="0.003",
+    )
     # A failed call of a priced model costs nothing, and is not unpriced.
     await add_call(pool, *w, YESTERDAY + timedelta(hours=2), status="failed")
-    await add_call(pool, *w, THREE_DAYS_AGO, prompt=500, output=10, cost="0.000175",
-                   output_cost="0.000025")  # fmt: skip
-    await add_call(pool, *g, YESTERDAY + timedelta(minutes=30), model="gemini-9-ultra",
-                   prompt=2000, output=100)  # fmt: skip
-    await add_call(pool, *g, YESTERDAY + timedelta(hours=2), prompt=4000, cached=1000,
-                   output=200, cost="0.00143", output_cost="0.0005")  # fmt: skip
+    await add_call(
+        pool, *w, THREE_DAYS_AGO, prompt=500, output=10, cost="0.000175", output_cost="0.000025"
+    )
+    await add_call(
+        pool, *g, YESTERDAY + timedelta(minutes=30), model="gemini-9-ultra", prompt=2000, output=100
+    )
+    await add_call(
+        pool,
+        *g,
+        YESTERDAY + timedelta(hours=2),
+        prompt=4000,
+        cached=1000,
+        output=200,
+        cost="0.00143",
+        output_cost="0.0005",
+    )
     await add_call(pool, *g, TEN_DAYS_AGO, prompt=7000, output=70, cost="0.002275")
 
 
@@ -108,8 +163,19 @@ async def test_usage_per_repository_and_day_with_a_total(database_url, calls, tm
     lines = result.stdout.splitlines()
     since = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%d")
     assert lines[0].startswith(f"Gemini calls since {since} ")
-    assert lines[1].split() == ["repository", "day", "calls", "input", "cached", "output",
-                                "thinking", "cost", "USD", "output", "USD"]  # fmt: skip
+    assert lines[1].split() == [
+        "repository",
+        "day",
+        "calls",
+        "input",
+        "cached",
+        "output",
+        "thinking",
+        "cost",
+        "USD",
+        "output",
+        "USD",
+    ]
     # Aligned: every column of numbers ends where its header does.
     assert len({len(line.removesuffix("  *")) for line in lines[1:-1]}) == 1
     assert lines[-1].startswith("* unpriced: no price for gemini-9-ultra;")
@@ -121,12 +187,17 @@ async def test_since_takes_days_and_hours(database_url, calls, tmp_path):
     an_hour = await usage(database_url, tmp_path, "--since", "1h")
 
     assert [row[:2] for row in table(month.stdout)] == [
-        ["octo/gadgets", D10], ["octo/gadgets", Y], ["octo/widgets", D3], ["octo/widgets", Y],
+        ["octo/gadgets", D10],
+        ["octo/gadgets", Y],
+        ["octo/widgets", D3],
+        ["octo/widgets", Y],
         ["total", "7"],
-    ]  # fmt: skip
+    ]
     assert [row[:2] for row in table(two_days.stdout)] == [
-        ["octo/gadgets", Y], ["octo/widgets", Y], ["total", "5"]
-    ]  # fmt: skip
+        ["octo/gadgets", Y],
+        ["octo/widgets", Y],
+        ["total", "5"],
+    ]
     assert an_hour.returncode == 0, an_hour.stderr
     printed = an_hour.stdout.strip()
     assert printed.startswith("no Gemini calls since ") and "\n" not in printed
@@ -159,19 +230,42 @@ async def test_json_format(database_url, calls, tmp_path):
     assert abs(since - (datetime.now(UTC) - timedelta(days=2))) < timedelta(minutes=2)
     assert report["repository"] is None
     assert report["rows"] == [
-        {"repository": "octo/gadgets", "day": Y, "calls": 2, "input_tokens": 6000,
-         "cached_tokens": 1000, "output_tokens": 300, "thinking_tokens": 0, "cost_usd": 0.00143,
-         "output_cost_usd": 0.0005, "unpriced_models": ["gemini-9-ultra"]},
-        {"repository": "octo/widgets", "day": Y, "calls": 3, "input_tokens": 4000,
-         "cached_tokens": 200, "output_tokens": 400, "thinking_tokens": 50, "cost_usd": 0.00736,
-         "output_cost_usd": 0.003375, "unpriced_models": []},
-    ]  # fmt: skip
+        {
+            "repository": "octo/gadgets",
+            "day": Y,
+            "calls": 2,
+            "input_tokens": 6000,
+            "cached_tokens": 1000,
+            "output_tokens": 300,
+            "thinking_tokens": 0,
+            "cost_usd": 0.00143,
+            "output_cost_usd": 0.0005,
+            "unpriced_models": ["gemini-9-ultra"],
+        },
+        {
+            "repository": "octo/widgets",
+            "day": Y,
+            "calls": 3,
+            "input_tokens": 4000,
+            "cached_tokens": 200,
+            "output_tokens": 400,
+            "thinking_tokens": 50,
+            "cost_usd": 0.00736,
+            "output_cost_usd": 0.003375,
+            "unpriced_models": [],
+        },
+    ]
     total = report.pop("total")
     assert total.pop("cost_usd") == pytest.approx(0.00879)
     assert total.pop("output_cost_usd") == pytest.approx(0.003875)
-    assert total == {"calls": 5, "input_tokens": 10000, "cached_tokens": 1200,
-                     "output_tokens": 700, "thinking_tokens": 50,
-                     "unpriced_models": ["gemini-9-ultra"]}  # fmt: skip
+    assert total == {
+        "calls": 5,
+        "input_tokens": 10000,
+        "cached_tokens": 1200,
+        "output_tokens": 700,
+        "thinking_tokens": 50,
+        "unpriced_models": ["gemini-9-ultra"],
+    }
 
 
 async def test_json_format_of_nothing_is_still_json(database_url, pool, tmp_path):
@@ -181,9 +275,15 @@ async def test_json_format_of_nothing_is_still_json(database_url, pool, tmp_path
     assert report["repository"] == "octo/widgets"
     assert report["rows"] == []
     assert report["total"] == {
-        "calls": 0, "input_tokens": 0, "cached_tokens": 0, "output_tokens": 0,
-        "thinking_tokens": 0, "cost_usd": 0, "output_cost_usd": 0, "unpriced_models": [],
-    }  # fmt: skip
+        "calls": 0,
+        "input_tokens": 0,
+        "cached_tokens": 0,
+        "output_tokens": 0,
+        "thinking_tokens": 0,
+        "cost_usd": 0,
+        "output_cost_usd": 0,
+        "unpriced_models": [],
+    }
 
 
 async def test_a_model_priced_in_gemini_prices_is_not_unpriced(database_url, calls, tmp_path):
@@ -245,14 +345,17 @@ async def test_an_unmigrated_database_says_to_migrate(make_database, tmp_path):
 
 
 async def add_feedback(pool, repo: str, fingerprint: str, agent: str, up: int, down: int):
-    await feedback.store(pool, "octo", repo, 1, [feedback.Reactions(fingerprint, agent, up, down)])
+    reactions = [feedback.Reactions(fingerprint, agent, up, down)]
+    await feedback.store(pool, Pull(1, "octo", repo, 1), reactions)
 
 
 async def test_feedback_gives_acceptance_per_agent_and_repository(database_url, pool, tmp_path):
     await add_feedback(pool, "widgets", "f1", "security", 2, 0)  # accepted
     await add_feedback(pool, "widgets", "f2", "security", 0, 1)  # rejected
     await add_feedback(pool, "gadgets", "f3", "bugs", 1, 0)  # accepted...
-    await pulls.dismiss(pool, "octo", "gadgets", 1, "f3", "lead", "reply")  # ...but dismissed
+    await pulls.dismiss(
+        pool, Pull(1, "octo", "gadgets", 1), "f3", "lead", "reply"
+    )  # ...but dismissed
     await add_feedback(pool, "gadgets", "f4", "style", 1, 1)  # a tie: neither
 
     text = await usage(database_url, tmp_path)
@@ -260,12 +363,16 @@ async def test_feedback_gives_acceptance_per_agent_and_repository(database_url, 
 
     assert text.returncode == 0, text.stderr
     assert "Feedback on inline comments" in text.stdout
-    assert [line.split() for line in text.stdout.splitlines() if line.startswith("security")] \
-        == [["security", "1", "1", "2", "1", "50%"]]  # fmt: skip
+    assert [line.split() for line in text.stdout.splitlines() if line.startswith("security")] == [
+        ["security", "1", "1", "2", "1", "50%"]
+    ]
     report = json.loads(result.stdout)["feedback"]
     assert [(a["name"], a["accepted"], a["rejected"], a["rate"]) for a in report["agents"]] == [
-        ("bugs", 0, 1, 0.0), ("security", 1, 1, 0.5), ("style", 0, 0, None),
-    ]  # fmt: skip
+        ("bugs", 0, 1, 0.0),
+        ("security", 1, 1, 0.5),
+        ("style", 0, 0, None),
+    ]
     assert [(a["name"], a["rate"]) for a in report["repositories"]] == [
-        ("octo/gadgets", 0.0), ("octo/widgets", 0.5),
-    ]  # fmt: skip
+        ("octo/gadgets", 0.0),
+        ("octo/widgets", 0.5),
+    ]

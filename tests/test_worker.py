@@ -9,6 +9,7 @@ import pytest
 from bot.app.services import Services
 from bot.app.worker import process_review
 from bot.github import checks
+from bot.pull import Repo
 from bot.review.agents import map_severity
 from bot.store import reviews
 from bot.store.findings_table import FindingRepo
@@ -403,7 +404,9 @@ async def test_a_given_up_review_completes_the_check_run_it_started(services, fa
     review_id = await new_review(services.pool, pull)
     # An earlier attempt started the check run, then its process died, five times over.
     gh = await services.github.api(pull.installation_id)
-    run_id = await checks.start(gh, OWNER, REPO, pull.head_sha, str(review_id))
+    run_id = await checks.start(
+        gh, Repo(pull.installation_id, OWNER, REPO), pull.head_sha, str(review_id)
+    )
     await reviews.set_fields(services.pool, review_id, check_run_id=run_id)
     await services.pool.execute("UPDATE reviews SET attempts = 5 WHERE id = $1", review_id)
 

@@ -30,7 +30,7 @@ from bot.app.payloads import (
     ReviewCommentEvent,
     TeamEvent,
     validate,
-)  # fmt: skip
+)
 from bot.github.checks import CHECK_NAME
 from bot.github.client import Identity
 from bot.store.jobs import NewJob
@@ -58,15 +58,19 @@ MODELS: dict[tuple[str, str], type[Envelope]] = {
     ("pull_request_review_comment", "created"): ReviewCommentEvent,
     ("check_run", "rerequested"): CheckRunEvent,
     ("check_suite", "rerequested"): CheckSuiteEvent,
-    **{("installation", action): InstallationEvent
-       for action in ("created", "deleted", "suspend", "unsuspend")},
-    **{("installation_repositories", action): InstallationRepositoriesEvent
-       for action in ("added", "removed")},
+    **{
+        ("installation", action): InstallationEvent
+        for action in ("created", "deleted", "suspend", "unsuspend")
+    },
+    **{
+        ("installation_repositories", action): InstallationRepositoriesEvent
+        for action in ("added", "removed")
+    },
     **{("member", action): MemberEvent for action in MEMBER_ACTIONS},
     **{("organization", action): OrganizationEvent for action in ORGANIZATION_ACTIONS},
     **{("membership", action): MembershipEvent for action in MEMBERSHIP_ACTIONS},
     **{("team", action): TeamEvent for action in TEAM_ACTIONS},
-}  # fmt: skip
+}
 
 
 def payload_of(event: sansio.Event) -> Envelope:
@@ -245,9 +249,11 @@ for _action in ("created", "deleted", "suspend", "unsuspend"):
 
 
 async def on_repositories(
-    event: sansio.Event, payload: InstallationRepositoriesEvent, intake: Intake,
+    event: sansio.Event,
+    payload: InstallationRepositoriesEvent,
+    intake: Intake,
     identity: Identity,
-) -> None:  # fmt: skip
+) -> None:
     """Repositories added to or removed from an installation: recorded."""
     intake.job = InstallationJob(
         event="installation_repositories",
@@ -261,8 +267,9 @@ for _action in ("added", "removed"):
     router.add(on_repositories, "installation_repositories", action=_action)
 
 
-def _access(payload: Envelope, event: str, repository: tuple[str, str] | None,
-            login: str | None) -> NewJob:  # fmt: skip
+def _access(
+    payload: Envelope, event: str, repository: tuple[str, str] | None, login: str | None
+) -> NewJob:
     """A job that forgets what was known of access: of `login` (None: everyone), on
     `repository` (None: every repository of the installation)."""
     assert payload.installation is not None and payload.action is not None
@@ -275,8 +282,9 @@ async def on_member(
 ) -> None:
     """A collaborator added, removed or changed: what we knew of them there is stale."""
     repository = payload.repository
-    intake.job = _access(payload, "member", (repository.owner.login, repository.name),
-                         payload.member.login)  # fmt: skip
+    intake.job = _access(
+        payload, "member", (repository.owner.login, repository.name), payload.member.login
+    )
 
 
 async def on_organization(
@@ -291,8 +299,9 @@ async def on_membership(
     event: sansio.Event, payload: MembershipEvent, intake: Intake, identity: Identity
 ) -> None:
     """Someone joined or left a team: their access changed wherever the team has some."""
-    intake.job = _access(payload, "membership", None,
-                         payload.member.login if payload.member else None)  # fmt: skip
+    intake.job = _access(
+        payload, "membership", None, payload.member.login if payload.member else None
+    )
 
 
 async def on_team(

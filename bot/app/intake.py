@@ -73,8 +73,11 @@ class IntakeWriter:
                     _answer(future, exc)
                 return
             if len(batch) > 1:
-                log.warning("the database refused a batch of %d deliveries (%s); writing each "
-                            "on its own", len(batch), type(exc).__name__)  # fmt: skip
+                log.warning(
+                    "the database refused a batch of %d deliveries (%s); writing each on its own",
+                    len(batch),
+                    type(exc).__name__,
+                )
                 for waiting in batch:
                     await self._write([waiting])
                 return
@@ -105,8 +108,9 @@ class IntakeWriter:
             async with self.pool.acquire() as conn:
                 await queue.create(conn, [kept])
         except Exception as exc:  # the answer is 400 all the same; the log keeps the reason
-            log.warning("refused delivery %s not recorded: %s", delivery.delivery_id,
-                        type(exc).__name__)  # fmt: skip
+            log.warning(
+                "refused delivery %s not recorded: %s", delivery.delivery_id, type(exc).__name__
+            )
 
 
 def _answer(future: asyncio.Future[Result], outcome: Result | BaseException) -> None:

@@ -16,6 +16,7 @@ from bot.config import Settings, load_settings
 from bot.github import sources
 from bot.github.client import describe
 from bot.logs import setup_logging
+from bot.pull import Pull
 from bot.review.findings import Finding
 from bot.standalone import local
 from bot.standalone.cli import parse_pull
@@ -42,17 +43,23 @@ async def review_once(settings: Settings, pull: str, fail_on: str | None = None)
     async with Services.open(settings) as services:
         await services.github.learn_identity()  # to know our inline threads on the PR
         try:
-            installation_id = await services.github.installation_for(owner, repo)
-            gh = await services.github.api(installation_id)
+            target = Pull(await services.github.installation_for(owner, repo), owner, repo, number)
+            gh = await services.github.api(target.installation_id)
             pr = await gh.getitem(f"/repos/{owner}/{repo}/pulls/{number}")
         except gidgethub.GitHubException as exc:
             print(f"second-look: {describe(exc)}", file=sys.stderr)
             return 1
         review = queue.NewReview(
-            id=uuid.uuid4(), installation_id=installation_id, owner=owner, repo=repo,
-            pr_number=number, head_sha=pr["head"]["sha"], base_ref=pr["base"]["ref"],
-            trigger=queue.Trigger.MANUAL, draft=False,
-        )  # fmt: skip
+            id=uuid.uuid4(),
+            installation_id=target.installation_id,
+            owner=owner,
+            repo=repo,
+            pr_number=number,
+            head_sha=pr["head"]["sha"],
+            base_ref=pr["base"]["ref"],
+            trigger=queue.Trigger.MANUAL,
+            draft=False,
+        )
         async with services.pool.acquire() as conn:
             await queue.create(conn, [review])
         await process_review(review.id, services)
@@ -63,7 +70,6 @@ async def review_once(settings: Settings, pull: str, fail_on: str | None = None)
             return local.CLEAN if done.status == "skipped" else local.COULD_NOT_RUN
         rows = await FindingRepo(services.pool).for_review(review.id)
         if fail_on is None:  # the repository's, as the check run had it
-            base = await sources.read_base(services.github, installation_id, owner, repo,
-                                           review.base_ref, number)  # fmt: skip
+            base = await sources.read_base(services.github, target, review.base_ref)
             fail_on = base.config.config.fail_on
     return local.exit_code([Finding.from_mapping(row) for row in rows], fail_on)

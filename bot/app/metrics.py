@@ -49,64 +49,81 @@ class Metrics:
         """`deliveries`: the (event, action) pairs whose series exist from the start."""
         self.registry = registry = CollectorRegistry()
         self.deliveries = Counter(
-            "secondlook_deliveries", "Webhook deliveries answered, by event, action and outcome.",
-            ["event", "action", "outcome"], registry=registry,
-        )  # fmt: skip
+            "secondlook_deliveries",
+            "Webhook deliveries answered, by event, action and outcome.",
+            ["event", "action", "outcome"],
+            registry=registry,
+        )
         self.reviews = Counter(
-            "secondlook_reviews", "Reviews that reached a final status, by that status.",
-            ["status"], registry=registry,
-        )  # fmt: skip
+            "secondlook_reviews",
+            "Reviews that reached a final status, by that status.",
+            ["status"],
+            registry=registry,
+        )
         self.reviews_waiting = Gauge(
             "secondlook_reviews_waiting",
             "Reviews pending in the table (every replica's; deferred ones included).",
             registry=registry,
         )
         self.reviews_running = Gauge(
-            "secondlook_reviews_running", "Reviews processing in the table (every replica's).",
+            "secondlook_reviews_running",
+            "Reviews processing in the table (every replica's).",
             registry=registry,
-        )  # fmt: skip
+        )
         self.review_duration = Histogram(
             "secondlook_review_duration_seconds",
             "Seconds from a review's creation to its final status, by that status.",
-            ["status"], buckets=_REVIEW_BUCKETS, registry=registry,
-        )  # fmt: skip
+            ["status"],
+            buckets=_REVIEW_BUCKETS,
+            registry=registry,
+        )
         self.review_wait = Histogram(
             "secondlook_review_wait_seconds",
             "Seconds from a review's creation to the claim of the task that finished it.",
-            buckets=_WAIT_BUCKETS, registry=registry,
-        )  # fmt: skip
+            buckets=_WAIT_BUCKETS,
+            registry=registry,
+        )
         self.gemini_calls = Counter(
-            "secondlook_gemini_calls", "Gemini requests (every attempt), by agent and outcome.",
-            ["agent", "outcome"], registry=registry,
-        )  # fmt: skip
+            "secondlook_gemini_calls",
+            "Gemini requests (every attempt), by agent and outcome.",
+            ["agent", "outcome"],
+            registry=registry,
+        )
         self.gemini_tokens = Counter(
             "secondlook_gemini_tokens",
             "Gemini tokens by kind: input (not cached), cached input, output, thinking.",
-            ["kind"], registry=registry,
-        )  # fmt: skip
-        self.gemini_cost = Counter(
-            "secondlook_gemini_cost_usd", "Estimated cost of the Gemini requests, in USD.",
+            ["kind"],
             registry=registry,
-        )  # fmt: skip
+        )
+        self.gemini_cost = Counter(
+            "secondlook_gemini_cost_usd",
+            "Estimated cost of the Gemini requests, in USD.",
+            registry=registry,
+        )
         self.gemini_limiter_wait = Histogram(
             "secondlook_gemini_limiter_wait_seconds",
             "Seconds a Gemini request waited for the deployment's quota slot.",
-            buckets=_LIMITER_BUCKETS, registry=registry,
-        )  # fmt: skip
+            buckets=_LIMITER_BUCKETS,
+            registry=registry,
+        )
         self.github_calls = Counter(
-            "secondlook_github_calls", "GitHub API requests (every attempt), by outcome.",
-            ["outcome"], registry=registry,
-        )  # fmt: skip
+            "secondlook_github_calls",
+            "GitHub API requests (every attempt), by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
         self.github_ratelimit_remaining = Gauge(
             "secondlook_github_ratelimit_remaining",
             "x-ratelimit-remaining of GitHub's last answer, by installation ('app': the JWT).",
-            ["installation"], registry=registry,
-        )  # fmt: skip
+            ["installation"],
+            registry=registry,
+        )
         self.redeliveries = Counter(
             "secondlook_redeliveries",
             "Deliveries GitHub failed to make that we asked it to make again, by event.",
-            ["event"], registry=registry,
-        )  # fmt: skip
+            ["event"],
+            registry=registry,
+        )
         for event, action in deliveries:
             self.redeliveries.labels(event)
             for outcome in DELIVERY_OUTCOMES:
@@ -138,13 +155,24 @@ class Metrics:
             self.review_wait.observe(max(waited, 0.0))
 
     def gemini_call(
-        self, agent: str, outcome: str, *, prompt: int, cached: int, output: int, thinking: int,
+        self,
+        agent: str,
+        outcome: str,
+        *,
+        prompt: int,
+        cached: int,
+        output: int,
+        thinking: int,
         cost_usd: float,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """One Gemini attempt as it ended; `prompt` includes the `cached` tokens."""
         self.gemini_calls.labels(agent, outcome).inc()
-        for kind, tokens in (("input", prompt - cached), ("cached", cached), ("output", output),
-                             ("thinking", thinking)):  # fmt: skip
+        for kind, tokens in (
+            ("input", prompt - cached),
+            ("cached", cached),
+            ("output", output),
+            ("thinking", thinking),
+        ):
             if tokens > 0:
                 self.gemini_tokens.labels(kind).inc(tokens)
         if cost_usd > 0:

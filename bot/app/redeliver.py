@@ -77,11 +77,15 @@ class Attempt:
         if delivered_at.tzinfo is None:  # GitHub writes UTC with a Z; without one, UTC still
             delivered_at = delivered_at.replace(tzinfo=UTC)
         return cls(
-            id_, guid, delivered_at, item.get("redelivery") is True,
+            id_,
+            guid,
+            delivered_at,
+            item.get("redelivery") is True,
             status if isinstance(status, str) else "",
             code if isinstance(code, int) else 0,
-            event, action if isinstance(action, str) else None,
-        )  # fmt: skip
+            event,
+            action if isinstance(action, str) else None,
+        )
 
 
 @dataclass
@@ -111,9 +115,14 @@ async def redeliver_pass(services: Services) -> Counts:
         log.info(
             "redelivery: %d redelivered of %d failed (%d recorded, %d succeeded later, "
             "%d asked before, %d passed over), %d listed",
-            counts.redelivered, counts.failed, counts.recorded, counts.succeeded_later,
-            counts.asked_before, counts.passed_over, counts.listed,
-        )  # fmt: skip
+            counts.redelivered,
+            counts.failed,
+            counts.recorded,
+            counts.succeeded_later,
+            counts.asked_before,
+            counts.passed_over,
+            counts.listed,
+        )
     return counts
 
 
@@ -126,8 +135,11 @@ async def _pass(services: Services, conn: Conn) -> Counts:
         listed = await _list(api, since, horizon)
     except gidgethub.GitHubException as exc:
         counts.error = describe(exc)
-        log.warning("redelivery: cannot list the App's deliveries (%s); trying again in %ds",
-                    counts.error, services.settings.redeliver_interval)  # fmt: skip
+        log.warning(
+            "redelivery: cannot list the App's deliveries (%s); trying again in %ds",
+            counts.error,
+            services.settings.redeliver_interval,
+        )
         return counts
     counts.listed = len(listed)
     chosen = await _choose(conn, listed, counts)
@@ -140,12 +152,20 @@ async def _pass(services: Services, conn: Conn) -> Counts:
             except gidgethub.GitHubException as exc:
                 if not any(has_status(exc, status) for status in _PASSED_OVER):
                     counts.error = describe(exc)
-                    log.warning("redelivery: cannot redeliver %s (%s); the pass stops here",
-                                attempt.guid, counts.error)  # fmt: skip
+                    log.warning(
+                        "redelivery: cannot redeliver %s (%s); the pass stops here",
+                        attempt.guid,
+                        counts.error,
+                    )
                     break
                 counts.passed_over += 1
-                log.warning("redelivery: GitHub will not redeliver %s (%s %s): %s",
-                            attempt.guid, attempt.event, attempt.action, describe(exc))  # fmt: skip
+                log.warning(
+                    "redelivery: GitHub will not redeliver %s (%s %s): %s",
+                    attempt.guid,
+                    attempt.event,
+                    attempt.action,
+                    describe(exc),
+                )
             else:
                 await redeliveries.record_asked(
                     conn, attempt.guid, attempt.id, attempt.event, attempt.action
@@ -153,8 +173,12 @@ async def _pass(services: Services, conn: Conn) -> Counts:
                 counts.redelivered += 1
                 if services.metrics is not None:
                     services.metrics.redelivered(attempt.event)
-                log.info("redelivery: asked GitHub to redeliver %s (%s %s)",
-                         attempt.guid, attempt.event, attempt.action or "-")  # fmt: skip
+                log.info(
+                    "redelivery: asked GitHub to redeliver %s (%s %s)",
+                    attempt.guid,
+                    attempt.event,
+                    attempt.action or "-",
+                )
         handled = attempt
     if handled is not None:
         await redeliveries.advance(conn, Checkpoint(handled.id, handled.delivered_at))
@@ -219,8 +243,11 @@ async def pass_once(services: Services) -> None:
     try:
         await redeliver_pass(services)
     except db.UNREACHABLE as exc:
-        log.warning("redelivery: the database is unreachable (%s); trying again in %ds",
-                    type(exc).__name__, services.settings.redeliver_interval)  # fmt: skip
+        log.warning(
+            "redelivery: the database is unreachable (%s); trying again in %ds",
+            type(exc).__name__,
+            services.settings.redeliver_interval,
+        )
     except Exception:
         log.exception("redelivery: the pass failed")
 
@@ -230,8 +257,11 @@ async def at_start_up(services: Services) -> None:
     try:
         await asyncio.wait_for(pass_once(services), STARTUP_WAIT)
     except TimeoutError:
-        log.warning("redelivery: the start-up pass took over %g s; the next one is in %ds",
-                    STARTUP_WAIT, services.settings.redeliver_interval)  # fmt: skip
+        log.warning(
+            "redelivery: the start-up pass took over %g s; the next one is in %ds",
+            STARTUP_WAIT,
+            services.settings.redeliver_interval,
+        )
 
 
 async def run_forever(services: Services, *, first: bool = True) -> None:

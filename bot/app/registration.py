@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     webhook_url = args.webhook_url.strip()
     parts = urlsplit(webhook_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        print(f"second-look: --webhook-url must be an http(s) URL, got {webhook_url!r}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"second-look: --webhook-url must be an http(s) URL, got {webhook_url!r}",
+            file=sys.stderr,
+        )
         return 2
     # The homepage and the redirect are under the base URL: the webhook URL's, less /webhooks.
     base_url = (

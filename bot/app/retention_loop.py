@@ -36,8 +36,10 @@ async def run_forever(services: Services) -> None:
         try:
             await retention_pass(services)
         except db.UNREACHABLE as exc:
-            log.warning("retention: the database is unreachable (%s); trying again tomorrow",
-                        type(exc).__name__)  # fmt: skip
+            log.warning(
+                "retention: the database is unreachable (%s); trying again tomorrow",
+                type(exc).__name__,
+            )
         except Exception:
             log.exception("retention: the pass failed; trying again tomorrow")
         await services.sleep(INTERVAL)

@@ -41,9 +41,11 @@ class ReviewMeter:
         self.cap_price = budget_price(services.settings.gemini_prices, model)
         settings = services.settings
         self.limits = quota.Limits(
-            rpm=settings.gemini_rpm, tpm=settings.gemini_tpm, rpd=settings.gemini_rpd,
+            rpm=settings.gemini_rpm,
+            tpm=settings.gemini_tpm,
+            rpd=settings.gemini_rpd,
             daily_budget_usd=settings.daily_budget_usd,
-        )  # fmt: skip
+        )
         self.abandoned: list[tuple[CallRow, Worst, Call]] = []
         self.recorded = calls.Totals()  # the calls this meter stored, summed
         self.metrics: Metrics | None = services.metrics
@@ -103,9 +105,13 @@ class ReviewMeter:
         requests = [(worst.prompt, cost) for (worst, _), cost in zip(asked, costs, strict=True)]
         try:
             answers = await quota.admit_many(
-                services.pool, self.limits, installation_id=self.review.installation_id,
-                requests=requests, now=services.clock(), max_wait=services.settings.quota_max_wait,
-            )  # fmt: skip
+                services.pool,
+                self.limits,
+                installation_id=self.review.installation_id,
+                requests=requests,
+                now=services.clock(),
+                max_wait=services.settings.quota_max_wait,
+            )
         except Exception as exc:
             for _, future in asked:
                 if not future.done():
@@ -115,8 +121,12 @@ class ReviewMeter:
             if not future.done():
                 future.set_result(answer)
             elif isinstance(answer, quota.Slot):  # its attempt was cancelled meanwhile
-                await quota.settle_spend(services.pool, installation_id=self.review.installation_id,
-                                         now=answer.at, delta_usd=-cost)  # fmt: skip
+                await quota.settle_spend(
+                    services.pool,
+                    installation_id=self.review.installation_id,
+                    now=answer.at,
+                    delta_usd=-cost,
+                )
 
     async def record(self, call: Call, reserved: Worst) -> None:
         row = self._row(call, reserved)
@@ -135,10 +145,14 @@ class ReviewMeter:
             return
         rate_limited = row.status == "failed" and (row.error or "").startswith("429")
         self.metrics.gemini_call(
-            row.agent, "rate_limited" if rate_limited else row.status,
-            prompt=row.prompt_tokens, cached=row.cached_tokens, output=row.output_tokens,
-            thinking=row.thinking_tokens, cost_usd=row.cost_usd,
-        )  # fmt: skip
+            row.agent,
+            "rate_limited" if rate_limited else row.status,
+            prompt=row.prompt_tokens,
+            cached=row.cached_tokens,
+            output=row.output_tokens,
+            thinking=row.thinking_tokens,
+            cost_usd=row.cost_usd,
+        )
 
     async def flush(self) -> None:
         """Store the calls cut off in flight: Gemini bills them all the same."""
@@ -151,16 +165,28 @@ class ReviewMeter:
         self.budget.settle(reserved, call.usage)
         usage, review = call.usage, self.review
         return CallRow(
-            review_id=review.id, installation_id=review.installation_id, owner=review.owner,
-            repo=review.repo, model=self.model, agent=call.agent, chunk=call.chunk,
-            chunk_digest=call.digest, attempt=call.attempt, status=call.status,
-            error=call.error, latency_ms=call.latency_ms, prompt_tokens=usage.prompt,
-            cached_tokens=usage.cached, output_tokens=usage.output,
-            thinking_tokens=usage.thinking, estimated=usage.estimated,
+            review_id=review.id,
+            installation_id=review.installation_id,
+            owner=review.owner,
+            repo=review.repo,
+            model=self.model,
+            agent=call.agent,
+            chunk=call.chunk,
+            chunk_digest=call.digest,
+            attempt=call.attempt,
+            status=call.status,
+            error=call.error,
+            latency_ms=call.latency_ms,
+            prompt_tokens=usage.prompt,
+            cached_tokens=usage.cached,
+            output_tokens=usage.output,
+            thinking_tokens=usage.thinking,
+            estimated=usage.estimated,
             cost_usd=bill(self.price, usage),
-            answer=call.answer, created_at=self.services.clock(),
+            answer=call.answer,
+            created_at=self.services.clock(),
             output_cost_usd=output_bill(self.price, usage),
-        )  # fmt: skip
+        )
 
     def _settle(self, row: CallRow, call: Call, reserved: Worst) -> quota.Settle:
         """The installation's day: the worst case reserved replaced by the bill."""
@@ -169,9 +195,13 @@ class ReviewMeter:
 
 
 async def budget_of(
-    services: Services, review_id: uuid.UUID, tokens: int, usd: float, model: str,
+    services: Services,
+    review_id: uuid.UUID,
+    tokens: int,
+    usd: float,
+    model: str,
     spent: calls.Spent | None = None,
-) -> Budget:  # fmt: skip
+) -> Budget:
     """The review's budget (`tokens` of input, `usd` in all), less what its earlier attempts
     spent (`spent` when the caller read it already)."""
     if spent is None:

@@ -17,7 +17,7 @@ from bot.app.services import Services
 from bot.app.table_memory import TableMemory
 from bot.github.compare import changed_since
 from bot.github.repo_config import RepoConfig
-from bot.publishing.pull import PullPublisher
+from bot.publishing.pull_publisher import PullPublisher
 from bot.review.findings import Finding
 from bot.store import calls, db, pulls, queue, reviews
 from bot.store.findings_table import FindingRepo
@@ -46,22 +46,24 @@ class AppPublisher:
         """The last completed review of the PR, from the table; on a plain push, the files
         changed since its head (incremental.following decides)."""
         review, services = self.review, self.services
-        last = await reviews.last_completed(
-            services.pool, review.owner, review.repo, review.pr_number, before=review.id
-        )
+        last = await reviews.last_completed(services.pool, review.pull, before=review.id)
         if last is None:
             return incremental.Prior()
         rows = await FindingRepo(services.pool).for_review(last.id)
 
         async def compare(base: str, head: str) -> set[str] | None:
-            return await changed_since(services.github, review.installation_id, review.owner,
-                                       review.repo, base, head)  # fmt: skip
+            return await changed_since(services.github, review.pull.repository, base, head)
 
         return await incremental.following(
-            [Finding.from_mapping(row) for row in rows], last.head_sha, review.head_sha, compare,
-            push=review.trigger == Trigger.SYNCHRONIZE, partial=bool(last.stats.get("partial")),
-            last_id=last.id, label=f"review {review.id}",
-        )  # fmt: skip
+            [Finding.from_mapping(row) for row in rows],
+            last.head_sha,
+            review.head_sha,
+            compare,
+            push=review.trigger == Trigger.SYNCHRONIZE,
+            partial=bool(last.stats.get("partial")),
+            last_id=last.id,
+            label=f"review {review.id}",
+        )
 
     async def ready(self) -> None:
         """A push that replaced a running review waits PUSH_SETTLE_SECONDS for the burst to
@@ -75,10 +77,7 @@ class AppPublisher:
             await self.memory.ensure_ours()
 
     async def dismissed(self) -> Mapping[str, str]:
-        review = self.review
-        self.dismissals = await pulls.dismissed(
-            self.services.pool, review.owner, review.repo, review.pr_number
-        )
+        self.dismissals = await pulls.dismissed(self.services.pool, self.review.pull)
         return self.dismissals
 
     async def usage(self) -> calls.Totals:
@@ -92,8 +91,8 @@ class AppPublisher:
         await self.store(findings)
         # Paused while this review ran: the summary it writes says so too.
         review, pool = self.review, self.services.pool
-        pull = await pulls.state(pool, review.owner, review.repo, review.pr_number)
-        summary = replace(reviewed.summary, paused_by=pull.paused_by)
+        state = await pulls.state(pool, review.pull)
+        summary = replace(reviewed.summary, paused_by=state.paused_by)
         # 9. Published: inline review, threads, summary comment, check run, the reply.
         await self.pr.publish(
             reviewed.diff,
@@ -120,9 +119,11 @@ class AppPublisher:
 
 
 async def finish_figures(
-    services: Services, review: Review, claimed: float,
+    services: Services,
+    review: Review,
+    claimed: float,
     known: tuple[Mapping[str, Any], calls.Totals] | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """` in 41.2 s (38.0 s since claimed): 3 finding(s) (1 withheld, 0 dismissed), ...`:
     for the line a review ends with, from the stats and usage it published (`known`), else
     as stored."""

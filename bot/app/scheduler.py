@@ -93,8 +93,9 @@ class Scheduler:
         for review_id in review_ids:
             self.cancel(review_id)
         if self.metrics is not None and review_ids and self.accepting:
-            observer = asyncio.create_task(self._observe(list(review_ids), None),
-                                           name="observe-reviews")  # fmt: skip
+            observer = asyncio.create_task(
+                self._observe(list(review_ids), None), name="observe-reviews"
+            )
             self._observers.add(observer)
             observer.add_done_callback(self._observers.discard)
 

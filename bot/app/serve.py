@@ -32,8 +32,12 @@ def secrets_of(settings: Settings) -> list[str]:
     from bot.store.connect import passwords
 
     database = passwords(settings.database_url) if settings.database_url else set()
-    return [settings.github_webhook_secret, settings.github_private_key, settings.gemini_api_key,
-            *database]  # fmt: skip
+    return [
+        settings.github_webhook_secret,
+        settings.github_private_key,
+        settings.gemini_api_key,
+        *database,
+    ]
 
 
 def check_private_key(pem: str) -> None:
@@ -143,9 +147,10 @@ async def _set_up(first: SetupSettings, sockets: list[socket.socket]) -> bool:
 
     access = secrets.token_urlsafe(16)  # in the logged address: the setup page needs it
     runner = web.AppRunner(
-        create_setup_app(first, on_registered, access=access), access_log=None,
+        create_setup_app(first, on_registered, access=access),
+        access_log=None,
         shutdown_timeout=5,
-    )  # fmt: skip
+    )
     with _stopped_by_signals(finished):
         try:
             await _listen_for_setup(runner, sockets, first, access, finished)
@@ -155,9 +160,12 @@ async def _set_up(first: SetupSettings, sockets: list[socket.socket]) -> bool:
 
 
 async def _listen_for_setup(
-    runner: web.AppRunner, sockets: list[socket.socket], first: SetupSettings, access: str,
+    runner: web.AppRunner,
+    sockets: list[socket.socket],
+    first: SetupSettings,
+    access: str,
     finished: asyncio.Event,
-) -> None:  # fmt: skip
+) -> None:
     from aiohttp import web
 
     await runner.setup()

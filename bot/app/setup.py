@@ -389,8 +389,11 @@ async def _callback(request: web.Request) -> web.StreamResponse:
     config["done"] = True
     log.info(
         "setup: App %s (id %s) registered: key in %s, settings in %s",
-        answer["slug"], answer["id"], key_path, env_path,
-    )  # fmt: skip
+        answer["slug"],
+        answer["id"],
+        key_path,
+        env_path,
+    )
     app_url = str(answer.get("html_url") or "")
     install = f"{app_url}/installations/new" if app_url else ""
     links = (

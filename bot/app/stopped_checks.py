@@ -10,21 +10,26 @@ import gidgethub
 
 from bot.github import checks
 from bot.github.client import RetryingGitHubAPI, describe
+from bot.pull import Pull
 from bot.store import reviews
 
 log = logging.getLogger(__name__)
 
 
-async def close_stopped_checks(
-    gh: RetryingGitHubAPI, pool: asyncpg.Pool, owner: str, repo: str, number: int
-) -> None:
+async def close_stopped_checks(gh: RetryingGitHubAPI, pool: asyncpg.Pool, pull: Pull) -> None:
     """Complete as cancelled the check runs the PR's superseded or stopped reviews left open."""
-    for stale in await reviews.open_checks(pool, owner, repo, number):
+    for stale in await reviews.open_checks(pool, pull):
         try:
-            await checks.cancel(gh, owner, repo, stale.check_run_id, stale.newer_head_sha,
-                                stale.stopped)  # fmt: skip
+            await checks.cancel(
+                gh, pull.repository, stale.check_run_id, stale.newer_head_sha, stale.stopped
+            )
         except gidgethub.GitHubException as exc:  # left for the PR's next review to retry
-            log.warning("%s/%s#%d: check run %s of review %s not closed: %s", owner, repo,
-                        number, stale.check_run_id, stale.review_id, describe(exc))  # fmt: skip
+            log.warning(
+                "%s: check run %s of review %s not closed: %s",
+                pull,
+                stale.check_run_id,
+                stale.review_id,
+                describe(exc),
+            )
             continue
         await reviews.set_fields(pool, stale.review_id, check_run_done=True)

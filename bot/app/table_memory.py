@@ -51,10 +51,7 @@ class TableMemory:
         raise Superseded()
 
     async def posted_inline(self) -> set[str]:
-        review = self.review
-        return await FindingRepo(self.pool).posted_inline(
-            review.owner, review.repo, review.pr_number
-        )
+        return await FindingRepo(self.pool).posted_inline(self.review.pull)
 
     async def mark_inline(self, fingerprints: Sequence[str]) -> None:
         await FindingRepo(self.pool).mark_inline(self.review.id, fingerprints)

@@ -21,7 +21,7 @@ from bot.app.services import Services
 from bot.app.stopped_checks import close_stopped_checks
 from bot.app.table_memory import Superseded, TableMemory
 from bot.github import repo_config, sources
-from bot.publishing.pull import PullPublisher
+from bot.publishing.pull_publisher import PullPublisher
 from bot.review.metering import QuotaReached
 from bot.review.prompt import Brief
 from bot.review.render import Summary
@@ -75,7 +75,7 @@ async def claim(review_id: uuid.UUID, services: Services, cancel: Cancel) -> Rev
         log.info("review %s not claimed: another process has it or it is finished", review_id)
         return None
     review, gate = claimed
-    logs.bind(repository=f"{review.owner}/{review.repo}", pr=review.pr_number)
+    logs.bind(repository=review.pull.full_name, pr=review.pr_number)
     log.info("review %s processing (attempt %d)", review_id, review.attempts)
     return ReviewRun(
         review,
@@ -192,9 +192,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             gh = await self.services.github.api(review.installation_id)
             self.pr = PullPublisher(
                 gh,
-                review.owner,
-                review.repo,
-                review.pr_number,
+                review.pull,
                 review.head_sha,
                 self.memory,
                 label=f"review {review.id}",
@@ -208,15 +206,12 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         limits."""
         review, services = self.review, self.services
         if config_only:
-            self.base = sources.Base(await sources.read_config(
-                services.github, review.installation_id, review.owner, review.repo,
-                review.base_ref,
-            ))  # fmt: skip
+            config = await sources.read_config(
+                services.github, review.pull.repository, review.base_ref
+            )
+            self.base = sources.Base(config)
         else:
-            self.base = await sources.read_base(
-                services.github, review.installation_id, review.owner, review.repo,
-                review.base_ref, review.pr_number,
-            )  # fmt: skip
+            self.base = await sources.read_base(services.github, review.pull, review.base_ref)
         repo_config.clip(self.config, review_meter.ceilings_of(services.settings))
 
     async def execute(self) -> Outcome:
@@ -247,8 +242,10 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         if review.draft:  # reviewed after all (review_drafts): the rest of the base now
             await self.read_base()
         if self.pull.paused_by and review.trigger not in queue.ASKED:
-            notes = (f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
-                     "asked); `/second-look review` reviews it once.",)  # fmt: skip
+            notes = (
+                f"Automatic reviews of this pull request are paused ({self.pull.paused_by} "
+                "asked); `/second-look review` reviews it once.",
+            )
             skipped = Summary(review.head_sha, "skipped", notes=notes)
             await pr.complete_check(skipped, [], self.config.config)
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
@@ -261,16 +258,20 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
         # the verifier, the findings checked; then the App's publisher: steps 8 and 9.
         source = sources.PullSource(
-            services.github, review.installation_id, review.owner, review.repo,
-            review.pr_number, review.head_sha, services.settings.max_diff_file_bytes,
-        )  # fmt: skip
+            services.github, review.pull, review.head_sha, services.settings.max_diff_file_bytes
+        )
         out = AppPublisher(
             review, services, self.memory, pr, self.config.config, self.meter, earlier
         )
         try:
             reviewed = await pipeline.review(
-                source, out, self.base, supervisor, review.head_sha, label=f"review {review.id}",
-            )  # fmt: skip
+                source,
+                out,
+                self.base,
+                supervisor,
+                review.head_sha,
+                label=f"review {review.id}",
+            )
         except QuotaReached as reached:
             return await self.queued(reached)
         self.figures = out.figures
@@ -283,19 +284,23 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         services, config = self.services, self.config.config
         assert services.gemini is not None
         return ReviewSupervisor(
-            services.gemini, meter, agents=config.agents,
-            brief=Brief(self.base.intent, self.base.guidance), verify=config.verify,
-            max_in_flight=services.settings.gemini_max_in_flight, reused=reused,
+            services.gemini,
+            meter,
+            agents=config.agents,
+            brief=Brief(self.base.intent, self.base.guidance),
+            verify=config.verify,
+            max_in_flight=services.settings.gemini_max_in_flight,
+            reused=reused,
             price=meter.price,
-        )  # fmt: skip
+        )
 
     async def queued(self, reached: QuotaReached) -> Outcome:
         """A quota or cap is reached: say so on the PR, and go back to the queue until then."""
         until = review_meter.until_of(reached, self.services.clock())
-        log.info("review %s queued until %s: %s", self.review.id, until.isoformat(),
-                 reached.reason)  # fmt: skip
-        summary = Summary(self.review.head_sha, "queued", queued_until=until,
-                          queued_reason=reached.reason)  # fmt: skip
+        log.info("review %s queued until %s: %s", self.review.id, until.isoformat(), reached.reason)
+        summary = Summary(
+            self.review.head_sha, "queued", queued_until=until, queued_reason=reached.reason
+        )
         await (await self.publisher()).queued(summary)
         return Outcome(Status.PENDING, until=until)
 
@@ -309,9 +314,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
 
     async def close_superseded_checks(self) -> None:
         """Complete as cancelled the check runs this PR's stopped reviews left open."""
-        review, gh = self.review, (await self.publisher()).gh
-        await close_stopped_checks(gh, self.services.pool, review.owner, review.repo,
-                                   review.pr_number)  # fmt: skip
+        gh = (await self.publisher()).gh
+        await close_stopped_checks(gh, self.services.pool, self.review.pull)
 
     async def publish_failure(self, error: str) -> None:
         """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
@@ -321,5 +325,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         except Superseded:
             log.info("review %s: superseded; its failure is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
-            log.warning("review %s: could not post the failure: %s", self.review.id,
-                        leased_runner.describe_error(exc))  # fmt: skip
+            log.warning(
+                "review %s: could not post the failure: %s",
+                self.review.id,
+                leased_runner.describe_error(exc),
+            )

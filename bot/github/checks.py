@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.github.client import RetryingGitHubAPI
+from bot.github.client import RetryingGitHubAPI, url_vars
 from bot.github.publish import chosen_inline
 from bot.github.repo_config import RepoConfig
+from bot.pull import Repo
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import code, plain
 from bot.review.render import Summary, check_title, partial, render_summary
@@ -24,8 +25,13 @@ CHECK_NAME = "Second Look"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's cap
 MAX_TEXT = 65_535  # GitHub's cap on output.title/summary/text
 # The level of an annotation whose finding does not fail the check; one that does is `failure`.
-LEVELS = {"critical": "warning", "high": "warning", "medium": "warning", "low": "notice",
-          "info": "notice"}  # fmt: skip
+LEVELS = {
+    "critical": "warning",
+    "high": "warning",
+    "medium": "warning",
+    "low": "notice",
+    "info": "notice",
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,7 @@ def _now() -> str:
 
 async def start(
     gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
+    repository: Repo,
     head_sha: str,
     external_id: str,
     known_id: int | None = None,
@@ -72,31 +77,34 @@ async def start(
     if known_id is not None:
         await gh.patch(
             "/repos/{owner}/{repo}/check-runs/{id}",
-            url_vars={"owner": owner, "repo": repo, "id": str(known_id)},
+            url_vars=url_vars(repository, id=str(known_id)),
             data={k: v for k, v in data.items() if k != "head_sha"},
         )
         return known_id
 
     async def created_before() -> dict[str, Any] | None:
-        return await find_run(gh, owner, repo, head_sha, external_id)
+        return await find_run(gh, repository, head_sha, external_id)
 
     created = await gh.create(
-        "/repos/{owner}/{repo}/check-runs", url_vars={"owner": owner, "repo": repo}, data=data,
+        "/repos/{owner}/{repo}/check-runs",
+        url_vars=url_vars(repository),
+        data=data,
         find=created_before,
-    )  # fmt: skip
+    )
     return int(created["id"])
 
 
 async def find_run(
-    gh: RetryingGitHubAPI, owner: str, repo: str, head_sha: str, external_id: str
+    gh: RetryingGitHubAPI, repository: Repo, head_sha: str, external_id: str
 ) -> dict[str, Any] | None:
     """Our check run of this head with this `external_id` (each review's own), if any."""
     async for run in gh.getiter(
         "/repos/{owner}/{repo}/commits/{ref}/check-runs{?check_name,filter,per_page}",
-        url_vars={"owner": owner, "repo": repo, "ref": head_sha, "check_name": CHECK_NAME,
-                  "filter": "all", "per_page": "100"},
+        url_vars=url_vars(
+            repository, ref=head_sha, check_name=CHECK_NAME, filter="all", per_page="100"
+        ),
         iterable_key="check_runs",
-    ):  # fmt: skip
+    ):
         if run.get("name") == CHECK_NAME and run.get("external_id") == external_id:
             return dict(run)
     return None
@@ -104,8 +112,7 @@ async def find_run(
 
 async def complete(
     gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
+    repository: Repo,
     check_run_id: int,
     *,
     conclusion: str,
@@ -119,18 +126,18 @@ async def complete(
         annotations[i : i + ANNOTATIONS_PER_REQUEST]
         for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
     ] or [[]]
-    url_vars = {"owner": owner, "repo": repo, "id": str(check_run_id)}
+    run = url_vars(repository, id=str(check_run_id))
     # Every batch but the last is added while the run is still in progress, so the
     # run is completed once, with all its annotations there.
     for batch in batches[:-1]:
         await gh.patch(
             "/repos/{owner}/{repo}/check-runs/{id}",
-            url_vars=url_vars,
+            url_vars=run,
             data={"output": {**output, "annotations": [a.as_json() for a in batch]}},
         )
     await gh.patch(
         "/repos/{owner}/{repo}/check-runs/{id}",
-        url_vars=url_vars,
+        url_vars=run,
         data={
             "status": "completed",
             "conclusion": conclusion,
@@ -161,17 +168,22 @@ def annotate(findings: list[Finding], config: RepoConfig, fail_on: str) -> list[
     """An annotation for each finding shown on a line (`chosen_inline`: the repository's
     floor and cap), `failure` when it fails the check (at `fail_on`), else by severity."""
     return [
-        Annotation(f.file_path, f.line_start, f.line_end or f.line_start,
-                   "failure" if reaches(f, fail_on) else LEVELS[f.severity], f.title,
-                   f.description)
-        for f in chosen_inline(findings, config) if f.line_start is not None
-    ]  # fmt: skip
+        Annotation(
+            f.file_path,
+            f.line_start,
+            f.line_end or f.line_start,
+            "failure" if reaches(f, fail_on) else LEVELS[f.severity],
+            f.title,
+            f.description,
+        )
+        for f in chosen_inline(findings, config)
+        if f.line_start is not None
+    ]
 
 
 async def complete_review(
     gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
+    repository: Repo,
     check_run_id: int,
     summary: Summary,
     findings: list[Finding],
@@ -182,15 +194,19 @@ async def complete_review(
     lines the repository's `config` shows findings on; the conclusion."""
     verdict = conclusion(summary, findings, fail_on)
     await complete(
-        gh, owner, repo, check_run_id, conclusion=verdict, title=check_title(summary),
+        gh,
+        repository,
+        check_run_id,
+        conclusion=verdict,
+        title=check_title(summary),
         summary=render_summary(summary, MAX_TEXT, marker=False),
         annotations=annotate(findings, config, fail_on),
-    )  # fmt: skip
+    )
     return verdict
 
 
 async def queued(
-    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, summary: Summary
+    gh: RetryingGitHubAPI, repository: Repo, check_run_id: int, summary: Summary
 ) -> None:
     """Say on the in-progress run that the review is queued, and until when.
 
@@ -200,7 +216,7 @@ async def queued(
         raise ValueError(f"queued() is for a queued review, not a {summary.status} one")
     await gh.patch(
         "/repos/{owner}/{repo}/check-runs/{id}",
-        url_vars={"owner": owner, "repo": repo, "id": str(check_run_id)},
+        url_vars=url_vars(repository, id=str(check_run_id)),
         data={
             "output": {
                 "title": plain(check_title(summary), 255),
@@ -211,9 +227,12 @@ async def queued(
 
 
 async def cancel(
-    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, newer_head: str | None,
+    gh: RetryingGitHubAPI,
+    repository: Repo,
+    check_run_id: int,
+    newer_head: str | None,
     stopped: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Complete a superseded review's run as cancelled, naming the head that replaced it (or
     a stopped one's, saying why it stopped)."""
     if stopped:
@@ -223,19 +242,29 @@ async def cancel(
         title = "Superseded"
         summary = f"This review was superseded by {newer} of the same pull request."
     await complete(
-        gh, owner, repo, check_run_id, conclusion="cancelled", title=title, summary=summary,
+        gh,
+        repository,
+        check_run_id,
+        conclusion="cancelled",
+        title=title,
+        summary=summary,
         annotations=[],
-    )  # fmt: skip
+    )
 
 
 async def conclude_again(
-    gh: RetryingGitHubAPI, owner: str, repo: str, check_run_id: int, summary: Summary
+    gh: RetryingGitHubAPI, repository: Repo, check_run_id: int, summary: Summary
 ) -> str:
     """Complete a completed run again from its summary (after a dismissal): its conclusion,
     title and text now; the annotations it has stay (GitHub only adds to them)."""
     verdict = conclusion(summary, summary.findings, summary.fail_on)
     await complete(
-        gh, owner, repo, check_run_id, conclusion=verdict, title=check_title(summary),
-        summary=render_summary(summary, MAX_TEXT, marker=False), annotations=[],
-    )  # fmt: skip
+        gh,
+        repository,
+        check_run_id,
+        conclusion=verdict,
+        title=check_title(summary),
+        summary=render_summary(summary, MAX_TEXT, marker=False),
+        annotations=[],
+    )
     return verdict

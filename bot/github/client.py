@@ -20,6 +20,7 @@ from gidgethub.aiohttp import GitHubAPI
 from yarl import URL
 
 from bot.logs import add_secret
+from bot.pull import Pull, Repo
 from bot.retry import Policy, Sleep, may_have_happened
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,15 @@ def describe(exc: gidgethub.GitHubException) -> str:
     if isinstance(exc, gidgethub.HTTPException):
         return f"GitHub answered {int(exc.status_code)}{to}: {exc}"
     return f"GitHub failed{to}: {exc}"
+
+
+def url_vars(where: Repo | Pull, **more: str) -> dict[str, str]:
+    """The URL variables of a request about a repository (`{owner}`, `{repo}`) or a pull
+    request (`{number}` too), and `more`."""
+    found = {"owner": where.owner, "repo": where.repo}
+    if isinstance(where, Pull):
+        found["number"] = str(where.number)
+    return found | more
 
 
 def has_status(exc: BaseException, status: HTTPStatus) -> bool:
@@ -108,8 +118,9 @@ class RetryingGitHubAPI(GitHubAPI):
                     if look and find is not None:
                         found = await find()
                         if found is not None:
-                            log.info("%s: the failed attempt had created %s", request,
-                                     found.get("id"))  # fmt: skip
+                            log.info(
+                                "%s: the failed attempt had created %s", request, found.get("id")
+                            )
                             return found
                     token = _ONE_TRY.set(True)
                     try:
@@ -248,8 +259,9 @@ class GitHubClient:
             answer = await self.app_api().getitem("/app")
         except (gidgethub.GitHubException, ValueError) as exc:
             reason = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
-            log.warning("could not learn the App's slug (%s): only /second-look commands work",
-                        reason)  # fmt: skip
+            log.warning(
+                "could not learn the App's slug (%s): only /second-look commands work", reason
+            )
             return self.identity
         slug = answer.get("slug") if isinstance(answer, dict) else None
         if isinstance(slug, str) and slug:
@@ -284,9 +296,11 @@ class GitHubClient:
         return str(installation) if installation is not None else APP
 
     async def _answered(
-        self, session: aiohttp.ClientSession, context: object,
+        self,
+        session: aiohttp.ClientSession,
+        context: object,
         params: aiohttp.TraceRequestEndParams,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if self.metrics is None or not self._ours(params.url):
             return
         answer = params.response
@@ -296,18 +310,23 @@ class GitHubClient:
             status == 403 and (remaining == "0" or "retry-after" in answer.headers)
         )
         outcome = (
-            "rate_limited" if limited
-            else "server_error" if status >= 500
-            else "client_error" if status >= 400
+            "rate_limited"
+            if limited
+            else "server_error"
+            if status >= 500
+            else "client_error"
+            if status >= 400
             else "ok"
-        )  # fmt: skip
+        )
         count = int(remaining) if remaining.isdigit() else None
         self.metrics.github_answer(outcome, self._installation(params.headers), count)
 
     async def _unanswered(
-        self, session: aiohttp.ClientSession, context: object,
+        self,
+        session: aiohttp.ClientSession,
+        context: object,
         params: aiohttp.TraceRequestExceptionParams,
-    ) -> None:  # fmt: skip
+    ) -> None:
         # A request cancelled (a superseded review) is no sign of GitHub being away.
         if self.metrics is None or not self._ours(params.url):
             return

@@ -6,23 +6,24 @@ from http import HTTPStatus
 
 import gidgethub
 
-from bot.github.client import GitHubClient, has_status
+from bot.github.client import GitHubClient, has_status, url_vars
+from bot.pull import Repo
 
 COMPARE_FILES_CAP = 300  # the compare API lists at most this many files
 
 
 async def changed_since(
-    github: GitHubClient, installation_id: int, owner: str, repo: str, old: str, new: str
+    github: GitHubClient, repository: Repo, old: str, new: str
 ) -> set[str] | None:
     """Paths changed from commit `old` to `new` when `new` descends from `old`, else None.
 
     None also when GitHub's list may be cut short: then everything must be reviewed.
     """
-    gh = await github.api(installation_id)
+    gh = await github.api(repository.installation_id)
     try:
         answer = await gh.getitem(
             "/repos/{owner}/{repo}/compare/{basehead}",
-            url_vars={"owner": owner, "repo": repo, "basehead": f"{old}...{new}"},
+            url_vars=url_vars(repository, basehead=f"{old}...{new}"),
         )
     except gidgethub.BadRequest as exc:
         if has_status(exc, HTTPStatus.NOT_FOUND):  # the old head is gone (force-pushed, collected)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import aiohttp
 from gidgethub import sansio
 
-from bot.github.client import GitHubClient, naming
+from bot.github.client import GitHubClient, naming, url_vars
+from bot.pull import Pull
 from bot.review.changes import Skipped, path_from_header, section_text, too_large_reason
 from bot.review.selection import Selection
 
@@ -27,20 +28,12 @@ class DiffTooLarge(Exception):
 
 
 async def fetch_diff(
-    github: GitHubClient,
-    installation_id: int,
-    owner: str,
-    repo: str,
-    number: int,
-    *,
-    selection: Selection,
-    max_file_bytes: int,
+    github: GitHubClient, pull: Pull, *, selection: Selection, max_file_bytes: int
 ) -> None:
     """Offer the PR's files to `selection` as they stream in; the files API on a 406."""
+    endpoint = f"/repos/{pull.owner}/{pull.repo}/pulls/{pull.number}"
     try:
-        async for section in _sections(
-            github, installation_id, f"/repos/{owner}/{repo}/pulls/{number}", max_file_bytes
-        ):
+        async for section in _sections(github, pull.installation_id, endpoint, max_file_bytes):
             text = section.data.decode("utf-8", errors="replace")
             if section.oversized:
                 path = path_from_header(text) or "(unnamed file)"
@@ -49,8 +42,8 @@ async def fetch_diff(
                 selection.offer(text)
         return
     except DiffTooLarge:
-        log.info("%s/%s#%d: diff too large for GitHub; paging the files API", owner, repo, number)
-    await _from_files_api(github, installation_id, owner, repo, number, selection, max_file_bytes)
+        log.info("%s: diff too large for GitHub; paging the files API", pull)
+    await _from_files_api(github, pull, selection, max_file_bytes)
 
 
 @dataclass
@@ -128,20 +121,12 @@ async def _open(github: GitHubClient, installation_id: int, path: str) -> aiohtt
     raise AssertionError("unreachable: the policy stops with the last error")
 
 
-async def _from_files_api(
-    github: GitHubClient,
-    installation_id: int,
-    owner: str,
-    repo: str,
-    number: int,
-    selection: Selection,
-    cap: int,
-) -> None:
-    gh = await github.api(installation_id)
+async def _from_files_api(github: GitHubClient, pull: Pull, selection: Selection, cap: int) -> None:
+    gh = await github.api(pull.installation_id)
     count = 0
     async for item in gh.getiter(
         "/repos/{owner}/{repo}/pulls/{number}/files{?per_page}",
-        url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
+        url_vars=url_vars(pull, per_page="100"),
     ):
         count += 1
         path, patch = item["filename"], item.get("patch")
@@ -154,6 +139,9 @@ async def _from_files_api(
             selection.offer(section_text(path, item["status"], patch))
     if count >= FILES_API_CAP:
         selection.note(
-            Skipped("(files after the first 3,000)", "GitHub lists at most 3,000 files of a PR",
-                    cut=True)
-        )  # fmt: skip
+            Skipped(
+                "(files after the first 3,000)",
+                "GitHub lists at most 3,000 files of a PR",
+                cut=True,
+            )
+        )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.pull import Pull
+
 PULL_EVENTS = ("pull_request", "pull_request_target")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1, or a SHA-256 repository's
 
@@ -39,6 +41,11 @@ class PullEvent:
     fork: bool  # the head repository is another one, or gone (a deleted fork)
     title: str
     body: str
+
+    @property
+    def pull(self) -> Pull:
+        """The PR, for the workflow's token (no installation's: installation 0)."""
+        return Pull(0, self.owner, self.repo, self.number)
 
 
 def read_event(event_name: str, path: str) -> PullEvent:
@@ -86,8 +93,9 @@ def _pull_event(event_name: str, data: dict[str, Any]) -> PullEvent:
     return PullEvent(
         event=event_name,
         action=_value(data, "action", str),
-        owner=_value(_object(repository, "owner", "repository."), "login", str,
-                     "repository.owner."),
+        owner=_value(
+            _object(repository, "owner", "repository."), "login", str, "repository.owner."
+        ),
         repo=_value(repository, "name", str, "repository."),
         number=number,
         head_sha=_sha(head, "pull_request.head."),
@@ -97,7 +105,7 @@ def _pull_event(event_name: str, data: dict[str, Any]) -> PullEvent:
         fork=_is_fork(head, base),
         title=_value(pull, "title", str, "pull_request."),
         body=_optional(pull, "body", str, "", "pull_request."),  # null when left empty
-    )  # fmt: skip
+    )
 
 
 def _is_fork(head: dict[str, Any], base: dict[str, Any]) -> bool:

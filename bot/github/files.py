@@ -22,7 +22,9 @@ from bot.github.client import (
     describe,
     graphql_endpoint,
     naming,
-)  # fmt: skip
+    url_vars,
+)
+from bot.pull import Repo
 
 CHUNK = 64 * 1024
 PULL_FIELDS = "pr: pullRequest(number: $number) { title body baseRefName }"
@@ -65,9 +67,7 @@ class _Unusable(Exception):
 
 async def read(
     github: GitHubClient,
-    installation_id: int,
-    owner: str,
-    repo: str,
+    repository: Repo,
     wanted: Sequence[Key],
     *,
     pull: int | None = None,
@@ -80,7 +80,7 @@ async def read(
     A GraphQL query per `max_batch` files, the PR in the first. By REST: what GraphQL could
     not read whole (a truncated text, an error on its field) and all after a failed query.
     """
-    reader = _Reader(github, installation_id, owner, repo, max_file_bytes, max_response_bytes)
+    reader = _Reader(github, repository, max_file_bytes, max_response_bytes)
     keys = list(dict.fromkeys(wanted))
     size = max(max_batch, 1)
     batches = [keys[i : i + size] for i in range(0, len(keys), size)]
@@ -94,7 +94,7 @@ async def read(
         reader.result.fallback = reader.line(f"GraphQL failed, read by REST: {why}")
     missing = [key for key in keys if key not in reader.result.files]
     if missing or (pull is not None and reader.result.pull is None):
-        gh = await github.api(installation_id)
+        gh = await github.api(repository.installation_id)
         for ref, path in missing:
             reader.result.files[(ref, path)] = await reader.rest_file(gh, ref, path)
         if pull is not None and reader.result.pull is None:
@@ -106,10 +106,10 @@ async def read(
 graphql_url = graphql_endpoint  # bot/github/client.py owns where GraphQL is
 
 
-def _payload(owner: str, repo: str, keys: Sequence[Key], number: int | None) -> dict[str, Any]:
+def _payload(repository: Repo, keys: Sequence[Key], number: int | None) -> dict[str, Any]:
     # Every value goes in as a variable: a path is never part of the query's text.
     params, fields = ["$owner: String!", "$name: String!"], []
-    variables: dict[str, Any] = {"owner": owner, "name": repo}
+    variables: dict[str, Any] = {"owner": repository.owner, "name": repository.repo}
     if number is not None:
         params.append("$number: Int!")
         fields.append(PULL_FIELDS)
@@ -118,18 +118,22 @@ def _payload(owner: str, repo: str, keys: Sequence[Key], number: int | None) -> 
         params.append(f"$e{i}: String!")
         fields.append(f"f{i}: object(expression: $e{i}) {{ ...blob }}")
         variables[f"e{i}"] = f"{ref}:{path}"
-    query = (f"query({', '.join(params)}) {{ repository(owner: $owner, name: $name) "
-             f"{{ {' '.join(fields)} }} }}" + (f" {BLOB_FRAGMENT}" if keys else ""))  # fmt: skip
+    query = (
+        f"query({', '.join(params)}) {{ repository(owner: $owner, name: $name) "
+        f"{{ {' '.join(fields)} }} }}" + (f" {BLOB_FRAGMENT}" if keys else "")
+    )
     return {"query": query, "variables": variables}
 
 
 class _Reader:
     def __init__(
-        self, github: GitHubClient, installation_id: int, owner: str, repo: str,
-        max_file_bytes: int, max_response_bytes: int,
-    ) -> None:  # fmt: skip
-        self.github, self.installation_id = github, installation_id
-        self.owner, self.repo = owner, repo
+        self,
+        github: GitHubClient,
+        repository: Repo,
+        max_file_bytes: int,
+        max_response_bytes: int,
+    ) -> None:
+        self.github, self.repository = github, repository
         self.max_file_bytes, self.max_response_bytes = max_file_bytes, max_response_bytes
         self.result = RepoRead(files={})
         self.token = ""
@@ -138,7 +142,7 @@ class _Reader:
         """Read `keys` (and the PR) in one query; an answer over the bound is asked in halves."""
         bound = self.max_response_bytes
         try:
-            answer = await self._post(_payload(self.owner, self.repo, keys, number))
+            answer = await self._post(_payload(self.repository, keys, number))
         except _TooLarge:
             if not keys:
                 raise _Unusable(f"answer over {bound:,} bytes") from None
@@ -192,7 +196,7 @@ class _Reader:
         with naming(request):
             async for attempt in self.github.policy.retrying(f"GitHub {request}"):
                 with attempt:
-                    token = self.token = await self.github.token(self.installation_id)
+                    token = self.token = await self.github.token(self.repository.installation_id)
                     headers = {"Authorization": f"bearer {token}", "User-Agent": REQUESTER}
                     url = graphql_url(self.github.api_url)
                     async with self.github.http.post(url, json=payload, headers=headers) as got:
@@ -235,8 +239,7 @@ class _Reader:
         url = f"/repos/{{owner}}/{{repo}}/contents/{quote(path, safe='/')}{{?ref}}"
         self.result.calls += 1
         try:
-            answer = await gh.getitem(url, url_vars={"owner": self.owner, "repo": self.repo,
-                                                     "ref": ref})  # fmt: skip
+            answer = await gh.getitem(url, url_vars=url_vars(self.repository, ref=ref))
         except gidgethub.BadRequest as exc:
             if exc.status_code == HTTPStatus.NOT_FOUND:
                 return FileText(path, ref, None)
@@ -260,6 +263,6 @@ class _Reader:
         self.result.calls += 1
         answer = await gh.getitem(
             "/repos/{owner}/{repo}/pulls/{number}",
-            url_vars={"owner": self.owner, "repo": self.repo, "number": str(number)},
+            url_vars=url_vars(self.repository.pull(number)),
         )
         return PullIntent(answer["title"], answer.get("body") or "", answer["base"]["ref"])

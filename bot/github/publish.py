@@ -11,8 +11,9 @@ from typing import Any
 
 import gidgethub
 
-from bot.github.client import RetryingGitHubAPI, describe, has_status
+from bot.github.client import RetryingGitHubAPI, describe, has_status, url_vars
 from bot.github.repo_config import RepoConfig
+from bot.pull import Pull
 from bot.review.changes import Diff
 from bot.review.findings import Finding, inline_candidates, suggestion_fits
 from bot.review.render import Summary, inline_body, with_state
@@ -21,22 +22,20 @@ log = logging.getLogger(__name__)
 
 
 async def find_comment(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str,
-    author: str | None = None,
-) -> int | None:  # fmt: skip
+    gh: RetryingGitHubAPI, pull: Pull, marker: str, author: str | None = None
+) -> int | None:
     """Our summary comment's id: every page is read, a busy PR has more than one."""
-    found = await our_comment(gh, owner, repo, number, marker, author)
+    found = await our_comment(gh, pull, marker, author)
     return int(found["id"]) if found is not None else None
 
 
 async def our_comment(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, marker: str,
-    author: str | None = None,
-) -> dict[str, Any] | None:  # fmt: skip
+    gh: RetryingGitHubAPI, pull: Pull, marker: str, author: str | None = None
+) -> dict[str, Any] | None:
     """Our summary comment: by a bot (`author`, when given) and starting with the marker."""
     async for comment in gh.getiter(
         "/repos/{owner}/{repo}/issues/{number}/comments{?per_page}",
-        url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
+        url_vars=url_vars(pull, per_page="100"),
     ):
         # Our comment starts with the marker; text quoted inside another comment does not.
         user = comment.get("user") or {}
@@ -48,9 +47,7 @@ async def our_comment(
 
 async def upsert_comment(
     gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
-    number: int,
+    pull: Pull,
     body: str,
     marker: str,
     known_id: int | None = None,
@@ -60,12 +57,12 @@ async def upsert_comment(
     author: the Action's is not the App's), or create it."""
     comment_id = known_id
     if comment_id is None:
-        comment_id = await find_comment(gh, owner, repo, number, marker, author)
+        comment_id = await find_comment(gh, pull, marker, author)
     if comment_id is not None:
         try:
             await gh.patch(
                 "/repos/{owner}/{repo}/issues/comments/{id}",
-                url_vars={"owner": owner, "repo": repo, "id": str(comment_id)},
+                url_vars=url_vars(pull.repository, id=str(comment_id)),
                 data={"body": body},
             )
             return comment_id
@@ -73,49 +70,48 @@ async def upsert_comment(
             if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
                 raise
             log.info("summary comment %s is gone; looking again", comment_id)
-            return await upsert_comment(gh, owner, repo, number, body, marker, author=author)
-    return await create_comment(gh, owner, repo, number, body, marker, author)
+            return await upsert_comment(gh, pull, body, marker, author=author)
+    return await create_comment(gh, pull, body, marker, author)
 
 
 async def create_comment(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, body: str, marker: str,
-    author: str | None = None,
-) -> int:  # fmt: skip
+    gh: RetryingGitHubAPI, pull: Pull, body: str, marker: str, author: str | None = None
+) -> int:
     """Create our summary comment (`body` starts with `marker`); a retry after a failure that
     may have created it looks for it by its marker first."""
 
     async def created_before() -> dict[str, Any] | None:
-        return await our_comment(gh, owner, repo, number, marker, author)
+        return await our_comment(gh, pull, marker, author)
 
     created = await gh.create(
         "/repos/{owner}/{repo}/issues/{number}/comments",
-        url_vars={"owner": owner, "repo": repo, "number": str(number)},
-        data={"body": body}, find=created_before,
-    )  # fmt: skip
+        url_vars=url_vars(pull),
+        data={"body": body},
+        find=created_before,
+    )
     return int(created["id"])
 
 
 async def set_state(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, state: str, marker: str,
-    known_id: int | None = None,
-) -> int:  # fmt: skip
+    gh: RetryingGitHubAPI, pull: Pull, state: str, marker: str, known_id: int | None = None
+) -> int:
     """Put the PR's state block into our summary comment (creating a comment of just that
     when the PR has none yet); the comment's id."""
-    comment_id = known_id or await find_comment(gh, owner, repo, number, marker)
+    comment_id = known_id or await find_comment(gh, pull, marker)
     if comment_id is not None:
         try:
             current = await gh.getitem(
                 "/repos/{owner}/{repo}/issues/comments/{id}",
-                url_vars={"owner": owner, "repo": repo, "id": str(comment_id)},
+                url_vars=url_vars(pull.repository, id=str(comment_id)),
             )
         except gidgethub.BadRequest as exc:
             if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
                 raise
-            return await set_state(gh, owner, repo, number, state, marker)
+            return await set_state(gh, pull, state, marker)
         body = with_state(current.get("body") or "", state)
-        return await upsert_comment(gh, owner, repo, number, body, marker, comment_id)
+        return await upsert_comment(gh, pull, body, marker, comment_id)
     body = f"{marker}\n## Second Look review\n\n{state}\n"
-    return await create_comment(gh, owner, repo, number, body, marker)
+    return await create_comment(gh, pull, body, marker)
 
 
 @dataclass(frozen=True)
@@ -142,24 +138,27 @@ class InlineComment:
 def inline_comments(findings: list[Finding], diff: Diff) -> list[InlineComment]:
     """The findings on lines of the diff as comments, with a suggestion where it fits."""
     return [
-        InlineComment(f.file_path, f.line_start, f.line_end or f.line_start,
-                      inline_body(f, suggestion_fits(f, diff)))
-        for f in findings if f.line_start is not None
-    ]  # fmt: skip
+        InlineComment(
+            f.file_path,
+            f.line_start,
+            f.line_end or f.line_start,
+            inline_body(f, suggestion_fits(f, diff)),
+        )
+        for f in findings
+        if f.line_start is not None
+    ]
 
 
 def review_marker(head_sha: str) -> str:
     return f"<!-- second-look:review {head_sha} -->"
 
 
-async def find_review(
-    gh: RetryingGitHubAPI, owner: str, repo: str, number: int, head_sha: str
-) -> int | None:
+async def find_review(gh: RetryingGitHubAPI, pull: Pull, head_sha: str) -> int | None:
     """Our inline review of this head, if it was posted already (marker and commit id)."""
     marker = review_marker(head_sha)
     async for review in gh.getiter(
         "/repos/{owner}/{repo}/pulls/{number}/reviews{?per_page}",
-        url_vars={"owner": owner, "repo": repo, "number": str(number), "per_page": "100"},
+        url_vars=url_vars(pull, per_page="100"),
     ):
         if review.get("commit_id") == head_sha and (review.get("body") or "").startswith(marker):
             return int(review["id"])
@@ -167,27 +166,21 @@ async def find_review(
 
 
 async def post_review(
-    gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
-    number: int,
-    head_sha: str,
-    body: str,
-    comments: list[InlineComment],
+    gh: RetryingGitHubAPI, pull: Pull, head_sha: str, body: str, comments: list[InlineComment]
 ) -> int:
     """Post one COMMENT review with the inline comments, unless this head already has ours."""
-    existing = await find_review(gh, owner, repo, number, head_sha)
+    existing = await find_review(gh, pull, head_sha)
     if existing is not None:
-        log.info("%s/%s#%d: inline review of %s already posted", owner, repo, number, head_sha[:12])
+        log.info("%s: inline review of %s already posted", pull, head_sha[:12])
         return existing
 
     async def created_before() -> dict[str, Any] | None:
-        found = await find_review(gh, owner, repo, number, head_sha)
+        found = await find_review(gh, pull, head_sha)
         return {"id": found} if found is not None else None
 
     created = await gh.create(
         "/repos/{owner}/{repo}/pulls/{number}/reviews",
-        url_vars={"owner": owner, "repo": repo, "number": str(number)},
+        url_vars=url_vars(pull),
         data={
             "commit_id": head_sha,
             "event": "COMMENT",
@@ -214,9 +207,7 @@ def chosen_inline(
 
 async def post_inline(
     gh: RetryingGitHubAPI,
-    owner: str,
-    repo: str,
-    number: int,
+    pull: Pull,
     head_sha: str,
     diff: Diff,
     chosen: list[Finding],
@@ -228,16 +219,12 @@ async def post_inline(
     if not chosen:
         return [], summary
     comments = inline_comments(chosen, diff)
+    body = f"Second Look: {len(comments)} inline comment(s); the summary has them all."
     try:
-        await post_review(
-            gh, owner, repo, number, head_sha,
-            f"Second Look: {len(comments)} inline comment(s); the summary has them all.",
-            comments,
-        )  # fmt: skip
+        await post_review(gh, pull, head_sha, body, comments)
     except gidgethub.BadRequest as exc:
         if not has_status(exc, HTTPStatus.UNPROCESSABLE_ENTITY):
             raise
-        log.warning("%s/%s#%d: GitHub refused the inline comments: %s", owner, repo, number,
-                    describe(exc))  # fmt: skip
+        log.warning("%s: GitHub refused the inline comments: %s", pull, describe(exc))
         return [], summary.noted(INLINE_REFUSED)
     return chosen, replace(summary, inline=len(chosen))

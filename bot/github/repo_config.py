@@ -211,10 +211,15 @@ def clip(loaded: LoadedConfig, ceilings: Ceilings) -> None:
         value, ceiling = getattr(loaded.config, key), getattr(ceilings, key)
         if value is not None and value > ceiling:
             clipped[key] = ceiling
-            loaded.problems.append(Problem(key, (
-                f"{shown.format(value)} is above this deployment's {setting} "
-                f"({shown.format(ceiling)}); using {shown.format(ceiling)}"
-            )))  # fmt: skip
+            loaded.problems.append(
+                Problem(
+                    key,
+                    (
+                        f"{shown.format(value)} is above this deployment's {setting} "
+                        f"({shown.format(ceiling)}); using {shown.format(ceiling)}"
+                    ),
+                )
+            )
     if clipped:
         loaded.config = loaded.config.model_copy(update=clipped)
 

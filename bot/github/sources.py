@@ -14,6 +14,7 @@ import gidgethub
 from bot.github import files, repo_config
 from bot.github.client import GitHubClient, describe
 from bot.github.diff import fetch_diff
+from bot.pull import Pull, Repo
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import FileContext, context_of
 from bot.review.prompt import GUIDANCE_FILES, Guidance, Intent
@@ -37,30 +38,31 @@ class Base:
     intent: Intent = field(default_factory=Intent)
 
 
-async def read_base(
-    github: GitHubClient, installation_id: int, owner: str, repo: str, base_ref: str, number: int
-) -> Base:
+async def read_base(github: GitHubClient, pull: Pull, base_ref: str) -> Base:
     """Config, .gitattributes, the guidance file and the PR's title and body: one query."""
     read = await files.read(
-        github, installation_id, owner, repo, [(base_ref, path) for path in BASE_FILES],
-        pull=number, max_file_bytes=MAX_BASE_FILE_BYTES,
-    )  # fmt: skip
+        github,
+        pull.repository,
+        [(base_ref, path) for path in BASE_FILES],
+        pull=pull.number,
+        max_file_bytes=MAX_BASE_FILE_BYTES,
+    )
     if read.fallback:
-        log.info("%s/%s#%d: read through the contents API: %s", owner, repo, number,
-                 read.fallback)  # fmt: skip
+        log.info("%s: read through the contents API: %s", pull, read.fallback)
     got = {path: read.files[(base_ref, path)] for path in BASE_FILES}
-    pull = read.pull
-    intent = Intent(pull.title, pull.body, pull.base_ref) if pull else Intent(base_ref=base_ref)
-    return base_of(got, intent, f"{owner}/{repo}")
+    intent = Intent(base_ref=base_ref)
+    if read.pull:
+        intent = Intent(read.pull.title, read.pull.body, read.pull.base_ref)
+    return base_of(got, intent, pull.full_name)
 
 
 async def read_config(
-    github: GitHubClient, installation_id: int, owner: str, repo: str, base_ref: str
+    github: GitHubClient, repository: Repo, base_ref: str
 ) -> repo_config.LoadedConfig:
     """The repository's config alone, from the base branch."""
     path = repo_config.CONFIG_PATH
-    read = await files.read(github, installation_id, owner, repo, [(base_ref, path)],
-                            max_file_bytes=MAX_BASE_FILE_BYTES)  # fmt: skip
+    wanted = [(base_ref, path)]
+    read = await files.read(github, repository, wanted, max_file_bytes=MAX_BASE_FILE_BYTES)
     return repo_config.from_file(read.files[(base_ref, path)])
 
 
@@ -87,32 +89,21 @@ class PullSource:
     """A pull request's diff and head files on GitHub: the App's source, and the Action's."""
 
     github: GitHubClient
-    installation_id: int
-    owner: str
-    repo: str
-    number: int
+    pull: Pull
     head_sha: str
     max_file_bytes: int
 
     async def diff(self, selection: Selection) -> None:
         await fetch_diff(
-            self.github, self.installation_id, self.owner, self.repo, self.number,
-            selection=selection, max_file_bytes=self.max_file_bytes,
-        )  # fmt: skip
+            self.github, self.pull, selection=selection, max_file_bytes=self.max_file_bytes
+        )
 
     async def heads(self, diff: Diff, paths: Sequence[str]) -> Mapping[str, FileContext]:
-        return await read_heads(self.github, self.installation_id, self.owner, self.repo,
-                                self.head_sha, diff, paths)  # fmt: skip
+        return await read_heads(self.github, self.pull.repository, self.head_sha, diff, paths)
 
 
 async def read_heads(
-    github: GitHubClient,
-    installation_id: int,
-    owner: str,
-    repo: str,
-    head_sha: str,
-    diff: Diff,
-    paths: Iterable[str],
+    github: GitHubClient, repository: Repo, head_sha: str, diff: Diff, paths: Iterable[str]
 ) -> Mapping[str, FileContext]:
     """The context of each file the review reads, from its text at the head: one query.
 
@@ -122,18 +113,14 @@ async def read_heads(
     wanted = needing_context(diff, paths)
     if not wanted:
         return {}
+    keys = [(head_sha, c.path) for c in wanted]
     try:
-        read = await files.read(
-            github, installation_id, owner, repo, [(head_sha, c.path) for c in wanted],
-            max_file_bytes=MAX_HEAD_FILE_BYTES,
-        )  # fmt: skip
+        read = await files.read(github, repository, keys, max_file_bytes=MAX_HEAD_FILE_BYTES)
     except gidgethub.GitHubException as exc:  # context helps; the review goes on without
-        log.warning("%s/%s: no context, the head files were not read: %s", owner, repo,
-                    describe(exc))  # fmt: skip
+        log.warning("%s: no context, the head files were not read: %s", repository, describe(exc))
         return {}
     if read.fallback:
-        log.info("%s/%s: head files read through the contents API: %s", owner, repo,
-                 read.fallback)  # fmt: skip
+        log.info("%s: head files read through the contents API: %s", repository, read.fallback)
     texts = {c.path: read.files[(head_sha, c.path)].text for c in wanted}
     return await contexts(wanted, texts)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.github.client import Identity, RetryingGitHubAPI
+from bot.pull import Pull
 from bot.review.render import marked_fingerprint
 
 PAGE = 100  # threads a page; GitHub's cap on `first`
@@ -80,23 +81,28 @@ class Threads:
 
 
 async def ours(
-    gh: RetryingGitHubAPI, identity: Identity, owner: str, repo: str, number: int,
-    *, conversation: bool = False,
-) -> Threads:  # fmt: skip
+    gh: RetryingGitHubAPI, identity: Identity, pull: Pull, *, conversation: bool = False
+) -> Threads:
     """The PR's threads that our inline comments start (by author and marker), with the 👍
     and 👎 on our comment; `conversation`: with the replies too (up to THREAD_COMMENTS)."""
     found = Threads()
     after: str | None = None
     while True:
         data = await gh.query(
-            _QUERY, owner=owner, name=repo, number=number, first=PAGE, after=after,
-            comments=THREAD_COMMENTS if conversation else 1, reactions=not conversation,
-        )  # fmt: skip
+            _QUERY,
+            owner=pull.owner,
+            name=pull.repo,
+            number=pull.number,
+            first=PAGE,
+            after=after,
+            comments=THREAD_COMMENTS if conversation else 1,
+            reactions=not conversation,
+        )
         found.calls += 1
-        pull = ((data or {}).get("repository") or {}).get("pullRequest")
-        if pull is None:
+        node = ((data or {}).get("repository") or {}).get("pullRequest")
+        if node is None:
             return found
-        page = pull["reviewThreads"]
+        page = node["reviewThreads"]
         parsed = (_thread(node, identity) for node in page["nodes"] or [])
         found.threads += [thread for thread in parsed if thread is not None]
         if not page["pageInfo"]["hasNextPage"]:
@@ -125,14 +131,24 @@ def _thread(node: dict[str, Any], identity: Identity) -> Thread | None:
     reactions = (nodes[0].get("reactions") or {}).get("nodes") or []
 
     def who(content: str) -> list[str]:
-        return sorted({(r.get("user") or {}).get("login") or "ghost"
-                       for r in reactions if r.get("content") == content})  # fmt: skip
+        return sorted(
+            {
+                (r.get("user") or {}).get("login") or "ghost"
+                for r in reactions
+                if r.get("content") == content
+            }
+        )
 
     return Thread(
-        id=node["id"], fingerprint=fingerprint, resolved=bool(node["isResolved"]),
-        outdated=bool(node["isOutdated"]), path=node.get("path") or "", comments=comments,
-        thumbs_up=who("THUMBS_UP"), thumbs_down=who("THUMBS_DOWN"),
-    )  # fmt: skip
+        id=node["id"],
+        fingerprint=fingerprint,
+        resolved=bool(node["isResolved"]),
+        outdated=bool(node["isOutdated"]),
+        path=node.get("path") or "",
+        comments=comments,
+        thumbs_up=who("THUMBS_UP"),
+        thumbs_down=who("THUMBS_DOWN"),
+    )
 
 
 async def resolve(gh: RetryingGitHubAPI, thread_ids: Sequence[str]) -> int:

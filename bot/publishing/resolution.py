@@ -26,12 +26,14 @@ def to_resolve(
     from a file this review read, when GitHub says the lines it was on changed (outdated)."""
     now = {f.fingerprint for f in current if not f.dismissed_by}
     return [
-        t for t in found.threads
-        if not t.resolved and (
+        t
+        for t in found.threads
+        if not t.resolved
+        and (
             t.fingerprint in dismissed
             or (t.fingerprint not in now and t.outdated and t.path in reviewed)
         )
-    ]  # fmt: skip
+    ]
 
 
 # GitHub has been reported to refuse resolveReviewThread to an App without Contents: write

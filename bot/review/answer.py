@@ -45,36 +45,47 @@ def code_around(finding: Finding, head_text: str | None) -> str:
     if not head_text or finding.line_start is None:
         return "(the code at the head commit could not be read)"
     lines = head_text.split("\n")
-    scope = enclosing(finding.file_path, head_text, finding.line_start,
-                      finding.line_end or finding.line_start, max_lines=80)  # fmt: skip
+    scope = enclosing(
+        finding.file_path,
+        head_text,
+        finding.line_start,
+        finding.line_end or finding.line_start,
+        max_lines=80,
+    )
     shown = range(scope.start, min(scope.end, len(lines)) + 1)
     return "\n".join(f"{n} {lines[n - 1]}" for n in shown)
 
 
 def prompt(finding: Finding, code: str, thread: Sequence[Said]) -> tuple[str, str]:
     """The (system, prompt) of the answer's one Gemini call."""
-    where = "file" if finding.line_start is None else (
-        f"line {finding.line_start}" if finding.line_start == (finding.line_end or
-                                                               finding.line_start)
-        else f"lines {finding.line_start}-{finding.line_end}"
-    )  # fmt: skip
+    where = (
+        "file"
+        if finding.line_start is None
+        else (
+            f"line {finding.line_start}"
+            if finding.line_start == (finding.line_end or finding.line_start)
+            else f"lines {finding.line_start}-{finding.line_end}"
+        )
+    )
     said = "\n\n".join(f"{s.author}:\n{strip_untrusted(s.body, MAX_THREAD)}" for s in thread)
     if len(said) > MAX_THREAD:
         said = "[... earlier comments cut]\n" + said[-MAX_THREAD:]
-    text = "\n".join([
-        f"Your finding ({finding.agent_type} agent, {finding.severity}), on "
-        f"{finding.file_path} {where}:",
-        f"Title: {strip_untrusted(finding.title, 300)}",
-        strip_untrusted(finding.description, 2_000),
-        "",
-        f"=== Code at the head commit: {finding.file_path} ===",
-        code,
-        "",
-        "The thread so far, oldest first:",
-        FENCE,
-        said,
-        FENCE,
-        "",
-        TASK,
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            f"Your finding ({finding.agent_type} agent, {finding.severity}), on "
+            f"{finding.file_path} {where}:",
+            f"Title: {strip_untrusted(finding.title, 300)}",
+            strip_untrusted(finding.description, 2_000),
+            "",
+            f"=== Code at the head commit: {finding.file_path} ===",
+            code,
+            "",
+            "The thread so far, oldest first:",
+            FENCE,
+            said,
+            FENCE,
+            "",
+            TASK,
+        ]
+    )
     return SYSTEM, text

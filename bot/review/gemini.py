@@ -105,9 +105,10 @@ def reply_of(answer: dict[str, Any]) -> Reply:
     first = candidates[0] if candidates and isinstance(candidates[0], dict) else {}
     parts = (first.get("content") or {}).get("parts") or []
     texts = [
-        part["text"] for part in parts
+        part["text"]
+        for part in parts
         if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought")
-    ]  # fmt: skip
+    ]
     text = "".join(texts) if texts else None
     finish = first.get("finishReason")
     if not finish:
@@ -414,9 +415,11 @@ def usage_of(metadata: Any) -> Usage:
         return value if isinstance(value, int) else 0
 
     return Usage(
-        prompt=count("promptTokenCount"), cached=count("cachedContentTokenCount"),
-        output=count("candidatesTokenCount"), thinking=count("thoughtsTokenCount"),
-    )  # fmt: skip
+        prompt=count("promptTokenCount"),
+        cached=count("cachedContentTokenCount"),
+        output=count("candidatesTokenCount"),
+        thinking=count("thoughtsTokenCount"),
+    )
 
 
 def digest(text: str) -> str:
@@ -448,8 +451,9 @@ class _Attempt:
         answer: dict[str, Any] | None = None,
     ) -> Call:
         latency = int((time.monotonic() - started) * 1000)
-        return Call(self.agent, self.chunk, self.digest, attempt, status, latency, usage, error,
-                    answer)  # fmt: skip
+        return Call(
+            self.agent, self.chunk, self.digest, attempt, status, latency, usage, error, answer
+        )
 
 
 def _sent(call: _Attempt) -> Usage:

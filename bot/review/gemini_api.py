@@ -56,9 +56,12 @@ class GeminiApi:
     `timeout` seconds, on `http` (a session of the caller's) or a session of its own."""
 
     def __init__(
-        self, api_key: str, base_url: str | None, timeout: float,
+        self,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
         http: aiohttp.ClientSession | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._root = f"{base_url_of(base_url)}/{VERSION}/"
         self._headers = {"x-goog-api-key": api_key, "Content-Type": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -108,6 +111,8 @@ def _error(code: int, answer: Any, text: str) -> ApiError:
         return ApiError(code, None, text[:200], answer)
     status, message = error.get("status"), error.get("message")
     return ApiError(
-        code, status if isinstance(status, str) else None,
-        message if isinstance(message, str) else "", answer,
-    )  # fmt: skip
+        code,
+        status if isinstance(status, str) else None,
+        message if isinstance(message, str) else "",
+        answer,
+    )

@@ -175,8 +175,17 @@ def _finding(data: Any) -> Finding:
     suggestion = data["g"]
     if suggestion is not None:
         suggestion = _str(suggestion)
-    finding = Finding(_str(data["a"]), severity, _str(data["p"]), start, end,
-                      _str(data["t"]), _str(data["d"]), suggestion, fingerprint)  # fmt: skip
+    finding = Finding(
+        _str(data["a"]),
+        severity,
+        _str(data["p"]),
+        start,
+        end,
+        _str(data["t"]),
+        _str(data["d"]),
+        suggestion,
+        fingerprint,
+    )
     return replace(finding, withheld=withheld) if withheld else finding
 
 

@@ -190,8 +190,9 @@ class LocalMeter:
 
 def bill(price: Price | None, usage: Usage) -> float:
     """USD for one attempt's usage (thinking billed as output)."""
-    return cost(price, usage.prompt, usage.cached, usage.output + usage.thinking,
-                stored=usage.stored)  # fmt: skip
+    return cost(
+        price, usage.prompt, usage.cached, usage.output + usage.thinking, stored=usage.stored
+    )
 
 
 def worst_bill(price: Price | None, worst: Worst) -> float:

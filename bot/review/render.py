@@ -199,8 +199,10 @@ def _coverage(summary: Summary) -> list[str]:
     if coverage.unfinished:
         why.append(f"{coverage.unfinished} agent call(s) were not made: the token budget ran out")
     if coverage.failed:
-        why.append(f"{len(coverage.failed)} agent call(s) failed, so these parts were not "
-                   "reviewed by these agents")  # fmt: skip
+        why.append(
+            f"{len(coverage.failed)} agent call(s) failed, so these parts were not "
+            "reviewed by these agents"
+        )
     out = [f"**This review is partial.** {sentence}: {'; '.join(why)}.", ""]
     return out + failed_calls(coverage.failed)
 
@@ -235,8 +237,10 @@ def _usage(summary: Summary) -> str:
     else:
         cost = f"estimated cost ${summary.cost_usd:,.4f}"
         if summary.cost_usd:
-            cost += (f" (${summary.cost_usd - summary.output_cost_usd:,.4f} input, "
-                     f"${summary.output_cost_usd:,.4f} output and thinking)")  # fmt: skip
+            cost += (
+                f" (${summary.cost_usd - summary.output_cost_usd:,.4f} input, "
+                f"${summary.output_cost_usd:,.4f} output and thinking)"
+            )
     return (
         f"{summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
         f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, "
@@ -301,9 +305,14 @@ def _resolved(resolved: Sequence[Finding], threads: frozenset[str]) -> list[str]
     if not resolved:
         return []
     out = [f"### ✔️ Resolved since the last review ({len(resolved)})", ""]
-    out += _bullets([f"~~{text(f.title)}~~ in {code(f.file_path)}"
-                     + (" (its thread is resolved)" if f.fingerprint in threads else "")
-                     for f in resolved], 100)  # fmt: skip
+    out += _bullets(
+        [
+            f"~~{text(f.title)}~~ in {code(f.file_path)}"
+            + (" (its thread is resolved)" if f.fingerprint in threads else "")
+            for f in resolved
+        ],
+        100,
+    )
     return out + [""]
 
 
@@ -467,11 +476,15 @@ def marked_fingerprint(body: str) -> str | None:
 def state_block(*, paused_by: str | None = None, ignored_by: str | None = None) -> str:
     """The PR's state, between its markers: empty when reviews run as usual."""
     if ignored_by:
-        line = (f"🚫 Second Look ignores this pull request ({code(ignored_by)} asked); "
-                "`/second-look resume` reviews it again.")  # fmt: skip
+        line = (
+            f"🚫 Second Look ignores this pull request ({code(ignored_by)} asked); "
+            "`/second-look resume` reviews it again."
+        )
     elif paused_by:
-        line = (f"⏸️ Automatic reviews are paused ({code(paused_by)} asked); `/second-look "
-                "resume` resumes them, `/second-look review` reviews once.")  # fmt: skip
+        line = (
+            f"⏸️ Automatic reviews are paused ({code(paused_by)} asked); `/second-look "
+            "resume` resumes them, `/second-look review` reviews once."
+        )
     else:
         line = ""
     return f"{STATE_OPEN}{line}{STATE_CLOSE}"

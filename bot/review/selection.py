@@ -64,8 +64,12 @@ def kind_of(path: str, generated: Callable[[str], bool] = lambda path: False) ->
 
 def _matches(path: str, patterns: Iterable[str]) -> bool:
     rooted = "/" + path
-    return any(fnmatch.fnmatchcase(rooted, "*" + p.lstrip("*")) if p.startswith("*/")
-               else fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], p) for p in patterns)  # fmt: skip
+    return any(
+        fnmatch.fnmatchcase(rooted, "*" + p.lstrip("*"))
+        if p.startswith("*/")
+        else fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], p)
+        for p in patterns
+    )
 
 
 @dataclass(frozen=True)
@@ -234,9 +238,13 @@ class Selection:
         return diff, self.coverage(chosen)
 
     def final(
-        self, diff: Diff, sent: list[str], trimmed: list[str], unfinished: int,
+        self,
+        diff: Diff,
+        sent: list[str],
+        trimmed: list[str],
+        unfinished: int,
         failed: Sequence[AgentFailure] = (),
-    ) -> Coverage:  # fmt: skip
+    ) -> Coverage:
         """The coverage once the agents ran: `trimmed` files, left out when the plan was
         counted exactly, join the files not reviewed for the budget; `failed` calls make it
         partial."""
@@ -253,9 +261,11 @@ class Selection:
         return self.coverage(read, unfinished, tuple(failed))
 
     def coverage(
-        self, chosen: list[ChangedFile], unfinished: int = 0,
+        self,
+        chosen: list[ChangedFile],
+        unfinished: int = 0,
         failed: tuple[AgentFailure, ...] = (),
-    ) -> Coverage:  # fmt: skip
+    ) -> Coverage:
         return Coverage(
             files=self.files,
             reviewed_files=len(chosen) + self.reviewed_before,

@@ -116,8 +116,9 @@ class ReviewSupervisor:
         fits = self._fit(budget.left * (1 - RETRY_RESERVE), calls, fixed, 1.0, 0.0)
         left_usd, price = budget.left_usd, budget.price
         if left_usd is not None and price is not None:
-            by_money = self._fit(left_usd * (1 - RETRY_RESERVE), calls, fixed,
-                                 price.input / 1e6, price.output / 1e6)  # fmt: skip
+            by_money = self._fit(
+                left_usd * (1 - RETRY_RESERVE), calls, fixed, price.input / 1e6, price.output / 1e6
+            )
             fits = min(fits, by_money)
         return fits
 
@@ -190,8 +191,14 @@ class ReviewSupervisor:
                 return []
             dropped = files.pop()
             result.trimmed.append(dropped.path)
-            log.info("budget: %s left out after counting (%d tokens, $%.4f; limits %d, %s)",
-                     dropped.path, cost, usd, limit, limit_usd)  # fmt: skip
+            log.info(
+                "budget: %s left out after counting (%d tokens, $%.4f; limits %d, %s)",
+                dropped.path,
+                cost,
+                usd,
+                limit,
+                limit_usd,
+            )
 
     async def _count_fixed(self) -> None:
         """The tokens of the system text and of each agent's task."""
@@ -229,9 +236,10 @@ class ReviewSupervisor:
         return {
             part.chunk.number
             for part in parts
-            if caching.pays(self.price, self.gemini.model, tokens[part.chunk.number],
-                            self._readers(part))
-        }  # fmt: skip
+            if caching.pays(
+                self.price, self.gemini.model, tokens[part.chunk.number], self._readers(part)
+            )
+        }
 
     def _cost(self, parts: Sequence[_Part], cached: set[int]) -> tuple[int, float]:
         """Input tokens and dollars the plan may spend at worst: every call not answered
@@ -318,9 +326,16 @@ class ReviewSupervisor:
         ending = verify.task(found)
         tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
         answer = await self._ask(
-            gate, verify.VERIFIER, part, ending, verify.VerifyAnswer, tokens,
-            verify.answer_tokens(len(found)), result, cached,
-        )  # fmt: skip
+            gate,
+            verify.VERIFIER,
+            part,
+            ending,
+            verify.VerifyAnswer,
+            tokens,
+            verify.answer_tokens(len(found)),
+            result,
+            cached,
+        )
         if answer is None:
             failed = self._verify_failed.pop(part.chunk.number, None)
             if failed is not None:
@@ -358,10 +373,16 @@ class ReviewSupervisor:
                 return None
             try:
                 answer = await self.gemini.generate(
-                    agent=name, system=SYSTEM, prompt=part.prefix + ending, schema=schema,
-                    meter=self.meter, answer_tokens=answer_tokens, chunk=number, tokens=tokens,
+                    agent=name,
+                    system=SYSTEM,
+                    prompt=part.prefix + ending,
+                    schema=schema,
+                    meter=self.meter,
+                    answer_tokens=answer_tokens,
+                    chunk=number,
+                    tokens=tokens,
                     cached=cached,
-                )  # fmt: skip
+                )
             except asyncio.CancelledError:
                 self.cancelled += 1
                 raise

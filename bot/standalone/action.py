@@ -4,7 +4,7 @@ comment, inline review), with no database. The job's own check run carries the v
 exit status, and the findings as annotations): a check run created with a workflow's token
 belongs to GitHub Actions, whose Re-run button never reaches this code (docs/architecture.md).
 
-It publishes through the App's PR publisher (bot/publishing/pull.py); what the next run
+It publishes through the App's PR publisher (bot/publishing/pull_publisher.py); what the next run
 needs (the head reviewed, the fingerprints posted inline, the findings to carry forward) is
 kept in a hidden block of our own summary comment (bot/standalone/comment_memory.py).
 """
@@ -33,7 +33,7 @@ from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig
 from bot.logs import setup_logging
 from bot.output import Report, render
-from bot.publishing.pull import PullPublisher
+from bot.publishing.pull_publisher import PullPublisher
 from bot.retry import Sleep
 from bot.review.findings import SEVERITY_RANK, Finding
 from bot.review.markdown import workflow_command
@@ -87,19 +87,23 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
     missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
     if missing:
         return _not_reviewed(env, event, " and ".join(missing))
-    repository = env.get("GITHUB_REPOSITORY", f"{event.owner}/{event.repo}")
-    if repository.lower() != f"{event.owner}/{event.repo}".lower():
-        return _error(f"the event's PR is in {event.owner}/{event.repo}, not {repository}")
+    full_name = event.pull.full_name
+    repository = env.get("GITHUB_REPOSITORY", full_name)
+    if repository.lower() != full_name.lower():
+        return _error(f"the event's PR is in {full_name}, not {repository}")
     try:
         access, gemini = github_access(env, dotenv=None)
     except ConfigError as exc:
         return _error(str(exc))
     setup_logging([gemini.api_key, env["GITHUB_TOKEN"]], level="INFO")
     settings = Run(
-        event, access, gemini,
-        fail_on, Path(sarif) if sarif else None,
+        event,
+        access,
+        gemini,
+        fail_on,
+        Path(sarif) if sarif else None,
         Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
-    )  # fmt: skip
+    )
     try:
         return asyncio.run(review(settings))
     except gidgethub.GitHubException as exc:
@@ -115,8 +119,13 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
 
 def _not_reviewed(env: Mapping[str, str], event: PullEvent, missing: str) -> int:
     """No secrets (Dependabot, a fork, or none set): a notice, the job's summary, exit 0."""
-    cause = ("dependabot" if env.get("GITHUB_ACTOR") == "dependabot[bot]"
-             else "fork" if event.fork and event.event == "pull_request" else "")  # fmt: skip
+    cause = (
+        "dependabot"
+        if env.get("GITHUB_ACTOR") == "dependabot[bot]"
+        else "fork"
+        if event.fork and event.event == "pull_request"
+        else ""
+    )
     message = NO_KEY.format(missing=missing, why=WHY_NO_KEY[cause])
     print(f"::notice::{message}")
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -134,33 +143,23 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
     """Read what the last run left, review, publish; the exit status. `sleep` waits
     between GitHub's retries."""
     event = settings.event
+    pull = event.pull
     async with aiohttp.ClientSession() as http:
         access = settings.access
-        github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token,
-                                         sleep=sleep)  # fmt: skip
-        gh = await github.api(0)
-        memory = await CommentMemory.read(gh, event.owner, event.repo, event.number, event.head_sha)
-        base = await sources.read_base(github, 0, event.owner, event.repo, event.base_ref,
-                                       event.number)  # fmt: skip
+        github = GitHubClient.with_token(
+            http, api_url=access.api_url, token=access.token, sleep=sleep
+        )
+        gh = await github.api(pull.installation_id)
+        memory = await CommentMemory.read(gh, pull, event.head_sha)
+        base = await sources.read_base(github, pull, event.base_ref)
         config = base.config.config
         if event.draft and not config.review_drafts:
             print("::notice::Second Look: a draft pull request is reviewed when marked ready")
             return local.CLEAN
-        label = f"{event.owner}/{event.repo}#{event.number}"
-        source = sources.PullSource(github, 0, event.owner, event.repo, event.number,
-                                    event.head_sha, access.max_diff_file_bytes)  # fmt: skip
+        label = str(pull)
+        source = sources.PullSource(github, pull, event.head_sha, access.max_diff_file_bytes)
         # No check run of ours: the job's own is the verdict, and re-running it reviews again.
-        pr = PullPublisher(
-            gh,
-            event.owner,
-            event.repo,
-            event.number,
-            event.head_sha,
-            memory,
-            label,
-            author=ACTIONS_BOT,
-            rerun=RERUN,
-        )
+        pr = PullPublisher(gh, pull, event.head_sha, memory, label, author=ACTIONS_BOT, rerun=RERUN)
         published: list[ActionPublisher] = []
 
         def publisher(kept: local.Kept) -> ActionPublisher:
@@ -169,9 +168,17 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
             return out
 
         prior = await _prior(github, event, memory.last)
-        reviewed = await local.review(source, base, settings.gemini, event.head_sha, label=label,
-                                      prior=prior, publisher=publisher, fail_on=settings.fail_on,
-                                      verdict_by="the job")  # fmt: skip
+        reviewed = await local.review(
+            source,
+            base,
+            settings.gemini,
+            event.head_sha,
+            label=label,
+            prior=prior,
+            publisher=publisher,
+            fail_on=settings.fail_on,
+            verdict_by="the job",
+        )
     # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
     # the repository's), 3 when the review failed.
     return local.exit_code_of(reviewed.summary)
@@ -192,9 +199,13 @@ def annotation_commands(findings: list[Finding], config: RepoConfig, fail_on: st
         shown[level] += 1
         where = ",".join(
             f"{key}={workflow_command(str(value), prop=True)}"
-            for key, value in (("file", data["path"]), ("line", data["start_line"]),
-                               ("endLine", data["end_line"]), ("title", data["title"]))
-        )  # fmt: skip
+            for key, value in (
+                ("file", data["path"]),
+                ("line", data["start_line"]),
+                ("endLine", data["end_line"]),
+                ("title", data["title"]),
+            )
+        )
         lines.append(f"::{level} {where}::{workflow_command(data['message'])}")
     return lines
 
@@ -208,14 +219,18 @@ async def _prior(
         return incremental.Prior()
 
     async def compare(base: str, head: str) -> set[str] | None:
-        return await changed_since(github, 0, event.owner, event.repo, base, head)
+        return await changed_since(github, event.pull.repository, base, head)
 
     return await incremental.following(
-        list(memory.findings), memory.head_sha, event.head_sha, compare,
+        list(memory.findings),
+        memory.head_sha,
+        event.head_sha,
+        compare,
         push=event.action == "synchronize" and bool(memory.head_sha),
-        partial=not memory.complete, label=f"#{event.number}",
+        partial=not memory.complete,
+        label=f"#{event.number}",
         last_id=uuid.uuid5(uuid.NAMESPACE_URL, f"second-look:{memory.head_sha}"),
-    )  # fmt: skip
+    )
 
 
 @dataclass

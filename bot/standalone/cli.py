@@ -21,6 +21,7 @@ from bot.github import publish, sources
 from bot.github.client import GitHubClient, describe
 from bot.logs import setup_logging
 from bot.output import Report, render
+from bot.pull import Pull
 from bot.review.changes import path_from_header, split_sections
 from bot.review.prompt import Intent
 from bot.standalone import git, local, local_sources
@@ -135,8 +136,9 @@ def _read_diff(path: str) -> str:
             f"{name} is not a unified diff from git "
             "(no 'diff --git' line): make it with git diff, or use --git BASE"
         )
-    if any(s.startswith("diff --git ") and path_from_header(s) is None
-           for s in split_sections(text)):  # fmt: skip
+    if any(
+        s.startswith("diff --git ") and path_from_header(s) is None for s in split_sections(text)
+    ):
         raise UsageError(
             f"{name} names its files without the a/ and b/ prefixes (git diff --no-prefix, "
             "diff.noprefix or diff.mnemonicPrefix): make it with "
@@ -170,15 +172,16 @@ async def pull_target(http: aiohttp.ClientSession, access: GitHubAccess, pull: s
     owner, repo, number = parsed
     if access.token:
         github = GitHubClient.with_token(http, api_url=access.api_url, token=access.token)
-        installation_id = 0
+        installation_id = 0  # the token's
     else:
-        github = GitHubClient(http, api_url=access.api_url, app_id=access.app_id,
-                              private_key=access.private_key)  # fmt: skip
+        github = GitHubClient(
+            http, api_url=access.api_url, app_id=access.app_id, private_key=access.private_key
+        )
         installation_id = await github.installation_for(owner, repo)
+    target = Pull(installation_id, owner, repo, number)
     gh = await github.api(installation_id)
     pr = await gh.getitem(f"/repos/{owner}/{repo}/pulls/{number}")
     head_sha, base_ref = pr["head"]["sha"], pr["base"]["ref"]
-    base = await sources.read_base(github, installation_id, owner, repo, base_ref, number)
-    source = sources.PullSource(github, installation_id, owner, repo, number, head_sha,
-                                access.max_diff_file_bytes)  # fmt: skip
-    return Target(source, base, head_sha, f"{owner}/{repo}#{number}")
+    base = await sources.read_base(github, target, base_ref)
+    source = sources.PullSource(github, target, head_sha, access.max_diff_file_bytes)
+    return Target(source, base, head_sha, str(target))

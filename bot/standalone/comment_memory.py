@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.github import publish
 from bot.github.client import RetryingGitHubAPI
+from bot.pull import Pull
 from bot.review.findings import Finding
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
@@ -31,11 +32,9 @@ class CommentMemory:
     complete: bool = True  # False: no base for an incremental review (partial, failed)
 
     @classmethod
-    async def read(
-        cls, gh: RetryingGitHubAPI, owner: str, repo: str, number: int, head_sha: str
-    ) -> CommentMemory:
+    async def read(cls, gh: RetryingGitHubAPI, pull: Pull, head_sha: str) -> CommentMemory:
         """What our summary comment on the PR remembers, if there is one."""
-        comment = await publish.our_comment(gh, owner, repo, number, MARKER, author=ACTIONS_BOT)
+        comment = await publish.our_comment(gh, pull, MARKER, author=ACTIONS_BOT)
         last = decode(comment.get("body") or "") if comment else None
         return cls(head_sha, comment, last, last.inline if last else frozenset())
 

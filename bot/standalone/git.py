@@ -29,9 +29,13 @@ async def run(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     """git's standard output; GitError with git's own first line of complaint."""
     try:
         process = await asyncio.create_subprocess_exec(
-            "git", *args, cwd=cwd, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            "git",
+            *args,
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
     except FileNotFoundError:
         raise GitError("git is not installed (or not on PATH)") from None
     except OSError as exc:
@@ -62,8 +66,9 @@ async def _commit(cwd: Path, revision: str) -> str:
     if revision.startswith("-"):
         raise GitError(f"not a revision: {revision!r}")
     try:
-        out = await run(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                        f"{revision}^{{commit}}")  # fmt: skip
+        out = await run(
+            cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+        )
     except GitError:
         raise GitError(f"{revision!r} is not a commit of this repository") from None
     return out.decode().strip()
@@ -73,10 +78,21 @@ async def diff(cwd: Path, span: Range) -> str:
     """The unified diff from the merge base to the head, as GitHub shows a PR's (whatever
     the user's diff settings: no prefix, other context, textconv)."""
     out = await run(
-        cwd, "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",
-        "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "--unified=3",
-        "--find-renames", "--full-index", span.merge_base, span.head,
-    )  # fmt: skip
+        cwd,
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        "--unified=3",
+        "--find-renames",
+        "--full-index",
+        span.merge_base,
+        span.head,
+    )
     if len(out) > MAX_DIFF_BYTES:
         raise GitError(f"the diff is over {MAX_DIFF_BYTES // (1024 * 1024)} MiB")
     return out.decode("utf-8", "replace")
@@ -84,8 +100,9 @@ async def diff(cwd: Path, span: Range) -> str:
 
 async def subjects(cwd: Path, span: Range, limit: int = 50) -> list[str]:
     """The subjects of the commits under review, newest first."""
-    out = await run(cwd, "log", f"--max-count={limit}", "--format=%s",
-                    f"{span.merge_base}..{span.head}")  # fmt: skip
+    out = await run(
+        cwd, "log", f"--max-count={limit}", "--format=%s", f"{span.merge_base}..{span.head}"
+    )
     return [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
 
 

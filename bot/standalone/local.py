@@ -29,9 +29,12 @@ class CountingMeter(LocalMeter):
     """A LocalMeter that tells `on_call` of each call as it ends (for the progress line)."""
 
     def __init__(
-        self, budget: Budget, rpm: int, on_call: Callable[[Call], None],
+        self,
+        budget: Budget,
+        rpm: int,
+        on_call: Callable[[Call], None],
         limiter: AsyncLimiter | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(budget, rpm, limiter)
         self.on_call = on_call
 
@@ -89,19 +92,31 @@ async def review(
     config = base.config.config
     limits = deployment.of(config)
     price = price_of(settings.prices, settings.model)
-    budget = Budget(limits.max_review_tokens, usd=limits.max_review_usd,
-                    price=budget_price(settings.prices, settings.model))  # fmt: skip
+    budget = Budget(
+        limits.max_review_tokens,
+        usd=limits.max_review_usd,
+        price=budget_price(settings.prices, settings.model),
+    )
     meter = CountingMeter(budget, settings.rpm, on_call, limiter)
     kept = Kept(meter, price, prior or incremental.Prior())
     async with aiohttp.ClientSession() as http:
-        gemini = GeminiClient(settings.api_key, settings.model, settings.base_url, http=http,
-                              thinking_budget=settings.thinking_budget)  # fmt: skip
+        gemini = GeminiClient(
+            settings.api_key,
+            settings.model,
+            settings.base_url,
+            http=http,
+            thinking_budget=settings.thinking_budget,
+        )
         try:
             supervisor = ReviewSupervisor(
-                gemini, meter, agents=config.agents,
-                brief=Brief(base.intent, base.guidance), verify=config.verify,
-                max_in_flight=settings.max_in_flight, price=price,
-            )  # fmt: skip
+                gemini,
+                meter,
+                agents=config.agents,
+                brief=Brief(base.intent, base.guidance),
+                verify=config.verify,
+                max_in_flight=settings.max_in_flight,
+                price=price,
+            )
             out = publisher(kept) if publisher else kept
             return await pipeline.review(
                 source,

@@ -14,7 +14,7 @@ from bot.review.changes import (
     path_from_header,
     split_sections,
     too_large_reason,
-)  # fmt: skip
+)
 from bot.review.chunks import FileContext
 from bot.review.prompt import Intent
 from bot.review.selection import Selection

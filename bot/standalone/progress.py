@@ -39,8 +39,10 @@ class Progress:
     def line(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
         elapsed = time.monotonic() - self._start
-        return (f"{FRAMES[self._frame % len(FRAMES)]} {self.what}: {self.done} Gemini call(s) "
-                f"done{failed}, {elapsed:.1f} s")  # fmt: skip
+        return (
+            f"{FRAMES[self._frame % len(FRAMES)]} {self.what}: {self.done} Gemini call(s) "
+            f"done{failed}, {elapsed:.1f} s"
+        )
 
     def _draw(self) -> None:
         if self.enabled:
@@ -59,9 +61,11 @@ class Progress:
         return self
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             try:

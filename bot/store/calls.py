@@ -62,13 +62,18 @@ async def add_settled(conn: Db, row: CallRow, settle: quota.Settle | None) -> No
         await conn.execute(_INSERT, *_values(row))
         return
     first = len(_FIELDS) + 1
-    await conn.execute(f"WITH call AS ({_INSERT}) {quota.settle_statement(first)}",
-                       *_values(row), *quota.settle_args(settle))  # fmt: skip
+    await conn.execute(
+        f"WITH call AS ({_INSERT}) {quota.settle_statement(first)}",
+        *_values(row),
+        *quota.settle_args(settle),
+    )
 
 
 def _values(row: CallRow) -> tuple[Any, ...]:
-    return tuple(json.dumps(v) if name == "answer" and v is not None else v
-                 for name, v in zip(_FIELDS, row.__dict__.values(), strict=True))  # fmt: skip
+    return tuple(
+        json.dumps(v) if name == "answer" and v is not None else v
+        for name, v in zip(_FIELDS, row.__dict__.values(), strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -88,21 +93,27 @@ class Totals:
         """These totals and one more call, summed as review_usage sums the stored rows
         (each cost at the column's 8 decimals)."""
         return Totals(
-            self.calls + 1, self.prompt_tokens + row.prompt_tokens,
-            self.cached_tokens + row.cached_tokens, self.output_tokens + row.output_tokens,
-            round(self.cost_usd + round(row.cost_usd, 8), 8), self.unpriced,
+            self.calls + 1,
+            self.prompt_tokens + row.prompt_tokens,
+            self.cached_tokens + row.cached_tokens,
+            self.output_tokens + row.output_tokens,
+            round(self.cost_usd + round(row.cost_usd, 8), 8),
+            self.unpriced,
             self.thinking_tokens + row.thinking_tokens,
             round(self.output_cost_usd + round(row.output_cost_usd, 8), 8),
-        )  # fmt: skip
+        )
 
     def and_(self, more: Totals) -> Totals:
         return Totals(
-            self.calls + more.calls, self.prompt_tokens + more.prompt_tokens,
-            self.cached_tokens + more.cached_tokens, self.output_tokens + more.output_tokens,
-            round(self.cost_usd + more.cost_usd, 8), self.unpriced or more.unpriced,
+            self.calls + more.calls,
+            self.prompt_tokens + more.prompt_tokens,
+            self.cached_tokens + more.cached_tokens,
+            self.output_tokens + more.output_tokens,
+            round(self.cost_usd + more.cost_usd, 8),
+            self.unpriced or more.unpriced,
             self.thinking_tokens + more.thinking_tokens,
             round(self.output_cost_usd + more.output_cost_usd, 8),
-        )  # fmt: skip
+        )
 
 
 _TOTALS = (
@@ -115,9 +126,15 @@ _TOTALS = (
 
 
 def _totals(row: asyncpg.Record) -> Totals:
-    return Totals(row["calls"], row["prompt_tokens"], row["cached_tokens"], row["output_tokens"],
-                  float(row["cost_usd"]), thinking_tokens=row["thinking_tokens"],
-                  output_cost_usd=float(row["output_cost_usd"]))  # fmt: skip
+    return Totals(
+        row["calls"],
+        row["prompt_tokens"],
+        row["cached_tokens"],
+        row["output_tokens"],
+        float(row["cost_usd"]),
+        thinking_tokens=row["thinking_tokens"],
+        output_cost_usd=float(row["output_cost_usd"]),
+    )
 
 
 async def totals(conn: Db, review_id: uuid.UUID) -> Totals:

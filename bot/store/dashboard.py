@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from bot.pull import Pull
 from bot.store.db import Db
 from bot.store.queue import Status
 
@@ -48,6 +49,7 @@ class ReviewSummary:
     """One review as the list and the review page show it."""
 
     id: uuid.UUID
+    installation_id: int
     owner: str
     repo: str
     pr_number: int
@@ -63,6 +65,10 @@ class ReviewSummary:
     severities: dict[str, int] = field(default_factory=dict)  # posted findings, by severity
     withheld: int = 0  # findings the verifier withheld
     usage: Usage = Usage()
+
+    @property
+    def pull(self) -> Pull:
+        return Pull(self.installation_id, self.owner, self.repo, self.pr_number)
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,8 @@ _STATUS_COUNTS = ", ".join(f"count(*) FILTER (WHERE status = '{s}') AS {s}" for 
 
 # The review's columns, its findings by severity and its calls' sums, for rows of `page`.
 _SUMMARY = f"""
-SELECT page.id, page.owner, page.repo, page.pr_number, page.head_sha, page.base_ref,
+SELECT page.id, page.installation_id, page.owner, page.repo, page.pr_number, page.head_sha,
+       page.base_ref,
        page.trigger, page.status, page.attempts, page.error, page.superseded_by,
        page.created_at, page.finished_at, f.*, c.*
 FROM page

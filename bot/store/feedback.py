@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.pull import Pull
 from bot.store.db import Db
+from bot.store.pulls import columns
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class Reactions:
     thumbs_down: int
 
 
-async def store(db: Db, owner: str, repo: str, pr_number: int, found: Sequence[Reactions]) -> None:
+async def store(db: Db, pull: Pull, found: Sequence[Reactions]) -> None:
     """Record the counts read now (they replace what was read before)."""
     if not found:
         return
@@ -29,23 +31,25 @@ async def store(db: Db, owner: str, repo: str, pr_number: int, found: Sequence[R
         " $7::int[]) ON CONFLICT (owner, repo, pr_number, fingerprint) DO UPDATE"
         " SET thumbs_up = EXCLUDED.thumbs_up, thumbs_down = EXCLUDED.thumbs_down,"
         " agent_type = EXCLUDED.agent_type, updated_at = now()",
-        owner, repo, pr_number,
-        [r.fingerprint for r in found], [r.agent_type for r in found],
-        [r.thumbs_up for r in found], [r.thumbs_down for r in found],
-    )  # fmt: skip
+        *columns(pull),
+        [r.fingerprint for r in found],
+        [r.agent_type for r in found],
+        [r.thumbs_up for r in found],
+        [r.thumbs_down for r in found],
+    )
 
 
-async def said_wrong(
-    db: Db, owner: str, repo: str, pr_number: int, fingerprint: str, agent_type: str
-) -> None:
+async def said_wrong(db: Db, pull: Pull, fingerprint: str, agent_type: str) -> None:
     """Count a reply that says the finding is wrong from someone who may not dismiss it:
     taken as a 👎 in the acceptance figures, the finding itself left as it is."""
     await db.execute(
         "INSERT INTO feedback (owner, repo, pr_number, fingerprint, agent_type, wrong_replies)"
         " VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (owner, repo, pr_number, fingerprint)"
         " DO UPDATE SET wrong_replies = feedback.wrong_replies + 1, updated_at = now()",
-        owner, repo, pr_number, fingerprint, agent_type,
-    )  # fmt: skip
+        *columns(pull),
+        fingerprint,
+        agent_type,
+    )
 
 
 @dataclass(frozen=True)

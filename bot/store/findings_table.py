@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from bot.pull import Pull
 from bot.store.db import Db
+from bot.store.pulls import columns
 
 _FIELDS = (
     "agent_type", "severity", "file_path", "line_start", "line_end",
@@ -91,44 +93,42 @@ class FindingRepo:
         """The review's finding was dismissed after it was stored."""
         await self.db.execute(
             "UPDATE findings SET dismissed_by = $3 WHERE review_id = $1 AND fingerprint = $2",
-            review_id, fingerprint, login,
-        )  # fmt: skip
+            review_id,
+            fingerprint,
+            login,
+        )
 
-    async def posted_inline(self, owner: str, repo: str, pr_number: int) -> set[str]:
+    async def posted_inline(self, pull: Pull) -> set[str]:
         """Fingerprints already posted inline by any review of this PR."""
         rows = await self.db.fetch(
             "SELECT DISTINCT f.fingerprint FROM findings f JOIN reviews r ON r.id = f.review_id"
             " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND f.posted_inline",
-            owner,
-            repo,
-            pr_number,
+            *columns(pull),
         )
         return {row["fingerprint"] for row in rows}
 
-    async def latest(
-        self, owner: str, repo: str, pr_number: int, fingerprint: str
-    ) -> dict[str, Any] | None:
+    async def latest(self, pull: Pull, fingerprint: str) -> dict[str, Any] | None:
         """The PR's most recent finding with this fingerprint (what a thread is about)."""
         row = await self.db.fetchrow(
             f"SELECT {', '.join('f.' + n for n in _FIELDS)}, f.posted_inline, f.review_id"
             " FROM findings f JOIN reviews r ON r.id = f.review_id"
             " WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND f.fingerprint = $4"
             " ORDER BY r.seq DESC, f.id DESC LIMIT 1",
-            owner, repo, pr_number, fingerprint,
-        )  # fmt: skip
+            *columns(pull),
+            fingerprint,
+        )
         return dict(row) if row else None
 
-    async def agents_of(
-        self, owner: str, repo: str, pr_number: int, fingerprints: Sequence[str]
-    ) -> dict[str, str]:
+    async def agents_of(self, pull: Pull, fingerprints: Sequence[str]) -> dict[str, str]:
         """The agent of each fingerprint found on this PR (those never found are left out)."""
         rows = await self.db.fetch(
             "SELECT DISTINCT ON (f.fingerprint) f.fingerprint, f.agent_type FROM findings f"
             " JOIN reviews r ON r.id = f.review_id WHERE r.owner = $1 AND r.repo = $2"
             " AND r.pr_number = $3 AND f.fingerprint = ANY($4::text[])"
             " ORDER BY f.fingerprint, r.seq DESC",
-            owner, repo, pr_number, list(fingerprints),
-        )  # fmt: skip
+            *columns(pull),
+            list(fingerprints),
+        )
         return {row["fingerprint"]: row["agent_type"] for row in rows}
 
     async def delete_for_review(self, review_id: uuid.UUID) -> None:

@@ -21,8 +21,10 @@ from typing import Any
 
 import asyncpg
 
+from bot.pull import Pull, Repo
 from bot.store import lease
 from bot.store.db import Db
+from bot.store.pulls import columns
 
 
 class Kind(StrEnum):
@@ -77,6 +79,21 @@ class Job:
         values = {name: row[name] for name in cls.__dataclass_fields__}
         values["kind"] = Kind(values["kind"])
         return cls(**values)
+
+    @property
+    def repository(self) -> Repo | None:
+        """The repository the job is about, if any."""
+        if self.owner is None or self.repo is None:
+            return None
+        return Repo(self.installation_id, self.owner, self.repo)
+
+    @property
+    def pull(self) -> Pull | None:
+        """The pull request the job is about, if any."""
+        repository = self.repository
+        if repository is None or self.pr_number is None:
+            return None
+        return repository.pull(self.pr_number)
 
 
 _COLUMNS = ", ".join(Job.__dataclass_fields__)
@@ -146,29 +163,27 @@ async def finish(
     return ended is not None
 
 
-async def answers_since(db: Db, owner: str, repo: str, pr_number: int, since: datetime) -> int:
+async def answers_since(db: Db, pull: Pull, since: datetime) -> int:
     """How many answers were given in the PR's threads since `since`."""
     count: int = await db.fetchval(
         "SELECT count(*) FROM jobs WHERE kind = 'answer' AND outcome = 'answered'"
         " AND owner = $1 AND repo = $2 AND pr_number = $3 AND finished_at >= $4",
-        owner,
-        repo,
-        pr_number,
+        *columns(pull),
         since,
     )
     return count
 
 
-async def told_since(
-    db: Db, owner: str, repo: str, pr_number: int, login: str, since: datetime
-) -> bool:
+async def told_since(db: Db, pull: Pull, login: str, since: datetime) -> bool:
     """Whether `login` was refused, or given the help text, on the PR since `since`."""
     found: bool = await db.fetchval(
         "SELECT EXISTS (SELECT 1 FROM jobs WHERE owner = $1 AND repo = $2 AND pr_number = $3"
         " AND payload ->> 'login' = $4 AND finished_at >= $5"
         " AND outcome IN ('refused', 'help', 'unknown command'))",  # migration 0011's index
-        owner, repo, pr_number, login, since,
-    )  # fmt: skip
+        *columns(pull),
+        login,
+        since,
+    )
     return found
 
 

@@ -24,12 +24,13 @@ from enum import StrEnum
 
 import asyncpg
 
+from bot.pull import Pull
 from bot.store import jobs, lease
 from bot.store.db import Conn, Db
 from bot.store.deliveries import Delivery
 from bot.store.installations import InstallationStatus
 from bot.store.jobs import NewJob
-from bot.store.pulls import PullState
+from bot.store.pulls import PullState, columns
 from bot.store.reviews import COLUMNS, TIMING, Review, Timing, open_check, timing_of
 from bot.store.standing import Check as Check
 from bot.store.standing import Standing as Standing
@@ -135,9 +136,7 @@ async def supersede(conn: Db, newer: Sequence[uuid.UUID]) -> list[tuple[PullKey,
     return [((row["owner"], row["repo"], row["pr_number"]), row["id"]) for row in rows]
 
 
-async def stop_pull(
-    conn: Db, owner: str, repo: str, pr_number: int, reason: str
-) -> list[uuid.UUID]:
+async def stop_pull(conn: Db, pull: Pull, reason: str) -> list[uuid.UUID]:
     """Skip the PR's waiting and running reviews, with `reason` (the PR closed, or is
     ignored); return them, so that their tasks can be cancelled."""
     rows = await conn.fetch(
@@ -145,8 +144,9 @@ async def stop_pull(
         " lease_expires_at = NULL, updated_at = now(), finished_at = now()"
         " WHERE owner = $1 AND repo = $2 AND pr_number = $3"
         " AND status IN ('pending', 'processing') RETURNING id",
-        owner, repo, pr_number, reason,
-    )  # fmt: skip
+        *columns(pull),
+        reason,
+    )
     return [row["id"] for row in rows]
 
 

@@ -74,9 +74,13 @@ async def admit(
     statement ends, so replicas take turns; a refusal writes nothing.
     """
     (answer,) = await admit_many(
-        pool, limits, installation_id=installation_id, requests=[(tokens, cost_usd)], now=now,
+        pool,
+        limits,
+        installation_id=installation_id,
+        requests=[(tokens, cost_usd)],
+        now=now,
         max_wait=max_wait,
-    )  # fmt: skip
+    )
     return answer
 
 
@@ -98,10 +102,16 @@ async def admit_many(
     rows = await pool.fetch(
         "SELECT granted, slot, refused"
         " FROM gemini_admit_many($1, $2, $3, $4, $5, $6, $7::integer[], $8::numeric[], $9)",
-        now, limits.rpm, limits.tpm, limits.rpd, None if budget is None else _usd(budget),
-        installation_id, [tokens for tokens, _ in requests],
-        [_usd(cost) for _, cost in requests], float(max_wait),
-    )  # fmt: skip
+        now,
+        limits.rpm,
+        limits.tpm,
+        limits.rpd,
+        None if budget is None else _usd(budget),
+        installation_id,
+        [tokens for tokens, _ in requests],
+        [_usd(cost) for _, cost in requests],
+        float(max_wait),
+    )
     pairs = zip(rows, requests, strict=True)
     return [_answer(row, limits, tokens, max_wait) for row, (tokens, _) in pairs]
 
@@ -118,8 +128,7 @@ def _answer(row: asyncpg.Record, limits: Limits, tokens: int, max_wait: float) -
             f"DAILY_BUDGET_USD (${limits.daily_budget_usd:.2f}) is reached for this installation"
         )
     elif refused == "tpm":
-        return Refused(slot, f"GEMINI_TPM: no slot for {tokens} input tokens within "
-                             f"{max_wait:g} s")  # fmt: skip
+        return Refused(slot, f"GEMINI_TPM: no slot for {tokens} input tokens within {max_wait:g} s")
     else:
         return Refused(slot, f"GEMINI_RPM: no request slot within {max_wait:g} s")
     return Refused(next_pacific_midnight(slot), reason)

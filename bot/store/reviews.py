@@ -12,8 +12,10 @@ from typing import Any
 
 import asyncpg
 
+from bot.pull import Pull, Repo
 from bot.store import standing
 from bot.store.db import Db
+from bot.store.pulls import columns
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class Review:
     def from_row(cls, row: asyncpg.Record) -> Review:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
+    @property
+    def pull(self) -> Pull:
+        """The pull request reviewed."""
+        return Pull(self.installation_id, self.owner, self.repo, self.pr_number)
+
 
 COLUMNS = ", ".join(Review.__dataclass_fields__)
 
@@ -58,9 +65,9 @@ _LAST_COMMENT = (
 )
 
 
-async def last_comment_id(conn: Db, owner: str, repo: str, pr_number: int) -> int | None:
+async def last_comment_id(conn: Db, pull: Pull) -> int | None:
     """The summary comment an earlier review of this PR posted, if any."""
-    comment_id: int | None = await conn.fetchval(_LAST_COMMENT, owner, repo, pr_number)
+    comment_id: int | None = await conn.fetchval(_LAST_COMMENT, *columns(pull))
     return comment_id
 
 
@@ -71,43 +78,47 @@ async def last_comment_standing(
     row = await conn.fetchrow(
         f"SELECT ({_LAST_COMMENT}) AS comment_id, {standing.columns('me', '$5')}"
         " FROM reviews me WHERE me.id = $4",
-        review.owner, review.repo, review.pr_number, review.id, lease_owner,
-    )  # fmt: skip
+        *columns(review.pull),
+        review.id,
+        lease_owner,
+    )
     return (row["comment_id"] if row else None), standing.of_row(row)
 
 
-async def last_completed(
-    conn: Db, owner: str, repo: str, pr_number: int, before: uuid.UUID
-) -> Review | None:
+async def last_completed(conn: Db, pull: Pull, before: uuid.UUID) -> Review | None:
     """The PR's most recent completed review other than `before` (for incremental reviews)."""
     row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
         " AND status = 'completed' AND id <> $4 ORDER BY finished_at DESC LIMIT 1",
-        owner, repo, pr_number, before,
-    )  # fmt: skip
+        *columns(pull),
+        before,
+    )
     return Review.from_row(row) if row else None
 
 
-async def latest(conn: Db, owner: str, repo: str, pr_number: int) -> Review | None:
+async def latest(conn: Db, pull: Pull) -> Review | None:
     """The PR's most recent review, whatever its status."""
     row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM reviews WHERE owner = $1 AND repo = $2 AND pr_number = $3"
         " ORDER BY seq DESC LIMIT 1",
-        owner, repo, pr_number,
-    )  # fmt: skip
+        *columns(pull),
+    )
     return Review.from_row(row) if row else None
 
 
 async def of_head(
-    conn: Db, owner: str, repo: str, head_sha: str, review_id: uuid.UUID | None = None
+    conn: Db, repository: Repo, head_sha: str, review_id: uuid.UUID | None = None
 ) -> list[Review]:
     """One review per PR that reviewed `head_sha` (or review `review_id`), the latest each."""
     rows = await conn.fetch(
         f"SELECT DISTINCT ON (pr_number) {COLUMNS} FROM reviews"
         " WHERE owner = $1 AND repo = $2 AND (head_sha = $3 OR id = $4)"
         " ORDER BY pr_number, seq DESC",
-        owner, repo, head_sha, review_id,
-    )  # fmt: skip
+        repository.owner,
+        repository.repo,
+        head_sha,
+        review_id,
+    )
     return [Review.from_row(row) for row in rows]
 
 
@@ -131,16 +142,14 @@ def open_check(alias: str) -> str:
     )
 
 
-async def open_checks(conn: Db, owner: str, repo: str, pr_number: int) -> list[OpenCheck]:
+async def open_checks(conn: Db, pull: Pull) -> list[OpenCheck]:
     """The check runs of this PR's superseded or stopped reviews that are still in progress."""
     rows = await conn.fetch(
         "SELECT r.id, r.check_run_id, r.head_sha, n.head_sha AS newer,"
         " CASE WHEN r.status = 'skipped' THEN r.error END AS stopped FROM reviews r"
         " LEFT JOIN reviews n ON n.id = r.superseded_by"
         f" WHERE r.owner = $1 AND r.repo = $2 AND r.pr_number = $3 AND {open_check('r')}",
-        owner,
-        repo,
-        pr_number,
+        *columns(pull),
     )
     return [
         OpenCheck(r["id"], r["check_run_id"], r["head_sha"], r["newer"], r["stopped"]) for r in rows
@@ -179,19 +188,10 @@ def _values(fields: dict[str, Any]) -> list[Any]:
     return [fields[name] for name in sorted(fields)]
 
 
-@dataclass(frozen=True)
-class Failing:
-    """An open PR whose latest review failed its check on a finding it published."""
-
-    installation_id: int
-    owner: str
-    repo: str
-    pr_number: int
-
-
-async def failing(conn: Db, since: datetime) -> list[Failing]:
-    """The PRs whose latest review completed after `since` with its check run concluded
-    `failure` (`stats.conclusion`, as github/checks decided it), not closed since."""
+async def failing(conn: Db, since: datetime) -> list[Pull]:
+    """The open PRs whose latest review completed after `since` with its check run concluded
+    `failure` (`stats.conclusion`, as github/checks decided it) on a finding it published:
+    not closed since."""
     rows = await conn.fetch(
         """
         SELECT r.installation_id, r.owner, r.repo, r.pr_number FROM reviews r
@@ -206,8 +206,8 @@ async def failing(conn: Db, since: datetime) -> list[Failing]:
                   AND j.created_at > r.finished_at)
         """,
         since,
-    )  # fmt: skip
-    return [Failing(*row) for row in rows]
+    )
+    return [Pull(*row) for row in rows]
 
 
 async def published_summary(conn: Db, review_id: uuid.UUID) -> dict[str, Any] | None:

@@ -40,8 +40,14 @@ MAX_QUOTA_WAIT = 600.0  # a quota wait up to this is waited out; a longer one st
 # EX_TEMPFAIL of sysexits.h, "try again later").
 SCORED, USAGE, CALL_FAILED, QUOTA_STOPPED = 0, 2, 3, 75
 SCORED_FIELDS = (
-    "agent_type", "severity", "file_path", "line_start", "line_end", "title", "description",
-)  # fmt: skip
+    "agent_type",
+    "severity",
+    "file_path",
+    "line_start",
+    "line_end",
+    "title",
+    "description",
+)
 
 
 class EvalError(Exception):
@@ -114,10 +120,13 @@ def _expected(item: object, where: str) -> Expected:
     keyword = item.get("keyword")
     agent = item.get("agent")
     return Expected(
-        _text(item, "path", where), start, end, severity,
+        _text(item, "path", where),
+        start,
+        end,
+        severity,
         agent if isinstance(agent, str) else None,
         keyword.lower() if isinstance(keyword, str) and keyword else None,
-    )  # fmt: skip
+    )
 
 
 def read_cases(path: Path) -> list[Case]:
@@ -155,10 +164,13 @@ class CaseResult:
         """What the results file keeps of it: what is scored and what it cost."""
         return {
             "findings": [{name: getattr(f, name) for name in SCORED_FIELDS} for f in self.findings],
-            "withheld": self.withheld, "failures": self.failures,
-            "prompt_tokens": self.prompt_tokens, "cached_tokens": self.cached_tokens,
-            "output_tokens": self.output_tokens, "cost_usd": self.cost_usd,
-        }  # fmt: skip
+            "withheld": self.withheld,
+            "failures": self.failures,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+        }
 
     @classmethod
     def from_json(cls, case: Case, data: Mapping[str, Any]) -> CaseResult | None:
@@ -166,11 +178,15 @@ class CaseResult:
         try:
             findings = [Finding(**{k: f[k] for k in SCORED_FIELDS}) for f in data["findings"]]
             return cls(
-                case, findings, withheld=int(data["withheld"]),
+                case,
+                findings,
+                withheld=int(data["withheld"]),
                 failures=[str(f) for f in data["failures"]],
-                prompt_tokens=int(data["prompt_tokens"]), cached_tokens=int(data["cached_tokens"]),
-                output_tokens=int(data["output_tokens"]), cost_usd=float(data["cost_usd"]),
-            )  # fmt: skip
+                prompt_tokens=int(data["prompt_tokens"]),
+                cached_tokens=int(data["cached_tokens"]),
+                output_tokens=int(data["output_tokens"]),
+                cost_usd=float(data["cost_usd"]),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -218,9 +234,15 @@ class Score:
             if precision is not None and recall is not None and precision + recall
             else (0.0 if precision is not None and recall is not None else None)
         )
-        return {"findings": self.found, "matched": self.right, "expected": self.expected,
-                "caught": self.caught, "precision": _round(precision), "recall": _round(recall),
-                "f1": _round(f1)}  # fmt: skip
+        return {
+            "findings": self.found,
+            "matched": self.right,
+            "expected": self.expected,
+            "caught": self.caught,
+            "precision": _round(precision),
+            "recall": _round(recall),
+            "f1": _round(f1),
+        }
 
 
 def _round(value: float | None) -> float | None:
@@ -245,9 +267,16 @@ def report(results: Iterable[CaseResult], agents: Sequence[str], model: str) -> 
             )
         line = Score()
         line.add(result.findings, expected, by_line=True)
-        cases.append({"id": result.case.id, "expected": len(expected),
-                      "findings": len(result.findings), "matched": line.right,
-                      "withheld": result.withheld, "failures": result.failures})  # fmt: skip
+        cases.append(
+            {
+                "id": result.case.id,
+                "expected": len(expected),
+                "findings": len(result.findings),
+                "matched": line.right,
+                "withheld": result.withheld,
+                "failures": result.failures,
+            }
+        )
     return {
         "model": model,
         "prs": len(results),
@@ -278,8 +307,9 @@ async def review_case(case: Case, settings: GeminiSettings, limiter: AsyncLimite
     async def read(paths: Sequence[str]) -> Mapping[str, FileText]:
         return {path: heads.get(path, FileText(path, "head", None)) for path in paths}
 
-    reviewed = await local.review(DiffSource(case.diff, read), base, settings, "",
-                                  label=f"case {case.id}", limiter=limiter)  # fmt: skip
+    reviewed = await local.review(
+        DiffSource(case.diff, read), base, settings, "", label=f"case {case.id}", limiter=limiter
+    )
     summary, findings = reviewed.summary, reviewed.checked.findings
     return CaseResult(
         case,
@@ -351,8 +381,9 @@ async def evaluate(
                     wait = quota_wait(reached, time.time())
                     if wait is None or wait > max_wait:
                         raise _Stop(Stopped(reached.reason, wait)) from None
-                    print(f"second-look: {reached.reason}; waiting {_duration(wait)}",
-                          file=sys.stderr)  # fmt: skip
+                    print(
+                        f"second-look: {reached.reason}; waiting {_duration(wait)}", file=sys.stderr
+                    )
                     await sleep(wait)
         if results:
             results.save(case, result.as_json(), complete=not result.failures)
@@ -469,8 +500,10 @@ def run(
         else:
             saved.load()
     except OSError as exc:
-        print(f"second-look: cannot read {where}: {getattr(exc, 'strerror', None) or exc}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"second-look: cannot read {where}: {getattr(exc, 'strerror', None) or exc}",
+            file=sys.stderr,
+        )
         return USAGE
     setup_logging([settings.api_key], level="WARNING")
     outcome = asyncio.run(evaluate(cases, settings, saved, max_wait=max_wait, parallel=parallel))

@@ -89,8 +89,9 @@ class ResultsFile:
             item = _item(line)
             if item is None:
                 if line.strip():
-                    print(f"second-look: {self.path}:{number}: not a result, skipped",
-                          file=sys.stderr)  # fmt: skip
+                    print(
+                        f"second-look: {self.path}:{number}: not a result, skipped", file=sys.stderr
+                    )
                 continue
             key = Key(item["id"], item["case"], item["model"], item["prompt"])
             self._saved[key] = item
@@ -103,8 +104,15 @@ class ResultsFile:
     def save(self, case: Case, result: dict[str, Any], complete: bool) -> None:
         """Append the result of `case` and flush it to disk before returning."""
         key = self.key(case)
-        item = {"format": FORMAT, "id": key.case, "case": key.digest, "model": key.model,
-                "prompt": key.prompt, "complete": complete, "result": result}  # fmt: skip
+        item = {
+            "format": FORMAT,
+            "id": key.case,
+            "case": key.digest,
+            "model": key.model,
+            "prompt": key.prompt,
+            "complete": complete,
+            "result": result,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(item, ensure_ascii=False) + "\n")

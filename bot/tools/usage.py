@@ -26,8 +26,10 @@ def show(since_text: str, repo: str | None, output: str) -> int:
     what they cost; 2 for a malformed argument, 1 when the database has no gemini_calls."""
     since_match = re.fullmatch(r"([1-9][0-9]{0,4})([dh])", since_text)
     if not since_match:
-        print(f"second-look: --since expects Nd or Nh, e.g. 7d or 12h, got {since_text!r}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"second-look: --since expects Nd or Nh, e.g. 7d or 12h, got {since_text!r}",
+            file=sys.stderr,
+        )
         return 2
     repository = None
     if repo is not None:
@@ -46,16 +48,26 @@ def show(since_text: str, repo: str | None, output: str) -> int:
     try:
         rows, accepted = asyncio.run(_usage(dsn, since, repository))
     except asyncpg.UndefinedTableError:
-        print("second-look: the database has no gemini_calls table: run python -m bot migrate",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "second-look: the database has no gemini_calls table: run python -m bot migrate",
+            file=sys.stderr,
+        )
         return 1
     report = _usage_report(rows, prices)
     report["feedback"] = {
-        group: [{"name": a.group, "accepted": a.accepted, "rejected": a.rejected,
-                 "thumbs_up": a.thumbs_up, "thumbs_down": a.thumbs_down, "rate": a.rate}
-                for a in found]
+        group: [
+            {
+                "name": a.group,
+                "accepted": a.accepted,
+                "rejected": a.rejected,
+                "thumbs_up": a.thumbs_up,
+                "thumbs_down": a.thumbs_down,
+                "rate": a.rate,
+            }
+            for a in found
+        ]
         for group, found in accepted.items()
-    }  # fmt: skip
+    }
     if output == "json":
         print(json.dumps({"since": since.isoformat(), "repository": repo, **report}, indent=2))
         return 0
@@ -90,14 +102,24 @@ def _feedback_table(accepted: dict[str, list[Acceptance]]) -> list[str]:
     for group in ("agents", "repositories"):
         for a in accepted[group]:
             rate = "-" if a.rate is None else f"{a.rate:.0%}"
-            lines.append([a.group, f"{a.accepted:,}", f"{a.rejected:,}", f"{a.thumbs_up:,}",
-                          f"{a.thumbs_down:,}", rate])  # fmt: skip
+            lines.append(
+                [
+                    a.group,
+                    f"{a.accepted:,}",
+                    f"{a.rejected:,}",
+                    f"{a.thumbs_up:,}",
+                    f"{a.thumbs_down:,}",
+                    rate,
+                ]
+            )
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                  for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
         for line in lines
-    ]  # fmt: skip
+    ]
 
 
 _USAGE_SUMS = ("calls", "input_tokens", "cached_tokens", "output_tokens", "thinking_tokens")
@@ -109,13 +131,20 @@ def _usage_report(rows: list[DailyUsage], prices: Mapping[str, Price]) -> dict[s
     report_rows: list[dict[str, Any]] = []
     for row in rows:
         unpriced = [model for model in row.zero_cost_models if price_of(prices, model) is None]
-        report_rows.append({
-            "repository": f"{row.owner}/{row.repo}", "day": row.day.isoformat(),
-            "calls": row.calls, "input_tokens": row.prompt_tokens,
-            "cached_tokens": row.cached_tokens, "output_tokens": row.output_tokens,
-            "thinking_tokens": row.thinking_tokens, "cost_usd": float(row.cost_usd),
-            "output_cost_usd": float(row.output_cost_usd), "unpriced_models": unpriced,
-        })  # fmt: skip
+        report_rows.append(
+            {
+                "repository": f"{row.owner}/{row.repo}",
+                "day": row.day.isoformat(),
+                "calls": row.calls,
+                "input_tokens": row.prompt_tokens,
+                "cached_tokens": row.cached_tokens,
+                "output_tokens": row.output_tokens,
+                "thinking_tokens": row.thinking_tokens,
+                "cost_usd": float(row.cost_usd),
+                "output_cost_usd": float(row.output_cost_usd),
+                "unpriced_models": unpriced,
+            }
+        )
     total: dict[str, Any] = {key: sum(r[key] for r in report_rows) for key in _USAGE_SUMS}
     total["cost_usd"] = float(sum((row.cost_usd for row in rows), Decimal(0)))
     total["output_cost_usd"] = float(sum((row.output_cost_usd for row in rows), Decimal(0)))
@@ -129,18 +158,24 @@ def _usage_table(report: dict[str, Any]) -> list[str]:
               "output USD", ""]  # fmt: skip
     lines = [header]
     for row in [*report["rows"], {"repository": "total", "day": "", **report["total"]}]:
-        lines.append([
-            row["repository"], row["day"],
-            *(f"{row[key]:,}" for key in _USAGE_SUMS),
-            f"{row['cost_usd']:,.4f}", f"{row['output_cost_usd']:,.4f}",
-            "*" if row["unpriced_models"] else "",
-        ])  # fmt: skip
+        lines.append(
+            [
+                row["repository"],
+                row["day"],
+                *(f"{row[key]:,}" for key in _USAGE_SUMS),
+                f"{row['cost_usd']:,.4f}",
+                f"{row['output_cost_usd']:,.4f}",
+                "*" if row["unpriced_models"] else "",
+            ]
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = [
-        "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in
-                  enumerate(zip(line, widths, strict=True))).rstrip()
+        "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
         for line in lines
-    ]  # fmt: skip
+    ]
     unpriced = report["total"]["unpriced_models"]
     if unpriced:
         text.append(

@@ -323,8 +323,11 @@ class FakeGemini:
             return _error(400, refused)
         if cache is not None and body.get("systemInstruction"):
             record(400)
-            return _error(400, "CachedContent can not be used with GenerateContent request "
-                          "setting system_instruction, tools or tool_config.")  # fmt: skip
+            return _error(
+                400,
+                "CachedContent can not be used with GenerateContent request "
+                "setting system_instruction, tools or tool_config.",
+            )
 
         wait = self._quota_wait(arrived)
         if wait is not None:
@@ -431,17 +434,26 @@ class FakeGemini:
         system, prompt = _system_and_prompt(body)
         tokens = billed_tokens(text_parts(body))
         if tokens < self.cache_min_tokens:
-            return _error(400, f"Cached content is too small. total_token_count={tokens}, "
-                          f"min_total_token_count={self.cache_min_tokens}")  # fmt: skip
+            return _error(
+                400,
+                f"Cached content is too small. total_token_count={tokens}, "
+                f"min_total_token_count={self.cache_min_tokens}",
+            )
         name = f"cachedContents/{len(self.caches) + 1:06d}"
         lives = float(ttl.group(1)) if self.cache_ttl is None else self.cache_ttl
         expires = time.monotonic() + lives
-        self.caches = {**self.caches, name: CachedContent(name, model, system, prompt, tokens,
-                                                           expires)}  # fmt: skip
+        self.caches = {
+            **self.caches,
+            name: CachedContent(name, model, system, prompt, tokens, expires),
+        }
         return web.json_response(
-            {"name": name, "model": model, "displayName": body.get("displayName", ""),
-             "usageMetadata": {"totalTokenCount": tokens}}
-        )  # fmt: skip
+            {
+                "name": name,
+                "model": model,
+                "displayName": body.get("displayName", ""),
+                "usageMetadata": {"totalTokenCount": tokens},
+            }
+        )
 
     async def _delete_cache(self, request: web.Request) -> web.Response:
         name = f"cachedContents/{request.match_info['id']}"

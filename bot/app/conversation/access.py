@@ -21,7 +21,8 @@ from http import HTTPStatus
 import gidgethub
 
 from bot.app.services import Services
-from bot.github.client import RetryingGitHubAPI, has_status
+from bot.github.client import RetryingGitHubAPI, has_status, url_vars
+from bot.pull import Pull, Repo
 from bot.store import jobs, permissions
 from bot.store.permissions import Permission
 
@@ -61,20 +62,18 @@ def writes(found: Permission) -> bool:
 
 
 async def permission(
-    services: Services, gh: RetryingGitHubAPI, installation_id: int, owner: str, repo: str,
-    login: str,
-) -> Permission:  # fmt: skip
-    """What GitHub says `login` may do on OWNER/REPO (from the cache while it is fresh)."""
+    services: Services, gh: RetryingGitHubAPI, repository: Repo, login: str
+) -> Permission:
+    """What GitHub says `login` may do on the repository (from the cache while it is fresh)."""
     if is_bot(login):
         return NOBODY
-    if login.lower() == owner.lower():  # the owner of a user-owned repository
+    if login.lower() == repository.owner.lower():  # the owner of a user-owned repository
         return Permission("admin", "admin")
     now = services.clock()
-    found = await permissions.cached(services.pool, installation_id, owner, repo, login,
-                                     now - PERMISSION_TTL)  # fmt: skip
+    found = await permissions.cached(services.pool, repository, login, now - PERMISSION_TTL)
     if found is None:
-        found = await _ask(gh, owner, repo, login)
-        await permissions.keep(services.pool, installation_id, owner, repo, login, found, now)
+        found = await _ask(gh, repository, login)
+        await permissions.keep(services.pool, repository, login, found, now)
     return found
 
 
@@ -85,32 +84,33 @@ def allowed(act: Act, writer: bool, *, answers_open: bool = False) -> bool:
 
 
 async def is_writer(
-    services: Services, gh: RetryingGitHubAPI, installation_id: int, owner: str, repo: str,
-    login: str,
-) -> bool:  # fmt: skip
-    """Whether `login` has write, maintain or admin on OWNER/REPO; a bot never has."""
-    return writes(await permission(services, gh, installation_id, owner, repo, login))
+    services: Services, gh: RetryingGitHubAPI, repository: Repo, login: str
+) -> bool:
+    """Whether `login` has write, maintain or admin on the repository; a bot never has."""
+    return writes(await permission(services, gh, repository, login))
 
 
-async def told_lately(services: Services, owner: str, repo: str, number: int, login: str) -> bool:
+async def told_lately(services: Services, pull: Pull, login: str) -> bool:
     """Whether `login` was already refused (or given the help text) on this PR lately."""
     since = services.clock() - TOLD_EVERY
-    return await jobs.told_since(services.pool, owner, repo, number, login, since)
+    return await jobs.told_since(services.pool, pull, login, since)
 
 
 async def forget(
-    services: Services, installation_id: int, repository: tuple[str, str] | None = None,
+    services: Services,
+    installation_id: int,
+    repository: tuple[str, str] | None = None,
     login: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Drop what is known (an event said access changed); how many answers were dropped."""
     return await permissions.forget(services.pool, installation_id, repository, login)
 
 
-async def _ask(gh: RetryingGitHubAPI, owner: str, repo: str, login: str) -> Permission:
+async def _ask(gh: RetryingGitHubAPI, repository: Repo, login: str) -> Permission:
     try:
         answer = await gh.getitem(
             "/repos/{owner}/{repo}/collaborators/{username}/permission",
-            url_vars={"owner": owner, "repo": repo, "username": login},
+            url_vars=url_vars(repository, username=login),
         )
     except gidgethub.BadRequest as exc:
         if has_status(exc, HTTPStatus.NOT_FOUND):  # no such user
@@ -118,7 +118,8 @@ async def _ask(gh: RetryingGitHubAPI, owner: str, repo: str, login: str) -> Perm
         raise
     if not isinstance(answer, dict):
         return NOBODY
-    found = Permission(str(answer.get("permission") or "none"),
-                       str(answer.get("role_name") or "none"))  # fmt: skip
-    log.debug("%s on %s/%s: %s (%s)", login, owner, repo, found.role_name, found.permission)
+    found = Permission(
+        str(answer.get("permission") or "none"), str(answer.get("role_name") or "none")
+    )
+    log.debug("%s on %s: %s (%s)", login, repository, found.role_name, found.permission)
     return found

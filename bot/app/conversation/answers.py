@@ -57,30 +57,27 @@ class AnswerJob(JobPayload):
 
 async def run(ctx: Context[AnswerJob]) -> str:
     """Answer one reply in a thread (or dismiss its finding); the outcome in a few words."""
-    owner, repo, number = ctx.pull()
-    services, payload = ctx.services, ctx.payload
+    pull, services, payload = ctx.pull, ctx.services, ctx.payload
     finding_repo = FindingRepo(services.pool)
-    if not await finding_repo.posted_inline(owner, repo, number):
+    if not await finding_repo.posted_inline(pull):
         return "not our thread"  # no inline comment of ours on the PR: no call at all
-    if (await pulls.state(services.pool, owner, repo, number)).ignored_by:
+    if (await pulls.state(services.pool, pull)).ignored_by:
         return "ignored"
     gh = await ctx.gh()
-    found = await threads.ours(gh, services.github.identity, owner, repo, number,
-                               conversation=True)  # fmt: skip
+    found = await threads.ours(gh, services.github.identity, pull, conversation=True)
     thread = found.by_root(payload.root_id)
     if thread is None:
         return "not our thread"
-    row = await finding_repo.latest(owner, repo, number, thread.fingerprint)
+    row = await finding_repo.latest(pull, thread.fingerprint)
     if row is None:
         return "finding unknown"
     finding = Finding.from_mapping(row)
     login = payload.login
-    writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
+    writer = await access.is_writer(services, gh, pull.repository, login)
     if payload.dismisses:
         if writer:
             return await _dismiss(ctx, thread, finding, login)
-        await feedback.said_wrong(services.pool, owner, repo, number, finding.fingerprint,
-                                  finding.agent_type)  # fmt: skip
+        await feedback.said_wrong(services.pool, pull, finding.fingerprint, finding.agent_type)
         return await _refuse(
             ctx,
             thread,
@@ -97,66 +94,66 @@ async def run(ctx: Context[AnswerJob]) -> str:
         )
     limit = services.settings.answers_per_hour
     since = services.clock() - timedelta(hours=1)
-    if limit == 0 or await jobs.answers_since(services.pool, owner, repo, number, since) >= limit:
-        log.info("job %s: %s/%s#%d had %d answer(s) this hour; this reply is not answered",
-                 ctx.job.id, owner, repo, number, limit)  # fmt: skip
+    if limit == 0 or await jobs.answers_since(services.pool, pull, since) >= limit:
+        log.info(
+            "job %s: %s had %d answer(s) this hour; this reply is not answered",
+            ctx.job.id,
+            pull,
+            limit,
+        )
         return "over the hourly limit"
     return await _answer(ctx, thread, finding)
 
 
 async def _open(ctx: Context[AnswerJob]) -> bool:
     """Whether the repository's config opens thread answers to everyone who can comment."""
-    owner, repo, number = ctx.pull()
-    review = await reviews.latest(ctx.services.pool, owner, repo, number)
+    review = await reviews.latest(ctx.services.pool, ctx.pull)
     if review is None:
         return False
-    loaded = await sources.read_config(ctx.services.github, ctx.job.installation_id, owner,
-                                       repo, review.base_ref)  # fmt: skip
+    loaded = await sources.read_config(ctx.services.github, ctx.repository, review.base_ref)
     return loaded.config.thread_answers == "everyone"
 
 
 async def _refuse(ctx: Context[AnswerJob], thread: threads.Thread, login: str, what: str) -> str:
     """Say once per person, PR and hour what it takes; after that, nothing."""
-    owner, repo, number = ctx.pull()
-    if await access.told_lately(ctx.services, owner, repo, number, login):
+    if await access.told_lately(ctx.services, ctx.pull, login):
         return "not answered: told within the hour"
-    await replies.reply_in_thread(await ctx.gh(), owner, repo, number, thread.root_id,
-                                  f"{ANSWER_MARKER}\nOnly people with {access.NEEDS} can "
-                                  f"{what}.")  # fmt: skip
+    body = f"{ANSWER_MARKER}\nOnly people with {access.NEEDS} can {what}."
+    await replies.reply_in_thread(await ctx.gh(), ctx.pull, thread.root_id, body)
     return "refused"
 
 
 async def _dismiss(
     ctx: Context[AnswerJob], thread: threads.Thread, finding: Finding, login: str
 ) -> str:
-    owner, repo, number = ctx.pull()
     gh = await ctx.gh()
-    effect = await dismissal.dismiss(ctx.services, gh, owner, repo, number, finding.fingerprint,
-                                     login, "reply")  # fmt: skip
-    await replies.reply_in_thread(gh, owner, repo, number, thread.root_id, (
+    effect = await dismissal.dismiss(
+        ctx.services, gh, ctx.pull, finding.fingerprint, login, "reply"
+    )
+    body = (
         f"{ANSWER_MARKER}\nDismissed: this finding no longer fails the check and is not "
         "posted again on this pull request."
-    ))  # fmt: skip
+    )
+    await replies.reply_in_thread(gh, ctx.pull, thread.root_id, body)
     _, refused = await resolution.resolve(gh, [thread], f"job {ctx.job.id}")
     return f"dismissed ({effect})" if refused is None else f"dismissed ({effect}; thread open)"
 
 
 async def _answer(ctx: Context[AnswerJob], thread: threads.Thread, finding: Finding) -> str:
-    owner, repo, number = ctx.pull()
     services, payload = ctx.services, ctx.payload
     if services.gemini is None:
         return "no Gemini key"
-    review = await reviews.latest(services.pool, owner, repo, number)
+    review = await reviews.latest(services.pool, ctx.pull)
     assert review is not None  # a finding of ours on the PR means a review of it
     head = payload.head_sha
-    read = await files.read(services.github, ctx.job.installation_id, owner, repo,
-                            [(head, finding.file_path)])  # fmt: skip
+    read = await files.read(services.github, ctx.repository, [(head, finding.file_path)])
     head_text = read.files[(head, finding.file_path)].text
     said = [Said(c.author, c.body) for c in thread.comments[1:]]
     system, request = prompt(finding, code_around(finding, head_text), said)
     settings, model = services.settings, services.gemini.model
-    budget = await review_meter.budget_of(services, review.id, settings.max_review_tokens,
-                                      settings.max_review_usd, model)  # fmt: skip
+    budget = await review_meter.budget_of(
+        services, review.id, settings.max_review_tokens, settings.max_review_usd, model
+    )
     meter = review_meter.ReviewMeter(services, review, budget, model)
     try:
         result = await services.gemini.generate(
@@ -173,6 +170,6 @@ async def _answer(ctx: Context[AnswerJob], thread: threads.Thread, finding: Find
         return "no budget left"
     assert isinstance(result.parsed, ThreadAnswer)
     answer = result.parsed.answer.strip()[:MAX_ANSWER] or "I have nothing to add."
-    await replies.reply_in_thread(await ctx.gh(), owner, repo, number, thread.root_id,
-                                  f"{ANSWER_MARKER}\n{text(answer, multiline=True)}")  # fmt: skip
+    body = f"{ANSWER_MARKER}\n{text(answer, multiline=True)}"
+    await replies.reply_in_thread(await ctx.gh(), ctx.pull, thread.root_id, body)
     return "answered"

@@ -62,20 +62,22 @@ def parse(body: str | None, slug: str | None) -> Parsed | None:
 
 def help_text(slug: str | None) -> str:
     also = f" (`@{slug}` works in place of `/second-look`)" if slug else ""
-    return "\n".join([
-        f"Second Look takes these commands in a comment on the pull request{also}, from "
-        f"people with {access.NEEDS}:",
-        "",
-        "- `/second-look review`: review the current head again, in full",
-        "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
-        "- `/second-look resume`: review it on every push again (ends `pause` and `ignore`)",
-        "- `/second-look ignore`: stop reviewing this pull request",
-        "- `/second-look help`: this list",
-        "",
-        "Reply in the thread of an inline comment to ask about its finding. A reply that says "
-        "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
-        "with write access, dismisses it on this pull request at once.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Second Look takes these commands in a comment on the pull request{also}, from "
+            f"people with {access.NEEDS}:",
+            "",
+            "- `/second-look review`: review the current head again, in full",
+            "- `/second-look pause`: no automatic reviews of this pull request until `resume`",
+            "- `/second-look resume`: review it on every push again (ends `pause` and `ignore`)",
+            "- `/second-look ignore`: stop reviewing this pull request",
+            "- `/second-look help`: this list",
+            "",
+            "Reply in the thread of an inline comment to ask about its finding. A reply that says "
+            "it is a false positive, won't fix or not a bug (or a 👎 on the comment), from someone "
+            "with write access, dismisses it on this pull request at once.",
+        ]
+    )
 
 
 class CommandJob(JobPayload):
@@ -109,17 +111,16 @@ async def run(ctx: Context[CommandJob]) -> str:
     The help text, an unknown command's answer and a refusal are given to a person without
     write access at most once per PR in `access.TOLD_EVERY`: after that, nothing at all.
     """
-    owner, repo, number = ctx.pull()
-    services = ctx.services
+    pull, services = ctx.pull, ctx.services
     gh = await ctx.gh()
     asked = ctx.payload
     comment_id, login = asked.comment_id, asked.login
     name = Name(asked.command) if asked.command else None
     slug = services.github.identity.slug
-    writer = await access.is_writer(services, gh, ctx.job.installation_id, owner, repo, login)
-    if not writer and await access.told_lately(services, owner, repo, number, login):
+    writer = await access.is_writer(services, gh, pull.repository, login)
+    if not writer and await access.told_lately(services, pull, login):
         return "not answered: told within the hour"
-    await replies.react(gh, owner, repo, comment_id, "eyes")
+    await replies.react(gh, pull.repository, comment_id, "eyes")
     if name is None:
         word = f" {code(asked.word)}" if asked.word else " that"
         await ctx.reply(f"I do not know the command{word}.\n\n{help_text(slug)}")
@@ -136,39 +137,48 @@ async def run(ctx: Context[CommandJob]) -> str:
 
 
 async def _review(ctx: Context[CommandJob], login: str) -> str:
-    owner, repo, number = ctx.pull()
-    state = await pulls.state(ctx.services.pool, owner, repo, number)
+    state = await pulls.state(ctx.services.pool, ctx.pull)
     if state.ignored_by:
         await ctx.reply("This pull request is ignored: `/second-look resume` first.")
         return "ignored"
-    pull = await replies.pull(await ctx.gh(), owner, repo, number)
-    if not pull.open:
+    now = await replies.pull(await ctx.gh(), ctx.pull)
+    if not now.open:
         await ctx.reply("This pull request is closed: there is nothing to review.")
         return "closed"
-    await ctx.start_review(pull.head_sha, pull.base_ref, Trigger.COMMAND, requested_by=login,
-                           reply_to=ctx.payload.comment_id)  # fmt: skip
+    await ctx.start_review(
+        now.head_sha,
+        now.base_ref,
+        Trigger.COMMAND,
+        requested_by=login,
+        reply_to=ctx.payload.comment_id,
+    )
     return "review started"
 
 
 async def _pause(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, paused_by=login)
-    await ctx.reply("Paused: no automatic reviews of this pull request until `/second-look "
-                    "resume`. `/second-look review` still reviews it once.")  # fmt: skip
+    await ctx.reply(
+        "Paused: no automatic reviews of this pull request until `/second-look "
+        "resume`. `/second-look review` still reviews it once."
+    )
     return "paused"
 
 
 async def _resume(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx)
-    await ctx.reply("Resumed: every push is reviewed again. `/second-look review` reviews the "
-                    "current head now.")  # fmt: skip
+    await ctx.reply(
+        "Resumed: every push is reviewed again. `/second-look review` reviews the current head now."
+    )
     return "resumed"
 
 
 async def _ignore(ctx: Context[CommandJob], login: str) -> str:
     await _set(ctx, ignored_by=login)
     stopped = await ctx.stop_reviews("the pull request is ignored")
-    await ctx.reply("Ignored: Second Look no longer reviews this pull request or answers in it. "
-                    "`/second-look resume` undoes this.")  # fmt: skip
+    await ctx.reply(
+        "Ignored: Second Look no longer reviews this pull request or answers in it. "
+        "`/second-look resume` undoes this."
+    )
     return f"ignored ({stopped} review(s) stopped)"
 
 
@@ -176,11 +186,11 @@ async def _set(
     ctx: Context[CommandJob], paused_by: str | None = None, ignored_by: str | None = None
 ) -> None:
     """Record the PR's state and show it in the summary comment."""
-    (owner, repo, number), pool = ctx.pull(), ctx.services.pool
-    await pulls.set_state(pool, owner, repo, number, paused_by=paused_by, ignored_by=ignored_by)
-    known = await reviews.last_comment_id(pool, owner, repo, number)
+    pull, pool = ctx.pull, ctx.services.pool
+    await pulls.set_state(pool, pull, paused_by=paused_by, ignored_by=ignored_by)
+    known = await reviews.last_comment_id(pool, pull)
     state = state_block(paused_by=paused_by, ignored_by=ignored_by)
-    await publish.set_state(await ctx.gh(), owner, repo, number, state, MARKER, known)
+    await publish.set_state(await ctx.gh(), pull, state, MARKER, known)
 
 
 _ACTIONS = {Name.REVIEW: _review, Name.PAUSE: _pause, Name.RESUME: _resume, Name.IGNORE: _ignore}
@@ -188,20 +198,19 @@ _ACTIONS = {Name.REVIEW: _review, Name.PAUSE: _pause, Name.RESUME: _resume, Name
 
 async def rerun(ctx: Context[RerunJob]) -> str:
     """The Re-run button: a full review of that head, of each PR the run or suite is for."""
-    job, payload, pool = ctx.job, ctx.payload, ctx.services.pool
-    assert job.owner is not None and job.repo is not None
+    repository, payload, pool = ctx.repository, ctx.payload, ctx.services.pool
     head_sha = payload.head_sha
     targets = [(p.number, p.base_ref) for p in payload.pulls]
     if not targets:  # a fork's PR: GitHub lists none; our earlier review of that head knows
-        known = await reviews.of_head(pool, job.owner, job.repo, head_sha,
-                                      payload.external_id)  # fmt: skip
+        known = await reviews.of_head(pool, repository, head_sha, payload.external_id)
         targets = [(r.pr_number, r.base_ref) for r in known]
     if not targets:
-        log.info("re-run of %s in %s/%s: no pull request of ours has that head", head_sha[:12],
-                 job.owner, job.repo)  # fmt: skip
+        log.info(
+            "re-run of %s in %s: no pull request of ours has that head", head_sha[:12], repository
+        )
         return "no pull request"
     for number, base_ref in targets:
-        state = await pulls.state(pool, job.owner, job.repo, number)
+        state = await pulls.state(pool, repository.pull(number))
         if state.ignored_by:
             continue
         await ctx.start_review(head_sha, base_ref, Trigger.RERUN, number=number)

@@ -16,6 +16,7 @@ from bot.app.services import Services
 from bot.github import replies
 from bot.github.client import RetryingGitHubAPI
 from bot.github.replies import REPLY_MARKER
+from bot.pull import Pull, Repo
 from bot.store import queue
 from bot.store.jobs import Job, Kind, NewJob
 from bot.store.queue import NewReview, Trigger
@@ -70,42 +71,59 @@ class Context(Generic[P]):
             self._gh = await self.services.github.api(self.job.installation_id)
         return self._gh
 
-    def pull(self) -> tuple[str, str, int]:
-        job = self.job
-        assert job.owner is not None and job.repo is not None and job.pr_number is not None
-        return job.owner, job.repo, job.pr_number
+    @property
+    def repository(self) -> Repo:
+        """The repository of a job that is about one."""
+        assert self.job.repository is not None, "a job about no repository"
+        return self.job.repository
+
+    @property
+    def pull(self) -> Pull:
+        """The PR of a job that is about one."""
+        assert self.job.pull is not None, "a job about no pull request"
+        return self.job.pull
 
     async def reply(self, body: str) -> int:
         """Answer the command in the PR's conversation (issue comments have no threads)."""
-        owner, repo, number = self.pull()
-        return await replies.comment(await self.gh(), owner, repo, number,
-                                     f"{REPLY_MARKER}\n{body}")  # fmt: skip
+        return await replies.comment(await self.gh(), self.pull, f"{REPLY_MARKER}\n{body}")
 
     async def start_review(
-        self, head_sha: str, base_ref: str, trigger: Trigger, *, number: int | None = None,
-        requested_by: str | None = None, reply_to: int | None = None,
-    ) -> uuid.UUID:  # fmt: skip
-        """Create a full review of `head_sha` that replaces the PR's others, and start it."""
+        self,
+        head_sha: str,
+        base_ref: str,
+        trigger: Trigger,
+        *,
+        number: int | None = None,
+        requested_by: str | None = None,
+        reply_to: int | None = None,
+    ) -> uuid.UUID:
+        """Create a full review of `head_sha` that replaces the PR's others, and start it
+        (of PR `number` of the job's repository; by default, the job's PR)."""
         job = self.job
-        assert job.owner is not None and job.repo is not None
+        pull = self.repository.pull(number) if number else self.pull
         review = NewReview(
-            id=queue.new_id(), installation_id=job.installation_id, owner=job.owner,
-            repo=job.repo, pr_number=number or self.pull()[2], head_sha=head_sha,
-            base_ref=base_ref, trigger=trigger, draft=False, requested_by=requested_by,
+            id=queue.new_id(),
+            installation_id=pull.installation_id,
+            owner=pull.owner,
+            repo=pull.repo,
+            pr_number=pull.number,
+            head_sha=head_sha,
+            base_ref=base_ref,
+            trigger=trigger,
+            draft=False,
+            requested_by=requested_by,
             reply_to=reply_to,
-        )  # fmt: skip
+        )
         async with self.services.pool.acquire() as conn:
             created = await queue.create(conn, [review])
         for replaced in created.superseded.values():
             self.hooks.cancel_reviews(replaced)
         self.hooks.start_review(review.id)
-        log.info("job %s: review %s of %s/%s#%d (%s) started", job.id, review.id, job.owner,
-                 job.repo, review.pr_number, trigger)  # fmt: skip
+        log.info("job %s: review %s of %s (%s) started", job.id, review.id, pull, trigger)
         return review.id
 
     async def stop_reviews(self, reason: str) -> int:
         """Stop the PR's waiting and running reviews (skipped, with `reason`); how many."""
-        owner, repo, number = self.pull()
-        stopped = await queue.stop_pull(self.services.pool, owner, repo, number, reason)
+        stopped = await queue.stop_pull(self.services.pool, self.pull, reason)
         self.hooks.cancel_reviews(stopped)
         return len(stopped)

@@ -12,6 +12,7 @@ import pydantic
 from bot.app.services import Services
 from bot.github import checks, publish
 from bot.github.client import RetryingGitHubAPI
+from bot.pull import Pull
 from bot.review.render import MARKER, render_summary, summary_json, summary_of_json
 from bot.store import pulls, reviews
 from bot.store.findings_table import FindingRepo
@@ -20,22 +21,20 @@ log = logging.getLogger(__name__)
 
 
 async def dismiss(
-    services: Services, gh: RetryingGitHubAPI, owner: str, repo: str, number: int,
-    fingerprint: str, login: str, how: str,
-) -> str:  # fmt: skip
+    services: Services, gh: RetryingGitHubAPI, pull: Pull, fingerprint: str, login: str, how: str
+) -> str:
     """Record the dismissal and publish its effect; what happened, in a few words."""
-    await pulls.dismiss(services.pool, owner, repo, number, fingerprint, login, how)
-    return await republish(services, gh, owner, repo, number, fingerprint, login)
+    await pulls.dismiss(services.pool, pull, fingerprint, login, how)
+    return await republish(services, gh, pull, fingerprint, login)
 
 
 async def republish(
-    services: Services, gh: RetryingGitHubAPI, owner: str, repo: str, number: int,
-    fingerprint: str, login: str,
-) -> str:  # fmt: skip
+    services: Services, gh: RetryingGitHubAPI, pull: Pull, fingerprint: str, login: str
+) -> str:
     """The PR's latest review, if completed, shows the finding dismissed: summary comment
     edited, check run concluded again (green when nothing else fails it)."""
     pool = services.pool
-    review = await reviews.latest(pool, owner, repo, number)
+    review = await reviews.latest(pool, pull)
     if review is None or review.status != "completed":
         # A review that is running reads the dismissals before it publishes.
         return "the next review shows it"
@@ -43,8 +42,11 @@ async def republish(
     try:
         summary = summary_of_json(stored) if stored is not None else None
     except pydantic.ValidationError as exc:  # written by an older version: let it be
-        log.warning("review %s: stored summary unreadable (%d errors); the next review shows "
-                    "the dismissal", review.id, exc.error_count())  # fmt: skip
+        log.warning(
+            "review %s: stored summary unreadable (%d errors); the next review shows the dismissal",
+            review.id,
+            exc.error_count(),
+        )
         summary = None
     if summary is None or summary.status != "completed":
         return "the next review shows it"
@@ -56,18 +58,22 @@ async def republish(
         findings=tuple(f for f in summary.findings if f.fingerprint != fingerprint),
         dismissed=summary.dismissed
         + tuple(dataclasses.replace(f, dismissed_by=login) for f in dismissed),
-        paused_by=(await pulls.state(pool, owner, repo, number)).paused_by,
+        paused_by=(await pulls.state(pool, pull)).paused_by,
     )
     await FindingRepo(pool).dismiss(review.id, fingerprint, login)
-    comment_id = await publish.upsert_comment(gh, owner, repo, number, render_summary(summary),
-                                              MARKER, review.comment_id)  # fmt: skip
+    body = render_summary(summary)
+    comment_id = await publish.upsert_comment(gh, pull, body, MARKER, review.comment_id)
     verdict = "unchanged"
     if review.check_run_id is not None:
-        verdict = await checks.conclude_again(gh, owner, repo, review.check_run_id, summary)
-    await reviews.set_fields(pool, review.id, comment_id=comment_id,
-                             summary=summary_json(summary))  # fmt: skip
+        verdict = await checks.conclude_again(gh, pull.repository, review.check_run_id, summary)
+    await reviews.set_fields(pool, review.id, comment_id=comment_id, summary=summary_json(summary))
     if review.check_run_id is not None:
         await reviews.add_stats(pool, review.id, {"conclusion": verdict})
-    log.info("%s/%s#%d: finding %s dismissed by %s; summary updated, check %s", owner, repo,
-             number, fingerprint[:12], login, verdict)  # fmt: skip
+    log.info(
+        "%s: finding %s dismissed by %s; summary updated, check %s",
+        pull,
+        fingerprint[:12],
+        login,
+        verdict,
+    )
     return f"check {verdict}"

@@ -55,16 +55,14 @@ class AccessJob(JobPayload):
 
 async def closed(ctx: Context[ClosedJob]) -> str:
     """Stop the PR's review, close its check run, and read the reactions on our comments."""
-    owner, repo, number = ctx.pull()
+    pull, pool = ctx.pull, ctx.services.pool
     stopped = await ctx.stop_reviews(CLOSED)
-    pool = ctx.services.pool
-    if not await reviews.open_checks(pool, owner, repo, number) and not await FindingRepo(
-        pool
-    ).posted_inline(owner, repo, number):
+    open_checks = await reviews.open_checks(pool, pull)
+    if not open_checks and not await FindingRepo(pool).posted_inline(pull):
         return f"{stopped} review(s) stopped"  # nothing on GitHub to close or read: no call
     gh = await ctx.gh()
-    await close_stopped_checks(gh, ctx.services.pool, owner, repo, number)
-    synced = await thread_sync.sync(gh, ctx.services, ctx.job.installation_id, owner, repo, number)
+    await close_stopped_checks(gh, pool, pull)
+    synced = await thread_sync.sync(gh, ctx.services, pull)
     return f"{stopped} review(s) stopped, {len(synced.found.threads)} thread(s) read"
 
 
@@ -82,8 +80,7 @@ async def installation(ctx: Context[InstallationJob]) -> str:
         return f"nothing to record for {action}"
     await installations.record(pool, job.installation_id, status, payload.account)
     if action == "created":
-        await installations.change_repositories(pool, job.installation_id,
-                                                payload.added, [])  # fmt: skip
+        await installations.change_repositories(pool, job.installation_id, payload.added, [])
     if status is not InstallationStatus.ACTIVE:
         ctx.services.github.forget(job.installation_id)
     log.info("installation %s is %s", job.installation_id, status)
@@ -93,6 +90,7 @@ async def installation(ctx: Context[InstallationJob]) -> str:
 async def access_changed(ctx: Context[AccessJob]) -> str:
     """A member, team or organization event: forget what we knew of who may steer."""
     payload = ctx.payload
-    dropped = await access.forget(ctx.services, ctx.job.installation_id, payload.repository,
-                                  payload.who)  # fmt: skip
+    dropped = await access.forget(
+        ctx.services, ctx.job.installation_id, payload.repository, payload.who
+    )
     return f"{dropped} permission(s) forgotten ({payload.event} {payload.action})"

@@ -34,15 +34,12 @@ async def look_once(services: Services) -> int | None:
         for pull in failing:
             try:
                 gh = await services.github.api(pull.installation_id)
-                synced = await thread_sync.sync(gh, services, pull.installation_id, pull.owner,
-                                            pull.repo, pull.pr_number)  # fmt: skip
+                synced = await thread_sync.sync(gh, services, pull)
                 for fingerprint, login in synced.dismissed:
-                    await dismissal.republish(services, gh, pull.owner, pull.repo,
-                                              pull.pr_number, fingerprint, login)  # fmt: skip
+                    await dismissal.republish(services, gh, pull, fingerprint, login)
                     made += 1
             except gidgethub.GitHubException as exc:
-                log.warning("%s/%s#%d: reactions not read: %s", pull.owner, pull.repo,
-                            pull.pr_number, describe(exc))  # fmt: skip
+                log.warning("%s: reactions not read: %s", pull, describe(exc))
     return made
 
 

@@ -76,7 +76,7 @@ class JobRun(leased_runner.Work[Ended, None]):
     @property
     def label(self) -> str:
         job = self.job
-        on = f" on {job.owner}/{job.repo}#{job.pr_number}" if job.pr_number else ""
+        on = f" on {job.pull}" if job.pull else ""
         return f"job {job.id} ({job.kind}{on})"
 
     @property
@@ -114,6 +114,6 @@ async def claim(job_id: uuid.UUID, services: Services, hooks: Hooks) -> JobRun |
     job = await jobs.claim(services.pool, job_id, services.lease_owner)
     if job is None:
         return None
-    if job.owner and job.repo:
-        logs.bind(repository=f"{job.owner}/{job.repo}", pr=job.pr_number)
+    if job.repository is not None:
+        logs.bind(repository=job.repository.full_name, pr=job.pr_number)
     return JobRun(services, hooks, job)

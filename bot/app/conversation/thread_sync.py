@@ -14,6 +14,7 @@ from bot.app.services import Services
 from bot.github import threads
 from bot.github.client import RetryingGitHubAPI, describe
 from bot.github.threads import Threads
+from bot.pull import Pull
 from bot.store import feedback, pulls
 from bot.store.findings_table import FindingRepo
 from bot.store.reviews import Review
@@ -29,25 +30,27 @@ class Synced:
     dismissed: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def sync(
-    gh: RetryingGitHubAPI, services: Services, installation_id: int, owner: str, repo: str,
-    number: int,
-) -> Synced:  # fmt: skip
+async def sync(gh: RetryingGitHubAPI, services: Services, pull: Pull) -> Synced:
     """Read our threads (no call when nothing was ever posted inline on the PR), store the
     reactions (everyone's), and dismiss the findings whose 👎 came from someone with write
     access (`access.is_writer`)."""
     repo_findings = FindingRepo(services.pool)
-    if not await repo_findings.posted_inline(owner, repo, number):
+    if not await repo_findings.posted_inline(pull):
         return Synced()
-    found = await threads.ours(gh, services.github.identity, owner, repo, number)
-    agents = await repo_findings.agents_of(owner, repo, number,
-                                           [t.fingerprint for t in found.threads])  # fmt: skip
-    await feedback.store(services.pool, owner, repo, number, [
-        feedback.Reactions(t.fingerprint, agents.get(t.fingerprint, "unknown"),
-                           len(t.thumbs_up), len(t.thumbs_down))
-        for t in found.threads if t.fingerprint in agents
-    ])  # fmt: skip
-    already = await pulls.dismissed(services.pool, owner, repo, number)
+    found = await threads.ours(gh, services.github.identity, pull)
+    agents = await repo_findings.agents_of(pull, [t.fingerprint for t in found.threads])
+    reactions = [
+        feedback.Reactions(
+            t.fingerprint,
+            agents.get(t.fingerprint, "unknown"),
+            len(t.thumbs_up),
+            len(t.thumbs_down),
+        )
+        for t in found.threads
+        if t.fingerprint in agents
+    ]
+    await feedback.store(services.pool, pull, reactions)
+    already = await pulls.dismissed(services.pool, pull)
     writers: dict[str, bool] = {}
     dismissed: list[tuple[str, str]] = []
     for thread in found.threads:
@@ -55,13 +58,12 @@ async def sync(
             continue
         for login in thread.thumbs_down:
             if login not in writers:
-                writers[login] = await access.is_writer(services, gh, installation_id, owner,
-                                                        repo, login)  # fmt: skip
+                writers[login] = await access.is_writer(services, gh, pull.repository, login)
             if writers[login]:
-                await pulls.dismiss(services.pool, owner, repo, number, thread.fingerprint,
-                                    login, "reaction")  # fmt: skip
-                log.info("%s/%s#%d: finding %s dismissed by %s's 👎", owner, repo, number,
-                         thread.fingerprint[:12], login)  # fmt: skip
+                await pulls.dismiss(services.pool, pull, thread.fingerprint, login, "reaction")
+                log.info(
+                    "%s: finding %s dismissed by %s's 👎", pull, thread.fingerprint[:12], login
+                )
                 dismissed.append((thread.fingerprint, login))
                 break
     return Synced(found, dismissed)
@@ -70,9 +72,7 @@ async def sync(
 async def at_start(gh: RetryingGitHubAPI, services: Services, review: Review) -> Threads:
     """Our threads as a review starts (`sync`); a failure leaves feedback for the next review."""
     try:
-        synced = await sync(
-            gh, services, review.installation_id, review.owner, review.repo, review.pr_number
-        )
+        synced = await sync(gh, services, review.pull)
     except gidgethub.GitHubException as exc:
         log.warning("review %s: our threads not read: %s", review.id, describe(exc))
         return Threads()

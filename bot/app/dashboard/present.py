@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from bot.pull import Pull
 from bot.store.dashboard import SEVERITIES, Finding, RepositoryTotals, ReviewSummary, Usage
 from bot.store.queue import FINISHED
 
@@ -22,13 +23,13 @@ def review_url(review_id: object) -> str:
     return f"/dashboard/reviews/{review_id}"
 
 
-def pull_url(owner: str, repo: str, number: int) -> str:
-    return f"{GITHUB}/{quote(owner, safe='')}/{quote(repo, safe='')}/pull/{number}"
+def pull_url(pull: Pull) -> str:
+    return f"{GITHUB}/{quote(pull.owner, safe='')}/{quote(pull.repo, safe='')}/pull/{pull.number}"
 
 
-def files_url(owner: str, repo: str, number: int, finding: Finding | None = None) -> str:
+def files_url(pull: Pull, finding: Finding | None = None) -> str:
     """The PR's files on GitHub; with a finding, at its file (and line: the new side)."""
-    url = pull_url(owner, repo, number) + "/files"
+    url = pull_url(pull) + "/files"
     if finding is None:
         return url
     anchor = "diff-" + hashlib.sha256(finding.file_path.encode()).hexdigest()
@@ -101,9 +102,9 @@ def row(review: ReviewSummary, now: datetime) -> dict[str, Any]:
         "url": review_url(review.id),
         "status": review.status,
         "finished": review.status in FINISHED,
-        "repository": f"{review.owner}/{review.repo}",
+        "repository": review.pull.full_name,
         "pr": f"#{review.pr_number}",
-        "pr_url": pull_url(review.owner, review.repo, review.pr_number),
+        "pr_url": pull_url(review.pull),
         "head": review.head_sha[:12],
         "trigger": review.trigger,
         "started": when(review.created_at),

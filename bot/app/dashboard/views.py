@@ -106,7 +106,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         "finished": review.status in FINISHED,
         "poll_ms": POLL_MS,
         "source": f"{present.review_url(review.id)}/events.json",
-        "files_url": present.files_url(review.owner, review.repo, review.pr_number),
+        "files_url": present.files_url(review.pull),
         "superseded_url": present.review_url(review.superseded_by)
         if review.superseded_by
         else None,
@@ -115,7 +115,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
             {
                 "finding": f,
                 "location": present.location(f),
-                "url": present.files_url(review.owner, review.repo, review.pr_number, f),
+                "url": present.files_url(review.pull, f),
             }
             for f in found
         ],

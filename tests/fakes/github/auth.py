@@ -20,15 +20,22 @@ from tests.fakes.github.shapes import Shapes, _now_iso
 from tests.fakes.github.state import IssuedToken, _Repo
 
 TOKEN_PERMISSIONS = {
-    "checks": "write", "contents": "read", "issues": "write", "metadata": "read",
+    "checks": "write",
+    "contents": "read",
+    "issues": "write",
+    "metadata": "read",
     "pull_requests": "write",
-}  # fmt: skip
+}
 # The App behind every workflow's GITHUB_TOKEN, and the user its writes are authored by.
 ACTIONS_APP = {"id": 15368, "slug": "github-actions"}
 ACTIONS_BOT = {
-    "login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
-    "type": "Bot", "site_admin": False, "html_url": "https://github.com/apps/github-actions",
-}  # fmt: skip
+    "login": "github-actions[bot]",
+    "id": 41898282,
+    "node_id": "MDM6Qm90NDE4OTgyODI=",
+    "type": "Bot",
+    "site_admin": False,
+    "html_url": "https://github.com/apps/github-actions",
+}
 NOT_ACCESSIBLE = "Resource not accessible by integration"
 # The token _check_token accepted for a request, for the handlers that write as its actor.
 _TOKEN: Any = (
@@ -94,9 +101,12 @@ class Auth(Shapes):
         token = "ghs_" + "".join(
             secrets.choice(string.ascii_letters + string.digits) for _ in range(36)
         )
-        permissions = {"contents": "read", "metadata": "read",
-                       "checks": "write" if checks else "read",
-                       "pull_requests": "write" if pull_requests else "read"}  # fmt: skip
+        permissions = {
+            "contents": "read",
+            "metadata": "read",
+            "checks": "write" if checks else "read",
+            "pull_requests": "write" if pull_requests else "read",
+        }
         issued = IssuedToken(token, 0, now, now + ttl, (owner.lower(), repo.lower()), permissions)
         with self._lock:
             self._tokens[token] = issued
@@ -210,17 +220,24 @@ class Auth(Shapes):
         issued = request.get(_TOKEN)
         if issued is not None and issued.workflow:
             return dict(ACTIONS_APP)
-        return {"id": int(self.app_id) if self.app_id.isdigit() else self.app_id,
-                "slug": self.bot_login.removesuffix("[bot]")}  # fmt: skip
+        return {
+            "id": int(self.app_id) if self.app_id.isdigit() else self.app_id,
+            "slug": self.bot_login.removesuffix("[bot]"),
+        }
 
     async def _get_app(self, request: web.Request) -> web.Response:
         self._check_jwt(request)
         slug = self.bot_login.removesuffix("[bot]")
         return self._json(
-            {"id": int(self.app_id) if self.app_id.isdigit() else self.app_id, "slug": slug,
-             "name": slug, "owner": self._user("second-look-org"),
-             "permissions": TOKEN_PERMISSIONS, "events": ["pull_request"]}
-        )  # fmt: skip
+            {
+                "id": int(self.app_id) if self.app_id.isdigit() else self.app_id,
+                "slug": slug,
+                "name": slug,
+                "owner": self._user("second-look-org"),
+                "permissions": TOKEN_PERMISSIONS,
+                "events": ["pull_request"],
+            }
+        )
 
     async def _access_token(self, request: web.Request) -> web.Response:
         self._check_jwt(request)

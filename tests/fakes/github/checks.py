@@ -18,9 +18,15 @@ MAX_ANNOTATIONS_PER_REQUEST = 50
 MAX_OUTPUT_TEXT = 65535
 CHECK_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
 CHECK_CONCLUSIONS = (
-    "action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale",
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
     "timed_out",
-)  # fmt: skip
+)
 ANNOTATION_LEVELS = ("notice", "warning", "failure")
 
 
@@ -81,10 +87,19 @@ class Checks(Auth):
                     docs,
                 )
             if item["start_line"] > item["end_line"]:
-                raise GitHubError(422, "Validation Failed", docs=docs, errors=[
-                    {"resource": "CheckRun", "code": "invalid", "field": "annotations",
-                     "message": "start_line must be less than or equal to end_line"}
-                ])  # fmt: skip
+                raise GitHubError(
+                    422,
+                    "Validation Failed",
+                    docs=docs,
+                    errors=[
+                        {
+                            "resource": "CheckRun",
+                            "code": "invalid",
+                            "field": "annotations",
+                            "message": "start_line must be less than or equal to end_line",
+                        }
+                    ],
+                )
         fields = {k: output.get(k) for k in ("title", "summary", "text")}
         return fields, [dict(a) for a in annotations]
 
@@ -145,14 +160,18 @@ class Checks(Auth):
                 "conclusion": None,
                 "started_at": _now_iso(),
                 "completed_at": None,
-                "output": {"title": None, "summary": None, "text": None,
-                           "annotations_count": 0,
-                           "annotations_url": f"{self._base_url(request)}/repos/{full}"
-                                              f"/check-runs/{run_id}/annotations"},
+                "output": {
+                    "title": None,
+                    "summary": None,
+                    "text": None,
+                    "annotations_count": 0,
+                    "annotations_url": f"{self._base_url(request)}/repos/{full}"
+                    f"/check-runs/{run_id}/annotations",
+                },
                 "check_suite": {"id": self.next_id()},
                 "app": self._app_of(request),
                 "pull_requests": [],
-            }  # fmt: skip
+            }
             annotations = self._apply_check(run, data, docs)
             run["output"]["annotations_count"] = len(annotations)
             state.check_runs[run_id] = run

@@ -82,10 +82,16 @@ class Comments(Auth):
             raise GitHubError(
                 422,
                 "Validation Failed",
-                errors=[{"resource": "IssueComment", "code": "unprocessable", "field": "data",
-                         "message": "Body is too long (maximum is 65536 characters)"}],
+                errors=[
+                    {
+                        "resource": "IssueComment",
+                        "code": "unprocessable",
+                        "field": "data",
+                        "message": "Body is too long (maximum is 65536 characters)",
+                    }
+                ],
                 docs=docs,
-            )  # fmt: skip
+            )
         return body
 
     def _find_comment(self, state: _Repo, request: web.Request) -> dict[str, Any]:

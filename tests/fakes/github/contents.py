@@ -78,8 +78,9 @@ class Contents(Auth):
         if found is None:
             raise _not_found(docs)
         if isinstance(found, Tree):
-            return self._json([self._entry(request, state, ref, found, name) for name in
-                               sorted(found.entries)])  # fmt: skip
+            return self._json(
+                [self._entry(request, state, ref, found, name) for name in sorted(found.entries)]
+            )
         if ".raw" in request.headers.get("Accept", ""):
             return web.Response(
                 body=found,
@@ -91,9 +92,14 @@ class Contents(Auth):
         # GitHub wraps the base64 at 60 characters, with a trailing newline.
         wrapped = "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
         return self._json(
-            {**self._links(request, state, ref, path, blob_sha(found)), "type": "file",
-             "encoding": "base64", "size": len(found), "content": wrapped}
-        )  # fmt: skip
+            {
+                **self._links(request, state, ref, path, blob_sha(found)),
+                "type": "file",
+                "encoding": "base64",
+                "size": len(found),
+                "content": wrapped,
+            }
+        )
 
     def _entry(
         self, request: web.Request, state: _Repo, ref: str, tree: Tree, name: str

@@ -30,9 +30,15 @@ from tests.fakes.github.state import IssuedToken, PullState, _Repo
 
 # REST reaction content -> GraphQL ReactionContent, in the order GitHub's docs list them.
 REACTIONS = {
-    "+1": "THUMBS_UP", "-1": "THUMBS_DOWN", "laugh": "LAUGH", "confused": "CONFUSED",
-    "heart": "HEART", "hooray": "HOORAY", "rocket": "ROCKET", "eyes": "EYES",
-}  # fmt: skip
+    "+1": "THUMBS_UP",
+    "-1": "THUMBS_DOWN",
+    "laugh": "LAUGH",
+    "confused": "CONFUSED",
+    "heart": "HEART",
+    "hooray": "HOORAY",
+    "rocket": "ROCKET",
+    "eyes": "EYES",
+}
 # Repository role -> the legacy base permission GitHub reports in `permission`.
 ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 MAX_CONNECTION_PAGE = 100  # GitHub's `first` / `last` limit on every connection
@@ -138,11 +144,21 @@ def _actor(user: dict[str, Any]) -> dict[str, Any]:
     if user.get("type") == "Bot":
         slug = login.removesuffix("[bot]")
         node_id = user.get("node_id") or f"BOT_{user['id']}"
-        return {"__typename": "Bot", "login": slug, "id": node_id, "databaseId": user["id"],
-                "url": f"https://github.com/apps/{slug}"}  # fmt: skip
+        return {
+            "__typename": "Bot",
+            "login": slug,
+            "id": node_id,
+            "databaseId": user["id"],
+            "url": f"https://github.com/apps/{slug}",
+        }
     node_id = user.get("node_id") or f"U_{user['id']}"
-    return {"__typename": "User", "login": login, "id": node_id, "databaseId": user["id"],
-            "url": f"https://github.com/{login}"}  # fmt: skip
+    return {
+        "__typename": "User",
+        "login": login,
+        "id": node_id,
+        "databaseId": user["id"],
+        "url": f"https://github.com/{login}",
+    }
 
 
 class Conversation(Reviews, Comments, GraphQL):
@@ -209,11 +225,16 @@ class Conversation(Reviews, Comments, GraphQL):
             if pull is None:
                 return []
             return [
-                {"id": t["id"], "root_id": t["root"]["id"], "path": t["root"]["path"],
-                 "is_resolved": t["is_resolved"], "is_outdated": t["is_outdated"],
-                 "comments": copy.deepcopy(t["comments"])}
+                {
+                    "id": t["id"],
+                    "root_id": t["root"]["id"],
+                    "path": t["root"]["path"],
+                    "is_resolved": t["is_resolved"],
+                    "is_outdated": t["is_outdated"],
+                    "comments": copy.deepcopy(t["comments"]),
+                }
                 for t in self._threads_of(state, pull)
-            ]  # fmt: skip
+            ]
 
     # --- state (call with the lock held) ------------------------------------------------
 
@@ -244,8 +265,13 @@ class Conversation(Reviews, Comments, GraphQL):
             if reaction["user"]["id"] == user["id"] and reaction["content"] == content:
                 return reaction, False
         reaction_id = self.next_id()
-        reaction = {"id": reaction_id, "node_id": f"REA_{reaction_id}", "user": user,
-                    "content": content, "created_at": _now_iso()}  # fmt: skip
+        reaction = {
+            "id": reaction_id,
+            "node_id": f"REA_{reaction_id}",
+            "user": user,
+            "content": content,
+            "created_at": _now_iso(),
+        }
         existing.append(reaction)
         return reaction, True
 
@@ -273,16 +299,35 @@ class Conversation(Reviews, Comments, GraphQL):
         html = f"https://github.com/{full}/pull/{pull.number}"
         review_id, comment_id = self.next_id(), self.next_id()
         now = _now_iso()
-        state.reviews.setdefault(pull.number, []).append({
-            "id": review_id, "node_id": f"PRR_{review_id}", "user": user, "body": "",
-            "state": "COMMENTED", "html_url": f"{html}#pullrequestreview-{review_id}",
-            "pull_request_url": f"{api}/repos/{full}/pulls/{pull.number}",
-            "commit_id": parent["commit_id"], "author_association": association,
-            "submitted_at": now,
-        })  # fmt: skip
-        kept = ("path", "commit_id", "original_commit_id", "diff_hunk", "position",
-                "original_position", "line", "original_line", "side", "start_line",
-                "original_start_line", "start_side", "subject_type")  # fmt: skip
+        state.reviews.setdefault(pull.number, []).append(
+            {
+                "id": review_id,
+                "node_id": f"PRR_{review_id}",
+                "user": user,
+                "body": "",
+                "state": "COMMENTED",
+                "html_url": f"{html}#pullrequestreview-{review_id}",
+                "pull_request_url": f"{api}/repos/{full}/pulls/{pull.number}",
+                "commit_id": parent["commit_id"],
+                "author_association": association,
+                "submitted_at": now,
+            }
+        )
+        kept = (
+            "path",
+            "commit_id",
+            "original_commit_id",
+            "diff_hunk",
+            "position",
+            "original_position",
+            "line",
+            "original_line",
+            "side",
+            "start_line",
+            "original_start_line",
+            "start_side",
+            "subject_type",
+        )
         reply = {
             "id": comment_id,
             "node_id": f"PRRC_{comment_id}",
@@ -308,13 +353,15 @@ class Conversation(Reviews, Comments, GraphQL):
             if "in_reply_to_id" in root:
                 continue
             replies = [c for c in comments if c.get("in_reply_to_id") == root["id"]]
-            threads.append({
-                "id": _thread_id(root["id"]),
-                "root": root,
-                "comments": [root, *replies],
-                "is_resolved": root["id"] in state.resolved_threads,
-                "is_outdated": self._outdated(state, pull, root),
-            })  # fmt: skip
+            threads.append(
+                {
+                    "id": _thread_id(root["id"]),
+                    "root": root,
+                    "comments": [root, *replies],
+                    "is_resolved": root["id"] in state.resolved_threads,
+                    "is_outdated": self._outdated(state, pull, root),
+                }
+            )
         return threads
 
     @staticmethod
@@ -428,10 +475,18 @@ class Conversation(Reviews, Comments, GraphQL):
         rank = ["read", "triage", "write", "maintain", "admin"]
         level = rank.index(role) if role else -1
         user = self._bot() if login.lower() == self.bot_login.lower() else self._user(login)
-        user = {**user, "node_id": user.get("node_id") or f"U_{_user_id(login)}",
-                "permissions": {"admin": level >= 4, "maintain": level >= 3, "push": level >= 2,
-                                "triage": level >= 1, "pull": level >= 0},
-                "role_name": role_name}  # fmt: skip
+        user = {
+            **user,
+            "node_id": user.get("node_id") or f"U_{_user_id(login)}",
+            "permissions": {
+                "admin": level >= 4,
+                "maintain": level >= 3,
+                "push": level >= 2,
+                "triage": level >= 1,
+                "pull": level >= 0,
+            },
+            "role_name": role_name,
+        }
         return self._json({"permission": permission, "role_name": role_name, "user": user})
 
     # --- GraphQL ------------------------------------------------------------------------
@@ -478,13 +533,17 @@ class Conversation(Reviews, Comments, GraphQL):
         self, state: _Repo, comment: dict[str, Any], parent: dict[str, Any] | None
     ) -> dict[str, Any]:
         reactions = [
-            {"content": REACTIONS[r["content"]], "createdAt": r["created_at"],
-             "databaseId": r["id"], "id": r["node_id"],
-             # Reaction.user is a User: a bot's reaction answers null.
-             "user": None if r["user"].get("type") == "Bot" else _actor(r["user"]),
-             "_user_id": r["user"]["id"]}
+            {
+                "content": REACTIONS[r["content"]],
+                "createdAt": r["created_at"],
+                "databaseId": r["id"],
+                "id": r["node_id"],
+                # Reaction.user is a User: a bot's reaction answers null.
+                "user": None if r["user"].get("type") == "Bot" else _actor(r["user"]),
+                "_user_id": r["user"]["id"],
+            }
             for r in copy.deepcopy(state.reactions.get(comment["id"], []))
-        ]  # fmt: skip
+        ]
 
         def reaction_connection(_info: Any, content: str | None = None, **args: Any) -> Any:
             chosen = [r for r in reactions if content is None or r["content"] == content]

@@ -256,11 +256,13 @@ class GraphQL(Contents):
         result = graphql_sync(
             SCHEMA,
             query,
-            root_value={"repository": lambda _info, owner, name, **_: self._gql_repo(
-                issued, owner, name), **self._gql_mutations(issued)},
+            root_value={
+                "repository": lambda _info, owner, name, **_: self._gql_repo(issued, owner, name),
+                **self._gql_mutations(issued),
+            },
             variable_values=variables,
             operation_name=data.get("operationName"),
-        )  # fmt: skip
+        )
         answer: dict[str, Any] = {}
         errors = [_formatted(error) for error in result.errors or []]
         if result.data is not None and not any(e.get("type") in PAGINATION_ERRORS for e in errors):
@@ -302,9 +304,10 @@ class GraphQL(Contents):
             "name": state.name,
             "nameWithOwner": f"{state.owner}/{state.name}",
             "object": lambda _info, expression=None, oid=None: self._gql_object(
-                state, expression, oid),
+                state, expression, oid
+            ),
             "pullRequest": lambda _info, number: self._gql_pull(state, number),
-        }  # fmt: skip
+        }
 
     def _gql_object(self, state: _Repo, expression: str | None, oid: str | None) -> Any:
         if expression in self.graphql_broken_expressions:

@@ -68,10 +68,12 @@ class Hooks(Auth):
         ("Invalid HTTP Response: 502"; "failed to connect" for status_code 0)."""
         if status is None:
             status = (
-                "OK" if 200 <= status_code < 300
-                else "failed to connect" if status_code == 0
+                "OK"
+                if 200 <= status_code < 300
+                else "failed to connect"
+                if status_code == 0
                 else f"Invalid HTTP Response: {status_code}"
-            )  # fmt: skip
+            )
         with self._lock:
             delivery_id = next(self._delivery_ids)
             item = {

@@ -91,8 +91,9 @@ class Http(FakeState):
         backend is slow) instead of it, or with `status` None, the connection closed with no
         answer (as a client's timeout sees it). What the request created stays created;
         `.requests` records the answer the client got."""
-        fault = _Fault(method.upper(), re.compile(path_pattern), status or 0, times, None, None,
-                       after=True)  # fmt: skip
+        fault = _Fault(
+            method.upper(), re.compile(path_pattern), status or 0, times, None, None, after=True
+        )
         with self._lock:
             self._faults.append(fault)
 

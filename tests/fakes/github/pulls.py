@@ -64,11 +64,23 @@ class Pulls(Compare):
             if raw_diff is not None:
                 state.raw_diffs[(base_sha, head_sha)] = raw_diff
             pull = PullState(
-                owner=owner, repo=repo, number=number, id=self.next_id(), title=title,
-                body=body, draft=draft, base_ref=base_ref, base_sha=base_sha,
-                head_ref=head_ref, head_sha=head_sha, installation_id=state.installation_id,
-                user=user, created_at=_now_iso(), history=[head_sha], _fake=self,
-            )  # fmt: skip
+                owner=owner,
+                repo=repo,
+                number=number,
+                id=self.next_id(),
+                title=title,
+                body=body,
+                draft=draft,
+                base_ref=base_ref,
+                base_sha=base_sha,
+                head_ref=head_ref,
+                head_sha=head_sha,
+                installation_id=state.installation_id,
+                user=user,
+                created_at=_now_iso(),
+                history=[head_sha],
+                _fake=self,
+            )
             state.pulls[number] = pull
             state.issues.add(number)
             return pull
@@ -147,10 +159,20 @@ class Pulls(Compare):
                 "merged_at": None,
                 "merge_commit_sha": None,
                 "draft": pull.draft,
-                "head": {"label": f"{state.owner}:{pull.head_ref}", "ref": pull.head_ref,
-                         "sha": pull.head_sha, "user": self._user(pull.user), "repo": repo_json},
-                "base": {"label": f"{state.owner}:{pull.base_ref}", "ref": pull.base_ref,
-                         "sha": pull.base_sha, "user": self._user(state.owner), "repo": repo_json},
+                "head": {
+                    "label": f"{state.owner}:{pull.head_ref}",
+                    "ref": pull.head_ref,
+                    "sha": pull.head_sha,
+                    "user": self._user(pull.user),
+                    "repo": repo_json,
+                },
+                "base": {
+                    "label": f"{state.owner}:{pull.base_ref}",
+                    "ref": pull.base_ref,
+                    "sha": pull.base_sha,
+                    "user": self._user(state.owner),
+                    "repo": repo_json,
+                },
                 "author_association": "CONTRIBUTOR",
                 "merged": False,
                 "mergeable": None,
@@ -161,7 +183,7 @@ class Pulls(Compare):
                 "deletions": sum(f.deletions for f in files),
                 "changed_files": len(files),
             }
-        )  # fmt: skip
+        )
 
     async def _stream_diff(
         self, request: web.Request, text: str, files: list[FileDiff]

@@ -165,33 +165,39 @@ class Reviews(Pulls):
                     position = comment["position"]
                     side, line, _h = fd.positions[position]
                 comment_id = self.next_id()
-                stored.append({
-                    "id": comment_id,
-                    "node_id": f"PRRC_{comment_id}",
-                    "pull_request_review_id": review_id,
-                    "url": f"{self._base_url(request)}/repos/{full}/pulls/comments/{comment_id}",
-                    "html_url": f"{html}#discussion_r{comment_id}",
-                    "pull_request_url": api,
-                    "path": fd.path,
-                    "commit_id": commit_id,
-                    "original_commit_id": commit_id,
-                    "diff_hunk": fd.diff_hunk(side, line),
-                    "position": position,
-                    "original_position": position,
-                    "line": line,
-                    "original_line": line,
-                    "side": side,
-                    "start_line": comment.get("start_line"),
-                    "original_start_line": comment.get("start_line"),
-                    "start_side": (comment.get("start_side", side)
-                                   if comment.get("start_line") is not None else None),
-                    "subject_type": "line",
-                    "body": comment["body"],
-                    "user": copy.deepcopy(author),
-                    "created_at": now,
-                    "updated_at": now,
-                    "author_association": "NONE",
-                })  # fmt: skip
+                stored.append(
+                    {
+                        "id": comment_id,
+                        "node_id": f"PRRC_{comment_id}",
+                        "pull_request_review_id": review_id,
+                        "url": f"{self._base_url(request)}/repos/{full}/pulls/comments/"
+                        f"{comment_id}",
+                        "html_url": f"{html}#discussion_r{comment_id}",
+                        "pull_request_url": api,
+                        "path": fd.path,
+                        "commit_id": commit_id,
+                        "original_commit_id": commit_id,
+                        "diff_hunk": fd.diff_hunk(side, line),
+                        "position": position,
+                        "original_position": position,
+                        "line": line,
+                        "original_line": line,
+                        "side": side,
+                        "start_line": comment.get("start_line"),
+                        "original_start_line": comment.get("start_line"),
+                        "start_side": (
+                            comment.get("start_side", side)
+                            if comment.get("start_line") is not None
+                            else None
+                        ),
+                        "subject_type": "line",
+                        "body": comment["body"],
+                        "user": copy.deepcopy(author),
+                        "created_at": now,
+                        "updated_at": now,
+                        "author_association": "NONE",
+                    }
+                )
             state.reviews.setdefault(pull.number, []).append(review)
             # GitHub answers 200 (not 201) to "Create a review for a pull request".
             return self._json(copy.deepcopy(review), 200)

@@ -47,9 +47,8 @@ class Shapes(Http):
             "name": state.name,
             "full_name": full,
             "private": True,
-            "owner": {"login": state.owner, "id": _user_id(state.owner),
-                      "type": "Organization"},
+            "owner": {"login": state.owner, "id": _user_id(state.owner), "type": "Organization"},
             "html_url": f"https://github.com/{full}",
             "url": f"{self._base_url(request)}/repos/{full}",
             "default_branch": state.default_branch,
-        }  # fmt: skip
+        }

@@ -23,6 +23,7 @@ from bot.github.repo_config import RepoConfig
 from bot.github.threads import Threads
 from bot.publishing import resolution
 from bot.publishing.memory_port import MemoryPort
+from bot.pull import Pull
 from bot.review.changes import Diff
 from bot.review.findings import Finding
 from bot.review.markdown import code
@@ -37,9 +38,7 @@ class PullPublisher:
     """Publishes one review of one head of a PR."""
 
     gh: RetryingGitHubAPI
-    owner: str
-    repo: str
-    number: int
+    pull: Pull
     head_sha: str
     memory: MemoryPort
     label: str  # names the review in log lines
@@ -84,7 +83,7 @@ class PullPublisher:
         found = await self.upsert_comment(summary)
         if self.check_run_id is not None:
             await self.memory.ensure_ours(found)
-            await checks.queued(self.gh, self.owner, self.repo, self.check_run_id, summary)
+            await checks.queued(self.gh, self.pull.repository, self.check_run_id, summary)
 
     async def post_inline(
         self, diff: Diff, findings: list[Finding], summary: Summary, config: RepoConfig
@@ -97,7 +96,7 @@ class PullPublisher:
             return summary
         await self.memory.ensure_ours()
         posted, summary = await publish.post_inline(
-            self.gh, self.owner, self.repo, self.number, self.head_sha, diff, chosen, summary
+            self.gh, self.pull, self.head_sha, diff, chosen, summary
         )
         if posted:
             await self.memory.mark_inline([f.fingerprint for f in posted])
@@ -125,9 +124,7 @@ class PullPublisher:
         await self.memory.ensure_ours(found)
         comment_id = await publish.upsert_comment(
             self.gh,
-            self.owner,
-            self.repo,
-            self.number,
+            self.pull,
             self.memory.render(summary),
             MARKER,
             known,
@@ -140,8 +137,7 @@ class PullPublisher:
         await self.memory.ensure_ours()
         self.check_run_id = await checks.start(
             self.gh,
-            self.owner,
-            self.repo,
+            self.pull.repository,
             self.head_sha,
             external_id,
             known_id=self.check_run_id,
@@ -162,8 +158,7 @@ class PullPublisher:
         await self.memory.ensure_ours(found)
         self.conclusion = await checks.complete_review(
             self.gh,
-            self.owner,
-            self.repo,
+            self.pull.repository,
             self.check_run_id,
             summary,
             findings,
@@ -187,6 +182,6 @@ class PullPublisher:
                 "comment says why."
             )
         try:
-            await replies.comment(self.gh, self.owner, self.repo, self.number, body)
+            await replies.comment(self.gh, self.pull, body)
         except gidgethub.GitHubException as exc:  # the summary says it all the same
             log.warning("%s: the command was not answered: %s", self.label, describe(exc))
