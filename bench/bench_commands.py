@@ -150,6 +150,9 @@ class Bench:
         pull = gh.add_pull(
             common.OWNER, common.REPO, number, files={"app.py": (common.OLD_APP, common.NEW_APP)}
         )
+        # Commands and thread answers are taken from people with write access (issue "Who may
+        # steer the reviewer"): the maintainer's role is what the permission API answers.
+        gh.set_permission(common.OWNER, common.REPO, "maintainer", "maintain")
         payload = common.pull_request_payload(
             "opened", number=number, head_sha=pull.head_sha, owner=common.OWNER, repo=common.REPO
         )

@@ -33,10 +33,13 @@ def main() -> None:
     common.stop_on_sigterm()
     with common.database() as database_url, common.fakes() as fake:
         review = common.run(run(fake, database_url))
-        requests = [r for r in fake.gemini.requests if r.agent == "bugs" and r.status == 200]
-        sent = {path for r in requests for path in r.files}
-        # What the model answered: FakeGemini returns the scripted findings of the files it saw.
-        model = {f["title"]: f for f in fake.gemini.findings["bugs"] if f["file_path"] in sent}
+        # What the model answered: FakeGemini returns each agent's scripted findings of the
+        # files that agent saw (the 40 are dealt to the four agents, 10 a call).
+        model = {}
+        for agent, scripted in fake.gemini.findings.items():
+            requests = [r for r in fake.gemini.requests if r.agent == agent and r.status == 200]
+            sent = {path for r in requests for path in r.files}
+            model.update({f["title"]: f for f in scripted if f["file_path"] in sent})
         comments = fake.github.comments(common.OWNER, common.REPO, NUMBER)
         inline = fake.github.review_comments(common.OWNER, common.REPO, NUMBER)
         rejected = fake.github.rejected_comments
