@@ -132,7 +132,7 @@ class ReviewMeter:
         row = self._row(call, reserved)
         self._count(row)
         await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
-        self.recorded = self.recorded.plus(row)
+        self.recorded = self.recorded.and_(calls.Totals.of(row))
 
     def abandon(self, call: Call, reserved: Worst) -> None:
         """Kept for `flush`: a cancelled task must not await before it stops."""
@@ -159,7 +159,7 @@ class ReviewMeter:
         kept, self.abandoned = self.abandoned, []
         for row, reserved, call in kept:
             await calls.add_settled(self.services.pool, row, self._settle(row, call, reserved))
-            self.recorded = self.recorded.plus(row)
+            self.recorded = self.recorded.and_(calls.Totals.of(row))
 
     def _row(self, call: Call, reserved: Worst) -> CallRow:
         self.budget.settle(reserved, call.usage)

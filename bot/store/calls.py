@@ -89,19 +89,13 @@ class Totals:
     thinking_tokens: int = 0
     output_cost_usd: float = 0.0  # of cost_usd, the output and thinking tokens'
 
-    def plus(self, row: CallRow) -> Totals:
-        """These totals and one more call, summed as review_usage sums the stored rows
-        (each cost at the column's 8 decimals)."""
-        return Totals(
-            self.calls + 1,
-            self.prompt_tokens + row.prompt_tokens,
-            self.cached_tokens + row.cached_tokens,
-            self.output_tokens + row.output_tokens,
-            round(self.cost_usd + round(row.cost_usd, 8), 8),
-            self.unpriced,
-            self.thinking_tokens + row.thinking_tokens,
-            round(self.output_cost_usd + round(row.output_cost_usd, 8), 8),
-        )
+    @classmethod
+    def of(cls, row: CallRow) -> Totals:
+        """One call's totals, its costs at the column's 8 decimals as review_usage sums them."""
+        return cls(
+            1, row.prompt_tokens, row.cached_tokens, row.output_tokens, round(row.cost_usd, 8),
+            thinking_tokens=row.thinking_tokens, output_cost_usd=round(row.output_cost_usd, 8),
+        )  # fmt: skip
 
     def and_(self, more: Totals) -> Totals:
         return Totals(
@@ -116,16 +110,16 @@ class Totals:
         )
 
 
-_TOTALS = (
-    "count(*)::integer AS calls, coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,"
-    " coalesce(sum(cached_tokens), 0)::bigint AS cached_tokens,"
-    " coalesce(sum(output_tokens), 0)::bigint AS output_tokens,"
-    " coalesce(sum(thinking_tokens), 0)::bigint AS thinking_tokens,"
-    " coalesce(sum(cost_usd), 0) AS cost_usd, coalesce(sum(output_cost_usd), 0) AS output_cost_usd"
-)  # review_usage's sums (migration 0013)
+_USAGE = (
+    "u.calls, u.prompt_tokens, u.cached_tokens, u.output_tokens, u.thinking_tokens, u.cost_usd,"
+    " u.output_cost_usd"
+)  # the view review_usage (migration 0013) owns how a review's calls are summed
 
 
 def _totals(row: asyncpg.Record) -> Totals:
+    """The `_USAGE` columns; none (a review with no call) is zero."""
+    if row["calls"] is None:
+        return Totals()
     return Totals(
         row["calls"],
         row["prompt_tokens"],
@@ -139,9 +133,7 @@ def _totals(row: asyncpg.Record) -> Totals:
 
 async def totals(conn: Db, review_id: uuid.UUID) -> Totals:
     row = await conn.fetchrow(
-        "SELECT calls, prompt_tokens, cached_tokens, output_tokens, thinking_tokens, cost_usd,"
-        " output_cost_usd FROM review_usage WHERE review_id = $1",
-        review_id,
+        f"SELECT {_USAGE} FROM review_usage u WHERE u.review_id = $1", review_id
     )
     return Totals() if row is None else _totals(row)
 
@@ -172,9 +164,10 @@ async def earlier(conn: Db, review_id: uuid.UUID) -> tuple[Totals, Answers]:
     the summary's usage adds this attempt's calls to them) and the answers they got, in one
     query."""
     row = await conn.fetchrow(
-        f"SELECT {_TOTALS}, coalesce(jsonb_agg(jsonb_build_array(agent, chunk_digest, answer))"
-        " FILTER (WHERE status = 'ok' AND answer IS NOT NULL), '[]') AS answers"
-        " FROM gemini_calls WHERE review_id = $1",
+        f"SELECT {_USAGE}, (SELECT coalesce(jsonb_agg(jsonb_build_array(c.agent,"
+        " c.chunk_digest, c.answer)) FILTER (WHERE c.status = 'ok' AND c.answer IS NOT NULL),"
+        " '[]') FROM gemini_calls c WHERE c.review_id = $1) AS answers"
+        " FROM (SELECT) AS one LEFT JOIN review_usage u ON u.review_id = $1",
         review_id,
     )
     assert row is not None
