@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from bot import version
 from bot.app import serve
 from bot.config import ConfigError
 from bot.github.repo_config import FAIL_ON
@@ -30,7 +31,8 @@ SERVER_COMMANDS = ("serve", "migrate", "register", "usage")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Second Look")
+    parser = argparse.ArgumentParser(prog="second-look", description="Second Look")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the webhook server and the review tasks")
     commands.add_parser("migrate", help="apply database migrations and exit")
@@ -75,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     usage.add_argument("--repo", help="only this repository, OWNER/REPO")
     usage.add_argument("--format", choices=("text", "json"), default="text")
     evaluate = commands.add_parser("eval", help="score the review on labelled PRs (JSONL)")
-    evaluate.add_argument("file", help="one PR per line: diff, title, body, expected findings")
+    evaluate.add_argument(
+        "file",
+        nargs="?",
+        help="one PR per line: diff, title, body, expected findings (default: the shipped set)",
+    )
     evaluate.add_argument("--format", choices=("table", "json"), default="table")
     evaluate.add_argument(
         "--results",

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -42,9 +43,16 @@ def app_env(settings: Settings) -> dict[str, str]:
 
 
 class Server:
-    """One `serve` process on 127.0.0.1, configured like `settings`."""
+    """One `serve` process on 127.0.0.1, configured like `settings`; `command` is what runs
+    Second Look (this checkout's, unless a test installed it elsewhere)."""
 
-    def __init__(self, settings: Settings, workdir: Path, **extra: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        command: Sequence[str] = (sys.executable, "-m", "bot"),
+        **extra: str,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve-{self.port}.log"
@@ -58,7 +66,7 @@ class Server:
         }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "bot", "serve"],
+                [*command, "serve"],
                 cwd=workdir,
                 env=env,
                 stdout=out,

@@ -7,22 +7,19 @@ interpreter's own packages, so the Action runs in a virtual environment holding 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests import wheelhouse as wheelhouse_of
 from tests.reviewing import OWNER, REPO, finding, open_pull
 from tests.test_action import SCHEMA, Workflow, event, ours
 
@@ -51,43 +48,11 @@ def step(step_id: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ the runner
 
 
-def repack(name: str, version: str, into: Path) -> None:
-    """An installed distribution as a wheel again: its files under site-packages, a fresh
-    RECORD. (Its scripts are not carried: pip writes console scripts from entry_points.)"""
-    dist = metadata.distribution(name)
-    assert dist.version == version, (
-        f"{name} {dist.version} installed, {version} locked: run scripts/lock-action"
-    )
-    info = next(str(f).split("/")[0] for f in dist.files or [] if ".dist-info/" in str(f))
-    wheel = into / f"{re.sub(r'[-_.]+', '_', name)}-{version}-py3-none-any.whl"
-    record = []
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as out:
-        for file in dist.files or []:
-            path = str(file)
-            if (
-                path.startswith("..")
-                or "__pycache__" in path
-                or path.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json"))
-            ):
-                continue
-            data = Path(str(dist.locate_file(file))).read_bytes()
-            out.writestr(path, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
-            record.append(f"{path},sha256={digest.decode()},{len(data)}")
-        record.append(f"{info}/RECORD,,")
-        out.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-
-
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory) -> Path:
     """The locked packages, and what building Second Look needs (setuptools, wheel and its
     packaging)."""
-    into = tmp_path_factory.mktemp("wheelhouse")
-    pins = [line.split("==") for line in LOCK.read_text().splitlines() if "==" in line]
-    build = [(name, metadata.version(name)) for name in ("setuptools", "wheel", "packaging")]
-    for name, version in [*pins, *build]:
-        repack(name, version, into)
-    return into
+    return wheelhouse_of.fill(tmp_path_factory.mktemp("wheelhouse"), LOCK)
 
 
 @pytest.fixture(scope="module")

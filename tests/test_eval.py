@@ -19,7 +19,7 @@ from bot.tools.eval import Case, CaseResult, Expected, evaluate, read_cases, rep
 from bot.tools.eval_results import ResultsFile, prompt_version
 from tests.processes import CHECKOUT
 
-PRS = Path(__file__).parent / "data" / "eval" / "prs.jsonl"
+PRS = Path(__file__).parents[1] / "bot" / "tools" / "eval_data" / "prs.jsonl"
 CASES = [json.loads(line) for line in PRS.read_text().splitlines()]
 TITLE = re.compile(r"^Title: (.*)$", re.MULTILINE)
 

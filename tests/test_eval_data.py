@@ -16,7 +16,7 @@ import pytest
 from unidiff import PatchSet
 
 DATA = Path(__file__).parent / "data" / "eval"
-PRS = DATA / "prs.jsonl"
+PRS = Path(__file__).parents[1] / "bot" / "tools" / "eval_data" / "prs.jsonl"
 CASES = DATA / "cases"
 
 KEYS = ["id", "language", "title", "body", "diff", "head_files", "expected"]

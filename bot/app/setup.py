@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,7 +140,7 @@ def create_setup_app(
     on_registered: Callable[[dict[str, Any]], None] | None = None,
     *,
     dotenv: Path = Path(".env"),
-    app_yml: Path = manifest.APP_YML,
+    app_yml: Traversable | None = None,
     github_url: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     access: str = "",

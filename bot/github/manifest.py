@@ -17,6 +17,7 @@ import re
 import secrets
 import socket
 import tempfile
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,8 @@ import aiohttp
 import yaml
 from dotenv.parser import parse_stream
 
-APP_YML = Path(__file__).resolve().parents[2] / "app.yml"
+from bot import resources
+
 NAME_LIMIT = 34  # GitHub refuses longer App names ("Name is too long (maximum is 34 characters)")
 # The settings a registration writes to `.env`; a GITHUB_PRIVATE_KEY there would win over the
 # new key file, so it goes too.
@@ -69,13 +71,14 @@ def manifest(
     *,
     name: str | None = None,
     setup_url: str | None = None,
-    app_yml: Path = APP_YML,
+    app_yml: Traversable | None = None,
 ) -> dict[str, Any]:
     """The manifest GitHub expects, from app.yml, with our name and public URLs filled in.
 
     `base_url` is where this server is reached from GitHub: the homepage, `/webhooks` and the
     redirect to `/setup/callback` are under it.
     """
+    app_yml = resources.app_yml() if app_yml is None else app_yml
     try:
         spec: dict[str, Any] = yaml.safe_load(app_yml.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

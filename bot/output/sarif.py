@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bot import version
 from bot.review.findings import Finding
 from bot.review.markdown import clean
 
@@ -65,7 +65,7 @@ def as_sarif(report: Report) -> dict[str, Any]:
             "driver": {
                 "name": "Second Look",
                 "informationUri": INFORMATION_URI,
-                "version": tool_version(),
+                "version": version(),
                 "rules": [rule(agent) for agent in agents],
             }
         },
@@ -73,14 +73,6 @@ def as_sarif(report: Report) -> dict[str, Any]:
         "results": [result(f, index[f.agent_type]) for f in summary.findings],
     }
     return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}
-
-
-def tool_version() -> str:
-    """The installed package's version."""
-    try:
-        return metadata.version("second-look")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
 
 
 def rule_ids(agents: Sequence[str], findings: Sequence[Finding]) -> list[str]:

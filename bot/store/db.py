@@ -7,17 +7,18 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
+
+from bot import resources
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every process of this App; pg_advisory_lock takes a bigint.
 MIGRATION_LOCK_KEY = 0x5EC0_D100C
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -77,9 +78,11 @@ async def open_pool(dsn: str) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
-    """The migration files in the order they apply; a misnamed file is an error."""
-    files = sorted(p for p in directory.glob("*.sql"))
+def migration_files(directory: Traversable | None = None) -> list[Traversable]:
+    """The migration files in the order they apply (the package's unless `directory` is
+    given); a misnamed file is an error."""
+    folder = resources.migrations() if directory is None else directory
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
     for path in files:
         if not _MIGRATION_NAME.match(path.name):
             raise ValueError(f"migration {path.name} is not named NNNN_name.sql")
@@ -87,7 +90,7 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[Path]:
 
 
 async def migrate(
-    dsn_or_conn: str | asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+    dsn_or_conn: str | asyncpg.Connection, directory: Traversable | None = None
 ) -> list[str]:
     """Apply the files not yet recorded, each in its own transaction; return their names.
 

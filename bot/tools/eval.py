@@ -13,11 +13,13 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 
+from bot import resources
 from bot.config import ConfigError, GeminiSettings, gemini_settings
 from bot.github import sources
 from bot.github.files import FileText
@@ -129,7 +131,7 @@ def _expected(item: object, where: str) -> Expected:
     )
 
 
-def read_cases(path: Path) -> list[Case]:
+def read_cases(path: Traversable) -> list[Case]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -469,7 +471,7 @@ def table(data: dict[str, Any]) -> str:
 
 
 def run(
-    path: str,
+    path: str | None,
     output: str,
     *,
     results: str | None = None,
@@ -484,13 +486,14 @@ def run(
     if not (max_wait >= 0 and parallel >= 1):  # NaN too
         print("second-look: --max-wait must be 0 or more, --parallel 1 or more", file=sys.stderr)
         return USAGE
+    source = resources.eval_set() if path is None else Path(path)
     try:
-        cases = read_cases(Path(path))
+        cases = read_cases(source)
         settings = gemini_settings()
     except (EvalError, ConfigError) as exc:
         print(f"second-look: {exc}", file=sys.stderr)
         return USAGE
-    where = Path(results) if results else default_path(Path(path))
+    where = Path(results) if results else default_path(source)
     saved = ResultsFile(
         where, settings.model, prompt_version(DEFAULTS.agents, DEFAULTS.model_dump_json())
     )

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,9 @@ FORMAT = 1
 DIRECTORY = Path(".data") / "eval"
 
 
-def default_path(cases: Path) -> Path:
+def default_path(cases: Traversable) -> Path:
     """Where the results of a cases file go by default: .data/eval/<its name>.results.jsonl."""
-    return DIRECTORY / f"{cases.stem}.results.jsonl"
+    return DIRECTORY / f"{cases.name.removesuffix('.jsonl')}.results.jsonl"
 
 
 def prompt_version(agent_names: Sequence[str], config_json: str) -> str:

@@ -8,18 +8,16 @@ Who may see it is auth.py's; what it reads, bot/store/dashboard.py's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import aiohttp_jinja2
 import asyncpg
 import jinja2
 from aiohttp import web
 
+from bot import resources
 from bot.app.dashboard import auth, views
 from bot.app.dashboard.state import Dashboard, dashboard_key, templates_key
 from bot.config import Settings
-
-HERE = Path(__file__).resolve().parent
 
 __all__ = ["setup"]
 
@@ -30,7 +28,7 @@ def setup(app: web.Application, settings: Settings, pool: Callable[[], asyncpg.P
     aiohttp_jinja2.setup(
         app,
         app_key=templates_key,
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        loader=jinja2.FileSystemLoader(resources.dashboard_dir("templates")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
@@ -45,4 +43,4 @@ def setup(app: web.Application, settings: Settings, pool: Callable[[], asyncpg.P
     router.add_get("/dashboard/login", auth.login_form)
     router.add_post("/dashboard/login", auth.login)
     router.add_post("/dashboard/logout", auth.logout)
-    router.add_static("/dashboard/static/", HERE / "static", append_version=False)
+    router.add_static("/dashboard/static/", resources.dashboard_dir("static"), append_version=False)

@@ -14,7 +14,7 @@ prefixes, `index` lines, `/dev/null` for added and deleted files, 3 lines of con
 
 Usage, from the project root:
 
-    python tests/data/eval/build.py            # rewrite tests/data/eval/prs.jsonl
+    python tests/data/eval/build.py            # rewrite bot/tools/eval_data/prs.jsonl
     python tests/data/eval/build.py --check    # exit 1 if prs.jsonl is out of date
 
 Only the standard library, PyYAML and the `git` executable are needed.
@@ -37,7 +37,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 CASES_DIR = HERE / "cases"
-OUTPUT = HERE / "prs.jsonl"
+OUTPUT = HERE.parents[2] / "bot" / "tools" / "eval_data" / "prs.jsonl"  # shipped as package data
 
 LANGUAGES = ("python", "javascript", "go")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
