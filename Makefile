@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test fuzz migrate lint bench clean
+.PHONY: install browser kubectl run test fuzz migrate lint bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,11 @@ run: install
 browser:
 	scripts/install-browser
 
-test: install browser
+# kubectl, which tests/test_deploy_manifests.py renders deploy/kubernetes with (as root, else named).
+kubectl:
+	scripts/install-kubectl
+
+test: install browser kubectl
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The property tests with the long hypothesis profile; prints the tally of the webhook fuzz.
