@@ -78,6 +78,7 @@ class Settings:
     lease_seconds: int = 60
     reclaim_interval: float = 30.0
     shutdown_timeout: float = 25.0
+    outage_horizon_seconds: int = 21_600  # an outage defers work this long, then it fails
     max_diff_file_bytes: int = 1_000_000
     answers_per_hour: int = 10  # answers in the threads of one PR in an hour; 0: none
     log_level: str = "INFO"
@@ -325,6 +326,7 @@ class _Environment(_GitHubEnvironment):
     lease_seconds: int = _whole("LEASE_SECONDS", 60, 5, 3600)
     reclaim_interval: int = _whole("RECLAIM_INTERVAL", 30, 1, 3600)
     shutdown_timeout: int = _whole("SHUTDOWN_TIMEOUT", 25, 0, 3600)
+    outage_horizon_seconds: int = _whole("OUTAGE_HORIZON_SECONDS", 21_600, 0, 7 * 86_400)
     answers_per_hour: int = _whole("ANSWERS_PER_HOUR", 10, 0, 10_000)
     log_level: Annotated[str, AfterValidator(_log_level)] = Field(
         "INFO", validation_alias="LOG_LEVEL"

@@ -35,6 +35,11 @@ RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)s\s*")
 
 
+class Outage(Exception):
+    """A service stayed away through the in-place retries (Gemini's calls of a review failed
+    unreachable or 5xx): a later try may well succeed. The message says which and how."""
+
+
 class Transient(Exception):
     """A failure worth another try; `delay` is the wait the server asked for, if it said."""
 
@@ -99,6 +104,13 @@ def delay_for(exc: BaseException, attempt: int, cap: float) -> float | None:
     return None
 
 
+def outage(exc: BaseException) -> bool:
+    """Whether `exc`, raised after its in-place retries, may be mended by time: the service
+    unreachable or timing out, a 5xx, a rate limit (GitHub's secondary ones included), or an
+    `Outage`. A 4xx that is no rate limit (a deleted PR, a revoked installation) is final."""
+    return isinstance(exc, Outage) or delay_for(exc, 1, 1.0) is not None
+
+
 def may_have_happened(exc: BaseException) -> bool:
     """Whether GitHub may have done what a failed request asked: it was sent and no answer
     came back (a timeout, a dropped connection), or GitHub answered 5xx. A refused connection
@@ -140,9 +152,10 @@ def retry_info(body: Any) -> float | None:
     return None
 
 
-def backoff(attempt: int, cap: float) -> float:
-    """Exponential backoff with jitter after the `attempt`-th failure: 1, 2, 4 ... s, capped."""
-    ceiling = min(cap, 2.0 ** (attempt - 1))
+def backoff(attempt: int, cap: float, first: float = 1.0) -> float:
+    """Exponential backoff with jitter after the `attempt`-th failure: `first` (1 s unless
+    said), twice that, four times ... capped at `cap`; a wait between half and all of it."""
+    ceiling = min(cap, first * 2.0 ** (attempt - 1))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 

@@ -98,7 +98,8 @@ async def test_a_partial_review_fails_its_check_on_a_finding_at_fail_on(
 ):
     pull = open_pull(fake_github)
     fake_gemini.findings["security"] = [finding(line=9, severity="critical")]
-    fake_gemini.fail_next(503, times=4, agent="bugs")
+    # A 4xx no wait mends (a 503 would defer the review: tests/test_outage.py).
+    fake_gemini.fail_next(400, times=4, agent="bugs")
 
     review = await run_review(services, pull)
 
@@ -106,7 +107,7 @@ async def test_a_partial_review_fails_its_check_on_a_finding_at_fail_on(
     (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check["conclusion"] == "failure"
     assert "❌ Partial review of" in summary_of(fake_github)
-    assert "Gemini answered 503 UNAVAILABLE" in summary_of(fake_github)
+    assert "Gemini answered 400 INVALID_ARGUMENT" in summary_of(fake_github).replace("\\_", "_")
 
 
 async def test_a_review_fails_only_when_every_agent_call_failed(services, fake_github, fake_gemini):

@@ -10,10 +10,13 @@ import logging
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import gidgethub
 
+from bot import retry
+from bot.app import outage
 from bot.github.client import describe
 from bot.logs import redact
 from bot.review.gemini import AgentCallError
@@ -37,7 +40,7 @@ class NotOurs(Exception):
 
 
 # Failures leased work expects (the message says it all); anything else is a bug: traceback.
-EXPECTED = (gidgethub.GitHubException, AgentCallError, WorkError)
+EXPECTED = (gidgethub.GitHubException, AgentCallError, WorkError, retry.Outage)
 
 Ended = TypeVar("Ended")  # how the work ended, as its kind records it
 Result = TypeVar("Result")  # what finishing it tells the caller (a review: its Timing)
@@ -87,6 +90,20 @@ class Work(ABC, Generic[Ended, Result]):
         """It was cancelled (shutdown, superseded, its lease lost): keep what it spent."""
         return None
 
+    @property
+    def outage_since(self) -> datetime | None:
+        """Since when an outage has deferred it (its row's), if one has."""
+        return None
+
+    @property
+    def outage_retries(self) -> int:
+        """How many times an outage deferred it (its row's)."""
+        return 0
+
+    async def deferring(self, deferral: outage.Deferral) -> None:
+        """It goes back to the queue on an outage: say so where it is seen, if anywhere."""
+        return None
+
     @abstractmethod
     async def finish(self, ended: Ended) -> Result | None:
         """Record how it ended (under our lease)."""
@@ -120,7 +137,22 @@ async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
             return None
         raise
     except Exception as exc:
+        keeper.stop()
         error = describe_error(exc)
+        services, now = work.services, work.services.clock()
+        deferral = outage.deferral(
+            exc,
+            error,
+            since=work.outage_since,
+            retries=work.outage_retries,
+            now=now,
+            horizon_seconds=services.settings.outage_horizon_seconds,
+        )
+        if deferral is not None:
+            await _defer(work, deferral)
+            return None
+        if retry.outage(exc):
+            error = outage.gave_up(error, work.outage_since, now)
         if isinstance(exc, EXPECTED):
             log.warning("%s failed: %s", work.label, error)
         else:
@@ -129,6 +161,30 @@ async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
     finally:
         keeper.stop()
     return await work.finish(ended)
+
+
+async def _defer(work: Work[Any, Any], deferral: outage.Deferral) -> None:
+    """Back to the queue until the deferral's time, said where the work is seen first."""
+    log.warning(
+        "%s deferred until %s: %s (outage since %s, deferral %d)",
+        work.label,
+        deferral.until.isoformat(timespec="seconds"),
+        deferral.reason,
+        deferral.since.isoformat(timespec="seconds"),
+        deferral.retries,
+    )
+    await work.deferring(deferral)
+    services = work.services
+    handed = await work.leased.defer_outage(
+        services.pool,
+        work.row_id,
+        services.lease_owner,
+        deferral.until,
+        deferral.since,
+        deferral.retries,
+    )
+    if not handed:
+        log.warning("%s lost its lease before it was queued again", work.label)
 
 
 class _Keeper:

@@ -189,9 +189,11 @@ class Scheduler:
                 log.exception("reclaiming waiting reviews failed")
 
     async def _until_due(self, interval: float) -> float:
-        """Seconds to the next look: sooner when a review put back for a quota falls due."""
+        """Seconds to the next look: sooner when a review or job put back for a quota or an
+        outage falls due."""
         now = self.services.clock()
-        due = await queue.next_due(self.services.pool, now)
+        dues = [await kind.leased.next_due(self.services.pool, now) for kind in self._kinds]
+        due = min((d for d in dues if d is not None), default=None)
         if due is None:
             return interval
         return min(interval, (due - now).total_seconds() + 0.01)

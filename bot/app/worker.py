@@ -13,7 +13,7 @@ from typing import Any
 import gidgethub
 
 from bot import logs, pipeline
-from bot.app import leased_runner, review_meter
+from bot.app import leased_runner, outage, review_meter
 from bot.app.conversation import thread_sync
 from bot.app.review_meter import ReviewMeter
 from bot.app.review_publisher import AppPublisher, finish_figures
@@ -156,6 +156,34 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             await self.meter.flush()
         await reviews.add_stats(self.services.pool, self.review.id, {"gemini_cancelled": cancelled})
 
+    @property
+    def outage_since(self) -> datetime | None:
+        return self.review.outage_since
+
+    @property
+    def outage_retries(self) -> int:
+        return self.review.outage_retries
+
+    async def deferring(self, deferral: outage.Deferral) -> None:
+        """GitHub or Gemini is away: the check run stays in progress and, like the summary
+        comment, says when the review is tried again (when GitHub takes it: it may be away)."""
+        summary = Summary(
+            self.review.head_sha,
+            "queued",
+            queued_until=deferral.until,
+            queued_reason=deferral.says(),
+        )
+        try:
+            await (await self.publisher()).queued(summary)
+        except Superseded:
+            log.info("review %s: superseded; its deferral is not posted", self.review.id)
+        except (gidgethub.GitHubException, OSError) as exc:
+            log.warning(
+                "review %s: could not say on the PR that it is deferred: %s",
+                self.review.id,
+                leased_runner.describe_error(exc),
+            )
+
     async def give_up(self, reason: str) -> None:
         """A review whose process kept dying: fail it, and say so where it was in progress."""
         await self.publish_failure(reason)
@@ -292,6 +320,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             max_in_flight=services.settings.gemini_max_in_flight,
             reused=reused,
             price=meter.price,
+            defer_outages=True,  # bot/app/outage.py: back to the queue, not failed
         )
 
     async def queued(self, reached: QuotaReached) -> Outcome:

@@ -21,7 +21,7 @@ from yarl import URL
 
 from bot.logs import add_secret
 from bot.pull import Pull, Repo
-from bot.retry import Policy, Sleep, may_have_happened
+from bot.retry import Outage, Policy, Sleep, may_have_happened
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ class Counter(Protocol):
     def github_answer(self, outcome: str, installation: str, remaining: int | None) -> None: ...
 
 
-class GitHubUnreachable(gidgethub.GitHubException):
-    """GitHub did not answer (connection refused, reset, timed out), even after retries."""
+class GitHubUnreachable(gidgethub.GitHubException, Outage):
+    """GitHub did not answer (connection refused, reset, timed out), even after retries: an
+    outage, which the App waits out (bot/app/outage.py)."""
 
 
 def describe(exc: gidgethub.GitHubException) -> str:
@@ -180,7 +181,10 @@ def naming(request: object) -> Iterator[None]:
         exc.request = str(request)  # type: ignore[attr-defined]
         raise
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-        unreachable = GitHubUnreachable(f"no answer ({exc!r})")
+        said = " ".join(str(exc).split())  # aiohttp's: "Cannot connect to host H:P ssl:..."
+        unreachable = GitHubUnreachable(
+            f"no answer ({type(exc).__name__}{': ' if said else ''}{said})"
+        )
         unreachable.request = str(request)  # type: ignore[attr-defined]
         raise unreachable from None
 

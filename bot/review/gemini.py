@@ -25,13 +25,18 @@ RETRYABLE_CODES = frozenset({429, 500, 502, 503, 504})
 
 
 class AgentCallError(Exception):
-    """An agent's Gemini call failed for good."""
+    """An agent's Gemini call failed for good (here: after its retries). `outage`: its last
+    attempt met Gemini unreachable, timing out or answering 429/5xx, which a later try may
+    not (the App defers such a review: bot/app/outage.py); a 4xx or a malformed answer is not."""
 
-    def __init__(self, agent: str, status: str, attempts: int, message: str) -> None:
+    def __init__(
+        self, agent: str, status: str, attempts: int, message: str, *, outage: bool = False
+    ) -> None:
         self.agent = agent
         self.status = status
         self.attempts = attempts
         self.message = message
+        self.outage = outage
         noun = "attempt" if attempts == 1 else "attempts"
         super().__init__(f"agent {agent} failed after {attempts} {noun}: {status} {message}")
 
@@ -56,11 +61,15 @@ class _Failure(Exception):
 
 
 class _Retry(_Failure, Transient):
-    """A failed attempt worth another; `delay`: the wait Gemini's RetryInfo asked for."""
+    """A failed attempt worth another; `delay`: the wait Gemini's RetryInfo asked for;
+    `outage`: Gemini was away (unreachable, no answer in time, 429 or 5xx), not its answer bad."""
 
-    def __init__(self, status: str, message: str, delay: float | None = None) -> None:
+    def __init__(
+        self, status: str, message: str, delay: float | None = None, *, outage: bool = False
+    ) -> None:
         _Failure.__init__(self, status, message)
         self.delay = delay
+        self.outage = outage
 
 
 class _CacheGone(_Retry):
@@ -267,7 +276,7 @@ class GeminiClient:
                     after=failure.delay,
                 ) from None
             raise AgentCallError(
-                agent, failure.status, attempts, failure.message
+                agent, failure.status, attempts, failure.message, outage=failure.outage
             ) from failure.__cause__
         except _Failure as failure:
             raise AgentCallError(
@@ -341,13 +350,13 @@ class GeminiClient:
             # Not chained: the error holds the raw body.
             if exc.code not in RETRYABLE_CODES:
                 raise _Failure(status, message) from None
-            raise _Retry(status, message, delay=retry_info(exc.details)) from None
+            raise _Retry(status, message, delay=retry_info(exc.details), outage=True) from None
         except MalformedResponse as exc:
             raise _Retry("malformed output", "the response body is not JSON") from exc
         except TimeoutError as exc:  # asyncio's and aiohttp's timeouts both subclass it
-            raise _Retry("timeout", f"no answer within {self.timeout:g} s") from exc
+            raise _Retry("timeout", f"no answer within {self.timeout:g} s", outage=True) from exc
         except aiohttp.ClientError as exc:
-            raise _Retry("connection error", self._redact(str(exc))) from exc
+            raise _Retry("connection error", self._redact(str(exc)), outage=True) from exc
         return reply_of(answer)
 
     async def create_cache(

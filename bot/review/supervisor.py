@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.retry import Outage
 from bot.review import caching, verify
 from bot.review.agents import AGENTS, ANSWER_TOKENS, MAX_FINDINGS, Agent, AgentAnswer, task
 from bot.review.changes import ChangedFile, Diff
@@ -84,6 +85,7 @@ class ReviewSupervisor:
         verify: bool = True,
         reused: Reused | None = None,
         price: Price | None = None,
+        defer_outages: bool = False,
     ) -> None:
         self.gemini = gemini
         self.meter = meter
@@ -97,6 +99,10 @@ class ReviewSupervisor:
         self.cancelled = 0  # calls cut off in flight because the review was cancelled
         self.caches = 0  # explicit caches created
         self._stop: QuotaReached | None = None
+        # The App (a queue to go back to) defers a review whose calls met Gemini away: raised
+        # as retry.Outage once the run ends; the answers had are kept and reused.
+        self.defer_outages = defer_outages
+        self._outage: str | None = None  # the first call that failed on an outage: why
         self._tasks = {agent.name: task(agent) for agent in self.agents}
         self._task_tokens: dict[str, int] = {}
         self._system_tokens = 0
@@ -160,6 +166,8 @@ class ReviewSupervisor:
                 group.create_task(self._review_part(gate, part, result))
         if self._stop is not None:
             raise self._stop
+        if self._outage is not None:
+            raise Outage(self._outage)
         result.findings.sort(key=lambda f: (f.file_path, f.line_start or 0, f.agent_type))
         return result
 
@@ -397,6 +405,8 @@ class ReviewSupervisor:
             except AgentCallError as exc:
                 reason = failure_reason(exc)
                 log.warning("%s failed on part %d: %s", name, number, reason)
+                if exc.outage and self.defer_outages and self._outage is None:
+                    self._outage = f"{name} on part {number}: {reason}"
                 if agent:
                     paths = tuple(part.chunk.paths)
                     result.failures.append(AgentFailure(name, reason, number, paths))

@@ -73,6 +73,8 @@ class Job:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    outage_since: datetime | None = None  # deferred on an outage since (bot/app/outage.py)
+    outage_retries: int = 0
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Job:
@@ -103,6 +105,8 @@ _COLUMNS = ", ".join(Job.__dataclass_fields__)
 JOBS = lease.Leased(
     "jobs",
     MAX_ATTEMPTS,
+    pending="t.status = 'pending'"
+    " AND (t.not_before IS NULL OR t.not_before <= coalesce($NOW, now()))",
     turn="""(t.pr_number IS NULL OR NOT EXISTS (
         SELECT 1 FROM jobs e
          WHERE e.owner = t.owner AND e.repo = t.repo AND e.pr_number = t.pr_number
@@ -137,9 +141,12 @@ def insert_arguments(asked: list[tuple[str | None, NewJob]]) -> list[list[Any]]:
     ]
 
 
-async def claim(pool: asyncpg.Pool, job_id: uuid.UUID, lease_owner: str) -> Job | None:
-    """Take the job if it may run now, leased to lease_owner; None otherwise."""
-    row = await JOBS.claim(pool, job_id, lease_owner, LEASE_SECONDS, returning=_COLUMNS)
+async def claim(
+    pool: asyncpg.Pool, job_id: uuid.UUID, lease_owner: str, now: datetime | None = None
+) -> Job | None:
+    """Take the job if it may run now (`now`: the App's clock), leased to lease_owner; None
+    otherwise."""
+    row = await JOBS.claim(pool, job_id, lease_owner, LEASE_SECONDS, now, returning=_COLUMNS)
     return Job.from_row(row) if row else None
 
 

@@ -139,6 +139,16 @@ class Leased:
         )
         return [row["id"] for row in rows]
 
+    async def next_due(self, db: Db, now: datetime) -> datetime | None:
+        """The earliest `not_before` still ahead of a row handed back until then (a quota,
+        an outage), if any."""
+        due: datetime | None = await db.fetchval(
+            f"SELECT min(not_before) FROM {self.table}"
+            " WHERE status = 'pending' AND not_before > $1",
+            now,
+        )
+        return due
+
     async def renew(
         self, db: Db, row_id: uuid.UUID, lease_owner: str, lease_seconds: float
     ) -> bool:
@@ -192,6 +202,16 @@ class Leased:
             *fields.values(),
         )
         return row is not None
+
+    async def defer_outage(
+        self, db: Db, row_id: uuid.UUID, lease_owner: str, until: datetime, since: datetime,
+        retries: int,
+    ) -> bool:  # fmt: skip
+        """Hand our row back until `until` after an outage (bot/app/outage.py), noting since
+        when the outage has lasted and how many times it was deferred for it."""
+        return await self.hand_back(
+            db, row_id, lease_owner, not_before=until, outage_since=since, outage_retries=retries
+        )
 
     async def release(self, db: Db, lease_owner: str) -> int:
         """Put every row we still hold back to pending (shutdown), for another process."""

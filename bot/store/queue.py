@@ -372,15 +372,6 @@ async def waiting(pool: asyncpg.Pool, limit: int, now: datetime | None = None) -
     return await REVIEWS.waiting(pool, limit, now)
 
 
-async def next_due(pool: asyncpg.Pool, now: datetime) -> datetime | None:
-    """The earliest not_before still ahead of a review put back for a quota, if any."""
-    due: datetime | None = await pool.fetchval(
-        "SELECT min(not_before) FROM reviews WHERE status = 'pending' AND not_before > $1",
-        now,
-    )
-    return due
-
-
 async def defer(
     pool: asyncpg.Pool, review_id: uuid.UUID, lease_owner: str, until: datetime
 ) -> bool:

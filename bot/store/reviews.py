@@ -40,6 +40,8 @@ class Review:
     superseded_by: uuid.UUID | None = None
     requested_by: str | None = None
     reply_to: int | None = None
+    outage_since: datetime | None = None  # deferred on an outage since (bot/app/outage.py)
+    outage_retries: int = 0
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Review:

@@ -229,6 +229,11 @@ class FakeGemini:
         fault = _Fault("error", agent, status, retry_delay, message)
         self._faults = self._faults + [fault] * times
 
+    def heal(self) -> None:
+        """The outage ends: the faults not yet answered are dropped."""
+        self._faults = []
+        self._count_faults = []
+
     def fail_count_tokens_next(
         self,
         status: int,

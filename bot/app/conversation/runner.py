@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic
 
 from bot import logs
@@ -83,6 +84,14 @@ class JobRun(leased_runner.Work[Ended, None]):
     def lease_seconds(self) -> float:
         return jobs.LEASE_SECONDS
 
+    @property
+    def outage_since(self) -> datetime | None:
+        return self.job.outage_since
+
+    @property
+    def outage_retries(self) -> int:
+        return self.job.outage_retries
+
     async def give_up(self, reason: str) -> None:
         services = self.services
         await jobs.JOBS.give_up(services.pool, self.job.id, services.lease_owner, outcome="gave up")
@@ -111,7 +120,7 @@ async def process_job(job_id: uuid.UUID, services: Services, hooks: Hooks) -> No
 
 async def claim(job_id: uuid.UUID, services: Services, hooks: Hooks) -> JobRun | None:
     """The job, leased to us, if it may run now."""
-    job = await jobs.claim(services.pool, job_id, services.lease_owner)
+    job = await jobs.claim(services.pool, job_id, services.lease_owner, services.clock())
     if job is None:
         return None
     if job.repository is not None:

@@ -97,6 +97,11 @@ class Http(FakeState):
         with self._lock:
             self._faults.append(fault)
 
+    def heal(self) -> None:
+        """The outage ends: the faults not yet answered are dropped."""
+        with self._lock:
+            self._faults.clear()
+
     def find_requests(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         """Return the recorded requests with this method and a path matching regex `path`."""
         return [
