@@ -6,6 +6,7 @@ it fails."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,14 @@ import pytest
 
 from bot import retry
 from bot.app import outage
+from bot.app.conversation.context import Hooks
+from bot.app.conversation.runner import process_job
+from bot.app.scheduler import Scheduler
 from bot.app.services import Services
 from bot.app.worker import process_review
 from bot.github.client import GitHubUnreachable
-from bot.store import reviews
+from bot.store import jobs, queue, reviews
+from bot.store.jobs import Kind, NewJob
 from tests.reviewing import OWNER, REPO, finding, new_review, open_pull, summary_of
 
 STORM = 400  # more failed answers than every in-place retry of one review asks for
@@ -207,3 +212,73 @@ async def test_github_refusing_connections_fails_with_one_readable_sentence(
     assert failed is not None and failed.status == "failed"
     assert failed.error is not None and "127.0.0.1:9" in failed.error
     assert "ConnectionKey" not in failed.error and "(" not in failed.error.split(":")[0]
+
+
+async def test_a_job_meeting_github_down_is_deferred_too(app, fake_github, clock):
+    pull = open_pull(fake_github)
+    command = NewJob(uuid.uuid4(), Kind.COMMAND, pull.installation_id, OWNER, REPO, 7,
+                     {"comment_id": 1, "command": "help", "login": "octocat"})  # fmt: skip
+    async with app.pool.acquire() as conn:
+        await queue.create(conn, [command])
+    fake_github.fail_next("*", r".", 503, times=STORM)
+    hooks = Hooks(lambda _: False, lambda _: None)
+
+    await process_job(command.id, app, hooks)
+
+    row = await jobs.get(app.pool, command.id)
+    assert (row["status"], row["attempts"], row["outage_retries"]) == ("pending", 0, 1)
+    assert row["not_before"] > clock.now and row["outage_since"] == clock.now
+    await process_job(command.id, app, hooks)  # not due yet: not claimed
+    assert (await jobs.get(app.pool, command.id))["status"] == "pending"
+
+    fake_github.heal()
+    clock.past(row["not_before"])
+    await process_job(command.id, app, hooks)
+
+    # GitHub is back, and answers that the comment is gone: a 404 no wait mends, failed at once.
+    ended = await jobs.get(app.pool, command.id)
+    assert (ended["status"], ended["outage_retries"]) == ("failed", 1)
+    assert ended["error"].startswith("GitHub answered 404 to POST /repos/octo/widgets/issues/")
+
+
+async def test_three_prs_through_an_outage_of_both_each_completes_once(
+    app, fake_github, fake_gemini, clock
+):
+    """The scheduler's reclaimer takes deferred reviews again once due, and not before."""
+    pulls = [open_pull(fake_github, number) for number in (7, 8, 9)]
+    fake_gemini.findings["security"] = [finding(line=9)]
+    fake_github.fail_next("*", r"/access_tokens$", 502, times=STORM)  # GitHub: a token refused
+    fake_gemini.fail_next(503, times=STORM)
+    ids = [await new_review(app.pool, pull) for pull in pulls]
+    scheduler = Scheduler(app)
+
+    async def statuses() -> list[str]:
+        rows = await app.pool.fetch("SELECT status FROM reviews WHERE id = ANY($1)", ids)
+        return sorted(row["status"] for row in rows)
+
+    async def settle() -> None:
+        while scheduler._tasks:
+            await asyncio.sleep(0.02)
+
+    async with asyncio.timeout(60):
+        assert await scheduler.reclaim() == 3
+        await settle()
+        assert await statuses() == ["pending"] * 3
+        fake_github.heal()  # GitHub is back, Gemini is not: deferred again, the checks in progress
+        assert await scheduler.reclaim() == 0  # not due yet
+        clock.past(await app.pool.fetchval("SELECT max(not_before) FROM reviews"))
+        assert await scheduler.reclaim() == 3
+        await settle()
+        assert await statuses() == ["pending"] * 3
+        assert await scheduler._until_due(3600) <= 60.1  # the reclaimer wakes when one falls due
+        fake_gemini.heal()
+        clock.past(await app.pool.fetchval("SELECT max(not_before) FROM reviews"))
+        assert await scheduler.reclaim() == 3
+        await settle()
+        assert await statuses() == ["completed"] * 3
+
+    for pull in pulls:
+        (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+        assert check["status"] == "completed"
+        assert len(fake_github.comments(OWNER, REPO, pull.number)) == 1
+        assert len(fake_github.reviews(OWNER, REPO, pull.number)) == 1
