@@ -54,13 +54,20 @@ async def said_wrong(db: Db, pull: Pull, fingerprint: str, agent_type: str) -> N
 
 @dataclass(frozen=True)
 class Acceptance:
-    """Of the findings people reacted to (or dismissed) in one group: how many they took."""
+    """Of the findings people judged in one group (an agent, a repository): how many they took.
+
+    A finding is judged by its latest signals: rejected when a maintainer dismissed it or it
+    has more 👎 than 👍; else accepted when it has more 👍 than 👎 or its thread was resolved
+    because the code it flagged changed and the finding is gone (a fix); else not judged.
+    """
 
     group: str  # an agent, or OWNER/REPO
-    accepted: int  # more 👍 than 👎, not dismissed
-    rejected: int  # more 👎 than 👍, or dismissed
+    accepted: int
+    rejected: int
     thumbs_up: int
     thumbs_down: int  # a reply saying "wrong" from someone who may not dismiss counts as one
+    dismissed: int = 0  # of rejected, the findings a maintainer dismissed
+    fixed: int = 0  # of accepted, the findings whose thread we resolved because they were fixed
 
     @property
     def rate(self) -> float | None:
@@ -68,40 +75,79 @@ class Acceptance:
         return self.accepted / judged if judged else None
 
 
+# One row per signal, then one per finding (a PR's fingerprint): the reactions read back, a
+# dismissal, a thread a review resolved (reviews.summary's threads_resolved: fixed findings'
+# threads, and dismissed ones', which the dismissal decides). The agent is the one the
+# reactions were stored with, else the finding's own.
 _ACCEPTANCE = """
-WITH judged AS (
-    SELECT coalesce(f.owner, d.owner) AS owner, coalesce(f.repo, d.repo) AS repo,
-           coalesce(f.agent_type, (
+WITH signals AS (
+    SELECT owner, repo, pr_number, fingerprint, agent_type AS agent, thumbs_up AS up,
+           thumbs_down + wrong_replies AS down, false AS dismissed, false AS fixed,
+           updated_at AS at
+      FROM feedback
+    UNION ALL
+    SELECT owner, repo, pr_number, fingerprint, NULL, 0, 0, true, false, created_at
+      FROM dismissals
+    UNION ALL
+    SELECT r.owner, r.repo, r.pr_number, t.fingerprint, NULL, 0, 0, false, true,
+           coalesce(r.finished_at, r.updated_at)
+      FROM reviews r
+     CROSS JOIN LATERAL jsonb_array_elements_text(r.summary -> 'threads_resolved') t(fingerprint)
+     WHERE jsonb_typeof(r.summary -> 'threads_resolved') = 'array'
+), judged AS (
+    SELECT owner, repo,
+           coalesce(max(agent), (
                SELECT agent_type FROM findings x JOIN reviews r ON r.id = x.review_id
-                WHERE r.owner = d.owner AND r.repo = d.repo AND r.pr_number = d.pr_number
-                  AND x.fingerprint = d.fingerprint LIMIT 1), 'unknown') AS agent,
-           coalesce(f.thumbs_up, 0) AS up,
-           coalesce(f.thumbs_down, 0) + coalesce(f.wrong_replies, 0) AS down,
-           d.fingerprint IS NOT NULL AS dismissed,
-           greatest(f.updated_at, d.created_at) AS at
-      FROM feedback f
-      FULL JOIN dismissals d ON (d.owner, d.repo, d.pr_number, d.fingerprint)
-                              = (f.owner, f.repo, f.pr_number, f.fingerprint)
+                WHERE r.owner = s.owner AND r.repo = s.repo AND r.pr_number = s.pr_number
+                  AND x.fingerprint = s.fingerprint LIMIT 1), 'unknown') AS agent,
+           sum(up) AS up, sum(down) AS down, bool_or(dismissed) AS dismissed,
+           bool_or(fixed) AS fixed, max(at) AS at
+      FROM signals s
+     GROUP BY owner, repo, pr_number, fingerprint
+), verdicts AS (
+    SELECT *, dismissed OR down > up AS rejected,
+           NOT dismissed AND NOT down > up AND (up > down OR fixed) AS accepted
+      FROM judged
+     WHERE at >= $1 AND ($2::timestamptz IS NULL OR at < $2)
+       AND ($3::text IS NULL OR (lower(owner) = lower($3) AND lower(repo) = lower($4)))
 )
 SELECT {group} AS grp,
-       count(*) FILTER (WHERE NOT dismissed AND up > down) AS accepted,
-       count(*) FILTER (WHERE dismissed OR down > up) AS rejected,
-       sum(up)::int AS up, sum(down)::int AS down
-  FROM judged
- WHERE at >= $1 AND ($2::text IS NULL OR (lower(owner) = lower($2) AND lower(repo) = lower($3)))
+       count(*) FILTER (WHERE accepted) AS accepted,
+       count(*) FILTER (WHERE rejected) AS rejected,
+       sum(up)::int AS up, sum(down)::int AS down,
+       count(*) FILTER (WHERE dismissed) AS dismissed,
+       count(*) FILTER (WHERE accepted AND fixed) AS fixed
+  FROM verdicts
  GROUP BY grp ORDER BY grp
 """
 
+GROUPS = {"agents": "agent", "repositories": "owner || '/' || repo"}
+
 
 async def acceptance(
-    db: Db, since: datetime, repository: tuple[str, str] | None = None
+    db: Db,
+    since: datetime,
+    repository: tuple[str, str] | None = None,
+    *,
+    until: datetime | None = None,
+    groups: Sequence[str] = tuple(GROUPS),
 ) -> dict[str, list[Acceptance]]:
-    """Acceptance per agent and per repository, from what was read or dismissed since `since`."""
+    """Acceptance per agent and per repository (or only `groups`), of the findings whose
+    latest signal came at or after `since` (and before `until`)."""
     owner, repo = repository or (None, None)
     out: dict[str, list[Acceptance]] = {}
-    for name, group in (("agents", "agent"), ("repositories", "owner || '/' || repo")):
-        rows = await db.fetch(_ACCEPTANCE.format(group=group), since, owner, repo)
+    for name in groups:
+        rows = await db.fetch(_ACCEPTANCE.format(group=GROUPS[name]), since, until, owner, repo)
         out[name] = [
-            Acceptance(r["grp"], r["accepted"], r["rejected"], r["up"], r["down"]) for r in rows
+            Acceptance(
+                r["grp"],
+                r["accepted"],
+                r["rejected"],
+                r["up"],
+                r["down"],
+                r["dismissed"],
+                r["fixed"],
+            )
+            for r in rows
         ]
     return out

@@ -62,6 +62,8 @@ def show(since_text: str, repo: str | None, output: str) -> int:
                 "rejected": a.rejected,
                 "thumbs_up": a.thumbs_up,
                 "thumbs_down": a.thumbs_down,
+                "dismissed": a.dismissed,
+                "fixed": a.fixed,
                 "rate": a.rate,
             }
             for a in found
