@@ -40,6 +40,7 @@ def setup(app: web.Application, settings: Settings, pool: Callable[[], asyncpg.P
     router.add_get("/dashboard/reviews/{id}", page(views.review_page))
     router.add_get("/dashboard/reviews/{id}/events.json", data(views.review_events_json))
     router.add_get("/dashboard/repositories", page(views.repositories_page))
+    router.add_get("/dashboard/trends", page(views.trends_page))
     router.add_get("/dashboard/login", auth.login_form)
     router.add_post("/dashboard/login", auth.login)
     router.add_post("/dashboard/logout", auth.logout)

@@ -9,9 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from multidict import MultiMapping
 
 from bot.store.dashboard import STATUSES, Filters
+from bot.store.trends import Period
 
 PAGE_SIZE = 50
 FIELDS = ("repo", "status", "since", "until")
+PERIODS = (7, 30, 90)  # the trends page's choices of days
+TREND_FIELDS = ("days", "until", "repo")
 
 # GitHub's rules: an owner is alphanumerics and single hyphens, a repository name also . and _.
 _REPOSITORY = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,38})(?:/([A-Za-z0-9._-]{1,100}))?")
@@ -34,9 +37,9 @@ class Query:
         return (self.page - 1) * PAGE_SIZE
 
 
-def given(query: MultiMapping[str]) -> dict[str, str]:
+def given(query: MultiMapping[str], fields: tuple[str, ...] = FIELDS) -> dict[str, str]:
     """The filter values as typed (cut short), for the form; empty ones left out."""
-    return {name: query.get(name, "").strip()[:200] for name in FIELDS if query.get(name)}
+    return {name: query.get(name, "").strip()[:200] for name in fields if query.get(name)}
 
 
 def parse(query: MultiMapping[str]) -> Query:
@@ -88,3 +91,28 @@ def _day(value: str, name: str) -> date | None:
 
 def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def period(query: MultiMapping[str], today: date) -> tuple[Period, dict[str, str]]:
+    """The trends page's period: `days` (one of PERIODS, 30 unless given) ending on `until`
+    (a UTC day, today unless given), over one repository (`repo`, OWNER/REPO) or all; and
+    the values as given, to fill the form again."""
+    for name in TREND_FIELDS:
+        if len(query.getall(name, [])) > 1:
+            raise FilterError(f"{name} is given more than once")
+    values = given(query, TREND_FIELDS)
+    days_text = values.get("days") or "30"
+    if days_text not in {str(n) for n in PERIODS}:
+        raise FilterError(f"days must be one of {', '.join(map(str, PERIODS))}")
+    last = _day(values.get("until", ""), "until") or today
+    if last > today:
+        raise FilterError("until is after today (UTC)")
+    if last < date.min + timedelta(days=max(PERIODS)):
+        raise FilterError("until is too early")
+    owner, repo = _repository(values.get("repo", ""))
+    if owner is not None and repo is None:
+        raise FilterError("repo must be OWNER/REPO, as GitHub spells them")
+    days = int(days_text)
+    repository = (owner, repo) if owner is not None and repo is not None else None
+    first = last - timedelta(days=days - 1)
+    return Period(first, last, repository), {**values, "days": days_text}

@@ -9,9 +9,19 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.app.dashboard import present, state
-from bot.app.dashboard.filters import PAGE_SIZE, FilterError, Query, given, parse
+from bot.app.dashboard import present, state, trend_charts
+from bot.app.dashboard.filters import (
+    PAGE_SIZE,
+    PERIODS,
+    TREND_FIELDS,
+    FilterError,
+    Query,
+    given,
+    parse,
+    period,
+)
 from bot.store import dashboard as store
+from bot.store import trends
 from bot.store.queue import FINISHED
 
 POLL_MS = 2000  # how often a page asks for news, unless its data-poll-ms says otherwise
@@ -162,3 +172,26 @@ async def repositories_page(request: web.Request) -> web.StreamResponse:
     ]
     context = {"rows": rows, "statuses": store.STATUSES}
     return state.render(request, "repositories.html", context)
+
+
+async def trends_page(request: web.Request) -> web.StreamResponse:
+    """GET /dashboard/trends: charts per UTC day over a period, for all repositories or one."""
+    pool = state.pool(request)
+    context: dict[str, Any] = {
+        "periods": PERIODS,
+        "repositories": ["/".join(r) for r in await trends.repositories(pool)],
+    }
+    try:
+        chosen, values = period(request.query, _now().date())
+    except FilterError as exc:
+        context.update(values=given(request.query, TREND_FIELDS), error=str(exc), charts=None)
+        return state.render(request, "trends.html", context, status=400)
+    found = await trends.read(pool, chosen)
+    context.update(
+        values=values,
+        error=None,
+        period=chosen,
+        charts=trend_charts.charts(found),
+        glance=trend_charts.glance(found),
+    )
+    return state.render(request, "trends.html", context)
