@@ -292,9 +292,10 @@ async def test_list_shows_each_review_newest_first(client, pool):
     assert first.cell("findings") == "1 critical, 2 medium, +1 withheld"
     assert first.cell("tokens") == "13,000 in · 4,000 cached · 550 out"
     assert first.cell("cost") == "$0.0130"
-    # No calls: no tokens and no cost shown, rather than zeros.
-    assert rows[1].cell("tokens") == "" and rows[1].cell("cost") == ""
-    assert rows[1].cell("findings") == ""
+    # No calls and no findings: zeros, not empty cells.
+    assert rows[1].cell("tokens") == "0 in · 0 cached · 0 out"
+    assert rows[1].cell("cost") == "$0.0000"
+    assert rows[1].cell("findings") == "0"
     table = doc.one("table#reviews")
     assert table.attrs["data-poll-ms"] == "2000"
     assert doc.all("a#prev") == [] and doc.all("a#next") == []
@@ -492,7 +493,10 @@ async def test_review_page_timeline_names_errors_and_the_newer_review(client, po
     assert events[2].one("span.event-error").text == "Gemini answered 503"
     assert events[4].one("a.superseded-by").attrs["href"] == f"/dashboard/reviews/{newer}"
     assert all(e.one("time").text.endswith(" UTC") for e in events)
-    assert doc.one("table#findings").all("tr.finding") == []
+    # Nothing found and no call made: a sentence each, no empty table under its header.
+    assert doc.all("table#findings") == [] and doc.all("table#calls") == []
+    assert doc.one("p#no-findings").text.startswith("No findings.")
+    assert doc.one("p#no-calls").text == "No Gemini calls."
 
     # A review still going polls its timeline; a finished one does not.
     running = await page(client, f"/dashboard/reviews/{newer}")
@@ -520,6 +524,9 @@ async def test_an_unknown_or_malformed_review_is_404(client, pool, path):
 
 
 async def test_repositories_have_their_totals(client, pool):
+    empty = await page(client, "/dashboard/repositories")
+    assert empty.all("table#repositories") == []  # no header above nothing
+    assert empty.one("p#empty").text == "No reviews yet."
     a = await add_review(pool, repo="widgets", status="completed")
     await add_review(pool, repo="widgets", status="failed")
     await add_review(pool, repo="widgets")
@@ -541,7 +548,8 @@ async def test_repositories_have_their_totals(client, pool):
     assert widgets.cell("tokens") == "13,000 in · 4,000 cached · 1,000 out"
     assert widgets.cell("cost") == "$0.0200"
     assert widgets.one("a").attrs["href"] == "/dashboard?repo=octo%2Fwidgets"
-    assert rows[1].cell("tokens") == "" and rows[1].cell("status-skipped") == "1"
+    assert rows[1].cell("tokens") == "0 in · 0 cached · 0 out"
+    assert rows[1].cell("cost") == "$0.0000" and rows[1].cell("status-skipped") == "1"
 
 
 async def test_hostile_text_is_escaped_everywhere(client, pool):

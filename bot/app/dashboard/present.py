@@ -68,11 +68,10 @@ def duration(review: ReviewSummary, now: datetime) -> str:
 
 
 def findings(review: ReviewSummary) -> str:
-    """ "1 critical, 2 medium", "+3 withheld" after them; "" with none."""
-    parts = [f"{review.severities[s]} {s}" for s in SEVERITIES if review.severities.get(s)]
-    if review.withheld:
-        parts.append(f"+{review.withheld} withheld")
-    return ", ".join(parts)
+    """ "1 critical, 2 medium", "+3 withheld" after them; "0" when none was posted."""
+    posted = [f"{review.severities[s]} {s}" for s in SEVERITIES if review.severities.get(s)]
+    withheld = [f"+{review.withheld} withheld"] if review.withheld else []
+    return ", ".join((posted or ["0"]) + withheld)
 
 
 def count(value: int) -> str:
@@ -80,8 +79,7 @@ def count(value: int) -> str:
 
 
 def tokens(usage: Usage) -> str:
-    if not usage.calls:
-        return ""
+    """Input (cached included), cached and output (thinking included) tokens; zeros shown."""
     return (
         f"{count(usage.prompt_tokens)} in · {count(usage.cached_tokens)} cached"
         f" · {count(usage.output_tokens)} out"
@@ -90,8 +88,6 @@ def tokens(usage: Usage) -> str:
 
 def cost(usage: Usage | Decimal) -> str:
     value = usage.cost_usd if isinstance(usage, Usage) else usage
-    if isinstance(usage, Usage) and not usage.calls:
-        return ""
     return f"${value:.4f}"
 
 
