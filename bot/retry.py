@@ -111,11 +111,19 @@ def outage(exc: BaseException) -> bool:
     return isinstance(exc, Outage) or delay_for(exc, 1, 1.0) is not None
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether a failed request never reached the server: no connection was made (refused,
+    a DNS or TLS failure, a proxy's refusal: `ClientConnectorError`; a connect timeout), so
+    nothing was sent. Gemini bills nothing for it, and GitHub did nothing."""
+    return isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
+
+
 def may_have_happened(exc: BaseException) -> bool:
     """Whether GitHub may have done what a failed request asked: it was sent and no answer
-    came back (a timeout, a dropped connection), or GitHub answered 5xx. A refused connection
-    was never sent; a 4xx (a rate limit among them) is GitHub saying it did nothing."""
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    came back (a timeout, a dropped connection), or GitHub answered 5xx. A request that was
+    never sent (`never_sent`) did nothing; a 4xx (a rate limit among them) is GitHub saying
+    it did nothing."""
+    if never_sent(exc):
         return False
     return isinstance(exc, (aiohttp.ClientConnectionError, TimeoutError, gidgethub.GitHubBroken))
 

@@ -230,6 +230,35 @@ async def test_a_timeout_is_reported_as_such(
     assert caught.value.status == "timeout"
 
 
+async def test_a_call_that_never_reached_gemini_costs_nothing_and_says_so(
+    make_client: Callable[..., GeminiClient], waits: list[float]
+) -> None:
+    meter = unmetered()
+
+    with pytest.raises(AgentCallError):
+        await review(make_client(base_url=BASE, max_attempts=3), meter=meter)
+
+    assert len(meter.calls) == 3 and len(waits) == 2
+    for call in meter.calls:
+        assert (call.status, call.reached, call.usage.prompt) == ("failed", False, 0)
+        assert bill(DEFAULT_PRICES[MODEL], call.usage) == 0.0
+    assert meter.budget.spent == 0 and meter.budget.spent_usd == 0.0
+
+
+async def test_a_timeout_after_the_request_was_sent_costs_what_was_sent(
+    fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
+) -> None:
+    fake_gemini.latency = 1.0  # Gemini has the request, and may bill it, when we give up
+    meter = unmetered()
+
+    with pytest.raises(AgentCallError):
+        await review(make_client(timeout=0.2, max_attempts=1), meter=meter)
+
+    [call] = meter.calls
+    assert call.reached and call.usage.estimated
+    assert call.usage.prompt == len(SYSTEM.encode()) + len(PROMPT.encode()) > 0
+
+
 async def test_the_limiter_spaces_every_request(
     fake_gemini: FakeGemini, make_client: Callable[..., GeminiClient]
 ) -> None:

@@ -9,15 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.app.review_meter import ReviewMeter
 from bot.app.services import Services
 from bot.app.worker import process_review
 from bot.review import verify
 from bot.review.agents import ANSWER_TOKENS
+from bot.review.gemini import AgentCallError, GeminiClient
+from bot.review.metering import Budget
 from bot.store import calls, quota, reviews
 from tests.reviewing import OWNER, REPO, finding, new_review, open_pull, run_review, until
 
 CONFIG = ".github/second-look.yml"
 # Room for the source files and a test (without verification, which reads the chunk again).
+MODEL = "gemini-2.5-flash"
 TIGHT = "agents: [bugs]\nverify: false\nmax_review_tokens: 4000\n"
 
 
@@ -353,3 +357,32 @@ async def test_an_attempt_cancelled_while_admitted_gives_its_reservation_back(
     spent = await quota.spent_today(services.pool, meter.review.installation_id, services.clock())
     assert spent == pytest.approx(meter._worst_usd(kept))
     assert meter.budget.reserved_usd == pytest.approx(meter.budget.cost(kept))
+
+
+async def test_calls_that_never_reached_gemini_are_stored_at_no_cost(services, fake_github, sleep):
+    pull = open_pull(fake_github)
+    review = await reviews.get(services.pool, await new_review(services.pool, pull))
+    meter = ReviewMeter(services, review, Budget(10**6, usd=5.0, price=None), MODEL)
+    refused = GeminiClient(
+        "AIzaSy-test", MODEL, "http://127.0.0.1:9", http=services.http, sleep=sleep
+    )  # nothing listens on the discard port: every connection is refused
+
+    with pytest.raises(AgentCallError):
+        await refused.generate(
+            agent="bugs",
+            system="You review code.",
+            prompt="Review this.",
+            schema=verify.VerifyAnswer,
+            meter=meter,
+            answer_tokens=ANSWER_TOKENS,
+        )
+
+    rows = await services.pool.fetch("SELECT * FROM gemini_calls WHERE review_id = $1", review.id)
+    assert len(rows) == 3  # every attempt stored
+    assert {(r["status"], r["prompt_tokens"], float(r["cost_usd"])) for r in rows} == {
+        ("failed", 0, 0.0)
+    }
+    assert (await calls.totals(services.pool, review.id)).cost_usd == 0.0
+    spent = await quota.spent_today(services.pool, review.installation_id, services.clock())
+    assert spent == 0.0  # the day's reservations were settled at nothing
+    assert meter.budget.spent == 0 and meter.budget.spent_usd == 0.0

@@ -13,11 +13,11 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
-from bot.retry import Policy, Sleep, Transient, retry_info
+from bot.retry import Policy, Sleep, Transient, never_sent, retry_info
 from bot.review import thinking
 from bot.review.caching import CACHE, TTL_SECONDS, Cached
 from bot.review.gemini_api import ApiError, GeminiApi, MalformedResponse, model_path, text_content
-from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage, Worst
+from bot.review.metering import BudgetSpent, Call, Meter, QuotaReached, Usage, Worst, unanswered
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,14 @@ class GeminiResult:
 
 
 class _Failure(Exception):
-    """One failed attempt: its status and a message."""
+    """One failed attempt: its status and a message; `reached`: False when the request never
+    reached Gemini (no connection was made)."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: str, message: str, *, reached: bool = True) -> None:
         super().__init__(f"{status} {message}")
         self.status = status
         self.message = message
+        self.reached = reached
 
 
 class _Retry(_Failure, Transient):
@@ -65,9 +67,15 @@ class _Retry(_Failure, Transient):
     `outage`: Gemini was away (unreachable, no answer in time, 429 or 5xx), not its answer bad."""
 
     def __init__(
-        self, status: str, message: str, delay: float | None = None, *, outage: bool = False
+        self,
+        status: str,
+        message: str,
+        delay: float | None = None,
+        *,
+        outage: bool = False,
+        reached: bool = True,
     ) -> None:
-        _Failure.__init__(self, status, message)
+        _Failure.__init__(self, status, message, reached=reached)
         self.delay = delay
         self.outage = outage
 
@@ -306,20 +314,23 @@ class GeminiClient:
             reply = await self._send(number, request.body(prompt, cached))
         except asyncio.CancelledError:
             # Cut off in flight (superseded): Gemini bills the prompt all the same.
-            call.meter.abandon(call.ended(number, "cancelled", started, _sent(call)), call.worst)
+            usage = unanswered(call.worst, reached=True)
+            call.meter.abandon(call.ended(number, "cancelled", started, usage), call.worst)
             raise
         except _Failure as failure:
             # A 4xx or 429 was refused before the model read it; anything else may be billed.
-            processed = not failure.status.startswith(("4",))
-            usage = _sent(call) if processed else Usage(estimated=True)
-            ended = call.ended(number, "failed", started, usage, error=str(failure))
+            refused = failure.status.startswith("4")
+            usage = unanswered(call.worst, reached=failure.reached, refused=refused)
+            ended = call.ended(
+                number, "failed", started, usage, error=str(failure), reached=failure.reached
+            )
             await call.meter.record(ended, call.worst)
             if cached is not None and failure.status.split()[0] in ("400", "403", "404"):
                 raise _CacheGone(failure.status, failure.message) from None
             raise
         usage = reply.usage
         if usage.estimated:  # no usageMetadata: count what we reserved
-            usage = _sent(call)
+            usage = unanswered(call.worst, reached=True)
         if reply.finish == "MAX_TOKENS":
             # Never parsed, even when the cut text happens to be valid JSON: the end is lost.
             most = request.generation["maxOutputTokens"]
@@ -354,9 +365,19 @@ class GeminiClient:
         except MalformedResponse as exc:
             raise _Retry("malformed output", "the response body is not JSON") from exc
         except TimeoutError as exc:  # asyncio's and aiohttp's timeouts both subclass it
+            if never_sent(exc):
+                raise _Retry(
+                    "timeout",
+                    f"no connection within {self.timeout:g} s",
+                    outage=True,
+                    reached=False,
+                ) from exc
             raise _Retry("timeout", f"no answer within {self.timeout:g} s", outage=True) from exc
         except aiohttp.ClientError as exc:
-            raise _Retry("connection error", self._redact(str(exc)), outage=True) from exc
+            message = self._redact(str(exc))
+            raise _Retry(
+                "connection error", message, outage=True, reached=not never_sent(exc)
+            ) from exc
         return reply_of(answer)
 
     async def create_cache(
@@ -383,13 +404,18 @@ class GeminiClient:
         try:
             cache = await self._api.post("cachedContents", body)
         except asyncio.CancelledError:
-            meter.abandon(call.ended(1, "cancelled", started, _sent(call)), worst)
+            meter.abandon(
+                call.ended(1, "cancelled", started, unanswered(worst, reached=True)), worst
+            )
             raise
         except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
             reason = self._redact(getattr(exc, "message", None) or str(exc))
             log.warning("no cache for part %d: %s", chunk, reason)
-            usage = _sent(call) if isinstance(exc, TimeoutError) else Usage(estimated=True)
-            await meter.record(call.ended(1, "failed", started, usage, error=reason), worst)
+            # Billed only when it may have been made: a timeout after it was sent.
+            reached = not never_sent(exc)
+            usage = unanswered(worst, reached=reached, refused=not isinstance(exc, TimeoutError))
+            ended = call.ended(1, "failed", started, usage, error=reason, reached=reached)
+            await meter.record(ended, worst)
             return None
         metadata = cache.get("usageMetadata")
         counted = metadata.get("totalTokenCount") if isinstance(metadata, dict) else None
@@ -458,13 +484,18 @@ class _Attempt:
         usage: Usage,
         error: str | None = None,
         answer: dict[str, Any] | None = None,
+        reached: bool = True,
     ) -> Call:
         latency = int((time.monotonic() - started) * 1000)
         return Call(
-            self.agent, self.chunk, self.digest, attempt, status, latency, usage, error, answer
+            self.agent,
+            self.chunk,
+            self.digest,
+            attempt,
+            status,
+            latency,
+            usage,
+            error,
+            answer,
+            reached,
         )
-
-
-def _sent(call: _Attempt) -> Usage:
-    """The usage of an attempt that got no answer: the input we reserved, as an estimate."""
-    return Usage(prompt=call.worst.prompt, estimated=True)

@@ -138,6 +138,8 @@ class Call:
     usage: Usage
     error: str | None = None
     answer: dict[str, Any] | None = None
+    # False: the request never reached Gemini (no connection was made), so it cost nothing.
+    reached: bool = True
 
 
 class Meter(Protocol):
@@ -193,6 +195,17 @@ def bill(price: Price | None, usage: Usage) -> float:
     return cost(
         price, usage.prompt, usage.cached, usage.output + usage.thinking, stored=usage.stored
     )
+
+
+def unanswered(worst: Worst, *, reached: bool, refused: bool = False) -> Usage:
+    """What an attempt that got no usable answer is billed, before any price: nothing when it
+    never reached Gemini (`reached` False: no connection was made, `retry.never_sent`) or
+    Gemini refused it unread (`refused`: a 4xx or 429); else the input it was sent (`worst`'s
+    prompt), as an estimate, since Gemini may have read it (a 5xx, a timeout or a connection
+    dropped after it was sent, a call cut off in flight)."""
+    if not reached or refused:
+        return Usage(estimated=True)
+    return Usage(prompt=worst.prompt, estimated=True)
 
 
 def worst_bill(price: Price | None, worst: Worst) -> float:
