@@ -138,7 +138,9 @@ async def review(
     await publisher.ready()
     heads = await source.heads(diff, plan.files)
     result = await supervisor.run(diff, plan.files, heads)
-    coverage = selection.final(diff, sent, result.trimmed, len(result.unfinished), result.failures)
+    coverage = selection.final(
+        diff, sent, result.trimmed, result.unfinished, result.failures, len(supervisor.agents)
+    )
     # Findings checked against the diff, merged across agents (severities are mapped), and
     # withheld when the verifier dropped or doubted them; what was dismissed is kept apart.
     checked = check(result.findings, diff, config.min_confidence)
@@ -175,23 +177,28 @@ def summarize(
     verdict_by: str = "the check",
 ) -> Summary:
     """What the summary comment (and every output format) reports of the review."""
-    notes = tuple(f"The token budget ran out before {part}." for part in result.unfinished)
+    notes = tuple(
+        f"The token budget ran out before {u.agent} on part {u.part}." for u in result.unfinished
+    )
     notes += tuple(
         f"The verification of {part} failed: its findings are posted unverified."
         for part in result.unverified
     )
-    # Partial when some agent calls failed (the coverage says which); failed only when every
-    # call failed, so nothing at all was reviewed.
-    failed = bool(result.failures) and result.answered == 0
+    # Partial when some agent calls failed or some files could not be parsed (the coverage
+    # says which); failed when nothing at all was reviewed: every call failed, or no file of
+    # the diff could be parsed. A failed review always says why (`error`).
+    error = None
+    if coverage.unread:
+        error = coverage.unread_reason
+    elif result.failures and result.answered == 0:
+        error = f"every agent call failed; the first: {result.failures[0].reason}"
     failed_agents: dict[str, str] = {}
     for failure in result.failures:
         failed_agents.setdefault(failure.agent, failure.reason)
     return Summary(
         head_sha=head_sha,
-        status="failed" if failed else "completed",
-        error=f"every agent call failed; the first: {result.failures[0].reason}"
-        if failed
-        else None,
+        status="failed" if error else "completed",
+        error=error,
         findings=tuple(f for f in checked.findings if not f.silenced),
         withheld=tuple(f for f in checked.findings if f.withheld and not f.dismissed_by),
         dismissed=tuple(f for f in checked.findings if f.dismissed_by),
@@ -210,6 +217,7 @@ def summarize(
         thinking_tokens=usage.thinking_tokens,
         cost_usd=usage.cost_usd if supervisor.price is not None else None,
         output_cost_usd=usage.output_cost_usd,
+        unreached_calls=usage.unreached_calls,
         notes=notes,
         config_problems=tuple((p.key, p.message) for p in base.config.problems),
         reviewed_files=len(plan.files) if plan.incremental else None,
@@ -239,4 +247,5 @@ def totals_of(calls: Sequence[Call], price: Price | None) -> Totals:
         unpriced=price is None,
         thinking_tokens=thinking,
         output_cost_usd=output_usd,
+        unreached_calls=sum(1 for call in calls if not call.reached),
     )

@@ -19,7 +19,7 @@ from bot.github.event import read_event
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER
 from bot.standalone import action
-from bot.standalone.local import FOUND
+from bot.standalone.local import COULD_NOT_RUN, FOUND
 from tests.conftest import GEMINI_KEY
 from tests.fakes.github import ACTIONS_BOT, FakeGitHub, PullState
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull
@@ -434,6 +434,60 @@ def test_annotations_are_one_line_each_and_ten_per_level(tmp_path, fake_github, 
     assert not any(line.startswith("::error::forged") for line in commands)
     assert "title=a%2Cb%3A%3Ac %3A%3Aerror%3A%3Aforged %250A 1::" in errors[0]  # one line
     assert any(line.startswith("::notice file=app.py,line=20,") for line in commands)
+
+
+BROKEN_DIFF = (  # OLD_APP to NEW_APP, its hunk header damaged: no line of it can be read
+    "diff --git a/app.py b/app.py\n"
+    "index 1111111..2222222 100644\n"
+    "--- a/app.py\n"
+    "+++ b/app.py\n"
+    "@@ --5,0 +6,4 @@\n"
+    "+\n"
+    "+\n"
+    "+def evaluate(user_input):\n"
+    "+    return eval(user_input)\n"
+)
+
+
+def test_a_pull_request_whose_diff_does_not_parse_fails_the_job_and_says_why(
+    tmp_path, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github, raw_diff=BROKEN_DIFF)
+
+    done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), "--fail-on", "low")
+
+    assert done.returncode == 3, shown(done)
+    assert (
+        "::error::Second Look: the review could not run: the diff could not be parsed: app.py "
+        "(a hunk header does not parse: '@@ --5,0 +6,4 @@')"
+    ) in done.stdout
+    body = ours(fake_github)[0]["body"]
+    assert "**The review failed:** the diff could not be parsed" in body
+    assert "No findings." not in body
+    assert fake_gemini.requests == []
+    assert not memory_of(fake_github).complete  # the next run reviews in full
+
+
+async def test_a_review_no_gemini_call_reached_fails_the_job_and_costs_nothing(
+    tmp_path, fake_github, fake_gemini, sleep, waits, capsys
+):
+    pull = open_pull(fake_github)
+    job = workflow(tmp_path, fake_github, fake_gemini)
+    path_of_event = job.write_event(event(pull))
+    refused = {**job.env, "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:9"}  # nothing listens
+    access, gemini = github_access(refused, dotenv=None)
+    run = action.Run(read_event("pull_request", path_of_event), access, gemini, None, None, None)
+
+    # In this process, so that Gemini's retries wait through `sleep`, not for real.
+    assert await action.review(run, sleep) == COULD_NOT_RUN
+
+    assert waits, "the calls were tried again"
+    out = capsys.readouterr().out
+    assert "::error::Second Look: the review could not run: every agent call failed" in out
+    body = ours(fake_github)[0]["body"]
+    assert "of them never reached Gemini, 0 input tokens" in body
+    assert "estimated cost $0.0000." in body
+    assert "Reviewed 0 of 1 files, 0% of changed lines" in body
 
 
 # ------------------------------------------------------------------------------ not run

@@ -6,7 +6,7 @@ import pytest
 
 from bot.github.diff import fetch_diff
 from bot.pull import Pull
-from bot.review.changes import parse_file, skip_reason
+from bot.review.changes import UNPARSABLE, Skipped, parse_file, skip_reason
 from bot.review.selection import Selection
 from tests.fakes.diffs import make_file_diff
 from tests.reviewing import OWNER, REPO, many_files, open_pull
@@ -126,3 +126,46 @@ def test_hunk_lines_know_their_new_side_numbers():
     assert parsed.added == frozenset({2, 5})
     assert parsed.in_one_hunk(1, 3)
     assert not parsed.in_one_hunk(5, 6)
+
+
+GOOD = "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,3 @@\n a\n+b\n c\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (GOOD.replace("@@ -1,2 +1,3 @@", "@@ -1,2 +1,3 BROKEN @@"),
+         "a hunk header does not parse: '@@ -1,2 +1,3 BROKEN @@'"),
+        (GOOD + "@@ -10,2 +11 3 @@\n d\n+e\n f\n",  # the second hunk's header is damaged
+         "a hunk header does not parse: '@@ -10,2 +11 3 @@'"),
+        (GOOD + "+stray\n", "1 changed line(s) outside any hunk"),
+        (GOOD.replace("+++ b/m.py\n", "+++ b/m.py\n+orphan\n"),
+         "1 changed line(s) outside any hunk"),
+        (GOOD.replace("-1,2 +1,3", "-1,2 +1,9"), "Hunk is shorter than expected"),
+    ],
+    ids=["header", "second-header", "after-a-hunk", "before-any-hunk", "counts"],
+)  # fmt: skip
+def test_a_file_whose_changed_lines_are_not_all_read_is_unparsable_and_cut(text, why):
+    parsed = parse_file(text)
+
+    assert isinstance(parsed, Skipped), parsed
+    assert (parsed.path, parsed.cut, parsed.unparsable) == ("m.py", True, True)
+    assert parsed.reason == UNPARSABLE + why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD,
+        GOOD + "-- \n2.43.0\n\n",  # git format-patch's signature after the last file
+        "diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-a\n"
+        "\\ No newline at end of file\n+b\n\\ No newline at end of file\n",
+        "diff --git a/m.py b/n.py\nsimilarity index 100%\nrename from m.py\nrename to n.py\n",
+        "diff --git a/m.py b/m.py\nold mode 100644\nnew mode 100755\n",
+    ],
+    ids=["plain", "format-patch", "no-newline", "rename", "mode"],
+)
+def test_a_diff_git_writes_is_read_whole(text):
+    parsed = parse_file(text)
+
+    assert not (isinstance(parsed, Skipped) and parsed.cut), parsed

@@ -11,11 +11,14 @@ import select
 import subprocess
 import sys
 import time
+from argparse import Namespace
 from pathlib import Path
 
 import jsonschema
 
+from bot.config import gemini_settings
 from bot.review.render import MARKER
+from bot.standalone import cli
 from bot.store.findings_table import FindingRepo
 from tests.processes import app_env
 from tests.reviewing import NEW_APP, OLD_APP, OWNER, REPO, finding, open_pull, run_review
@@ -175,9 +178,10 @@ def test_diff_from_stdin_as_json_has_the_findings_coverage_and_usage(tmp_path, f
 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["version"] == 1
+    assert report["version"] == 2
     assert report["status"] == "completed"
     assert report["error"] is None
+    assert (report["partial"], report["partial_reasons"]) == (False, [])
     assert report["fail_on"] == "critical"
     assert report["source"] == "the diff from standard input"
     got = sorted(
@@ -790,6 +794,13 @@ def test_a_partial_review_exits_by_what_it_reviewed_and_names_what_it_did_not(
     assert clean.returncode == 0, clean.stderr  # partial, as the App's neutral check
     report = json.loads(clean.stdout)
     assert (report["status"], report["coverage"]["partial"]) == ("completed", True)
+    coverage = report["coverage"]  # three agents read app.py, the bugs agent did not
+    assert (coverage["reviewed_files"], coverage["partly_reviewed_files"]) == (0, 1)
+    assert coverage["line_percent"] == 0 and coverage["partly_reviewed_lines"] > 0
+    assert report["partial_reasons"] == [
+        "1 agent call(s) failed: Gemini answered 400 INVALID_ARGUMENT: Request contains an "
+        "invalid argument. (after 1 attempt)"
+    ]
     assert list(report["failed_agents"]) == ["bugs"]
     (failed,) = report["coverage"]["failed_calls"]
     assert (failed["agent"], failed["part"], failed["paths"]) == ("bugs", 1, ["app.py"])
@@ -804,3 +815,139 @@ def test_a_partial_review_exits_by_what_it_reviewed_and_names_what_it_did_not(
 
     assert found.returncode == 1, found.stderr
     assert "warning: the bugs agent failed" in found.stdout
+
+
+# --- what the review could not read ----------------------------------------------------------
+
+
+def broken_hunk(diff: str) -> str:
+    """`diff` with its first hunk header damaged (`@@ -3,3 +3,7 @@` to `@@ --3,3 +3,7 @@`):
+    git apply refuses it, and a parser that skips what it does not know reads no line of it."""
+    assert "\n@@ -" in diff
+    return diff.replace("\n@@ -", "\n@@ --", 1)
+
+
+def test_exit_3_on_a_diff_whose_hunk_header_does_not_parse_even_with_fail_on_low(
+    tmp_path, fake_gemini
+):
+    diff = broken_hunk(eval_diff(tmp_path))
+    env = local_env(fake_gemini, tmp_path)
+
+    text = bot(tmp_path, env, "review", "--diff", "-", "--fail-on", "low", stdin=diff)
+    as_json = bot(tmp_path, env, "review", "--diff", "-", "--format", "json", stdin=diff)
+
+    assert text.returncode == 3, text.stdout
+    assert "No findings." not in text.stdout
+    assert "The review failed: the diff could not be parsed: app.py" in text.stdout
+    (line,) = text.stderr.strip().splitlines()
+    assert line.startswith("second-look: the review could not run: the diff could not be parsed")
+    assert "a hunk header does not parse: '@@ --" in line
+    assert as_json.returncode == 3
+    report = json.loads(as_json.stdout)
+    assert report["status"] == "failed"
+    assert report["error"].startswith("the diff could not be parsed: app.py")
+    assert report["partial"] is True
+    assert report["coverage"]["reviewed_files"] == report["coverage"]["line_percent"] == 0
+    assert fake_gemini.requests == []  # nothing was sent for a diff nothing could be read of
+
+
+def test_exit_3_on_an_empty_diff_from_standard_input_or_a_file(tmp_path, fake_gemini):
+    env = local_env(fake_gemini, tmp_path)
+    (tmp_path / "empty.diff").write_text("")
+
+    piped = bot(tmp_path, env, "review", "--diff", "-", "--fail-on", "low", stdin="")
+    blank = bot(tmp_path, env, "review", "--diff", "-", stdin="\n  \n")
+    from_file = bot(tmp_path, env, "review", "--diff", "empty.diff", "--format", "json")
+
+    assert (piped.returncode, blank.returncode, from_file.returncode) == (3, 3, 3)
+    assert piped.stderr.strip() == "second-look: the diff is empty: standard input holds nothing"
+    assert blank.stderr.strip() == piped.stderr.strip()
+    assert from_file.stderr.strip() == "second-look: the diff is empty: empty.diff holds nothing"
+    assert piped.stdout == from_file.stdout == ""
+    assert fake_gemini.requests == []
+
+
+def test_a_file_whose_diff_does_not_parse_makes_the_review_partial_never_100_percent(
+    tmp_path, fake_gemini
+):
+    good = eval_diff(tmp_path)
+    other = good.replace("app.py", "other.py")
+    diff = good + broken_hunk(other)
+    env = local_env(fake_gemini, tmp_path)
+
+    as_json = bot(tmp_path, env, "review", "--diff", "-", "--format", "json", stdin=diff)
+    text = bot(tmp_path, env, "review", "--diff", "-", stdin=diff)
+
+    assert as_json.returncode == text.returncode == 0, as_json.stderr  # by what it reviewed
+    report = json.loads(as_json.stdout)
+    assert report["version"] == 2
+    assert (report["status"], report["error"], report["partial"]) == ("completed", None, True)
+    (reason,) = report["partial_reasons"]
+    assert reason.startswith("the diff of 1 file(s) could not be parsed: other.py")
+    coverage = report["coverage"]
+    assert (coverage["files"], coverage["reviewed_files"], coverage["partial"]) == (2, 1, True)
+    assert coverage["line_percent"] == 50
+    (unread,) = coverage["not_reviewed"]
+    assert (unread["path"], unread["cut"]) == ("other.py", True)
+    assert "Partial review. Reviewed 1 of 2 files, 50% of changed lines." in text.stdout
+    assert {p for r in fake_gemini.requests for p in r.files} == {"app.py"}
+
+
+REFUSED = "http://127.0.0.1:9"  # nothing listens on the discard port: connection refused
+
+
+async def test_a_review_no_gemini_call_reached_costs_nothing_and_says_so(
+    tmp_path, monkeypatch, capsys, sleep, waits
+):
+    # In this process, so that the retries' backoff goes through `sleep`, not for real.
+    (tmp_path / "change.diff").write_text(eval_diff(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    env = {"GEMINI_API_KEY": "AIzaSy-local-key", "GOOGLE_GEMINI_BASE_URL": REFUSED}
+    settings = gemini_settings({**env, "GEMINI_RPM": "6000"}, dotenv=None)
+    target = await cli.diff_target("change.diff")
+
+    as_json = await cli.review_target(
+        Namespace(format="json", fail_on="low"), target, settings, sleep=sleep
+    )
+    report = json.loads(capsys.readouterr().out)
+    as_text = await cli.review_target(
+        Namespace(format="text", fail_on="low"), target, settings, sleep=sleep
+    )
+    text = capsys.readouterr()
+
+    assert as_json == as_text == 3
+    assert waits  # the attempts were retried, with no real wait
+    assert report["status"] == "failed"
+    assert report["error"].startswith("every agent call failed; the first: connection error")
+    usage = report["usage"]
+    assert usage["calls"] == usage["unreached_calls"] > 4  # the agents' retries among them
+    assert (usage["prompt_tokens"], usage["cost_usd"], usage["output_cost_usd"]) == (0, 0.0, 0.0)
+    assert report["partial"] is True
+    (reason,) = report["partial_reasons"]
+    assert reason.startswith("4 agent call(s) failed: connection error")
+    coverage = report["coverage"]
+    assert (coverage["files"], coverage["reviewed_files"], coverage["line_percent"]) == (1, 0, 0)
+    assert "Partial review. Reviewed 0 of 1 files, 0% of changed lines." in text.out
+    assert "100%" not in text.out
+    calls = usage["calls"]
+    assert f"Usage: {calls} Gemini call(s), {calls} of them never reached Gemini" in text.out
+    assert "est. cost $0.0000." in text.out
+    assert text.err.strip().startswith("second-look: the review could not run: every agent call")
+
+
+def test_costs_are_rounded_to_the_hundredth_of_a_cent_and_the_text_says_the_same(
+    tmp_path, fake_gemini
+):
+    fake_gemini.findings["security"] = [finding(line=9, severity="medium")]
+    diff = eval_diff(tmp_path)
+    env = local_env(fake_gemini, tmp_path)
+
+    as_json = bot(tmp_path, env, "review", "--diff", "-", "--format", "json", stdin=diff)
+    text = bot(tmp_path, env, "review", "--diff", "-", stdin=diff)
+
+    usage = json.loads(as_json.stdout)["usage"]
+    cost, output = usage["cost_usd"], usage["output_cost_usd"]
+    assert cost > 0.0001 and output > 0
+    assert (cost, output) == (round(cost, 4), round(output, 4))
+    assert usage["unreached_calls"] == 0
+    assert f"est. cost ${cost:.4f} (${output:.4f} output and thinking)." in text.stdout

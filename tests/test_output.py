@@ -240,9 +240,9 @@ def test_sarif_says_a_failed_review_did_not_succeed():
 
 FINDING_KEYS = {"agent", "severity", "path", "line_start", "line_end", "title", "description",
                 "suggestion", "fingerprint", "verdict", "confidence"}  # fmt: skip
-TOP_KEYS = {"version", "source", "head", "status", "error", "fail_on", "findings", "withheld",
-            "dismissed", "coverage", "usage", "agents", "failed_agents", "notes",
-            "config_problems"}  # fmt: skip
+TOP_KEYS = {"version", "source", "head", "status", "error", "partial", "partial_reasons",
+            "fail_on", "findings", "withheld", "dismissed", "coverage", "usage", "agents",
+            "failed_agents", "notes", "config_problems"}  # fmt: skip
 
 
 def test_json_has_the_documented_shape_and_round_trips():
@@ -263,7 +263,8 @@ def test_json_has_the_documented_shape_and_round_trips():
 
     assert out == as_json(report)
     assert set(out) == TOP_KEYS
-    assert out["version"] == 1
+    assert out["version"] == 2
+    assert (out["partial"], out["partial_reasons"]) == (False, [])
     assert out["source"] == "diff from standard input"
     assert out["head"] == "0123456789abcdef0123"
     assert (out["status"], out["error"], out["fail_on"]) == ("completed", None, "high")
@@ -285,12 +286,15 @@ def test_json_has_the_documented_shape_and_round_trips():
         "lines": 11,
         "reviewed_lines": 11,
         "line_percent": 100,
+        "partly_reviewed_files": 0,
+        "partly_reviewed_lines": 0,
         "partial": False,
         "not_reviewed": [{"path": "poetry.lock", "reason": "lock file", "lines": 40, "cut": False}],
         "failed_calls": [],
     }
     assert out["usage"] == {
         "calls": 8,
+        "unreached_calls": 0,
         "prompt_tokens": 51_200,
         "cached_tokens": 1_024,
         "output_tokens": 900,

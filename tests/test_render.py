@@ -199,14 +199,15 @@ def test_a_full_review_says_its_coverage_and_is_not_called_partial():
 
 
 def test_agent_calls_the_budget_did_not_allow_make_a_review_partial_too():
-    coverage = Coverage(4, 4, 100, 100, unfinished=3)
+    coverage = Coverage(4, 3, 100, 75, unfinished=3, partly_files=1, partly_lines=25)
     summary = Summary("0123456789abcdef", "completed", coverage=coverage)
 
     body = render_summary(summary)
 
     assert (
-        "**This review is partial.** Reviewed 4 of 4 files, 100% of changed lines: "
-        "3 agent call(s) were not made: the token budget ran out.\n"
+        "**This review is partial.** Reviewed 3 of 4 files (1 more by only some of the "
+        "agents), 75% of changed lines: 3 agent call(s) were not made: the token budget ran "
+        "out.\n"
     ) in body
     assert "left out by its token budget" not in body  # no file was
     assert check_title(summary) == "Partial review: no findings"

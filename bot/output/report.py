@@ -1,26 +1,37 @@
-"""The review as JSON, for scripts. This shape is a contract: add keys, never change one.
+"""The review as JSON, for scripts. This shape is a contract: add keys, never change or
+remove one. `version` goes up by one with every change of the shape (keys added), so a reader
+of version N reads any later one. 2 added `partial`, `partial_reasons`, `unreached_calls` and
+the coverage's `partly_reviewed_*`, and rounds the costs to the hundredth of a cent.
 
     {
-      "version": 1,
+      "version": 2,
       "source": "diff from standard input",   # what was reviewed
       "head": "0123abc...",                   # the head commit ("" when there is none)
       "status": "completed",                  # completed | failed | skipped | queued
-      "error": null,                          # why the review failed, or null
+      "error": null,                          # why the review failed: set when "failed"
+      "partial": false,                       # something that would have been read was not
+      "partial_reasons": ["..."],             # why, one line per cause ([] when not partial)
       "fail_on": "high",                      # the severity that fails the review, or "never"
       "findings": [finding, ...],             # shown: neither withheld nor dismissed
       "withheld": [finding, ...],             # verification dropped or doubted them
       "dismissed": [finding, ...],            # a maintainer said they are wrong
       "coverage": {                           # null: the review read no diff
         "files": 12, "reviewed_files": 10, "lines": 340, "reviewed_lines": 300,
-        "line_percent": 88,                   # whole percent, rounded down
-        "partial": false,                     # the budget, a size cap or a failed call left
-                                              # something out
+        "line_percent": 88,                   # whole percent, rounded down; never 100
+                                              # when partial
+        "partly_reviewed_files": 1, "partly_reviewed_lines": 20,  # some agents read them,
+                                              # not all: not among the reviewed
+        "partial": false,                     # the budget, a size cap, a diff that did not
+                                              # parse or a failed call left something out
         "not_reviewed": [{"path": "...", "reason": "lock file", "lines": 40, "cut": false}],
         "failed_calls": [{"agent": "bugs", "part": 2, "paths": ["..."], "reason": "..."}]
       },                                      # an agent's call for that part failed: partial
       "usage": {"calls": 8, "prompt_tokens": 51200, "cached_tokens": 0,
+                "unreached_calls": 0,         # of calls, those that never reached Gemini
+                                              # (no connection): they cost nothing
                 "output_tokens": 900, "thinking_tokens": 2048,  # thinking apart from output
-                "cost_usd": 0.0123, "output_cost_usd": 0.0074},  # null: model unpriced
+                "cost_usd": 0.0123, "output_cost_usd": 0.0074},  # null: model unpriced;
+                                              # USD, rounded to 4 decimals (0.01 cent)
       "agents": ["security", "bugs", "performance", "style"],
       "failed_agents": {"bugs": "why"},
       "notes": ["..."],
@@ -49,12 +60,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bot.review.findings import Finding
+from bot.review.pricing import rounded
 from bot.review.render import Summary, not_reviewed
 
 if TYPE_CHECKING:
     from bot.output import Report
 
-VERSION = 1
+VERSION = 2
 
 
 def render_json(report: Report) -> str:
@@ -65,12 +77,15 @@ def render_json(report: Report) -> str:
 def as_json(report: Report) -> dict[str, Any]:
     """The report as the documented JSON object."""
     summary = report.summary
+    coverage, cost = summary.coverage, summary.cost_usd
     return {
         "version": VERSION,
         "source": report.source,
         "head": summary.head_sha,
         "status": summary.status,
         "error": summary.error,
+        "partial": coverage.partial if coverage else False,
+        "partial_reasons": list(coverage.reasons()) if coverage else [],
         "fail_on": summary.fail_on,
         "findings": [finding_json(f) for f in summary.findings],
         "withheld": [finding_json(f) for f in summary.withheld],
@@ -78,12 +93,13 @@ def as_json(report: Report) -> dict[str, Any]:
         "coverage": coverage_json(summary),
         "usage": {
             "calls": summary.calls,
+            "unreached_calls": summary.unreached_calls,
             "prompt_tokens": summary.prompt_tokens,
             "cached_tokens": summary.cached_tokens,
             "output_tokens": summary.output_tokens,
             "thinking_tokens": summary.thinking_tokens,
-            "cost_usd": summary.cost_usd,
-            "output_cost_usd": summary.output_cost_usd if summary.cost_usd is not None else None,
+            "cost_usd": None if cost is None else rounded(cost),
+            "output_cost_usd": None if cost is None else rounded(summary.output_cost_usd),
         },
         "agents": list(summary.agents),
         "failed_agents": dict(summary.failed_agents),
@@ -125,6 +141,8 @@ def coverage_json(summary: Summary) -> dict[str, Any] | None:
         "lines": coverage.lines,
         "reviewed_lines": coverage.reviewed_lines,
         "line_percent": coverage.line_percent,
+        "partly_reviewed_files": coverage.partly_files,
+        "partly_reviewed_lines": coverage.partly_lines,
         "partial": coverage.partial,
         "not_reviewed": [
             {"path": s.path, "reason": s.reason, "lines": s.lines, "cut": s.cut}

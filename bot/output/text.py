@@ -16,7 +16,8 @@ from bot.review.agents import SEVERITIES
 from bot.review.changes import Diff
 from bot.review.findings import SEVERITY_RANK, Finding, reaches
 from bot.review.markdown import terminal
-from bot.review.render import Summary, not_reviewed
+from bot.review.pricing import rounded
+from bot.review.render import Summary, calls_made, not_reviewed
 
 if TYPE_CHECKING:
     from bot.output import Report
@@ -109,15 +110,18 @@ def usage(summary: Summary) -> str:
     if summary.calls == 0:
         return "Usage: no Gemini calls."
     line = (
-        f"Usage: {summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
+        f"Usage: {calls_made(summary)}, {summary.prompt_tokens:,} input tokens "
         f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, "
         f"{summary.thinking_tokens:,} thinking tokens"
     )
     if summary.cost_usd is not None:
         cost = summary.cost_usd
-        line += ", est. cost under $0.0001" if 0 < cost < 0.00005 else f", est. cost ${cost:,.4f}"
+        if 0 < cost < 0.00005:
+            line += ", est. cost under $0.0001"
+        else:
+            line += f", est. cost ${rounded(cost):,.4f}"
         if cost >= 0.00005:
-            line += f" (${summary.output_cost_usd:,.4f} output and thinking)"
+            line += f" (${rounded(summary.output_cost_usd):,.4f} output and thinking)"
     return line + "."
 
 

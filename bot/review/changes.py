@@ -6,6 +6,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
+from unidiff.constants import RE_HUNK_HEADER
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
@@ -26,6 +27,7 @@ LOCK_FILES = {
     "flake.lock",
 }
 VENDORED = ("vendor/", "third_party/", "node_modules/", "dist/", "vendored/")
+UNPARSABLE = "its diff could not be parsed: "  # the reason of a file's, then why
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,16 @@ class ChangedFile:
 class Skipped:
     """A file not reviewed: why, how many lines it changed, and whether it was cut.
 
-    `cut`: the file would have been reviewed but for the review's token budget or a size
-    cap, so the review is partial. Binary, deleted, lock, vendored, generated and ignored
-    files are not reviewed by choice.
+    `cut`: the file would have been reviewed but for the review's token budget, a size cap
+    or its diff not parsing (`unparsable`), so the review is partial. Binary, deleted, lock,
+    vendored, generated and ignored files are not reviewed by choice.
     """
 
     path: str
     reason: str
     lines: int = 0
     cut: bool = False
+    unparsable: bool = False
 
 
 @dataclass
@@ -121,14 +124,17 @@ def skip_reason(path: str, ignore: tuple[str, ...] = ()) -> str | None:
 
 
 def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped | None:
-    """Parse one file's section of a unified diff; None when it holds no file."""
+    """Parse one file's section of a unified diff; None when it holds no file. A section the
+    parser refuses, or of which it read fewer changed lines than the section holds (it skips
+    what it does not know, such as a line under a malformed hunk header), is `unparsable`."""
     try:
         patch = PatchSet(text)
     except UnidiffParseError as exc:
         path = path_from_header(text)
-        return Skipped(path, f"diff could not be parsed ({exc})") if path else None
+        return unparsable(path, str(exc)) if path else None
     if not patch:
-        return None
+        path, unread = path_from_header(text), _unread(text, 0)
+        return unparsable(path, unread) if path and unread else None
     patched = patch[0]
     path = unquote(patched.path)
     if patched.is_binary_file:
@@ -138,9 +144,42 @@ def parse_file(text: str, ignore: tuple[str, ...] = ()) -> ChangedFile | Skipped
     reason = skip_reason(path, ignore)
     if reason:
         return Skipped(path, reason)
+    changed = _changed_file(patched)
+    unread = _unread(text, changed.changed_lines)
+    if unread:
+        return unparsable(path, unread)
     if not len(patched):
         return Skipped(path, "no changed lines (rename or mode change)")
-    return _changed_file(patched)
+    return changed
+
+
+def unparsable(path: str, why: str) -> Skipped:
+    """A file whose diff could not be parsed: not reviewed, so the review is partial."""
+    return Skipped(path, UNPARSABLE + why, cut=True, unparsable=True)
+
+
+def _unread(text: str, parsed: int) -> str | None:
+    """Why the section holds changed lines the parser did not read (`parsed` were read), or
+    None when it read them all. The lines counted are those after the `+++` line that start
+    with `+` or `-`: in a diff git writes, only the hunks' added and removed lines."""
+    lines = text.split("\n")
+    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("+++ ")), None)
+    if start is None:
+        return None
+    body = lines[start:]
+    while body and not body[-1].strip():
+        body.pop()
+    if len(body) >= 2 and body[-2] == "-- ":  # git format-patch's signature, after the last file
+        body = body[:-2]
+    changed = sum(1 for line in body if line[:1] in ("+", "-"))
+    if changed <= parsed:
+        return None
+    header = next(
+        (line for line in body if line.startswith("@@") and not RE_HUNK_HEADER.match(line)), None
+    )
+    if header is not None:
+        return f"a hunk header does not parse: {header[:80]!r}"
+    return f"{changed - parsed} changed line(s) outside any hunk"
 
 
 def _changed_file(patched: PatchedFile) -> ChangedFile:

@@ -108,3 +108,8 @@ def cost(
     fresh = max(prompt - cached, 0)
     storage = stored * (price.storage or 0.0)
     return (fresh * price.input + cached * price.cached + output * price.output + storage) / 1e6
+
+
+def rounded(usd: float) -> float:
+    """Dollars as every output shows them: to the hundredth of a cent (4 decimals)."""
+    return round(usd, 4)

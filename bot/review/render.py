@@ -16,6 +16,7 @@ from bot.review.changes import Skipped
 from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import block, code, plain, text
+from bot.review.pricing import rounded
 
 MARKER = "<!-- second-look:summary -->"
 # The state of the PR (paused, ignored) sits between these, so that a command can change it
@@ -46,6 +47,7 @@ class Summary:
     moved: int = 0
     inline: int = 0
     calls: int = 0  # Gemini calls, retries included
+    unreached_calls: int = 0  # of them, those that never reached Gemini: they cost nothing
     notes: tuple[str, ...] = ()
     config_problems: tuple[tuple[str | None, str], ...] = ()  # (key, what)
     reviewed_files: int | None = None  # set for an incremental review: files sent to the agents
@@ -189,21 +191,8 @@ def _coverage(summary: Summary) -> list[str]:
     sentence = coverage.sentence()
     if not partial(summary):
         return [f"{sentence}.", ""]
-    why = []
-    cut = sum(1 for s in not_reviewed(summary) if s.cut)
-    if cut:
-        why.append(
-            f"{cut} file(s) it would have read were left out by its token budget or a size "
-            "cap (listed under _not reviewed_ below)"
-        )
-    if coverage.unfinished:
-        why.append(f"{coverage.unfinished} agent call(s) were not made: the token budget ran out")
-    if coverage.failed:
-        why.append(
-            f"{len(coverage.failed)} agent call(s) failed, so these parts were not "
-            "reviewed by these agents"
-        )
-    out = [f"**This review is partial.** {sentence}: {'; '.join(why)}.", ""]
+    why = "; ".join(text(reason) for reason in coverage.reasons())
+    out = [f"**This review is partial.** {sentence}: {why}.", ""]
     return out + failed_calls(coverage.failed)
 
 
@@ -235,17 +224,23 @@ def _usage(summary: Summary) -> str:
     elif 0 < summary.cost_usd < 0.00005:
         cost = "estimated cost under $0.0001"
     else:
-        cost = f"estimated cost ${summary.cost_usd:,.4f}"
-        if summary.cost_usd:
-            cost += (
-                f" (${summary.cost_usd - summary.output_cost_usd:,.4f} input, "
-                f"${summary.output_cost_usd:,.4f} output and thinking)"
-            )
+        usd, output = rounded(summary.cost_usd), rounded(summary.output_cost_usd)
+        cost = f"estimated cost ${usd:,.4f}"
+        if usd:
+            cost += f" (${usd - output:,.4f} input, ${output:,.4f} output and thinking)"
     return (
-        f"{summary.calls} Gemini call(s), {summary.prompt_tokens:,} input tokens "
+        f"{calls_made(summary)}, {summary.prompt_tokens:,} input tokens "
         f"({summary.cached_tokens:,} cached), {summary.output_tokens:,} output tokens, "
         f"{summary.thinking_tokens:,} thinking tokens, {cost}."
     )
+
+
+def calls_made(summary: Summary) -> str:
+    """'13 Gemini call(s)', and how many of them never reached Gemini (they cost nothing)."""
+    made = f"{summary.calls} Gemini call(s)"
+    if summary.unreached_calls:
+        made += f", {summary.unreached_calls} of them never reached Gemini"
+    return made
 
 
 def _counts(summary: Summary) -> list[str]:

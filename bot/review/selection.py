@@ -242,23 +242,36 @@ class Selection:
         diff: Diff,
         sent: list[str],
         trimmed: list[str],
-        unfinished: int,
+        unfinished: Sequence[AgentFailure] = (),
         failed: Sequence[AgentFailure] = (),
+        agents: int = 1,
     ) -> Coverage:
         """The coverage once the agents ran: `trimmed` files, left out when the plan was
-        counted exactly, join the files not reviewed for the budget; `failed` calls make it
-        partial."""
+        counted exactly, join the files not reviewed for the budget. A file of a part for
+        which an agent's call failed or was not made (`failed`, `unfinished`) was not read by
+        that agent: it is partly reviewed, or not at all when none of the `agents` read it."""
         left_out = set(trimmed)
+        missed: dict[str, set[str]] = {}  # path -> the agents that did not read it
+        for call in (*unfinished, *failed):
+            for path in call.paths:
+                missed.setdefault(path, set()).add(call.agent)
         read: list[ChangedFile] = []
+        partly: list[ChangedFile] = []
         for path in sent:
             changed = diff.file(path)
             if changed is None:
                 continue
             if path in left_out:
                 self.skipped.append(Skipped(path, BUDGET, changed.changed_lines, cut=True))
-            else:
+            elif path not in missed:
                 read.append(changed)
-        return self.coverage(read, unfinished, tuple(failed))
+            elif len(missed[path]) < agents:
+                partly.append(changed)
+        return replace(
+            self.coverage(read, len(unfinished), tuple(failed)),
+            partly_files=len(partly),
+            partly_lines=sum(f.changed_lines for f in partly),
+        )
 
     def coverage(
         self,

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["AgentFailure", "ReviewSupervisor", "SupervisorResult"]
 REASON_CHARS = 200  # of the error a failed call's reason keeps, on one line
+BUDGET_RAN_OUT = "the token budget ran out"  # why an agent call was not made
 
 DEFAULT_CHUNK_TOKENS = 24_000  # diff read by one call of one agent
 CALL_MARGIN = 16  # tokens a request adds to its counted texts (roles, framing)
@@ -40,7 +41,8 @@ class SupervisorResult:
     prompt_tokens: int = 0
     output_tokens: int = 0
     trimmed: list[str] = field(default_factory=list)  # files the exact count left out
-    unfinished: list[str] = field(default_factory=list)  # "agent on part N": budget ran out
+    # Agent calls not made: the budget ran out (reason BUDGET_RAN_OUT).
+    unfinished: list[AgentFailure] = field(default_factory=list)
     reused: int = 0  # answers an earlier attempt of the review had already paid for
     chunks: int = 0
     context_chars: int = 0  # context lines the agents read, over all chunks
@@ -400,7 +402,8 @@ class ReviewSupervisor:
             except BudgetSpent as exc:
                 log.warning("%s skipped part %d: %s", name, number, exc)
                 if agent:
-                    result.unfinished.append(f"{name} on part {number}")
+                    paths = tuple(part.chunk.paths)
+                    result.unfinished.append(AgentFailure(name, BUDGET_RAN_OUT, number, paths))
                 return None
             except AgentCallError as exc:
                 reason = failure_reason(exc)

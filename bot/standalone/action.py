@@ -141,7 +141,7 @@ def _error(message: str) -> int:
 
 async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
     """Read what the last run left, review, publish; the exit status. `sleep` waits
-    between GitHub's retries."""
+    between GitHub's and Gemini's retries."""
     event = settings.event
     pull = event.pull
     async with aiohttp.ClientSession() as http:
@@ -178,10 +178,15 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
             publisher=publisher,
             fail_on=settings.fail_on,
             verdict_by="the job",
+            sleep=sleep,
         )
     # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
-    # the repository's), 3 when the review failed.
-    return local.exit_code_of(reviewed.summary)
+    # the repository's), 3 when the review failed, saying why in the job's log.
+    summary = reviewed.summary
+    if summary.status == "failed":
+        why = workflow_command(f"the review could not run: {summary.error or ''}")
+        print(f"::error::Second Look: {why}")
+    return local.exit_code_of(summary)
 
 
 def annotation_commands(findings: list[Finding], config: RepoConfig, fail_on: str) -> list[str]:

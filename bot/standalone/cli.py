@@ -21,7 +21,9 @@ from bot.github import publish, sources
 from bot.github.client import GitHubClient, describe
 from bot.logs import setup_logging
 from bot.output import Report, render
+from bot.output.text import one_line
 from bot.pull import Pull
+from bot.retry import Sleep
 from bot.review.changes import path_from_header, split_sections
 from bot.review.prompt import Intent
 from bot.standalone import git, local, local_sources
@@ -33,6 +35,10 @@ MAX_INTENT_CHARS = 4000  # of the commit subjects a --git review tells the agent
 
 class UsageError(Exception):
     """The command line or its input is wrong: exit 2 with this one line."""
+
+
+class CouldNotRun(Exception):
+    """The review could not run on this input (an empty diff): exit 3 with this one line."""
 
 
 @dataclass
@@ -69,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, git.GitError) as exc:
         print(f"second-look: {exc}", file=sys.stderr)
         return local.USAGE
+    except CouldNotRun as exc:
+        print(f"second-look: {exc}", file=sys.stderr)
+        return local.COULD_NOT_RUN
     except gidgethub.GitHubException as exc:
         print(f"second-look: {describe(exc)}", file=sys.stderr)
         status = getattr(exc, "status_code", 500)
@@ -81,12 +90,20 @@ async def _review(
     if access is not None:
         async with aiohttp.ClientSession() as http:
             target = await pull_target(http, access, args.pull)
-            return await _run(args, target, settings)
+            return await review_target(args, target, settings)
     target = await (git_target(args.git) if args.git else diff_target(args.diff))
-    return await _run(args, target, settings)
+    return await review_target(args, target, settings)
 
 
-async def _run(args: argparse.Namespace, target: Target, settings: GeminiSettings) -> int:
+async def review_target(
+    args: argparse.Namespace,
+    target: Target,
+    settings: GeminiSettings,
+    *,
+    sleep: Sleep = asyncio.sleep,
+) -> int:
+    """Review `target`, print the report in `args.format` (and, when the review failed, why
+    on standard error); the exit status. `sleep` waits between Gemini's retries."""
     progress = Progress(sys.stderr, f"reviewing {target.label}", enabled=sys.stderr.isatty())
     dry_run = isinstance(target.source, sources.PullSource)  # what the App would post
     async with progress:
@@ -99,6 +116,7 @@ async def _run(args: argparse.Namespace, target: Target, settings: GeminiSetting
             on_call=progress.call_done,
             fail_on=args.fail_on,  # the repository's, unless given
             verdict_by="the check" if dry_run else "the run",
+            sleep=sleep,
         )
     summary = reviewed.summary
     if dry_run:
@@ -107,6 +125,11 @@ async def _run(args: argparse.Namespace, target: Target, settings: GeminiSetting
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = Report(summary, reviewed.diff, target.label)
     sys.stdout.write(render(report, args.format, color=color).rstrip("\n") + "\n")
+    if summary.status == "failed":
+        print(
+            f"second-look: the review could not run: {one_line(summary.error or '')}",
+            file=sys.stderr,
+        )
     return local.exit_code_of(summary)
 
 
@@ -131,7 +154,9 @@ def _read_diff(path: str) -> str:
         raise UsageError(f"cannot read the diff {path}: {exc.strerror}") from None
     text = data.decode("utf-8", "replace")
     name = "standard input" if path == "-" else path
-    if text.strip() and "diff --git " not in text:
+    if not text.strip():
+        raise CouldNotRun(f"the diff is empty: {name} holds nothing")
+    if "diff --git " not in text:
         raise UsageError(
             f"{name} is not a unified diff from git "
             "(no 'diff --git' line): make it with git diff, or use --git BASE"

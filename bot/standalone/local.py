@@ -3,6 +3,7 @@ printing (the command line) or publishing (the Action) by the caller."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from aiolimiter import AsyncLimiter
 from bot import incremental, pipeline
 from bot.config import GeminiSettings
 from bot.github import repo_config, sources
+from bot.retry import Sleep
 from bot.review.findings import Finding, reaches
 from bot.review.gemini import GeminiClient
 from bot.review.metering import Budget, Call, LocalMeter, Worst
@@ -81,11 +83,13 @@ async def review(
     limiter: AsyncLimiter | None = None,
     fail_on: str | None = None,
     verdict_by: str = "the check",
+    sleep: Sleep = asyncio.sleep,
 ) -> pipeline.Reviewed:
     """The pipeline with Gemini as `settings` say, metered in this process.
 
     `publisher` wraps the kept result when the caller posts it (the Action); else it is
     only kept, and returned. `fail_on` and `verdict_by` go to the pipeline (`pipeline.review`).
+    `sleep` waits between Gemini's retries.
     """
     deployment = repo_config.Ceilings(settings.max_review_tokens, settings.max_review_usd)
     repo_config.clip(base.config, deployment)
@@ -106,6 +110,7 @@ async def review(
             settings.base_url,
             http=http,
             thinking_budget=settings.thinking_budget,
+            sleep=sleep,
         )
         try:
             supervisor = ReviewSupervisor(

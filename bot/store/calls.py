@@ -88,6 +88,9 @@ class Totals:
     unpriced: bool = False  # a call's model had no price
     thinking_tokens: int = 0
     output_cost_usd: float = 0.0  # of cost_usd, the output and thinking tokens'
+    # Of `calls`, those that never reached Gemini (no connection), which cost nothing. Counted
+    # by a meter in this process (`pipeline.totals_of`); gemini_calls has no column for it.
+    unreached_calls: int = 0
 
     @classmethod
     def of(cls, row: CallRow) -> Totals:
@@ -107,6 +110,7 @@ class Totals:
             self.unpriced or more.unpriced,
             self.thinking_tokens + more.thinking_tokens,
             round(self.output_cost_usd + more.output_cost_usd, 8),
+            self.unreached_calls + more.unreached_calls,
         )
 
 
