@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.app import dashboard
 from bot.app import remote as bot_remote
 from bot.app.dashboard import auth
+from bot.github.client import web_url
 from bot.store import calls, queue
 from bot.store.findings_table import FindingRepo
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
@@ -216,16 +217,25 @@ def peer(address: str):
 
 @pytest.fixture
 def make_client(aiohttp_client, settings, pool):
-    """The dashboard of an App listening on `host` (loopback unless said), `trusted` proxies."""
+    """The dashboard of an App listening on `host` (loopback unless said), `trusted` proxies,
+    with GitHub's API at `api_url` (github.com unless said)."""
 
     async def make(
-        token: str = "", remote: str | None = None, host: str = "127.0.0.1", trusted: str = ""
+        token: str = "",
+        remote: str | None = None,
+        host: str = "127.0.0.1",
+        trusted: str = "",
+        api_url: str = "https://api.github.com",
     ):
         app = web.Application(middlewares=[peer(remote)] if remote else [])
         networks = tuple(ipaddress.ip_network(n) for n in trusted.split(",") if n)
         bot_remote.trust(app, networks)
         changed = dataclasses.replace(
-            settings, dashboard_token=token, host=host, trusted_proxies=networks
+            settings,
+            dashboard_token=token,
+            host=host,
+            trusted_proxies=networks,
+            github_api_url=api_url,
         )
         dashboard.setup(app, changed, lambda: pool)
         return await aiohttp_client(app)
@@ -421,6 +431,39 @@ async def test_json_has_the_page_rows_as_the_table_shows_them(client, pool):
     assert data["rows"][0]["status"] == "completed"
     assert data["rows"][0]["duration"] == "5.0 s"
     assert data["more"] is False and data["page"] == 1
+
+
+@pytest.mark.parametrize(
+    ("api_url", "web"),
+    [
+        ("https://api.github.com", "https://github.com"),
+        ("https://api.github.com/", "https://github.com"),
+        ("https://ghe.example.com/api/v3", "https://ghe.example.com"),
+        ("https://ghe.example.com:8443/api/v3/", "https://ghe.example.com:8443"),
+        ("https://api.octocorp.ghe.com", "https://octocorp.ghe.com"),
+        ("http://127.0.0.1:9999", "http://127.0.0.1:9999"),
+    ],
+)
+def test_the_web_host_follows_the_api_url(api_url, web):
+    assert web_url(api_url) == web
+
+
+async def test_links_to_github_go_to_the_configured_enterprise_server(make_client, pool):
+    client = await make_client(api_url="https://ghe.example.com/api/v3")
+    review_id = await add_review(pool, number=4)
+    await FindingRepo(pool).create_many(review_id, [StoredFinding(file_path="app.py")])
+    pr = f"https://ghe.example.com/{OWNER}/{REPO}/pull/4"
+
+    listing = await page(client, "/dashboard")
+    data = await (await client.get("/dashboard/reviews.json")).json()
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+
+    assert listing.one("td.pr").one("a").attrs["href"] == pr
+    assert data["rows"][0]["pr_url"] == pr
+    (item,) = doc.one("table#findings").all("tr.finding")
+    assert item.one("td.location").one("a").attrs["href"].startswith(f"{pr}/files#diff-")
+    hrefs = [a.attrs.get("href", "") for a in doc.all("a")]
+    assert not [h for h in hrefs if "github.com" in h], hrefs
 
 
 async def test_a_review_run_by_the_worker_shows_its_timeline_findings_and_calls(

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.app import setup
 from bot.github import manifest
+from bot.github.client import web_url
 from bot.logs import setup_logging
 
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or manifest.default_name()
     spec = manifest.manifest(base_url, name=name)
     spec["hook_attributes"]["url"] = webhook_url
-    github_url = args.github_url or manifest.web_url(settings.github_api_url)
+    github_url = args.github_url or web_url(settings.github_api_url)
     state = manifest.new_state()
     page = settings.data_dir / "register.html"
     page.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from pydantic import Field, field_validator
 from bot.app import remote
 from bot.config import Network, _Environment, _read
 from bot.github import manifest
+from bot.github.client import web_url
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def create_setup_app(
     app[_STATES] = _States(clock)
     app[_CONFIG] = {
         "api_url": settings.github_api_url,
-        "github_url": (github_url or manifest.web_url(settings.github_api_url)).rstrip("/"),
+        "github_url": (github_url or web_url(settings.github_api_url)).rstrip("/"),
         "data_dir": settings.data_dir,
         "dotenv": dotenv,
         "app_yml": app_yml,

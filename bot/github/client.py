@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import gidgethub
@@ -193,6 +194,21 @@ def graphql_endpoint(api_url: str) -> str:
     """GraphQL's endpoint beside the REST API's: /graphql, or /api/graphql on GHE Server."""
     base = api_url.rstrip("/")
     return base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+
+def web_url(api_url: str) -> str:
+    """Where people see what the REST API at `api_url` serves (pull requests, the App's pages):
+    `https://github.com` for `https://api.github.com`, `https://HOST` for GitHub Enterprise
+    Server's `https://HOST/api/v3`, `https://SUB.ghe.com` for GHE.com's `https://api.SUB.ghe.com`.
+    Anything else (a fake, a proxy) serves both."""
+    parts = urlsplit(api_url.strip().rstrip("/"))
+    path = parts.path.rstrip("/")
+    host = parts.hostname or ""
+    if path.endswith("/api/v3"):
+        parts = parts._replace(path=path.removesuffix("/api/v3"))
+    elif host.startswith("api.") and not path:
+        parts = parts._replace(netloc=parts.netloc.replace(host, host.removeprefix("api."), 1))
+    return urlunsplit(parts._replace(query="", fragment="")).rstrip("/")
 
 
 @dataclass(frozen=True)

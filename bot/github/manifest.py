@@ -54,14 +54,6 @@ def default_name(host: str | None = None) -> str:
     return f"Second Look ({host})"
 
 
-def web_url(api_url: str) -> str:
-    """github.com for api.github.com; `https://host` for GitHub Enterprise's `https://host/api/v3`."""
-    api_url = api_url.rstrip("/")
-    if api_url == "https://api.github.com":
-        return "https://github.com"
-    return api_url.removesuffix("/api/v3")
-
-
 def valid_org(org: str) -> bool:
     return _ORG.fullmatch(org) is not None
 

@@ -1,4 +1,5 @@
-"""How values read: times in UTC, durations, token counts, costs, links to GitHub.
+"""How values read: times in UTC, durations, token counts, costs, links to GitHub (on the
+web host of GITHUB_API_URL).
 
 Plain text only; the templates escape it, the script sets it as textContent. The list's rows
 are dicts so that the page and its JSON endpoint say exactly the same.
@@ -16,20 +17,19 @@ from bot.pull import Pull
 from bot.store.dashboard import SEVERITIES, Finding, RepositoryTotals, ReviewSummary, Usage
 from bot.store.queue import FINISHED
 
-GITHUB = "https://github.com"
-
 
 def review_url(review_id: object) -> str:
     return f"/dashboard/reviews/{review_id}"
 
 
-def pull_url(pull: Pull) -> str:
-    return f"{GITHUB}/{quote(pull.owner, safe='')}/{quote(pull.repo, safe='')}/pull/{pull.number}"
+def pull_url(github: str, pull: Pull) -> str:
+    """The PR's page on `github`, the web host of the configured API (`Dashboard.github`)."""
+    return f"{github}/{quote(pull.owner, safe='')}/{quote(pull.repo, safe='')}/pull/{pull.number}"
 
 
-def files_url(pull: Pull, finding: Finding | None = None) -> str:
+def files_url(github: str, pull: Pull, finding: Finding | None = None) -> str:
     """The PR's files on GitHub; with a finding, at its file (and line: the new side)."""
-    url = pull_url(pull) + "/files"
+    url = pull_url(github, pull) + "/files"
     if finding is None:
         return url
     anchor = "diff-" + hashlib.sha256(finding.file_path.encode()).hexdigest()
@@ -91,8 +91,9 @@ def cost(usage: Usage | Decimal) -> str:
     return f"${value:.4f}"
 
 
-def row(review: ReviewSummary, now: datetime) -> dict[str, Any]:
-    """One row of the list, as the page shows it and the JSON endpoint sends it."""
+def row(review: ReviewSummary, now: datetime, github: str) -> dict[str, Any]:
+    """One row of the list, as the page shows it and the JSON endpoint sends it; its PR's link
+    on `github`."""
     return {
         "id": str(review.id),
         "url": review_url(review.id),
@@ -100,7 +101,7 @@ def row(review: ReviewSummary, now: datetime) -> dict[str, Any]:
         "finished": review.status in FINISHED,
         "repository": review.pull.full_name,
         "pr": f"#{review.pr_number}",
-        "pr_url": pull_url(review.pull),
+        "pr_url": pull_url(github, review.pull),
         "head": review.head_sha[:12],
         "trigger": review.trigger,
         "started": when(review.created_at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import aiohttp_jinja2
@@ -12,12 +13,18 @@ import jinja2
 from aiohttp import web
 
 from bot.config import Settings
+from bot.github.client import web_url
 
 
 @dataclass(frozen=True)
 class Dashboard:
     settings: Settings
     pool: Callable[[], asyncpg.Pool]  # called per request: the pool may open after setup
+
+    @cached_property
+    def github(self) -> str:
+        """Where the dashboard's links to GitHub go: the web host of GITHUB_API_URL."""
+        return web_url(self.settings.github_api_url)
 
 
 dashboard_key = web.AppKey("dashboard", Dashboard)

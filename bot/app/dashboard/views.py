@@ -41,8 +41,8 @@ async def _page_of(request: web.Request, query: Query) -> tuple[list[dict[str, A
     found = await store.reviews(
         state.pool(request), query.filters, limit=PAGE_SIZE + 1, offset=query.offset
     )
-    now = _now()
-    return [present.row(r, now) for r in found[:PAGE_SIZE]], len(found) > PAGE_SIZE
+    now, github = _now(), state.of(request).github
+    return [present.row(r, now, github) for r in found[:PAGE_SIZE]], len(found) > PAGE_SIZE
 
 
 async def reviews_page(request: web.Request) -> web.StreamResponse:
@@ -110,13 +110,14 @@ async def review_page(request: web.Request) -> web.StreamResponse:
     events = await store.events(pool, review_id)
     found = await store.findings(pool, review_id)
     calls = await store.calls(pool, review_id)
+    github = state.of(request).github
     context = {
         "review": review,
-        "row": present.row(review, _now()),
+        "row": present.row(review, _now(), github),
         "finished": review.status in FINISHED,
         "poll_ms": POLL_MS,
         "source": f"{present.review_url(review.id)}/events.json",
-        "files_url": present.files_url(review.pull),
+        "files_url": present.files_url(github, review.pull),
         "superseded_url": present.review_url(review.superseded_by)
         if review.superseded_by
         else None,
@@ -125,7 +126,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
             {
                 "finding": f,
                 "location": present.location(f),
-                "url": present.files_url(review.pull, f),
+                "url": present.files_url(github, review.pull, f),
             }
             for f in found
         ],
@@ -157,7 +158,7 @@ async def review_events_json(request: web.Request) -> web.StreamResponse:
         {
             "status": review.status,
             "finished": review.status in FINISHED,
-            "row": present.row(review, _now()),
+            "row": present.row(review, _now(), state.of(request).github),
             "events": [_event(e) for e in events],
         }
     )
