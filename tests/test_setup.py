@@ -329,6 +329,36 @@ async def wait_for(log: Path, process: subprocess.Popen, text: str, timeout: flo
     return read(log)
 
 
+async def register_on_the_page(http: aiohttp.ClientSession, page: str, url: str, fake_github):
+    """What a person does on the setup page at `page` of the server at `url`: post its form,
+    create the App on GitHub, and come back to the callback."""
+    async with http.get(page) as response:
+        assert response.status == 200
+        form = only_form(await response.text())
+    assert form["fields"]["base_url"] == url
+    posted = {"data": form["fields"], "headers": {"Origin": url}}  # as a browser's
+    async with http.post(url + form["action"], **posted) as response:
+        target, query, spec = github_post(await response.text())
+    assert target.startswith(f"{fake_github.url}/settings/apps/new?state=")
+    assert spec["redirect_url"] == f"{url}/setup/callback"
+    # What GitHub does once the App is created: redirect the browser with a code.
+    code = fake_github.manifest_code(spec["name"], manifest=spec, webhook_secret=WEBHOOK_SECRET)
+    callback = {"code": code, "state": query["state"]}
+    async with http.get(url + "/setup/callback", params=callback) as response:
+        assert response.status == 200, await response.text()
+        assert "is registered" in await response.text()
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
     settings: Settings, fake_github: FakeGitHub, tmp_path: Path
 ):
@@ -339,27 +369,16 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
     process = start_serve(tmp_path, env, log)
     try:
         text = await wait_for(log, process, "to register one")
-        found = re.search(rf"open (http://127\.0\.0\.1:{port}/\?access=[\w-]+) in a browser", text)
+        found = re.search(
+            rf"open (http://127\.0\.0\.1:{port}/\?access=([\w-]+)) in a browser", text
+        )
         assert found is not None, text
         assert len(text.strip().splitlines()) == 1, text
+        assert " INFO " in text
+        access = found.group(2)
+        assert not (tmp_path / "data" / "setup-access-key").exists(), "text logs say it"
         async with aiohttp.ClientSession() as http:
-            async with http.get(found.group(1)) as response:
-                assert response.status == 200
-                form = only_form(await response.text())
-            assert form["fields"]["base_url"] == url
-            posted = {"data": form["fields"], "headers": {"Origin": url}}  # as a browser's
-            async with http.post(url + form["action"], **posted) as response:
-                target, query, spec = github_post(await response.text())
-            assert target.startswith(f"{fake_github.url}/settings/apps/new?state=")
-            assert spec["redirect_url"] == f"{url}/setup/callback"
-            # What GitHub does once the App is created: redirect the browser with a code.
-            code = fake_github.manifest_code(
-                spec["name"], manifest=spec, webhook_secret=WEBHOOK_SECRET
-            )
-            callback = {"code": code, "state": query["state"]}
-            async with http.get(url + "/setup/callback", params=callback) as response:
-                assert response.status == 200, await response.text()
-                assert "is registered" in await response.text()
+            await register_on_the_page(http, found.group(1), url, fake_github)
 
             await wait_for(log, process, f"listening on 127.0.0.1:{port}")
             body, headers = delivery({"zen": "Design for failure.", "hook_id": 1}, event="ping")
@@ -371,15 +390,44 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
         assert env["GITHUB_PRIVATE_KEY_PATH"] == "data/second-look-127-0-0-1.private-key.pem"
         assert stat.S_IMODE((tmp_path / env["GITHUB_PRIVATE_KEY_PATH"]).stat().st_mode) == 0o600
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
     assert process.returncode == 0, read(log)
     assert "Traceback" not in read(log)
+    assert read(log).count(access) == 1, "logged once, and never after registration"
+
+
+async def test_with_json_logs_the_access_key_is_in_a_file_never_in_the_log(
+    settings: Settings, fake_github: FakeGitHub, tmp_path: Path
+):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    key_file = tmp_path / "data" / "setup-access-key"
+    env = first_run_env(settings, port, LOG_FORMAT="json")
+    process = start_serve(tmp_path, env, log)
+    try:
+        (line,) = (await wait_for(log, process, "to register one")).strip().splitlines()
+        entry = json.loads(line)
+        assert entry["level"] == "INFO"
+        assert entry["message"] == (
+            f"no GitHub App configured: open {url}/ in a browser to register one (from another "
+            "machine, add ?access= and the key in data/setup-access-key)"
+        )
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        access = key_file.read_text().strip()
+        assert len(access) >= 20 and access not in read(log)
+        async with aiohttp.ClientSession() as http:
+            page = f"{url}/?access={access}"
+            async with http.get(page) as response:
+                assert only_form(await response.text())["fields"]["access"] == access
+            await register_on_the_page(http, page, url, fake_github)
+            await wait_for(log, process, "listening on")
+        assert not key_file.exists(), "the key is gone once the App is registered"
+    finally:
+        stop(process)
+    assert process.returncode == 0, read(log)
+    assert access not in read(log)
+    assert all(json.loads(line) for line in read(log).splitlines())
 
 
 def one_line(result: subprocess.CompletedProcess) -> str:

@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
@@ -174,12 +175,50 @@ async def _listen_for_setup(
             await web.SockSite(runner, sock).start()
         except OSError as exc:
             raise _cannot_listen(first.host, first.port, exc) from None
+    key_file = _announce_setup(first, access)
+    try:
+        await finished.wait()
+    finally:
+        if key_file is not None:
+            key_file.unlink(missing_ok=True)
+
+
+ACCESS_KEY_FILE = "setup-access-key"  # under DATA_DIR, while the setup page is served
+
+
+def _announce_setup(first: SetupSettings, access: str) -> Path | None:
+    """Say where the setup page is, once. Text logs are read on this machine's terminal: the
+    address carries the access key. JSON logs are shipped elsewhere: the key is written to a
+    file under DATA_DIR (0600, removed once the App is registered), never to the log."""
+    from bot.github.manifest import write_private
+
+    url = _setup_url(first.host, first.port)
     # Not "listening on": that line says the App itself is up.
+    if first.log_format == "text":
+        log.info(
+            "no GitHub App configured: open %s in a browser to register one",
+            f"{url}?access={access}",
+        )
+        return None
+    key_file = first.data_dir / ACCESS_KEY_FILE
+    try:
+        write_private(key_file, access + "\n")
+    except OSError as exc:
+        log.warning(
+            "no GitHub App configured: open %s in a browser on this machine to register one "
+            "(the access key another machine needs cannot be written to %s: %s)",
+            url,
+            key_file,
+            exc.strerror or exc,
+        )
+        return None
     log.info(
-        "no GitHub App configured: open %s in a browser to register one",
-        _setup_url(first.host, first.port) + f"?access={access}",
+        "no GitHub App configured: open %s in a browser to register one (from another machine, "
+        "add ?access= and the key in %s)",
+        url,
+        key_file,
     )
-    await finished.wait()
+    return key_file
 
 
 @contextlib.contextmanager

@@ -168,7 +168,7 @@ def write_credentials(
     directory.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^A-Za-z0-9_.-]", "-", str(answer["slug"])).lstrip(".") or "app"
     key_path = directory / f"{slug}.private-key.pem"
-    _write_private(key_path, str(answer["pem"]))
+    write_private(key_path, str(answer["pem"]))
     try:
         text = env_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -184,7 +184,7 @@ def write_credentials(
     kept += "".join(
         f"{key}={_dotenv_value(value)}\n" for key, value in zip(WRITTEN, values, strict=True)
     )
-    _write_private(env_path, kept)
+    write_private(env_path, kept)
     return key_path, env_path
 
 
@@ -198,7 +198,7 @@ def _dotenv_value(value: str) -> str:
     return f'"{escaped}"'
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Write `path` readable by its owner only, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
