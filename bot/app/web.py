@@ -15,13 +15,23 @@ from aiohttp import web
 from gidgethub import ValidationFailure, sansio
 
 from bot import logs
-from bot.app import dashboard, events, payloads, redeliver, remote, retention_loop
+from bot.app import (
+    app_identity,
+    dashboard,
+    events,
+    health,
+    payloads,
+    redeliver,
+    remote,
+    retention_loop,
+)
 from bot.app.conversation import reactions
 from bot.app.intake import IntakeWriter
 from bot.app.metrics import CONTENT_TYPE, NONE, Metrics
 from bot.app.scheduler import Scheduler
 from bot.app.services import Services
 from bot.config import Settings
+from bot.retry import Sleep
 from bot.store import db
 from bot.store.deliveries import Delivery
 from bot.store.jobs import NewJob
@@ -38,22 +48,28 @@ metrics_key = web.AppKey("metrics", Metrics)
 intake_key = web.AppKey("intake", IntakeWriter)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the app; its database, clients and scheduler live as long as it runs."""
+def create_app(settings: Settings, sleep: Sleep = asyncio.sleep) -> web.Application:
+    """Build the app; its database, clients and scheduler live as long as it runs. Every
+    wait of theirs goes through `sleep` (tests skip them)."""
     app = web.Application(client_max_size=MAX_BODY)
     app[settings_key] = settings
     app[metrics_key] = Metrics(deliveries=events.MODELS)  # this App's registry, no other's
-    app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(lambda app: _resources(app, sleep))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     remote.trust(app, settings.trusted_proxies)
-    dashboard.setup(app, settings, lambda: app[services_key].pool)
+    dashboard.setup(
+        app,
+        settings,
+        lambda: app[services_key].pool,
+        degraded=lambda: health.degraded(app[services_key]),
+    )
     return app
 
 
-async def _resources(app: web.Application) -> AsyncIterator[None]:
-    async with Services.open(app[settings_key]) as services:
+async def _resources(app: web.Application, sleep: Sleep) -> AsyncIterator[None]:
+    async with Services.open(app[settings_key], sleep=sleep) as services:
         metrics = app[metrics_key]
         services.metrics = metrics
         services.github.count_calls(metrics)
@@ -61,11 +77,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[services_key] = services
         app[scheduler_key] = scheduler
         app[intake_key] = IntakeWriter(services.pool)
-        # Commands may name the App by its slug: ask GitHub once, before the first delivery.
-        await services.github.learn_identity()
+        # Commands may name the App by its slug: asked before the port opens; while GitHub
+        # gives none, asked again in the background (what needs it is off meanwhile).
+        identity = await app_identity.at_start_up(services)
         # What GitHub could not deliver while we were down is asked for again first.
         await redeliver.at_start_up(services)
         loops = [
+            identity,
             asyncio.create_task(redeliver.run_forever(services, first=False), name="redeliver"),
             asyncio.create_task(retention_loop.run_forever(services), name="retention"),
             asyncio.create_task(reactions.run_forever(services), name="reactions"),
@@ -253,14 +271,18 @@ def _delivery(
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 while the database answers, 503 otherwise."""
-    pool = request.app[services_key].pool
+    """200 while the database answers, 503 otherwise; `"status": "degraded"` and what is,
+    and why (bot/app/health.py), when something works only in part."""
+    services = request.app[services_key]
     try:
-        async with pool.acquire(timeout=2) as conn:
+        async with services.pool.acquire(timeout=2) as conn:
             await conn.fetchval("SELECT 1", timeout=2)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
         log.warning("health check failed: %s", type(exc).__name__)
         return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    degraded = health.degraded(services)
+    if degraded:
+        return web.json_response({"status": "degraded", "database": "up", "degraded": degraded})
     return web.json_response({"status": "ok", "database": "up"})
 
 

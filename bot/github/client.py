@@ -213,11 +213,12 @@ def web_url(api_url: str) -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the App is on GitHub: its id (a setting) and its slug (GET /app; None when GitHub
-    could not be asked)."""
+    """Who the App is on GitHub: its id (a setting) and its slug (GET /app; None until GitHub
+    answers, and `unknown` says why it did not)."""
 
     app_id: str = ""
     slug: str | None = None
+    unknown: str = ""  # why the last GET /app gave no slug ("": not asked yet, or known)
 
     @property
     def login(self) -> str | None:
@@ -270,23 +271,23 @@ class GitHubClient:
         return client
 
     async def learn_identity(self) -> Identity:
-        """Ask GitHub who the App is (GET /app, once at start-up); kept in `identity`.
-
-        When GitHub cannot answer, commands still work by `/second-look`; the next start asks
-        again.
-        """
+        """Ask GitHub who the App is (GET /app); kept in `identity`, which every reader reads
+        afresh. When GitHub gives no slug, `identity.slug` stays None and `identity.unknown`
+        says why (the caller says what that turns off: bot/app/app_identity.py)."""
+        if self.identity.slug:
+            return self.identity
         try:
             answer = await self.app_api().getitem("/app")
         except (gidgethub.GitHubException, ValueError) as exc:
             reason = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
-            log.warning(
-                "could not learn the App's slug (%s): only /second-look commands work", reason
-            )
+            self.identity = Identity(self.app_id, None, reason)
             return self.identity
         slug = answer.get("slug") if isinstance(answer, dict) else None
         if isinstance(slug, str) and slug:
             self.identity = Identity(self.app_id, slug)
             log.info("the App is %s", self.identity.login)
+        else:
+            self.identity = Identity(self.app_id, None, "GitHub's answer to GET /app has no slug")
         return self.identity
 
     def forget(self, installation_id: int) -> None:

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import ClassVar
 
-from bot.app import review_meter
+from bot.app import app_identity, review_meter
 from bot.app.conversation import access, dismissal
 from bot.app.conversation.context import Context, JobPayload
 from bot.github import files, replies, sources, threads
@@ -63,6 +63,10 @@ async def run(ctx: Context[AnswerJob]) -> str:
         return "not our thread"  # no inline comment of ours on the PR: no call at all
     if (await pulls.state(services.pool, pull)).ignored_by:
         return "ignored"
+    off = app_identity.off(services.github.identity)
+    if off is not None:  # whether the thread is ours cannot be told
+        log.warning("job %s: %s: reply not answered: %s", ctx.job.id, pull, off)
+        return "off: the App's slug is not known"
     gh = await ctx.gh()
     found = await threads.ours(gh, services.github.identity, pull, conversation=True)
     thread = found.by_root(payload.root_id)

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import gidgethub
 
+from bot.app import app_identity
 from bot.app.conversation import dismissal, thread_sync
 from bot.app.services import Services
 from bot.github.client import describe
@@ -25,6 +26,10 @@ LOOK_BACK = timedelta(days=7)  # a check red for longer is left to the next revi
 
 async def look_once(services: Services) -> int | None:
     """Look at every failing PR once; the dismissals it made (None: another replica looks)."""
+    off = app_identity.off(services.github.identity)
+    if off is not None:  # which threads are ours is not known
+        log.warning("reactions: not looked at: %s", off)
+        return 0
     since = services.clock() - LOOK_BACK
     async with exclusive(services.pool, POLL_LOCK_KEY) as conn:
         if conn is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import gidgethub
 
+from bot.app import app_identity
 from bot.app.conversation import access
 from bot.app.services import Services
 from bot.github import threads
@@ -36,6 +37,10 @@ async def sync(gh: RetryingGitHubAPI, services: Services, pull: Pull) -> Synced:
     access (`access.is_writer`)."""
     repo_findings = FindingRepo(services.pool)
     if not await repo_findings.posted_inline(pull):
+        return Synced()
+    off = app_identity.off(services.github.identity)
+    if off is not None:  # which threads are ours is not known: none is read, none resolved
+        log.warning("%s: our threads not read: %s", pull, off)
         return Synced()
     found = await threads.ours(gh, services.github.identity, pull)
     agents = await repo_findings.agents_of(pull, [t.fingerprint for t in found.threads])

@@ -7,7 +7,7 @@ Who may see it is auth.py's; what it reads, bot/store/dashboard.py's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import aiohttp_jinja2
 import asyncpg
@@ -22,9 +22,15 @@ from bot.config import Settings
 __all__ = ["setup"]
 
 
-def setup(app: web.Application, settings: Settings, pool: Callable[[], asyncpg.Pool]) -> None:
-    """Add the dashboard to `app`; `pool` is called per request (it may open after this)."""
-    app[dashboard_key] = Dashboard(settings, pool)
+def setup(
+    app: web.Application,
+    settings: Settings,
+    pool: Callable[[], asyncpg.Pool],
+    degraded: Callable[[], Mapping[str, str]] = dict,
+) -> None:
+    """Add the dashboard to `app`; `pool` is called per request (it may open after this), and
+    `degraded` per page (what works only in part, and why: a banner)."""
+    app[dashboard_key] = Dashboard(settings, pool, degraded)
     aiohttp_jinja2.setup(
         app,
         app_key=templates_key,

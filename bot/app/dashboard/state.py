@@ -20,6 +20,8 @@ from bot.github.client import web_url
 class Dashboard:
     settings: Settings
     pool: Callable[[], asyncpg.Pool]  # called per request: the pool may open after setup
+    # What works only in part, and why (bot/app/health.py): a banner on every page behind auth.
+    degraded: Callable[[], Mapping[str, str]] = dict
 
     @cached_property
     def github(self) -> str:
@@ -42,7 +44,15 @@ def pool(request: web.Request) -> asyncpg.Pool:
 def render(
     request: web.Request, name: str, context: Mapping[str, Any], status: int = 200
 ) -> web.Response:
-    """A page from templates/ (autoescaped: every value of `context` is text, never markup)."""
+    """A page from templates/ (autoescaped: every value of `context` is text, never markup),
+    without the banner (the login page: who is not signed in learns nothing of the App)."""
     return aiohttp_jinja2.render_template(
-        name, request, context, app_key=templates_key, status=status
+        name, request, {"degraded": {}, **context}, app_key=templates_key, status=status
     )
+
+
+def page(
+    request: web.Request, name: str, context: Mapping[str, Any], status: int = 200
+) -> web.Response:
+    """A page behind auth: `render`, with the banner of what is degraded."""
+    return render(request, name, {**context, "degraded": of(request).degraded()}, status)

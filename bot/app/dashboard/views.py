@@ -52,7 +52,7 @@ async def reviews_page(request: web.Request) -> web.StreamResponse:
         query = parse(request.query)
     except FilterError as exc:
         context.update(values=given(request.query), error=str(exc), rows=None)
-        return state.render(request, "reviews.html", context, status=400)
+        return state.page(request, "reviews.html", context, status=400)
     rows, more = await _page_of(request, query)
     context.update(
         values=query.values,
@@ -63,7 +63,7 @@ async def reviews_page(request: web.Request) -> web.StreamResponse:
         prev=_link("/dashboard", query.values, page=query.page - 1) if query.page > 1 else None,
         next=_link("/dashboard", query.values, page=query.page + 1) if more else None,
     )
-    return state.render(request, "reviews.html", context)
+    return state.page(request, "reviews.html", context)
 
 
 async def reviews_json(request: web.Request) -> web.StreamResponse:
@@ -84,7 +84,7 @@ def _review_id(request: web.Request) -> uuid.UUID | None:
 
 
 def _not_found(request: web.Request) -> web.Response:
-    return state.render(request, "not_found.html", {}, status=404)
+    return state.page(request, "not_found.html", {}, status=404)
 
 
 def _event(event: store.Event) -> dict[str, Any]:
@@ -143,7 +143,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
             for c in calls
         ],
     }
-    return state.render(request, "review.html", context)
+    return state.page(request, "review.html", context)
 
 
 async def review_events_json(request: web.Request) -> web.StreamResponse:
@@ -172,7 +172,7 @@ async def repositories_page(request: web.Request) -> web.StreamResponse:
         for t in totals
     ]
     context = {"rows": rows, "statuses": store.STATUSES}
-    return state.render(request, "repositories.html", context)
+    return state.page(request, "repositories.html", context)
 
 
 async def trends_page(request: web.Request) -> web.StreamResponse:
@@ -186,7 +186,7 @@ async def trends_page(request: web.Request) -> web.StreamResponse:
         chosen, values = period(request.query, _now().date())
     except FilterError as exc:
         context.update(values=given(request.query, TREND_FIELDS), error=str(exc), charts=None)
-        return state.render(request, "trends.html", context, status=400)
+        return state.page(request, "trends.html", context, status=400)
     found = await trends.read(pool, chosen)
     context.update(
         values=values,
@@ -195,4 +195,4 @@ async def trends_page(request: web.Request) -> web.StreamResponse:
         charts=trend_charts.charts(found),
         glance=trend_charts.glance(found),
     )
-    return state.render(request, "trends.html", context)
+    return state.page(request, "trends.html", context)
