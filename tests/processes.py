@@ -51,9 +51,10 @@ class Server:
         settings: Settings,
         workdir: Path,
         command: Sequence[str] = (sys.executable, "-m", "bot"),
+        port: int | None = None,
         **extra: str,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve-{self.port}.log"
         env = {

@@ -14,6 +14,8 @@ from bot.app import redeliver
 from bot.app.redeliver import redeliver_pass
 from bot.app.services import Services
 from bot.store import redeliveries
+from tests.payloads import WEBHOOK_SECRET, installation_payload
+from tests.processes import Server, free_port
 from tests.reviewing import until
 
 
@@ -88,6 +90,26 @@ async def test_only_failed_deliveries_of_our_events_never_received_are_redeliver
     assert counts.listed == 7, "the one older than three days is not listed"
     assert (counts.recorded, counts.succeeded_later, counts.other_events) == (1, 1, 1)
     assert counts.redelivered == 2
+
+
+async def test_every_event_and_action_we_act_on_is_redelivered_and_no_other(services, fake_github):
+    wanted = [
+        fake_github.record_delivery(guid(), event, action, 502)
+        for event, action in (
+            ("installation", "created"),
+            ("installation", "deleted"),
+            ("installation_repositories", "added"),
+            ("member", "removed"),
+            ("pull_request", "closed"),
+        )
+    ]
+    fake_github.record_delivery(guid(), "pull_request", "labeled", 502)
+    fake_github.record_delivery(guid(), "installation", "new_permissions_accepted", 502)
+
+    counts = await redeliver_pass(services)
+
+    assert fake_github.hook_redeliveries == ids(wanted)
+    assert (counts.redelivered, counts.other_events) == (5, 2)
 
 
 async def test_deliveries_before_the_checkpoint_are_not_looked_at(services, fake_github):
@@ -232,3 +254,44 @@ async def test_the_fake_lists_and_redelivers_with_the_apps_jwt_only(services, fa
     assert raised.value.status_code == 404
     assert await api.post(f"/app/hook/deliveries/{item['id']}/attempts", data=b"") == {}
     assert fake_github.hook_redeliveries == [item["id"]]
+
+
+def redelivered(fake_github) -> list[dict]:
+    """The attempts GitHub made when asked again, oldest first."""
+    return [d for d in reversed(fake_github.hook_deliveries()) if d["redelivery"]]
+
+
+async def test_a_missed_installation_is_redelivered_at_start_up_once_the_port_accepts(
+    settings, pool, fake_github, tmp_path
+):
+    port = free_port()
+    fake_github.set_hook(f"http://127.0.0.1:{port}/webhooks", WEBHOOK_SECRET)
+    payload = installation_payload("created", installation_id=77, account="acme")
+    missed = fake_github.record_delivery(
+        guid(), "installation", "created", 502, installation_id=77, payload=payload
+    )
+
+    server = Server(settings, tmp_path, port=port)
+    try:
+        await server.ready()
+        await until(lambda: redelivered(fake_github), timeout=30)
+        [again] = redelivered(fake_github)
+        assert (again["guid"], again["event"]) == (missed["guid"], "installation")
+        assert (again["status_code"], again["status"]) == (202, "OK"), server.log.read_text()
+
+        async def recorded() -> bool:
+            account = await pool.fetchval("SELECT account FROM installations WHERE id = 77")
+            return account == "acme"
+
+        async with asyncio.timeout(20):
+            while not await recorded():
+                await asyncio.sleep(0.02)
+    finally:
+        server.stop()
+    assert fake_github.hook_redeliveries == [missed["id"]]
+    delivered = await pool.fetchval(
+        "SELECT event FROM webhook_deliveries WHERE delivery_id = $1", missed["guid"]
+    )
+    assert delivered == "installation"
+    log = server.log.read_text()
+    assert log.index("listening on") < log.index("asked GitHub to redeliver"), log

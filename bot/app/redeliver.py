@@ -1,20 +1,21 @@
 """Asking GitHub again for the deliveries that failed to reach us (the App was down, a proxy
 answered 502, we answered 503 while shutting down): GitHub never retries a webhook by itself.
 
-At start-up and every REDELIVER_INTERVAL one replica (an advisory lock, held for the pass)
-lists the App's deliveries, newest first, back to the checkpoint (the newest delivery a pass
-handled) and at most three days (GitHub redelivers nothing older). A delivery is asked for
-again, once (`redelivery_requests`), when it failed, is of an event we act on, its guid was
-never recorded in webhook_deliveries, and no other attempt of it succeeded. The list is
+Once the App accepts connections after start-up, and every REDELIVER_INTERVAL, one replica (an
+advisory lock, held for the pass) lists the App's deliveries, newest first, back to the
+checkpoint (the newest delivery a pass handled) and at most three days (GitHub redelivers
+nothing older). A delivery is asked for again, once (`redelivery_requests`), when it failed, is
+of an event and action we act on (`events.MODELS`), its guid was never recorded in
+webhook_deliveries, and no other attempt of it succeeded. The list is
 handled oldest first, so the checkpoint moves past what was handled and no further: a GitHub
 call that fails ends the pass there, with a warning, and the next pass starts from it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -22,6 +23,7 @@ from typing import Any
 
 import gidgethub
 
+from bot.app import events
 from bot.app.services import Services
 from bot.github.client import RetryingGitHubAPI, describe, has_status
 from bot.store import db, redeliveries
@@ -30,10 +32,9 @@ from bot.store.redeliveries import Checkpoint
 
 log = logging.getLogger(__name__)
 
-# The events that ask for a review or a job (events.py); a lost `ping` or `push` is not ours.
-EVENTS = frozenset(
-    {"pull_request", "issue_comment", "pull_request_review_comment", "check_run", "check_suite"}
-)
+# The (event, action) pairs a handler acts on (events.py: a review or a job, `installation`
+# and the access events among them); a lost `ping`, `push` or `pull_request.labeled` is not ours.
+EVENTS: frozenset[tuple[str, str]] = frozenset(events.MODELS)
 LOOKBACK = timedelta(days=3)  # GitHub redelivers deliveries of the past three days only
 LIST = "/app/hook/deliveries?per_page=100"
 REDELIVER = "/app/hook/deliveries/{delivery_id}/attempts"
@@ -213,7 +214,7 @@ async def _choose(conn: Conn, listed: list[Attempt], counts: Counts) -> dict[str
     for attempt in listed:  # oldest first: a newer failed attempt replaces an older
         if not attempt.failed:
             succeeded.add(attempt.guid)
-        elif attempt.event in EVENTS:
+        elif (attempt.event, attempt.action) in EVENTS:
             failed[attempt.guid] = attempt
         else:
             others.add(attempt.guid)
@@ -235,9 +236,6 @@ async def _choose(conn: Conn, listed: list[Attempt], counts: Counts) -> dict[str
     return chosen
 
 
-STARTUP_WAIT = 5.0  # seconds start-up waits for its pass; GitHub may be slow or away
-
-
 async def pass_once(services: Services) -> None:
     """One pass; never raises (but cancellation): a failure is logged, the next pass retries."""
     try:
@@ -252,23 +250,14 @@ async def pass_once(services: Services) -> None:
         log.exception("redelivery: the pass failed")
 
 
-async def at_start_up(services: Services) -> None:
-    """The start-up pass, before the first delivery is taken, for at most STARTUP_WAIT s."""
-    try:
-        await asyncio.wait_for(pass_once(services), STARTUP_WAIT)
-    except TimeoutError:
-        log.warning(
-            "redelivery: the start-up pass took over %g s; the next one is in %ds",
-            STARTUP_WAIT,
-            services.settings.redeliver_interval,
-        )
-
-
-async def run_forever(services: Services, *, first: bool = True) -> None:
-    """A pass now (unless `first` is False: at_start_up made it), then every
-    REDELIVER_INTERVAL; never raises (but cancellation)."""
+async def run_forever(
+    services: Services, listening: Callable[[], Awaitable[object]] | None = None
+) -> None:
+    """Once `listening` is done (every socket of the App accepts connections: GitHub sends a
+    redelivery at once, and one refused is lost), a pass, then one every REDELIVER_INTERVAL;
+    never raises (but cancellation)."""
+    if listening is not None:
+        await listening()
     while True:
-        if first:
-            await pass_once(services)
-        first = True
+        await pass_once(services)
         await services.sleep(services.settings.redeliver_interval)

@@ -278,6 +278,8 @@ async def _serve_until_stopped(
 ) -> int:
     from aiohttp import web
 
+    from bot.app.web import listening
+
     try:
         # The app's start-up: database (a DatabaseUnreachable is one line), migrations,
         # scheduler. A signal meanwhile is answered once it is done: straight to the cleanup.
@@ -293,6 +295,7 @@ async def _serve_until_stopped(
                 except OSError as exc:
                     raise _cannot_listen(settings.host, settings.port, exc) from None
             log.info("listening on %s", _where(settings.host, settings.port))
+            listening(runner.app)  # every socket accepts: redelivery may begin
             await stopping.wait()
     finally:
         # Stop listening, let running requests finish (shutdown_timeout), then the app's

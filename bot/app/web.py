@@ -46,6 +46,13 @@ services_key = web.AppKey("services", Services)
 scheduler_key = web.AppKey("scheduler", Scheduler)
 metrics_key = web.AppKey("metrics", Metrics)
 intake_key = web.AppKey("intake", IntakeWriter)
+listening_key = web.AppKey("listening", asyncio.Event)
+
+
+def listening(app: web.Application) -> None:
+    """Say that every socket of `app` accepts connections (`serve`, once its sites are
+    started): what asks GitHub to deliver to us (redelivery) waits for it."""
+    app[listening_key].set()
 
 
 def create_app(settings: Settings, sleep: Sleep = asyncio.sleep) -> web.Application:
@@ -54,6 +61,7 @@ def create_app(settings: Settings, sleep: Sleep = asyncio.sleep) -> web.Applicat
     app = web.Application(client_max_size=MAX_BODY)
     app[settings_key] = settings
     app[metrics_key] = Metrics(deliveries=events.MODELS)  # this App's registry, no other's
+    app[listening_key] = asyncio.Event()
     app.cleanup_ctx.append(lambda app: _resources(app, sleep))
     app.router.add_post("/webhooks", webhook)
     app.router.add_get("/healthz", healthz)
@@ -80,11 +88,12 @@ async def _resources(app: web.Application, sleep: Sleep) -> AsyncIterator[None]:
         # Commands may name the App by its slug: asked before the port opens; while GitHub
         # gives none, asked again in the background (what needs it is off meanwhile).
         identity = await app_identity.at_start_up(services)
-        # What GitHub could not deliver while we were down is asked for again first.
-        await redeliver.at_start_up(services)
+        # What GitHub could not deliver while we were down is asked for again, once the port
+        # accepts connections: GitHub sends a redelivery at once, and one refused is lost.
+        listening = app[listening_key].wait
         loops = [
             identity,
-            asyncio.create_task(redeliver.run_forever(services, first=False), name="redeliver"),
+            asyncio.create_task(redeliver.run_forever(services, listening), name="redeliver"),
             asyncio.create_task(retention_loop.run_forever(services), name="retention"),
             asyncio.create_task(reactions.run_forever(services), name="reactions"),
         ]

@@ -8,18 +8,30 @@ filters. Each item (hook-delivery-item) has id, guid (X-GitHub-Delivery, shared 
 attempt of one event), delivered_at, redelivery, duration, status ("OK", or what went wrong:
 "Invalid HTTP Response: 502"), status_code, event, action, installation_id, repository_id,
 throttled_at. A redelivery is asked with an empty POST and answered 202; an unknown id 404.
+Then GitHub POSTs the delivery again, at once and on its own time (the 202 does not wait for
+it): the same payload and guid (X-GitHub-Delivery), signed anew with the webhook secret
+(X-Hub-Signature-256), within its 10 s timeout; the outcome is a new attempt in the list
+(redelivery true, the App's status code, or 0 and "failed to connect" / "timed out").
 
-Nothing is actually sent: a test records the attempts GitHub made with record_delivery() or
-deliveries_failed_while_down(), and reads the redeliveries asked for in `hook_redeliveries`.
+A test records the attempts GitHub made with record_delivery() (with the `payload` GitHub
+would send again) or deliveries_failed_while_down(), and reads the redeliveries asked for in
+`hook_redeliveries`. Redeliveries are sent only once the webhook has a URL (set_hook(url,
+secret), as the App's settings page has it); without one nothing is sent, as for an App whose
+webhook is inactive.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import itertools
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.github.auth import Auth
@@ -29,6 +41,7 @@ from tests.fakes.github.http import _page_args
 HOOK_DOCS = f"{DOCS}/apps/webhooks"
 _CURSOR = "v1_"
 FIRST_DELIVERY_ID = 12_077_215_967  # GitHub's ids are large and increase
+HOOK_TIMEOUT = 10.0  # GitHub gives up on a delivery not answered within 10 s
 
 
 def _iso(moment: datetime) -> str:
@@ -41,14 +54,26 @@ class Hooks(Auth):
     def __init__(self, app_id: str, public_key_pem: str) -> None:
         super().__init__(app_id, public_key_pem)
         self._hook_deliveries: dict[int, dict[str, Any]] = {}
+        self._hook_payloads: dict[str, Any] = {}  # guid -> what GitHub sends for it
         self._delivery_ids = itertools.count(FIRST_DELIVERY_ID)
         self.hook_redeliveries: list[int] = []  # delivery ids asked for, in order
+        self._hook: tuple[str, str] | None = None  # the webhook's URL and secret
+        self._hook_era = 0  # a reset ends every send of the era before it
+        self._sending: set[asyncio.Task[None]] = set()
 
     def reset(self) -> None:
         super().reset()
         with self._lock:
             self._hook_deliveries.clear()
+            self._hook_payloads.clear()
             self.hook_redeliveries.clear()
+            self._hook = None
+            self._hook_era += 1
+
+    def set_hook(self, url: str, secret: str) -> None:
+        """The App's webhook URL and secret: redeliveries are POSTed there from now on."""
+        with self._lock:
+            self._hook = (url, secret)
 
     def record_delivery(
         self,
@@ -62,10 +87,12 @@ class Hooks(Auth):
         status: str | None = None,
         installation_id: int | None = 1,
         repository_id: int | None = None,
+        payload: Any = None,
     ) -> dict[str, Any]:
         """Record one attempt GitHub made (newest so far, whatever its delivered_at) and return
         it as the list shows it. `status` defaults to "OK" for a 2xx, else GitHub's wording
-        ("Invalid HTTP Response: 502"; "failed to connect" for status_code 0)."""
+        ("Invalid HTTP Response: 502"; "failed to connect" for status_code 0). `payload` is
+        what a redelivery of the guid sends (`{}` unless given)."""
         if status is None:
             status = (
                 "OK"
@@ -91,6 +118,8 @@ class Hooks(Auth):
                 "throttled_at": None,
             }
             self._hook_deliveries[delivery_id] = item
+            if payload is not None or guid not in self._hook_payloads:
+                self._hook_payloads[guid] = payload if payload is not None else {}
             return dict(item)
 
     def deliveries_failed_while_down(
@@ -160,4 +189,52 @@ class Hooks(Auth):
             if delivery_id not in self._hook_deliveries:
                 raise _not_found(f"{HOOK_DOCS}#redeliver-a-delivery-for-an-app-webhook")
             self.hook_redeliveries.append(delivery_id)
+            item = dict(self._hook_deliveries[delivery_id])
+            payload = self._hook_payloads.get(item["guid"], {})
+            hook, era = self._hook, self._hook_era
+        if hook is not None:
+            task = asyncio.get_running_loop().create_task(self._send(item, payload, hook, era))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         return self._json({}, 202)
+
+    async def _send(
+        self, item: dict[str, Any], payload: Any, hook: tuple[str, str], era: int
+    ) -> None:
+        """POST one redelivery to the webhook, as GitHub does, and record how it went."""
+        url, secret = hook
+        body = json.dumps(payload).encode()
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/fake",
+            "X-GitHub-Event": item["event"],
+            "X-GitHub-Delivery": item["guid"],
+            "X-GitHub-Hook-ID": "1",
+            "X-Hub-Signature-256": f"sha256={signature}",
+        }
+        status: str | None = None
+        try:
+            timeout = aiohttp.ClientTimeout(total=HOOK_TIMEOUT)
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.post(url, data=body, headers=headers) as answer,
+            ):
+                code = answer.status
+        except TimeoutError:
+            code, status = 0, "timed out"
+        except aiohttp.ClientError:
+            code = 0  # "failed to connect"
+        with self._lock:
+            if era != self._hook_era:
+                return  # the test that asked is over
+        self.record_delivery(
+            item["guid"],
+            item["event"],
+            item["action"],
+            code,
+            redelivery=True,
+            status=status,
+            installation_id=item["installation_id"],
+            repository_id=item["repository_id"],
+        )
