@@ -4,6 +4,7 @@ replica at a time, back to the checkpoint; FakeGitHub's /app/hook/deliveries end
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from bot.app import redeliver
 from bot.app.redeliver import redeliver_pass
 from bot.app.services import Services
+from bot.app.web import create_app
 from bot.store import redeliveries
 from tests.payloads import WEBHOOK_SECRET, installation_payload
 from tests.processes import Server, free_port
@@ -37,7 +39,9 @@ def guid() -> str:
     return str(uuid.uuid4())
 
 
-async def test_deliveries_that_failed_while_down_are_redelivered_once(services, fake_github):
+async def test_deliveries_that_failed_while_down_are_redelivered_and_asked_again_later(
+    services, fake_github
+):
     down = fake_github.deliveries_failed_while_down(3)
     down += fake_github.deliveries_failed_while_down(1, event="issue_comment", action="created")
 
@@ -50,15 +54,24 @@ async def test_deliveries_that_failed_while_down_are_redelivered_once(services, 
     asked = await services.pool.fetch("SELECT guid, event FROM redelivery_requests")
     assert {(r["guid"], r["event"]) for r in asked} == {(d["guid"], d["event"]) for d in down}
 
-    # GitHub's redeliveries fail too (the App went down again): they are not asked for again.
-    for item in down:
+    # GitHub's redeliveries fail too (the App went down again): asked for again, not now.
+    failed = [
         fake_github.record_delivery(
             item["guid"], item["event"], item["action"], 502, redelivery=True
         )
+        for item in down
+    ]
     again = await redeliver_pass(services)
 
     assert fake_github.hook_redeliveries == ids(down)
-    assert (again.listed, again.failed, again.asked_before, again.redelivered) == (4, 4, 4, 0)
+    assert (again.listed, again.failed, again.failed_again, again.redelivered) == (4, 4, 4, 0)
+    due = await services.pool.fetch("SELECT delivery_id, asks, due_at FROM redelivery_requests")
+    assert sorted(r["delivery_id"] for r in due) == ids(failed), "the failed ones, next"
+    assert {r["asks"] for r in due} == {1} and all(r["due_at"] for r in due)
+    assert again.next_look == min(r["due_at"] for r in due)
+
+    later = await redeliver_pass(services)  # the same moment: nothing new, nothing due
+    assert (later.listed, later.failed_again, later.asked_again) == (0, 0, 0)
 
 
 async def test_only_failed_deliveries_of_our_events_never_received_are_redelivered(
@@ -295,3 +308,111 @@ async def test_a_missed_installation_is_redelivered_at_start_up_once_the_port_ac
     assert delivered == "installation"
     log = server.log.read_text()
     assert log.index("listening on") < log.index("asked GitHub to redeliver"), log
+
+
+class Clock:
+    """The App's clock (`services.clock`), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def due_at(pool) -> datetime | None:
+    return await pool.fetchval("SELECT due_at FROM redelivery_requests")
+
+
+async def test_a_failed_redelivery_is_asked_again_with_backoff_until_the_limit(
+    services, fake_github, caplog
+):
+    caplog.set_level(logging.INFO, logger=redeliver.__name__)
+    fake_github.set_hook(f"http://127.0.0.1:{free_port()}/webhooks", WEBHOOK_SECRET)  # no one
+    services.clock = clock = Clock()
+    [down] = fake_github.deliveries_failed_while_down(1)
+    assert (await redeliver_pass(services)).redelivered == 1
+
+    waited = []
+    for ask in range(1, redeliver.MAX_ASKS + 1):
+        await until(lambda n=ask: len(redelivered(fake_github)) == n)
+        assert redelivered(fake_github)[-1]["status"] == "failed to connect"
+        counts = await redeliver_pass(services)
+        if ask == redeliver.MAX_ASKS:
+            assert (counts.gave_up, counts.failed_again, counts.asked_again) == (1, 0, 0)
+            break
+        assert (counts.failed_again, counts.asked_again) == (1, 0), "asked later, not now"
+        due = await due_at(services.pool)
+        assert due is not None and counts.next_look == due
+        waited.append((due - clock.now).total_seconds())
+        clock.now = due
+        assert (await redeliver_pass(services)).asked_again == 1
+
+    assert fake_github.hook_redeliveries == [down["id"]] + [
+        attempt["id"] for attempt in redelivered(fake_github)[:-1]
+    ], "each failed redelivery is the one asked for next"
+    for n, wait in enumerate(waited):  # retry.backoff: 60 s doubling, half to all of it
+        assert redeliver.RETRY_FIRST * 2**n / 2 <= wait <= redeliver.RETRY_FIRST * 2**n
+    clock.now += timedelta(days=1)
+    assert (await redeliver_pass(services)).asked_again == 0
+    assert len(fake_github.hook_redeliveries) == redeliver.MAX_ASKS
+    assert await due_at(services.pool) is None
+
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records]
+    asks = [m for level, m in lines if level == logging.INFO and "to redeliver" in m]
+    assert [m.rsplit(": ", 1)[1] for m in asks] == [f"ask {n} of 5" for n in range(1, 6)]
+    failures = [m for level, m in lines if level == logging.WARNING and "failed too" in m]
+    assert len(failures) == 4 and all(down["guid"] in m for m in failures)
+    [gave_up] = [m for level, m in lines if level == logging.ERROR]
+    assert f"could not deliver {down['guid']}" in gave_up and "after 5 asks" in gave_up
+
+
+async def test_a_delivery_asked_again_reaches_the_app_once_it_is_back(
+    aiohttp_client, settings, services, fake_github
+):
+    fake_github.set_hook(f"http://127.0.0.1:{free_port()}/webhooks", WEBHOOK_SECRET)  # down
+    services.clock = clock = Clock()
+    payload = installation_payload("created", installation_id=78, account="acme")
+    missed = fake_github.record_delivery(
+        guid(), "installation", "created", 502, installation_id=78, payload=payload
+    )
+    await redeliver_pass(services)
+    await until(lambda: len(redelivered(fake_github)) == 1)
+    assert (await redeliver_pass(services)).failed_again == 1
+
+    app = await aiohttp_client(create_app(settings))  # the App is back
+    fake_github.set_hook(str(app.make_url("/webhooks")), WEBHOOK_SECRET)
+    clock.now = await due_at(services.pool)
+    assert (await redeliver_pass(services)).asked_again == 1
+    await until(lambda: len(redelivered(fake_github)) == 2)
+
+    assert redelivered(fake_github)[-1]["status_code"] == 202
+    recorded = await services.pool.fetchval(
+        "SELECT count(*) FROM webhook_deliveries WHERE delivery_id = $1", missed["guid"]
+    )
+    assert recorded == 1
+    last = await redeliver_pass(services)
+    assert (last.listed, last.failed, last.asked_again) == (1, 0, 0), "delivered: no more"
+    assert last.next_look is None
+
+
+async def test_the_loop_comes_back_for_a_redelivery_before_the_interval(
+    services, fake_github, waits
+):
+    fake_github.set_hook(f"http://127.0.0.1:{free_port()}/webhooks", WEBHOOK_SECRET)  # down
+    fake_github.deliveries_failed_while_down(1)
+
+    task = asyncio.create_task(redeliver.run_forever(services))
+    try:
+        async with asyncio.timeout(20):
+            while await due_at(services.pool) is None:  # the failure seen, the ask planned
+                await asyncio.sleep(0.02)
+            while len(waits) < 2:
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert services.settings.redeliver_interval not in waits
+    assert redeliver.RETRY_FIRST - 1 <= waits[0] <= redeliver.RETRY_FIRST, "to see how it went"
+    assert all(redeliver.MIN_WAIT <= wait <= redeliver.RETRY_FIRST for wait in waits[1:])

@@ -1,5 +1,6 @@
-"""What redelivery keeps: the checkpoint of GitHub's delivery list, the guids asked for once,
-and the one-replica-at-a-time lock (also retention's) that a pass holds while it runs."""
+"""What redelivery keeps: the checkpoint of GitHub's delivery list, the guids asked for (how
+often, and when to ask again), and the one-replica-at-a-time lock (also retention's) that a
+pass holds while it runs."""
 
 from __future__ import annotations
 
@@ -65,12 +66,32 @@ async def recorded(conn: Conn, guids: Collection[str]) -> set[str]:
     return {row["delivery_id"] for row in rows}
 
 
-async def asked(conn: Conn, guids: Collection[str]) -> set[str]:
-    """The guids already asked for (by any replica)."""
-    rows = await conn.fetch(
-        "SELECT guid FROM redelivery_requests WHERE guid = ANY($1::text[])", list(guids)
+@dataclass(frozen=True)
+class Asked:
+    """A guid asked for: the attempt last asked for (or the failure of it that the next ask
+    will redeliver), how often, and when to ask again (None: not now, or never)."""
+
+    guid: str
+    delivery_id: int
+    event: str
+    action: str | None
+    asks: int
+    due_at: datetime | None
+
+
+_ASKED = "SELECT guid, delivery_id, event, action, asks, due_at FROM redelivery_requests"
+
+
+def _asked(row: asyncpg.Record) -> Asked:
+    return Asked(
+        row["guid"], row["delivery_id"], row["event"], row["action"], row["asks"], row["due_at"]
     )
-    return {row["guid"] for row in rows}
+
+
+async def asked(conn: Conn, guids: Collection[str]) -> dict[str, Asked]:
+    """The guids already asked for (by any replica)."""
+    rows = await conn.fetch(f"{_ASKED} WHERE guid = ANY($1::text[])", list(guids))
+    return {row["guid"]: _asked(row) for row in rows}
 
 
 async def record_asked(
@@ -84,6 +105,52 @@ async def record_asked(
         event,
         action,
     )
+
+
+async def ask_later(conn: Conn, guid: str, failed_id: int, due_at: datetime | None) -> None:
+    """GitHub's redelivery of `guid` failed (attempt `failed_id`): ask for that attempt again
+    at `due_at` (None: never). Done once per failed attempt: a newer one only moves it."""
+    await conn.execute(
+        "UPDATE redelivery_requests SET delivery_id = $2, due_at = $3"
+        " WHERE guid = $1 AND delivery_id < $2",
+        guid,
+        failed_id,
+        due_at,
+    )
+
+
+async def due(conn: Conn, now: datetime) -> list[Asked]:
+    """The guids to ask for again at `now`, oldest due first; those that reached us meanwhile
+    (recorded in webhook_deliveries) are due no more."""
+    await conn.execute(
+        "UPDATE redelivery_requests r SET due_at = NULL WHERE due_at IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.delivery_id = r.guid)"
+    )
+    rows = await conn.fetch(f"{_ASKED} WHERE due_at <= $1 ORDER BY due_at", now)
+    return [_asked(row) for row in rows]
+
+
+async def asked_again(conn: Conn, guid: str) -> int:
+    """GitHub took the ask again: counted, nothing due; how many asks now."""
+    asks: int = await conn.fetchval(
+        "UPDATE redelivery_requests SET asks = asks + 1, due_at = NULL, asked_at = now()"
+        " WHERE guid = $1 RETURNING asks",
+        guid,
+    )
+    return asks
+
+
+async def not_due(conn: Conn, guid: str) -> None:
+    """Ask for `guid` no more (GitHub will not redeliver it)."""
+    await conn.execute("UPDATE redelivery_requests SET due_at = NULL WHERE guid = $1", guid)
+
+
+async def next_due(conn: Conn) -> datetime | None:
+    """When the next ask again is due, if any is."""
+    found: datetime | None = await conn.fetchval(
+        "SELECT min(due_at) FROM redelivery_requests WHERE due_at IS NOT NULL"
+    )
+    return found
 
 
 async def forget_old(conn: Conn) -> int:
