@@ -75,7 +75,7 @@ async def test_a_failed_get_app_is_degraded_until_a_later_try_answers(down, fake
     # retry.backoff from 10 s, doubling (with jitter: half to all of it)
     assert 5 <= tries[0][1] <= 10 and 20 <= tries[2][1] <= 40
 
-    fake_github.clear_faults()  # GitHub answers again
+    fake_github.heal()  # GitHub answers again
 
     async def healthy() -> bool:
         return (await (await down.get("/healthz")).json())["status"] == "ok"
@@ -113,7 +113,7 @@ async def test_what_needs_the_slug_says_why_it_is_off_then_works_without_a_resta
     assert any("reactions: not looked at" in m for m in said), said
     assert any("our threads not read" in m for m in said), said
 
-    fake_github.clear_faults()
+    fake_github.heal()
 
     async def known() -> bool:
         return services.github.identity.slug == SLUG

@@ -83,11 +83,6 @@ class Http(FakeState):
         with self._lock:
             self._faults.append(fault)
 
-    def clear_faults(self) -> None:
-        """GitHub is well again: the faults not yet met are dropped."""
-        with self._lock:
-            self._faults.clear()
-
     def fail_after(
         self, method: str, path_pattern: str, status: int | None = 502, *, times: int = 1
     ) -> None:
