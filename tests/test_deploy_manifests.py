@@ -155,7 +155,7 @@ def test_liveness_outwaits_readiness_and_a_database_failover(objects):
     # The check itself waits up to 2 s for a connection and 2 s for the answer (app/web.py).
     for probe in (live, ready, container["startupProbe"]):
         assert probe["timeoutSeconds"] > 4
-    # Start-up (migrations, GET /app, redelivery) happens before the port accepts.
+    # Start-up (migrations, up to 3 s for GET /app) happens before the port accepts.
     assert tolerated(container["startupProbe"]) >= 120
 
 
