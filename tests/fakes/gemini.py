@@ -191,9 +191,9 @@ class FakeGemini:
         self._faults: list[_Fault] = []
         self._count_faults: list[_Fault] = []
 
-    def start(self, bg: BackgroundLoop) -> str:
-        """Serve on `bg`; remember and return the base URL."""
-        self.url = bg.serve(self.app)
+    def start(self, bg: BackgroundLoop, host: str = "127.0.0.1", name: str | None = None) -> str:
+        """Serve on `bg` (see `BackgroundLoop.serve`); remember and return the base URL."""
+        self.url = bg.serve(self.app, host, name)
         return self.url
 
     def reset(self) -> None:

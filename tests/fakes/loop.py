@@ -25,17 +25,18 @@ class BackgroundLoop:
         """Run a coroutine on the background loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def serve(self, app: web.Application) -> str:
-        """Serve `app` on an ephemeral port of 127.0.0.1; return its base URL."""
+    def serve(self, app: web.Application, host: str = "127.0.0.1", name: str | None = None) -> str:
+        """Serve `app` on an ephemeral port of `host`; return its base URL, which names the
+        server `name` (what containers call this machine, for tests/image) or else `host`."""
 
         async def start() -> str:
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, host, 0)
             await site.start()
             self._runners.append(runner)
             port = runner.addresses[0][1]
-            return f"http://127.0.0.1:{port}"
+            return f"http://{name or host}:{port}"
 
         return self.run(start())
 

@@ -51,9 +51,9 @@ class Http(FakeState):
 
     app: web.Application  # built by FakeGitHub._make_app, which routes to the handlers
 
-    def start(self, bg: BackgroundLoop) -> str:
-        """Serve the fake on `bg`; set and return `.url`."""
-        self.url = bg.serve(self.app)
+    def start(self, bg: BackgroundLoop, host: str = "127.0.0.1", name: str | None = None) -> str:
+        """Serve the fake on `bg` (see `BackgroundLoop.serve`); set and return `.url`."""
+        self.url = bg.serve(self.app, host, name)
         return self.url
 
     def fail_next(
