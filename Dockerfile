@@ -5,16 +5,19 @@
 # ---- builder: the project's wheel, and a venv of the locked dependencies and that wheel ------
 FROM debian:bookworm-slim AS builder
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# Debian's python3 is 3.11, the Python deploy/requirements.lock is written for.
+# Debian's python3 is 3.11, the Python deploy/requirements.lock is written for. Debian's packages
+# are not pinned: the mirror keeps only the current version of each (security updates).
+# hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 python3-venv \
+    && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
 # pip's proxy, index and certificate as the building machine has them (scripts/podman.sh passes
-# them): arguments of this stage only, so nothing of them reaches the final image.
+# them): arguments of this stage only, so nothing of them reaches the final image. pip trusts
+# the system's certificates (a base image made with the machine's own CA has it there).
 ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_TRUSTED_HOST
-ARG PIP_CERT
+ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=60
 WORKDIR /src
 # The dependencies first, in their own layer: a change of the code does not download them again.
@@ -31,10 +34,12 @@ RUN python3 -m venv /opt/build \
 
 # ---- the image: Debian's python3 and the venv; no compiler, no pip, no sources ---------------
 FROM debian:bookworm-slim
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --no-log-init --uid 10001 --user-group \
+    && groupadd --system --gid 10001 second-look \
+    && useradd --system --no-log-init --uid 10001 --gid second-look \
         --home-dir /var/lib/second-look --create-home second-look
 COPY --from=builder /opt/second-look /opt/second-look
 ENV PATH=/opt/second-look/bin:$PATH \

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser kubectl run test fuzz migrate lint bench clean
+.PHONY: install browser kubectl run test fuzz migrate lint bench image-test compose-test clean
 
 install: $(STAMP)
 
@@ -45,6 +45,14 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# The container image built and run beside the fakes; compose.yaml with a replica killed
+# (podman, runc, mmdebstrap, podman-compose installed with apt when missing: run as root).
+image-test: install
+	PYTHON=$(BIN)/python scripts/image-test
+
+compose-test: install
+	PYTHON=$(BIN)/python scripts/compose-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache artifacts

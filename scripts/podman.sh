@@ -18,7 +18,9 @@ export CONTAINERS_CONF="$ROOT/deploy/podman/containers.conf"
 # Docker's image format: podman's default (OCI) drops HEALTHCHECK and SHELL. podman-compose's
 # builds read it too.
 export BUILDAH_FORMAT=docker
-PODMAN_PACKAGES=(podman runc mmdebstrap podman-compose uidmap slirp4netns ca-certificates)
+# With their recommended packages, as measured: netavark and aardvark-dns (the networks, and
+# their names), iptables, buildah, fuse-overlayfs, catatonit.
+PODMAN_PACKAGES=(podman runc mmdebstrap podman-compose uidmap slirp4netns netavark aardvark-dns)
 
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -35,12 +37,16 @@ quietly() {
     return "$status"
 }
 
+# Seconds since `start` (from `now`), with a tenth.
+now() { date +%s%N; }
+since() { local ms=$((($(now) - $1) / 1000000)); printf '%d.%d s' $((ms / 1000)) $((ms % 1000 / 100)); }
+
 timed() {
     local name=$1 start
     shift
-    start=$(date +%s.%N)
+    start=$(now)
     "$@"
-    printf '%s: %.1f s\n' "$name" "$(echo "$(date +%s.%N) - $start" | bc)"
+    printf '%s: %s\n' "$name" "$(since "$start")"
 }
 
 podman_ready() {
@@ -49,15 +55,14 @@ podman_ready() {
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' ||
             missing+=("$package")
     done
-    command -v bc >/dev/null || missing+=(bc)
     if ((${#missing[@]})); then
         if [[ $(id -u) != 0 ]]; then
             say "missing: ${missing[*]}: run as root, or apt-get install them"
             return 1
         fi
         say "installing ${missing[*]}"
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        quietly apt-get update
+        quietly apt-get install -y -qq "${missing[@]}"
     fi
 }
 
@@ -83,6 +88,8 @@ base_image() {
     # As Debian's own slim image is made: no documentation, no recommended packages, apt's
     # downloads and caches removed after each use. The machine's own CA certificates go in:
     # HTTPS from a build may pass a re-signing proxy.
+    # The hooks are run by mmdebstrap, with the chroot as $1.
+    # shellcheck disable=SC2016
     # Merged /usr by symlinks as debootstrap makes it (usr-is-merged, not usrmerge and its perl).
     quietly mmdebstrap --variant=minbase \
         --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
@@ -132,18 +139,36 @@ _pip_build_args() {
         global.proxy) name=HTTPS_PROXY ;;
         *) continue ;;
         esac
-        [[ -z ${!name:-} ]] && printf -- '--build-arg=%s=%s\n' "$name" "$value"
+        [[ -n ${!name:-} ]] || printf -- '--build-arg=%s=%s\n' "$name" "$value"
     done < <(python3 -m pip config list 2>/dev/null || true)
 }
 
+# What the image is built from (the wheel's sources, the lock, the Dockerfile), as a digest.
+_app_digest() {
+    (cd "$ROOT" && find bot setup.cfg pyproject.toml README.md Dockerfile .dockerignore \
+        deploy/requirements.lock -type f ! -name '*.pyc' -print0 | sort -z |
+        xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# Built again only when its sources changed (their digest is a label of the image).
 app_image() {
-    local args start size
+    local args start size digest old
+    digest=$(_app_digest)
+    if [[ $(podman image inspect --format '{{index .Labels "second-look.source"}}' \
+        "$APP_IMAGE" 2>/dev/null) == "$digest" ]]; then
+        say "$APP_IMAGE is up to date"
+        return
+    fi
+    old=$(podman image inspect --format '{{.Id}}' "$APP_IMAGE" 2>/dev/null || true)
     mapfile -t args < <(_pip_build_args)
     say "building $APP_IMAGE"
-    start=$(date +%s.%N)
+    start=$(now)
     # No layers kept: a build leaves no stage image behind (about 300 MB each time).
-    quietly podman build --pull=never --layers=false "${args[@]}" --tag "$APP_IMAGE" "$ROOT"
-    printf 'image build time: %.1f s\n' "$(echo "$(date +%s.%N) - $start" | bc)"
+    quietly podman build --pull=never --layers=false "${args[@]}" \
+        --label "second-look.source=$digest" --tag "$APP_IMAGE" "$ROOT"
+    printf 'image build time: %s\n' "$(since "$start")"
+    # The image it replaces, now without a name (unless a container still uses it).
+    [[ -z $old ]] || podman rmi "$old" >/dev/null 2>&1 || true
     size=$(podman image inspect --format '{{.Size}}' "$APP_IMAGE")
     printf 'image size: %d MB\n' "$((size / 1000000))"
 }

@@ -46,18 +46,22 @@ class Failed(Exception):
     """A step did not do what it must; the message says what was seen."""
 
 
-def podman(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-    done = subprocess.run(  # noqa: S603 - podman, with our own arguments
-        ["podman", *args],  # noqa: S607
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - podman or podman-compose, with our own arguments
+        args, capture_output=True, text=True, env=env, timeout=300, check=False
     )
+
+
+def podman(*args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
+    done = run("podman", *args, env=env)
     if check and done.returncode != 0:
         raise Failed(f"podman {' '.join(args[:3])} ... exited {done.returncode}: {done.stderr}")
     return done.stdout.strip()
+
+
+def healthy(container: str) -> bool:
+    """Whether the image's HEALTHCHECK passes in the container now."""
+    return run("podman", "healthcheck", "run", container).returncode == 0
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float, every: float = 0.1) -> T:
@@ -89,7 +93,7 @@ def deliver(app_url: str, number: int, head_sha: str) -> str:
     """POST a signed pull_request `opened` delivery; the review id the App answers with."""
     payload = pull_request_payload("opened", number=number, head_sha=head_sha, owner=OWNER)
     body, headers = delivery(payload)
-    request = urllib.request.Request(f"{app_url}/webhooks", data=body, headers=headers)
+    request = urllib.request.Request(f"{app_url}/webhooks", data=body, headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
         if answer.status != 202:
             raise Failed(f"delivery for PR {number} answered {answer.status}")
@@ -189,9 +193,8 @@ def _image_test(fakes: Fakes, app_image: str, postgres_image: str, pg: str, app:
     wait_for("the App's /healthz 200", lambda: status_of(f"{url}/healthz") == 200, 120, 0.05)
     print(f"podman run to /healthz 200: {time.monotonic() - started:.1f} s")
 
-    health = subprocess.run(["podman", "healthcheck", "run", app], capture_output=True, check=False)  # noqa: S603, S607
-    if health.returncode != 0:
-        raise Failed(f"the image's HEALTHCHECK failed: {health.stdout!r} {health.stderr!r}")
+    if not healthy(app):
+        raise Failed("the image's HEALTHCHECK failed")
     uid = podman("exec", app, "id", "-u")
     if uid == "0":
         raise Failed("the App runs as root")
@@ -212,7 +215,8 @@ def _image_test(fakes: Fakes, app_image: str, postgres_image: str, pg: str, app:
 
     # SIGTERM while a review waits on Gemini: the process must give it SHUTDOWN_TIMEOUT, hand it
     # back to the queue and exit 0, well before the container's stop timeout.
-    fakes.gemini.latency = 60.0
+    # Longer than the stop may take, and short enough for the fake to finish its answer then.
+    fakes.gemini.latency = SHUTDOWN_TIMEOUT + 8.0
     seen = len(fakes.gemini.requests)
     review = deliver(url, 2, fakes.open_pull(2))
     wait_for("PR 2 asking Gemini", lambda: len(fakes.gemini.requests) >= seen + 4, 30)
@@ -220,7 +224,7 @@ def _image_test(fakes: Fakes, app_image: str, postgres_image: str, pg: str, app:
     podman("stop", "--time", "35", app)
     took = time.monotonic() - started
     code = podman("inspect", "--format", "{{.State.ExitCode}}", app)
-    (row,) = sql(pg, f"SELECT status FROM reviews WHERE id = '{review}'", pg_port)
+    (row,) = sql(pg, f"SELECT status FROM reviews WHERE id = '{review}'", pg_port)  # noqa: S608 - our id
     print(
         f"SIGTERM with a review in flight: exited {code} after {took:.1f} s "
         f"(SHUTDOWN_TIMEOUT={SHUTDOWN_TIMEOUT}); the review handed back: {row[0]}"
@@ -254,14 +258,7 @@ def compose_test(compose_file: Path, project: str) -> None:
 
 
 def compose(workdir: Path, project: str, *args: str) -> None:
-    done = subprocess.run(  # noqa: S603
-        ["podman-compose", "-p", project, "-f", str(workdir / "compose.yaml"), *args],  # noqa: S607
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run("podman-compose", "-p", project, "-f", str(workdir / "compose.yaml"), *args)
     if done.returncode != 0:
         raise Failed(f"podman-compose {' '.join(args)}: {done.stdout}{done.stderr}")
 
@@ -277,8 +274,11 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
 
     # The fakes listen where the replicas reach this machine: the network's gateway, which
     # they call host.containers.internal.
-    network = podman("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", pg)  # fmt: skip
-    gateway = podman("network", "inspect", "--format", "{{range .Subnets}}{{.Gateway}}{{end}}", network)  # fmt: skip
+    networks = "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}"
+    network = podman("inspect", "--format", networks, pg)
+    gateway = podman(
+        "network", "inspect", "--format", "{{range .Subnets}}{{.Gateway}}{{end}}", network
+    )
     fakes = Fakes(gateway, "host.containers.internal")
     settings = {
         **fakes.secrets(),
@@ -302,11 +302,11 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
     heads = {number: fakes.open_pull(number) for number in PRS}
     reviews = {deliver(url, number, heads[number]): number for number in PRS}
     wait_for("every review asking Gemini", lambda: len(fakes.gemini.requests) >= 4 * len(PRS), 30)
-    runner = {row[0]: row[1] for row in sql(pg, "SELECT id, lease_owner FROM reviews")}
+    owners = {row[0] for row in sql(pg, "SELECT DISTINCT lease_owner FROM reviews")}
     podman("kill", "--signal", "KILL", first)
     killed = time.monotonic()
     fakes.gemini.latency = 0.5
-    print(f"SIGKILL to app-1 with {len(PRS)} reviews asking Gemini ({len(set(runner.values()))} lease owner)")
+    print(f"SIGKILL to app-1 with {len(PRS)} reviews asking Gemini (lease owners: {len(owners)})")
 
     asked = len(fakes.gemini.requests)
     wait_for("app-2 asking Gemini", lambda: len(fakes.gemini.requests) > asked, 60, 0.05)
@@ -320,9 +320,10 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
     for review_id, number, status, attempts in rows:
         comments, runs = fakes.published(int(number), heads[int(number)]) or (0, [])
         inline = len(fakes.github.reviews(OWNER, REPO, int(number)))
+        conclusions = ", ".join(run["conclusion"] for run in runs)
         print(
             f"PR {number}: review {status}, attempts {attempts}; {comments} summary comment, "
-            f"{len(runs)} check run ({', '.join(r['conclusion'] for r in runs)}), {inline} inline review"
+            f"{len(runs)} check run ({conclusions}), {inline} inline review"
         )
         if (status, comments, len(runs), inline) != ("completed", 1, 1, 1):
             bad.append(number)
@@ -331,11 +332,6 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
     if bad:
         raise Failed(f"PRs {sorted(set(bad))} were not finished exactly once by app-2")
     return fakes
-
-
-def healthy(container: str) -> bool:
-    done = subprocess.run(["podman", "healthcheck", "run", container], capture_output=True, check=False)  # noqa: S603, S607
-    return done.returncode == 0
 
 
 def main() -> int:
