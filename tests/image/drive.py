@@ -291,12 +291,12 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
     with env_file.open("a") as out:
         out.writelines(f"{name}={value}\n" for name, value in settings.items())
 
-    compose(workdir, project, "up", "--detach", "--no-build")
     url = f"http://127.0.0.1:{port}"
     started = time.monotonic()
+    compose(workdir, project, "up", "--detach", "--no-build")
     wait_for("app-1's /healthz 200", lambda: status_of(f"{url}/healthz") == 200, 120, 0.1)
     wait_for("app-2 healthy", lambda: healthy(second), 120, 0.5)
-    print(f"compose up to both replicas healthy: {time.monotonic() - started:.1f} s")
+    print(f"podman-compose up to both replicas healthy: {time.monotonic() - started:.1f} s")
 
     fakes.gemini.latency = SLOW
     heads = {number: fakes.open_pull(number) for number in PRS}
