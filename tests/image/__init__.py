@@ -1,0 +1,1 @@
+"""Running the container image and compose.yaml beside the fakes (`drive.py`)."""
