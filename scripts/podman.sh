@@ -62,7 +62,7 @@ podman_ready() {
         fi
         say "installing ${missing[*]}"
         quietly apt-get update
-        quietly apt-get install -y -qq "${missing[@]}"
+        DEBIAN_FRONTEND=noninteractive quietly apt-get install -y -qq "${missing[@]}"
     fi
 }
 
