@@ -28,6 +28,8 @@ import aiohttp
 import gidgethub
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
+from bot.errors import describe
+
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -182,4 +184,4 @@ def _log_retry(what: object, state: RetryCallState) -> None:
 def _short(exc: BaseException | None) -> str:
     if isinstance(exc, gidgethub.HTTPException):
         return f"{int(exc.status_code)} {exc}"
-    return f"{type(exc).__name__}: {exc}" if exc is not None else "?"
+    return describe(exc) if exc is not None else "?"

@@ -185,7 +185,8 @@ async def test_malformed_output_is_retried_then_fails_naming_the_agent(
     with pytest.raises(AgentCallError) as caught:
         await review(make_client(), agent="bugs", meter=meter)
 
-    assert str(caught.value).startswith("agent bugs failed after 3 attempts: malformed output")
+    assert str(caught.value).startswith("malformed output: finish reason")
+    assert str(caught.value).endswith("(after 3 attempts)")
     assert (caught.value.agent, caught.value.attempts) == ("bugs", 3)
     assert len(fake_gemini.requests) == 3
     # A malformed answer is still billed, and counted.
@@ -215,7 +216,8 @@ async def test_400_fails_at_once(
 
     assert caught.value.attempts == 1
     assert caught.value.status == "400 INVALID_ARGUMENT"
-    assert str(caught.value).startswith("agent performance failed after 1 attempt: 400")
+    assert str(caught.value).startswith("Gemini answered 400 INVALID_ARGUMENT: ")
+    assert str(caught.value).endswith("(after 1 attempt)")
     assert len(fake_gemini.requests) == 1
 
 
@@ -341,6 +343,10 @@ async def test_a_refused_connection_fails_without_the_sdk_retrying_it(
         await review(client)
 
     assert caught.value.status == "connection error"
+    assert str(caught.value) == (
+        "connection error: ClientConnectorError: cannot connect to 127.0.0.1:9 "
+        "(Connection refused) (after 1 attempt)"
+    )
     # Left to itself the SDK would sleep 1 to 10 s and try again.
     assert asyncio.get_running_loop().time() - started < 1
 

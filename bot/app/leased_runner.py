@@ -17,8 +17,7 @@ import gidgethub
 
 from bot import retry
 from bot.app import outage
-from bot.github.client import describe
-from bot.logs import redact
+from bot.errors import describe
 from bot.review.gemini import AgentCallError
 from bot.store import db, lease
 
@@ -138,7 +137,7 @@ async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
         raise
     except Exception as exc:
         keeper.stop()
-        error = describe_error(exc)
+        error = describe(exc)
         services, now = work.services, work.services.clock()
         deferral = outage.deferral(
             exc,
@@ -213,11 +212,3 @@ class _Keeper:
                 self.lost = True
                 self._task.cancel()
                 return
-
-
-def describe_error(exc: BaseException) -> str:
-    """A readable one-line reason for failed work, with no secret in it."""
-    text = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc).strip()
-    if not isinstance(exc, EXPECTED):
-        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return redact(text.splitlines()[0] if text else "")[:1000]

@@ -13,8 +13,8 @@ from bot.app.serve import check_private_key, secrets_of
 from bot.app.services import Services
 from bot.app.worker import process_review
 from bot.config import Settings, load_settings
+from bot.errors import describe
 from bot.github import sources
-from bot.github.client import describe
 from bot.logs import setup_logging
 from bot.pull import Pull
 from bot.review.findings import Finding

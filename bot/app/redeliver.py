@@ -31,7 +31,8 @@ import gidgethub
 
 from bot.app import events
 from bot.app.services import Services
-from bot.github.client import RetryingGitHubAPI, describe, has_status
+from bot.errors import describe
+from bot.github.client import RetryingGitHubAPI, has_status
 from bot.retry import backoff
 from bot.store import db, redeliveries
 from bot.store.db import Conn

@@ -8,8 +8,9 @@ import logging
 import asyncpg
 import gidgethub
 
+from bot.errors import describe
 from bot.github import checks
-from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.client import RetryingGitHubAPI
 from bot.pull import Pull
 from bot.store import reviews
 

@@ -20,6 +20,7 @@ from bot.app.review_publisher import AppPublisher, finish_figures
 from bot.app.services import Services
 from bot.app.stopped_checks import close_stopped_checks
 from bot.app.table_memory import Superseded, TableMemory
+from bot.errors import describe
 from bot.github import repo_config, sources
 from bot.publishing.pull_publisher import PullPublisher
 from bot.review.metering import QuotaReached
@@ -181,7 +182,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             log.warning(
                 "review %s: could not say on the PR that it is deferred: %s",
                 self.review.id,
-                leased_runner.describe_error(exc),
+                describe(exc),
             )
 
     async def give_up(self, reason: str) -> None:
@@ -357,5 +358,5 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             log.warning(
                 "review %s: could not post the failure: %s",
                 self.review.id,
-                leased_runner.describe_error(exc),
+                describe(exc),
             )

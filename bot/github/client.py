@@ -20,6 +20,7 @@ from gidgethub import sansio
 from gidgethub.aiohttp import GitHubAPI
 from yarl import URL
 
+from bot.errors import describe
 from bot.logs import add_secret
 from bot.pull import Pull, Repo
 from bot.retry import Outage, Policy, Sleep, may_have_happened
@@ -45,15 +46,6 @@ class Counter(Protocol):
 class GitHubUnreachable(gidgethub.GitHubException, Outage):
     """GitHub did not answer (connection refused, reset, timed out), even after retries: an
     outage, which the App waits out (bot/app/outage.py)."""
-
-
-def describe(exc: gidgethub.GitHubException) -> str:
-    """`GitHub answered 404 to GET /repos/o/r/pulls/7: Not Found`, for a person to read."""
-    request = getattr(exc, "request", "")
-    to = f" to {request}" if request else ""
-    if isinstance(exc, gidgethub.HTTPException):
-        return f"GitHub answered {int(exc.status_code)}{to}: {exc}"
-    return f"GitHub failed{to}: {exc}"
 
 
 def url_vars(where: Repo | Pull, **more: str) -> dict[str, str]:
@@ -182,10 +174,7 @@ def naming(request: object) -> Iterator[None]:
         exc.request = str(request)  # type: ignore[attr-defined]
         raise
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-        said = " ".join(str(exc).split())  # aiohttp's: "Cannot connect to host H:P ssl:..."
-        unreachable = GitHubUnreachable(
-            f"no answer ({type(exc).__name__}{': ' if said else ''}{said})"
-        )
+        unreachable = GitHubUnreachable(describe(exc))  # the type and the host, not a repr
         unreachable.request = str(request)  # type: ignore[attr-defined]
         raise unreachable from None
 
@@ -279,7 +268,7 @@ class GitHubClient:
         try:
             answer = await self.app_api().getitem("/app")
         except (gidgethub.GitHubException, ValueError) as exc:
-            reason = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
+            reason = describe(exc)
             self.identity = Identity(self.app_id, None, reason)
             return self.identity
         slug = answer.get("slug") if isinstance(answer, dict) else None

@@ -15,11 +15,11 @@ import aiohttp
 import gidgethub
 from gidgethub import sansio
 
+from bot.errors import describe
 from bot.github.client import (
     REQUESTER,
     GitHubClient,
     RetryingGitHubAPI,
-    describe,
     graphql_endpoint,
     naming,
     url_vars,
@@ -90,7 +90,7 @@ async def read(
         for i, batch in enumerate(batches):
             await reader.query(batch, pull if i == 0 else None)
     except (gidgethub.GitHubException, _Unusable) as exc:
-        why = describe(exc) if isinstance(exc, gidgethub.GitHubException) else str(exc)
+        why = describe(exc)
         reader.result.fallback = reader.line(f"GraphQL failed, read by REST: {why}")
     missing = [key for key in keys if key not in reader.result.files]
     if missing or (pull is not None and reader.result.pull is None):

@@ -11,7 +11,8 @@ from typing import Any
 
 import gidgethub
 
-from bot.github.client import RetryingGitHubAPI, describe, has_status, url_vars
+from bot.errors import describe
+from bot.github.client import RetryingGitHubAPI, has_status, url_vars
 from bot.github.repo_config import RepoConfig
 from bot.pull import Pull
 from bot.review.changes import Diff

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import gidgethub
 
+from bot.errors import describe
 from bot.github import files, repo_config
-from bot.github.client import GitHubClient, describe
+from bot.github.client import GitHubClient
 from bot.github.diff import fetch_diff
 from bot.pull import Pull, Repo
 from bot.review.changes import ChangedFile, Diff

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 
 import gidgethub
 
+from bot.errors import describe
 from bot.github import checks, publish, replies
-from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.client import RetryingGitHubAPI
 from bot.github.repo_config import RepoConfig
 from bot.github.threads import Threads
 from bot.publishing import resolution

@@ -8,8 +8,9 @@ from collections.abc import Collection, Iterable
 
 import gidgethub
 
+from bot.errors import describe
 from bot.github import threads
-from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.client import RetryingGitHubAPI
 from bot.github.threads import Thread, Threads
 from bot.review.findings import Finding
 

@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
+from bot import errors
+from bot.errors import describe
 from bot.retry import Policy, Sleep, Transient, never_sent, retry_info
 from bot.review import thinking
 from bot.review.caching import CACHE, TTL_SECONDS, Cached
@@ -37,8 +39,7 @@ class AgentCallError(Exception):
         self.attempts = attempts
         self.message = message
         self.outage = outage
-        noun = "attempt" if attempts == 1 else "attempts"
-        super().__init__(f"agent {agent} failed after {attempts} {noun}: {status} {message}")
+        super().__init__(errors.gemini(status, message, attempts))
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,9 @@ class GeminiClient:
             total = counted.get("totalTokens")
             total = total if isinstance(total, int) else None
         except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("count_tokens failed, counting bytes instead: %s", self._redact(str(exc)))
+            log.warning(
+                "count_tokens failed, counting bytes instead: %s", self._redact(describe(exc))
+            )
             total = None
         if total is None:
             return len(text.encode())
@@ -374,7 +377,7 @@ class GeminiClient:
                 ) from exc
             raise _Retry("timeout", f"no answer within {self.timeout:g} s", outage=True) from exc
         except aiohttp.ClientError as exc:
-            message = self._redact(str(exc))
+            message = self._redact(describe(exc))
             raise _Retry(
                 "connection error", message, outage=True, reached=not never_sent(exc)
             ) from exc
@@ -409,7 +412,7 @@ class GeminiClient:
             )
             raise
         except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
-            reason = self._redact(getattr(exc, "message", None) or str(exc))
+            reason = self._redact(getattr(exc, "message", None) or describe(exc))
             log.warning("no cache for part %d: %s", chunk, reason)
             # Billed only when it may have been made: a timeout after it was sent.
             reached = not never_sent(exc)
@@ -433,7 +436,7 @@ class GeminiClient:
         try:
             await self._api.delete(cached.name)
         except (ApiError, MalformedResponse, aiohttp.ClientError, TimeoutError) as exc:
-            log.info("cache %s not deleted: %s", cached.name, self._redact(str(exc)))
+            log.info("cache %s not deleted: %s", cached.name, self._redact(describe(exc)))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text

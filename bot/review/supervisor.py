@@ -24,7 +24,6 @@ from bot.review.selection import CHARS_PER_TOKEN
 log = logging.getLogger(__name__)
 
 __all__ = ["AgentFailure", "ReviewSupervisor", "SupervisorResult"]
-REASON_CHARS = 200  # of the error a failed call's reason keeps, on one line
 BUDGET_RAN_OUT = "the token budget ran out"  # why an agent call was not made
 
 DEFAULT_CHUNK_TOKENS = 24_000  # diff read by one call of one agent
@@ -406,7 +405,7 @@ class ReviewSupervisor:
                     result.unfinished.append(AgentFailure(name, BUDGET_RAN_OUT, number, paths))
                 return None
             except AgentCallError as exc:
-                reason = failure_reason(exc)
+                reason = str(exc)  # bot/errors.py's sentence
                 log.warning("%s failed on part %d: %s", name, number, reason)
                 if exc.outage and self.defer_outages and self._outage is None:
                     self._outage = f"{name} on part {number}: {reason}"
@@ -424,15 +423,3 @@ class ReviewSupervisor:
         parsed = answer.parsed
         assert isinstance(parsed, schema)
         return parsed
-
-
-def failure_reason(exc: AgentCallError) -> str:
-    """`Gemini answered 503 UNAVAILABLE: overloaded (after 4 attempts)`: one line, no repr."""
-    message = " ".join(exc.message.split())
-    if len(message) > REASON_CHARS:
-        message = message[: REASON_CHARS - 1] + "…"
-    status = " ".join(exc.status.split())
-    what = f"Gemini answered {status}" if status[:1].isdigit() else status or "failed"
-    noun = "attempt" if exc.attempts == 1 else "attempts"
-    said = f": {message}" if message else ""
-    return f"{what}{said} (after {exc.attempts} {noun})"

@@ -25,9 +25,10 @@ import gidgethub
 
 from bot import incremental, pipeline
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
+from bot.errors import describe
 from bot.github import sources
 from bot.github.checks import annotate
-from bot.github.client import GitHubClient, describe, has_status
+from bot.github.client import GitHubClient, has_status
 from bot.github.compare import changed_since
 from bot.github.event import EventError, PullEvent, read_event
 from bot.github.repo_config import RepoConfig

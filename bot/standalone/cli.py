@@ -17,8 +17,9 @@ import aiohttp
 import gidgethub
 
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, gemini_settings, github_access
+from bot.errors import describe
 from bot.github import publish, sources
-from bot.github.client import GitHubClient, describe
+from bot.github.client import GitHubClient
 from bot.logs import setup_logging
 from bot.output import Report, render
 from bot.output.text import one_line

@@ -14,7 +14,7 @@ import gidgethub
 from bot.app import app_identity
 from bot.app.conversation import dismissal, thread_sync
 from bot.app.services import Services
-from bot.github.client import describe
+from bot.errors import describe
 from bot.store import db, reviews
 from bot.store.redeliveries import exclusive
 

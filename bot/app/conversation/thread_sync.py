@@ -12,8 +12,9 @@ import gidgethub
 from bot.app import app_identity
 from bot.app.conversation import access
 from bot.app.services import Services
+from bot.errors import describe
 from bot.github import threads
-from bot.github.client import RetryingGitHubAPI, describe
+from bot.github.client import RetryingGitHubAPI
 from bot.github.threads import Threads
 from bot.pull import Pull
 from bot.store import feedback, pulls
