@@ -112,7 +112,7 @@ async def test_publish_finds_and_edits_the_actions_summary_comment(fake, session
     )
     first = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\none", MARKER)
     again = await publish.upsert_comment(gh, ACME_1, f"{MARKER}\ntwo", MARKER)
-    assert first == again
+    assert first.id == again.id and (first.created, again.created) == (True, False)
     assert [(c["user"]["login"], c["body"]) for c in fake.comments("acme", "widget", 1)] == [
         (ACTIONS_LOGIN, f"{MARKER}\ntwo")
     ]

@@ -11,7 +11,9 @@ import pytest
 from bot.app import retention_loop
 from bot.app.conversation import lifecycle
 from bot.app.retention_loop import retention_pass
+from bot.store import publications
 from bot.store import retention as store
+from bot.store.publications import Action, Publication, Target
 from tests.reviewing import until
 
 OLD, YOUNG = 100, 10  # days; the settings keep 90
@@ -67,6 +69,8 @@ async def review(
             n + 1,
             days,
         )
+    said = Publication(Target.COMMENT, Action.POSTED, "No findings", github_id=1)
+    await publications.record(pool, review_id, said)
     return review_id
 
 
@@ -118,6 +122,7 @@ async def test_what_is_older_than_the_limit_goes_and_what_is_younger_stays(servi
         "findings": 2,
         "gemini_calls": 4,
         "review_events": 2,
+        "publications": 2,
         "webhook_deliveries": 2,
         "jobs": 1,
         "gemini_quota": 1,
@@ -126,6 +131,7 @@ async def test_what_is_older_than_the_limit_goes_and_what_is_younger_stays(servi
     assert await remaining(pool, "findings", "review_id") == {young}
     assert await remaining(pool, "gemini_calls", "review_id") == {young}
     assert await remaining(pool, "review_events", "review_id") == {young}
+    assert await remaining(pool, "publications", "review_id") == {young}
     assert await remaining(pool, "webhook_deliveries", "delivery_id") == {"d-young", "d-new"}
     assert await remaining(pool, "jobs") == {young_job, waiting}
     assert old_job not in await remaining(pool, "jobs")

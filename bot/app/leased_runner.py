@@ -152,10 +152,12 @@ async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
             return None
         if retry.outage(exc):
             error = outage.gave_up(error, work.outage_since, now)
+        # Not "failed" yet: the finish says how it ended, as the table has it (a newer
+        # review may have superseded it meanwhile).
         if isinstance(exc, EXPECTED):
-            log.warning("%s failed: %s", work.label, error)
+            log.warning("%s ended on an error: %s", work.label, error)
         else:
-            log.exception("%s failed unexpectedly: %s", work.label, error)
+            log.exception("%s ended on an unexpected error: %s", work.label, error)
         ended = await work.failed(error)
     finally:
         keeper.stop()

@@ -1,4 +1,5 @@
-"""Who sent a request: the client's address behind TRUSTED_PROXIES, and whether it is local.
+"""Who sent a request: the client's address behind TRUSTED_PROXIES, whether it is local, and
+whether a posted form came from one of this server's own pages (`foreign`).
 
 The peer (the other end of the TCP connection) is the client, unless it is one of the
 trusted proxies: then X-Forwarded-For is read from the right, each trusted proxy skipped, and
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -96,3 +98,44 @@ def loopback_host(host: str) -> bool:
         return True
     parsed = address(name)
     return parsed is not None and parsed.is_loopback
+
+
+def base_url(request: web.Request) -> str:
+    """This server's own address as the request reached it (scheme from a proxy's
+    X-Forwarded-Proto when it says http or https, the Host header)."""
+    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    scheme = scheme if scheme in ("http", "https") else request.scheme
+    return f"{scheme}://{request.host}"
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """Scheme, host and port of a URL (the scheme's port when none is written), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def foreign(request: web.Request, then: str) -> str | None:
+    """Why a posted form did not come from one of this server's pages, or None when it did;
+    `then` says what to do about it. The CSRF check of every form that acts (the setup page,
+    the dashboard's Re-run).
+
+    Browsers send Origin with every form post (Referer only when Origin is missing, as old
+    ones do); the form page's Referrer-Policy is same-origin, under which a same-origin
+    post's Origin is the page's and not "null". A CSRF post cannot set X-Forwarded-Proto
+    or Host, so base_url is this server's own address for any browser's request.
+    """
+    sent = request.headers.get("Origin") or request.headers.get("Referer")
+    if not sent:
+        return "The form was posted without an Origin or Referer header, as no browser does."
+    if _origin(sent) is None or _origin(sent) != _origin(base_url(request)):
+        return (
+            f"The form was posted from {sent}, not from this server's own address "
+            f"{base_url(request)}: {then}."
+        )
+    return None

@@ -211,49 +211,12 @@ def _host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
-def _base_url(request: web.Request) -> str:
-    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    scheme = scheme if scheme in ("http", "https") else request.scheme
-    return f"{scheme}://{request.host}"
-
-
 def _allowed(request: web.Request, given: str) -> bool:
     """A request from this host, or one with the access key of the logged setup URL."""
     if remote.is_local(request):
         return True
     expected = request.app[_CONFIG]["access"]
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    """Scheme, host and port of a URL (the scheme's port when none is written), or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
-
-
-def _foreign(request: web.Request) -> str | None:
-    """Why the post did not come from one of this server's pages, or None when it did.
-
-    Browsers send Origin with every form post (Referer only when Origin is missing, as old
-    ones do); the form page's Referrer-Policy is same-origin, under which a same-origin
-    post's Origin is the page's and not "null". A CSRF post cannot set X-Forwarded-Proto
-    or Host, so _base_url is this server's own address for any browser's request.
-    """
-    sent = request.headers.get("Origin") or request.headers.get("Referer")
-    if not sent:
-        return "The form was posted without an Origin or Referer header, as no browser does."
-    if _origin(sent) is None or _origin(sent) != _origin(_base_url(request)):
-        return (
-            f"The form was posted from {sent}, not from this server's own address "
-            f"{_base_url(request)}: open the setup page at that address and post it again."
-        )
-    return None
 
 
 _REFUSED = (
@@ -269,7 +232,7 @@ async def _form(request: web.Request) -> web.Response:
     if not _allowed(request, access):
         return _page("Set up Second Look", _REFUSED, 403)
     name = manifest.default_name(_host_name(request.host))
-    return _setup_form(name, "", _base_url(request), access=access)
+    return _setup_form(name, "", remote.base_url(request), access=access)
 
 
 def _setup_form(
@@ -326,7 +289,7 @@ async def _start(request: web.Request) -> web.Response:
     access = str(form.get("access", ""))
     if not _allowed(request, access):
         return _page("Set up Second Look", _REFUSED, 403)
-    foreign = _foreign(request)
+    foreign = remote.foreign(request, "open the setup page at that address and post it again")
     if foreign:
         log.warning("setup: refused a post from another site (%s)", remote.client_address(request))
         return _page("Set up Second Look", f"<p>{html.escape(foreign)}</p>", 403)

@@ -9,6 +9,7 @@ trip of its own.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from bot.app import leased_runner
+from bot.errors import describe
 from bot.review.render import Summary, render_summary, summary_json
-from bot.store import queue, reviews
+from bot.store import db, publications, queue, reviews
 from bot.store.findings_table import FindingRepo
+from bot.store.publications import Publication
 from bot.store.queue import Standing
 from bot.store.reviews import Review
 from bot.store.standing import Check
+
+log = logging.getLogger(__name__)
 
 
 class Superseded(leased_runner.NotOurs):
@@ -53,8 +58,8 @@ class TableMemory:
     async def posted_inline(self) -> set[str]:
         return await FindingRepo(self.pool).posted_inline(self.review.pull)
 
-    async def mark_inline(self, fingerprints: Sequence[str]) -> None:
-        await FindingRepo(self.pool).mark_inline(self.review.id, fingerprints)
+    async def mark_inline(self, fingerprints: Sequence[str], posted: Publication) -> None:
+        await FindingRepo(self.pool).mark_inline(self.review.id, fingerprints, [posted])
 
     async def last_comment(self) -> tuple[int | None, Check]:
         """The summary comment an earlier review of the PR posted, with the standing."""
@@ -63,19 +68,33 @@ class TableMemory:
     def render(self, summary: Summary) -> str:
         return render_summary(summary)
 
-    async def comment_posted(self, comment_id: int, summary: Summary) -> Check:
+    async def comment_posted(self, comment_id: int, summary: Summary, posted: Publication) -> Check:
         return await reviews.set_fields_standing(
             self.pool,
             self.review.id,
             self.lease_owner,
+            [posted],
             comment_id=comment_id,
             summary=summary_json(summary),
         )
 
-    async def check_started(self, check_run_id: int) -> Check:
+    async def check_started(self, check_run_id: int, started: Publication) -> Check:
         return await reviews.set_fields_standing(
-            self.pool, self.review.id, self.lease_owner, check_run_id=check_run_id
+            self.pool, self.review.id, self.lease_owner, [started], check_run_id=check_run_id
         )
 
-    async def check_done(self) -> None:
-        await reviews.set_fields(self.pool, self.review.id, check_run_done=True)
+    async def check_done(self, done: Publication) -> None:
+        await reviews.set_fields(self.pool, self.review.id, [done], check_run_done=True)
+
+    async def record(self, publication: Publication) -> None:
+        """What reached GitHub (or did not), alone; the database away loses only this."""
+        try:
+            await publications.record(self.pool, self.review.id, publication)
+        except db.UNREACHABLE as exc:
+            log.warning(
+                "review %s: what reached GitHub (%s %s) not recorded: %s",
+                self.review.id,
+                publication.target,
+                publication.action,
+                describe(exc),
+            )

@@ -72,6 +72,7 @@ def create_app(settings: Settings, sleep: Sleep = asyncio.sleep) -> web.Applicat
         settings,
         lambda: app[services_key].pool,
         degraded=lambda: health.degraded(app[services_key]),
+        hooks=lambda: app[scheduler_key].hooks,
     )
     return app
 

@@ -22,13 +22,14 @@ from bot.app.stopped_checks import close_stopped_checks
 from bot.app.table_memory import Superseded, TableMemory
 from bot.errors import describe
 from bot.github import repo_config, sources
-from bot.publishing.pull_publisher import PullPublisher
+from bot.publishing.pull_publisher import PullPublisher, says
 from bot.review.metering import QuotaReached
 from bot.review.prompt import Brief
 from bot.review.render import Summary
 from bot.review.supervisor import ReviewSupervisor
-from bot.store import calls, pulls, queue, reviews
+from bot.store import calls, db, pulls, queue, reviews
 from bot.store.installations import InstallationStatus
+from bot.store.publications import Action, Publication, Target
 from bot.store.queue import Status, Trigger
 from bot.store.reviews import Review
 
@@ -177,13 +178,14 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         try:
             await (await self.publisher()).queued(summary)
         except Superseded:
-            log.info("review %s: superseded; its deferral is not posted", self.review.id)
+            log.info("review %s: no longer ours; its deferral is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
             log.warning(
                 "review %s: could not say on the PR that it is deferred: %s",
                 self.review.id,
                 describe(exc),
             )
+            await self.unreached(summary, describe(exc))
 
     async def give_up(self, reason: str) -> None:
         """A review whose process kept dying: fail it, and say so where it was in progress."""
@@ -200,7 +202,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             return None
         finished = await queue.finish(pool, review.id, owner, ended.status, ended.error)
         if not finished:
-            log.warning("review %s finished after losing its lease; result not recorded", review.id)
+            await self.not_recorded(ended)
             return None
         known = self.figures
         if known is None and ended.status is Status.SKIPPED:
@@ -348,15 +350,63 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         await close_stopped_checks(gh, self.services.pool, self.review.pull)
 
     async def publish_failure(self, error: str) -> None:
-        """Say on the PR that the review failed and why; GitHub may be the thing that is down."""
+        """Say on the PR that the review failed and why; GitHub may be the thing that is down
+        (what reached it, and what did not, is recorded for the dashboard)."""
         summary = Summary(head_sha=self.review.head_sha, status="failed", error=error)
         try:
             await (await self.publisher()).failed(summary, self.config.config)
         except Superseded:
-            log.info("review %s: superseded; its failure is not posted", self.review.id)
+            log.info("review %s: no longer ours; its failure is not posted", self.review.id)
         except (gidgethub.GitHubException, OSError) as exc:
             log.warning(
-                "review %s: could not post the failure: %s",
+                "review %s: could not tell the PR that it failed: %s",
                 self.review.id,
                 describe(exc),
             )
+            await self.unreached(summary, describe(exc))
+
+    async def unreached(self, summary: Summary, error: str) -> None:
+        """GitHub could not even be asked (no installation token): record that what `summary`
+        was to show on the PR did not reach it. Once asked, the publisher recorded each step."""
+        if self.pr is not None:
+            return
+        shows = says(summary)
+        await self.memory.record(
+            Publication(Target.COMMENT, Action.FAILED, shows, self.review.comment_id, error)
+        )
+        check_run_id = self.review.check_run_id
+        if check_run_id is not None:
+            state = "in progress" if summary.status == "queued" else "completed"
+            failed = Publication(
+                Target.CHECK, Action.FAILED, f"{state}: {shows}", check_run_id, error
+            )
+            await self.memory.record(failed)
+
+    async def not_recorded(self, ended: Outcome) -> None:
+        """The review's end was refused (it was no longer ours): log what the table says it
+        is, so that the log and the dashboard agree."""
+        review = self.review
+        ending = f"{ended.status}: {ended.error}" if ended.error else str(ended.status)
+        try:
+            now = await reviews.get(self.services.pool, review.id)
+        except db.UNREACHABLE as exc:
+            log.warning(
+                "review %s lost its lease; its end here (%s) is not recorded (its status not "
+                "read: %s)",
+                review.id,
+                ending,
+                describe(exc),
+            )
+            return
+        if now is None:
+            table = "gone from the table"
+        elif now.superseded_by is not None and now.status == Status.SUPERSEDED:
+            table = f"superseded by review {now.superseded_by}"
+        else:
+            table = str(now.status)
+        log.warning(
+            "review %s is %s; its end here (%s) is not recorded: it was no longer ours",
+            review.id,
+            table,
+            ending,
+        )

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 import gidgethub
 
@@ -46,6 +46,13 @@ async def our_comment(
     return None
 
 
+class Upserted(NamedTuple):
+    """Our summary comment after `upsert_comment`: its id, and whether it was created."""
+
+    id: int
+    created: bool
+
+
 async def upsert_comment(
     gh: RetryingGitHubAPI,
     pull: Pull,
@@ -53,7 +60,7 @@ async def upsert_comment(
     marker: str,
     known_id: int | None = None,
     author: str | None = None,
-) -> int:
+) -> Upserted:
     """Edit our summary comment (known id first, else found by marker and, when given, its
     author: the Action's is not the App's), or create it."""
     comment_id = known_id
@@ -66,13 +73,13 @@ async def upsert_comment(
                 url_vars=url_vars(pull.repository, id=str(comment_id)),
                 data={"body": body},
             )
-            return comment_id
+            return Upserted(comment_id, created=False)
         except gidgethub.BadRequest as exc:
             if not has_status(exc, HTTPStatus.NOT_FOUND) or known_id is None:
                 raise
             log.info("summary comment %s is gone; looking again", comment_id)
             return await upsert_comment(gh, pull, body, marker, author=author)
-    return await create_comment(gh, pull, body, marker, author)
+    return Upserted(await create_comment(gh, pull, body, marker, author), created=True)
 
 
 async def create_comment(
@@ -110,7 +117,7 @@ async def set_state(
                 raise
             return await set_state(gh, pull, state, marker)
         body = with_state(current.get("body") or "", state)
-        return await upsert_comment(gh, pull, body, marker, comment_id)
+        return (await upsert_comment(gh, pull, body, marker, comment_id)).id
     body = f"{marker}\n## Second Look review\n\n{state}\n"
     return await create_comment(gh, pull, body, marker)
 
@@ -206,6 +213,17 @@ def chosen_inline(
     return inline_candidates(fresh, config.max_inline_comments, config.min_inline_severity)
 
 
+@dataclass(frozen=True)
+class Inline:
+    """What `post_inline` did: the findings posted, the summary saying so, our review's id on
+    GitHub, or why GitHub refused it (422)."""
+
+    posted: list[Finding]
+    summary: Summary
+    review_id: int | None = None
+    refused: str | None = None
+
+
 async def post_inline(
     gh: RetryingGitHubAPI,
     pull: Pull,
@@ -213,19 +231,19 @@ async def post_inline(
     diff: Diff,
     chosen: list[Finding],
     summary: Summary,
-) -> tuple[list[Finding], Summary]:
+) -> Inline:
     """One COMMENT review of the chosen findings (placed on the diff's lines): those posted,
     and the summary counting them, or saying GitHub refused them (422: it lists every
     finding)."""
     if not chosen:
-        return [], summary
+        return Inline([], summary)
     comments = inline_comments(chosen, diff)
     body = f"Second Look: {len(comments)} inline comment(s); the summary has them all."
     try:
-        await post_review(gh, pull, head_sha, body, comments)
+        review_id = await post_review(gh, pull, head_sha, body, comments)
     except gidgethub.BadRequest as exc:
         if not has_status(exc, HTTPStatus.UNPROCESSABLE_ENTITY):
             raise
         log.warning("%s: GitHub refused the inline comments: %s", pull, describe(exc))
-        return [], summary.noted(INLINE_REFUSED)
-    return chosen, replace(summary, inline=len(chosen))
+        return Inline([], summary.noted(INLINE_REFUSED), refused=describe(exc))
+    return Inline(chosen, replace(summary, inline=len(chosen)), review_id)

@@ -12,7 +12,8 @@ the one the comment shows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
 import gidgethub
@@ -28,7 +29,8 @@ from bot.pull import Pull
 from bot.review.changes import Diff
 from bot.review.findings import Finding
 from bot.review.markdown import code
-from bot.review.render import MARKER, Summary
+from bot.review.render import MARKER, Summary, check_title
+from bot.store.publications import Action, Publication, Target
 from bot.store.standing import Check
 
 log = logging.getLogger(__name__)
@@ -73,18 +75,34 @@ class PullPublisher:
         return summary
 
     async def failed(self, summary: Summary, config: RepoConfig) -> None:
-        """A review that failed: the summary comment and check run say why."""
-        found = await self.upsert_comment(summary)
-        await self.complete_check(summary, [], config, found)
+        """A review that failed: the summary comment and check run say why. The check run is
+        tried even when the comment could not be (the first failure is raised after)."""
+        found: Check | None = None
+        refused: gidgethub.GitHubException | None = None
+        try:
+            found = await self.upsert_comment(summary)
+        except gidgethub.GitHubException as exc:
+            refused = exc
+        try:
+            await self.complete_check(summary, [], config, found)
+        except gidgethub.GitHubException as exc:
+            refused = refused or exc
+        if refused is not None:
+            raise refused
         await self.reply_done(summary)
 
     async def queued(self, summary: Summary) -> None:
-        """A review waiting for a quota: the summary comment says until when, the check run
-        stays in progress and says so."""
+        """A review waiting for a quota (or for GitHub or Gemini to come back): the summary
+        comment says until when, the check run stays in progress and says so."""
         found = await self.upsert_comment(summary)
         if self.check_run_id is not None:
             await self.memory.ensure_ours(found)
-            await checks.queued(self.gh, self.pull.repository, self.check_run_id, summary)
+            shows = f"in progress: {says(summary)}"
+            async with self.recording(Target.CHECK, shows, self.check_run_id):
+                await checks.queued(self.gh, self.pull.repository, self.check_run_id, summary)
+            await self.memory.record(
+                Publication(Target.CHECK, Action.UPDATED, shows, self.check_run_id)
+            )
 
     async def post_inline(
         self, diff: Diff, findings: list[Finding], summary: Summary, config: RepoConfig
@@ -96,12 +114,21 @@ class PullPublisher:
         if not chosen:
             return summary
         await self.memory.ensure_ours()
-        posted, summary = await publish.post_inline(
-            self.gh, self.pull, self.head_sha, diff, chosen, summary
-        )
-        if posted:
-            await self.memory.mark_inline([f.fingerprint for f in posted])
-        return summary
+        shows = f"{len(chosen)} inline comment(s)"
+        async with self.recording(Target.INLINE, shows):
+            inline = await publish.post_inline(
+                self.gh, self.pull, self.head_sha, diff, chosen, summary
+            )
+        if inline.refused is not None:
+            refused = f"{inline.refused}; the summary comment lists every finding instead"
+            await self.memory.record(
+                Publication(Target.INLINE, Action.FAILED, shows, None, refused)
+            )
+        elif inline.posted:
+            shows = f"{len(inline.posted)} inline comment(s)"
+            posted = Publication(Target.INLINE, Action.POSTED, shows, inline.review_id)
+            await self.memory.mark_inline([f.fingerprint for f in inline.posted], posted)
+        return inline.summary
 
     async def resolve_threads(
         self,
@@ -123,27 +150,35 @@ class PullPublisher:
         """Post or edit the summary comment; the review's standing after, for the next step."""
         known, found = await self.memory.last_comment()
         await self.memory.ensure_ours(found)
-        comment_id = await publish.upsert_comment(
-            self.gh,
-            self.pull,
-            self.memory.render(summary),
-            MARKER,
-            known,
-            author=self.author,
-        )
-        return await self.memory.comment_posted(comment_id, summary)
+        shows = says(summary)
+        async with self.recording(Target.COMMENT, shows, known):
+            comment = await publish.upsert_comment(
+                self.gh,
+                self.pull,
+                self.memory.render(summary),
+                MARKER,
+                known,
+                author=self.author,
+            )
+        action = Action.POSTED if comment.created else Action.UPDATED
+        posted = Publication(Target.COMMENT, action, shows, comment.id)
+        return await self.memory.comment_posted(comment.id, summary, posted)
 
     async def start_check(self, external_id: str) -> Check | None:
         """The check run, in progress; the review's standing after, for a step right after."""
         await self.memory.ensure_ours()
-        self.check_run_id = await checks.start(
-            self.gh,
-            self.pull.repository,
-            self.head_sha,
-            external_id,
-            known_id=self.check_run_id,
-        )
-        return await self.memory.check_started(self.check_run_id)
+        known = self.check_run_id
+        async with self.recording(Target.CHECK, IN_PROGRESS, known):
+            self.check_run_id = await checks.start(
+                self.gh,
+                self.pull.repository,
+                self.head_sha,
+                external_id,
+                known_id=known,
+            )
+        action = Action.POSTED if known is None else Action.UPDATED
+        started = Publication(Target.CHECK, action, IN_PROGRESS, self.check_run_id)
+        return await self.memory.check_started(self.check_run_id, started)
 
     async def complete_check(
         self,
@@ -157,16 +192,34 @@ class PullPublisher:
         if self.check_run_id is None:
             return
         await self.memory.ensure_ours(found)
-        self.conclusion = await checks.complete_review(
-            self.gh,
-            self.pull.repository,
-            self.check_run_id,
-            summary,
-            findings,
-            config.fail_on,
-            config,
+        async with self.recording(Target.CHECK, f"completed: {says(summary)}", self.check_run_id):
+            self.conclusion = await checks.complete_review(
+                self.gh,
+                self.pull.repository,
+                self.check_run_id,
+                summary,
+                findings,
+                config.fail_on,
+                config,
+            )
+        shows = f"completed ({self.conclusion}): {says(summary)}"
+        await self.memory.check_done(
+            Publication(Target.CHECK, Action.UPDATED, shows, self.check_run_id)
         )
-        await self.memory.check_done()
+
+    @asynccontextmanager
+    async def recording(
+        self, target: Target, shows: str, github_id: int | None = None
+    ) -> AsyncIterator[None]:
+        """A publishing step: when GitHub refuses it or cannot be reached, the memory records
+        that `target` (`github_id` on GitHub, if it exists) did not come to show `shows`,
+        and why; the failure goes on."""
+        try:
+            yield
+        except gidgethub.GitHubException as exc:
+            failed = Publication(target, Action.FAILED, shows, github_id, describe(exc))
+            await self.memory.record(failed)
+            raise
 
     async def reply_done(self, summary: Summary) -> None:
         """Answer the command that asked for this review, now that it is done."""
@@ -186,3 +239,13 @@ class PullPublisher:
             await replies.comment(self.gh, self.pull, body)
         except gidgethub.GitHubException as exc:  # the summary says it all the same
             log.warning("%s: the command was not answered: %s", self.label, describe(exc))
+
+
+IN_PROGRESS = "in progress"
+FAILED_SAYS = "Review failed"
+
+
+def says(summary: Summary) -> str:
+    """What publishing `summary` shows on the PR, in a few words (the check run's title; a
+    failure without its reason, which the review's error holds)."""
+    return FAILED_SAYS if summary.status == "failed" else check_title(summary)

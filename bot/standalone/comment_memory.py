@@ -14,6 +14,7 @@ from bot.pull import Pull
 from bot.review.findings import Finding
 from bot.review.memory import Memory, decode, with_memory
 from bot.review.render import MARKER, MAX_BODY, Summary, render_summary
+from bot.store.publications import Publication
 from bot.store.standing import Check
 
 ACTIONS_BOT = "github-actions[bot]"  # who a workflow's GITHUB_TOKEN writes as
@@ -44,7 +45,7 @@ class CommentMemory:
     async def posted_inline(self) -> frozenset[str]:
         return self.inline
 
-    async def mark_inline(self, fingerprints: Sequence[str]) -> None:
+    async def mark_inline(self, fingerprints: Sequence[str], posted: Publication) -> None:
         self.inline = self.inline | set(fingerprints)
 
     async def last_comment(self) -> tuple[int | None, None]:
@@ -57,11 +58,14 @@ class CommentMemory:
         body = render_summary(summary, MAX_BODY - MEMORY_CHARS)
         return with_memory(body, remembered, MEMORY_CHARS)
 
-    async def comment_posted(self, comment_id: int, summary: Summary) -> None:
+    async def comment_posted(self, comment_id: int, summary: Summary, posted: Publication) -> None:
         return None  # the block went with the comment
 
-    async def check_started(self, check_run_id: int) -> None:
+    async def check_started(self, check_run_id: int, started: Publication) -> None:
         return None  # the Action creates no check run: the job's own is its verdict
 
-    async def check_done(self) -> None:
+    async def check_done(self, done: Publication) -> None:
         return None
+
+    async def record(self, publication: Publication) -> None:
+        return None  # the job's log says what failed

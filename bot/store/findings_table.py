@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from bot.pull import Pull
 from bot.store.db import Db
+from bot.store.publications import Publication, recording, values
 from bot.store.pulls import columns
 
 _FIELDS = (
@@ -80,13 +81,20 @@ class FindingRepo:
         )
         return [dict(row) for row in rows]
 
-    async def mark_inline(self, review_id: uuid.UUID, fingerprints: Sequence[str]) -> None:
-        """Record which of the review's findings were posted as inline comments."""
+    async def mark_inline(
+        self,
+        review_id: uuid.UUID,
+        fingerprints: Sequence[str],
+        published: Sequence[Publication] = (),
+    ) -> None:
+        """Record which of the review's findings were posted as inline comments (and the
+        inline review's `published`, in the same statement)."""
         await self.db.execute(
-            "UPDATE findings SET posted_inline = true"
+            f"{recording(published, 3)}UPDATE findings SET posted_inline = true"
             " WHERE review_id = $1 AND fingerprint = ANY($2::text[])",
             review_id,
             list(fingerprints),
+            *values(published),
         )
 
     async def dismiss(self, review_id: uuid.UUID, fingerprint: str, login: str) -> None:

@@ -2,13 +2,14 @@
 `batch` rows of its table, so none holds its locks (or bloats a transaction) for long.
 
 A review goes when it is finished (completed, failed, superseded, skipped) before the
-cutoff, with its findings, Gemini calls and events (deleted first, explicitly, in batches of
-their own; the foreign keys' ON DELETE CASCADE then finds nothing left). Each PR keeps,
-whatever their age, its latest review (by arrival, seq) and its latest completed review, which
-incremental review reads, unless the PR is known closed: its latest review was stopped because
-the PR closed, or a `closed` job of the PR arrived after that review. A delivery goes when no
-remaining review points at it; a finished job when its PR has no review left or it is not the
-job saying the PR closed; the shared quota's row and the spend per day by their dates.
+cutoff, with its findings, Gemini calls, events and publications (deleted first, explicitly,
+in batches of their own; the foreign keys' ON DELETE CASCADE then finds nothing left). Each
+PR keeps, whatever their age, its latest review (by arrival, seq) and its latest completed
+review, which incremental review reads, unless the PR is known closed: its latest review was
+stopped because the PR closed, or a `closed` job of the PR arrived after that review. A
+delivery goes when no remaining review points at it; a finished job when its PR has no review
+left or it is not the job saying the PR closed; the shared quota's row and the spend per day
+by their dates.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Deleted:
     findings: int = 0
     gemini_calls: int = 0
     review_events: int = 0
+    publications: int = 0
     webhook_deliveries: int = 0
     jobs: int = 0
     gemini_quota: int = 0
@@ -128,6 +130,9 @@ async def purge(conn: Conn, cutoff: datetime, batch: int = BATCH) -> Deleted:
         )
         done.review_events += await _batches(
             conn, _CHILDREN.format(table="review_events"), ids, batch
+        )
+        done.publications += await _batches(
+            conn, _CHILDREN.format(table="publications"), ids, batch
         )
         done.reviews += await _count(conn, "DELETE FROM reviews WHERE id = ANY($1::uuid[])", ids)
         if len(ids) < batch:

@@ -6,6 +6,7 @@ Every status change is bot/store/queue.py's; this module reads rows and records 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ import asyncpg
 from bot.pull import Pull, Repo
 from bot.store import standing
 from bot.store.db import Db
+from bot.store.publications import Publication, recording, values
 from bot.store.pulls import columns
 
 
@@ -161,29 +163,49 @@ async def open_checks(conn: Db, pull: Pull) -> list[OpenCheck]:
 _SETTABLE = frozenset({"comment_id", "check_run_id", "check_run_done", "summary"})
 
 
-async def set_fields(conn: Db, review_id: uuid.UUID, **fields: Any) -> None:
+async def set_fields(
+    conn: Db, review_id: uuid.UUID, published: Sequence[Publication] = (), **fields: Any
+) -> None:
     """Store publishing results (comment_id, check_run_id, check_run_done, the summary as
-    published) on the row."""
-    await conn.execute(_set(fields), review_id, *_values(fields))
+    published) on the row, and what reached GitHub (`published`), in one statement."""
+    await conn.execute(
+        _set(fields, published, len(fields) + 2), review_id, *_values(fields), *values(published)
+    )
 
 
 async def set_fields_standing(
-    conn: Db, review_id: uuid.UUID, lease_owner: str, **fields: Any
+    conn: Db,
+    review_id: uuid.UUID,
+    lease_owner: str,
+    published: Sequence[Publication] = (),
+    **fields: Any,
 ) -> standing.Check:
     """`set_fields`, and the review's standing after it (for the next publishing step, when
     nothing but our own work comes between)."""
-    returning = f" RETURNING {standing.columns('me', f'${len(fields) + 2}')}"
-    row = await conn.fetchrow(_set(fields) + returning, review_id, *_values(fields), lease_owner)
+    owner = len(fields) + 2
+    returning = f" RETURNING {standing.columns('me', f'${owner}')}"
+    row = await conn.fetchrow(
+        _set(fields, published, owner + 1) + returning,
+        review_id,
+        *_values(fields),
+        lease_owner,
+        *values(published),
+    )
     return standing.of_row(row)
 
 
-def _set(fields: dict[str, Any]) -> str:
+def _set(fields: dict[str, Any], published: Sequence[Publication], first: int) -> str:
+    """The UPDATE of review $1's `fields` ($2 on), after recording `published` (their values
+    from parameter `first` on)."""
     unknown = set(fields) - _SETTABLE
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
     names = sorted(fields)
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=2))
-    return f"UPDATE reviews me SET {assignments}, updated_at = now() WHERE me.id = $1"  # noqa: S608
+    assignments = "".join(f"{name} = ${i}, " for i, name in enumerate(names, start=2))
+    return (
+        f"{recording(published, first)}"
+        f"UPDATE reviews me SET {assignments}updated_at = now() WHERE me.id = $1"  # noqa: S608
+    )
 
 
 def _values(fields: dict[str, Any]) -> list[Any]:

@@ -1,5 +1,6 @@
 """What a job runs with: the process's services, the scheduler's hooks, its GitHub API, its
-payload as its kind's model (`JobPayload`)."""
+payload as its kind's model (`JobPayload`); and starting a review a person asked for
+(`start_review`: a command, the Re-run button, the dashboard's Re-run)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, Generic, TypeVar
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from bot.app.services import Services
@@ -99,31 +101,58 @@ class Context(Generic[P]):
     ) -> uuid.UUID:
         """Create a full review of `head_sha` that replaces the PR's others, and start it
         (of PR `number` of the job's repository; by default, the job's PR)."""
-        job = self.job
         pull = self.repository.pull(number) if number else self.pull
-        review = NewReview(
-            id=queue.new_id(),
-            installation_id=pull.installation_id,
-            owner=pull.owner,
-            repo=pull.repo,
-            pr_number=pull.number,
-            head_sha=head_sha,
-            base_ref=base_ref,
-            trigger=trigger,
-            draft=False,
+        return await start_review(
+            self.services.pool,
+            self.hooks,
+            pull,
+            head_sha,
+            base_ref,
+            trigger,
+            asked_by=f"job {self.job.id}",
             requested_by=requested_by,
             reply_to=reply_to,
         )
-        async with self.services.pool.acquire() as conn:
-            created = await queue.create(conn, [review])
-        for replaced in created.superseded.values():
-            self.hooks.cancel_reviews(replaced)
-        self.hooks.start_review(review.id)
-        log.info("job %s: review %s of %s (%s) started", job.id, review.id, pull, trigger)
-        return review.id
 
     async def stop_reviews(self, reason: str) -> int:
         """Stop the PR's waiting and running reviews (skipped, with `reason`); how many."""
         stopped = await queue.stop_pull(self.services.pool, self.pull, reason)
         self.hooks.cancel_reviews(stopped)
         return len(stopped)
+
+
+async def start_review(
+    pool: asyncpg.Pool,
+    hooks: Hooks,
+    pull: Pull,
+    head_sha: str,
+    base_ref: str,
+    trigger: Trigger,
+    *,
+    asked_by: str,
+    requested_by: str | None = None,
+    reply_to: int | None = None,
+) -> uuid.UUID:
+    """A full review of `head_sha` of `pull` asked for by a person (a command, the Re-run
+    button, the dashboard's Re-run): created through the queue, replacing the PR's others,
+    whose tasks are stopped, and started. `asked_by` names the asker in the log line."""
+    review = NewReview(
+        id=queue.new_id(),
+        installation_id=pull.installation_id,
+        owner=pull.owner,
+        repo=pull.repo,
+        pr_number=pull.number,
+        head_sha=head_sha,
+        base_ref=base_ref,
+        trigger=trigger,
+        draft=False,
+        requested_by=requested_by,
+        reply_to=reply_to,
+    )
+    async with pool.acquire() as conn:
+        created = await queue.create(conn, [review])
+    for replaced in created.superseded.values():
+        hooks.cancel_reviews(replaced)
+    hooks.start_review(review.id)
+    log.info("%s: review %s of %s (%s) started", asked_by, review.id, pull, trigger)
+    return review.id

@@ -12,10 +12,12 @@ import pydantic
 from bot.app.services import Services
 from bot.github import checks, publish
 from bot.github.client import RetryingGitHubAPI
+from bot.publishing.pull_publisher import says
 from bot.pull import Pull
 from bot.review.render import MARKER, render_summary, summary_json, summary_of_json
 from bot.store import pulls, reviews
 from bot.store.findings_table import FindingRepo
+from bot.store.publications import Action, Publication, Target
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,18 @@ async def republish(
     )
     await FindingRepo(pool).dismiss(review.id, fingerprint, login)
     body = render_summary(summary)
-    comment_id = await publish.upsert_comment(gh, pull, body, MARKER, review.comment_id)
+    comment = await publish.upsert_comment(gh, pull, body, MARKER, review.comment_id)
+    shows = f"{says(summary)} ({login} dismissed a finding)"
+    action = Action.POSTED if comment.created else Action.UPDATED
+    published = [Publication(Target.COMMENT, action, shows, comment.id)]
     verdict = "unchanged"
     if review.check_run_id is not None:
         verdict = await checks.conclude_again(gh, pull.repository, review.check_run_id, summary)
-    await reviews.set_fields(pool, review.id, comment_id=comment_id, summary=summary_json(summary))
+        shows = f"completed ({verdict}): {shows}"
+        published.append(Publication(Target.CHECK, Action.UPDATED, shows, review.check_run_id))
+    await reviews.set_fields(
+        pool, review.id, published, comment_id=comment.id, summary=summary_json(summary)
+    )
     if review.check_run_id is not None:
         await reviews.add_stats(pool, review.id, {"conclusion": verdict})
     log.info(

@@ -2,7 +2,8 @@
 
 `setup` adds its routes to the App (web.py calls it). Pages are jinja2 templates, autoescaped;
 the only script, static/dashboard.js, polls the JSON endpoints to keep statuses current.
-Who may see it is auth.py's; what it reads, bot/store/dashboard.py's.
+Who may see it, and who may act (the Re-run), is auth.py's; what it reads,
+bot/store/dashboard.py's and bot/store/publications.py's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot import resources
+from bot.app.conversation.context import Hooks
 from bot.app.dashboard import auth, views
 from bot.app.dashboard.state import Dashboard, dashboard_key, templates_key
 from bot.config import Settings
@@ -27,10 +29,12 @@ def setup(
     settings: Settings,
     pool: Callable[[], asyncpg.Pool],
     degraded: Callable[[], Mapping[str, str]] = dict,
+    hooks: Callable[[], Hooks] | None = None,
 ) -> None:
-    """Add the dashboard to `app`; `pool` is called per request (it may open after this), and
-    `degraded` per page (what works only in part, and why: a banner)."""
-    app[dashboard_key] = Dashboard(settings, pool, degraded)
+    """Add the dashboard to `app`; `pool` is called per request (it may open after this),
+    `degraded` per page (what works only in part, and why: a banner), and `hooks` when the
+    Re-run starts a review (None: the dashboard offers no Re-run)."""
+    app[dashboard_key] = Dashboard(settings, pool, degraded, hooks)
     aiohttp_jinja2.setup(
         app,
         app_key=templates_key,
@@ -45,6 +49,7 @@ def setup(
     router.add_get("/dashboard/reviews.json", data(views.reviews_json))
     router.add_get("/dashboard/reviews/{id}", page(views.review_page))
     router.add_get("/dashboard/reviews/{id}/events.json", data(views.review_events_json))
+    router.add_post("/dashboard/reviews/{id}/rerun", page(views.rerun))
     router.add_get("/dashboard/repositories", page(views.repositories_page))
     router.add_get("/dashboard/trends", page(views.trends_page))
     router.add_get("/dashboard/login", auth.login_form)

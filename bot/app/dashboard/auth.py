@@ -7,6 +7,10 @@ everyone out. Without the token: only when the App listens on a loopback address
 only requests from this host (bot/app/remote.py decides, behind TRUSTED_PROXIES): a proxy on this
 host forwards everyone, and an App listening on every interface is reachable by anyone.
 The token is never written to a page, a log line or an error.
+
+Acting (the Re-run) needs more than seeing: a signed-in operator (a session, or a script's
+bearer token), and for a browser's post the session's CSRF token in the form and an Origin of
+this server. Without DASHBOARD_TOKEN nobody is signed in, and the dashboard only reads.
 """
 
 from __future__ import annotations
@@ -141,6 +145,53 @@ def guarded(json: bool = False) -> Callable[[Handler], Handler]:
         return guard
 
     return wrap
+
+
+# ------------------------------------------------------------------------------------ acting
+
+STALE = "The form is stale or was not made by this dashboard: reload the page and try again."
+NOT_SIGNED_IN = (
+    "Acting from the dashboard needs a signed-in operator: set DASHBOARD_TOKEN and sign in "
+    "(or comment `/second-look review` on the pull request)."
+)
+
+
+def session(request: web.Request) -> str | None:
+    """The session cookie of a signed-in operator's request, or None (no DASHBOARD_TOKEN, no
+    valid session)."""
+    token = state.of(request).settings.dashboard_token
+    value = request.cookies.get(COOKIE, "")
+    return value if token and valid_session(token, value) else None
+
+
+def csrf_token(request: web.Request) -> str | None:
+    """The token a form that acts carries for a signed-in operator (an HMAC of the session,
+    keyed by DASHBOARD_TOKEN: any replica checks it, and it dies with the session); None: the
+    request is no signed-in operator's, so no form that acts is shown."""
+    found = session(request)
+    token = state.of(request).settings.dashboard_token
+    return _mac(token, f"csrf.{found}") if found else None
+
+
+def refused_act(request: web.Request, given: object) -> str | None:
+    """Why a posted form that acts (the Re-run) is refused, or None when it may act: from a
+    signed-in operator's page of this server (Origin, bot/app/remote.py) with the session's
+    CSRF token (`given`), or a script's request with the bearer token (no browser sends
+    that on its own, so no other site can make one)."""
+    token = state.of(request).settings.dashboard_token
+    if not token:
+        return NOT_SIGNED_IN
+    if valid_bearer(token, request.headers.get("Authorization", "")):
+        return None
+    expected = csrf_token(request)
+    if expected is None:
+        return NOT_SIGNED_IN
+    foreign = remote.foreign(request, "open the dashboard at that address and try again")
+    if foreign:
+        return foreign
+    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        return STALE
+    return None
 
 
 # ------------------------------------------------------------------------------------- login

@@ -8,13 +8,16 @@ are dicts so that the page and its JSON endpoint say exactly the same.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+from bot.publishing.pull_publisher import FAILED_SAYS
 from bot.pull import Pull
 from bot.store.dashboard import SEVERITIES, Finding, RepositoryTotals, ReviewSummary, Usage
+from bot.store.publications import Action, Published, Target
 from bot.store.queue import FINISHED
 
 
@@ -132,3 +135,87 @@ def location(finding: Finding) -> str:
     if finding.line_end is None or finding.line_end == finding.line_start:
         return f"{finding.file_path}:{finding.line_start}"
     return f"{finding.file_path}:{finding.line_start}-{finding.line_end}"
+
+
+# ------------------------------------------------------------------------ what reached GitHub
+
+LABELS = {
+    Target.COMMENT: "Summary comment",
+    Target.INLINE: "Inline review",
+    Target.CHECK: "Check run",
+}
+
+
+def published_url(github: str, pull: Pull, target: Target, github_id: int | None) -> str:
+    """Where `target` is on `github` ("" when its id is not known)."""
+    if github_id is None:
+        return ""
+    if target is Target.COMMENT:
+        return f"{pull_url(github, pull)}#issuecomment-{github_id}"
+    if target is Target.INLINE:
+        return f"{pull_url(github, pull)}#pullrequestreview-{github_id}"
+    repo = f"{quote(pull.owner, safe='')}/{quote(pull.repo, safe='')}"
+    return f"{github}/{repo}/runs/{github_id}"
+
+
+def reached(github: str, pull: Pull, found: Mapping[Target, Published]) -> list[dict[str, str]]:
+    """For each of the summary comment, the inline review and the check run, one sentence:
+    what the PR shows from this review, or what could not be posted and why."""
+    rows = []
+    for target, label in LABELS.items():
+        published = found.get(target)
+        rows.append(
+            {
+                "target": str(target),
+                "label": label,
+                "state": _state(published),
+                "said": said(published),
+                "url": published_url(github, pull, target, published.github_id)
+                if published
+                else "",
+            }
+        )
+    return rows
+
+
+def _state(published: Published | None) -> str:
+    if published is None:
+        return "none"
+    return "failed" if published.action is Action.FAILED else "ok"
+
+
+def said(published: Published | None) -> str:
+    """One readable sentence: posted, updated, or could not be and why (and what GitHub
+    still shows instead)."""
+    if published is None:
+        return "Nothing recorded as posted."
+    says, at = _quoted(published.says), when(published.at)
+    if published.action is Action.POSTED:
+        return f"Posted at {at}: {says}."
+    if published.action is Action.UPDATED:
+        return f"Updated at {at}: {says}."
+    why = (published.error or "no reason given").rstrip(".")
+    if published.shown is not None:
+        return (
+            f"Could not be updated at {at} to show {says} ({why}); GitHub still shows "
+            f"{_quoted(published.shown)}, from {when(published.shown_at)}."
+        )
+    if published.github_id is not None:
+        return (
+            f"Could not be updated at {at} to show {says} ({why}); GitHub still shows what "
+            "an earlier review put there."
+        )
+    return f"Could not be posted at {at} ({says}): {why}; the PR has nothing of it."
+
+
+def _quoted(text: str) -> str:
+    return f"“{text.rstrip('.')}”"
+
+
+def untold(review: ReviewSummary, found: Mapping[Target, Published]) -> bool:
+    """Whether the review failed and its summary comment is known not to say so (the
+    failure could not be posted)."""
+    comment = found.get(Target.COMMENT)
+    if review.status != "failed" or comment is None:
+        return False
+    return not (comment.shown or "").startswith(FAILED_SAYS)

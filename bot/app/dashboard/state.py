@@ -12,6 +12,7 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
+from bot.app.conversation.context import Hooks
 from bot.config import Settings
 from bot.github.client import web_url
 
@@ -22,6 +23,9 @@ class Dashboard:
     pool: Callable[[], asyncpg.Pool]  # called per request: the pool may open after setup
     # What works only in part, and why (bot/app/health.py): a banner on every page behind auth.
     degraded: Callable[[], Mapping[str, str]] = dict
+    # The scheduler's hooks, for a review the dashboard starts (its Re-run); None: it starts
+    # none (a dashboard served without the App's scheduler).
+    hooks: Callable[[], Hooks] | None = None
 
     @cached_property
     def github(self) -> str:

@@ -1,15 +1,19 @@
-"""The dashboard's pages and the JSON they poll."""
+"""The dashboard's pages, the JSON they poll, and the Re-run a review's page offers."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import asyncpg
 from aiohttp import web
 
-from bot.app.dashboard import present, state, trend_charts
+from bot.app import remote
+from bot.app.conversation.context import start_review
+from bot.app.dashboard import auth, present, state, trend_charts
 from bot.app.dashboard.filters import (
     PAGE_SIZE,
     PERIODS,
@@ -21,8 +25,10 @@ from bot.app.dashboard.filters import (
     period,
 )
 from bot.store import dashboard as store
-from bot.store import trends
-from bot.store.queue import FINISHED
+from bot.store import publications, pulls, reviews, trends
+from bot.store.queue import FINISHED, Trigger
+
+log = logging.getLogger(__name__)
 
 POLL_MS = 2000  # how often a page asks for news, unless its data-poll-ms says otherwise
 
@@ -110,10 +116,14 @@ async def review_page(request: web.Request) -> web.StreamResponse:
     events = await store.events(pool, review_id)
     found = await store.findings(pool, review_id)
     calls = await store.calls(pool, review_id)
+    published = await publications.of_review(pool, review_id)
     github = state.of(request).github
     context = {
         "review": review,
         "row": present.row(review, _now(), github),
+        "reached": present.reached(github, review.pull, published),
+        "untold": present.untold(review, published),
+        "rerun": await _rerun_form(request, review),
         "finished": review.status in FINISHED,
         "poll_ms": POLL_MS,
         "source": f"{present.review_url(review.id)}/events.json",
@@ -144,6 +154,64 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         ],
     }
     return state.page(request, "review.html", context)
+
+
+async def _blocked(pool: asyncpg.Pool, review: store.ReviewSummary) -> str | None:
+    """Why the review's head cannot be reviewed again from here, or None."""
+    pull = review.pull
+    if (await pulls.state(pool, pull)).ignored_by:
+        return "This pull request is ignored: `/second-look resume` on it first."
+    latest = await reviews.latest(pool, pull)
+    if latest is not None and latest.head_sha != review.head_sha:
+        return (
+            f"A newer head of this pull request ({latest.head_sha[:12]}) was reviewed since: "
+            "re-run that review instead."
+        )
+    return None
+
+
+async def _rerun_form(request: web.Request, review: store.ReviewSummary) -> dict[str, str]:
+    """The Re-run form for a signed-in operator (its action and CSRF token), or why there is
+    none (`note`); all three empty when this dashboard starts no reviews."""
+    form = {"action": "", "csrf": "", "note": ""}
+    if state.of(request).hooks is None:
+        return form
+    csrf = auth.csrf_token(request)
+    if csrf is None:
+        return form | {"note": auth.NOT_SIGNED_IN}
+    blocked = await _blocked(state.pool(request), review)
+    if blocked:
+        return form | {"note": f"No Re-run: {blocked}"}
+    return form | {"action": f"{present.review_url(review.id)}/rerun", "csrf": csrf}
+
+
+async def rerun(request: web.Request) -> web.StreamResponse:
+    """POST /dashboard/reviews/{id}/rerun: a full review of that review's head, queued and
+    started as the check run's Re-run button starts one (conversation/context.start_review);
+    answered with a redirect to the new review's page."""
+    form = await request.post()
+    refused = auth.refused_act(request, form.get("csrf"))
+    if refused:
+        log.warning("dashboard: re-run refused from %s", remote.client_address(request))
+        return web.Response(status=403, text=refused + "\n")
+    review_id = _review_id(request)
+    pool = state.pool(request)
+    review = await store.review(pool, review_id) if review_id else None
+    if review is None:
+        return _not_found(request)
+    hooks = state.of(request).hooks
+    if hooks is None:
+        return web.Response(status=503, text="This dashboard cannot start reviews.\n")
+    blocked = await _blocked(pool, review)
+    if blocked:
+        return web.Response(status=409, text=blocked + "\n")
+    asked = f"dashboard (from {remote.client_address(request)}, re-run of review {review.id})"
+    started = await start_review(
+        pool, hooks(), review.pull, review.head_sha, review.base_ref, Trigger.RERUN, asked_by=asked
+    )
+    response = web.HTTPSeeOther(present.review_url(started))
+    auth.secured(response)
+    raise response
 
 
 async def review_events_json(request: web.Request) -> web.StreamResponse:
