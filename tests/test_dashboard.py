@@ -17,10 +17,13 @@ from aiohttp import web
 
 from bot.app import dashboard
 from bot.app import remote as bot_remote
+from bot.app.conversation.context import Hooks
 from bot.app.dashboard import auth
 from bot.github.client import web_url
-from bot.store import calls, queue
+from bot.pull import Pull
+from bot.store import calls, publications, pulls, queue, reviews
 from bot.store.findings_table import FindingRepo
+from bot.store.publications import Action, Publication, Target
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review
 
 TOKEN = "dashboard-token-0123456789"
@@ -226,6 +229,7 @@ def make_client(aiohttp_client, settings, pool):
         host: str = "127.0.0.1",
         trusted: str = "",
         api_url: str = "https://api.github.com",
+        hooks: Hooks | None = None,
     ):
         app = web.Application(middlewares=[peer(remote)] if remote else [])
         networks = tuple(ipaddress.ip_network(n) for n in trusted.split(",") if n)
@@ -237,7 +241,7 @@ def make_client(aiohttp_client, settings, pool):
             trusted_proxies=networks,
             github_api_url=api_url,
         )
-        dashboard.setup(app, changed, lambda: pool)
+        dashboard.setup(app, changed, lambda: pool, hooks=(lambda: hooks) if hooks else None)
         return await aiohttp_client(app)
 
     return make
@@ -830,3 +834,282 @@ def test_durations_read_in_the_largest_units():
     assert present.seconds(0.42) == "0.4 s"
     assert present.seconds(65) == "1 min 05 s"
     assert present.seconds(3725) == "1 h 02 min"
+
+
+# ------------------------------------------------------------------- what reached GitHub
+
+
+async def test_review_page_says_what_reached_github_and_what_did_not(client, pool):
+    review_id = await add_review(pool, status="failed", error="GitHub answered 404 to GET x")
+    for said in (
+        Publication(Target.CHECK, Action.POSTED, "in progress", github_id=55),
+        Publication(Target.CHECK, Action.FAILED, "completed: Review failed", 55,
+                    "GitHub answered 502 to PATCH /repos/octo/widgets/check-runs/55: Server Error"),
+        Publication(Target.COMMENT, Action.FAILED, "Review failed", None,
+                    f"GitHub failed to GET /x: ClientConnectorError: cannot connect to {HOSTILE}"),
+    ):  # fmt: skip
+        await publications.record(pool, review_id, said)
+
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+
+    rows = {r.attrs["data-target"]: r for r in doc.all("tr.reach")}
+    assert list(rows) == ["comment", "inline", "check"]
+    assert [r.attrs["data-state"] for r in rows.values()] == ["failed", "none", "failed"]
+    comment = rows["comment"].one("td.said").text
+    assert comment.startswith("Could not be posted at 20")
+    assert comment.endswith(
+        f"(“Review failed”): GitHub failed to GET /x: ClientConnectorError: cannot connect to "
+        f"{HOSTILE}; the PR has nothing of it."
+    )
+    assert rows["inline"].one("td.said").text == "Nothing recorded as posted."
+    check = rows["check"].one("td.said").text
+    assert "to show “completed: Review failed” (GitHub answered 502 to PATCH" in check
+    assert "; GitHub still shows “in progress”, from 20" in check
+    assert rows["check"].one("a").attrs["href"] == f"https://github.com/{OWNER}/{REPO}/runs/55"
+    assert rows["comment"].all("a") == []  # it never existed
+    assert "not told of this failure" in doc.one("dd#untold").text
+
+
+async def test_review_page_links_what_was_posted(client, pool):
+    review_id = await add_review(pool, status="completed")
+    await reviews.set_fields(
+        pool,
+        review_id,
+        [
+            Publication(Target.COMMENT, Action.UPDATED, "1 critical", 901),
+            Publication(Target.INLINE, Action.POSTED, "1 inline comment(s)", 77),
+        ],
+        comment_id=901,
+    )
+
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+
+    rows = {r.attrs["data-target"]: r for r in doc.all("tr.reach")}
+    pr = f"https://github.com/{OWNER}/{REPO}/pull/7"
+    assert rows["comment"].one("a").attrs["href"] == f"{pr}#issuecomment-901"
+    assert rows["inline"].one("a").attrs["href"] == f"{pr}#pullrequestreview-77"
+    assert re.fullmatch(r"Updated at [\d-]+ [\d:]+ UTC: “1 critical”\.",
+                        rows["comment"].one("td.said").text)  # fmt: skip
+    assert rows["inline"].one("td.said").text.endswith(": “1 inline comment(s)”.")
+    assert doc.all("dd#untold") == []
+
+
+async def test_the_list_the_page_and_the_table_say_one_status(client, pool):
+    older = await add_review(pool, status="processing")
+    newer = await add_review(pool, at=DAY + timedelta(minutes=1))
+    await queue.supersede(pool, [newer])
+
+    listing = await page(client, "/dashboard")
+    detail = await page(client, f"/dashboard/reviews/{older}")
+    data = await (await client.get("/dashboard/reviews.json")).json()
+
+    table = await pool.fetchval("SELECT status FROM reviews WHERE id = $1", older)
+    shown = listing.one(f"tr[data-review-id={older}]").cell("status")
+    assert table == shown == detail.one("dd.status").text == "superseded"
+    assert {r["id"]: r["status"] for r in data["rows"]}[str(older)] == "superseded"
+
+
+# -------------------------------------------------------------------------------- re-run
+
+
+@dataclasses.dataclass
+class Started:
+    """The scheduler's hooks as the dashboard gets them: what it started and cancelled."""
+
+    reviews: list[uuid.UUID] = dataclasses.field(default_factory=list)
+    cancelled: list[uuid.UUID] = dataclasses.field(default_factory=list)
+
+    def hooks(self) -> Hooks:
+        return Hooks(
+            start_review=lambda review_id: self.reviews.append(review_id) is None,
+            cancel_reviews=self.cancelled.extend,
+        )
+
+
+async def signed_in(make_client, started: Started, **kw):
+    client = await make_client(TOKEN, hooks=started.hooks(), **kw)
+    response = await client.post("/dashboard/login", data={"token": TOKEN}, allow_redirects=False)
+    assert response.status == 303
+    return client
+
+
+def origin(client) -> dict[str, str]:
+    return {"Origin": str(client.make_url("/")).rstrip("/")}
+
+
+async def rerun_form(client, review_id: uuid.UUID) -> tuple[str, str]:
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+    form = doc.one("form#rerun")
+    assert form.attrs["method"] == "post"
+    return form.attrs["action"], form.one("input[name=csrf]").attrs["value"]
+
+
+async def test_a_signed_in_operator_re_runs_a_full_review_of_that_head(make_client, pool):
+    started = Started()
+    client = await signed_in(make_client, started)
+    head = "c0ffee" * 6 + "abcd"
+    done = await add_review(pool, status="completed", head=head, trigger="synchronize")
+
+    action, csrf = await rerun_form(client, done)
+    response = await client.post(
+        action, data={"csrf": csrf}, headers=origin(client), allow_redirects=False
+    )
+
+    assert response.status == 303
+    new_id = uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+    assert response.headers["Location"] == f"/dashboard/reviews/{new_id}"
+    row = await pool.fetchrow(
+        "SELECT head_sha, trigger, status, owner, repo, pr_number FROM reviews WHERE id = $1",
+        new_id,
+    )
+    assert dict(row) == {
+        "head_sha": head, "trigger": "rerun", "status": "pending",
+        "owner": OWNER, "repo": REPO, "pr_number": 7,
+    }  # fmt: skip
+    assert started.reviews == [new_id]
+    assert (await page(client, response.headers["Location"])).one("dd.trigger").text == "rerun"
+
+
+async def test_a_re_run_supersedes_the_prs_waiting_review_through_the_queue(make_client, pool):
+    started = Started()
+    client = await signed_in(make_client, started)
+    waiting = await add_review(pool, head="a" * 40)
+
+    action, csrf = await rerun_form(client, waiting)
+    response = await client.post(
+        action, data={"csrf": csrf}, headers=origin(client), allow_redirects=False
+    )
+
+    assert response.status == 303
+    assert started.cancelled == [waiting]
+    status = await pool.fetchval("SELECT status FROM reviews WHERE id = $1", waiting)
+    assert status == "superseded"
+
+
+@pytest.mark.parametrize(
+    ("form", "headers", "said"),
+    [
+        ({}, "own", "stale"),
+        ({"csrf": "0" * 64}, "own", "stale"),
+        ("csrf", {"Origin": "https://evil.example"}, "not from this server's own address"),
+        ("csrf", {"Origin": "null"}, "not from this server's own address"),
+        ("csrf", {}, "without an Origin or Referer"),
+    ],
+)
+async def test_a_re_run_needs_the_sessions_token_and_this_servers_origin(
+    make_client, pool, form, headers, said
+):
+    started = Started()
+    client = await signed_in(make_client, started)
+    review_id = await add_review(pool, status="completed")
+    action, csrf = await rerun_form(client, review_id)
+    data = {"csrf": csrf} if form == "csrf" else form
+
+    response = await client.post(
+        action,
+        data=data,
+        headers=origin(client) if headers == "own" else headers,
+        allow_redirects=False,
+    )
+
+    assert response.status == 403
+    assert said in await response.text()
+    assert started.reviews == []
+    assert await pool.fetchval("SELECT count(*) FROM reviews") == 1
+
+
+async def test_another_sessions_form_is_stale(make_client, pool):
+    started = Started()
+    client = await signed_in(make_client, started)
+    review_id = await add_review(pool, status="completed")
+    action, _ = await rerun_form(client, review_id)
+    other = await signed_in(make_client, Started())
+    _, theirs = await rerun_form(other, review_id)
+
+    response = await client.post(
+        action, data={"csrf": theirs}, headers=origin(client), allow_redirects=False
+    )
+
+    assert response.status == 403 and started.reviews == []
+
+
+async def test_a_script_re_runs_with_the_bearer_token(make_client, pool):
+    started = Started()
+    client = await make_client(TOKEN, hooks=started.hooks(), remote="203.0.113.9")
+    review_id = await add_review(pool, status="failed", error="boom")
+
+    response = await client.post(
+        f"/dashboard/reviews/{review_id}/rerun",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        allow_redirects=False,
+    )
+
+    assert response.status == 303 and len(started.reviews) == 1
+
+
+async def test_without_a_token_the_dashboard_only_reads(make_client, pool):
+    started = Started()
+    client = await make_client(hooks=started.hooks())  # loopback, no DASHBOARD_TOKEN: served
+    review_id = await add_review(pool, status="completed")
+
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+    response = await client.post(
+        f"/dashboard/reviews/{review_id}/rerun", headers=origin(client), allow_redirects=False
+    )
+
+    assert doc.all("form#rerun") == []
+    assert "set DASHBOARD_TOKEN and sign in" in doc.one("p#rerun-note").text
+    assert response.status == 403 and "DASHBOARD_TOKEN" in await response.text()
+    assert started.reviews == []
+
+
+async def test_signed_out_a_re_run_goes_to_the_login(make_client, pool):
+    started = Started()
+    client = await make_client(TOKEN, hooks=started.hooks())
+    review_id = await add_review(pool, status="completed")
+
+    response = await client.post(
+        f"/dashboard/reviews/{review_id}/rerun", headers=origin(client), allow_redirects=False
+    )
+
+    assert response.status == 303 and response.headers["Location"] == "/dashboard/login"
+    assert started.reviews == []
+
+
+async def test_no_re_run_of_an_ignored_pr_or_of_a_head_pushed_over(make_client, pool):
+    started = Started()
+    client = await signed_in(make_client, started)
+    old = await add_review(pool, status="completed", head="1" * 40)
+    new = await add_review(pool, status="completed", head="2" * 40, at=DAY + timedelta(minutes=5))
+    other = await add_review(pool, status="completed", number=8)
+    await pulls.set_state(pool, Pull(1, OWNER, REPO, 8), paused_by=None, ignored_by="maintainer")
+    _, csrf = await rerun_form(client, new)  # the session's token: good for any review
+
+    notes = {
+        review_id: (await page(client, f"/dashboard/reviews/{review_id}")).one("p#rerun-note")
+        for review_id in (old, other)
+    }
+    answers = [
+        await client.post(
+            f"/dashboard/reviews/{review_id}/rerun",
+            data={"csrf": csrf},
+            headers=origin(client),
+            allow_redirects=False,
+        )
+        for review_id in (old, other)
+    ]
+
+    assert "A newer head of this pull request (222222222222)" in notes[old].text
+    assert "ignored" in notes[other].text
+    assert [a.status for a in answers] == [409, 409]
+    assert started.reviews == []
+
+
+async def test_a_dashboard_without_the_scheduler_offers_no_re_run(make_client, pool):
+    client = await make_client(TOKEN)
+    await client.post("/dashboard/login", data={"token": TOKEN}, allow_redirects=False)
+    review_id = await add_review(pool, status="completed")
+
+    doc = await page(client, f"/dashboard/reviews/{review_id}")
+
+    assert doc.all("form#rerun") == [] and doc.all("p#rerun-note") == []
