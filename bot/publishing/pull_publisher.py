@@ -4,9 +4,10 @@ In order: the inline review (without what earlier reviews posted inline), the th
 findings fixed or dismissed since resolved, the summary comment, the check run completed, the
 command that asked for the review answered. The check run is started (and shown queued) here
 too. Before each step the memory says whether the review is still ours to publish
-(`MemoryPort.ensure_ours`); what it stores and reads back is the memory's business. What
-publishing learns (the findings posted inline, the threads resolved) goes into a new summary,
-the one the comment shows.
+(`MemoryPort.ensure_ours`); what it stores and reads back is the memory's business. Each
+step's outcome goes to the memory too: posted or updated with what it shows (`says`), or what
+GitHub refused or could not be reached for, and why (`recording`). What publishing learns (the
+findings posted inline, the threads resolved) goes into a new summary, the one the comment shows.
 """
 
 from __future__ import annotations

@@ -223,3 +223,64 @@ def log_in(browser, token: str) -> None:
     field.clear()
     field.send_keys(token)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def test_a_signed_in_operator_re_runs_a_review_from_its_page(
+    browser, serve, screenshot, settings, fake_github, fake_gemini
+) -> None:
+    site = serve(dashboard_app(settings, dashboard_token=TOKEN))
+    fake_gemini.findings["security"] = [finding()]
+    pull = open_pull(fake_github)
+    first = deliver_opened(site, pull)
+    assert finished(site, first) == "completed"
+
+    browser.get(f"{site.url}/dashboard/login")
+    log_in(browser, TOKEN)
+    wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "table#reviews")))
+    browser.get(f"{site.url}/dashboard/reviews/{first}")
+    reached = {
+        row.get_attribute("data-target"): row.find_element(By.CSS_SELECTOR, "td.said").text
+        for row in browser.find_elements(By.CSS_SELECTOR, "table#reached tr.reach")
+    }
+    assert reached["comment"].startswith("Posted at ") and "1 critical" in reached["comment"]
+    assert "1 inline comment(s)" in reached["inline"]
+    assert "completed (failure): 1 critical" in reached["check"]
+    form = browser.find_element(By.CSS_SELECTOR, "form#rerun")
+    assert form.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
+    screenshot("dashboard-review-rerun")
+
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    wait(browser).until(lambda b: f"/dashboard/reviews/{first}" not in b.current_url)
+    second = uuid.UUID(browser.current_url.rstrip("/").rsplit("/", 1)[1])
+    assert finished(site, second) == "completed"
+    wait(browser, 30).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "dd.status").text.strip() == "completed"
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "dd.trigger").text.strip() == "rerun"
+    assert browser.find_element(By.CSS_SELECTOR, "dd.head").text.strip() == pull.head_sha
+    (check,) = [c for c in fake_github.check_runs(OWNER, REPO, pull.head_sha) if
+                c["external_id"] == str(second)]  # fmt: skip
+    assert check["status"] == "completed"
+    assert len(fake_github.comments(OWNER, REPO, 7)) == 1  # the same summary comment, edited
+    screenshot("dashboard-review-rerun-done")
+
+
+def test_without_a_token_a_review_page_offers_no_re_run(
+    browser, serve, screenshot, settings, fake_github, fake_gemini
+) -> None:
+    site = serve(dashboard_app(settings))
+    pull = open_pull(fake_github)
+    review_id = deliver_opened(site, pull)
+    assert finished(site, review_id) == "completed"
+
+    browser.get(f"{site.url}/dashboard/reviews/{review_id}")
+
+    assert not browser.find_elements(By.CSS_SELECTOR, "form#rerun")
+    note = browser.find_element(By.CSS_SELECTOR, "p#rerun-note").text
+    assert "DASHBOARD_TOKEN" in note
+    # A page of another site cannot make this browser act either: no session to act with.
+    status, body = site.post(
+        f"/dashboard/reviews/{review_id}/rerun", b"", {"Origin": "https://evil.example"}
+    )
+    assert status == 403, body
