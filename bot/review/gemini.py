@@ -57,7 +57,7 @@ class _Failure(Exception):
     reached Gemini (no connection was made)."""
 
     def __init__(self, status: str, message: str, *, reached: bool = True) -> None:
-        super().__init__(f"{status} {message}")
+        super().__init__(f"{status}: {message}" if message else status)
         self.status = status
         self.message = message
         self.reached = reached
