@@ -177,3 +177,22 @@ async def test_publications_name_only_known_targets(pool):
     assert await publications.of_review(pool, review_id) == {}
     assert {t.value for t in Target} == {"comment", "inline", "check"}
     assert {a.value for a in Action} == {"posted", "updated", "failed"}
+
+
+async def test_a_deferred_review_records_that_the_pr_shows_it_queued(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github)
+    fake_gemini.fail_next(503, times=STORM * 4)  # Gemini away past the in-place retries
+    review_id = await new_review(services.pool, pull)
+
+    await process_review(review_id, services)
+
+    assert (await reviews.get(services.pool, review_id)).status == "pending"
+    found = await publications.of_review(services.pool, review_id)
+    comment, check = found[Target.COMMENT], found[Target.CHECK]
+    (run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert run["status"] == "in_progress" and run["output"]["title"].startswith("Queued until")
+    assert (comment.action, check.action) == (Action.POSTED, Action.UPDATED)
+    assert comment.says.startswith("Queued until ") and comment.says.endswith(" UTC")
+    assert check.says == f"in progress: {comment.says}" and check.github_id == run["id"]
