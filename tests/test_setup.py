@@ -504,6 +504,10 @@ def test_register_with_github_unreachable_is_one_line(base_settings: Settings, t
 
     assert result.returncode == 1
     assert one_line(result).startswith(f"second-look: cannot reach GitHub at {api}: ")
+    port = api.rsplit(":", 1)[1]
+    assert one_line(result).endswith(  # the type and the host, not aiohttp's OS error repr
+        f": ClientConnectorError: cannot connect to 127.0.0.1:{port} (Connection refused)"
+    )
 
 
 def test_register_reads_github_api_url_from_dotenv(

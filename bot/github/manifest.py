@@ -27,6 +27,7 @@ import yaml
 from dotenv.parser import parse_stream
 
 from bot import resources
+from bot.errors import describe
 
 NAME_LIMIT = 34  # GitHub refuses longer App names ("Name is too long (maximum is 34 characters)")
 # The settings a registration writes to `.env`; a GITHUB_PRIVATE_KEY there would win over the
@@ -134,8 +135,7 @@ async def convert(api_url: str, code: str, timeout: float = 30) -> dict[str, Any
             status = response.status
             text = await response.text(errors="replace")
     except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ConversionError(f"cannot reach GitHub at {api_url}: {reason}") from None
+        raise ConversionError(f"cannot reach GitHub at {api_url}: {describe(exc)}") from None
     try:
         answer = json.loads(text)
     except ValueError:
