@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.store.db import Db
+if TYPE_CHECKING:  # the Action's publisher reads this module without asyncpg installed
+    from bot.store.db import Db
 
 
 class Target(StrEnum):
