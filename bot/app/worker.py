@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -175,17 +175,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             queued_until=deferral.until,
             queued_reason=deferral.says(),
         )
-        try:
-            await (await self.publisher()).queued(summary)
-        except Superseded:
-            log.info("review %s: no longer ours; its deferral is not posted", self.review.id)
-        except (gidgethub.GitHubException, OSError) as exc:
-            log.warning(
-                "review %s: could not say on the PR that it is deferred: %s",
-                self.review.id,
-                describe(exc),
-            )
-            await self.unreached(summary, describe(exc))
+        await self.tell_pr(summary, lambda pr: pr.queued(summary), "that it is deferred")
 
     async def give_up(self, reason: str) -> None:
         """A review whose process kept dying: fail it, and say so where it was in progress."""
@@ -353,15 +343,21 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         """Say on the PR that the review failed and why; GitHub may be the thing that is down
         (what reached it, and what did not, is recorded for the dashboard)."""
         summary = Summary(head_sha=self.review.head_sha, status="failed", error=error)
+        config = self.config.config
+        await self.tell_pr(summary, lambda pr: pr.failed(summary, config), "that it failed")
+
+    async def tell_pr(
+        self, summary: Summary, post: Callable[[PullPublisher], Awaitable[None]], what: str
+    ) -> None:
+        """Post `summary` on the PR with `post`, GitHub perhaps being the one away: a failure
+        to is logged and recorded (`unreached`), not raised."""
         try:
-            await (await self.publisher()).failed(summary, self.config.config)
+            await post(await self.publisher())
         except Superseded:
-            log.info("review %s: no longer ours; its failure is not posted", self.review.id)
+            log.info("review %s: no longer ours; not telling the PR %s", self.review.id, what)
         except (gidgethub.GitHubException, OSError) as exc:
             log.warning(
-                "review %s: could not tell the PR that it failed: %s",
-                self.review.id,
-                describe(exc),
+                "review %s: could not tell the PR %s: %s", self.review.id, what, describe(exc)
             )
             await self.unreached(summary, describe(exc))
 
