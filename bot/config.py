@@ -55,6 +55,8 @@ class Settings:
     github_app_id: str
     github_private_key: str = field(repr=False)
     github_webhook_secret: str = field(repr=False)
+    # GITHUB_PRIVATE_KEY_PATH when the key was read from that file (None: GITHUB_PRIVATE_KEY).
+    github_private_key_path: str | None = None
     github_api_url: str = "https://api.github.com"
     gemini_api_key: str = field(default="", repr=False)
     gemini_model: str = "gemini-2.5-flash"
@@ -89,6 +91,13 @@ class Settings:
     retention_days: int = 90  # finished reviews, findings, usage and deliveries kept this long
     redeliver_interval: float = 600.0  # seconds between looks for deliveries that failed
     reaction_poll_seconds: float = 60.0  # between looks for 👎 on red checks; 0: never
+
+    @property
+    def github_private_key_source(self) -> str:
+        """The variable the key was set by (and its file), as an error about the key names it."""
+        if self.github_private_key_path is None:
+            return "GITHUB_PRIVATE_KEY"
+        return f"GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path}"
 
 
 # What to do about a required setting that is not set.
@@ -274,6 +283,8 @@ class _GitHubEnvironment(_GeminiEnvironment):
     private_key_from_file: str | None = Field(
         None, validation_alias="GITHUB_PRIVATE_KEY_PATH", validate_default=True, repr=False
     )
+    # GITHUB_PRIVATE_KEY_PATH as written, to name the file in an error about its key.
+    github_private_key_path: str | None = Field(None, validation_alias="GITHUB_PRIVATE_KEY_PATH")
     github_api_url: Annotated[str, AfterValidator(_api_url)] = Field(
         "https://api.github.com", validation_alias="GITHUB_API_URL"
     )
@@ -354,6 +365,8 @@ def load_settings(
     values = {name: getattr(env, name) for name in Settings.__dataclass_fields__}
     values.update(
         github_private_key=private_key,
+        # The inline key wins over the file: then the file named no key that is used.
+        github_private_key_path=None if env.github_private_key else env.github_private_key_path,
         reclaim_interval=float(env.reclaim_interval),  # read as whole seconds, kept as floats
         shutdown_timeout=float(env.shutdown_timeout),
         push_settle_seconds=float(env.push_settle_seconds),

@@ -65,6 +65,18 @@ def test_private_key_from_a_file(tmp_path: Path):
     settings = load_settings({**environ, "GITHUB_PRIVATE_KEY_PATH": str(key_file)}, dotenv=None)
 
     assert settings.github_private_key == PEM
+    assert settings.github_private_key_source == f"GITHUB_PRIVATE_KEY_PATH={key_file}"
+
+
+def test_the_inline_key_wins_and_is_the_one_named(tmp_path: Path):
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(PEM.replace("MIIB", "MIIC"))
+
+    settings = load_settings({**GOOD, "GITHUB_PRIVATE_KEY_PATH": str(key_file)}, dotenv=None)
+
+    assert "MIIB" in settings.github_private_key
+    assert settings.github_private_key_source == "GITHUB_PRIVATE_KEY"
+    assert load_settings(GOOD, dotenv=None).github_private_key_source == "GITHUB_PRIVATE_KEY"
 
 
 def test_unreadable_key_file_is_named_without_a_traceback(tmp_path: Path):

@@ -186,7 +186,12 @@ def test_pem_that_does_not_load_is_one_line_without_the_key(
 
     assert result.returncode == 2
     line = one_line(result)
-    assert line.startswith("second-look: configuration error: GITHUB_PRIVATE_KEY ")
+    # Named by the variable that was set, with its file, not as GITHUB_PRIVATE_KEY.
+    assert line == (
+        f"second-look: configuration error: GITHUB_PRIVATE_KEY_PATH={key_file} cannot be "
+        "loaded as a PEM private key (truncated or damaged?): download a new private key from "
+        "the App's settings page"
+    )
     for body_line in truncated[1:-1]:
         assert body_line not in result.stderr
 

@@ -27,7 +27,7 @@ from bot.store.findings_table import FindingRepo
 def run(pull: str, fail_on: str | None) -> int:
     """The exit status of `review_once`, with the App's settings (its key checked first)."""
     settings = load_settings()
-    check_private_key(settings.github_private_key)
+    check_private_key(settings.github_private_key, settings.github_private_key_source)
     return asyncio.run(review_once(settings, pull, fail_on))
 
 

@@ -41,8 +41,12 @@ def secrets_of(settings: Settings) -> list[str]:
     ]
 
 
-def check_private_key(pem: str) -> None:
-    """Refuse a key that looks like a PEM but does not load, before anything is opened."""
+def check_private_key(pem: str, source: str = "GITHUB_PRIVATE_KEY") -> None:
+    """Refuse a key that looks like a PEM but does not load, before anything is opened.
+
+    `source` names where it came from (Settings.github_private_key_source): the variable an
+    operator set, and the file when it is GITHUB_PRIVATE_KEY_PATH.
+    """
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,15 +56,14 @@ def check_private_key(pem: str) -> None:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except TypeError:  # a passphrase-protected key
         raise ConfigError(
-            f"GITHUB_PRIVATE_KEY is encrypted with a passphrase: use the key GitHub gave, or {hint}"
+            f"{source} is encrypted with a passphrase: use the key GitHub gave, or {hint}"
         ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise ConfigError(
-            f"GITHUB_PRIVATE_KEY cannot be loaded as a PEM private key (truncated or damaged?): "
-            f"{hint}"
+            f"{source} cannot be loaded as a PEM private key (truncated or damaged?): {hint}"
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"GITHUB_PRIVATE_KEY is not an RSA key (GitHub signs with RS256): {hint}")
+        raise ConfigError(f"{source} is not an RSA key (GitHub signs with RS256): {hint}")
 
 
 def _where(host: str, port: int) -> str:
@@ -247,7 +250,7 @@ def _setup_url(host: str, port: int) -> str:
 
 def serve(settings: Settings) -> int:
     setup_logging(secrets_of(settings), level=settings.log_level, log_format=settings.log_format)
-    check_private_key(settings.github_private_key)
+    check_private_key(settings.github_private_key, settings.github_private_key_source)
     try:
         sockets = _bind(settings.host, settings.port)
     except OSError as exc:
