@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,10 @@ async def test_setup_page_offers_the_default_name_and_base_url(
         "name": "Second Look (review.example.com)",
         "org": "",
         "base_url": "http://review.example.com:8080",
+        "acknowledged": "http://review.example.com:8080",  # the warning below was shown
+        "gemini_api_key": "",
     }
+    assert "plain http://" in await response.text()
 
 
 async def test_setup_page_escapes_a_hostile_host(aiohttp_client, fake_github, workdir):
@@ -163,10 +167,10 @@ async def test_form_refuses_what_github_could_not_use(aiohttp_client, fake_githu
     assert only_form(await response.text())["action"] == "/setup"  # the form again, to fix
 
 
-async def start(client) -> str:
+async def start(client, **fields: str) -> str:
     response = await client.post(
         "/setup",
-        data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example"},
+        data={"name": "Second Look (t)", "org": "", "base_url": "https://b.example", **fields},
         headers=same_origin(client),
     )
     return github_post(await response.text())[1]["state"]
@@ -235,6 +239,224 @@ async def test_callback_exchanges_the_code_and_writes_the_credentials(
     again = await client.get("/setup/callback", params={"code": code, "state": state})
     assert again.status == 409  # registered once; the site is about to close
     assert len(registered) == 1
+
+
+GEMINI_KEY = "AIzaSyTheKey-for-the-setup-0123456789"
+
+
+async def test_the_gemini_key_is_written_with_the_credentials_and_never_shown(
+    aiohttp_client, fake_github, workdir, caplog
+):
+    (workdir / ".env").write_text("GEMINI_API_KEY=an-old-key\nPORT=9000\n")
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    form = await client.get("/")
+    assert re.search(
+        r'<input id="gemini_api_key" name="gemini_api_key" value="" type="password"',
+        await form.text(),
+    )
+    state = await start(client, gemini_api_key=f"  {GEMINI_KEY} ")
+    code = fake_github.manifest_code("Second Look (t)")
+
+    with caplog.at_level("DEBUG"):
+        response = await client.get("/setup/callback", params={"code": code, "state": state})
+
+    page = await response.text()
+    assert response.status == 200, page
+    assert "The Gemini API key is in" in page and "too." in page
+    assert "first review will fail" not in page
+    env_file = workdir / ".env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    written = dotenv_values(env_file)
+    assert written["GEMINI_API_KEY"] == GEMINI_KEY  # the old one replaced
+    assert written["PORT"] == "9000"
+    assert written["GITHUB_APP_ID"] == "4242"
+    assert GEMINI_KEY not in page
+    assert GEMINI_KEY not in caplog.text
+    assert "registered" in caplog.text and "with GEMINI_API_KEY" in caplog.text
+    assert load_settings({}, env_file).gemini_api_key == GEMINI_KEY
+
+
+async def test_without_a_gemini_key_the_registered_page_says_the_first_review_fails(
+    aiohttp_client, fake_github, workdir
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    state = await start(client, gemini_api_key="")
+    code = fake_github.manifest_code("Second Look (t)")
+
+    response = await client.get("/setup/callback", params={"code": code, "state": state})
+
+    page = await response.text()
+    text = html.unescape(page)
+    assert response.status == 200, text
+    assert "No Gemini API key is set: the first review will fail" in text
+    assert f"<code>GEMINI_API_KEY=&lt;your key&gt;</code> to {workdir / '.env'}" in page
+    assert "restart Second Look" in text and "https://aistudio.google.com/apikey" in text
+    assert "GEMINI_API_KEY" not in dotenv_values(workdir / ".env")
+
+
+async def test_an_empty_gemini_field_keeps_the_key_already_set(
+    aiohttp_client, fake_github, workdir
+):
+    env_file = workdir / ".env"
+    env_file.write_text("GEMINI_API_KEY=the-key-in-dotenv\n")
+    settings = read_settings({}, env_file)
+    assert (settings.gemini_key_set, settings.gemini_key_in_environment) == (True, False)
+    settings = replace(settings, github_api_url=fake_github.url or "", data_dir=workdir / "data")
+    client = await aiohttp_client(
+        create_setup_app(settings, dotenv=env_file, github_url="https://github.example")
+    )
+    form = html.unescape(await (await client.get("/")).text())
+    assert "A key is in .env already: leave this empty to keep it" in form
+    state = await start(client)
+    code = fake_github.manifest_code("Second Look (t)")
+
+    response = await client.get("/setup/callback", params={"code": code, "state": state})
+
+    text = await response.text()
+    assert "Reviews use the GEMINI_API_KEY already set." in text
+    assert "first review will fail" not in text
+    assert dotenv_values(env_file)["GEMINI_API_KEY"] == "the-key-in-dotenv"
+
+
+def test_read_settings_says_where_the_gemini_key_is():
+    assert not read_settings({}, dotenv=None).gemini_key_set
+    given = read_settings({"GEMINI_API_KEY": "k"}, dotenv=None)
+    assert (given.gemini_key_set, given.gemini_key_in_environment) == (True, True)
+    blank = read_settings({"GEMINI_API_KEY": ""}, dotenv=None)
+    assert (blank.gemini_key_set, blank.gemini_key_in_environment) == (False, True)
+
+
+async def test_a_key_the_environment_overrides_is_said_so(aiohttp_client, fake_github, workdir):
+    settings = SetupSettings(
+        github_api_url=fake_github.url or "",
+        data_dir=workdir / "data",
+        gemini_key_set=True,
+        gemini_key_in_environment=True,
+    )
+    client = await aiohttp_client(
+        create_setup_app(settings, dotenv=workdir / ".env", github_url="https://github.example")
+    )
+    state = await start(client, gemini_api_key=GEMINI_KEY)
+    code = fake_github.manifest_code("Second Look (t)")
+
+    response = await client.get("/setup/callback", params={"code": code, "state": state})
+
+    text = await response.text()
+    assert "but GEMINI_API_KEY in this server&#x27;s environment wins over it" in text
+    assert dotenv_values(workdir / ".env")["GEMINI_API_KEY"] == GEMINI_KEY
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": ""},  # a problem: the form again, 400
+        {"base_url": "http://127.0.0.1:8080"},  # a warning: the form again, 200
+    ],
+    ids=["problem", "warning"],
+)
+async def test_a_form_sent_back_never_holds_the_gemini_key(
+    aiohttp_client, fake_github, workdir, fields, caplog
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    data = {**FORM, "gemini_api_key": GEMINI_KEY, **fields}
+
+    with caplog.at_level("DEBUG"):
+        response = await client.post("/setup", data=data, headers=same_origin(client))
+
+    text = await response.text()
+    assert response.status == (400 if "name" in fields else 200)
+    assert only_form(text)["fields"]["gemini_api_key"] == ""
+    assert GEMINI_KEY not in text and GEMINI_KEY not in caplog.text
+    assert "Enter the Gemini API key again" in text
+
+
+async def test_a_gemini_key_on_several_lines_is_refused(aiohttp_client, fake_github, workdir):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    data = {**FORM, "gemini_api_key": "AIza\nGITHUB_APP_ID=1"}
+
+    response = await client.post("/setup", data=data, headers=same_origin(client))
+
+    assert response.status == 400
+    assert "one line of printable characters" in await response.text()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "words"),
+    [
+        ("http://127.0.0.1:8080", ["loopback address", "plain http://", "cloudflared tunnel"]),
+        ("https://localhost:8443", ["is this machine", "cloudflared tunnel"]),
+        ("https://[::1]", ["::1 is a loopback address"]),
+        ("https://10.0.0.5", ["private-network address", "GitHub Enterprise Server"]),
+        ("https://review.corp.internal", ["a name only a local network resolves"]),
+        ("http://review.example.com", ["plain http://"]),
+    ],
+)
+async def test_a_public_url_github_cannot_reach_is_warned_of_then_taken(
+    aiohttp_client, fake_github, workdir, base_url, words
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    data = {**FORM, "base_url": base_url}
+
+    warned = await client.post("/setup", data=data, headers=same_origin(client))
+
+    text = html.unescape(await warned.text())
+    assert warned.status == 200
+    for word in words:
+        assert word in text
+    assert 'role="alert"' in text
+    assert "settings/apps/new" not in text  # nothing sent to GitHub yet
+    again = only_form(text)
+    assert again["fields"]["base_url"] == base_url
+    assert again["fields"]["acknowledged"] == base_url
+    assert "Create the GitHub App anyway" in text
+
+    taken = await client.post("/setup", data=again["fields"], headers=same_origin(client))
+
+    assert taken.status == 200
+    _, _, spec = github_post(await taken.text())
+    assert spec["hook_attributes"]["url"] == f"{base_url}/webhooks"  # a warning, not a refusal
+
+
+async def test_a_warning_shown_for_one_url_does_not_let_another_through(
+    aiohttp_client, fake_github, workdir
+):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+    data = {**FORM, "base_url": "http://192.168.1.9", "acknowledged": "http://127.0.0.1:8080"}
+
+    response = await client.post("/setup", data=data, headers=same_origin(client))
+
+    text = await response.text()
+    assert "private-network address" in text
+    assert only_form(text)["fields"]["acknowledged"] == "http://192.168.1.9"
+    assert not fake_github.find_requests("POST", "/app-manifests/")
+
+
+async def test_a_reachable_public_url_has_no_warning(aiohttp_client, fake_github, workdir):
+    client = await aiohttp_client(setup_app(fake_github, workdir))
+
+    form = await client.get(
+        "/", headers={"Host": "review.example.com", "X-Forwarded-Proto": "https"}
+    )
+
+    text = await form.text()
+    assert only_form(text)["fields"]["base_url"] == "https://review.example.com"
+    assert "acknowledged" not in only_form(text)["fields"]
+    assert 'class="warning"' not in text
+    assert "Create the GitHub App on GitHub" in text
+
+
+async def test_healthz_answers_setup_to_anyone(aiohttp_client, fake_github, workdir):
+    app = setup_app(fake_github, workdir, access="the-key")
+    app.middlewares.insert(0, from_afar())
+    client = await aiohttp_client(app)
+
+    response = await client.get("/healthz")
+
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "setup"
+    assert "no GitHub App is configured" in body["setup"]
+    assert "the-key" not in await response.text()
 
 
 async def test_callback_with_a_used_code_says_to_start_again(aiohttp_client, fake_github, workdir):
@@ -320,23 +542,30 @@ def read(log: Path) -> str:
     return log.read_text()
 
 
-async def wait_for(log: Path, process: subprocess.Popen, text: str, timeout: float = 30) -> str:
+async def wait_for(
+    log: Path, process: subprocess.Popen, text: str, timeout: float = 30, times: int = 1
+) -> str:
+    """The log once `text` is in it `times` times."""
     deadline = time.monotonic() + timeout
-    while text not in read(log):
+    while read(log).count(text) < times:
         assert process.poll() is None, read(log)
         assert time.monotonic() < deadline, f"no {text!r}: {read(log)}"
         await asyncio.sleep(0.05)
     return read(log)
 
 
-async def register_on_the_page(http: aiohttp.ClientSession, page: str, url: str, fake_github):
-    """What a person does on the setup page at `page` of the server at `url`: post its form,
-    create the App on GitHub, and come back to the callback."""
+async def register_on_the_page(
+    http: aiohttp.ClientSession, page: str, url: str, fake_github, gemini_api_key: str = ""
+) -> str:
+    """What a person does on the setup page at `page` of the server at `url`: post its form
+    (the public URL as offered, warnings and all), create the App on GitHub, and come back to
+    the callback; the page that says it is registered."""
     async with http.get(page) as response:
         assert response.status == 200
         form = only_form(await response.text())
     assert form["fields"]["base_url"] == url
-    posted = {"data": form["fields"], "headers": {"Origin": url}}  # as a browser's
+    fields = {**form["fields"], "gemini_api_key": gemini_api_key}
+    posted = {"data": fields, "headers": {"Origin": url}}  # as a browser's
     async with http.post(url + form["action"], **posted) as response:
         target, query, spec = github_post(await response.text())
     assert target.startswith(f"{fake_github.url}/settings/apps/new?state=")
@@ -346,7 +575,9 @@ async def register_on_the_page(http: aiohttp.ClientSession, page: str, url: str,
     callback = {"code": code, "state": query["state"]}
     async with http.get(url + "/setup/callback", params=callback) as response:
         assert response.status == 200, await response.text()
-        assert "is registered" in await response.text()
+        registered = await response.text()
+    assert "is registered" in registered
+    return registered
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -366,21 +597,33 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     env = first_run_env(settings, port, GITHUB_APP_ID=" ")  # blank: unset, as `serve` reads it
+    del env["GEMINI_API_KEY"]  # to be entered on the setup page
     process = start_serve(tmp_path, env, log)
     try:
         text = await wait_for(log, process, "to register one")
+        listening, announced = text.strip().splitlines()
+        assert listening.endswith(f" INFO bot: listening on 127.0.0.1:{port}"), text
         found = re.search(
-            rf"open (http://127\.0\.0\.1:{port}/\?access=([\w-]+)) in a browser", text
+            rf"open (http://127\.0\.0\.1:{port}/\?access=([\w-]+)) in a browser", announced
         )
         assert found is not None, text
-        assert len(text.strip().splitlines()) == 1, text
-        assert " INFO " in text
+        assert " INFO " in announced
         access = found.group(2)
         assert not (tmp_path / "data" / "setup-access-key").exists(), "text logs say it"
         async with aiohttp.ClientSession() as http:
-            await register_on_the_page(http, found.group(1), url, fake_github)
+            async with http.get(url + "/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["status"] == "setup"
+            page = await register_on_the_page(
+                http, found.group(1), url, fake_github, gemini_api_key="AIzaFirstRunKey-0123"
+            )
+            assert "The Gemini API key is in .env too." in page
+            assert "AIzaFirstRunKey" not in page
 
-            await wait_for(log, process, f"listening on 127.0.0.1:{port}")
+            await wait_for(log, process, f"listening on 127.0.0.1:{port}", times=2)
+            async with http.get(url + "/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["status"] == "ok"
             body, headers = delivery({"zen": "Design for failure.", "hook_id": 1}, event="ping")
             async with http.post(url + "/webhooks", data=body, headers=headers) as response:
                 assert response.status in (200, 202), await response.text()
@@ -389,10 +632,13 @@ async def test_first_run_registers_the_app_and_serves_it_on_the_same_port(
         assert env["GITHUB_APP_ID"] == settings.github_app_id
         assert env["GITHUB_PRIVATE_KEY_PATH"] == "data/second-look-127-0-0-1.private-key.pem"
         assert stat.S_IMODE((tmp_path / env["GITHUB_PRIVATE_KEY_PATH"]).stat().st_mode) == 0o600
+        assert env["GEMINI_API_KEY"] == "AIzaFirstRunKey-0123"
+        assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
     finally:
         stop(process)
     assert process.returncode == 0, read(log)
     assert "Traceback" not in read(log)
+    assert "AIzaFirstRunKey" not in read(log)
     assert read(log).count(access) == 1, "logged once, and never after registration"
 
 
@@ -406,7 +652,8 @@ async def test_with_json_logs_the_access_key_is_in_a_file_never_in_the_log(
     env = first_run_env(settings, port, LOG_FORMAT="json")
     process = start_serve(tmp_path, env, log)
     try:
-        (line,) = (await wait_for(log, process, "to register one")).strip().splitlines()
+        listening, line = (await wait_for(log, process, "to register one")).strip().splitlines()
+        assert json.loads(listening)["message"] == f"listening on 127.0.0.1:{port}"
         entry = json.loads(line)
         assert entry["level"] == "INFO"
         assert entry["message"] == (
@@ -421,7 +668,7 @@ async def test_with_json_logs_the_access_key_is_in_a_file_never_in_the_log(
             async with http.get(page) as response:
                 assert only_form(await response.text())["fields"]["access"] == access
             await register_on_the_page(http, page, url, fake_github)
-            await wait_for(log, process, "listening on")
+            await wait_for(log, process, "listening on", times=2)
         assert not key_file.exists(), "the key is gone once the App is registered"
     finally:
         stop(process)

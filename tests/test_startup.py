@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import time
@@ -194,6 +196,174 @@ def test_pem_that_does_not_load_is_one_line_without_the_key(
     )
     for body_line in truncated[1:-1]:
         assert body_line not in result.stderr
+
+
+# README's "Exit statuses of `serve`": each case run as a `serve` process, and the status it
+# exits with must be the row of the table that names it.
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def exit_table() -> dict[int, str]:
+    """README's table: exit status -> the text of its row."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Exit statuses of `serve`\n", 1)[1].split("\n#", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        found = re.fullmatch(r"\| (\d+) \| (.+) \|", line)
+        if found:
+            rows[int(found[1])] = found[2]
+    return rows
+
+
+def _pem(key: object, password: bytes | None = None) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    encryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    ).decode()
+
+
+def _key_file(settings: Settings, tmp_path: Path, text: str) -> dict[str, str]:
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(text)
+    return key_file_env(settings, key_file)
+
+
+def _damaged(settings: Settings) -> str:
+    lines = settings.github_private_key.strip().splitlines()
+    return "\n".join([*lines[:4], lines[-1]]) + "\n"
+
+
+def _encrypted() -> str:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return _pem(rsa.generate_private_key(65537, 2048), b"a passphrase")
+
+
+def _elliptic() -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return _pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+def _without(env: dict[str, str], name: str) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != name}
+
+
+def _dotenv(tmp_path: Path, text: str) -> None:
+    (tmp_path / ".env").write_text(text)
+
+
+# id: (the words of README's row that name the case, what the one line on stderr says)
+EXIT_CASES = {
+    "sigterm": ("stopped by SIGTERM", None),
+    "sigint": ("SIGINT (Ctrl+C)", None),
+    "sigterm-in-setup": ("while the setup page is served", None),
+    "port-taken": ("the port is taken", "address already in use"),
+    "host-unknown": ("`HOST` cannot be listened on", "cannot resolve"),
+    "database-unreachable": ("the database is unreachable", "connection refused"),
+    "embedded-cannot-start": ("the embedded PostgreSQL cannot start", "cannot start the embedded"),
+    "setting-missing": ("a required setting not set while others are", "GITHUB_WEBHOOK_SECRET"),
+    "setting-malformed": ("a malformed value", "GEMINI_RPM must be a whole number"),
+    "dotenv-line": ("a line of `.env` that is not `KEY=VALUE`", ".env line 2: expected"),
+    "key-unreadable": ("a private key that cannot be read", "GITHUB_PRIVATE_KEY_PATH=/"),
+    "key-not-pem": ("is not a PEM", "GITHUB_PRIVATE_KEY_PATH=/"),
+    "key-damaged": ("damaged", "GITHUB_PRIVATE_KEY_PATH=/"),
+    "key-passphrase": ("encrypted with a passphrase", "GITHUB_PRIVATE_KEY is encrypted"),
+    "key-not-rsa": ("not RSA", "GITHUB_PRIVATE_KEY_PATH=/"),
+    "unknown-option": ("an unknown option", "unrecognized arguments"),
+}
+
+
+async def _stopped(settings: Settings, tmp_path: Path, case: str) -> subprocess.CompletedProcess:
+    """`serve` stopped by a signal once it listens: the App, or the setup page."""
+    blanks = ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET")
+    first_run = {name: "" for name in blanks} if case == "sigterm-in-setup" else {}
+    server = Server(settings, tmp_path, **first_run)
+    try:
+        deadline = time.monotonic() + 30
+        while "listening on" not in server.log.read_text():
+            assert server.process.poll() is None, server.log.read_text()
+            assert time.monotonic() < deadline, server.log.read_text()
+            await asyncio.sleep(0.05)
+        server.process.send_signal(signal.SIGINT if case == "sigint" else signal.SIGTERM)
+        await asyncio.to_thread(server.process.wait, 30)
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert ("to register one" in log) == bool(first_run), log
+    return subprocess.CompletedProcess(server.process.args, server.process.returncode, "", log)
+
+
+def _exit_case(settings: Settings, tmp_path: Path, case: str) -> subprocess.CompletedProcess:
+    env = serve_env(settings)
+    args = ["serve"]
+    if case == "port-taken":
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            env["PORT"] = str(taken.getsockname()[1])
+            return run_bot(tmp_path, env, *args)
+    if case == "host-unknown":
+        env["HOST"] = "no-such-host.invalid"
+    elif case == "database-unreachable":
+        env["DATABASE_URL"] = f"postgresql://secondlook@127.0.0.1:{free_port()}/x"
+    elif case == "embedded-cannot-start":
+        (tmp_path / "a-file").write_text("not a directory\n")
+        env.update(DATABASE_URL="", DATA_DIR=str(tmp_path / "a-file"))
+    elif case == "setting-missing":
+        env = _without(env, "GITHUB_WEBHOOK_SECRET")
+    elif case == "setting-malformed":
+        env["GEMINI_RPM"] = "many"
+    elif case == "dotenv-line":
+        _dotenv(tmp_path, "PORT=8080\nthis is not a setting\n")
+    elif case == "key-unreadable":
+        env = key_file_env(settings, tmp_path / "missing.pem")
+    elif case == "key-not-pem":
+        env = _key_file(settings, tmp_path, "not a key\n")
+    elif case == "key-damaged":
+        env = _key_file(settings, tmp_path, _damaged(settings))
+    elif case == "key-passphrase":
+        env["GITHUB_PRIVATE_KEY"] = _encrypted()
+    elif case == "key-not-rsa":
+        env = _key_file(settings, tmp_path, _elliptic())
+    elif case == "unknown-option":
+        args.append("--port=1")
+    return run_bot(tmp_path, env, *args)
+
+
+@pytest.mark.parametrize("case", list(EXIT_CASES))
+async def test_serve_exits_as_the_readme_table_says(
+    base_settings: Settings, tmp_path: Path, case: str
+):
+    words, said = EXIT_CASES[case]
+    if said is None:
+        result = await _stopped(base_settings, tmp_path, case)
+    else:
+        result = await asyncio.to_thread(_exit_case, base_settings, tmp_path, case)
+
+    table = exit_table()
+    assert result.returncode in table, result.stderr
+    assert words in table[result.returncode], (
+        f"{case}: exit {result.returncode}, whose README row does not say {words!r}: "
+        f"{result.stderr}"
+    )
+    assert "Traceback" not in result.stderr
+    if said is not None:
+        assert said in result.stderr.strip().splitlines()[-1], result.stderr
+
+
+def test_the_readme_table_has_a_case_run_for_every_row():
+    table = exit_table()
+    assert sorted(table) == [0, 1, 2]
+    for status, row in table.items():
+        assert any(words in row for words, _ in EXIT_CASES.values()), status
 
 
 def running(pid: int) -> bool:

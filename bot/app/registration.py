@@ -8,7 +8,7 @@ import asyncio
 import sys
 from urllib.parse import urlsplit
 
-from bot.app import setup
+from bot.app import public_url, setup
 from bot.github import manifest
 from bot.github.client import web_url
 from bot.logs import setup_logging
@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         if webhook_url.rstrip("/").endswith("/webhooks")
         else f"{parts.scheme}://{parts.netloc}"
     )
+    for warning in public_url.warnings(base_url, settings.port, webhook_url):
+        print(f"second-look: warning: {warning}", file=sys.stderr)
     name = args.name or manifest.default_name()
     spec = manifest.manifest(base_url, name=name)
     spec["hook_attributes"]["url"] = webhook_url

@@ -178,6 +178,9 @@ async def _listen_for_setup(
             await web.SockSite(runner, sock).start()
         except OSError as exc:
             raise _cannot_listen(first.host, first.port, exc) from None
+    # The same line as the App's: the port accepts (/healthz answers `setup` until the App
+    # is registered); then where the setup page is.
+    log.info("listening on %s", _where(first.host, first.port))
     key_file = _announce_setup(first, access)
     try:
         await finished.wait()
@@ -196,7 +199,6 @@ def _announce_setup(first: SetupSettings, access: str) -> Path | None:
     from bot.github.manifest import write_private
 
     url = _setup_url(first.host, first.port)
-    # Not "listening on": that line says the App itself is up.
     if first.log_format == "text":
         log.info(
             "no GitHub App configured: open %s in a browser to register one",

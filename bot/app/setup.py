@@ -1,10 +1,13 @@
 """First run: with no App settings, `serve` offers these pages to register the App with GitHub.
 
-GET / asks for the App's name, the organization (optional) and the public base URL; the form's
-POST answers a page that posts the manifest to GitHub with a fresh `state`. GitHub redirects the
-browser to /setup/callback?code=...&state=...: the state is checked, the code exchanged for
-the App's id, key and webhook secret, which are written to DATA_DIR and `.env`, and
+GET / asks for the App's name, the organization (optional), the public base URL (with a
+warning when GitHub could not reach it: bot/app/public_url.py) and the Gemini API key
+(optional); the form's POST answers a page that posts the manifest to GitHub with a fresh
+`state`, the key kept in memory with it. GitHub redirects the browser to
+/setup/callback?code=...&state=...: the state is checked, the code exchanged for the App's id,
+key and webhook secret, which are written to DATA_DIR and `.env` with the Gemini key, and
 `on_registered` is called once the answer page is sent, so `serve` can start the real App.
+GET /healthz answers 200 `{"status": "setup", ...}` meanwhile (bot/app/health.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from bot.app import remote
+from bot.app import health, public_url, remote, setup_pages
+from bot.app.setup_pages import page
 from bot.config import Network, _Environment, _read
 from bot.github import manifest
 from bot.github.client import web_url
@@ -55,6 +59,9 @@ class SetupSettings:
     log_format: str = "text"
     app_configured: bool = False  # one of APP_SETTINGS is set (for `serve`: not a first run)
     trusted_proxies: tuple[Network, ...] = ()
+    gemini_key_set: bool = False  # GEMINI_API_KEY has a value (the environment's or .env's)
+    # GEMINI_API_KEY is in the process environment (blank or not): it wins over `.env`.
+    gemini_key_in_environment: bool = False
 
 
 class _SetupEnvironment(_Environment):
@@ -81,6 +88,7 @@ def read_settings(
 
     Raises ConfigError for a malformed setting, as load_settings does.
     """
+    environ = os.environ if environ is None else environ
     env = _read(_SetupEnvironment, environ, dotenv)
     assert isinstance(env, _SetupEnvironment)
     configured = any(
@@ -101,6 +109,8 @@ def read_settings(
         log_format=env.log_format,
         app_configured=configured,
         trusted_proxies=env.trusted_proxies,
+        gemini_key_set=bool(env.gemini_api_key),
+        gemini_key_in_environment="GEMINI_API_KEY" in environ,
     )
 
 
@@ -110,26 +120,35 @@ def environ_without_blank_app_settings(environ: Mapping[str, str] | None = None)
     return {k: v for k, v in environ.items() if k not in APP_SETTINGS or v.strip()}
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A registration sent to GitHub: until when its state is good, and the Gemini key
+    entered with it (kept in memory only, until the callback writes it to `.env`)."""
+
+    expires: float
+    gemini_api_key: str = field(default="", repr=False)
+
+
 class _States:
     """The states handed to GitHub, each good once and for an hour."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._expiry: dict[str, float] = {}
+        self._pending: dict[str, _Pending] = {}
 
-    def new(self) -> str:
+    def new(self, gemini_api_key: str = "") -> str:
         now = self._clock()
-        self._expiry = {s: t for s, t in self._expiry.items() if t > now}
-        while len(self._expiry) >= MAX_STATES:
-            del self._expiry[next(iter(self._expiry))]
+        self._pending = {s: p for s, p in self._pending.items() if p.expires > now}
+        while len(self._pending) >= MAX_STATES:
+            del self._pending[next(iter(self._pending))]
         state = manifest.new_state()
-        self._expiry[state] = now + STATE_TTL
+        self._pending[state] = _Pending(now + STATE_TTL, gemini_api_key)
         return state
 
-    def take(self, state: str) -> bool:
-        """Whether `state` was handed out and has not expired; it is good only once."""
-        expires = self._expiry.pop(state, None)
-        return expires is not None and expires > self._clock()
+    def take(self, state: str) -> _Pending | None:
+        """The registration `state` was handed out for, unless it has expired; good once."""
+        pending = self._pending.pop(state, None)
+        return pending if pending is not None and pending.expires > self._clock() else None
 
 
 _STATES = web.AppKey("setup_states", _States)
@@ -165,8 +184,12 @@ def create_setup_app(
         "on_registered": on_registered,
         "done": False,
         "access": access,
+        "port": settings.port,
+        "gemini_key_set": settings.gemini_key_set,
+        "gemini_key_in_environment": settings.gemini_key_in_environment,
     }
     app.router.add_get("/", _form)
+    app.router.add_get("/healthz", _healthz)
     app.router.add_post("/setup", _start)
     app.router.add_get("/setup/callback", _callback)
     return app
@@ -179,28 +202,6 @@ async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
     response.headers.setdefault("Referrer-Policy", "no-referrer")  # the callback URL has the code
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
-_STYLE = (
-    "<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}"
-    "label{display:block;margin:1em 0 .2em}input{width:100%;padding:.3em}"
-    "button{margin-top:1.5em;padding:.5em 1em}</style>"
-)
-
-
-def _page(title: str, body: str, status: int = 200, nonce: str = "") -> web.Response:
-    script = f"'nonce-{nonce}'" if nonce else "'none'"
-    response = web.Response(
-        text=f'<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>{_STYLE}'
-        f"<h1>{html.escape(title)}</h1>{body}",
-        status=status,
-        content_type="text/html",
-    )
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'unsafe-inline'; script-src {script}; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
     return response
 
 
@@ -225,48 +226,34 @@ _REFUSED = (
 )
 
 
+async def _healthz(request: web.Request) -> web.Response:
+    """200 and `setup`: this process serves the setup page, no database is open yet."""
+    return web.json_response(health.SETUP)
+
+
+def _gemini(config: dict[str, Any]) -> setup_pages.GeminiKey:
+    return setup_pages.GeminiKey(config["gemini_key_set"], config["gemini_key_in_environment"])
+
+
 async def _form(request: web.Request) -> web.Response:
-    if request.app[_CONFIG]["done"]:
-        return _page("Second Look is registered", "<p>Second Look is starting.</p>")
+    config = request.app[_CONFIG]
+    if config["done"]:
+        return page("Second Look is registered", "<p>Second Look is starting.</p>")
     access = request.query.get("access", "")
     if not _allowed(request, access):
-        return _page("Set up Second Look", _REFUSED, 403)
+        return page("Set up Second Look", _REFUSED, 403)
     name = manifest.default_name(_host_name(request.host))
-    return _setup_form(name, "", remote.base_url(request), access=access)
-
-
-def _setup_form(
-    name: str, org: str, base_url: str, problem: str = "", access: str = ""
-) -> web.Response:
-    def field(label: str, key: str, value: str, hint: str) -> str:
-        return (
-            f'<label for="{key}">{label}</label>'
-            f'<input id="{key}" name="{key}" value="{html.escape(value, quote=True)}">'
-            f"<small>{hint}</small>"
-        )
-
-    error = f'<p role="alert"><strong>{html.escape(problem)}</strong></p>' if problem else ""
-    page = _page(
-        "Set up Second Look",
-        "<p>No GitHub App is configured yet. Create one from this server's manifest: GitHub "
-        "asks you to confirm, then sends you back here and Second Look starts.</p>"
-        f'{error}<form method="post" action="/setup">'
-        f'<input type="hidden" name="access" value="{html.escape(access, quote=True)}">'
-        + field("App name", "name", name, f"at most {manifest.NAME_LIMIT} characters")
-        + field("Organization (optional)", "org", org, "leave empty to own it yourself")
-        + field(
-            "Public base URL",
-            "base_url",
+    base_url = remote.base_url(request)
+    return setup_pages.form_page(
+        setup_pages.Form(
+            name,
+            "",
             base_url,
-            "where GitHub reaches this server: webhooks go to /webhooks under it",
+            access=access,
+            gemini=_gemini(config),
+            warnings=tuple(public_url.warnings(base_url, config["port"])),
         )
-        + '<button type="submit">Create the GitHub App on GitHub</button></form>',
-        status=400 if problem else 200,
     )
-    # Under no-referrer a browser posts this form with `Origin: null`; same-origin keeps the
-    # page's origin for our own post and still sends nothing to another site.
-    page.headers["Referrer-Policy"] = "same-origin"
-    return page
 
 
 def _check_base_url(value: str) -> str | None:
@@ -288,38 +275,59 @@ async def _start(request: web.Request) -> web.Response:
     form = await request.post()
     access = str(form.get("access", ""))
     if not _allowed(request, access):
-        return _page("Set up Second Look", _REFUSED, 403)
+        return page("Set up Second Look", _REFUSED, 403)
     foreign = remote.foreign(request, "open the setup page at that address and post it again")
     if foreign:
         log.warning("setup: refused a post from another site (%s)", remote.client_address(request))
-        return _page("Set up Second Look", f"<p>{html.escape(foreign)}</p>", 403)
+        return page("Set up Second Look", f"<p>{html.escape(foreign)}</p>", 403)
     name = str(form.get("name", "")).strip()
     org = str(form.get("org", "")).strip()
     base_url = str(form.get("base_url", "")).strip().rstrip("/")
+    gemini_api_key = str(form.get("gemini_api_key", "")).strip()
     problem = None
     if not name or len(name) > manifest.NAME_LIMIT:
         problem = f"The App's name must have 1 to {manifest.NAME_LIMIT} characters."
     elif org and not manifest.valid_org(org):
         problem = "The organization must be a GitHub login: letters, digits and dashes."
+    elif gemini_api_key and not _printable(gemini_api_key):
+        problem = "The Gemini API key must be one line of printable characters."
     else:
         problem = _check_base_url(base_url)
-    if problem:
-        return _setup_form(name, org, base_url, problem, access=access)
+    warnings = () if problem else tuple(public_url.warnings(base_url, config["port"]))
+    acknowledged = str(form.get("acknowledged", "")).strip().rstrip("/") == base_url
+    if problem or (warnings and not acknowledged):
+        # The form again: to fix, or to see the warnings for this address before going on.
+        again = setup_pages.Form(
+            name,
+            org,
+            base_url,
+            access=access,
+            gemini=_gemini(config),
+            problem=problem or "",
+            warnings=warnings,
+            key_dropped=bool(gemini_api_key),
+        )
+        return setup_pages.form_page(again)
     try:
         spec = manifest.manifest(base_url, name=name, app_yml=config["app_yml"])
     except ValueError as exc:
         log.error("setup: %s", exc)
-        return _page("Cannot read the manifest", f"<p>{html.escape(str(exc))}</p>", 500)
-    state = request.app[_STATES].new()
+        return page("Cannot read the manifest", f"<p>{html.escape(str(exc))}</p>", 500)
+    state = request.app[_STATES].new(gemini_api_key)
     nonce = secrets.token_urlsafe(16)
     form_html = manifest.registration_form(spec, config["github_url"], state, org or None, nonce)
-    response = _page("Register Second Look", form_html, nonce=nonce)
+    response = page("Register Second Look", form_html, nonce=nonce)
     log.info("setup: sent the manifest of %r to GitHub%s", name, f" for {org}" if org else "")
     return response
 
 
+def _printable(value: str) -> bool:
+    """One line of printable ASCII, as Google's keys are; `.env` holds it as written."""
+    return value.isascii() and value.isprintable()
+
+
 def _start_again(reason: str, status: int = 400) -> web.Response:
-    return _page(
+    return page(
         "Registration not finished",
         f'<p>{html.escape(reason)}</p><p><a href="/">Start again</a>.</p>',
         status,
@@ -332,7 +340,8 @@ async def _callback(request: web.Request) -> web.StreamResponse:
         return _start_again("The App is registered already: Second Look is starting.", 409)
     state = request.query.get("state", "")
     code = request.query.get("code", "")
-    if not state or not request.app[_STATES].take(state):
+    pending = request.app[_STATES].take(state) if state else None
+    if pending is None:
         return _start_again(
             "This link is not one this server started, or it is over an hour old "
             "(state missing, unknown or expired)."
@@ -346,32 +355,22 @@ async def _callback(request: web.Request) -> web.StreamResponse:
         return _start_again(str(exc), 502)
     try:
         key_path, env_path = manifest.write_credentials(
-            answer, config["data_dir"], config["dotenv"]
+            answer, config["data_dir"], config["dotenv"], gemini_api_key=pending.gemini_api_key
         )
     except OSError as exc:
         log.error("setup: cannot save the App's credentials: %s", exc)
         return _start_again(f"Cannot save the App's credentials: {exc.strerror or exc}.", 500)
     config["done"] = True
     log.info(
-        "setup: App %s (id %s) registered: key in %s, settings in %s",
+        "setup: App %s (id %s) registered: key in %s, settings in %s%s",
         answer["slug"],
         answer["id"],
         key_path,
         env_path,
+        " with GEMINI_API_KEY" if pending.gemini_api_key else "",
     )
-    app_url = str(answer.get("html_url") or "")
-    install = f"{app_url}/installations/new" if app_url else ""
-    links = (
-        f'<p>The App: <a href="{html.escape(app_url, quote=True)}">{html.escape(app_url)}</a></p>'
-        f'<p><a href="{html.escape(install, quote=True)}">Install it on your repositories</a>.</p>'
-        if app_url
-        else ""
-    )
-    response = _page(
-        f"{answer.get('name') or answer['slug']} is registered",
-        f"{links}<p>The key is in {html.escape(str(key_path))} and the settings in "
-        f"{html.escape(str(env_path))}. Second Look now starts on this address.</p>",
-    )
+    gemini = _gemini(config).outcome(bool(pending.gemini_api_key), env_path)
+    response = setup_pages.registered_page(answer, key_path, env_path, gemini)
     # The page goes out whole before `serve` closes this site for the real App.
     await response.prepare(request)
     await response.write_eof()

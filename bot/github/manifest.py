@@ -31,9 +31,10 @@ from bot.errors import describe
 
 NAME_LIMIT = 34  # GitHub refuses longer App names ("Name is too long (maximum is 34 characters)")
 # The settings a registration writes to `.env`; a GITHUB_PRIVATE_KEY there would win over the
-# new key file, so it goes too.
+# new key file, so it goes too. GEMINI_API_KEY is written (and replaced) only when one is given.
 WRITTEN = ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET")
 REPLACED = (*WRITTEN, "GITHUB_PRIVATE_KEY")
+GEMINI = "GEMINI_API_KEY"
 _ORG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")  # a GitHub login
 
 
@@ -159,11 +160,16 @@ def _message(answer: object) -> str:
 
 
 def write_credentials(
-    answer: dict[str, Any], directory: Path, env_path: Path = Path(".env")
+    answer: dict[str, Any],
+    directory: Path,
+    env_path: Path = Path(".env"),
+    *,
+    gemini_api_key: str = "",
 ) -> tuple[Path, Path]:
     """Save the private key as a file and the settings in `.env` (never printed), both 0600.
 
-    What `.env` held stays, but for the App's own settings, replaced by the new ones.
+    What `.env` held stays, but for the App's own settings, replaced by the new ones, and
+    GEMINI_API_KEY when `gemini_api_key` is given (else a key already there stays).
     """
     directory.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^A-Za-z0-9_.-]", "-", str(answer["slug"])).lstrip(".") or "app"
@@ -173,17 +179,19 @@ def write_credentials(
         text = env_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
+    replaced = (*REPLACED, GEMINI) if gemini_api_key else REPLACED
     kept = "".join(
         binding.original.string
         for binding in parse_stream(io.StringIO(text))
-        if binding.key not in REPLACED
+        if binding.key not in replaced
     )
     if kept and not kept.endswith("\n"):
         kept += "\n"
-    values = (str(answer["id"]), str(key_path), str(answer["webhook_secret"]))
-    kept += "".join(
-        f"{key}={_dotenv_value(value)}\n" for key, value in zip(WRITTEN, values, strict=True)
-    )
+    own = (str(answer["id"]), str(key_path), str(answer["webhook_secret"]))
+    values = dict(zip(WRITTEN, own, strict=True))
+    if gemini_api_key:
+        values[GEMINI] = gemini_api_key
+    kept += "".join(f"{key}={_dotenv_value(value)}\n" for key, value in values.items())
     write_private(env_path, kept)
     return key_path, env_path
 
