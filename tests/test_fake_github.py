@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import jwt
@@ -469,3 +470,31 @@ async def test_fail_after_creates_the_comment_then_loses_the_answer(fake, sessio
     async with session.post(url, json={"body": "again"}, headers=headers) as r:
         assert r.status == 201, "the fault is spent"
     assert len(fake.comments("acme", "widget", 1)) == 2
+
+
+async def test_the_manifest_pages_redirect_with_a_code_that_converts_to_the_app(fake, session):
+    spec = {"name": "Mine", "url": "https://b.example", "redirect_url": "https://b.example/cb"}
+    form = {"manifest": json.dumps(spec)}
+
+    async with session.post(
+        f"{fake.url}/organizations/octo-org/settings/apps/new?state=s%2F1", data=form
+    ) as page:
+        assert page.status == 200
+        confirm = await page.text()
+    assert 'name="state" value="s/1"' in confirm and "Create GitHub App for octo-org" in confirm
+    created = {"manifest": json.dumps(spec), "state": "s/1", "name": "Mine renamed"}
+    async with session.post(
+        f"{fake.url}/settings/apps/new/create?owner=octo-org", data=created, allow_redirects=False
+    ) as response:
+        assert response.status == 302
+        location = response.headers["Location"]
+    assert location.startswith("https://b.example/cb?code=")
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == ["s/1"]
+    code = query["code"][0]
+    async with session.post(f"{fake.url}/app-manifests/{code}/conversions") as converted:
+        assert converted.status == 201
+        app = await converted.json()
+    assert (app["name"], app["owner"]["login"]) == ("Mine renamed", "octo-org")
+    async with session.post(f"{fake.url}/settings/apps/new", data={"manifest": "{"}) as bad:
+        assert bad.status == 422

@@ -802,6 +802,26 @@ def test_register_writes_a_page_with_a_state_a_name_and_a_homepage(
     assert spec["redirect_url"] == "https://bot.example.com/setup/callback"
 
 
+def test_register_warns_of_a_webhook_url_github_cannot_reach(base_settings: Settings, tmp_path):
+    result = run_bot(
+        tmp_path,
+        register_env(base_settings, PORT="9000"),
+        "register",
+        "--webhook-url",
+        "http://192.168.1.9:9000/webhooks",
+    )
+
+    assert result.returncode == 0, result.stderr  # a warning, not a refusal
+    first, second = result.stderr.strip().splitlines()
+    assert first.startswith(
+        "second-look: warning: GitHub sends webhooks to http://192.168.1.9:9000/webhooks and "
+        "cannot reach it: 192.168.1.9 is a private-network address"
+    )
+    assert "`cloudflared tunnel --url http://localhost:9000`" in first
+    assert second.startswith("second-look: warning: It is plain http://")
+    assert (tmp_path / ".data" / "register.html").exists()
+
+
 def test_register_names_the_app_after_the_host_by_default(base_settings: Settings, tmp_path):
     result = run_bot(
         tmp_path,

@@ -199,5 +199,10 @@ def registered_page(
     return page(
         f"{answer.get('name') or answer['slug']} is registered",
         f"{links}<p>The key is in {html.escape(str(key_path))} and the settings in "
-        f"{html.escape(str(env_path))}. Second Look now starts on this address.</p>{gemini}",
+        f"{html.escape(str(env_path))}. Second Look now starts on this address.</p>{gemini}"
+        "<p>Next: install the App on a repository and open a pull request there. Its review "
+        "shows on the PR (a check run named Second Look, a summary comment, inline comments on "
+        'the lines of its findings) and on this server\'s <a href="/dashboard">dashboard</a> '
+        "(README, Dashboard: it needs DASHBOARD_TOKEN, or HOST=127.0.0.1 for this machine "
+        "only).</p>",
     )

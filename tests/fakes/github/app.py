@@ -75,4 +75,8 @@ class FakeGitHub(Checks, Conversation, Reviews, Comments, GraphQL, Contents, Man
             r"/app/hook/deliveries/{delivery_id:\d+}/attempts", self._redeliver_hook_delivery
         )
         app.router.add_post("/app-manifests/{code}/conversions", self._manifest_conversion)
+        # GitHub's web pages of the manifest flow, which a browser goes through.
+        app.router.add_post("/settings/apps/new", self._new_app_from_manifest)
+        app.router.add_post("/organizations/{org}/settings/apps/new", self._new_app_from_manifest)
+        app.router.add_post("/settings/apps/new/create", self._create_app_from_manifest)
         return app

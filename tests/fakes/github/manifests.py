@@ -1,19 +1,29 @@
-"""The manifest flow's last step: POST /app-manifests/{code}/conversions.
+"""The manifest flow: GitHub's web pages a browser goes through, and the conversion.
 
-GitHub ("Create a GitHub App from a manifest", docs.github.com/rest/apps/apps): no
-authentication; the code GitHub redirected the browser with is good once and for an hour;
-201 with the App's id, slug, name, html_url, owner, client id and secret, webhook secret and
-private key (pem); 404 for an unknown, used or expired code; 422 "Validation failed" or
-spammed. A test makes a code with manifest_code() in place of the browser's round trip.
+docs.github.com, "Registering a GitHub App from a manifest": a form POSTs `manifest` (JSON) to
+`/settings/apps/new?state=...` (or `/organizations/{org}/settings/apps/new`) on GitHub's web
+host; GitHub shows a page to confirm the App's name, and once it is created redirects the
+browser to the manifest's `redirect_url` with `?code=...&state=...` (the state as given).
+This fake serves both pages on its own address (a test points the setup's GitHub web URL at
+it), without a sign-in.
+
+Then POST /app-manifests/{code}/conversions (docs.github.com/rest/apps/apps): no
+authentication; the code is good once and for an hour; 201 with the App's id, slug, name,
+html_url, owner, client id and secret, webhook secret and private key (pem); 404 for an
+unknown, used or expired code; 422 "Validation failed" or spammed. A test without a browser
+makes a code with manifest_code() in place of the round trip.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -80,6 +90,41 @@ class Manifests(Shapes):
                 expires_at=time.time() + ttl,
             )
         return code
+
+    async def _new_app_from_manifest(self, request: web.Request) -> web.Response:
+        """GitHub's "Create GitHub App" page for a posted manifest: the name to confirm."""
+        form = await request.post()
+        try:
+            spec = json.loads(str(form["manifest"]))
+            redirect = str(spec["redirect_url"])
+        except (KeyError, ValueError, TypeError):
+            return web.Response(status=422, text="Invalid GitHub App configuration")
+        owner = request.match_info.get("org", "octocat")
+        hidden = {"manifest": json.dumps(spec), "state": request.query.get("state", "")}
+        fields = "".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(v, True)}">'
+            for k, v in hidden.items()
+        )
+        page = (
+            "<!doctype html><title>Create GitHub App</title><h1>Create GitHub App</h1>"
+            f'<form method="post" action="/settings/apps/new/create?owner={quote(owner)}">'
+            f'{fields}<label>GitHub App name <input id="app-name" name="name" '
+            f'value="{html.escape(str(spec.get("name", "")), True)}"></label>'
+            f"<p>Redirects to {html.escape(redirect)}</p>"
+            f'<button id="create" type="submit">Create GitHub App for {html.escape(owner)}'
+            "</button></form>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _create_app_from_manifest(self, request: web.Request) -> web.Response:
+        """The App created: the browser sent to its redirect_url with a code and the state."""
+        form = await request.post()
+        spec = json.loads(str(form["manifest"]))
+        name = str(form.get("name") or spec.get("name") or "")
+        owner = request.query.get("owner", "octocat")
+        code = self.manifest_code(name, owner=owner, manifest={**spec, "name": name})
+        state = quote(str(form.get("state", "")), safe="")
+        raise web.HTTPFound(f"{spec['redirect_url']}?code={code}&state={state}")
 
     async def _manifest_conversion(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
