@@ -19,7 +19,8 @@ GEMINI_KEYS_PAGE = "https://aistudio.google.com/apikey"
 _STYLE = (
     "<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}"
     "label{display:block;margin:1em 0 .2em}input{width:100%;padding:.3em;box-sizing:border-box}"
-    "button{margin-top:1.5em;padding:.5em 1em}code{overflow-wrap:anywhere}"
+    "small{display:block}button{display:block;margin-top:1.5em;padding:.5em 1em}"
+    "code{overflow-wrap:anywhere}"
     ".warning{border-left:.3em solid #b35900;background:#fff4e5;padding:.2em 1em;margin:.5em 0}"
     "</style>"
 )
