@@ -870,6 +870,30 @@ async def test_review_page_says_what_reached_github_and_what_did_not(client, poo
     assert "not told of this failure" in doc.one("dd#untold").text
 
 
+async def test_review_page_says_why_a_pending_review_waits_and_until_when(client, pool):
+    deferred, queued, due = [await add_review(pool, status="pending") for _ in range(3)]
+    outage = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    await pool.execute(
+        "UPDATE reviews SET not_before = $2, outage_since = $3, outage_retries = 2 WHERE id = $1",
+        deferred, outage + timedelta(minutes=2), outage,
+    )  # fmt: skip
+    await pool.execute(
+        "UPDATE reviews SET not_before = $2 WHERE id = $1", queued, outage + timedelta(hours=8)
+    )
+
+    waits = [
+        (await page(client, f"/dashboard/reviews/{review_id}")).all("dd#waiting")
+        for review_id in (deferred, queued, due)
+    ]
+
+    assert waits[0][0].text == (
+        "Not taken before 2026-12-07 09:02:00 UTC: GitHub or Gemini was away (deferred 2 times "
+        "since 2026-12-07 09:00:00 UTC; see What reached GitHub)."
+    )
+    assert waits[1][0].text == "Not taken before 2026-12-07 17:00:00 UTC: a Gemini quota or cap."
+    assert waits[2] == []  # pending with no not_before: it may run now
+
+
 async def test_review_page_links_what_was_posted(client, pool):
     review_id = await add_review(pool, status="completed")
     await reviews.set_fields(

@@ -62,6 +62,9 @@ class ReviewSummary:
     superseded_by: uuid.UUID | None
     created_at: datetime
     finished_at: datetime | None
+    not_before: datetime | None = None  # pending: not taken before (a quota, an outage)
+    outage_since: datetime | None = None  # deferred on an outage since (bot/app/outage.py)
+    outage_retries: int = 0
     severities: dict[str, int] = field(default_factory=dict)  # posted findings, by severity
     withheld: int = 0  # findings the verifier withheld
     usage: Usage = Usage()
@@ -132,7 +135,8 @@ _SUMMARY = f"""
 SELECT page.id, page.installation_id, page.owner, page.repo, page.pr_number, page.head_sha,
        page.base_ref,
        page.trigger, page.status, page.attempts, page.error, page.superseded_by,
-       page.created_at, page.finished_at, f.*, c.*
+       page.created_at, page.finished_at, page.not_before, page.outage_since,
+       page.outage_retries, f.*, c.*
 FROM page
 CROSS JOIN LATERAL (
     SELECT {_SEVERITY_COUNTS}, count(*) FILTER (WHERE withheld) AS withheld

@@ -116,6 +116,21 @@ def row(review: ReviewSummary, now: datetime, github: str) -> dict[str, Any]:
     }
 
 
+def waiting(review: ReviewSummary) -> str | None:
+    """Why a pending review is not taken yet, and until when: a quota or cap, or an outage
+    (bot/app/outage.py) with since when and how many tries it has had; None when it may run."""
+    if review.status != "pending" or review.not_before is None:
+        return None
+    until = f"Not taken before {when(review.not_before)}"
+    if review.outage_since is None:
+        return f"{until}: a Gemini quota or cap."
+    tries = review.outage_retries
+    return (
+        f"{until}: GitHub or Gemini was away (deferred {tries} time{'s' if tries != 1 else ''} "
+        f"since {when(review.outage_since)}; see What reached GitHub)."
+    )
+
+
 def repository(totals: RepositoryTotals) -> dict[str, Any]:
     return {
         "name": f"{totals.owner}/{totals.repo}",

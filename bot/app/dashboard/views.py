@@ -123,6 +123,7 @@ async def review_page(request: web.Request) -> web.StreamResponse:
         "row": present.row(review, _now(), github),
         "reached": present.reached(github, review.pull, published),
         "untold": present.untold(review, published),
+        "waiting": present.waiting(review),
         "rerun": await _rerun_form(request, review),
         "finished": review.status in FINISHED,
         "poll_ms": POLL_MS,
