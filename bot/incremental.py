@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.review.changes import Diff
 from bot.review.findings import Finding, check
+from bot.review.walkthrough import Walkthrough
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,9 @@ class Plan:
     incremental: bool = False
     carried: list[Finding] = field(default_factory=list)  # on files unchanged since then
     previous: list[Finding] = field(default_factory=list)  # all of the last review's findings
+    walkthrough: Walkthrough | None = None  # the last review's, when this one is incremental
+    since: str = ""  # the last review's head, when this one is incremental
+    changed: frozenset[str] = frozenset()  # files changed since it, when incremental
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Prior:
     changed: set[str] | None = None
     since: str = ""  # the last review's head
     last_id: uuid.UUID | None = None
+    walkthrough: Walkthrough | None = None  # the last review's walkthrough, when known
 
     def wanted(self, path: str) -> bool:
         """Whether the agents read the file in this review."""
@@ -55,6 +60,7 @@ async def following(
     partial: bool,
     last_id: uuid.UUID | None = None,
     label: str = "review",
+    walkthrough: Walkthrough | None = None,
 ) -> Prior:
     """What a review that follows one of `last_head` reads: only the files changed since when
     it is a push onto that head (an ancestor) and that review was not partial; else all."""
@@ -67,7 +73,7 @@ async def following(
     if changed is None:
         log.info("%s: %s is not an ancestor of %s; full review", label, last_head[:12], head[:12])
         return Prior(previous)
-    return Prior(previous, set(changed), last_head, last_id)
+    return Prior(previous, set(changed), last_head, last_id, walkthrough)
 
 
 def plan(
@@ -89,7 +95,15 @@ def plan(
         len(sent),
         prior.since[:12],
     )
-    return Plan(sent, incremental=True, carried=carried, previous=prior.previous)
+    return Plan(
+        sent,
+        incremental=True,
+        carried=carried,
+        previous=prior.previous,
+        walkthrough=prior.walkthrough,
+        since=prior.since,
+        changed=frozenset(prior.changed),
+    )
 
 
 def resolved(previous: list[Finding], current: list[Finding]) -> list[Finding]:

@@ -25,6 +25,7 @@ from bot.review.pricing import Price
 from bot.review.render import Summary
 from bot.review.selection import Attributes, Selection
 from bot.review.supervisor import ReviewSupervisor, SupervisorResult
+from bot.review.walkthrough import Walkthrough, carry, merge
 from bot.store.calls import Totals
 
 HOLD_BYTES = 16 * 1024 * 1024  # raw diff held while choosing; far more than a budget reads
@@ -223,7 +224,21 @@ def summarize(
         reviewed_files=len(plan.files) if plan.incremental else None,
         resolved=tuple(incremental.resolved(plan.previous, checked.findings)),
         coverage=coverage,
+        walkthrough=walkthrough_of(supervisor, plan, result),
     )
+
+
+def walkthrough_of(
+    supervisor: ReviewSupervisor, plan: incremental.Plan, result: SupervisorResult
+) -> Walkthrough | None:
+    """The chunks' walkthroughs merged; an incremental review keeps the last review's rows
+    of the files it did not read again. None: the repository switched it off."""
+    if not supervisor.walk:
+        return None
+    walk = merge(result.walked, result.walk_missing)
+    if not plan.incremental:
+        return walk
+    return carry(walk, plan.walkthrough, plan.changed, plan.since)
 
 
 def totals_of(calls: Sequence[Call], price: Price | None) -> Totals:

@@ -242,7 +242,7 @@ FINDING_KEYS = {"agent", "severity", "path", "line_start", "line_end", "title", 
                 "suggestion", "fingerprint", "verdict", "confidence"}  # fmt: skip
 TOP_KEYS = {"version", "source", "head", "status", "error", "partial", "partial_reasons",
             "fail_on", "findings", "withheld", "dismissed", "coverage", "usage", "agents",
-            "failed_agents", "notes", "config_problems"}  # fmt: skip
+            "failed_agents", "notes", "config_problems", "walkthrough"}  # fmt: skip
 
 
 def test_json_has_the_documented_shape_and_round_trips():
@@ -263,7 +263,7 @@ def test_json_has_the_documented_shape_and_round_trips():
 
     assert out == as_json(report)
     assert set(out) == TOP_KEYS
-    assert out["version"] == 2
+    assert out["version"] == 3
     assert (out["partial"], out["partial_reasons"]) == (False, [])
     assert out["source"] == "diff from standard input"
     assert out["head"] == "0123456789abcdef0123"

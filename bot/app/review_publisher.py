@@ -19,6 +19,7 @@ from bot.github.compare import changed_since
 from bot.github.repo_config import RepoConfig
 from bot.publishing.pull_publisher import PullPublisher
 from bot.review.findings import Finding
+from bot.review.render import summary_of_json
 from bot.store import calls, db, pulls, queue, reviews
 from bot.store.findings_table import FindingRepo
 from bot.store.queue import Trigger
@@ -54,6 +55,8 @@ class AppPublisher:
         async def compare(base: str, head: str) -> set[str] | None:
             return await changed_since(services.github, review.pull.repository, base, head)
 
+        stored = await reviews.published_summary(services.pool, last.id)
+        walk = summary_of_json(stored).walkthrough if stored else None
         return await incremental.following(
             [Finding.from_mapping(row) for row in rows],
             last.head_sha,
@@ -63,6 +66,7 @@ class AppPublisher:
             partial=bool(last.stats.get("partial")),
             last_id=last.id,
             label=f"review {review.id}",
+            walkthrough=walk,
         )
 
     async def ready(self) -> None:

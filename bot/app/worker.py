@@ -310,6 +310,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             agents=config.agents,
             brief=Brief(self.base.intent, self.base.guidance),
             verify=config.verify,
+            walk=config.walkthrough,
             max_in_flight=services.settings.gemini_max_in_flight,
             reused=reused,
             price=meter.price,

@@ -154,6 +154,8 @@ class RepoConfig(BaseModel):
     path_instructions: Annotated[tuple[PathRule, ...], BeforeValidator(_path_instructions)] = ()
     # one more call per chunk weighs the agents' findings before anything is posted
     verify: Annotated[bool, BeforeValidator(_bool)] = True
+    # the summary opens with a walkthrough: one more call per chunk, beside the agents
+    walkthrough: Annotated[bool, BeforeValidator(_bool)] = True
     # findings the verification rates below this are withheld: stored and counted, not posted
     min_confidence: Annotated[float, BeforeValidator(_confidence)] = 0.5
     # findings below this severity are in the summary only, not inline

@@ -1,10 +1,11 @@
 """The review as JSON, for scripts. This shape is a contract: add keys, never change or
 remove one. `version` goes up by one with every change of the shape (keys added), so a reader
 of version N reads any later one. 2 added `partial`, `partial_reasons`, `unreached_calls` and
-the coverage's `partly_reviewed_*`, and rounds the costs to the hundredth of a cent.
+the coverage's `partly_reviewed_*`, and rounds the costs to the hundredth of a cent. 3
+added `walkthrough`.
 
     {
-      "version": 2,
+      "version": 3,
       "source": "diff from standard input",   # what was reviewed
       "head": "0123abc...",                   # the head commit ("" when there is none)
       "status": "completed",                  # completed | failed | skipped | queued
@@ -36,6 +37,17 @@ the coverage's `partly_reviewed_*`, and rounds the costs to the hundredth of a c
       "failed_agents": {"bugs": "why"},
       "notes": ["..."],
       "config_problems": [{"key": "fail_on", "message": "..."}],   # key null: the whole file
+      "walkthrough": walkthrough,             # null: switched off (`walkthrough: false`)
+    }
+
+    walkthrough = {
+      "summary": "...",                          # what the PR does, 2-4 sentences
+      "files": [{"path": "...", "group": "...", "change": "..."}],  # by purpose
+      "effort": 3, "effort_reason": "...",       # 1-5; effort null: no part was described
+      "focus": [{"path": "...", "why": "..."}],  # where a human reviewer looks first
+      "missing": ["part 2: why"],                # parts not described, and why
+      "not_described": ["path", ...],            # files the review did not read
+      "kept_from": "0123abc...", "kept": 4       # incremental: rows of unchanged files kept
     }
 
     finding = {
@@ -66,7 +78,7 @@ from bot.review.render import Summary, not_reviewed
 if TYPE_CHECKING:
     from bot.output import Report
 
-VERSION = 2
+VERSION = 3
 
 
 def render_json(report: Report) -> str:
@@ -107,6 +119,26 @@ def as_json(report: Report) -> dict[str, Any]:
         "config_problems": [
             {"key": key, "message": message} for key, message in summary.config_problems
         ],
+        "walkthrough": walkthrough_json(summary),
+    }
+
+
+def walkthrough_json(summary: Summary) -> dict[str, Any] | None:
+    """The walkthrough, as the summary comment opens with it; None when switched off."""
+    walk = summary.walkthrough
+    if walk is None:
+        return None
+    described = {row.path for row in walk.files}
+    return {
+        "summary": walk.summary,
+        "files": [{"path": r.path, "group": r.group, "change": r.change} for r in walk.files],
+        "effort": walk.effort,
+        "effort_reason": walk.effort_reason,
+        "focus": [{"path": f.path, "why": f.why} for f in walk.focus],
+        "missing": list(walk.missing),
+        "not_described": [s.path for s in not_reviewed(summary) if s.path not in described],
+        "kept_from": walk.kept_from,
+        "kept": walk.kept,
     }
 
 

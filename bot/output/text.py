@@ -63,6 +63,7 @@ def render_text(report: Report, *, color: bool = False) -> str:
     style = _Style(color)
     summary = report.summary
     out = [_heading(report, style), ""]
+    out += _walkthrough(summary, style)
     out += _status(summary, style)
     for path, findings in by_file(summary.findings):
         out += [style(one_line(path), _BOLD)]
@@ -73,6 +74,38 @@ def render_text(report: Report, *, color: bool = False) -> str:
     out += _coverage(summary)
     out.append(style(usage(summary), _DIM))
     return "\n".join(out) + "\n"
+
+
+def _walkthrough(summary: Summary, style: _Style) -> list[str]:
+    """What the PR does, its files by purpose, the effort and where to look first."""
+    walk = summary.walkthrough
+    if walk is None:
+        return []
+    out = [style("Walkthrough", _BOLD)]
+    if walk.empty:
+        why = "; ".join(walk.missing) or "no part of the diff was described"
+        return out + [f"  The walkthrough is missing: {one_line(why)}.", ""]
+    if walk.summary:
+        out.append(f"  {one_line(walk.summary)}")
+    groups = list(dict.fromkeys(row.group for row in walk.files))
+    for group in groups:
+        out.append(f"  {one_line(group)}:")
+        out += [
+            f"    {one_line(r.path)}: {one_line(r.change)}" for r in walk.files if r.group == group
+        ]
+    if walk.effort is not None:
+        out.append(f"  Review effort: {walk.effort}/5. {one_line(walk.effort_reason)}".rstrip())
+    out += [f"  Look first: {one_line(f.path)}: {one_line(f.why)}" for f in walk.focus]
+    if walk.kept:
+        out.append(
+            f"  Rows of {walk.kept} unchanged file(s) kept from {one_line(walk.kept_from[:12])}."
+        )
+    left_out = {s.path for s in not_reviewed(summary)} - {row.path for row in walk.files}
+    if left_out:
+        out.append(f"  Not described: {len(left_out)} file(s) the review did not read.")
+    if walk.missing:
+        out.append(f"  Part of the walkthrough is missing: {one_line('; '.join(walk.missing))}.")
+    return out + [""]
 
 
 def by_file(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:

@@ -17,6 +17,7 @@ from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
 from bot.review.markdown import block, code, plain, text
 from bot.review.pricing import rounded
+from bot.review.walkthrough import Walkthrough
 
 MARKER = "<!-- second-look:summary -->"
 # The state of the PR (paused, ignored) sits between these, so that a command can change it
@@ -28,6 +29,7 @@ MAX_BODY = 65_536  # GitHub refuses a comment longer than this
 ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
 NOT_REVIEWED_PATHS = 200  # the files-not-reviewed list names at most this many, counts the rest
 NOT_REVIEWED_CHARS = 24_000  # and takes at most this much of the comment, findings the rest
+WALK_ROWS = 100  # the walkthrough's table shows at most this many files, counts the rest
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Summary:
     threads_resolved: frozenset[str] = frozenset()  # fingerprints whose thread we closed
     paused_by: str | None = None  # automatic reviews of the PR are paused
     verdict_by: str = "the check"  # what fails on a finding at fail_on: "the job" in Actions
+    walkthrough: Walkthrough | None = None  # None: switched off, or no review ran
 
     def noted(self, *notes: str) -> Summary:
         """This summary with `notes` said after its own."""
@@ -110,6 +113,7 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
     out += ["## Second Look review", ""]
     if summary.paused_by:  # else the block is added when a command sets a state
         out += [state_block(paused_by=summary.paused_by), ""]
+    out += walkthrough_lines(summary)
     out.append(_status_line(summary))
     out.append("")
     out += _coverage(summary)
@@ -130,6 +134,52 @@ def _render(summary: Summary, findings: list[Finding], cut: int, marker: bool) -
     out += _not_reviewed(not_reviewed(summary))
     out.append(f"<sub>{_usage(summary)}</sub>")
     return "\n".join(out) + "\n"
+
+
+def walkthrough_lines(summary: Summary) -> list[str]:
+    """The walkthrough section the summary opens with: what the PR does, its files grouped
+    by purpose, the effort, where to look first, and what it does not describe."""
+    walk = summary.walkthrough
+    if walk is None:
+        return []
+    out = ["### Walkthrough", ""]
+    if walk.empty:
+        why = "; ".join(walk.missing) or "no part of the diff was described"
+        return out + [f"_The walkthrough is missing: {text(why)}._", ""]
+    if walk.summary:
+        out += [text(walk.summary), ""]
+    if walk.files:
+        groups = list(dict.fromkeys(row.group for row in walk.files))
+        rows = sorted(walk.files, key=lambda row: groups.index(row.group))
+        out += ["| Purpose | File | What changed |", "|---|---|---|"]
+        out += [
+            f"| {text(r.group)} | {text(r.path)} | {text(r.change)} |" for r in rows[:WALK_ROWS]
+        ]
+        if len(rows) > WALK_ROWS:
+            out.append(f"| … | … and {len(rows) - WALK_ROWS} more file(s) | |")
+        out.append("")
+    if walk.effort is not None:
+        reason = f" {text(walk.effort_reason)}" if walk.effort_reason else ""
+        out += [f"**Review effort: {walk.effort}/5.**{reason}", ""]
+    if walk.focus:
+        out += ["**Look first:**", ""]
+        out += [f"- {code(f.path)}: {text(f.why)}" for f in walk.focus] + [""]
+    if walk.kept:
+        out.append(
+            f"_The rows of {walk.kept} file(s) unchanged since {code(walk.kept_from[:12])} are "
+            "kept from that review; the summary and the effort describe this push's changes._"
+        )
+        out.append("")
+    left_out = {s.path for s in not_reviewed(summary)} - {row.path for row in walk.files}
+    if left_out:
+        out.append(
+            f"_It does not describe {len(left_out)} file(s) the review did not read "
+            "(listed under the files not reviewed)._"
+        )
+        out.append("")
+    if walk.missing:
+        out += [f"_Part of the walkthrough is missing: {text('; '.join(walk.missing))}._", ""]
+    return out
 
 
 def not_reviewed(summary: Summary) -> list[Skipped]:

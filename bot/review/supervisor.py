@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.retry import Outage
-from bot.review import caching, verify
+from bot.review import caching, verify, walkthrough
 from bot.review.agents import AGENTS, ANSWER_TOKENS, MAX_FINDINGS, Agent, AgentAnswer, task
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
@@ -20,6 +20,7 @@ from bot.review.metering import BudgetSpent, Meter, QuotaReached, Worst
 from bot.review.pricing import Price
 from bot.review.prompt import SYSTEM, Brief
 from bot.review.selection import CHARS_PER_TOKEN
+from bot.review.walkthrough import WALKTHROUGH, WalkAnswer
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class SupervisorResult:
     verified: int = 0  # findings the verification pass gave a verdict
     # "part N (why)": its verification failed, its findings are kept unverified
     unverified: list[str] = field(default_factory=list)
+    walked: list[walkthrough.Part] = field(default_factory=list)  # walkthrough answers by part
+    # "part N: why" for each part the walkthrough call did not describe (failed, budget)
+    walk_missing: list[str] = field(default_factory=list)
 
 
 Reused = Mapping[tuple[str, str], dict[str, Any]]  # (agent, prompt digest) -> stored answer
@@ -87,6 +91,7 @@ class ReviewSupervisor:
         reused: Reused | None = None,
         price: Price | None = None,
         defer_outages: bool = False,
+        walk: bool = False,
     ) -> None:
         self.gemini = gemini
         self.meter = meter
@@ -104,11 +109,15 @@ class ReviewSupervisor:
         # as retry.Outage once the run ends; the answers had are kept and reused.
         self.defer_outages = defer_outages
         self._outage: str | None = None  # the first call that failed on an outage: why
+        self.walk = walk and bool(self.agents)  # one walkthrough call per chunk, beside them
         self._tasks = {agent.name: task(agent) for agent in self.agents}
+        if self.walk:
+            self._tasks[WALKTHROUGH] = walkthrough.TASK
         self._task_tokens: dict[str, int] = {}
         self._system_tokens = 0
         self._cached_parts: set[int] = set()  # chunks whose prefix goes into a cache
         self._verify_failed: dict[int, str] = {}  # chunk -> why its verification failed
+        self._walk_failed: dict[int, str] = {}  # chunk -> why its walkthrough call failed
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -117,7 +126,7 @@ class ReviewSupervisor:
         if not self.agents:
             return 0
         budget = self.meter.budget
-        calls = len(self.agents) + (1 if self.verify else 0)
+        calls = len(self.agents) + (1 if self.verify else 0) + (1 if self.walk else 0)
         fixed = (len(SYSTEM) + len(self.brief.prefix("", ())) + 800) // 3 + CALL_MARGIN
         fixed += VERIFY_PLAN // calls if self.verify else 0
         fits = self._fit(budget.left * (1 - RETRY_RESERVE), calls, fixed, 1.0, 0.0)
@@ -139,7 +148,8 @@ class ReviewSupervisor:
     def _chunk_output(self) -> int:
         """The most output and thinking one chunk's calls can be billed."""
         agents = len(self.agents) * self.gemini.max_output(ANSWER_TOKENS)
-        return agents + (self._verify_output() if self.verify else 0)
+        walk = self.gemini.max_output(walkthrough.ANSWER_TOKENS) if self.walk else 0
+        return agents + walk + (self._verify_output() if self.verify else 0)
 
     def _verify_output(self) -> int:
         """The verifier's maxOutputTokens when every agent reports all it may."""
@@ -238,7 +248,8 @@ class ReviewSupervisor:
             for agent in self.agents
             if (agent.name, self._digest(part, self._tasks[agent.name])) not in self.reused
         )
-        return fresh + (1 if self.verify and fresh else 0)
+        walk = self.walk and (WALKTHROUGH, self._digest(part, walkthrough.TASK)) not in self.reused
+        return fresh + (1 if self.verify and fresh else 0) + (1 if walk else 0)
 
     def _worth_caching(self, parts: Sequence[_Part]) -> set[int]:
         tokens = {part.chunk.number: self._system_tokens + part.tokens for part in parts}
@@ -261,6 +272,9 @@ class ReviewSupervisor:
             for agent in self.agents:
                 if (agent.name, self._digest(part, self._tasks[agent.name])) not in self.reused:
                     worst.append(Worst(base + self._task_tokens[agent.name], agent_output))
+            if self.walk and (WALKTHROUGH, self._digest(part, walkthrough.TASK)) not in self.reused:
+                walk_output = self.gemini.max_output(walkthrough.ANSWER_TOKENS)
+                worst.append(Worst(base + self._task_tokens[WALKTHROUGH], walk_output))
             if self.verify:
                 worst.append(Worst(base + VERIFY_PLAN, self._verify_output()))
             if part.chunk.number in cached:
@@ -274,25 +288,67 @@ class ReviewSupervisor:
     async def _review_part(
         self, gate: asyncio.Semaphore, part: _Part, result: SupervisorResult
     ) -> None:
-        """Every agent over one chunk at once, then the verifier over what they found; all
-        of them through the chunk's cache when it has one."""
+        """Every agent and the walkthrough over one chunk at once, then the verifier over
+        what the agents found (not waiting for the walkthrough); all of them through the
+        chunk's cache when it has one."""
         cached = await self._cache(gate, part) if part.chunk.number in self._cached_parts else None
         try:
-            answers = await asyncio.gather(
-                *(self._ask_agent(gate, agent, part, result, cached) for agent in self.agents)
+            await asyncio.gather(
+                self._find(gate, part, result, cached), self._walk(gate, part, result, cached)
             )
-            found = [finding for answer in answers for finding in answer]
-            if not found:
-                return
-            in_part = [f for f in found if f.file_path in part.chunk.paths]
-            elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
-            merged, _ = merge(in_part)
-            if self.verify and merged and self._stop is None:
-                merged = await self._verify(gate, part, merged, result, cached)
-            result.findings.extend(merged + elsewhere)
         finally:
             if cached is not None:
                 await self.gemini.delete_cache(cached)
+
+    async def _find(
+        self,
+        gate: asyncio.Semaphore,
+        part: _Part,
+        result: SupervisorResult,
+        cached: caching.Cached | None,
+    ) -> None:
+        answers = await asyncio.gather(
+            *(self._ask_agent(gate, agent, part, result, cached) for agent in self.agents)
+        )
+        found = [finding for answer in answers for finding in answer]
+        if not found:
+            return
+        in_part = [f for f in found if f.file_path in part.chunk.paths]
+        elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
+        merged, _ = merge(in_part)
+        if self.verify and merged and self._stop is None:
+            merged = await self._verify(gate, part, merged, result, cached)
+        result.findings.extend(merged + elsewhere)
+
+    async def _walk(
+        self,
+        gate: asyncio.Semaphore,
+        part: _Part,
+        result: SupervisorResult,
+        cached: caching.Cached | None,
+    ) -> None:
+        """The walkthrough of one chunk; a failed or unmade call is noted, never fatal."""
+        if not self.walk:
+            return
+        number = part.chunk.number
+        tokens = self._system_tokens + part.tokens + self._task_tokens[WALKTHROUGH] + CALL_MARGIN
+        answer = await self._ask(
+            gate,
+            WALKTHROUGH,
+            part,
+            walkthrough.TASK,
+            WalkAnswer,
+            tokens,
+            walkthrough.ANSWER_TOKENS,
+            result,
+            cached,
+        )
+        if answer is None:
+            if not any(m.startswith(f"part {number}:") for m in result.walk_missing):
+                result.walk_missing.append(f"part {number}: {self._walk_failed.pop(number, '')}")
+            return
+        assert isinstance(answer, WalkAnswer)
+        result.walked.append(walkthrough.Part(number, tuple(part.chunk.paths), answer))
 
     async def _cache(self, gate: asyncio.Semaphore, part: _Part) -> caching.Cached | None:
         async with gate:
@@ -361,17 +417,18 @@ class ReviewSupervisor:
         name: str,
         part: _Part,
         ending: str,
-        schema: type[AgentAnswer] | type[verify.VerifyAnswer],
+        schema: type[AgentAnswer] | type[verify.VerifyAnswer] | type[WalkAnswer],
         tokens: int,
         answer_tokens: int,
         result: SupervisorResult,
         cached: caching.Cached | None = None,
-    ) -> AgentAnswer | verify.VerifyAnswer | None:
+    ) -> AgentAnswer | verify.VerifyAnswer | WalkAnswer | None:
         """One call (or its stored answer); None when it failed, was refused or not made.
         A failed agent call leaves its part unreviewed by that agent (the review is partial);
-        a failed verifier leaves its findings unverified."""
+        a failed verifier leaves its findings unverified; a failed walkthrough call leaves
+        its part undescribed, and never defers the review."""
         number = part.chunk.number
-        agent = name != verify.VERIFIER
+        agent = name not in (verify.VERIFIER, WALKTHROUGH)
         stored = self.reused.get((name, self._digest(part, ending)))
         if stored is not None:
             result.reused += 1
@@ -379,6 +436,8 @@ class ReviewSupervisor:
             return schema.model_validate(stored)
         async with gate:
             if self._stop is not None:
+                if name == WALKTHROUGH:
+                    self._walk_failed[number] = "a quota stopped the review's calls"
                 return None
             try:
                 answer = await self.gemini.generate(
@@ -400,6 +459,8 @@ class ReviewSupervisor:
                 return None
             except BudgetSpent as exc:
                 log.warning("%s skipped part %d: %s", name, number, exc)
+                if name == WALKTHROUGH:
+                    self._walk_failed[number] = BUDGET_RAN_OUT
                 if agent:
                     paths = tuple(part.chunk.paths)
                     result.unfinished.append(AgentFailure(name, BUDGET_RAN_OUT, number, paths))
@@ -407,11 +468,18 @@ class ReviewSupervisor:
             except AgentCallError as exc:
                 reason = str(exc)  # bot/errors.py's sentence
                 log.warning("%s failed on part %d: %s", name, number, reason)
-                if exc.outage and self.defer_outages and self._outage is None:
+                if (
+                    exc.outage
+                    and self.defer_outages
+                    and self._outage is None
+                    and name != WALKTHROUGH
+                ):
                     self._outage = f"{name} on part {number}: {reason}"
                 if agent:
                     paths = tuple(part.chunk.paths)
                     result.failures.append(AgentFailure(name, reason, number, paths))
+                elif name == WALKTHROUGH:
+                    self._walk_failed[number] = reason
                 else:
                     self._verify_failed[number] = reason
                 result.calls += exc.attempts

@@ -119,6 +119,7 @@ async def review(
                 agents=config.agents,
                 brief=Brief(base.intent, base.guidance),
                 verify=config.verify,
+                walk=config.walkthrough,
                 max_in_flight=settings.max_in_flight,
                 price=price,
             )

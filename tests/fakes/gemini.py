@@ -25,7 +25,9 @@ from aiohttp import web
 
 from tests.fakes.loop import BackgroundLoop
 
-AGENT_LINE = re.compile(r"^Second Look (?:agent: (\w+)|(verifier)|thread (answer))$", re.MULTILINE)
+AGENT_LINE = re.compile(
+    r"^Second Look (?:agent: (\w+)|(verifier)|thread (answer)|(walkthrough))$", re.MULTILINE
+)
 FINDINGS_JSON = "Findings (JSON):\n"  # the verifier's task lists the findings after this
 FILE_LINE = re.compile(r"^=== File: (.+?) ===$", re.MULTILINE)
 
@@ -173,6 +175,8 @@ class FakeGemini:
         self.responder: Callable[[GeminiRequest], dict[str, Any] | str] | None = None
         # What a thread answer's request is answered (its agent is "answer").
         self.thread_answer = "The finding stands: the input reaches eval unchecked."
+        # What a walkthrough request is answered (its agent is "walkthrough").
+        self.walkthrough: Callable[[GeminiRequest], dict[str, Any]] = default_walkthrough
         self.latency = 0.0
         self.rpm_limit: int | None = None
         self.api_key: str | None = None  # when set, any other key is refused as invalid
@@ -204,6 +208,7 @@ class FakeGemini:
         self.verdict = None
         self.responder = None
         self.thread_answer = "The finding stands: the input reaches eval unchecked."
+        self.walkthrough = default_walkthrough
         self.latency = 0.0
         self.rpm_limit = None
         self.api_key = None
@@ -358,6 +363,8 @@ class FakeGemini:
             return self._answer(seen, json.dumps({"verdicts": self._verdicts(seen)}))
         if seen.agent == "answer":
             return self._answer(seen, json.dumps({"answer": self.thread_answer}))
+        if seen.agent == "walkthrough":
+            return self._answer(seen, json.dumps(self.walkthrough(seen)))
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
@@ -571,8 +578,20 @@ def _agent_of(text: str) -> str | None:
     found = AGENT_LINE.findall(text)
     if not found:
         return None
-    name, verifier, answer = found[-1]
-    return name or verifier or answer
+    name, verifier, answer, walk = found[-1]
+    return name or verifier or answer or walk
+
+
+def default_walkthrough(seen: GeminiRequest) -> dict[str, Any]:
+    """A well-formed walkthrough answer for the files a request's part holds."""
+    files = seen.files
+    return {
+        "summary": f"This part changes {len(files)} file(s). It is a test change.",
+        "files": [{"path": p, "group": "Code", "change": f"Changes {p}."} for p in files],
+        "effort": min(max(len(files), 1), 5),
+        "effort_reason": f"{len(files)} file(s) changed.",
+        "focus": [{"path": p, "why": "Read the new code first."} for p in files[:1]],
+    }
 
 
 def listed_findings(prompt: str) -> list[dict[str, Any]]:
