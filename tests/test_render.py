@@ -19,6 +19,7 @@ from bot.review.render import (
     inline_body,
     render_summary,
 )
+from bot.review.walkthrough import FileRow, Focus, Walkthrough
 from tests.inert import MENTION, assert_inert, hostile_text, shown, tokens
 
 BUDGET = "over this review's token budget (max_review_tokens)"
@@ -67,6 +68,16 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
         failed_agents={"bugs": reason},
         notes=[note],
         coverage=Coverage(3, 1, 100, 40, not_reviewed=(cut,)),
+        walkthrough=Walkthrough(
+            summary=description,
+            files=(FileRow(path, title, description), FileRow(reason, note, title)),
+            effort=2,
+            effort_reason=note,
+            focus=(Focus(path, reason),),
+            missing=(error,),
+            kept_from=title,
+            kept=1,
+        ),
     )
 
     body = render_summary(summary)
@@ -83,7 +94,12 @@ def test_no_hostile_text_breaks_out_of_the_summary(texts):
             assert not MENTION.search(token.content), token.content
     spans = {t.content.replace(ZWSP, "") for t in found if t.type == "code_inline"}
     path_shown = " ".join(clean(path).split("\n")) or " "  # an empty span shows a space
-    assert spans == {"0123456789ab", path_shown}
+    kept_shown = " ".join(clean(title[:12]).split("\n")) or " "
+    assert spans == {"0123456789ab", path_shown, kept_shown}
+    walk = body[body.index("### Walkthrough") : body.index("❌ Review of")]
+    table = [t for t in tokens(walk) if t.type in ("tr_open", "th_open", "td_open")]
+    assert sum(t.type == "tr_open" for t in table) == 3, "a header and two rows, whatever text"
+    assert sum(t.type == "td_open" for t in table) == 6
 
 
 def test_withheld_findings_are_counted_and_listed_folded_with_their_reason():

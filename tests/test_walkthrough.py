@@ -103,6 +103,8 @@ def test_a_push_replaces_the_rows_of_changed_files_and_keeps_the_others():
     gone = carry(now, previous, {"a.py", "b.py", "c.py"}, "abc123")
     assert [r.path for r in gone.files] == ["b.py", "c.py"], "a.py left the PR"
     assert gone.kept == 0
+    alone = carry(now, None, {"b.py", "c.py"}, "abc123")
+    assert (alone.files, alone.kept, alone.kept_from) == (now.files, 0, "abc123")
 
 
 # Rendering

@@ -96,10 +96,9 @@ def _walkthrough(summary: Summary, style: _Style) -> list[str]:
     if walk.effort is not None:
         out.append(f"  Review effort: {walk.effort}/5. {one_line(walk.effort_reason)}".rstrip())
     out += [f"  Look first: {one_line(f.path)}: {one_line(f.why)}" for f in walk.focus]
-    if walk.kept:
-        out.append(
-            f"  Rows of {walk.kept} unchanged file(s) kept from {one_line(walk.kept_from[:12])}."
-        )
+    if walk.kept_from:
+        since = one_line(walk.kept_from[:12])
+        out.append(f"  Incremental: rows of {walk.kept} file(s) unchanged since {since} kept.")
     left_out = {s.path for s in not_reviewed(summary)} - {row.path for row in walk.files}
     if left_out:
         out.append(f"  Not described: {len(left_out)} file(s) the review did not read.")

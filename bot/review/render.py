@@ -170,6 +170,8 @@ def walkthrough_lines(summary: Summary) -> list[str]:
             "kept from that review; the summary and the effort describe this push's changes._"
         )
         out.append("")
+    elif walk.kept_from:
+        out += [f"_It describes the files changed since {code(walk.kept_from[:12])} only._", ""]
     left_out = {s.path for s in not_reviewed(summary)} - {row.path for row in walk.files}
     if left_out:
         out.append(

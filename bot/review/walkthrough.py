@@ -75,8 +75,8 @@ class Walkthrough:
     effort_reason: str = ""
     focus: tuple[Focus, ...] = ()
     missing: tuple[str, ...] = ()  # "part 2: why" for each part not described
-    kept_from: str = ""  # incremental: the head whose rows of unchanged files are kept
-    kept: int = 0  # of them, how many
+    kept_from: str = ""  # incremental: the last review's head ("" a full review)
+    kept: int = 0  # rows of files unchanged since it, kept from its walkthrough
 
     @property
     def empty(self) -> bool:
@@ -140,8 +140,8 @@ def carry(
     the rows of the files changed since replaced by this review's (dropped when it has none:
     the file left the PR or was not read), this review's other rows after them. The summary,
     effort and places to look are this review's."""
-    if previous is None:
-        return now
+    if previous is None:  # nothing kept: it describes only what changed since
+        return replace(now, kept_from=since, kept=0)
     fresh = {row.path: row for row in now.files}
     files: list[FileRow] = []
     kept = 0
@@ -152,4 +152,4 @@ def carry(
         elif row.path in fresh:
             files.append(fresh.pop(row.path))
     files += fresh.values()
-    return replace(now, files=tuple(files), kept_from=since if kept else "", kept=kept)
+    return replace(now, files=tuple(files), kept_from=since, kept=kept)
