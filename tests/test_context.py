@@ -33,7 +33,7 @@ CHANGED_LINE = 13
 
 
 def agent_requests(fake_gemini):
-    return [r for r in fake_gemini.requests if r.agent not in (None, "verifier")]
+    return [r for r in fake_gemini.requests if r.agent not in (None, "verifier", "walkthrough")]
 
 
 async def test_agents_see_the_title_the_stripped_body_and_the_enclosing_function(

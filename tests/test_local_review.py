@@ -147,7 +147,7 @@ def test_diff_from_stdin_as_text_shows_the_finding_where_it_is_and_its_code(tmp_
     assert "eval of user input" in out
     assert f"9 │ {EVAL_LINE}".rstrip() in out
     assert "1 finding(s): 1 high." in out
-    assert agents_asked(fake_gemini) == AGENTS | {"verifier"}
+    assert agents_asked(fake_gemini) == AGENTS | {"verifier", "walkthrough"}
     assert {p for r in fake_gemini.requests for p in r.files} == {"app.py"}
 
 
@@ -199,7 +199,7 @@ def test_diff_from_stdin_as_json_has_the_findings_coverage_and_usage(tmp_path, f
     assert coverage["line_percent"] == 100 and coverage["partial"] is False
     assert coverage["not_reviewed"] == []
     usage = report["usage"]
-    assert usage["calls"] == len(fake_gemini.requests) == 5  # four agents and the verifier
+    assert usage["calls"] == len(fake_gemini.requests) == 6  # agents, walkthrough, verifier
     assert usage["prompt_tokens"] == fake_gemini.seen_prompt_tokens()
     assert usage["output_tokens"] > 0
     assert sorted(report["agents"]) == sorted(AGENTS)
@@ -253,7 +253,7 @@ def test_diff_from_a_file_reads_the_config_and_guidance_of_the_current_directory
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["source"] == patch
-    assert agents_asked(fake_gemini) == {"security", "bugs", "verifier"}
+    assert agents_asked(fake_gemini) == {"security", "bugs", "verifier", "walkthrough"}
     asked = [r for r in fake_gemini.requests if r.agent == "security"]
     assert asked and all("GUIDANCE-FROM-THE-WORKING-TREE" in r.system + r.prompt for r in asked)
 
@@ -300,7 +300,7 @@ def assert_reviewed_the_head_commit_with_the_base_config(result, fake_gemini, he
     assert [(f["agent"], f["severity"], f["line_start"]) for f in report["findings"]] == [
         ("security", "medium", 11)
     ]
-    assert agents_asked(fake_gemini) == {"security", "verifier"}
+    assert agents_asked(fake_gemini) == {"security", "verifier", "walkthrough"}
     (asked,) = fake_gemini.requests_of("security")
     assert set(asked.files) == {".github/second-look.yml", "app.py"}
     assert "return eval(request)" in asked.prompt
@@ -378,7 +378,7 @@ def test_exit_0_with_no_findings(tmp_path, fake_gemini):
 
     assert result.returncode == 0, result.stderr
     assert "No findings." in result.stdout
-    assert len(fake_gemini.requests) == 4  # no finding: nothing for the verifier
+    assert len(fake_gemini.requests) == 5  # no finding: nothing for the verifier
 
 
 def test_exit_0_on_a_finding_below_fail_on_and_1_at_it(tmp_path, fake_gemini):
@@ -535,7 +535,8 @@ def test_exit_3_when_gemini_refuses_the_key_and_the_output_says_the_review_faile
     assert all("API key not valid" in why for why in report["failed_agents"].values())
     assert "warning: the security agent failed" in text.stdout
     assert "AIzaSy-local-key" not in text.stdout + text.stderr + as_json.stdout
-    assert sorted(r.agent for r in fake_gemini.requests) == sorted([*AGENTS, *AGENTS])  # once
+    walked = [*AGENTS, "walkthrough"]
+    assert sorted(r.agent for r in fake_gemini.requests) == sorted(walked + walked)  # once
     assert {r.status for r in fake_gemini.requests} == {400}
 
 

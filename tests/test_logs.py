@@ -362,7 +362,7 @@ async def test_a_reviews_text_lines_name_its_pr_and_the_last_has_its_figures(
         usage.cached_tokens,
         usage.output_tokens,
     ]
-    assert stats["findings"] == 1 and usage.calls == 5 and usage.prompt_tokens > 0
+    assert stats["findings"] == 1 and usage.calls == 6 and usage.prompt_tokens > 0
     assert float(cost) == round(usage.cost_usd, 4) and usage.cost_usd > 0
 
 

@@ -22,7 +22,7 @@ from tests.reviewing import OWNER, REPO, finding, new_review, open_pull, run_rev
 CONFIG = ".github/second-look.yml"
 # Room for the source files and a test (without verification, which reads the chunk again).
 MODEL = "gemini-2.5-flash"
-TIGHT = "agents: [bugs]\nverify: false\nmax_review_tokens: 4000\n"
+TIGHT = "agents: [bugs]\nverify: false\nwalkthrough: false\nmax_review_tokens: 4000\n"
 
 
 def lines(name: str, count: int) -> str:
@@ -98,7 +98,7 @@ async def test_usage_rows_add_up_to_the_totals_and_to_what_gemini_saw(
     )
     totals = await calls.totals(services.pool, review.id)
     seen = fake_gemini.requests
-    assert len(rows) == len(seen) == totals.calls == 5
+    assert len(rows) == len(seen) == totals.calls == 6
     assert [r["status"] for r in rows].count("failed") == 1
     ok = [r for r in rows if r["status"] == "ok"]
     assert sum(r["prompt_tokens"] for r in ok) == fake_gemini.seen_prompt_tokens()
@@ -124,7 +124,7 @@ async def test_every_request_is_bounded_on_output_and_thinking(services, fake_gi
 
     budget = services.settings.gemini_thinking_budget
     by_agent = {r.agent: r for r in fake_gemini.requests}
-    assert set(by_agent) == {"security", "bugs", "performance", "style", "verifier"}
+    assert set(by_agent) == {"security", "bugs", "performance", "style", "verifier", "walkthrough"}
     for request in fake_gemini.requests:
         assert request.thinking_budget == budget
         assert request.max_output_tokens is not None
@@ -220,7 +220,7 @@ async def test_a_reached_daily_cap_queues_the_review_until_the_reset(
         await process_review(review_id, services)
 
         assert (await reviews.get(services.pool, review_id)).status == "completed"
-        assert len(fake_gemini.requests) == 4
+        assert len(fake_gemini.requests) == 5
         (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
         assert check_run["status"] == "completed"
 
@@ -255,7 +255,7 @@ async def test_a_resumed_review_reuses_the_answers_it_paid_for(services, fake_gi
 
     assert (await reviews.get(services.pool, review_id)).status == "completed"
     ok = [r.agent for r in fake_gemini.requests if r.status == 200]
-    assert sorted(ok) == ["bugs", "performance", "security", "style"], "each agent paid once"
+    assert sorted(ok) == ["bugs", "performance", "security", "style", "walkthrough"], "once"
 
 
 async def test_a_push_that_replaces_a_running_review_waits_to_settle(
@@ -284,7 +284,7 @@ async def test_calls_cut_off_by_a_supersede_are_stored_as_spent(services, fake_g
     pull = open_pull(fake_github)
     review_id = await new_review(services.pool, pull)
     task = asyncio.create_task(process_review(review_id, services))
-    await until(lambda: len(fake_gemini.requests) == 4)
+    await until(lambda: len(fake_gemini.requests) == 5)  # the agents and the walkthrough
 
     task.cancel()  # what the scheduler does to a superseded review's task
     with contextlib.suppress(asyncio.CancelledError):
@@ -293,7 +293,7 @@ async def test_calls_cut_off_by_a_supersede_are_stored_as_spent(services, fake_g
     rows = await services.pool.fetch(
         "SELECT status, prompt_tokens, estimated FROM gemini_calls WHERE review_id = $1", review_id
     )
-    assert [r["status"] for r in rows] == ["cancelled"] * 4
+    assert [r["status"] for r in rows] == ["cancelled"] * 5
     assert all(r["prompt_tokens"] > 0 and r["estimated"] for r in rows)
 
 

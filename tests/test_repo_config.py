@@ -71,7 +71,7 @@ async def test_disabled_agent_is_never_called(services, fake_github, fake_gemini
     review = await run_review(services, pull)
 
     assert review.status == "completed"
-    assert {r.agent for r in fake_gemini.requests} == {"security", "bugs"}
+    assert {r.agent for r in fake_gemini.requests} == {"security", "bugs", "walkthrough"}
 
 
 async def test_broken_yaml_is_named_and_the_review_completes(services, fake_github, fake_gemini):
@@ -83,7 +83,7 @@ async def test_broken_yaml_is_named_and_the_review_completes(services, fake_gith
     assert review.status == "completed"
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert f"{CONFIG} is not valid YAML" in check_run["output"]["summary"]
-    assert len({r.agent for r in fake_gemini.requests}) == 4
+    assert {r.agent for r in fake_gemini.requests} - {"walkthrough"} == set(AGENT_NAMES)
 
 
 async def test_config_on_the_pr_head_has_no_effect(services, fake_github, fake_gemini):
@@ -94,7 +94,7 @@ async def test_config_on_the_pr_head_has_no_effect(services, fake_github, fake_g
 
     await run_review(services, pull)
 
-    assert {r.agent for r in fake_gemini.requests} - {"verifier"} == set(AGENT_NAMES)
+    assert {r.agent for r in fake_gemini.requests} - {"verifier", "walkthrough"} == set(AGENT_NAMES)
     (check_run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert check_run["conclusion"] == "failure"
     [query] = [

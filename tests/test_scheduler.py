@@ -79,7 +79,7 @@ async def test_edit_of_the_title_reruns_the_review_of_the_current_head(
     review_id = await post(client, payload)
 
     assert await wait_for(pool, review_id) == "completed"
-    assert len(fake_gemini.requests) == 4
+    assert len(fake_gemini.requests) == 5
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ async def test_killed_server_resumes_the_review_after_restart(
         async with aiohttp.ClientSession() as http:
             async with http.post(first.url + "/webhooks", data=body, headers=headers) as answer:
                 review_id = (await answer.json())["review_id"]
-        await until(lambda: len(fake_gemini.requests) == 4)  # every agent waits on Gemini
+        await until(lambda: len(fake_gemini.requests) == 5)  # every call waits on Gemini
         first.kill()
     finally:
         first.stop()
@@ -144,7 +144,7 @@ async def test_two_servers_on_one_database_process_each_review_once(
     assert await pool.fetchval("SELECT count(*) FROM reviews WHERE attempts = 1") == 20
     for server in servers:
         assert " completed" in server.log.read_text(), "both replicas took part"
-    assert len([r for r in fake_gemini.requests if r.agent != "verifier"]) == 20 * 4
+    assert len([r for r in fake_gemini.requests if r.agent != "verifier"]) == 20 * 5
     for pull in pulls:
         assert len(fake_github.comments(OWNER, REPO, pull.number)) == 1
         assert len(fake_github.check_runs(OWNER, REPO, pull.head_sha)) == 1
@@ -158,7 +158,7 @@ async def test_an_edit_supersedes_the_running_review_and_cancels_its_task(
     fake_gemini.latency = 5.0  # the push's review waits on its agents...
     client = await aiohttp_client(create_app(settings))
     push = await post(client, push_payload(pull))
-    await until(lambda: len(fake_gemini.requests) == 4)
+    await until(lambda: len(fake_gemini.requests) == 5)
     fake_gemini.latency = 0.0  # ...and the edit's review gets its answers at once
 
     edit = await post(client, push_payload(pull, "edited", changes={"title": {"from": "Old"}}))
@@ -167,7 +167,7 @@ async def test_an_edit_supersedes_the_running_review_and_cancels_its_task(
     assert await wait_for(pool, push, timeout=2) == "superseded"
     replaced = await reviews.get(pool, uuid.UUID(push))
     assert replaced.superseded_by == uuid.UUID(edit)
-    assert replaced.stats["gemini_cancelled"] == 4, "its Gemini calls were cut off"
+    assert replaced.stats["gemini_cancelled"] == 5, "its Gemini calls were cut off"
     runs = {run["external_id"]: run for run in fake_github.check_runs(OWNER, REPO, pull.head_sha)}
     assert runs[push]["conclusion"] == "cancelled"
     assert runs[edit]["status"] == "completed" and runs[edit]["conclusion"] != "cancelled"

@@ -126,6 +126,8 @@ async def test_the_first_line_says_the_check_fails_above_a_critical_finding(
 
     await run_review(services, pull)
 
-    first = summary_of(fake_github, pull.number).split("\n")[3]
+    body = summary_of(fake_github, pull.number)
+    first = next(line for line in body.split("\n") if line.startswith(("❌", "⚠️", "✅")))
+    assert body.index("### Walkthrough") < body.index(first), "the walkthrough, then the status"
     assert first.startswith("❌ Review of") and "1 at or above critical" in first
     assert "✅" not in summary_of(fake_github, pull.number)

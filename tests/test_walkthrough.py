@@ -25,6 +25,7 @@ from bot.review.walkthrough import (
 from tests.fakes.diffs import make_file_diff
 from tests.inert import tokens
 from tests.reviewing import OWNER, REPO, finding, many_files, open_pull, run_review, summary_of
+from tests.test_metering import over_budget_files
 
 CONFIG = ".github/second-look.yml"
 
@@ -293,3 +294,27 @@ async def test_a_push_keeps_the_rows_of_unchanged_files_and_redoes_the_changed(
     ]
     assert "The push doubles module 2 again." in body
     assert "The rows of 2 file(s) unchanged since" in body
+
+
+async def test_a_review_cut_by_its_budget_describes_what_it_read_and_names_the_rest(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github, files=over_budget_files())
+    tight = "agents: [bugs]\nverify: false\nmax_review_tokens: 6000\n"
+    fake_github.set_content(OWNER, REPO, "main", CONFIG, tight)
+
+    review = await run_review(services, pull)
+
+    assert review.stats["partial"] is True
+    read = {p for r in fake_gemini.requests_of("walkthrough") for p in r.files}
+    assert read == {p for r in fake_gemini.requests_of("bugs") for p in r.files}
+    body = summary_of(fake_github)
+    walk = body[body.index("### Walkthrough") : body.index("Partial review")]
+    described = {
+        line.split(" | ")[1].replace("\\", "")
+        for line in walk.splitlines()
+        if line.startswith("| ") and not line.startswith("| Purpose")
+    }
+    assert described == read and "docs/guide.md" not in described
+    left = 6 - len(read)
+    assert f"It does not describe {left} file(s) the review did not read" in walk

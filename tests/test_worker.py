@@ -47,12 +47,13 @@ async def test_process_review_success(services, fake_github, fake_gemini):
         "performance",
         "style",
         "verifier",
+        "walkthrough",
     }
     body = summary_of(fake_github)
     assert "eval of user input" in body
     assert pull.head_sha[:12] in body
     assert review.comment_id == fake_github.comments(OWNER, REPO, 7)[0]["id"]
-    assert review.stats["gemini_calls"] == 5, "four agents and the verifier"
+    assert review.stats["gemini_calls"] == 6, "agents, walkthrough, verifier"
 
 
 async def test_process_review_github_error(services, fake_github, fake_gemini):
@@ -112,7 +113,7 @@ async def test_a_partial_review_fails_its_check_on_a_finding_at_fail_on(
 
 async def test_a_review_fails_only_when_every_agent_call_failed(services, fake_github, fake_gemini):
     pull = open_pull(fake_github)
-    fake_gemini.fail_next(400, times=4)
+    fake_gemini.fail_next(400, times=5)  # the agents and the walkthrough
 
     review = await run_review(services, pull)
 
@@ -388,7 +389,7 @@ async def test_the_lease_keeper_stops_a_review_that_is_no_longer_ours(
     async with Services.open(settings, sleep=no_wait) as services:
         review_id = await new_review(services.pool, pull)
         task = asyncio.create_task(process_review(review_id, services))
-        await until(lambda: len(fake_gemini.requests) == 4)
+        await until(lambda: len(fake_gemini.requests) == 5)  # agents and the walkthrough
         await services.pool.execute(
             "UPDATE reviews SET lease_owner = 'another-process' WHERE id = $1", review_id
         )
@@ -396,7 +397,7 @@ async def test_the_lease_keeper_stops_a_review_that_is_no_longer_ours(
         await asyncio.wait_for(task, 3)
 
         review = await reviews.get(services.pool, review_id)
-    assert review.stats["gemini_cancelled"] == 4
+    assert review.stats["gemini_cancelled"] == 5
     assert fake_github.comments(OWNER, REPO, 7) == []
 
 
