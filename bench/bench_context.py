@@ -1,5 +1,7 @@
 """What one review of a 20-file PR reads and costs: input tokens, the share of bytes the agents'
-requests for a chunk have in common, GitHub calls, context lines, verification."""
+requests for a chunk have in common, GitHub calls, context lines, verification, and the
+walkthrough's share of the cost (its answer is FakeGemini's short default: the output share of a
+real walkthrough is larger, up to walkthrough.ANSWER_TOKENS)."""
 
 from __future__ import annotations
 
@@ -109,7 +111,9 @@ async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int
                     await asyncio.sleep(0.02)
             spent = await conn.fetchrow(
                 "SELECT sum(prompt_tokens) AS prompt, sum(cached_tokens) AS cached,"
-                " sum(cost_usd) AS cost, count(*) FILTER (WHERE agent = 'cache') AS caches"
+                " sum(cost_usd) AS cost, count(*) FILTER (WHERE agent = 'cache') AS caches,"
+                " sum(cost_usd) FILTER (WHERE agent = 'walkthrough') AS walk_cost,"
+                " sum(prompt_tokens) FILTER (WHERE agent = 'walkthrough') AS walk_prompt"
                 " FROM gemini_calls WHERE review_id = $1::uuid",
                 review_id,
             )
@@ -138,6 +142,9 @@ async def review(fake: common.Fakes, database_url: str) -> dict[str, float | int
         "github_calls": len(fake.github.requests) - github_seen,
         "gemini_calls": len(requests),
         "verifier_calls": sum(1 for r in requests if r.agent == "verifier"),
+        "walkthrough_calls": sum(1 for r in requests if r.agent == "walkthrough"),
+        "walkthrough_cost_share": float(spent["walk_cost"] or 0) / float(spent["cost"] or 1),
+        "walkthrough_token_share": int(spent["walk_prompt"] or 0) / int(spent["prompt"] or 1),
         "chunks": len(by_chunk),
         "input_tokens": int(spent["prompt"] or 0),
         "cached_tokens": int(spent["cached"] or 0),
@@ -182,6 +189,20 @@ def main() -> None:
                 f"{result['gemini_calls']} ({result['verifier_calls']})",
             ),
             row("chunks", result["chunks"]),
+            row(
+                "walkthrough calls (one per chunk)",
+                result["walkthrough_calls"],
+                "",
+                "= chunks",
+                result["walkthrough_calls"] == result["chunks"],
+            ),
+            row(
+                "walkthrough, share of the review's input tokens",
+                f"{result['walkthrough_token_share']:.1%}",
+            ),
+            row(
+                "walkthrough, share of the review's cost", f"{result['walkthrough_cost_share']:.1%}"
+            ),
             row(
                 "shared prefix of a chunk's agent requests, min",
                 f"{result['share_min']:.1%}",
