@@ -81,6 +81,16 @@ def test_chunks_merge_in_order_rows_concatenated_highest_effort_first_sentences(
     assert walk.missing == ("part 3: the token budget ran out",)
 
 
+def test_long_model_text_is_cut():
+    long = answer(["a.py"], "word " * 500, 3)
+    long.files[0].change = "x" * 1_000
+
+    walk = merge([Part(1, ("a.py",), long)])
+
+    assert len(walk.summary) == 400 and walk.summary.endswith("…")
+    assert len(walk.files[0].change) == 240
+
+
 def test_an_effort_out_of_range_is_clamped():
     assert merge([Part(1, ("a.py",), answer(["a.py"], "x.", 9))]).effort == 5
     assert merge([Part(1, ("a.py",), answer(["a.py"], "x.", -2))]).effort == 1

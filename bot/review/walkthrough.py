@@ -13,6 +13,8 @@ WALKTHROUGH = "walkthrough"  # its calls are stored and metered under this name
 MAX_ROWS = 40  # file rows one call describes (the schema's maxItems)
 MAX_FOCUS = 5  # places to look first, per call and merged
 SUMMARY_SENTENCES = 4  # the merged summary keeps at most this many, the first chunks' first
+# Characters of each model text kept, so that the section stays a small part of the comment.
+MAX_GROUP, MAX_LINE, MAX_SENTENCE = 40, 240, 400
 # An answer: a summary of a few sentences (about 150 tokens), an effort and its reason
 # (about 60), a row per file (a path, a group, one line: about 50) and a few places to look
 # (about 50 each). The request's maxOutputTokens is this plus the thinking budget.
@@ -106,12 +108,16 @@ def merge(parts: Iterable[Part], missing: Iterable[str] = ()) -> Walkthrough:
         answer = part.answer
         for row in answer.files:
             if row.path in part.paths and row.path not in rows:
-                rows[row.path] = FileRow(row.path, row.group.strip(), row.change.strip())
-        focus += [Focus(f.path, f.why.strip()) for f in answer.focus if f.path in part.paths]
-        sentences += _sentences(answer.summary)
+                rows[row.path] = FileRow(
+                    row.path, _short(row.group, MAX_GROUP), _short(row.change, MAX_LINE)
+                )
+        focus += [
+            Focus(f.path, _short(f.why, MAX_LINE)) for f in answer.focus if f.path in part.paths
+        ]
+        sentences += [_short(s, MAX_SENTENCE) for s in _sentences(answer.summary)]
         value = min(max(answer.effort, 1), 5)
         if effort is None or value > effort:
-            effort, reason = value, answer.effort_reason.strip()
+            effort, reason = value, _short(answer.effort_reason, MAX_LINE)
     return Walkthrough(
         summary=" ".join(sentences[:SUMMARY_SENTENCES]),
         files=tuple(rows.values()),
@@ -120,6 +126,11 @@ def merge(parts: Iterable[Part], missing: Iterable[str] = ()) -> Walkthrough:
         focus=tuple(focus[:MAX_FOCUS]),
         missing=tuple(missing),
     )
+
+
+def _short(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _sentences(value: str) -> list[str]:
