@@ -85,7 +85,7 @@ def plan(
     carried = [
         replace(f, carried_from=f.carried_from or prior.last_id)
         for f in prior.previous
-        if f.file_path not in prior.changed and f.agent_type in agents
+        if f.file_path not in prior.changed and f.agent_type.split(" ", 1)[0] in agents
     ]
     # The file is the same as when it was reviewed, but check the lines against today's diff.
     carried = check(carried, diff).findings

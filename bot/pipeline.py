@@ -11,11 +11,12 @@ on the PR through one PR publisher (bot/publishing/pull_publisher.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot import incremental
 from bot.github import sources
+from bot.review.analyzers.run import Analyzed, analyze, head_texts, switches_of
 from bot.review.changes import Diff
 from bot.review.chunks import FileContext
 from bot.review.coverage import Coverage
@@ -29,6 +30,9 @@ from bot.review.walkthrough import Walkthrough, carry, merge
 from bot.store.calls import Totals
 
 HOLD_BYTES = 16 * 1024 * 1024  # raw diff held while choosing; far more than a budget reads
+# Tokens of diff a review without the model reads: the analyzers are bounded by HOLD_BYTES and
+# the file caps, not by a token budget.
+WITHOUT_MODEL_TOKENS = HOLD_BYTES
 
 
 class Source(Protocol):
@@ -73,6 +77,7 @@ class Reviewed:
     # findings posted inline, the threads resolved) goes into a new one it renders.
     summary: Summary
     caches: int = 0  # explicit Gemini caches the agents' calls created
+    analyzed: Analyzed = field(default_factory=Analyzed)
 
     def stats(self) -> dict[str, int | bool]:
         """The review's figures, as the App stores them (`reviews.stats`)."""
@@ -101,6 +106,8 @@ class Reviewed:
             "dismissed": sum(1 for f in checked.findings if f.dismissed_by),
             "unverified_parts": len(result.unverified),
             "caches": self.caches,
+            "analyzer_findings": len(self.analyzed.findings),
+            "analyzer_ms": round(self.analyzed.seconds * 1000),
         }
 
 
@@ -108,12 +115,13 @@ async def review(
     source: Source,
     publisher: Publisher,
     base: sources.Base,
-    supervisor: ReviewSupervisor,
+    supervisor: ReviewSupervisor | None,
     head_sha: str,
     *,
     label: str = "",
     fail_on: str | None = None,
     verdict_by: str = "the check",
+    without_model: str | None = None,
 ) -> Reviewed:
     """Read the changes, run the agents and the verifier, check the findings, publish.
 
@@ -121,11 +129,14 @@ async def review(
     on a finding this severe, and the summary says that `verdict_by` fails then. QuotaReached
     from the meter propagates: nothing was published, and the caller decides (the App queues
     the review again).
+
+    `supervisor` None: no model (`without_model` says why); the analyzers alone review the
+    diff, and the summary says the model part is missing and why.
     """
     config = base.config.config
     prior = await publisher.prior()
     selection = Selection(
-        supervisor.capacity(),
+        supervisor.capacity() if supervisor is not None else WITHOUT_MODEL_TOKENS,
         hold_bytes=HOLD_BYTES,
         ignore=config.ignore,
         attributes=Attributes.parse(base.attributes),
@@ -135,16 +146,25 @@ async def review(
     await source.diff(selection)
     diff, _ = selection.choose()
     sent = [f.path for f in diff.files if prior.wanted(f.path)]
-    plan = incremental.plan(prior, diff, sent, config.agents, label=label)
+    agents = config.agents if supervisor is not None else ()
+    plan = incremental.plan(prior, diff, sent, (*agents, *config.analyzers), label=label)
     await publisher.ready()
     heads = await source.heads(diff, plan.files)
-    result = await supervisor.run(diff, plan.files, heads)
+    # The analyzers first (a fraction of a second): the verifier reads their findings.
+    switches = switches_of(config.analyzers, base.analyzer_configs)
+    texts = head_texts(diff, heads, plan.files)
+    analyzed = await analyze(diff, texts, switches, label=label)
+    if supervisor is None:
+        result = SupervisorResult()
+    else:
+        result = await supervisor.run(diff, plan.files, heads, evidence=analyzed.findings)
     coverage = selection.final(
-        diff, sent, result.trimmed, result.unfinished, result.failures, len(supervisor.agents)
+        diff, sent, result.trimmed, result.unfinished, result.failures, max(len(agents), 1)
     )
-    # Findings checked against the diff, merged across agents (severities are mapped), and
-    # withheld when the verifier dropped or doubted them; what was dismissed is kept apart.
-    checked = check(result.findings, diff, config.min_confidence)
+    # Findings checked against the diff, merged across agents and analyzers (severities are
+    # mapped), and withheld when the verifier dropped or doubted them (an analyzer's never);
+    # what was dismissed is kept apart.
+    checked = check(result.findings + analyzed.findings, diff, config.min_confidence)
     found = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
     checked = replace(checked, findings=dismiss(found, await publisher.dismissed()))
     summary = summarize(
@@ -158,15 +178,18 @@ async def review(
         head_sha,
         fail_on=fail_on,
         verdict_by=verdict_by,
+        analyzed=analyzed,
+        without_model=without_model,
     )
-    reviewed = Reviewed(diff, plan, result, checked, coverage, summary, supervisor.caches)
+    caches = supervisor.caches if supervisor is not None else 0
+    reviewed = Reviewed(diff, plan, result, checked, coverage, summary, caches, analyzed)
     await publisher.publish(reviewed)
     return reviewed
 
 
 def summarize(
     base: sources.Base,
-    supervisor: ReviewSupervisor,
+    supervisor: ReviewSupervisor | None,
     plan: incremental.Plan,
     result: SupervisorResult,
     checked: Checked,
@@ -176,9 +199,19 @@ def summarize(
     *,
     fail_on: str | None = None,
     verdict_by: str = "the check",
+    analyzed: Analyzed | None = None,
+    without_model: str | None = None,
 ) -> Summary:
     """What the summary comment (and every output format) reports of the review."""
-    notes = tuple(
+    notes: tuple[str, ...] = ()
+    if supervisor is None:
+        notes += (
+            f"The model part of this review is missing: {without_model or 'no model'}. "
+            "These are the analyzers' findings alone.",
+        )
+    for tool, why in (analyzed.failures if analyzed else {}).items():
+        notes += (f"The {tool} analyzer did not finish: {why}.",)
+    notes += tuple(
         f"The token budget ran out before {u.agent} on part {u.part}." for u in result.unfinished
     )
     notes += tuple(
@@ -208,7 +241,7 @@ def summarize(
         guidance=base.guidance.named(),
         skipped=tuple(coverage.not_reviewed),
         failed_agents=failed_agents,
-        agents=tuple(agent.name for agent in supervisor.agents),
+        agents=tuple(agent.name for agent in supervisor.agents) if supervisor else (),
         dropped=checked.dropped,
         moved=checked.moved,
         calls=usage.calls,
@@ -216,7 +249,7 @@ def summarize(
         cached_tokens=usage.cached_tokens,
         output_tokens=usage.output_tokens,
         thinking_tokens=usage.thinking_tokens,
-        cost_usd=usage.cost_usd if supervisor.price is not None else None,
+        cost_usd=usage.cost_usd if supervisor and supervisor.price is not None else None,
         output_cost_usd=usage.output_cost_usd,
         unreached_calls=usage.unreached_calls,
         notes=notes,

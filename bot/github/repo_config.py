@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.github.files import FileText
 from bot.review.agents import SEVERITIES
+from bot.review.analyzers.registry import ANALYZERS
 from bot.review.prompt import PathRule
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,43 @@ def _severity(value: object) -> str:
     return value.lower()
 
 
+ANALYZER_RULES = 200  # the most rules one analyzer's `ignore` lists
+
+
+def all_analyzers() -> dict[str, tuple[str, ...]]:
+    return {name: () for name in ANALYZERS}
+
+
+def _analyzers(value: object) -> dict[str, tuple[str, ...]]:
+    """`true` (all), `false` (none), or per analyzer: `false`, `true` or `{ignore: [RULE]}`."""
+    if isinstance(value, bool):
+        return all_analyzers() if value else {}
+    if not isinstance(value, dict):
+        raise ValueError("must be true, false, or a mapping of analyzer names")
+    switched = all_analyzers()
+    for name, setting in value.items():
+        if name not in ANALYZERS:
+            raise ValueError(f"unknown analyzer {name!r} (choose from {', '.join(ANALYZERS)})")
+        if setting is False:
+            switched.pop(name)
+        elif setting is True or setting is None:
+            continue
+        elif isinstance(setting, dict) and set(setting) <= {"ignore"}:
+            rules = setting.get("ignore") or []
+            if isinstance(rules, str):
+                rules = [rules]
+            if (
+                not isinstance(rules, list)
+                or len(rules) > ANALYZER_RULES
+                or not all(isinstance(r, str) and r.strip() for r in rules)
+            ):
+                raise ValueError(f"{name}: ignore must be a list of rule ids")
+            switched[name] = tuple(r.strip() for r in rules)
+        else:
+            raise ValueError(f"{name}: must be true, false or {{ignore: [RULE, ...]}}")
+    return switched
+
+
 THREAD_ANSWERS = ("writers", "everyone")
 
 
@@ -163,6 +201,10 @@ class RepoConfig(BaseModel):
     # who gets a Gemini answer to a reply in our threads: people with write access, or
     # everyone who can comment (commands and dismissals always need write access)
     thread_answers: Annotated[str, BeforeValidator(_thread_answers)] = "writers"
+    # the deterministic analyzers that run, each with the rules it ignores (README, "Analyzers")
+    analyzers: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_analyzers)] = Field(
+        default_factory=all_analyzers
+    )
 
 
 @dataclass(frozen=True)

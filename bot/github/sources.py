@@ -16,6 +16,7 @@ from bot.github import files, repo_config
 from bot.github.client import GitHubClient
 from bot.github.diff import fetch_diff
 from bot.pull import Pull, Repo
+from bot.review.analyzers import ruff
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import FileContext, context_of
 from bot.review.prompt import GUIDANCE_FILES, Guidance, Intent
@@ -24,7 +25,14 @@ from bot.review.selection import Selection
 log = logging.getLogger(__name__)
 
 ATTRIBUTES = ".gitattributes"
-BASE_FILES = (repo_config.CONFIG_PATH, ATTRIBUTES, *GUIDANCE_FILES)
+# The analyzers' own configuration on the base branch (read as text, never executed).
+ANALYZER_CONFIGS = {ruff.NAME: ruff.CONFIG_FILES}
+BASE_FILES = (
+    repo_config.CONFIG_PATH,
+    ATTRIBUTES,
+    *GUIDANCE_FILES,
+    *(path for paths in ANALYZER_CONFIGS.values() for path in paths),
+)
 MAX_HEAD_FILE_BYTES = 1_000_000  # a larger file gets no context
 MAX_BASE_FILE_BYTES = 256 * 1024  # a longer guidance file is cut (to 8,000 characters) anyway
 
@@ -37,6 +45,8 @@ class Base:
     attributes: str = ""
     guidance: Guidance = field(default_factory=Guidance)
     intent: Intent = field(default_factory=Intent)
+    # analyzer -> (file name, text) of its configuration on the base branch
+    analyzer_configs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 async def read_base(github: GitHubClient, pull: Pull, base_ref: str) -> Base:
@@ -82,7 +92,19 @@ def base_of(got: Mapping[str, files.FileText], intent: Intent, where: str = "") 
     text = (got[source].text or "") if source else ""
     settings = config.config
     guidance = Guidance.of(source, text, settings.instructions, settings.path_instructions)
-    return Base(config, attributes.text or "", guidance, intent)
+    return Base(config, attributes.text or "", guidance, intent, analyzer_configs(got))
+
+
+def analyzer_configs(got: Mapping[str, files.FileText]) -> dict[str, tuple[str, str]]:
+    """Each analyzer's configuration file: the first of its names that configures it."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, paths in ANALYZER_CONFIGS.items():
+        for path in paths:
+            text = got[path].text if path in got else None
+            if text is not None and (path != "pyproject.toml" or "[tool.ruff" in text):
+                found[name] = (path, text)
+                break
+    return found
 
 
 @dataclass

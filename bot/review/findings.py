@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.review.agents import SEVERITIES, ModelFinding, map_severity, severity_note
+from bot.review.analyzers.registry import SEPARATOR, kin_of, tool_of
 from bot.review.changes import Diff
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}  # critical = 0
@@ -112,17 +113,24 @@ def check(findings: list[Finding], diff: Diff, min_confidence: float = 0.5) -> C
 
 
 def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
-    """One finding per (file, overlapping lines, normalized title); the most severe wins."""
+    """One finding per (file, overlapping lines, normalized title); the most severe wins.
+
+    An analyzer's finding and an agent's on overlapping lines of the same file are one finding
+    when the agent is the analyzer rule's kin (bugs for ruff's pyflakes and bugbear rules,
+    security for its shell rules and for secrets): the analyzer's stays, with its rule and
+    fingerprint, names both sources ("ruff F821 · bugs") and takes the agent's suggestion."""
     kept: list[Finding] = []
     merged = 0
-    for finding in sorted(findings, key=lambda f: f.rank):
+    for finding in sorted(findings, key=lambda f: (tool_of(f.agent_type) is None, f.rank)):
         twin = next((k for k in kept if _same(k, finding)), None)
         if twin is None:
             kept.append(finding)
             continue
         merged += 1
-        if finding.agent_type != twin.agent_type:
-            index = kept.index(twin)
+        index = kept.index(twin)
+        if tool_of(twin.agent_type) is not None and tool_of(finding.agent_type) is None:
+            kept[index] = _joined(twin, finding)
+        elif finding.agent_type != twin.agent_type:
             kept[index] = replace(
                 twin,
                 description=twin.description
@@ -132,8 +140,29 @@ def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
     return kept, merged
 
 
+def _joined(found: Finding, agent: Finding) -> Finding:
+    """An analyzer's finding that an agent also reported: both named, the worse severity."""
+    sources = found.agent_type.split(SEPARATOR)
+    if agent.agent_type in sources:
+        return found
+    return replace(
+        found,
+        agent_type=SEPARATOR.join((*sources, agent.agent_type)),
+        severity=min(found.severity, agent.severity, key=SEVERITY_RANK.__getitem__),
+        description=found.description
+        + f"\n\n(Also found by the {agent.agent_type} agent: {agent.title})",
+        suggestion=found.suggestion or agent.suggestion,
+    )
+
+
 def _same(a: Finding, b: Finding) -> bool:
-    if a.file_path != b.file_path or normalize_title(a.title) != normalize_title(b.title):
+    if a.file_path != b.file_path:
+        return False
+    kin_a, kin_b = kin_of(a.agent_type), kin_of(b.agent_type)
+    if (kin_a is None) == (kin_b is None):  # two agents' findings, or two analyzers'
+        if normalize_title(a.title) != normalize_title(b.title):
+            return False
+    elif (kin_a or kin_b) != (b.agent_type if kin_b is None else a.agent_type):
         return False
     if a.line_start is None or b.line_start is None:
         return a.line_start is None and b.line_start is None
@@ -186,12 +215,16 @@ def suggestion_fits(finding: Finding, diff: Diff) -> bool:
 
 
 def hold_back(findings: list[Finding], min_confidence: float) -> list[Finding]:
-    """Mark withheld what verification dropped or doubted (confidence under the minimum)."""
+    """Mark withheld what verification dropped or doubted (confidence under the minimum).
+    An analyzer's finding is never withheld: a rule saw it, the verifier only weighs it."""
     return [
         replace(
             f,
-            withheld=f.verdict == "dropped"
-            or (f.confidence is not None and f.confidence < min_confidence),
+            withheld=tool_of(f.agent_type) is None
+            and (
+                f.verdict == "dropped"
+                or (f.confidence is not None and f.confidence < min_confidence)
+            ),
         )
         for f in findings
     ]

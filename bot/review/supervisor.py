@@ -118,6 +118,7 @@ class ReviewSupervisor:
         self._cached_parts: set[int] = set()  # chunks whose prefix goes into a cache
         self._verify_failed: dict[int, str] = {}  # chunk -> why its verification failed
         self._walk_failed: dict[int, str] = {}  # chunk -> why its walkthrough call failed
+        self._evidence: list[Finding] = []  # the analyzers' findings, for the verifier
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -156,15 +157,21 @@ class ReviewSupervisor:
         return self.gemini.max_output(verify.answer_tokens(len(self.agents) * MAX_FINDINGS))
 
     async def run(
-        self, diff: Diff, files: list[str], heads: Mapping[str, FileContext] | None = None
+        self,
+        diff: Diff,
+        files: list[str],
+        heads: Mapping[str, FileContext] | None = None,
+        evidence: Sequence[Finding] = (),
     ) -> SupervisorResult:
         """Review `files` of the diff (in the order given: most important first), with the
-        head's context of each file in `heads` when there is room.
+        head's context of each file in `heads` when there is room; the verifier of each chunk
+        reads the analyzers' findings on its files (`evidence`).
 
         A failed agent is reported and the others still count; a reached quota stops new
         calls, lets those in flight finish (their answers are kept), and is raised.
         """
         result = SupervisorResult()
+        self._evidence = list(evidence)
         wanted = [changed for path in files if (changed := diff.file(path)) is not None]
         if not wanted or not self.agents:
             return result
@@ -388,7 +395,8 @@ class ReviewSupervisor:
         result: SupervisorResult,
         cached: caching.Cached | None,
     ) -> list[Finding]:
-        ending = verify.task(found)
+        paths = set(part.chunk.paths)
+        ending = verify.task(found, [f for f in self._evidence if f.file_path in paths])
         tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
         answer = await self._ask(
             gate,

@@ -46,9 +46,16 @@ finding about code outside the diff. Give every finding a verdict, with a confid
 Findings (JSON):
 {findings}"""
 
+EVIDENCE = """
+Deterministic analyzers (linters, a secret scanner) reported these on the same files. They \
+are facts, not for you to judge: use them as evidence when you weigh the findings above.
+Analyzer findings (JSON):
+{evidence}"""
 
-def task(findings: list[Finding]) -> str:
-    """The end of the verifier's request: the findings, numbered from 1."""
+
+def task(findings: list[Finding], evidence: list[Finding] | None = None) -> str:
+    """The end of the verifier's request: the findings, numbered from 1, and the analyzers'
+    findings on the chunk's files as evidence (never given a verdict)."""
     listed = [
         {
             "id": number,
@@ -62,7 +69,19 @@ def task(findings: list[Finding]) -> str:
         }
         for number, f in enumerate(findings, start=1)
     ]
-    return TASK.format(findings=json.dumps(listed, ensure_ascii=False, indent=1))
+    ending = TASK.format(findings=json.dumps(listed, ensure_ascii=False, indent=1))
+    if evidence:
+        facts = [
+            {
+                "source": f.agent_type,
+                "file_path": f.file_path,
+                "line": f.line_start,
+                "title": f.title,
+            }  # fmt: skip
+            for f in evidence
+        ]
+        ending += EVIDENCE.format(evidence=json.dumps(facts, ensure_ascii=False, indent=1))
+    return ending
 
 
 def apply(findings: list[Finding], answer: VerifyAnswer) -> list[Finding]:

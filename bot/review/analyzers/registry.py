@@ -1,0 +1,30 @@
+"""The analyzers that ship, by name (the `analyzers` config key's names), and what a finding's
+`agent_type` says of its analyzer: "ruff F821", or "ruff F821 · bugs" once an agent's twin
+merged into it."""
+
+from __future__ import annotations
+
+from bot.review.analyzers.base import Analyzer
+from bot.review.analyzers.ruff import Ruff
+from bot.review.analyzers.secrets import Secrets
+
+ANALYZERS: dict[str, Analyzer] = {a.name: a for a in (Ruff(), Secrets())}
+SEPARATOR = " · "  # between the sources of one finding
+SECURITY_RULE_PREFIXES = ("S",)  # ruff's bandit rules: the security agent's twins
+
+
+def tool_of(agent_type: str) -> str | None:
+    """The analyzer that found it, or None for an agent's finding."""
+    tool = agent_type.split(" ", 1)[0]
+    return tool if tool in ANALYZERS and " " in agent_type else None
+
+
+def kin_of(agent_type: str) -> str | None:
+    """The agent whose finding on the same lines is the same finding as this analyzer's."""
+    tool = tool_of(agent_type)
+    if tool is None:
+        return None
+    rule = agent_type.split(SEPARATOR, 1)[0].split(" ", 1)[1]
+    if tool == "secrets" or rule.startswith(SECURITY_RULE_PREFIXES):
+        return "security"
+    return "bugs"
