@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         help="with OWNER/REPO#N: print what would be posted, post nothing",
     )
     review.add_argument(
+        "--no-model",
+        action="store_true",
+        help="run the deterministic analyzers alone (ruff, secrets): no Gemini call, no key",
+    )
+    review.add_argument(
         "--format", choices=FORMATS, default="text", help="text (default), markdown, json or sarif"
     )
     review.add_argument(
@@ -164,6 +169,9 @@ def review_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             "second-look: --dry-run goes with OWNER/REPO#N (--diff and --git never post)",
             file=sys.stderr,
         )
+        return 2
+    if args.no_model and args.pull is not None and not args.dry_run:
+        print("second-look: --no-model goes with --diff, --git or --dry-run", file=sys.stderr)
         return 2
     if args.pull is not None and not args.dry_run:
         if not has_server("review OWNER/REPO#N (without --dry-run)"):

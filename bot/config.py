@@ -411,16 +411,20 @@ class GeminiSettings:
 
 
 def gemini_settings(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    dotenv: Path | None = Path(".env"),
+    *,
+    model: bool = True,
 ) -> GeminiSettings:
-    """GEMINI_API_KEY and what goes with it; all that `eval` needs. The key is required."""
+    """GEMINI_API_KEY and what goes with it; all that `eval` needs. The key is required,
+    unless the review runs without the model (`model` False: `review --no-model`)."""
     env = _read(_GeminiEnvironment, environ, dotenv)
     assert isinstance(env, _GeminiEnvironment)
-    return _gemini_of(env)
+    return _gemini_of(env, model=model)
 
 
-def _gemini_of(env: _GeminiEnvironment) -> GeminiSettings:
-    if not env.gemini_api_key:
+def _gemini_of(env: _GeminiEnvironment, *, model: bool = True) -> GeminiSettings:
+    if model and not env.gemini_api_key:
         raise ConfigError("GEMINI_API_KEY is not set: set it to a Gemini API key")
     return GeminiSettings(
         env.gemini_api_key,
@@ -461,12 +465,16 @@ class GitHubAccess:
 
 
 def github_access(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    dotenv: Path | None = Path(".env"),
+    *,
+    model: bool = True,
 ) -> tuple[GitHubAccess, GeminiSettings]:
-    """GITHUB_TOKEN (or GITHUB_APP_ID and its key), GITHUB_API_URL, and the Gemini settings."""
+    """GITHUB_TOKEN (or GITHUB_APP_ID and its key), GITHUB_API_URL, and the Gemini settings
+    (without GEMINI_API_KEY when `model` is False)."""
     env = _read(_AccessEnvironment, environ, dotenv)
     assert isinstance(env, _AccessEnvironment)
-    gemini = _gemini_of(env)
+    gemini = _gemini_of(env, model=model)
     token = env.github_token.strip()
     key = env.github_private_key or env.private_key_from_file or ""
     if not token and not (env.github_app_id and key):

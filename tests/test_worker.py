@@ -16,6 +16,7 @@ from bot.store.findings_table import FindingRepo
 from tests.inert import MENTION, shown, tokens
 from tests.reviewing import (
     NEW_APP,
+    OLD_APP,
     OWNER,
     REPO,
     finding,
@@ -284,18 +285,66 @@ async def test_review_that_keeps_losing_its_process_is_given_up(services, fake_g
     assert "gave up after 5 attempts" in summary_of(fake_github)
 
 
-async def test_without_a_gemini_key_the_review_fails_and_says_why(settings, fake_github):
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
+LEAKY_APP = NEW_APP + f'\n\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n\n\ndef total(rows):\n    return sum(row.price for row in rowz)\n'
+
+
+async def test_without_a_gemini_key_the_analyzers_review_alone_and_never_repeat_a_secret(
+    settings, fake_github, fake_gemini, caplog
+):
     from dataclasses import replace
 
     from bot.app.services import Services
 
-    pull = open_pull(fake_github)
-    async with Services.open(replace(settings, gemini_api_key="")) as services:
-        review = await run_review(services, pull)
+    pull = open_pull(fake_github, files={"app.py": (OLD_APP, LEAKY_APP)})
+    with caplog.at_level("DEBUG"):
+        async with Services.open(replace(settings, gemini_api_key="")) as services:
+            review = await run_review(services, pull)
+            rows = await FindingRepo(services.pool).for_review(review.id)
 
-    assert review.status == "failed"
-    assert review.error == "GEMINI_API_KEY is not set on the Second Look server"
-    assert "GEMINI_API_KEY is not set" in shown(summary_of(fake_github))
+    assert (review.status, review.error) == ("completed", None)
+    assert fake_gemini.requests == []
+    assert sorted((f["agent_type"], f["severity"], f["line_start"]) for f in rows) == [
+        ("ruff F821", "high", 16),
+        ("secrets AWSAccessKey", "critical", 12),
+    ]
+    body = summary_of(fake_github)
+    assert "The model part of this review is missing: GEMINI_API_KEY is not set" in shown(body)
+    inline = fake_github.review_comments(OWNER, REPO, 7)
+    assert {c["line"] for c in inline} == {12, 16}
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check["conclusion"] == "failure", "a leaked key is critical: fail_on's default"
+    assert review.stats["analyzer_findings"] == 2
+    # The secret is named by its kind and line, never repeated.
+    posted = [body, *(c["body"] for c in inline), str(check["output"])]
+    stored = [str(dict(row)) for row in rows]
+    assert not any(AWS_KEY in text for text in [*posted, *stored, caplog.text])
+    assert "AWS Access Key" in body
+
+
+async def test_an_analyzer_and_an_agent_finding_the_same_line_post_one_finding_naming_both(
+    services, fake_github, fake_gemini
+):
+    pull = open_pull(fake_github, files={"app.py": (OLD_APP, LEAKY_APP)})
+    fake_gemini.findings["bugs"] = [
+        finding(line=16, severity="medium", title="rowz is not defined", suggestion=None)
+    ]
+    fake_gemini.verdict = lambda item: (False, 0.2, "the verifier doubts everything")
+
+    review = await run_review(services, pull)
+
+    rows = await FindingRepo(services.pool).for_review(review.id)
+    merged = next(f for f in rows if f["line_start"] == 16)
+    assert merged["agent_type"] == "ruff F821 · bugs"
+    assert merged["severity"] == "high", "the worse of the two"
+    assert merged["withheld"] is False, "the verifier cannot withhold what a rule saw"
+    assert review.stats["merged"] == 1
+    (verifier,) = [r for r in fake_gemini.requests if r.agent == "verifier"]
+    assert '"source": "ruff F821"' in verifier.prompt, "the analyzers' findings as evidence"
+    body = shown(summary_of(fake_github))
+    assert "ruff F821 · bugs" in body
+    inline = fake_github.review_comments(OWNER, REPO, 7)
+    assert sum(1 for c in inline if c["line"] == 16) == 1
 
 
 async def test_secondary_rate_limit_waits_as_github_says(services, fake_github, fake_gemini, waits):

@@ -81,7 +81,7 @@ class Services:
                         thinking_budget=settings.gemini_thinking_budget,
                     )
                 else:
-                    log.warning("GEMINI_API_KEY is not set: every review will fail until it is")
+                    log.warning("GEMINI_API_KEY is not set: reviews run the analyzers alone")
                 github = GitHubClient(
                     http,
                     api_url=settings.github_api_url,

@@ -49,6 +49,9 @@ class Outcome:
     until: datetime | None = None
 
 
+NO_KEY = "GEMINI_API_KEY is not set on the Second Look server"
+
+
 def _cancel_nothing(ids: Sequence[uuid.UUID]) -> None:
     return None
 
@@ -238,8 +241,8 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
     async def execute(self) -> Outcome:
         """The seed's steps 2 to 9; the config is read before the diff, which it filters."""
         review, services = self.review, self.services
-        if services.gemini is None:
-            raise ReviewError("GEMINI_API_KEY is not set on the Second Look server")
+        # Without a Gemini key the analyzers review alone, and the summary says so.
+        without_model = NO_KEY if services.gemini is None else None
         # 2. An installation token (cached); close what superseded reviews left open.
         pr = await self.publisher()
         if self.open_checks:
@@ -272,10 +275,13 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
             return Outcome(Status.SKIPPED, "automatic reviews are paused")
         # Our threads: the reactions on them stored, a maintainer's 👎 taken as a dismissal.
         pr.threads = await thread_sync.at_start(pr.gh, services, review)
+        model = services.gemini.model if services.gemini else services.settings.gemini_model
         self.meter, earlier, reused = await review_meter.for_review(
-            services, review, self.config.config, services.gemini.model
+            services, review, self.config.config, model
         )
-        supervisor = self.supervisor = self.new_supervisor(self.meter, reused)
+        supervisor = None
+        if without_model is None:
+            supervisor = self.supervisor = self.new_supervisor(self.meter, reused)
         # 3, 6 and 7: the diff streamed into the selection, every agent over every chunk,
         # the verifier, the findings checked; then the App's publisher: steps 8 and 9.
         source = sources.PullSource(
@@ -292,6 +298,7 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
                 supervisor,
                 review.head_sha,
                 label=f"review {review.id}",
+                without_model=without_model,
             )
         except QuotaReached as reached:
             return await self.queued(reached)

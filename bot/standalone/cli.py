@@ -52,6 +52,9 @@ class Target:
     label: str
 
 
+NO_MODEL = "--no-model was given"
+
+
 def parse_pull(text: str) -> tuple[str, str, int] | None:
     """`OWNER/REPO#N` to its parts, or None."""
     match = PULL.fullmatch(text)
@@ -62,10 +65,11 @@ def run(args: argparse.Namespace) -> int:
     """The `review` command without the App: --diff, --git, or a PR with --dry-run."""
     access: GitHubAccess | None = None
     try:
+        model = not args.no_model
         if args.pull:
-            access, settings = github_access()
+            access, settings = github_access(model=model)
         else:
-            settings = gemini_settings()
+            settings = gemini_settings(model=model)
     except ConfigError as exc:
         print(f"second-look: configuration error: {exc}", file=sys.stderr)
         return local.USAGE
@@ -118,6 +122,7 @@ async def review_target(
             fail_on=args.fail_on,  # the repository's, unless given
             verdict_by="the check" if dry_run else "the run",
             sleep=sleep,
+            without_model=NO_MODEL if getattr(args, "no_model", False) else None,
         )
     summary = reviewed.summary
     if dry_run:

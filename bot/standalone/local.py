@@ -84,12 +84,14 @@ async def review(
     fail_on: str | None = None,
     verdict_by: str = "the check",
     sleep: Sleep = asyncio.sleep,
+    without_model: str | None = None,
 ) -> pipeline.Reviewed:
     """The pipeline with Gemini as `settings` say, metered in this process.
 
     `publisher` wraps the kept result when the caller posts it (the Action); else it is
     only kept, and returned. `fail_on` and `verdict_by` go to the pipeline (`pipeline.review`).
-    `sleep` waits between Gemini's retries.
+    `sleep` waits between Gemini's retries. `without_model` (why): the analyzers alone, no
+    Gemini call.
     """
     deployment = repo_config.Ceilings(settings.max_review_tokens, settings.max_review_usd)
     repo_config.clip(base.config, deployment)
@@ -103,6 +105,19 @@ async def review(
     )
     meter = CountingMeter(budget, settings.rpm, on_call, limiter)
     kept = Kept(meter, price, prior or incremental.Prior())
+    out = publisher(kept) if publisher else kept
+    if without_model is not None:
+        return await pipeline.review(
+            source,
+            out,
+            base,
+            None,
+            head_sha,
+            label=label,
+            fail_on=fail_on,
+            verdict_by=verdict_by,
+            without_model=without_model,
+        )
     async with aiohttp.ClientSession() as http:
         gemini = GeminiClient(
             settings.api_key,
@@ -123,7 +138,6 @@ async def review(
                 max_in_flight=settings.max_in_flight,
                 price=price,
             )
-            out = publisher(kept) if publisher else kept
             return await pipeline.review(
                 source,
                 out,

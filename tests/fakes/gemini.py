@@ -595,11 +595,12 @@ def default_walkthrough(seen: GeminiRequest) -> dict[str, Any]:
 
 
 def listed_findings(prompt: str) -> list[dict[str, Any]]:
-    """The findings a verifier's request lists, as the JSON it holds."""
+    """The findings a verifier's request lists, as the JSON it holds (the analyzers' findings
+    may follow it, as evidence)."""
     if FINDINGS_JSON not in prompt:
         return []
     try:
-        listed = json.loads(prompt.rsplit(FINDINGS_JSON, 1)[1])
+        listed, _ = json.JSONDecoder().raw_decode(prompt.rsplit(FINDINGS_JSON, 1)[1].lstrip())
     except ValueError:
         return []
     return [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []

@@ -74,8 +74,11 @@ async def execute(run: Run, parse: Callable[[Output], object]) -> object:
             process.kill()
             await process.wait()
             raise AnalyzerFailed(f"did not finish within {run.seconds:g} s") from None
-        if process.returncode is not None and process.returncode < 0:
-            raise AnalyzerFailed(f"was stopped by signal {-process.returncode}")
+        status = process.returncode or 0
+        if status < 0:
+            raise AnalyzerFailed(f"was stopped by signal {-status}")
+        if status > 0:  # ruff runs with --exit-zero: any status but 0 is a failure
+            raise AnalyzerFailed(f"exited with status {status}")
         if len(stdout) > MAX_OUTPUT:
             raise AnalyzerFailed("wrote more output than it may")
         return parse(Output(stdout.decode("utf-8", "replace"), root))
