@@ -20,8 +20,8 @@ from bot.review.analyzers.run import Analyzed, analyze, head_texts, switches_of
 from bot.review.changes import Diff
 from bot.review.chunks import FileContext
 from bot.review.coverage import Coverage
-from bot.review.findings import Checked, check, dismiss
-from bot.review.metering import Call, bill, output_bill
+from bot.review.findings import Checked, Finding, check, dismiss
+from bot.review.metering import Call, QuotaReached, bill, output_bill
 from bot.review.pricing import Price
 from bot.review.render import Summary
 from bot.review.selection import Attributes, Selection
@@ -33,6 +33,16 @@ HOLD_BYTES = 16 * 1024 * 1024  # raw diff held while choosing; far more than a b
 # Tokens of diff a review without the model reads: the analyzers are bounded by HOLD_BYTES and
 # the file caps, not by a token budget.
 WITHOUT_MODEL_TOKENS = HOLD_BYTES
+
+
+class Deferred(QuotaReached):
+    """A quota deferred the model's part, after the analyzers ran: their findings (checked
+    against the diff), for the caller to post now; the full review runs when it frees."""
+
+    def __init__(self, reached: QuotaReached, diff: Diff, findings: list[Finding]) -> None:
+        super().__init__(reached.reason, until=reached.until, after=reached.after)
+        self.diff = diff
+        self.findings = findings
 
 
 class Source(Protocol):
@@ -157,7 +167,11 @@ async def review(
     if supervisor is None:
         result = SupervisorResult()
     else:
-        result = await supervisor.run(diff, plan.files, heads, evidence=analyzed.findings)
+        try:
+            result = await supervisor.run(diff, plan.files, heads, evidence=analyzed.findings)
+        except QuotaReached as reached:
+            found = check(analyzed.findings, diff, config.min_confidence).findings
+            raise Deferred(reached, diff, dismiss(found, await publisher.dismissed())) from reached
     coverage = selection.final(
         diff, sent, result.trimmed, result.unfinished, result.failures, max(len(agents), 1)
     )

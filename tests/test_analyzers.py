@@ -132,7 +132,10 @@ def test_the_repositorys_ruff_config_replaces_the_default_rules():
 
 
 def test_a_ruff_config_that_extends_another_file_is_refused_for_the_defaults():
-    own = ("pyproject.toml", '[tool.ruff]\nextend = "/etc/ruff.toml"\n[tool.ruff.lint]\nselect = ["E711"]\n')
+    own = (
+        "pyproject.toml",
+        '[tool.ruff]\nextend = "/etc/ruff.toml"\n[tool.ruff.lint]\nselect = ["E711"]\n',
+    )
     switches = switches_of({"ruff": ()}, {"ruff": own})
     lines = ["def f(x):", "    return x == None or missing"]
 
@@ -178,14 +181,19 @@ def test_an_analyzer_and_an_agent_on_the_same_line_are_one_finding_naming_both()
     kept, merged = merge([bugs, ruff, style])
 
     assert merged == 1
-    assert [(f.agent_type, f.severity) for f in kept] == [("ruff F821 · bugs", "high"), ("style", "low")]
+    assert [(f.agent_type, f.severity) for f in kept] == [
+        ("ruff F821 · bugs", "high"),
+        ("style", "low"),
+    ]
     assert kept[0].suggestion == "    return defined_name"
     assert kept[0].title == "Undefined name `undefined_name`"
 
 
 def test_the_verifier_cannot_withhold_an_analyzer_finding_and_reads_it_as_evidence():
     diff = diff_of(added("app.py", BUGGY))
-    ruff = agent("ruff F821", 6, "Undefined name `undefined_name`", verdict="dropped", confidence=0.1)
+    ruff = agent(
+        "ruff F821", 6, "Undefined name `undefined_name`", verdict="dropped", confidence=0.1
+    )
     guess = agent("performance", 9, "Sorting is slow", verdict="dropped", confidence=0.1)
 
     checked = check([ruff, guess], diff)

@@ -425,6 +425,31 @@ def test_exit_2_without_a_gemini_key(tmp_path, fake_gemini):
     assert fake_gemini.requests == []
 
 
+def test_no_model_runs_the_analyzers_alone_without_a_key(tmp_path, fake_gemini):
+    env = local_env(fake_gemini, tmp_path)
+    del env["GEMINI_API_KEY"]
+    leaky = NEW_APP + '\nAWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\nTOTAL = sum(rowz)\n'
+    repo = make_repo(tmp_path / "repo", {"app.py": OLD_APP}, {"app.py": leaky})
+    diff = git(repo, "diff", "main", "feature")
+    clean_repo = eval_repo(tmp_path / "clean")
+    clean = git(clean_repo, "diff", "main", "feature")
+
+    # The head files from the working tree: the feature branch is checked out.
+    found = bot(repo, env, "review", "--diff", "-", "--no-model", "--format", "json", stdin=diff)
+    nothing = bot(clean_repo, env, "review", "--diff", "-", "--no-model", stdin=clean)
+
+    assert found.returncode == 1, found.stderr  # a leaked key is critical: fail_on's default
+    report = json.loads(found.stdout)
+    assert sorted((f["agent"], f["line_start"]) for f in report["findings"]) == [
+        ("ruff F821", 12),
+        ("secrets AWSAccessKey", 11),
+    ]
+    assert "AKIAIOSFODNN7EXAMPLE" not in found.stdout + found.stderr
+    assert "The model part of this review is missing: --no-model was given" in found.stdout
+    assert nothing.returncode == 0, nothing.stderr
+    assert fake_gemini.requests == []
+
+
 def test_exit_2_on_a_diff_file_that_does_not_exist(tmp_path, fake_gemini):
     result = bot(tmp_path, local_env(fake_gemini, tmp_path), "review", "--diff", "nosuch.diff")
 

@@ -286,7 +286,10 @@ async def test_review_that_keeps_losing_its_process_is_given_up(services, fake_g
 
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
-LEAKY_APP = NEW_APP + f'\n\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n\n\ndef total(rows):\n    return sum(row.price for row in rowz)\n'
+LEAKY_APP = (  # a key on line 12, an undefined name on line 16
+    NEW_APP + f'\n\nAWS_ACCESS_KEY_ID = "{AWS_KEY}"\n\n\n'
+    "def total(rows):\n    return sum(row.price for row in rowz)\n"
+)
 
 
 async def test_without_a_gemini_key_the_analyzers_review_alone_and_never_repeat_a_secret(
@@ -345,6 +348,33 @@ async def test_an_analyzer_and_an_agent_finding_the_same_line_post_one_finding_n
     assert "ruff F821 · bugs" in body
     inline = fake_github.review_comments(OWNER, REPO, 7)
     assert sum(1 for c in inline if c["line"] == 16) == 1
+
+
+async def test_while_a_quota_defers_the_review_the_analyzers_findings_are_posted_once(
+    services, fake_github, fake_gemini, waits
+):
+    fake_gemini.fail_next(429, times=4, retry_delay="600s")
+    pull = open_pull(fake_github, files={"app.py": (OLD_APP, LEAKY_APP)})
+    review_id = await new_review(services.pool, pull)
+
+    await process_review(review_id, services)
+
+    waiting = await reviews.get(services.pool, review_id)
+    assert waiting.status == "pending"
+    body = shown(summary_of(fake_github))
+    assert "queued until" in body and "ruff F821" in body and "AWS Access Key" in body
+    assert "The model part of this review waits for the quota" in body
+    (check,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
+    assert check["status"] == "in_progress" and "ruff F821" in check["output"]["summary"]
+    assert {c["line"] for c in fake_github.review_comments(OWNER, REPO, 7)} == {12, 16}
+
+    await services.pool.execute("UPDATE reviews SET not_before = NULL WHERE id = $1", review_id)
+    await process_review(review_id, services)
+
+    assert (await reviews.get(services.pool, review_id)).status == "completed"
+    lines = sorted(c["line"] for c in fake_github.review_comments(OWNER, REPO, 7))
+    assert lines == [12, 16], "the full review does not post them inline again"
+    assert "queued" not in shown(summary_of(fake_github))
 
 
 async def test_secondary_rate_limit_waits_as_github_says(services, fake_github, fake_gemini, waits):

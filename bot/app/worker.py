@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -325,13 +325,28 @@ class ReviewRun(leased_runner.Work[Outcome, reviews.Timing]):
         )
 
     async def queued(self, reached: QuotaReached) -> Outcome:
-        """A quota or cap is reached: say so on the PR, and go back to the queue until then."""
+        """A quota or cap is reached: say so on the PR, and go back to the queue until then.
+        The analyzers' findings, when they ran first, are posted now (inline, and in the
+        summary and the check run that say the review waits); the full review later skips
+        what is already inline."""
         until = review_meter.until_of(reached, self.services.clock())
         log.info("review %s queued until %s: %s", self.review.id, until.isoformat(), reached.reason)
         summary = Summary(
             self.review.head_sha, "queued", queued_until=until, queued_reason=reached.reason
         )
-        await (await self.publisher()).queued(summary)
+        pr = await self.publisher()
+        if isinstance(reached, pipeline.Deferred) and reached.findings:
+            shown = [f for f in reached.findings if not f.silenced]
+            summary = replace(
+                summary,
+                findings=tuple(shown),
+                notes=(
+                    "The model part of this review waits for the quota; these are the "
+                    "analyzers' findings, and the full review follows.",
+                ),
+            )
+            summary = await pr.post_inline(reached.diff, shown, summary, self.config.config)
+        await pr.queued(summary)
         return Outcome(Status.PENDING, until=until)
 
     async def supersede_by(self, newer: uuid.UUID) -> None:
