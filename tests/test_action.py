@@ -522,14 +522,20 @@ def test_a_dependabot_pull_request_without_the_key_is_neutral(tmp_path, fake_git
     assert fake_gemini.requests == []
 
 
-def test_no_key_for_any_other_reason_is_neutral_too(tmp_path, fake_github, fake_gemini):
-    pull = open_pull(fake_github)
+def test_no_key_for_any_other_reason_runs_the_analyzers_alone(tmp_path, fake_github, fake_gemini):
+    leaky = NEW_APP + 'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
+    pull = open_pull(fake_github, files={"app.py": (OLD_APP, leaky)})
 
     done = workflow(tmp_path, fake_github, fake_gemini).run(event(pull), GEMINI_API_KEY="")
 
-    assert done.returncode == 0, shown(done)
+    assert done.returncode == 1, shown(done)  # a leaked key is critical: fail_on's default
     assert done.stdout.startswith("::notice::") and "secrets.GEMINI_API_KEY" in done.stdout
     assert fake_gemini.requests == []
+    (comment,) = fake_github.comments(OWNER, REPO, 7)
+    body = comment["body"]
+    assert "The model part of this review is missing: GEMINI\\_API\\_KEY is empty" in body
+    assert "secrets AWSAccessKey" in body
+    assert "AKIAIOSFODNN7EXAMPLE" not in body + done.stdout
 
 
 def test_a_draft_is_not_reviewed(tmp_path, fake_github, fake_gemini):

@@ -72,6 +72,7 @@ class Run:
     fail_on: str | None
     sarif: Path | None
     step_summary: Path | None
+    without_model: str | None = None  # no Gemini key: the analyzers alone, and why
 
 
 def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | None = None) -> int:
@@ -86,14 +87,20 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
     if not env.get("GITHUB_TOKEN") and not (event.fork and event.event == "pull_request"):
         return _error("GITHUB_TOKEN is not set: pass `github-token: ${{ github.token }}`")
     missing = [name for name in ("GITHUB_TOKEN", "GEMINI_API_KEY") if not env.get(name)]
-    if missing:
+    without_model = None
+    if missing == ["GEMINI_API_KEY"] and not _cause(env, event):
+        # A token that can post, and no key: the analyzers review alone, and say so.
+        without_model = "GEMINI_API_KEY is empty"
+        print(f"::notice::{NO_KEY.format(missing=missing[0], why=WHY_NO_KEY[''])}")
+        print("::notice::Second Look: the analyzers review alone (no model)")
+    elif missing:
         return _not_reviewed(env, event, " and ".join(missing))
     full_name = event.pull.full_name
     repository = env.get("GITHUB_REPOSITORY", full_name)
     if repository.lower() != full_name.lower():
         return _error(f"the event's PR is in {full_name}, not {repository}")
     try:
-        access, gemini = github_access(env, dotenv=None)
+        access, gemini = github_access(env, dotenv=None, model=without_model is None)
     except ConfigError as exc:
         return _error(str(exc))
     setup_logging([gemini.api_key, env["GITHUB_TOKEN"]], level="INFO")
@@ -104,6 +111,7 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
         fail_on,
         Path(sarif) if sarif else None,
         Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+        without_model,
     )
     try:
         return asyncio.run(review(settings))
@@ -120,19 +128,19 @@ def run(fail_on: str | None, sarif: str | None, environ: Mapping[str, str] | Non
 
 def _not_reviewed(env: Mapping[str, str], event: PullEvent, missing: str) -> int:
     """No secrets (Dependabot, a fork, or none set): a notice, the job's summary, exit 0."""
-    cause = (
-        "dependabot"
-        if env.get("GITHUB_ACTOR") == "dependabot[bot]"
-        else "fork"
-        if event.fork and event.event == "pull_request"
-        else ""
-    )
-    message = NO_KEY.format(missing=missing, why=WHY_NO_KEY[cause])
+    message = NO_KEY.format(missing=missing, why=WHY_NO_KEY[_cause(env, event)])
     print(f"::notice::{message}")
     if env.get("GITHUB_STEP_SUMMARY"):
         with Path(env["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as out:
             out.write(f"{message}\n")
     return local.CLEAN
+
+
+def _cause(env: Mapping[str, str], event: PullEvent) -> str:
+    """Why a workflow has no secrets: Dependabot's, a fork's, or none known ("")."""
+    if env.get("GITHUB_ACTOR") == "dependabot[bot]":
+        return "dependabot"
+    return "fork" if event.fork and event.event == "pull_request" else ""
 
 
 def _error(message: str) -> int:
@@ -180,6 +188,7 @@ async def review(settings: Run, sleep: Sleep = asyncio.sleep) -> int:
             fail_on=settings.fail_on,
             verdict_by="the job",
             sleep=sleep,
+            without_model=settings.without_model,
         )
     # The job's status is the verdict: 1 on a finding at or above fail_on (--fail-on, else
     # the repository's), 3 when the review failed, saying why in the job's log.
