@@ -14,6 +14,7 @@ from bot.review.analyzers.sandbox import AnalyzerFailed, execute
 from bot.review.changes import Diff, parse_file
 from bot.review.chunks import FileContext
 from bot.review.findings import Finding, check, merge
+from bot.review.render import inline_body
 from bot.review.verify import task
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key
@@ -170,7 +171,8 @@ def test_the_tool_sees_no_secret_of_ours(monkeypatch):
 
 
 def agent(agent_type: str, line: int, title: str = "NameError at runtime", **kw) -> Finding:
-    return Finding(agent_type, kw.pop("severity", "medium"), "app.py", line, line, title, "d", **kw)
+    severity, description = kw.pop("severity", "medium"), kw.pop("description", "d")
+    return Finding(agent_type, severity, "app.py", line, line, title, description, **kw)
 
 
 def test_an_analyzer_and_an_agent_on_the_same_line_are_one_finding_naming_both():
@@ -204,3 +206,18 @@ def test_the_verifier_cannot_withhold_an_analyzer_finding_and_reads_it_as_eviden
     }
     ending = task([guess], [ruff])
     assert "Analyzer findings (JSON)" in ending and '"source": "ruff F821"' in ending
+
+
+def test_an_analyzer_finding_links_its_rule_and_a_model_finding_never_does():
+    found = run(diff_of(added("app.py", BUGGY))).findings
+    f821 = next(f for f in found if f.agent_type == "ruff F821")
+    bugs = agent("bugs", 6, "Undefined", severity="high")
+    merged, _ = merge([f821, bugs])
+    mimic = agent(
+        "bugs", 6, description="x\n\nRule ruff F821: https://docs.astral.sh/ruff/rules/a/"
+    )
+
+    assert "<sub>([ruff F821](https://docs.astral.sh/ruff/rules/undefined-name) · bugs)</sub>" in (
+        inline_body(merged[0], False)
+    )
+    assert "](" not in inline_body(mimic, False)

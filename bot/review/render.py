@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bot.review.agents import SEVERITIES
+from bot.review.analyzers.registry import SEPARATOR, docs_of
 from bot.review.changes import Skipped
 from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
@@ -332,7 +333,7 @@ def _by_file(findings: list[Finding]) -> list[str]:
             carried = ", carried forward" if f.carried_from else ""
             out.append(
                 f"- {ICONS[f.severity]} **{f.severity}** · {text(f.title)} "
-                f"({where}, {f.agent_type}{carried})"
+                f"({where}, {source(f)}{carried})"
             )
             if f.description:
                 out.append("  " + text(f.description, multiline=True, indent="  "))
@@ -499,11 +500,22 @@ def _files_and_lines(files: int, lines: int) -> str:
     return f"{count}, {_lines_of(lines)}" if lines else count
 
 
+def source(finding: Finding) -> str:
+    """Who found it: an agent ("bugs"), or an analyzer's rule linked to its documentation
+    ("[ruff F821](https://docs.astral.sh/ruff/rules/undefined-name/) · bugs")."""
+    docs = docs_of(finding.agent_type, finding.description)
+    if docs is None:
+        return text(finding.agent_type)
+    first, _, rest = finding.agent_type.partition(SEPARATOR)
+    linked = f"[{text(first)}]({docs})"
+    return linked + (SEPARATOR + text(rest) if rest else "")
+
+
 def inline_body(finding: Finding, with_suggestion: bool) -> str:
     """One inline comment: severity, title, explanation, and an applicable suggestion."""
     parts = [
         f"{ICONS[finding.severity]} **{finding.severity}** · {text(finding.title)} "
-        f"<sub>({finding.agent_type})</sub>"
+        f"<sub>({source(finding)})</sub>"
     ]
     if finding.description:
         parts.append(text(finding.description, multiline=True))

@@ -4,6 +4,8 @@ merged into it."""
 
 from __future__ import annotations
 
+import re
+
 from bot.review.analyzers.base import Analyzer
 from bot.review.analyzers.ruff import Ruff
 from bot.review.analyzers.secrets import Secrets
@@ -28,3 +30,19 @@ def kin_of(agent_type: str) -> str | None:
     if tool == "secrets" or rule.startswith(SECURITY_RULE_PREFIXES):
         return "security"
     return "bugs"
+
+
+# The rule's documentation, as `run.finding_of` ends an analyzer finding's description; only
+# these hosts and paths are ever made a link.
+_DOCS = re.compile(
+    r"\n\nRule \S+ \S+: (https://docs\.astral\.sh/ruff/rules/[a-z0-9-]+/?"
+    r"|https://github\.com/Yelp/detect-secrets#[a-z0-9-]+)(?=\n|$)"
+)
+
+
+def docs_of(agent_type: str, description: str) -> str | None:
+    """The documentation of an analyzer finding's rule, or None."""
+    if tool_of(agent_type) is None:
+        return None
+    found = _DOCS.search(description)
+    return found.group(1) if found else None
