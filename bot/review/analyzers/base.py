@@ -38,6 +38,9 @@ class Analyzer(Protocol):
     """One tool. Adding eslint, golangci-lint or semgrep is one module with these four."""
 
     name: str  # the tool's name in a finding ("ruff") and the `analyzers` config key
+    # True: the tool judges each line alone, so it reads only the added lines, one after
+    # another (its line numbers mapped back): the same findings, for a fraction of the work
+    added_only: bool
 
     def takes(self, path: str) -> bool:
         """Whether the tool reads this changed file."""

@@ -33,6 +33,7 @@ SEVERITY = (
     ("F822", "high"),
     ("F823", "high"),
     ("E9", "high"),  # the file does not parse
+    ("invalid-syntax", "high"),  # how ruff names a syntax error now
     ("F63", "high"),  # comparisons that are always true or false
     ("F7", "high"),  # return/yield/break outside of where they may be
     ("S6", "high"),  # a shell command built from data
@@ -73,6 +74,7 @@ def usable(name: str, text: str) -> bool:
 
 class Ruff:
     name = NAME
+    added_only = False  # a name is undefined, an import unused, by the rest of the file
 
     def takes(self, path: str) -> bool:
         return path.endswith(SUFFIXES)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.review.analyzers.base import Analyzer, Hit, Options
 from bot.review.analyzers.registry import ANALYZERS
@@ -71,7 +71,8 @@ async def analyze(
     started = time.monotonic()
     result = Analyzed()
     chosen = [(ANALYZERS[name], options) for name, options in switches.items()]
-    hits = await asyncio.gather(*(_one(a, o, texts, result, label) for a, o in chosen))
+    added = {changed.path: changed.added for changed in diff.files}
+    hits = await asyncio.gather(*(_one(a, o, texts, added, result, label) for a, o in chosen))
     for (analyzer, options), found in zip(chosen, hits, strict=True):
         for hit in found:
             changed = diff.file(hit.path)
@@ -84,11 +85,20 @@ async def analyze(
 
 
 async def _one(
-    analyzer: Analyzer, options: Options, texts: Mapping[str, str], result: Analyzed, label: str
+    analyzer: Analyzer,
+    options: Options,
+    texts: Mapping[str, str],
+    added: Mapping[str, frozenset[int]],
+    result: Analyzed,
+    label: str,
 ) -> list[Hit]:
     taken = {path: text for path, text in texts.items() if analyzer.takes(path)}
     if not taken:
         return []
+    numbers: dict[str, list[int]] = {}  # an added_only tool's line -> the file's line
+    if analyzer.added_only:
+        for path, text in taken.items():
+            taken[path], numbers[path] = only_added(text, added.get(path, frozenset()))
     run = analyzer.command(taken, options)
 
     def parse(output: Output) -> list[Hit]:
@@ -102,10 +112,23 @@ async def _one(
         why = f"it could not run or its output could not be read ({type(exc).__name__})"
     else:
         assert isinstance(found, list)
-        return found
+        if not analyzer.added_only:
+            return found
+        return [
+            replace(hit, line=numbers[hit.path][hit.line - 1])
+            for hit in found
+            if hit.path in numbers and 0 < hit.line <= len(numbers[hit.path])
+        ]
     log.warning("%s: analyzer %s failed: %s", label or "review", analyzer.name, why)
     result.failures[analyzer.name] = why
     return []
+
+
+def only_added(text: str, added: frozenset[int]) -> tuple[str, list[int]]:
+    """The lines the PR added, one after another, and the file's number of each."""
+    lines = text.split("\n")
+    numbers = [n for n in sorted(added) if n <= len(lines)]
+    return "".join(lines[n - 1] + "\n" for n in numbers), numbers
 
 
 def finding_of(tool: str, hit: Hit) -> Finding:

@@ -43,8 +43,12 @@ def scan(paths: list[str]) -> list[dict[str, object]]:
     return found
 
 
+KEYWORD = "Secret Keyword"  # the generic detector: a provider's on the same line says more
+
+
 class Secrets:
     name = NAME
+    added_only = True  # a secret is on its line (a private key's starts there)
 
     def takes(self, path: str) -> bool:
         return True
@@ -56,8 +60,12 @@ class Secrets:
 
     def hits(self, stdout: str, root: Path) -> list[Hit]:
         out = []
-        for item in json.loads(stdout or "[]"):
+        items = json.loads(stdout or "[]")
+        provider = {(i["path"], i["line"]) for i in items if i["kind"] != KEYWORD}
+        for item in items:
             kind = str(item["kind"])
+            if kind == KEYWORD and (item["path"], item["line"]) in provider:
+                continue  # one finding a line: the provider's
             rule = kind.replace(" ", "")
             out.append(
                 Hit(
