@@ -18,7 +18,8 @@ BUILD = ("setuptools", "wheel", "packaging")
 
 def repack(name: str, version: str, into: Path) -> None:
     """An installed distribution as a wheel again: its files under site-packages, a fresh
-    RECORD. (Its scripts are not carried: pip writes console scripts from entry_points.)"""
+    RECORD. (Its console scripts are not carried: pip writes them from entry_points; a program
+    it ships, such as ruff's binary, is.)"""
     dist = metadata.distribution(name)
     assert dist.version == version, (
         f"{name} {dist.version} installed, {version} locked: run scripts/lock"
@@ -26,9 +27,20 @@ def repack(name: str, version: str, into: Path) -> None:
     info = next(str(f).split("/")[0] for f in dist.files or [] if ".dist-info/" in str(f))
     wheel = into / f"{re.sub(r'[-_.]+', '_', name)}-{version}-py3-none-any.whl"
     record = []
+    # A program the distribution ships (ruff's binary) goes back in the wheel's scripts; a
+    # console script is left to pip, which writes it from the entry points.
+    console = {e.name for e in dist.entry_points if e.group == "console_scripts"}
+    data_dir = f"{re.sub(r'[-_.]+', '_', name)}-{version}.data/scripts"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as out:
         for file in dist.files or []:
             path = str(file)
+            if path.startswith("..") and "/bin/" in path and file.name not in console:
+                data = Path(str(dist.locate_file(file))).read_bytes()
+                path = f"{data_dir}/{file.name}"
+                out.writestr(path, data)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                record.append(f"{path},sha256={digest.decode()},{len(data)}")
+                continue
             if (
                 path.startswith("..")
                 or "__pycache__" in path

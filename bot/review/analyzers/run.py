@@ -99,13 +99,12 @@ async def _one(
     if analyzer.added_only:
         for path, text in taken.items():
             taken[path], numbers[path] = only_added(text, added.get(path, frozenset()))
-    run = analyzer.command(taken, options)
 
     def parse(output: Output) -> list[Hit]:
         return analyzer.hits(output.stdout, output.root)
 
     try:
-        found = await execute(run, parse)
+        found = await execute(analyzer.command(taken, options), parse)
     except AnalyzerFailed as exc:
         why = str(exc)
     except (ValueError, KeyError, TypeError, OSError) as exc:  # no output we can read

@@ -55,7 +55,7 @@ class Secrets:
 
     def command(self, texts: Mapping[str, str], options: Options) -> Run:
         files = {f"src/{p}": text for p, text in texts.items() if len(text) <= MAX_FILE_CHARS}
-        argv = (sys.executable, "-m", "bot.review.analyzers.secrets", *files)
+        argv = (sys.executable, "-s", "-m", "bot.review.analyzers.secrets", *files)
         return Run(argv, files, seconds=60.0)
 
     def hits(self, stdout: str, root: Path) -> list[Hit]:
