@@ -221,3 +221,15 @@ def test_an_analyzer_finding_links_its_rule_and_a_model_finding_never_does():
         inline_body(merged[0], False)
     )
     assert "](" not in inline_body(mimic, False)
+
+
+def test_a_secret_merged_with_the_security_agents_finding_takes_none_of_its_words():
+    key = agent("secrets AWSAccessKey", 1, "AWS Access Key", severity="critical")
+    security = agent(
+        "security", 1, f"Hard-coded key {AWS_KEY}", description=AWS_KEY, suggestion=AWS_KEY
+    )
+
+    (merged,), _ = merge([security, key])
+
+    assert merged.agent_type == "secrets AWSAccessKey · security"
+    assert AWS_KEY not in f"{merged.title} {merged.description} {merged.suggestion}"

@@ -145,10 +145,14 @@ def _joined(found: Finding, agent: Finding) -> Finding:
     sources = found.agent_type.split(SEPARATOR)
     if agent.agent_type in sources:
         return found
+    severity = min(found.severity, agent.severity, key=SEVERITY_RANK.__getitem__)
+    named = SEPARATOR.join((*sources, agent.agent_type))
+    if tool_of(found.agent_type) == "secrets":  # the model's words may quote the secret
+        return replace(found, agent_type=named, severity=severity)
     return replace(
         found,
-        agent_type=SEPARATOR.join((*sources, agent.agent_type)),
-        severity=min(found.severity, agent.severity, key=SEVERITY_RANK.__getitem__),
+        agent_type=named,
+        severity=severity,
         description=found.description
         + f"\n\n(Also found by the {agent.agent_type} agent: {agent.title})",
         suggestion=found.suggestion or agent.suggestion,
