@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bot.review.agents import SEVERITIES
-from bot.review.analyzers.registry import SEPARATOR, docs_of
+from bot.review.analyzers.registry import SEPARATOR, docs_of, without_docs
 from bot.review.changes import Skipped
 from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
@@ -335,8 +335,9 @@ def _by_file(findings: list[Finding]) -> list[str]:
                 f"- {ICONS[f.severity]} **{f.severity}** · {text(f.title)} "
                 f"({where}, {source(f)}{carried})"
             )
-            if f.description:
-                out.append("  " + text(f.description, multiline=True, indent="  "))
+            description = without_docs(f.agent_type, f.description)
+            if description:
+                out.append("  " + text(description, multiline=True, indent="  "))
         out.append("")
     return out
 
@@ -517,8 +518,9 @@ def inline_body(finding: Finding, with_suggestion: bool) -> str:
         f"{ICONS[finding.severity]} **{finding.severity}** · {text(finding.title)} "
         f"<sub>({source(finding)})</sub>"
     ]
-    if finding.description:
-        parts.append(text(finding.description, multiline=True))
+    description = without_docs(finding.agent_type, finding.description)
+    if description:
+        parts.append(text(description, multiline=True))
     if with_suggestion and finding.suggestion is not None:
         parts.append(block(finding.suggestion, "suggestion"))
     if finding.fingerprint:

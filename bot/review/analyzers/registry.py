@@ -46,3 +46,10 @@ def docs_of(agent_type: str, description: str) -> str | None:
         return None
     found = _DOCS.search(description)
     return found.group(1) if found else None
+
+
+def without_docs(agent_type: str, description: str) -> str:
+    """The description as shown beside the link: without its documentation line."""
+    if docs_of(agent_type, description) is None:
+        return description
+    return _DOCS.sub("", description, count=1).strip()

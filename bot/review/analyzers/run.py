@@ -134,8 +134,9 @@ def finding_of(tool: str, hit: Hit) -> Finding:
     """A hit as a finding: its source is the tool and rule, its description ends with the
     rule's documentation."""
     message = " ".join(hit.message.split())
-    description = message
-    if hit.docs:
+    title = message.split(". ")[0][:200] or f"{tool} {hit.rule}"
+    description = message if message != title else ""
+    if hit.docs:  # shown as the link of the finding's source (render.source)
         description += f"\n\nRule {tool} {hit.rule}: {hit.docs}"
     return Finding(
         agent_type=f"{tool} {hit.rule}",
@@ -143,6 +144,6 @@ def finding_of(tool: str, hit: Hit) -> Finding:
         file_path=hit.path,
         line_start=hit.line,
         line_end=hit.line,
-        title=message.split(". ")[0][:200] or f"{tool} {hit.rule}",
+        title=title,
         description=description,
     )
