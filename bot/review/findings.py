@@ -117,8 +117,9 @@ def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
 
     An analyzer's finding and an agent's on overlapping lines of the same file are one finding
     when the agent is the analyzer rule's kin (bugs for ruff's pyflakes and bugbear rules,
-    security for its shell rules and for secrets): the analyzer's stays, with its rule and
-    fingerprint, names both sources ("ruff F821 · bugs") and takes the agent's suggestion."""
+    security or bugs for its shell rules, security for secrets): the analyzer's stays, with
+    its rule and fingerprint, names both sources ("ruff F821 · bugs") and takes the agent's
+    suggestion."""
     kept: list[Finding] = []
     merged = 0
     for finding in sorted(findings, key=lambda f: (tool_of(f.agent_type) is None, f.rank)):
@@ -166,7 +167,7 @@ def _same(a: Finding, b: Finding) -> bool:
     if (kin_a is None) == (kin_b is None):  # two agents' findings, or two analyzers'
         if normalize_title(a.title) != normalize_title(b.title):
             return False
-    elif (kin_a or kin_b) != (b.agent_type if kin_b is None else a.agent_type):
+    elif (b.agent_type if kin_b is None else a.agent_type) not in (kin_a or kin_b or ()):
         return False
     if a.line_start is None or b.line_start is None:
         return a.line_start is None and b.line_start is None

@@ -303,7 +303,9 @@ def report(results: Iterable[CaseResult], agents: Sequence[str], model: str) -> 
 async def review_case(case: Case, settings: GeminiSettings, limiter: AsyncLimiter) -> CaseResult:
     """The review pipeline on one labelled PR, as `review --diff` runs it: the defaults of a
     repository without a config file, the head files the case gives for context."""
-    base = sources.Base(LoadedConfig(DEFAULTS), intent=Intent(case.title, case.body, case.base))
+    # The labels are the agents' to find: the analyzers are measured apart (bench_analyzers).
+    agents_only = DEFAULTS.model_copy(update={"analyzers": {}})
+    base = sources.Base(LoadedConfig(agents_only), intent=Intent(case.title, case.body, case.base))
     heads = {path: FileText(path, "head", text) for path, text in case.head_files.items()}
 
     async def read(paths: Sequence[str]) -> Mapping[str, FileText]:

@@ -20,7 +20,6 @@ class Hit:
     message: str
     severity: str  # one of agents.SEVERITIES, from the analyzer's table
     docs: str | None = None  # the rule's documentation
-    kin: str = "bugs"  # the agent whose finding about the same line is the same finding
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,19 @@ def tool_of(agent_type: str) -> str | None:
     return tool if tool in ANALYZERS and " " in agent_type else None
 
 
-def kin_of(agent_type: str) -> str | None:
-    """The agent whose finding on the same lines is the same finding as this analyzer's."""
+def kin_of(agent_type: str) -> tuple[str, ...] | None:
+    """The agents whose finding on the same lines is the same finding as this analyzer's
+    (None: not an analyzer's): a leaked secret is the security agent's; a shell injection
+    the security or the bugs agent's; a pyflakes or bugbear rule the bugs agent's."""
     tool = tool_of(agent_type)
     if tool is None:
         return None
     rule = agent_type.split(SEPARATOR, 1)[0].split(" ", 1)[1]
-    if tool == "secrets" or rule.startswith(SECURITY_RULE_PREFIXES):
-        return "security"
-    return "bugs"
+    if tool == "secrets":
+        return ("security",)
+    if rule.startswith(SECURITY_RULE_PREFIXES):
+        return ("security", "bugs")
+    return ("bugs",)
 
 
 # The rule's documentation, as `run.finding_of` ends an analyzer finding's description; only

@@ -48,10 +48,6 @@ def severity(code: str) -> str:
     return next((level for prefix, level in SEVERITY if code.startswith(prefix)), "medium")
 
 
-def kin(code: str) -> str:
-    return "security" if code.startswith("S") else "bugs"
-
-
 def default_config(ignore: frozenset[str]) -> str:
     listed = ", ".join(json.dumps(code) for code in DEFAULT_SELECT)
     ignored = ", ".join(json.dumps(code) for code in sorted(set(DEFAULT_IGNORE) | ignore))
@@ -104,7 +100,6 @@ class Ruff:
                     message=str(item.get("message", "")),
                     severity=severity(code),
                     docs=item.get("url") or None,
-                    kin=kin(code),
                 )
             )
         return out

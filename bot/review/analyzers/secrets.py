@@ -76,7 +76,6 @@ class Secrets:
                     "provider, and read it from the environment or a secret store instead.",
                     severity="critical",
                     docs=DOCS,
-                    kin="security",
                 )
             )
         return out
