@@ -276,11 +276,12 @@ def summarize(
 
 
 def walkthrough_of(
-    supervisor: ReviewSupervisor, plan: incremental.Plan, result: SupervisorResult
+    supervisor: ReviewSupervisor | None, plan: incremental.Plan, result: SupervisorResult
 ) -> Walkthrough | None:
     """The chunks' walkthroughs merged; an incremental review keeps the last review's rows
-    of the files it did not read again. None: the repository switched it off."""
-    if not supervisor.walk:
+    of the files it did not read again. None: the repository switched it off, or there is no
+    model (the analyzers alone)."""
+    if supervisor is None or not supervisor.walk:
         return None
     walk = merge(result.walked, result.walk_missing)
     if not plan.incremental:
