@@ -165,6 +165,26 @@ def test_summary_over_the_limit_cuts_the_least_severe_first_and_says_so():
     assert "less severe finding(s) are not shown" in body
 
 
+def test_a_finding_counts_for_each_of_its_sources_in_the_agents_table():
+    summary = Summary(
+        head_sha="0123456789abcdef",
+        status="completed",
+        findings=[
+            a_finding("high", "Undefined name", agent_type="ruff F821 · bugs"),
+            a_finding("critical", "AWS Access Key", agent_type="secrets AWSAccessKey"),
+            a_finding("low", "Rename x"),
+        ],
+        agents=["security", "bugs", "style"],
+    )
+
+    body = render_summary(summary)
+
+    table = body.split("| Agent | Findings |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    assert table.splitlines() == [
+        "| security | 0 |", "| bugs | 1 |", "| style | 1 |", "| ruff | 1 |", "| secrets | 1 |",
+    ]  # fmt: skip
+
+
 def test_failed_summary_gives_the_reason():
     body = render_summary(Summary("abc", "failed", error="GitHub answered 502 to GET /x: bad"))
 

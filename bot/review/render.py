@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bot.review.agents import SEVERITIES
-from bot.review.analyzers.registry import SEPARATOR, docs_of, without_docs
+from bot.review.analyzers.registry import SEPARATOR, docs_of, sources_of, without_docs
 from bot.review.changes import Skipped
 from bot.review.coverage import AgentFailure, Coverage
 from bot.review.findings import Finding, reaches
@@ -302,14 +302,15 @@ def _counts(summary: Summary) -> list[str]:
         ran = summary.status in ("completed", "failed") and not summary.error
         return ["No findings.", ""] if ran else []
     severities = Counter(f.severity for f in summary.findings)
-    agents = Counter(f.agent_type for f in summary.findings)
+    # A finding counts for each of its sources: "ruff F821 · bugs" for ruff and for bugs.
+    agents = Counter(name for f in summary.findings for name in sources_of(f.agent_type))
     out = [
         " · ".join(f"{ICONS[s]} {s}: {severities[s]}" for s in SEVERITIES if severities[s]),
         "",
         "| Agent | Findings |",
         "|---|---|",
     ]
-    for agent in summary.agents or sorted(agents):
+    for agent in [*summary.agents, *sorted(set(agents) - set(summary.agents))]:
         note = " (failed)" if agent in summary.failed_agents else ""
         out.append(f"| {agent}{note} | {agents.get(agent, 0)} |")
     out.append("")

@@ -21,6 +21,13 @@ def tool_of(agent_type: str) -> str | None:
     return tool if tool in ANALYZERS and " " in agent_type else None
 
 
+def sources_of(agent_type: str) -> tuple[str, ...]:
+    """Who found it, by name: ("ruff", "bugs") for "ruff F821 · bugs", ("bugs",) for an
+    agent's finding, ("secrets",) for an analyzer's alone."""
+    first, *rest = agent_type.split(SEPARATOR)
+    return (tool_of(first) or first, *rest)
+
+
 def kin_of(agent_type: str) -> tuple[str, ...] | None:
     """The agents whose finding on the same lines is the same finding as this analyzer's
     (None: not an analyzer's): a leaked secret is the security agent's; a shell injection
