@@ -10,6 +10,7 @@ on the PR through one PR publisher (bot/publishing/pull_publisher.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -121,6 +122,10 @@ class Reviewed:
         }
 
 
+async def _findings(analyzing: asyncio.Task[Analyzed]) -> Sequence[Finding]:
+    return (await analyzing).findings
+
+
 async def review(
     source: Source,
     publisher: Publisher,
@@ -160,18 +165,23 @@ async def review(
     plan = incremental.plan(prior, diff, sent, (*agents, *config.analyzers), label=label)
     await publisher.ready()
     heads = await source.heads(diff, plan.files)
-    # The analyzers first (a fraction of a second): the verifier reads their findings.
+    # The analyzers run while the agents do (measured: 0.3 s for 20 files, 8 s for click's
+    # 150-file 7.0..8.5.0); the verifiers, the second round, read their findings.
     switches = switches_of(config.analyzers, base.analyzer_configs)
     texts = head_texts(diff, heads, plan.files)
-    analyzed = await analyze(diff, texts, switches, label=label)
-    if supervisor is None:
+    analyzing = asyncio.create_task(analyze(diff, texts, switches, label=label))
+    try:
         result = SupervisorResult()
-    else:
-        try:
-            result = await supervisor.run(diff, plan.files, heads, evidence=analyzed.findings)
-        except QuotaReached as reached:
-            found = check(analyzed.findings, diff, config.min_confidence).findings
-            raise Deferred(reached, diff, dismiss(found, await publisher.dismissed())) from reached
+        if supervisor is not None:
+            result = await supervisor.run(diff, plan.files, heads, evidence=_findings(analyzing))
+        analyzed = await analyzing
+    except QuotaReached as reached:
+        analyzed = await analyzing
+        found = check(analyzed.findings, diff, config.min_confidence).findings
+        raise Deferred(reached, diff, dismiss(found, await publisher.dismissed())) from reached
+    finally:
+        if not analyzing.done():  # the review failed or was cancelled first
+            analyzing.cancel()
     coverage = selection.final(
         diff, sent, result.trimmed, result.unfinished, result.failures, max(len(agents), 1)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import pytest
@@ -150,6 +151,25 @@ def test_a_tool_past_its_time_limit_is_killed_and_said_to_have_failed():
 
     with pytest.raises(AnalyzerFailed, match="did not finish within 0.5 s"):
         asyncio.run(execute(spin, lambda output: output))
+
+
+def test_a_review_that_stops_stops_its_analyzer_too(tmp_path):
+    """Cancelled (the review superseded, its lease lost): the tool is killed, not orphaned."""
+    pid_file = tmp_path / "pid"
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    sleeper = Run((sys.executable, "-c", code), {}, seconds=60)
+
+    async def cancelled() -> None:
+        task = asyncio.create_task(execute(sleeper, lambda output: output))
+        while not pid_file.exists() or not pid_file.read_text():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(asyncio.wait_for(cancelled(), 20))
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)  # gone, and reaped
 
 
 def test_a_tool_over_its_memory_limit_fails():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +118,8 @@ class ReviewSupervisor:
         self._cached_parts: set[int] = set()  # chunks whose prefix goes into a cache
         self._verify_failed: dict[int, str] = {}  # chunk -> why its verification failed
         self._walk_failed: dict[int, str] = {}  # chunk -> why its walkthrough call failed
-        self._evidence: list[Finding] = []  # the analyzers' findings, for the verifier
+        # The analyzers' findings, for the verifier: they run while the agents do.
+        self._evidence: Awaitable[Sequence[Finding]] | None = None
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -161,17 +162,19 @@ class ReviewSupervisor:
         diff: Diff,
         files: list[str],
         heads: Mapping[str, FileContext] | None = None,
-        evidence: Sequence[Finding] = (),
+        evidence: Awaitable[Sequence[Finding]] | None = None,
     ) -> SupervisorResult:
         """Review `files` of the diff (in the order given: most important first), with the
         head's context of each file in `heads` when there is room; the verifier of each chunk
-        reads the analyzers' findings on its files (`evidence`).
+        reads the analyzers' findings on its files (`evidence`: a task, awaited by the first
+        verifier that needs it, so that the analyzers run while the agents do).
 
         A failed agent is reported and the others still count; a reached quota stops new
         calls, lets those in flight finish (their answers are kept), and is raised.
         """
         result = SupervisorResult()
-        self._evidence = list(evidence)
+        # A task, so that every chunk's verifier may await it (a coroutine is awaited once).
+        self._evidence = asyncio.ensure_future(evidence) if evidence is not None else None
         wanted = [changed for path in files if (changed := diff.file(path)) is not None]
         if not wanted or not self.agents:
             return result
@@ -396,7 +399,8 @@ class ReviewSupervisor:
         cached: caching.Cached | None,
     ) -> list[Finding]:
         paths = set(part.chunk.paths)
-        ending = verify.task(found, [f for f in self._evidence if f.file_path in paths])
+        evidence = await self._evidence if self._evidence is not None else ()
+        ending = verify.task(found, [f for f in evidence if f.file_path in paths])
         tokens = self._system_tokens + part.tokens + len(ending.encode()) + CALL_MARGIN
         answer = await self._ask(
             gate,

@@ -74,6 +74,10 @@ async def execute(run: Run, parse: Callable[[Output], object]) -> object:
             process.kill()
             await process.wait()
             raise AnalyzerFailed(f"did not finish within {run.seconds:g} s") from None
+        except asyncio.CancelledError:  # the review stopped: the analyzer goes with it
+            process.kill()
+            await process.wait()
+            raise
         status = process.returncode or 0
         if status < 0:
             raise AnalyzerFailed(f"was stopped by signal {-status}")
