@@ -166,14 +166,7 @@ async def context_seconds(runs: int = 5) -> tuple[float, int]:
         )
         diff.add(parse_file(f"diff --git a/{path} b/{path}\n" + "".join(lines)))
         heads[path] = FileContext(tuple(new.rstrip("\n").split("\n")))
-    texts = head_texts(diff, heads, diff.paths)
-    times, count = [], 0
-    for _ in range(runs):
-        started = time.monotonic()
-        result = await analyze(diff, texts, SWITCHES)
-        times.append(time.monotonic() - started)
-        count = len(result.findings)
-    return statistics.median(times), count
+    return await timed(diff, heads, runs)
 
 
 def git_diff(repo: str, revisions: str) -> tuple[Diff, dict[str, FileContext]]:
