@@ -50,8 +50,8 @@ def answer_key(fake_gemini) -> dict[str, int]:
                     "line_start": e["line_start"],
                     "line_end": e["line_end"],
                     "severity": e["severity"],
-                    "title": f"{e['keyword']} problem",
-                    "description": f"This is a {e['keyword']} bug.",
+                    "title": "a problem here",
+                    "description": e["what"],
                 }
                 for e in case["expected"]
                 if e["agent"] == seen.agent

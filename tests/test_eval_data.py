@@ -19,8 +19,21 @@ DATA = Path(__file__).parent / "data" / "eval"
 PRS = Path(__file__).parents[1] / "bot" / "tools" / "eval_data" / "prs.jsonl"
 CASES = DATA / "cases"
 
-KEYS = ["id", "language", "title", "body", "diff", "head_files", "expected"]
-EXPECTED_KEYS = ["path", "line_start", "line_end", "severity", "agent", "keyword"]
+KEYS = [
+    "id",
+    "language",
+    "kind",
+    "source",
+    "licence",
+    "title",
+    "body",
+    "diff",
+    "head_files",
+    "expected",
+]
+EXPECTED_KEYS = ["path", "line_start", "line_end", "severity", "agent", "what"]
+SYNTHETIC = "second-look:synthetic"
+COMMIT = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/commit/[0-9a-f]{40}")
 SEVERITIES = {"critical", "high", "medium", "low", "info"}
 AGENTS = {"security", "bugs", "performance", "style"}
 MIN_BUGGY = {"python": 8, "javascript": 6, "go": 6}
@@ -65,8 +78,9 @@ def test_every_line_is_a_json_object_with_the_expected_keys(lines: list[str]) ->
         record = json.loads(line)
         assert isinstance(record, dict), f"line {number} is not an object"
         assert list(record) == KEYS, f"line {number}: keys {list(record)}"
-        for key in ("id", "language", "title", "body", "diff"):
+        for key in ("id", "language", "kind", "source", "licence", "title", "diff"):
             assert isinstance(record[key], str) and record[key].strip(), (number, key)
+        assert isinstance(record["body"], str), number
         assert isinstance(record["head_files"], dict) and record["head_files"], number
         assert isinstance(record["expected"], list), number
 
@@ -108,8 +122,8 @@ def test_agents_and_severities_are_valid(records: list[dict[str, Any]]) -> None:
         for finding in record["expected"]:
             assert list(finding) == EXPECTED_KEYS, (record["id"], finding)
             assert finding["severity"] in SEVERITIES, (record["id"], finding["severity"])
-            assert finding["agent"] in AGENTS, (record["id"], finding["agent"])
-            assert re.fullmatch(r"[a-z0-9+]+(-[a-z0-9+]+)*", finding["keyword"]), record["id"]
+            assert finding["agent"] in AGENTS | {None}, (record["id"], finding["agent"])
+            assert len(finding["what"].split()) >= 4, (record["id"], finding["what"])
     agents = Counter(f["agent"] for r in records for f in r["expected"])
     for agent in ("security", "bugs", "performance"):
         assert agents[agent] >= 3, agents
@@ -153,20 +167,50 @@ def test_diffs_parse_and_added_lines_match_head_files(records: list[dict[str, An
                         assert head[line.target_line_no - 1] == line.value.rstrip("\n"), where
 
 
-def test_expected_findings_are_on_added_lines(records: list[dict[str, Any]]) -> None:
+def test_expected_findings_touch_the_change(records: list[dict[str, Any]]) -> None:
+    """Each label is inside a hunk and holds an added line or borders a removed one."""
     for record in records:
-        added = added_lines(record)
+        for patched in PatchSet(record["diff"]):
+            if patched.is_removed_file:
+                continue
+            inside: set[int] = set()
+            anchors: set[int] = set()
+            for hunk in patched:
+                previous = None
+                for line in hunk:
+                    if line.is_removed:
+                        if previous is not None and not previous.is_removed:
+                            anchors.add(previous.target_line_no)
+                    else:
+                        inside.add(line.target_line_no)
+                        if line.is_added or (previous is not None and previous.is_removed):
+                            anchors.add(line.target_line_no)
+                    previous = line
+            for finding in record["expected"]:
+                if finding["path"] != patched.path:
+                    continue
+                span = set(range(finding["line_start"], finding["line_end"] + 1))
+                where = f"{record['id']}: {patched.path}:{finding['line_start']}"
+                assert span <= inside and span & anchors, where
+        paths = {f.path for f in PatchSet(record["diff"]) if not f.is_removed_file}
         for finding in record["expected"]:
-            path = finding["path"]
-            assert path in added, f"{record['id']}: {path} is not a new-side file of the diff"
-            start, end = finding["line_start"], finding["line_end"]
-            assert 1 <= start <= end, (record["id"], finding)
-            missing = sorted(set(range(start, end + 1)) - added[path])
-            assert not missing, f"{record['id']}: {path} lines {missing} are not added lines"
+            assert finding["path"] in paths, (record["id"], finding["path"])
+
+
+def test_every_case_names_its_kind_source_and_licence(records: list[dict[str, Any]]) -> None:
+    for record in records:
+        assert record["kind"] in {"bug", "style", "clean"}, record["id"]
+        assert (record["kind"] == "clean") == (not record["expected"]), record["id"]
+        if record["kind"] == "style":
+            assert {f["agent"] for f in record["expected"]} <= {"style", None}, record["id"]
+        assert record["source"] == SYNTHETIC or COMMIT.fullmatch(record["source"]), record["id"]
+        assert re.fullmatch(r"[A-Za-z0-9.+-]+", record["licence"]), record["id"]
 
 
 def test_cases_are_small_and_some_touch_several_files(records: list[dict[str, Any]]) -> None:
     for record in buggy(records):
+        if record["source"] != SYNTHETIC:
+            continue  # a real commit's files are as large as they were
         for finding in record["expected"]:
             size = len(record["head_files"][finding["path"]].splitlines())
             assert 20 <= size <= 140, (record["id"], finding["path"], size)
@@ -192,15 +236,18 @@ def test_builder_rejects_a_finding_on_a_context_line(tmp_path: Path) -> None:
     case = tmp_path / "cases" / "py-example"
     (case / "before").mkdir(parents=True)
     (case / "after").mkdir()
-    (case / "before" / "m.py").write_text("a = 1\nb = 2\n")
-    (case / "after" / "m.py").write_text("a = 1\nb = 3\n")
+    (case / "before" / "m.py").write_text("a = 1\nx = 0\ny = 0\nb = 2\n")
+    (case / "after" / "m.py").write_text("a = 1\nx = 0\ny = 0\nb = 3\n")
     finding = "{path: m.py, line_start: LINE, line_end: LINE, severity: low, agent: bugs, "
-    finding += "keyword: value}"
-    meta = "title: t\nbody: b\nlanguage: python\nexpected:\n  - " + finding + "\n"
-    (case / "case.yaml").write_text(meta.replace("LINE", "2"))
+    finding += "what: b is set to the wrong value}"
+    meta = "title: t\nbody: b\nlanguage: python\nkind: bug\nsource: second-look:synthetic\n"
+    meta += "licence: MIT\nexpected:\n  - " + finding + "\n"
+    (case / "case.yaml").write_text(meta.replace("LINE", "4"))
     [record] = builder.build(tmp_path / "cases")
-    assert record["expected"][0]["line_start"] == 2
-    assert record["head_files"] == {"m.py": "a = 1\nb = 3\n"}
+    assert record["expected"][0]["line_start"] == 4
+    assert record["head_files"] == {"m.py": "a = 1\nx = 0\ny = 0\nb = 3\n"}
+    (case / "case.yaml").write_text(meta.replace("LINE", "3"))  # borders the removed line
+    assert builder.build(tmp_path / "cases")[0]["expected"][0]["line_start"] == 3
     (case / "case.yaml").write_text(meta.replace("LINE", "1"))
-    with pytest.raises(builder.CaseError, match="not added lines"):
+    with pytest.raises(builder.CaseError, match="hold no added line"):
         builder.build(tmp_path / "cases")

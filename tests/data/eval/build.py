@@ -4,9 +4,18 @@ Each case is a directory `cases/<case-id>/` holding
 
 - `before/` and `after/`: the repository files the pull request touches, at its base and at
   its head (a file missing from `before/` is added, one missing from `after/` is deleted);
-- `case.yaml`: `title`, `body`, `language` and `expected`, a list of findings a correct review
-  should make (`path`, `line_start`, `line_end` on the new side, `severity`, `agent`,
-  `keyword`); clean cases have `expected: []`.
+- `case.yaml`: `title`, `body`, `language`, `kind` (`bug`, `style` or `clean`), `source` (one
+  token: the commit a case was built from, `https://github.com/OWNER/REPO/commit/SHA`, or
+  `second-look:synthetic` for a case written for this project), `licence` (the SPDX id of the
+  source's licence) and `expected`, a list of findings a correct review should make (`path`,
+  `line_start`, `line_end` on the new side, `severity`, `agent` or null, and `what`: one sentence
+  saying what is wrong); clean cases have `expected: []`.
+
+A case from a real bug-fix commit reverses the fix: `before/` holds the touched files as the fix
+left them, `after/` as they were before it, so the PR introduces the bug the fix removed. Its
+expected lines must touch the change: each is on the new side of a hunk, and the range holds an
+added line or borders a removed one (a fix that only added a check becomes a PR that only
+deletes it).
 
 The diff is made by real git: a throwaway repository gets one commit with `before/` and one
 with `after/`, and `git diff HEAD~1 HEAD` gives what GitHub's `.diff` would show (`a/` and `b/`
@@ -39,12 +48,16 @@ HERE = Path(__file__).resolve().parent
 CASES_DIR = HERE / "cases"
 OUTPUT = HERE.parents[2] / "bot" / "tools" / "eval_data" / "prs.jsonl"  # shipped as package data
 
-LANGUAGES = ("python", "javascript", "go")
+LANGUAGES = ("python", "javascript", "typescript", "go", "java", "rust", "ruby", "c", "cpp")
+KINDS = ("bug", "style", "clean")
+SOURCE = re.compile(
+    r"^(?:https://github\.com/[\w.-]+/[\w.-]+/commit/[0-9a-f]{40}|second-look:synthetic)$"
+)
+LICENCE = re.compile(r"^[A-Za-z0-9.+-]+$")  # an SPDX id
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 AGENTS = ("security", "bugs", "performance", "style")
 CASE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KEYWORD = re.compile(r"^[a-z0-9+]+(?:-[a-z0-9+]+)*$")  # e.g. "injection", "n+1"
-EXPECTED_KEYS = ("path", "line_start", "line_end", "severity", "agent", "keyword")
+EXPECTED_KEYS = ("path", "line_start", "line_end", "severity", "agent", "what")
 SKIPPED_NAMES = {"__pycache__", ".DS_Store", ".pytest_cache"}
 HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
@@ -171,12 +184,14 @@ def git_diff(before: dict[str, str], after: dict[str, str]) -> tuple[str, list[s
     return diff, sorted(name for name in names.split("\0") if name)
 
 
-def added_lines(diff: str) -> dict[str, set[int]]:
-    """New-side line numbers of the `+` lines of a git diff, by new path (stdlib only)."""
-    added: dict[str, set[int]] = {}
+def changed_lines(diff: str) -> dict[str, tuple[set[int], set[int]]]:
+    """By new path: the new-side lines of its hunks, and the lines a label may anchor on (the
+    `+` lines and the new-side lines either side of a run of `-` lines). Stdlib only."""
+    changed: dict[str, tuple[set[int], set[int]]] = {}
     path: str | None = None
     line_no = 0
     in_hunk = False
+    removed_before = False  # the previous line of the hunk was a `-` line
     for line in diff.splitlines():
         if line.startswith("diff --git "):
             path, in_hunk = None, False
@@ -184,19 +199,27 @@ def added_lines(diff: str) -> dict[str, set[int]]:
             target = line[4:]
             path = target[2:] if target.startswith("b/") else None
             if path is not None:
-                added.setdefault(path, set())
+                changed.setdefault(path, (set(), set()))
         elif match := HUNK.match(line):
-            line_no, in_hunk = int(match.group(1)), True
+            line_no, in_hunk, removed_before = int(match.group(1)), True, False
         elif in_hunk and path is not None:
-            if line.startswith("+"):
-                added[path].add(line_no)
+            inside, anchors = changed[path]
+            if line.startswith("-"):
+                if not removed_before and line_no > 1:
+                    anchors.add(line_no - 1)  # the line above the removed run
+                removed_before = True
+            elif line.startswith(("+", " ")):
+                inside.add(line_no)
+                if line.startswith("+") or removed_before:
+                    anchors.add(line_no)  # an added line, or the line below a removed run
+                removed_before = False
                 line_no += 1
-            elif line.startswith(" "):
-                line_no += 1
-    return added
+    return {path: (inside, anchors & inside) for path, (inside, anchors) in changed.items()}
 
 
-def _expected(case_id: str, raw: Any, diff_added: dict[str, set[int]]) -> list[dict[str, Any]]:
+def _expected(
+    case_id: str, raw: Any, changed: dict[str, tuple[set[int], set[int]]]
+) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         raise CaseError(f"{case_id}: expected must be a list")
     findings = []
@@ -210,16 +233,25 @@ def _expected(case_id: str, raw: Any, diff_added: dict[str, set[int]]) -> list[d
             raise CaseError(f"{where}: need 1 <= line_start <= line_end")
         if finding["severity"] not in SEVERITIES:
             raise CaseError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-        if finding["agent"] not in AGENTS:
-            raise CaseError(f"{where}: agent must be one of {', '.join(AGENTS)}")
-        if not isinstance(finding["keyword"], str) or not KEYWORD.match(finding["keyword"]):
-            raise CaseError(f"{where}: keyword must be one lowercase word")
-        lines = diff_added.get(finding["path"])
-        if lines is None:
+        if finding["agent"] is not None and finding["agent"] not in AGENTS:
+            raise CaseError(f"{where}: agent must be null or one of {', '.join(AGENTS)}")
+        what = finding["what"]
+        if not isinstance(what, str) or len(what.split()) < 4 or "\n" in what.strip():
+            raise CaseError(f"{where}: what must be one sentence saying what is wrong")
+        finding["what"] = what.strip()
+        if finding["path"] not in changed:
             raise CaseError(f"{where}: {finding['path']} is not on the new side of the diff")
-        missing = [n for n in range(start, end + 1) if n not in lines]
-        if missing:
-            raise CaseError(f"{where}: lines {missing} of {finding['path']} are not added lines")
+        inside, anchors = changed[finding["path"]]
+        span = set(range(start, end + 1))
+        if not span <= inside:
+            raise CaseError(
+                f"{where}: lines {sorted(span - inside)} of {finding['path']} are not in a hunk"
+            )
+        if not span & anchors:
+            raise CaseError(
+                f"{where}: lines {start}-{end} of {finding['path']} hold no added line and "
+                "border no removed one"
+            )
         findings.append(finding)
     return findings
 
@@ -232,12 +264,23 @@ def build_case(case_dir: Path) -> dict[str, Any]:
     meta = yaml.safe_load((case_dir / "case.yaml").read_text(encoding="utf-8"))
     if not isinstance(meta, dict):
         raise CaseError(f"{case_id}: case.yaml must be a mapping")
-    for key in ("title", "body", "language"):
+    for key in ("title", "language", "kind", "source", "licence"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise CaseError(f"{case_id}: case.yaml needs a non-empty string {key!r}")
+    if not isinstance(meta.get("body", ""), str):
+        raise CaseError(f"{case_id}: body must be text (it may be empty)")
     if meta["language"] not in LANGUAGES:
         raise CaseError(f"{case_id}: language must be one of {', '.join(LANGUAGES)}")
-    unknown = set(meta) - {"title", "body", "language", "expected"}
+    if meta["kind"] not in KINDS:
+        raise CaseError(f"{case_id}: kind must be one of {', '.join(KINDS)}")
+    if not SOURCE.match(meta["source"]):
+        raise CaseError(
+            f"{case_id}: source must be https://github.com/OWNER/REPO/commit/<40 hex> or "
+            "second-look:synthetic"
+        )
+    if not LICENCE.match(meta["licence"]):
+        raise CaseError(f"{case_id}: licence must be an SPDX id such as MIT or BSD-3-Clause")
+    unknown = set(meta) - {"title", "body", "language", "kind", "source", "licence", "expected"}
     if unknown:
         raise CaseError(f"{case_id}: unknown keys in case.yaml: {', '.join(sorted(unknown))}")
 
@@ -246,12 +289,19 @@ def build_case(case_dir: Path) -> dict[str, Any]:
     diff, touched = git_diff(before, after)
     if not diff:
         raise CaseError(f"{case_id}: before/ and after/ are identical")
-    expected = _expected(case_id, meta.get("expected", []), added_lines(diff))
+    expected = _expected(case_id, meta.get("expected") or [], changed_lines(diff))
+    if (meta["kind"] == "clean") != (not expected):
+        raise CaseError(f"{case_id}: a clean case expects no finding, a bug or style case some")
+    if meta["kind"] == "style" and any(e["agent"] not in (None, "style") for e in expected):
+        raise CaseError(f"{case_id}: a style case's findings are the style agent's")
     return {
         "id": case_id,
         "language": meta["language"],
+        "kind": meta["kind"],
+        "source": meta["source"],
+        "licence": meta["licence"],
         "title": meta["title"].strip(),
-        "body": meta["body"],
+        "body": meta.get("body", ""),
         "diff": diff,
         "head_files": {path: after[path] for path in touched},
         "expected": expected,
