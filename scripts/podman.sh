@@ -19,8 +19,10 @@ export CONTAINERS_CONF="$ROOT/deploy/podman/containers.conf"
 # builds read it too.
 export BUILDAH_FORMAT=docker
 # With their recommended packages, as measured: netavark and aardvark-dns (the networks, and
-# their names), iptables, buildah, fuse-overlayfs, catatonit.
-PODMAN_PACKAGES=(podman runc mmdebstrap podman-compose uidmap slirp4netns netavark aardvark-dns)
+# their names), buildah, fuse-overlayfs, catatonit. iptables by name: netavark runs it, podman
+# only suggests it, and without it every network fails ("netavark: No such file or directory").
+PODMAN_PACKAGES=(podman runc mmdebstrap podman-compose uidmap slirp4netns netavark aardvark-dns
+    iptables)
 
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

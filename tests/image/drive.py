@@ -47,7 +47,7 @@ class Failed(Exception):
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - podman or podman-compose, with our own arguments
+    return subprocess.run(  # noqa: S603 - podman, podman-compose or ip, our own arguments
         args, capture_output=True, text=True, env=env, timeout=300, check=False
     )
 
@@ -237,6 +237,12 @@ def _image_test(fakes: Fakes, app_image: str, postgres_image: str, pg: str, app:
 
 PRS = (1, 2, 3)
 SLOW = 4.0  # FakeGemini's answer time while the first replica runs: killed mid-review
+LEASE, RECLAIM = 6, 1  # the replicas' LEASE_SECONDS and RECLAIM_INTERVAL here
+# SIGKILL to app-2 asking Gemini again, at most: a lease run out and a reclaim, with room to
+# spare. Measured 0.5 to 1.3 s (the liveness lock frees the reviews at once).
+FAILOVER = LEASE + RECLAIM + 3.0
+# /sys/class/net/IF/addr_assign_type of an address someone set (the kernel's NET_ADDR_SET).
+ADDRESS_SET = "3"
 
 
 def compose_test(compose_file: Path, project: str) -> None:
@@ -255,6 +261,32 @@ def compose_test(compose_file: Path, project: str) -> None:
         if fakes is not None:
             fakes.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def pin_bridge_address(network: str) -> str:
+    """Keep the compose network's bridge at the MAC address it has now; says what it did.
+
+    Linux gives a bridge the lowest MAC address of its ports unless one was set on it.
+    netavark before 1.9 (Debian 12's, which scripts/podman.sh installs) sets none, so when the
+    killed replica's port had the lowest, the gateway's address changed under app-2, whose
+    neighbour entry still named the old one: what it sent to the gateway (FakeGitHub,
+    FakeGemini, aardvark-dns's names) was lost for about a minute (52 s, and over 60 s,
+    measured), until the entry expired. Docker and netavark 1.9 set the bridge's address when
+    they make it: so does this, just after, which is what the replicas meet in production there.
+    """
+    bridge = podman("network", "inspect", "--format", "{{.NetworkInterface}}", network)
+    if not bridge or "/" in bridge:
+        raise Failed(f"network {network}: no bridge named ({bridge!r})")
+    sysfs = Path("/sys/class/net", bridge)
+    if not sysfs.is_dir():  # rootless podman: the bridge is in a namespace of its own
+        return f"network {network}: its bridge {bridge} is not on this host; its address left"
+    if (sysfs / "addr_assign_type").read_text().strip() == ADDRESS_SET:
+        return f"network {network}: its bridge {bridge} has an address set"
+    address = (sysfs / "address").read_text().strip()
+    done = run("ip", "link", "set", "dev", bridge, "address", address)
+    if done.returncode != 0:
+        raise Failed(f"the address of bridge {bridge} could not be set: {done.stderr.strip()}")
+    return f"network {network}: its bridge {bridge} kept at {address} (netavark < 1.9 sets none)"
 
 
 def compose(workdir: Path, project: str, *args: str) -> None:
@@ -279,14 +311,15 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
     gateway = podman(
         "network", "inspect", "--format", "{{range .Subnets}}{{.Gateway}}{{end}}", network
     )
+    print(pin_bridge_address(network))
     fakes = Fakes(gateway, "host.containers.internal")
     settings = {
         **fakes.secrets(),
         # One line, as env files hold it: the App reads `\n` escapes in the key.
         "GITHUB_PRIVATE_KEY": fakes.private_key.strip().replace("\n", "\\n"),
         **fakes.settings(),
-        "LEASE_SECONDS": "6",
-        "RECLAIM_INTERVAL": "1",
+        "LEASE_SECONDS": str(LEASE),
+        "RECLAIM_INTERVAL": str(RECLAIM),
     }
     with env_file.open("a") as out:
         out.writelines(f"{name}={value}\n" for name, value in settings.items())
@@ -316,7 +349,10 @@ def _compose_test(workdir: Path, project: str) -> Fakes:
 
     asked = len(fakes.gemini.requests)
     wait_for("app-2 asking Gemini", lambda: len(fakes.gemini.requests) > asked, 60, 0.05)
-    print(f"SIGKILL to app-2 asking Gemini again: {time.monotonic() - killed:.1f} s")
+    took = time.monotonic() - killed
+    print(f"SIGKILL to app-2 asking Gemini again: {took:.1f} s")
+    if took > FAILOVER:
+        raise Failed(f"app-2 took {took:.1f} s to go on with the reviews (at most {FAILOVER:g} s)")
     for number in PRS:
         wait_for(f"PR {number} completed", lambda n=number: fakes.published(n, heads[n]), 90)
     print(f"SIGKILL to every review completed: {time.monotonic() - killed:.1f} s")
