@@ -21,8 +21,9 @@ export BUILDAH_FORMAT=docker
 # With their recommended packages, as measured: netavark and aardvark-dns (the networks, and
 # their names), buildah, fuse-overlayfs, catatonit. iptables by name: netavark runs it, podman
 # only suggests it, and without it every network fails ("netavark: No such file or directory").
+# iproute2: tests/image/drive.py pins the compose bridge's address with `ip link`.
 PODMAN_PACKAGES=(podman runc mmdebstrap podman-compose uidmap slirp4netns netavark aardvark-dns
-    iptables)
+    iptables iproute2)
 
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
