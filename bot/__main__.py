@@ -105,6 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "--parallel", type=int, metavar="N", help="PRs reviewed at once (default: 4)"
     )
+    evaluate.add_argument(
+        "--list",
+        action="store_true",
+        help="print one line per case: id, language, kind, source; review nothing",
+    )
+    evaluate.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A.yml", "B.yml"),
+        help="run two configurations (model, agents, verify, thresholds, thinking_budget) on the "
+        "same cases and report the difference B - A with its 95%% interval",
+    )
     args = parser.parse_args(argv)
     if args.command in SERVER_COMMANDS and not has_server(args.command):
         return 2
@@ -133,6 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from bot.tools import eval as eval_command
 
+            if args.list:
+                return eval_command.list_cases(args.file)
+            if args.compare:
+                if args.results:
+                    parser.error("--results names one file; --compare keeps one per configuration")
+                return eval_command.run_compare(
+                    args.file,
+                    (args.compare[0], args.compare[1]),
+                    args.format,
+                    fresh=args.fresh,
+                    max_wait=args.max_wait,
+                    parallel=args.parallel,
+                )
             return eval_command.run(
                 args.file,
                 args.format,

@@ -15,8 +15,9 @@ import pytest
 
 from bot.config import gemini_settings
 from bot.review.findings import Finding
-from bot.tools.eval import Case, CaseResult, Expected, evaluate, read_cases, report
-from bot.tools.eval_results import ResultsFile, prompt_version
+from bot.tools.eval_cases import read_cases
+from bot.tools.eval_results import CaseResult, ResultsFile, prompt_version
+from bot.tools.eval_run import evaluate
 from tests.processes import CHECKOUT
 
 PRS = Path(__file__).parents[1] / "bot" / "tools" / "eval_data" / "prs.jsonl"
@@ -121,7 +122,23 @@ async def test_eval_of_the_shipped_set_counts_what_fake_gemini_was_told_to_say(
     assert created > 0, "the larger chunks were read through an explicit cache"
     assert data["tokens"]["input"] == fake_gemini.seen_prompt_tokens() + created
     assert data["cost_usd"] > 0
+    assert data["cost_per_case_usd"] == pytest.approx(data["cost_usd"] / len(CASES), abs=1e-6)
+    assert data["cost_per_true_finding_usd"] == pytest.approx(
+        data["cost_usd"] / known["caught"], abs=1e-6
+    )
     assert set(data["agents"]) == {"security", "bugs", "performance", "style"}
+    assert data["bootstrap"] == {
+        "cases": len(CASES),
+        "resamples": 2000,
+        "seed": 27,
+        "confidence": 0.95,
+    }
+    for name in ("precision", "recall", "f1"):
+        low, high = line["interval"][name]
+        assert low <= line[name] <= high and low < high, name
+    assert data["kinds"]["clean"] == data["prs_without_bug"]
+    again = await run_eval(base_settings, tmp_path, str(PRS), "--format", "json")
+    assert json.loads(again.stdout)["overall"] == data["overall"], "a fixed seed: reproducible"
 
 
 async def test_eval_prints_a_table_by_default(base_settings, fake_gemini, tmp_path):
@@ -133,23 +150,49 @@ async def test_eval_prints_a_table_by_default(base_settings, fake_gemini, tmp_pa
 
     assert done.returncode == 0, done.stderr
     assert "overall, line" in done.stdout and "precision" in done.stdout
-    assert "estimated cost $" in done.stdout
+    assert "estimated cost $" in done.stdout and "per true finding" in done.stdout
+    assert "95% bootstrap interval over the 1 cases" in done.stdout
+
+
+def _label(**changes) -> dict:
+    label = {"path": "a.py", "line_start": 3, "line_end": 4, "severity": "high", "what": "w."}
+    return {k: v for k, v in {**label, **changes}.items() if v is not None}
+
+
+def _line(**changes) -> str:
+    case = {
+        "id": "a",
+        "language": "python",
+        "kind": "clean",
+        "source": "second-look:synthetic",
+        "licence": "MIT",
+        "diff": "",
+        "expected": [],
+    }
+    return json.dumps({k: v for k, v in {**case, **changes}.items() if v is not None}) + "\n"
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("not json\n", "one.jsonl:1: not JSON"),
-        ('{"id": "a"}\n', "one.jsonl:1: 'diff' must be text"),
+        ('{"id": "a"}\n', "one.jsonl:1: 'kind' must be one of bug, style, clean"),
+        (_line(diff=1), "one.jsonl:1: 'diff' must be text"),
+        (_line(source="two words"), "one.jsonl:1: 'source' must be one word without spaces"),
+        (_line(licence=None), "one.jsonl:1: 'licence' must be one word"),
+        (_line(language=""), "one.jsonl:1: 'language' must be one word"),
+        (_line(kind="bug"), "one.jsonl:1: a bug case expects at least one finding"),
+        (_line(expected=[_label()]), "one.jsonl:1: a clean case expects no finding"),
         (
-            '{"id": "a", "diff": "", "expected": [{"path": "x", "line_start": 0}]}\n',
+            _line(kind="bug", expected=[_label(line_start=0)]),
             "expected #1: line_start and line_end must be lines",
         ),
-        ("", "holds no PR"),
         (
-            '{"id": "a", "diff": ""}\n\n{"id": "a", "diff": "x"}\n',
-            "one.jsonl:3: id 'a' is line 1's",
+            _line(kind="bug", expected=[_label(what=None, keyword="sql")]),
+            "expected #1: 'what' must say in a sentence what is wrong",
         ),
+        ("", "holds no PR"),
+        (_line() + "\n" + _line(), "one.jsonl:3: id 'a' is line 1's"),
     ],
 )
 async def test_a_malformed_file_is_named_with_its_line_and_exits_2(
@@ -178,25 +221,42 @@ async def test_eval_without_a_key_says_so(base_settings, tmp_path):
     assert done.returncode == 2 and "GEMINI_API_KEY is not set" in done.stderr
 
 
+async def test_list_prints_one_line_per_case_and_needs_no_key(tmp_path):
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "eval", "--list"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", **CHECKOUT},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert rows == [[c["id"], c["language"], c["kind"], c["source"]] for c in CASES]
+    assert done.stderr == ""
+
+
+async def test_list_of_a_malformed_file_names_the_line(tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text(_line() + '{"id": "b", "kind": "odd"}\n')
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "eval", str(one), "--list"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", **CHECKOUT},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert "one.jsonl:2: 'kind' must be one of bug, style, clean" in done.stderr
+
+
 def finding(path: str, line: int | None, agent: str = "bugs", title: str = "off by one") -> Finding:
     return Finding(agent, "high", path, line, line, title, "")
-
-
-def test_a_finding_matches_within_three_lines_once_and_with_its_keyword():
-    expected = Expected("a.py", 10, 10, "high", "bugs", "off")
-    case = Case("c", "", expected=(expected,))
-    results = [
-        CaseResult(case, [finding("a.py", 13), finding("a.py", 12), finding("a.py", 30)]),
-        CaseResult(Case("d", "", expected=(expected,)), [finding("a.py", 10, title="typo")]),
-        CaseResult(Case("e", "", expected=(expected,)), [finding("a.py", None)]),
-    ]
-
-    data = report(results, ["bugs"], "m")
-
-    line, by_file = data["overall"]["by_line"], data["overall"]["by_file"]
-    assert (line["findings"], line["matched"], line["caught"]) == (5, 1, 1)
-    assert (by_file["matched"], by_file["caught"]) == (3, 3), "file level ignores lines"
-    assert data["agents"]["bugs"]["recall"] == round(1 / 3, 3)
 
 
 # ------------------------------------------------------------------ quota stops and resuming
@@ -348,12 +408,13 @@ def test_a_saved_result_stands_for_the_same_case_model_and_prompt(tmp_path, caps
 
 
 def test_the_prompt_version_follows_every_request_text():
-    from bot.tools.eval import DEFAULTS
+    from bot.tools.eval_configs import DEFAULTS
 
     agents, config = list(DEFAULTS.agents), DEFAULTS.model_dump_json()
     assert prompt_version(agents, config) == prompt_version(agents, config)
     assert prompt_version(agents[:2], config) != prompt_version(agents, config)
     assert prompt_version(agents, config.replace("true", "false")) != prompt_version(agents, config)
+    assert prompt_version(agents, config, 1024) != prompt_version(agents, config, 0)
 
 
 @pytest.mark.parametrize(

@@ -14,29 +14,86 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.review import agents, prompt, verify
-
-if TYPE_CHECKING:
-    from bot.tools.eval import Case
+from bot.review.findings import Finding
+from bot.tools.eval_cases import Case
 
 FORMAT = 1
 DIRECTORY = Path(".data") / "eval"
 
 
-def default_path(cases: Traversable) -> Path:
-    """Where the results of a cases file go by default: .data/eval/<its name>.results.jsonl."""
-    return DIRECTORY / f"{cases.name.removesuffix('.jsonl')}.results.jsonl"
+SCORED_FIELDS = (
+    "agent_type",
+    "severity",
+    "file_path",
+    "line_start",
+    "line_end",
+    "title",
+    "description",
+)
 
 
-def prompt_version(agent_names: Sequence[str], config_json: str) -> str:
-    """A digest of everything every request says besides the case: a change re-reviews."""
-    texts = [prompt.SYSTEM, verify.TASK, config_json]
+@dataclass
+class CaseResult:
+    case: Case
+    findings: list[Finding]  # posted: not withheld
+    withheld: int = 0
+    failures: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """What the results file keeps of it: what is scored and what it cost."""
+        return {
+            "findings": [{name: getattr(f, name) for name in SCORED_FIELDS} for f in self.findings],
+            "withheld": self.withheld,
+            "failures": self.failures,
+            "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+        }
+
+    @classmethod
+    def from_json(cls, case: Case, data: Mapping[str, Any]) -> CaseResult | None:
+        """A saved result of `case`, or None when it is not one as_json wrote."""
+        try:
+            findings = [Finding(**{k: f[k] for k in SCORED_FIELDS}) for f in data["findings"]]
+            return cls(
+                case,
+                findings,
+                withheld=int(data["withheld"]),
+                failures=[str(f) for f in data["failures"]],
+                prompt_tokens=int(data["prompt_tokens"]),
+                cached_tokens=int(data["cached_tokens"]),
+                output_tokens=int(data["output_tokens"]),
+                cost_usd=float(data["cost_usd"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def default_path(cases: Traversable, configuration: str | None = None) -> Path:
+    """Where the results of a cases file go by default: .data/eval/<its name>.results.jsonl, or
+    .data/eval/<its name>.<configuration>.results.jsonl for a configuration of `--compare`."""
+    stem = cases.name.removesuffix(".jsonl")
+    if configuration:
+        stem += f".{configuration}"
+    return DIRECTORY / f"{stem}.results.jsonl"
+
+
+def prompt_version(agent_names: Sequence[str], config_json: str, thinking_budget: int = 0) -> str:
+    """A digest of everything every request says besides the case, and the thinking budget it
+    may spend: a change re-reviews."""
+    texts = [prompt.SYSTEM, verify.TASK, config_json, f"thinking {thinking_budget}"]
     texts += [agents.task(agents.AGENTS[name]) for name in agent_names if name in agents.AGENTS]
     return _digest(texts)
 
