@@ -105,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument(
         "--parallel", type=int, metavar="N", help="PRs reviewed at once (default: 4)"
     )
+    evaluate.add_argument(
+        "--suite",
+        choices=("martian",),
+        help="martian: the public Martian benchmark's 50 PRs, read from GitHub (GITHUB_TOKEN)",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="with --suite: the first N PRs")
+    evaluate.add_argument("--repo", metavar="NAME", help="with --suite: one repository's PRs")
+    evaluate.add_argument("--martian-data", help=argparse.SUPPRESS)  # tests: stand-in PRs
     args = parser.parse_args(argv)
     if args.command in SERVER_COMMANDS and not has_server(args.command):
         return 2
@@ -130,7 +138,24 @@ def main(argv: list[str] | None = None) -> int:
             from bot.app import registration
 
             return registration.run(args)
+        if args.command == "eval" and args.suite == "martian":
+            if args.file is not None:
+                evaluate.error("--suite martian takes no FILE")
+            from bot.tools import martian
+
+            return martian.run(
+                args.format,
+                limit=args.limit,
+                repo=args.repo,
+                data=args.martian_data,
+                results=args.results,
+                fresh=args.fresh,
+                max_wait=args.max_wait,
+                parallel=args.parallel,
+            )
         if args.command == "eval":
+            if args.limit is not None or args.repo is not None:
+                evaluate.error("--limit and --repo go with --suite martian")
             from bot.tools import eval as eval_command
 
             return eval_command.run(

@@ -25,6 +25,7 @@ from bot.github import sources
 from bot.github.files import FileText
 from bot.github.repo_config import LoadedConfig, RepoConfig
 from bot.logs import setup_logging
+from bot.pipeline import Reviewed
 from bot.review.agents import SEVERITIES
 from bot.review.findings import Finding
 from bot.review.metering import QuotaReached, rate_limiter
@@ -314,6 +315,12 @@ async def review_case(case: Case, settings: GeminiSettings, limiter: AsyncLimite
     reviewed = await local.review(
         DiffSource(case.diff, read), base, settings, "", label=f"case {case.id}", limiter=limiter
     )
+    return result_of(case, reviewed)
+
+
+def result_of(case: Case, reviewed: Reviewed) -> CaseResult:
+    """What is scored and kept of a review of `case`: the findings posted, those withheld,
+    the failed agent calls, the tokens and the cost."""
     summary, findings = reviewed.summary, reviewed.checked.findings
     return CaseResult(
         case,
