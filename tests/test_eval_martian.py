@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot import resources
-from bot.tools.martian import load, one_to_one, select
+from bot.config import github_access
+from bot.tools.eval_results import ResultsFile
+from bot.tools.judge import JudgeCache
+from bot.tools.martian import evaluate, load, one_to_one, report, select, table
 from tests.processes import CHECKOUT
 
 pytestmark = pytest.mark.timeout(90)
@@ -285,7 +288,7 @@ async def test_limit_and_repo_select_the_prs(standin, tmp_path, fake_gemini):
 
 
 async def test_a_malformed_judge_answer_is_asked_again_then_not_judged(
-    standin, tmp_path, fake_gemini
+    standin, tmp_path, fake_gemini, sleep
 ):
     env, data = standin
     judge = fake_gemini.judge
@@ -296,25 +299,30 @@ async def test_a_malformed_judge_answer_is_asked_again_then_not_judged(
         return judge(candidate, golden)
 
     fake_gemini.judge = malformed_on_sql
+    access, settings = github_access(env, dotenv=None)
+    saved = ResultsFile(tmp_path / "results.jsonl", settings.model, "p")
+    cache = JudgeCache(tmp_path / "judge.jsonl")
+    (beta,) = select(load(data).prs, "beta", None)
 
-    done = await martian(env, tmp_path, data, "--format", "json", "--repo", "beta")
+    async def run_once():
+        return await evaluate([beta], access, settings, saved, cache, tmp_path / "gh", sleep=sleep)
 
-    assert done.returncode == 3, done.stderr
-    report = json.loads(done.stdout)
-    assert report["judge"]["not_judged"] == 1
-    assert report["overall"]["matched"] == 0, "a pair not judged is never a match"
-    sql = [
-        r
-        for r in judge_requests(fake_gemini)
-        if "SQL injection" in r.prompt and "SQL built" in r.prompt
-    ]
+    outcome, judged_by, gh = await run_once()
+
+    said = table(report(outcome, load(data), settings, judged_by, gh))
+    assert "not judged: 1 pairs" in said and "counted as no match" in said
+    (judged,) = outcome.judged
+    assert judged.not_judged == 1 and judged.caught == {}, "a pair not judged is never a match"
+    assert judged_by.not_judged == 1
+    sql = [r for r in judge_requests(fake_gemini) if "SQL injection" in r.prompt]
+    sql = [r for r in sql if "SQL built" in r.prompt]
     assert len(sql) == 2, "asked once more, then given up"
     fake_gemini.judge = judge
 
-    table = await martian(env, tmp_path, data, "--repo", "beta")
+    outcome, judged_by, _gh = await run_once()
 
-    assert table.returncode == 0, table.stderr
-    assert "1 pairs asked, 3 from its cache" in table.stdout
+    assert outcome.judged[0].caught == {0: 0}
+    assert (judged_by.asked, judged_by.reused) == (1, 3), "only the pair not judged is asked"
 
 
 async def test_a_missing_data_folder_is_a_usage_error(tmp_path, fake_gemini):

@@ -21,6 +21,7 @@ from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, Field
 
 from bot.config import GeminiSettings
+from bot.retry import Sleep
 from bot.review.gemini import AgentCallError, GeminiClient
 from bot.review.metering import Budget, LocalMeter, bill
 from bot.review.pricing import Price, price_of
@@ -208,9 +209,11 @@ def open_judge(
     http: aiohttp.ClientSession,
     cache: JudgeCache,
     limiter: AsyncLimiter | None = None,
+    *,
+    sleep: Sleep = asyncio.sleep,
 ) -> Judge:
     """The judge on EVAL_JUDGE_MODEL, under GEMINI_RPM (`limiter`: shared with the reviews of
-    the same run); the caller closes `http`."""
+    the same run); the caller closes `http`. `sleep` waits between a request's attempts."""
     gemini = GeminiClient(
         settings.api_key,
         settings.judge_model,
@@ -218,6 +221,7 @@ def open_judge(
         http=http,
         max_attempts=ATTEMPTS,
         thinking_budget=0,
+        sleep=sleep,
     )
     meter = LocalMeter(Budget(NO_LIMIT), settings.rpm, limiter)
     return Judge(

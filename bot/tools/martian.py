@@ -31,6 +31,7 @@ from bot import resources
 from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
 from bot.errors import describe
 from bot.logs import setup_logging
+from bot.retry import Sleep
 from bot.review.findings import Finding
 from bot.review.metering import QuotaReached, rate_limiter
 from bot.standalone import cli, local
@@ -186,6 +187,7 @@ async def review_pr(
     settings: GeminiSettings,
     http: aiohttp.ClientSession,
     limiter: AsyncLimiter,
+    sleep: Sleep = asyncio.sleep,
 ) -> CaseResult:
     """The PR read as `review OWNER/REPO#N --dry-run` reads it (through `access`, the read
     cache's address), reviewed by the pipeline with the repository's own config."""
@@ -198,6 +200,7 @@ async def review_pr(
         label=pr.pull,
         limiter=limiter,
         verdict_by="the check",
+        sleep=sleep,
     )
     return eval_tool.result_of(pr.case(), reviewed)
 
@@ -220,16 +223,18 @@ async def evaluate(
     *,
     max_wait: float = eval_tool.MAX_QUOTA_WAIT,
     parallel: int = eval_tool.PARALLEL_PRS,
+    sleep: Sleep = asyncio.sleep,
 ) -> tuple[Outcome, Judge, ReadCache]:
     """Review the PRs not saved yet, `parallel` at a time, then judge every PR; a quota wait
-    up to `max_wait` s is waited out, a longer one stops the run with what it has."""
+    up to `max_wait` s is waited out, a longer one stops the run with what it has. `sleep`
+    waits (between Gemini's retries, out a quota)."""
     limiter = rate_limiter(settings.rpm)
     gate = asyncio.Semaphore(parallel)
     done: dict[str, Judged] = {}
     resumed = 0
     async with aiohttp.ClientSession() as http, ReadCache(access.api_url, github_dir, http) as gh:
         via_cache = dataclasses.replace(access, api_url=gh.url)
-        judge = open_judge(settings, http, judge_cache, limiter)
+        judge = open_judge(settings, http, judge_cache, limiter, sleep=sleep)
 
         async def reviewed(pr: BenchPR) -> tuple[CaseResult | None, str | None]:
             saved = results.done(pr.case())
@@ -237,7 +242,7 @@ async def evaluate(
             if kept is not None:
                 return kept, "saved"
             try:
-                result = await review_pr(pr, via_cache, settings, http, limiter)
+                result = await review_pr(pr, via_cache, settings, http, limiter, sleep)
             except (gidgethub.GitHubException, aiohttp.ClientError, cli.UsageError) as exc:
                 return None, f"could not read {pr.pull} from GitHub: {describe(exc)}"
             results.save(pr.case(), result.as_json(), complete=not result.failures)
@@ -262,7 +267,7 @@ async def evaluate(
                             f"second-look: {reached.reason}; waiting {eval_tool._duration(wait)}",
                             file=sys.stderr,
                         )
-                        await asyncio.sleep(wait)
+                        await sleep(wait)
             resumed += said == "saved"
             done[pr.url] = judged
             if sys.stderr.isatty():
