@@ -138,24 +138,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.app import registration
 
             return registration.run(args)
-        if args.command == "eval" and args.suite == "martian":
-            if args.file is not None:
-                evaluate.error("--suite martian takes no FILE")
+        if args.command == "eval" and (args.suite or {args.limit, args.repo} != {None}):
             from bot.tools import martian
 
-            return martian.run(
-                args.format,
-                limit=args.limit,
-                repo=args.repo,
-                data=args.martian_data,
-                results=args.results,
-                fresh=args.fresh,
-                max_wait=args.max_wait,
-                parallel=args.parallel,
-            )
+            return martian.command(args)
         if args.command == "eval":
-            if args.limit is not None or args.repo is not None:
-                evaluate.error("--limit and --repo go with --suite martian")
             from bot.tools import eval as eval_command
 
             return eval_command.run(

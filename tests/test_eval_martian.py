@@ -287,6 +287,23 @@ async def test_limit_and_repo_select_the_prs(standin, tmp_path, fake_gemini):
     assert unknown.returncode == 2 and "no repository 'gamma': one of alpha, beta" in unknown.stderr
 
 
+async def test_limit_without_the_suite_and_the_suite_with_a_file_are_refused(tmp_path, standin):
+    env, _data = standin
+    run = [sys.executable, "-m", "bot", "eval"]
+
+    for args in (["--limit", "2"], ["--suite", "martian", "cases.jsonl"]):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            run + args,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and "go with --suite martian" in done.stderr
+
+
 async def test_a_malformed_judge_answer_is_asked_again_then_not_judged(
     standin, tmp_path, fake_gemini, sleep
 ):

@@ -11,6 +11,7 @@ and per golden severity, beside the figures the benchmark publishes (with its ow
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import json
@@ -431,6 +432,26 @@ def table(data: dict[str, Any]) -> str:
     if data["stopped"]:
         out.append(f"partial: stopped at a quota after {data['prs']} PRs")
     return "\n".join(out)
+
+
+def command(args: argparse.Namespace) -> int:
+    """`eval --suite martian [--limit N] [--repo NAME]` as parsed (bot/__main__.py)."""
+    if args.suite != "martian" or args.file is not None:
+        print(
+            "second-look: --limit and --repo go with --suite martian, which takes no FILE",
+            file=sys.stderr,
+        )
+        return USAGE
+    return run(
+        args.format,
+        limit=args.limit,
+        repo=args.repo,
+        data=args.martian_data,
+        results=args.results,
+        fresh=args.fresh,
+        max_wait=args.max_wait,
+        parallel=args.parallel,
+    )
 
 
 def run(
