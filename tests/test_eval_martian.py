@@ -385,3 +385,21 @@ def test_one_to_one_takes_the_most_pairs():
     # Two findings on one golden comment catch it once.
     assert one_to_one({(0, 0), (1, 0)}) in ({0: 0}, {0: 1})
     assert one_to_one(set()) == {}
+
+
+async def test_a_pr_github_cannot_give_is_named_and_not_scored(standin, tmp_path):
+    env, data = standin
+    golden = json.loads((data / "golden.json").read_text())
+    missing = dict(golden["prs"][1], number=99, url=f"https://github.com/{OWNER}/alpha/pull/99")
+    golden["prs"].insert(0, missing)
+    (data / "golden.json").write_text(json.dumps(golden))
+
+    done = await martian(env, tmp_path, data, "--format", "json", "--repo", "alpha")
+
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    assert report["prs"] == 2 and report["prs_selected"] == 3
+    (failed,) = report["failed_prs"]
+    assert failed["pr"] == f"{OWNER}/alpha#99" and "could not read" in failed["why"]
+    assert "404" in failed["why"] and env["GITHUB_TOKEN"] not in done.stdout + done.stderr
+    assert report["overall"]["expected"] == 3, "its golden comments are not counted as missed"

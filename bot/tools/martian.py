@@ -40,7 +40,7 @@ from bot.tools import eval as eval_tool
 from bot.tools.eval import CALL_FAILED, QUOTA_STOPPED, SCORED, USAGE, Case, CaseResult, Score
 from bot.tools.eval_results import ResultsFile, prompt_version
 from bot.tools.github_cache import ReadCache
-from bot.tools.judge import Judge, JudgeCache, open_judge
+from bot.tools.judge import Judge, JudgeCache, Ruling, open_judge
 
 DIRECTORY = Path(".data") / "eval" / "martian"
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
@@ -174,9 +174,13 @@ class Judged:
 async def judge_pr(judge: Judge, pr: BenchPR, result: CaseResult) -> Judged:
     """Every (finding, golden comment) pair put to the judge, then matched one to one."""
     pairs = [(i, j) for i in range(len(result.findings)) for j in range(len(pr.golden))]
-    rulings = await asyncio.gather(
-        *(judge.rule(candidate_text(result.findings[i]), pr.golden[j].comment) for i, j in pairs)
-    )
+    asked = [judge.rule(candidate_text(result.findings[i]), pr.golden[j].comment) for i, j in pairs]
+    # Every pair ends before a failure (a quota) goes up: no request is left running unowned.
+    answers = await asyncio.gather(*asked, return_exceptions=True)
+    failed = next((a for a in answers if isinstance(a, BaseException)), None)
+    if failed is not None:
+        raise failed
+    rulings = [a for a in answers if isinstance(a, Ruling)]
     same = {pair for pair, ruling in zip(pairs, rulings, strict=True) if ruling.same}
     unruled = sum(1 for ruling in rulings if ruling.same is None)
     return Judged(pr, result, one_to_one(same), unruled)
@@ -244,7 +248,12 @@ async def evaluate(
                 return kept, "saved"
             try:
                 result = await review_pr(pr, via_cache, settings, http, limiter, sleep)
-            except (gidgethub.GitHubException, aiohttp.ClientError, cli.UsageError) as exc:
+            except (
+                gidgethub.GitHubException,
+                aiohttp.ClientError,
+                TimeoutError,
+                cli.UsageError,
+            ) as exc:
                 return None, f"could not read {pr.pull} from GitHub: {describe(exc)}"
             results.save(pr.case(), result.as_json(), complete=not result.failures)
             return result, None
