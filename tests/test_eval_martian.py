@@ -403,3 +403,21 @@ async def test_a_pr_github_cannot_give_is_named_and_not_scored(standin, tmp_path
     assert failed["pr"] == f"{OWNER}/alpha#99" and "could not read" in failed["why"]
     assert "404" in failed["why"] and env["GITHUB_TOKEN"] not in done.stdout + done.stderr
     assert report["overall"]["expected"] == 3, "its golden comments are not counted as missed"
+
+
+async def test_a_diff_too_large_for_github_is_read_from_the_files_api_and_kept_too(
+    standin, tmp_path, fake_github, fake_gemini
+):
+    env, data = standin
+    fake_github.max_diff_lines = 3  # every stand-in's diff answers 406
+    first = await martian(env, tmp_path, data, "--format", "json", "--repo", "beta")
+    assert first.returncode == 0, first.stderr
+    assert fake_github.find_requests("GET", r"/pulls/3/files")
+    fake_github.requests.clear()
+
+    again = await martian(env, tmp_path, data, "--format", "json", "--repo", "beta", "--fresh")
+
+    assert again.returncode == 0, again.stderr
+    assert fake_github.find_requests() == []
+    assert json.loads(again.stdout)["overall"] == json.loads(first.stdout)["overall"]
+    assert json.loads(again.stdout)["overall"]["matched"] == 1

@@ -1,7 +1,7 @@
 """GitHub's answers kept on disk for `eval --suite martian`: a loopback HTTP server in front of
 GITHUB_API_URL that the unchanged PR reader (`review OWNER/REPO#N --dry-run`'s) is pointed at.
 
-A read (a GET, a GraphQL query) is asked of GitHub once; its 200 answer is written to disk
+A read (a GET, a GraphQL query) is asked of GitHub once; its answer (`KEPT`) is written to disk
 under the digest of its method, path, Accept header and body (never the token) and served from
 there ever after, so a rerun reads nothing twice. Anything else (a token exchange, an error
 answer) passes through unkept.
@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+# The answers kept: a read's, and GitHub's 406 for a diff too large to give (the reader then
+# pages the files API, whose pages are kept too). An error may mend: never kept.
+KEPT = (200, 406)
 # What is passed on of a request, and kept and served of an answer.
 ASKED = ("Authorization", "Accept", "Content-Type", "User-Agent", "X-GitHub-Api-Version")
 ANSWERED = ("Content-Type", "Link", "Retry-After", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -99,8 +102,8 @@ class ReadCache:
         self.fetched += 1
         if "Link" in said:  # the next page through us too
             said["Link"] = said["Link"].replace(self.origin, self.url.removesuffix(self.base_path))
-        if read and status == 200:
-            self._store(key, said, data)
+        if read and status in KEPT:
+            self._store(key, status, said, data)
         return web.Response(status=status, body=data, headers=said)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
@@ -109,16 +112,18 @@ class ReadCache:
     def _load(self, key: str) -> web.Response | None:
         head, body = self._paths(key)
         try:
-            headers = json.loads(head.read_text(encoding="utf-8"))
+            kept = json.loads(head.read_text(encoding="utf-8"))
+            status, headers = int(kept["status"]), dict(kept["headers"])
             data = body.read_bytes()
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return web.Response(status=200, body=data, headers=headers)
+        return web.Response(status=status, body=data, headers=headers)
 
-    def _store(self, key: str, headers: dict[str, str], data: bytes) -> None:
+    def _store(self, key: str, status: int, headers: dict[str, str], data: bytes) -> None:
         head, body = self._paths(key)
         self.folder.mkdir(parents=True, exist_ok=True)
-        for path, content in ((body, data), (head, json.dumps(headers).encode())):
+        said = json.dumps({"status": status, "headers": headers}).encode()
+        for path, content in ((body, data), (head, said)):
             partial = path.with_suffix(path.suffix + ".part")
             partial.write_bytes(content)
             os.replace(partial, path)  # the head last: a crash leaves no half answer
