@@ -117,6 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         help="run two configurations (model, agents, verify, thresholds, thinking_budget) on the "
         "same cases and report the difference B - A with its 95%% interval",
     )
+    evaluate.add_argument(
+        "--judge",
+        action="store_true",
+        help="a finding at a label's place is its issue when EVAL_JUDGE_MODEL says so "
+        "(default: when its agent's kind is the case's)",
+    )
+    evaluate.add_argument(
+        "--suite",
+        choices=("martian",),
+        help="martian: the public Martian benchmark's 50 PRs, read from GitHub (GITHUB_TOKEN)",
+    )
+    evaluate.add_argument("--limit", type=int, metavar="N", help="with --suite: the first N PRs")
+    evaluate.add_argument("--repo", metavar="NAME", help="with --suite: one repository's PRs")
+    evaluate.add_argument("--martian-data", help=argparse.SUPPRESS)  # tests: stand-in PRs
     args = parser.parse_args(argv)
     if args.command in SERVER_COMMANDS and not has_server(args.command):
         return 2
@@ -145,27 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from bot.tools import eval as eval_command
 
-            if args.list:
-                return eval_command.list_cases(args.file)
-            if args.compare:
-                if args.results:
-                    parser.error("--results names one file; --compare keeps one per configuration")
-                return eval_command.run_compare(
-                    args.file,
-                    (args.compare[0], args.compare[1]),
-                    args.format,
-                    fresh=args.fresh,
-                    max_wait=args.max_wait,
-                    parallel=args.parallel,
-                )
-            return eval_command.run(
-                args.file,
-                args.format,
-                results=args.results,
-                fresh=args.fresh,
-                max_wait=args.max_wait,
-                parallel=args.parallel,
-            )
+            return eval_command.command(args, parser)
         if args.command == "usage":
             from bot.tools import usage as usage_command
 

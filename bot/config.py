@@ -41,6 +41,7 @@ from bot.review.thinking import DEFAULT_BUDGET as DEFAULT_THINKING_BUDGET
 
 MAX_REVIEW_USD = 0.50  # README: what a review reads for it
 DAILY_BUDGET_USD = 10.0  # per installation per Pacific day; README says why
+JUDGE_MODEL = "gemini-2.5-flash"  # EVAL_JUDGE_MODEL's default
 
 
 class ConfigError(Exception):
@@ -270,6 +271,7 @@ class _GeminiEnvironment(_PricesEnvironment):
     gemini_thinking_budget: int = _whole(
         "GEMINI_THINKING_BUDGET", DEFAULT_THINKING_BUDGET, 0, 32_768
     )
+    eval_judge_model: str = Field(JUDGE_MODEL, validation_alias="EVAL_JUDGE_MODEL")
 
 
 class _GitHubEnvironment(_GeminiEnvironment):
@@ -408,6 +410,7 @@ class GeminiSettings:
     prices: Mapping[str, Price]
     max_review_usd: float = MAX_REVIEW_USD
     thinking_budget: int = DEFAULT_THINKING_BUDGET
+    judge_model: str = JUDGE_MODEL  # EVAL_JUDGE_MODEL: the model `eval`'s judge asks
 
 
 def gemini_settings(
@@ -436,6 +439,7 @@ def _gemini_of(env: _GeminiEnvironment, *, model: bool = True) -> GeminiSettings
         env.gemini_prices,
         env.max_review_usd,
         env.gemini_thinking_budget,
+        env.eval_judge_model,
     )
 
 

@@ -1,6 +1,7 @@
 """The files shipped inside the package (package data), read through importlib.resources so
 that a wheel installed anywhere has them: the migrations, the App's registration (app.yml),
-the dashboard's templates and static files, and the labelled evaluation set.
+the dashboard's templates and static files, the labelled evaluation set and the public
+benchmark's golden comments.
 
 setup.cfg's `package_data` lists the same files; tests/test_package.py installs the wheel into a
 fresh environment and runs `migrate` and `serve` from it.
@@ -26,6 +27,11 @@ def app_yml() -> Traversable:
 def eval_set() -> Traversable:
     """The labelled PRs `eval` scores when it is given no file."""
     return files("bot.tools") / "eval_data" / "prs.jsonl"
+
+
+def martian_data() -> Traversable:
+    """The Martian benchmark's golden comments (golden.json), with its LICENSE and SOURCE."""
+    return files("bot.tools") / "eval_data" / "martian"
 
 
 def dashboard_dir(name: str) -> Path:

@@ -18,6 +18,7 @@ from bot.review.findings import Finding
 from bot.tools.eval_cases import read_cases
 from bot.tools.eval_results import CaseResult, ResultsFile, prompt_version
 from bot.tools.eval_run import evaluate
+from tests.fakes.gemini import judged_pair
 from tests.processes import CHECKOUT
 
 PRS = Path(__file__).parents[1] / "bot" / "tools" / "eval_data" / "prs.jsonl"
@@ -36,6 +37,12 @@ def answer_key(fake_gemini, cases: list[dict] = CASES) -> dict[str, int]:
     clean = [case["id"] for case in cases if not case["expected"]]
 
     def respond(seen):
+        if seen.agent == "walkthrough":
+            return fake_gemini.walkthrough(seen)
+        if seen.agent == "judge":  # eval --judge: the test's own rule, else not the same
+            candidate, golden = judged_pair(seen.prompt)
+            same = bool(fake_gemini.judge and fake_gemini.judge(candidate, golden))
+            return {"reason": "Scripted by the test.", "same_issue": same}
         case = by_title[TITLE.search(seen.prompt).group(1)]
         if seen.agent == "verifier":
             listed = json.loads(seen.prompt.rsplit("Findings (JSON):\n", 1)[1])
@@ -146,6 +153,34 @@ async def test_eval_of_the_shipped_set_counts_what_fake_gemini_was_told_to_say(
     assert data["kinds"]["clean"] == data["prs_without_bug"]
     again = await run_eval(base_settings, tmp_path, str(some), "--format", "json")
     assert json.loads(again.stdout)["overall"] == data["overall"], "a fixed seed: reproducible"
+
+
+async def test_judge_decides_the_same_issue_at_a_labels_place(base_settings, fake_gemini, tmp_path):
+    # Three bug cases whose expected findings the agents report; the judge says the third one
+    # is another issue (the kind rule would have matched it), and no pair elsewhere is asked.
+    three = [c for c in CASES if c["kind"] == "bug" and len(c["expected"]) == 1][:3]
+    some = tmp_path / "three.jsonl"
+    some.write_text("".join(json.dumps(case) + "\n" for case in three))
+    known = answer_key(fake_gemini, three)
+    assert known["caught"] == 2, "answer_key reports the first and the third case's finding"
+    other = three[2]["expected"][0]["what"]
+    fake_gemini.judge = lambda candidate, golden: golden != other and golden in candidate
+
+    plain = await run_eval(base_settings, tmp_path, str(some), "--format", "json")
+    judged = await run_eval(base_settings, tmp_path, str(some), "--judge", "--format", "json")
+    again = await run_eval(base_settings, tmp_path, str(some), "--judge", "--format", "json")
+
+    assert plain.returncode == judged.returncode == again.returncode == 0, judged.stderr
+    assert json.loads(plain.stdout)["overall"]["by_line"]["caught"] == 2
+    assert json.loads(plain.stdout)["judge"] is None
+    data = json.loads(judged.stdout)
+    assert data["overall"]["by_line"]["caught"] == 1, "the judge refused the third"
+    assert data["overall"]["by_line"]["findings"] == 2
+    assert data["judge"]["model"] == "gemini-2.5-flash" and data["judge"]["asked"] >= 2
+    assert (tmp_path / ".data" / "eval" / "judge.jsonl").is_file()
+    rerun = json.loads(again.stdout)
+    assert rerun["overall"] == data["overall"]
+    assert rerun["judge"]["asked"] == 0 and rerun["judge"]["from_cache"] >= 2
 
 
 async def test_eval_prints_a_table_by_default(base_settings, fake_gemini, tmp_path):

@@ -37,6 +37,8 @@ SHIPPED = (
     "bot/app/dashboard/templates/review.html",
     "bot/app/dashboard/static/dashboard.js",
     "bot/tools/eval_data/prs.jsonl",
+    "bot/tools/eval_data/martian/golden.json",
+    "bot/tools/eval_data/martian/LICENSE",
 )
 PIP_OFFLINE = {"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_COMPILE": "1"}
 

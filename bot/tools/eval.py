@@ -9,12 +9,15 @@ The parts: the cases (eval_cases), the configurations (eval_configs), reviewing 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from bot import resources
 from bot.config import ConfigError, GeminiSettings, gemini_settings
@@ -25,12 +28,20 @@ from bot.tools.eval_configs import Configuration, read_configuration
 from bot.tools.eval_match import Judge
 from bot.tools.eval_report import Scored, report, score, table, with_outcome
 from bot.tools.eval_results import ResultsFile, default_path, prompt_version
-from bot.tools.eval_run import MAX_QUOTA_WAIT, PARALLEL_PRS, Outcome, duration, evaluate
-
-# Exit statuses: SCORED, USAGE (the file or the settings), CALL_FAILED (a PR's agent call
-# failed), QUOTA_STOPPED (a quota asked for a longer wait than allowed: partial, resumable;
-# EX_TEMPFAIL of sysexits.h, "try again later").
-SCORED, USAGE, CALL_FAILED, QUOTA_STOPPED = 0, 2, 3, 75
+from bot.tools.eval_run import (
+    CALL_FAILED,
+    MAX_QUOTA_WAIT,
+    PARALLEL_PRS,
+    QUOTA_STOPPED,
+    SCORED,
+    USAGE,
+    Outcome,
+    QuotaStop,
+    duration,
+    evaluate,
+    within_quota,
+)
+from bot.tools.judge import JudgeCache, open_judge
 
 
 def _source(path: str | None) -> Traversable:
@@ -76,15 +87,28 @@ async def _measure(
     settings: GeminiSettings,
     configuration: Configuration,
     saved: ResultsFile,
-    judge: Judge | None,
+    judge: Judge | bool,
     max_wait: float,
     parallel: int,
-) -> tuple[Outcome, list[Scored]]:
+) -> tuple[Outcome, list[Scored], dict[str, Any] | None]:
+    """Review (or read back) the cases, then match their findings; `judge` True: with the
+    Gemini judge (EVAL_JUDGE_MODEL), its answers kept beside the results; then what it did."""
     config = configuration.review_config()
     outcome = await evaluate(
         cases, settings, saved, config=config, max_wait=max_wait, parallel=parallel
     )
-    return outcome, await score(outcome.results, list(config.agents), judge)
+    agents = list(config.agents)
+    if judge is not True:
+        return outcome, await score(outcome.results, agents, judge or None), None
+    async with aiohttp.ClientSession() as http:
+        model = open_judge(settings, http, JudgeCache(saved.path.parent / "judge.jsonl"))
+        try:
+            scored = await within_quota(lambda: score(outcome.results, agents, model), max_wait)
+        except QuotaStop as stop:  # the judge's quota: nothing scored, all kept for the rerun
+            outcome.stopped, scored = stop.stopped, []
+        finally:
+            await model.gemini.aclose()
+    return outcome, scored, model.figures()
 
 
 def _told(outcome: Outcome, where: Path, cases: int, max_wait: float) -> None:
@@ -122,7 +146,7 @@ def run(
     fresh: bool = False,
     max_wait: float | None = None,
     parallel: int | None = None,
-    judge: Judge | None = None,
+    judge: Judge | bool = False,
 ) -> int:
     """SCORED; USAGE: the file or the settings are wrong; CALL_FAILED: a Gemini call failed;
     QUOTA_STOPPED: a quota asked to wait longer than `max_wait`, the scores are partial."""
@@ -143,10 +167,11 @@ def run(
     except OSError as exc:
         return _usage(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}")
     setup_logging([settings.api_key], level="WARNING")
-    outcome, scored = asyncio.run(
+    outcome, scored, judged = asyncio.run(
         _measure(cases, settings, configuration, saved, judge, max_wait, parallel)
     )
     data = with_outcome(report(scored, list(configuration.config.agents), settings.model), outcome)
+    data["judge"] = judged
     print(json.dumps(data, indent=2) if output == "json" else table(data))
     _told(outcome, where, len(cases), max_wait)
     if outcome.stopped is not None:
@@ -162,7 +187,7 @@ def run_compare(
     fresh: bool = False,
     max_wait: float | None = None,
     parallel: int | None = None,
-    judge: Judge | None = None,
+    judge: Judge | bool = False,
 ) -> int:
     """Both configurations on the same cases, A first, each with its own results file (both
     resume); the paired difference B - A. Exit statuses as `run`'s; a quota stop of A stops
@@ -192,7 +217,7 @@ def run_compare(
             saved = _results_file(where, settings, configuration, fresh)
         except OSError as exc:
             return _usage(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}")
-        outcome, scored = asyncio.run(
+        outcome, scored, _ = asyncio.run(
             _measure(cases, settings, configuration, saved, judge, max_wait, parallel)
         )
         _told(outcome, where, len(cases), max_wait)
@@ -212,3 +237,36 @@ def run_compare(
     data: dict[str, Any] = compare(measured[0], measured[1])
     print(json.dumps(data, indent=2) if output == "json" else compare_table(data))
     return CALL_FAILED if failed else SCORED
+
+
+def command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`eval` as parsed (bot/__main__.py): a suite, the list, a comparison or one run."""
+    if args.suite or args.limit is not None or args.repo is not None or args.martian_data:
+        from bot.tools import martian
+
+        if args.list or args.compare or args.judge:
+            parser.error("--suite martian always judges, and has no --list or --compare")
+        return martian.command(args)
+    if args.list:
+        return list_cases(args.file)
+    if args.compare:
+        if args.results:
+            parser.error("--results names one file; --compare keeps one per configuration")
+        return run_compare(
+            args.file,
+            (args.compare[0], args.compare[1]),
+            args.format,
+            fresh=args.fresh,
+            max_wait=args.max_wait,
+            parallel=args.parallel,
+            judge=args.judge,
+        )
+    return run(
+        args.file,
+        args.format,
+        results=args.results,
+        fresh=args.fresh,
+        max_wait=args.max_wait,
+        parallel=args.parallel,
+        judge=args.judge,
+    )

@@ -229,6 +229,14 @@ def table(data: dict[str, Any]) -> str:
         f"tokens: {tokens['input']:,} input ({tokens['cached']:,} cached), "
         f"{tokens['output']:,} output; {cost_line(data)}",
     ]
+    judge = data.get("judge")
+    out.append(
+        "the same issue: by the kind rule (--judge asks EVAL_JUDGE_MODEL)"
+        if not judge
+        else f"the same issue: judged by {judge['model']}, {judge['asked']} pairs asked, "
+        f"{judge['from_cache']} from its cache, {judge['not_judged']} not judged, "
+        f"${judge['cost_usd']:,.4f} (not in the cost above)"
+    )
     if data["failed_prs"]:
         out.append(f"PRs with a failed agent call: {data['failed_prs']} (see --format json)")
     if data.get("stopped"):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 
@@ -18,6 +19,7 @@ from bot.config import GeminiSettings
 from bot.github import sources
 from bot.github.files import FileText
 from bot.github.repo_config import LoadedConfig, RepoConfig
+from bot.pipeline import Reviewed
 from bot.review.metering import QuotaReached, rate_limiter
 from bot.review.prompt import Intent
 from bot.standalone import local
@@ -28,6 +30,11 @@ from bot.tools.eval_results import CaseResult, ResultsFile
 
 PARALLEL_PRS = 4  # PRs reviewed at once; each has up to GEMINI_MAX_IN_FLIGHT calls open
 MAX_QUOTA_WAIT = 600.0  # a quota wait up to this is waited out; a longer one stops the run
+# Exit statuses of `eval` (every suite): SCORED, USAGE (the file, an option or the settings),
+# CALL_FAILED (a PR's agent call failed, or it could not be read), QUOTA_STOPPED (a quota asked
+# for a longer wait than allowed: partial, resumable; EX_TEMPFAIL of sysexits.h).
+SCORED, USAGE, CALL_FAILED, QUOTA_STOPPED = 0, 2, 3, 75
+T = TypeVar("T")
 
 
 async def review_case(
@@ -50,6 +57,12 @@ async def review_case(
     reviewed = await local.review(
         DiffSource(case.diff, read), base, settings, "", label=f"case {case.id}", limiter=limiter
     )
+    return result_of(case, reviewed)
+
+
+def result_of(case: Case, reviewed: Reviewed) -> CaseResult:
+    """What is scored and kept of a review of `case`: the findings posted, those withheld, the
+    failed agent calls, the tokens and the cost."""
     summary, findings = reviewed.summary, reviewed.checked.findings
     return CaseResult(
         case,
@@ -114,42 +127,57 @@ async def evaluate(
 
     async def one(case: Case) -> None:
         async with gate:
-            while True:
-                try:
-                    result = await review_case(case, settings, limiter, config)
-                    break
-                except QuotaReached as reached:
-                    wait = quota_wait(reached, time.time())
-                    if wait is None or wait > max_wait:
-                        raise _Stop(Stopped(reached.reason, wait)) from None
-                    print(
-                        f"second-look: {reached.reason}; waiting {duration(wait)}", file=sys.stderr
-                    )
-                    await sleep(wait)
+            result = await within_quota(
+                lambda: review_case(case, settings, limiter, config), max_wait, sleep
+            )
         if results:
             results.save(case, result.as_json(), complete=not result.failures)
         done[case.id] = result
         if sys.stderr.isatty():
             print(f"\r{len(done)}/{len(cases)} PRs reviewed", end="", file=sys.stderr, flush=True)
 
-    stopped = None
-    tasks = [asyncio.ensure_future(one(case)) for case in todo]
-    try:
-        for finished in asyncio.as_completed(tasks):
-            await finished
-    except _Stop as stop:
-        stopped = stop.stopped
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    stopped = await until_stopped(one(case) for case in todo)
     if sys.stderr.isatty() and todo:
         print(file=sys.stderr)
     ordered = [done[case.id] for case in cases if case.id in done]
     return Outcome(ordered, resumed, len(cases), stopped)
 
 
-class _Stop(Exception):
+async def within_quota(
+    call: Callable[[], Awaitable[T]],
+    max_wait: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """`call()`, again after each quota wait up to `max_wait` s; a longer (or unsaid) wait
+    stops the run: `until_stopped` returns it."""
+    while True:
+        try:
+            return await call()
+        except QuotaReached as reached:
+            wait = quota_wait(reached, time.time())
+            if wait is None or wait > max_wait:
+                raise QuotaStop(Stopped(reached.reason, wait)) from None
+            print(f"second-look: {reached.reason}; waiting {duration(wait)}", file=sys.stderr)
+            await sleep(wait)
+
+
+async def until_stopped(runs: Iterable[Awaitable[None]]) -> Stopped | None:
+    """Every run to its end, or until one stops at a quota: then the others are cancelled (what
+    they had not saved is dropped) and the stop is returned."""
+    tasks = [asyncio.ensure_future(run) for run in runs]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished
+    except QuotaStop as stop:
+        return stop.stopped
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return None
+
+
+class QuotaStop(Exception):
     def __init__(self, stopped: Stopped) -> None:
         super().__init__(stopped.reason)
         self.stopped = stopped

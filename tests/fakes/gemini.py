@@ -26,7 +26,13 @@ from aiohttp import web
 from tests.fakes.loop import BackgroundLoop
 
 AGENT_LINE = re.compile(
-    r"^Second Look (?:agent: (\w+)|(verifier)|thread (answer)|(walkthrough))$", re.MULTILINE
+    r"^Second Look (?:agent: (\w+)|(verifier)|thread (answer)|(walkthrough)|(judge))$",
+    re.MULTILINE,
+)
+# The judge's request fences the expected issue and the candidate between these lines.
+JUDGED = re.compile(
+    r"^EXPECTED_ISSUE\n(.*?)\nEXPECTED_ISSUE$.*?^CANDIDATE_COMMENT\n(.*?)\nCANDIDATE_COMMENT$",
+    re.MULTILINE | re.DOTALL,
 )
 FINDINGS_JSON = "Findings (JSON):\n"  # the verifier's task lists the findings after this
 FILE_LINE = re.compile(r"^=== File: (.+?) ===$", re.MULTILINE)
@@ -177,6 +183,9 @@ class FakeGemini:
         self.thread_answer = "The finding stands: the input reaches eval unchecked."
         # What a walkthrough request is answered (its agent is "walkthrough").
         self.walkthrough: Callable[[GeminiRequest], dict[str, Any]] = default_walkthrough
+        # The judge's ruling on (candidate, golden): the same issue or not, or a text to answer
+        # as it is (a malformed answer). Unset: never the same.
+        self.judge: Callable[[str, str], bool | str] | None = None
         self.latency = 0.0
         self.rpm_limit: int | None = None
         self.api_key: str | None = None  # when set, any other key is refused as invalid
@@ -209,6 +218,7 @@ class FakeGemini:
         self.responder = None
         self.thread_answer = "The finding stands: the input reaches eval unchecked."
         self.walkthrough = default_walkthrough
+        self.judge = None
         self.latency = 0.0
         self.rpm_limit = None
         self.api_key = None
@@ -365,6 +375,13 @@ class FakeGemini:
             return self._answer(seen, json.dumps({"answer": self.thread_answer}))
         if seen.agent == "walkthrough":
             return self._answer(seen, json.dumps(self.walkthrough(seen)))
+        if seen.agent == "judge":
+            candidate, golden = judged_pair(seen.prompt)
+            same = self.judge(candidate, golden) if self.judge else False
+            if isinstance(same, str):
+                return self._answer(seen, same)
+            answer = {"reason": "Scripted by the test.", "same_issue": same}
+            return self._answer(seen, json.dumps(answer))
         kept = [
             f for f in self.findings.get(seen.agent or "", []) if f.get("file_path") in seen.files
         ]
@@ -578,8 +595,16 @@ def _agent_of(text: str) -> str | None:
     found = AGENT_LINE.findall(text)
     if not found:
         return None
-    name, verifier, answer, walk = found[-1]
-    return name or verifier or answer or walk
+    name, verifier, answer, walk, judge = found[-1]
+    return name or verifier or answer or walk or judge
+
+
+def judged_pair(prompt: str) -> tuple[str, str]:
+    """The (candidate, golden) texts a judge's request puts side by side."""
+    found = JUDGED.search(prompt)
+    if found is None:
+        raise AssertionError("a judge request without its two fenced texts")
+    return found.group(2), found.group(1)
 
 
 def default_walkthrough(seen: GeminiRequest) -> dict[str, Any]:

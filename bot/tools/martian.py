@@ -1,0 +1,522 @@
+"""`python -m bot eval --suite martian`: the public Martian code review benchmark (offline part:
+50 PRs of Sentry, Grafana, Cal.com, Discourse and Keycloak with human-verified golden comments).
+
+Each PR is read from GitHub as `review OWNER/REPO#N --dry-run` reads it (GITHUB_TOKEN), every
+read kept on disk (bot/tools/github_cache.py), and reviewed by the one pipeline; its result is
+saved as it ends (bot/tools/eval_results.py) and a rerun resumes. Then every (finding, golden
+comment) pair of the PR is put to the judge (bot/tools/judge.py), the pairs it calls the same
+issue are matched one to one, and precision, recall and F1 are printed overall, per repository
+and per golden severity, beside the figures the benchmark publishes (with its own judge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import gidgethub
+from aiolimiter import AsyncLimiter
+
+from bot import resources
+from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
+from bot.errors import describe
+from bot.logs import setup_logging
+from bot.retry import Sleep
+from bot.review.findings import Finding
+from bot.review.metering import rate_limiter
+from bot.standalone import cli, local
+from bot.tools.eval_cases import Case, EvalError
+from bot.tools.eval_configs import DEFAULTS
+from bot.tools.eval_match import maximum_matching
+from bot.tools.eval_report import bootstrap_note, figures, with_interval
+from bot.tools.eval_results import CaseResult, ResultsFile, prompt_version
+from bot.tools.eval_run import (
+    CALL_FAILED,
+    MAX_QUOTA_WAIT,
+    PARALLEL_PRS,
+    QUOTA_STOPPED,
+    SCORED,
+    USAGE,
+    Stopped,
+    duration,
+    result_of,
+    until_stopped,
+    within_quota,
+)
+from bot.tools.eval_stats import Counts, draws
+from bot.tools.github_cache import ReadCache
+from bot.tools.judge import Judge, JudgeCache, Ruling, open_judge
+
+DIRECTORY = Path(".data") / "eval" / "martian"
+SEVERITY_ORDER = ("critical", "high", "medium", "low")
+PRF = ("precision", "recall", "f1")
+NOTE = (
+    "The published figures are the benchmark's, judged by {judge}; ours are judged by "
+    "{ours} with our own prompt, one finding against one golden comment as the benchmark "
+    "does, matched one to one. The judges differ: compare with care."
+)
+
+
+@dataclass(frozen=True)
+class Golden:
+    comment: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class BenchPR:
+    repository: str  # the benchmark's name: sentry, grafana, cal.com, discourse, keycloak
+    url: str
+    owner: str
+    repo: str
+    number: int
+    title: str
+    golden: tuple[Golden, ...]
+
+    @property
+    def pull(self) -> str:
+        """OWNER/REPO#N, as `review` takes it."""
+        return f"{self.owner}/{self.repo}#{self.number}"
+
+    def case(self) -> Case:
+        """The key of its saved result: the review reads the PR at this address (its GitHub
+        reads kept on disk), so the address stands for the review's input."""
+        return Case(id=self.pull, diff=self.url)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    commit: str
+    prs: tuple[BenchPR, ...]
+    published_judge: str
+    published: Mapping[str, Mapping[str, float]]  # tool -> precision, recall, f1 (percent)
+
+
+def load(folder: Traversable) -> Benchmark:
+    """golden.json of `folder` (the shipped one: resources.martian_data())."""
+    where = folder / "golden.json"
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+        prs = tuple(
+            BenchPR(
+                str(p["repository"]),
+                str(p["url"]),
+                str(p["owner"]),
+                str(p["repo"]),
+                int(p["number"]),
+                str(p.get("title", "")),
+                tuple(Golden(str(g["comment"]), str(g["severity"]).lower()) for g in p["golden"]),
+            )
+            for p in data["prs"]
+        )
+        published = data.get("published") or {}
+        return Benchmark(
+            str(data.get("commit", "")),
+            prs,
+            str(published.get("judge", "")),
+            {str(k): dict(v) for k, v in (published.get("tools") or {}).items()},
+        )
+    except OSError as exc:
+        raise EvalError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EvalError(f"{where} is not the benchmark's data ({exc!r})") from None
+
+
+def select(prs: Sequence[BenchPR], repo: str | None, limit: int | None) -> list[BenchPR]:
+    """The PRs of repository `repo` (any case), then the first `limit`."""
+    chosen = list(prs)
+    if repo is not None:
+        names = sorted({p.repository for p in prs})
+        chosen = [p for p in chosen if p.repository.lower() == repo.lower()]
+        if not chosen:
+            raise EvalError(f"no repository {repo!r}: one of {', '.join(names)}")
+    return chosen if limit is None else chosen[:limit]
+
+
+def candidate_text(finding: Finding) -> str:
+    """A finding as the judge reads it: where, how severe, what."""
+    lines = f"{finding.line_start}" if finding.line_start is not None else ""
+    if finding.line_end is not None and finding.line_end != finding.line_start:
+        lines += f"-{finding.line_end}"
+    where = f"{finding.file_path}:{lines}" if lines else finding.file_path
+    return f"{where} ({finding.severity}) {finding.title}\n{finding.description}".strip()
+
+
+@dataclass
+class Judged:
+    """One PR's review, judged: which golden comments a finding matched."""
+
+    pr: BenchPR
+    result: CaseResult
+    caught: dict[int, int]  # golden index -> finding index
+    not_judged: int = 0  # pairs the judge could not rule on (counted as no match)
+    unread: str | None = None  # why the PR could not be read from GitHub (not scored)
+
+
+async def judge_pr(judge: Judge, pr: BenchPR, result: CaseResult) -> Judged:
+    """Every (finding, golden comment) pair put to the judge, then matched one to one."""
+    pairs = [(i, j) for i in range(len(result.findings)) for j in range(len(pr.golden))]
+    asked = [judge.rule(candidate_text(result.findings[i]), pr.golden[j].comment) for i, j in pairs]
+    # Every pair ends before a failure (a quota) goes up: no request is left running unowned.
+    answers = await asyncio.gather(*asked, return_exceptions=True)
+    failed = next((a for a in answers if isinstance(a, BaseException)), None)
+    if failed is not None:
+        raise failed
+    rulings = [a for a in answers if isinstance(a, Ruling)]
+    edges: list[list[int]] = [[] for _ in result.findings]
+    for (finding, golden), ruling in zip(pairs, rulings, strict=True):
+        if ruling.same:
+            edges[finding].append(golden)
+    unruled = sum(1 for ruling in rulings if ruling.same is None)
+    caught = {golden: finding for finding, golden in maximum_matching(edges)}
+    return Judged(pr, result, caught, unruled)
+
+
+async def review_pr(
+    pr: BenchPR,
+    access: GitHubAccess,
+    settings: GeminiSettings,
+    http: aiohttp.ClientSession,
+    limiter: AsyncLimiter,
+    sleep: Sleep = asyncio.sleep,
+) -> CaseResult:
+    """The PR read as `review OWNER/REPO#N --dry-run` reads it (through `access`, the read
+    cache's address), reviewed by the pipeline with the repository's own config."""
+    target = await cli.pull_target(http, access, pr.pull)
+    reviewed = await local.review(
+        target.source,
+        target.base,
+        settings,
+        target.head_sha,
+        label=pr.pull,
+        limiter=limiter,
+        verdict_by="the check",
+        sleep=sleep,
+    )
+    return result_of(pr.case(), reviewed)
+
+
+@dataclass
+class Outcome:
+    judged: list[Judged]  # in the benchmark's order
+    resumed: int = 0
+    total: int = 0
+    stopped: Stopped | None = None
+
+
+async def evaluate(
+    prs: Sequence[BenchPR],
+    access: GitHubAccess,
+    settings: GeminiSettings,
+    results: ResultsFile,
+    judge_cache: JudgeCache,
+    github_dir: Path,
+    *,
+    max_wait: float = MAX_QUOTA_WAIT,
+    parallel: int = PARALLEL_PRS,
+    sleep: Sleep = asyncio.sleep,
+) -> tuple[Outcome, Judge, ReadCache]:
+    """Review the PRs not saved yet, `parallel` at a time, then judge every PR; a quota wait
+    up to `max_wait` s is waited out, a longer one stops the run with what it has. `sleep`
+    waits (between Gemini's retries, out a quota)."""
+    limiter = rate_limiter(settings.rpm)
+    gate = asyncio.Semaphore(parallel)
+    done: dict[str, Judged] = {}
+    resumed = 0
+    async with aiohttp.ClientSession() as http, ReadCache(access.api_url, github_dir, http) as gh:
+        via_cache = dataclasses.replace(access, api_url=gh.url)
+        judge = open_judge(settings, http, judge_cache, limiter, sleep=sleep)
+
+        async def reviewed(pr: BenchPR) -> tuple[CaseResult | None, str | None]:
+            saved = results.done(pr.case())
+            kept = CaseResult.from_json(pr.case(), saved["result"]) if saved else None
+            if kept is not None:
+                return kept, "saved"
+            try:
+                result = await review_pr(pr, via_cache, settings, http, limiter, sleep)
+            except (
+                gidgethub.GitHubException,
+                aiohttp.ClientError,
+                TimeoutError,
+                cli.UsageError,
+            ) as exc:
+                return None, f"could not read {pr.pull} from GitHub: {describe(exc)}"
+            results.save(pr.case(), result.as_json(), complete=not result.failures)
+            return result, None
+
+        async def review_and_judge(pr: BenchPR) -> tuple[Judged, bool]:
+            result, said = await reviewed(pr)
+            if result is None:
+                return Judged(pr, CaseResult(pr.case(), []), {}, unread=said), False
+            return await judge_pr(judge, pr, result), said == "saved"
+
+        async def one(pr: BenchPR) -> None:
+            nonlocal resumed
+            async with gate:
+                judged, was_saved = await within_quota(
+                    lambda: review_and_judge(pr), max_wait, sleep
+                )
+            resumed += was_saved
+            done[pr.url] = judged
+            if sys.stderr.isatty():
+                print(f"\r{len(done)}/{len(prs)} PRs", end="", file=sys.stderr, flush=True)
+
+        try:
+            stopped = await until_stopped(one(pr) for pr in prs)
+        finally:
+            await judge.gemini.aclose()
+        if sys.stderr.isatty() and prs:
+            print(file=sys.stderr)
+    ordered = [done[pr.url] for pr in prs if pr.url in done]
+    return Outcome(ordered, resumed, len(prs), stopped), judge, gh
+
+
+def _counts(one: Judged) -> Counts:
+    """A PR's findings, golden comments and the golden comments caught (one to one)."""
+    return Counts(len(one.result.findings), len(one.pr.golden), len(one.caught))
+
+
+def _figures(judged: Sequence[Judged], with_intervals: bool = False) -> dict[str, Any]:
+    """Precision, recall and F1 of `judged`, and with `with_intervals` their 95% bootstrap
+    intervals over the PRs (eval's figures: bot/tools/eval_report.py)."""
+    cases = [_counts(one) for one in judged]
+    return figures(cases, draws(len(cases)) if with_intervals and cases else None)
+
+
+def report(
+    outcome: Outcome, benchmark: Benchmark, settings: GeminiSettings, judge: Judge, gh: ReadCache
+) -> dict[str, Any]:
+    """The figures of the PRs judged (a PR GitHub could not give is named, not scored)."""
+    scored = [j for j in outcome.judged if j.unread is None]
+    repositories: dict[str, list[Judged]] = {}
+    for one in scored:
+        repositories.setdefault(one.pr.repository, []).append(one)
+    severities: dict[str, dict[str, Any]] = {}
+    for name in SEVERITY_ORDER:
+        golden = caught = 0
+        for one in scored:
+            for index, comment in enumerate(one.pr.golden):
+                if comment.severity == name:
+                    golden += 1
+                    caught += index in one.caught
+        if golden:
+            severities[name] = {
+                "golden": golden,
+                "caught": caught,
+                "recall": round(caught / golden, 3),
+            }
+    results = [one.result for one in scored]
+    overall = _figures(scored, with_intervals=True)
+    return {
+        "benchmark": "withmartian/code-review-benchmark (offline)",
+        "commit": benchmark.commit,
+        "model": settings.model,
+        "prs": len(scored),
+        "prs_selected": outcome.total,
+        "resumed": outcome.resumed,
+        "overall": overall,
+        "repositories": {name: _figures(group) for name, group in repositories.items()},
+        "bootstrap": bootstrap_note(len(scored)),
+        "severities": severities,
+        "published": {"judge": benchmark.published_judge, "tools": benchmark.published},
+        "note": NOTE.format(judge=benchmark.published_judge, ours=judge.model),
+        "review": {
+            "input_tokens": sum(r.prompt_tokens for r in results),
+            "cached_tokens": sum(r.cached_tokens for r in results),
+            "output_tokens": sum(r.output_tokens for r in results),
+            "cost_usd": round(sum(r.cost_usd for r in results), 6),
+            "withheld": sum(r.withheld for r in results),
+        },
+        "judge": judge.figures(),
+        "github": {"fetched": gh.fetched, "from_cache": gh.served},
+        "failed_prs": [
+            {"pr": one.pr.pull, "why": one.unread or "; ".join(one.result.failures)}
+            for one in outcome.judged
+            if one.unread or one.result.failures
+        ],
+        "stopped": None
+        if outcome.stopped is None
+        else {"reason": outcome.stopped.reason, "wait_seconds": outcome.stopped.wait},
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def table(data: dict[str, Any]) -> str:
+    def row(name: str, s: dict[str, Any]) -> str:
+        return (
+            f"{name:<12}{s['findings']:>9}{s['matched']:>9}{s['expected']:>8}"
+            f"{_pct(s['precision']):>11}{_pct(s['recall']):>8}{_pct(s['f1']):>8}"
+        )
+
+    out = [
+        f"Second Look on the Martian code review benchmark: {data['prs']} of "
+        f"{data['prs_selected']} PRs, model {data['model']}, judge {data['judge']['model']}",
+        "",
+        f"{'':<12}{'findings':>9}{'matched':>9}{'golden':>8}{'precision':>11}{'recall':>8}"
+        f"{'F1':>8}",
+        row("overall", data["overall"]),
+    ]
+    out += [row(name, s) for name, s in data["repositories"].items()]
+    spans = data["overall"].get("interval")
+    if spans:
+        out += [
+            "",
+            "overall, 95% bootstrap interval over the PRs: "
+            + ", ".join(
+                f"{name} {with_interval(data['overall'][name], spans[name])}" for name in PRF
+            ),
+        ]
+    out += ["", "golden severity: caught / golden (recall)"]
+    out += [
+        f"  {name:<10}{s['caught']:>4} / {s['golden']:<4}{_pct(s['recall']):>8}"
+        for name, s in data["severities"].items()
+    ]
+    published = data["published"]["tools"]
+    if published:
+
+        def figure(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1f}"
+
+        overall = data["overall"]
+        out += [
+            "",
+            f"published by the benchmark, judge {data['published']['judge']} (percent):",
+            f"  {'':<16}{'precision':>10}{'recall':>7}{'F1':>7}",
+        ]
+        out += [
+            f"  {tool:<16}{figure(s.get('precision')):>10}{figure(s.get('recall')):>7}"
+            f"{figure(s.get('f1')):>7}"
+            for tool, s in published.items()
+        ]
+        ours = [None if overall[k] is None else overall[k] * 100 for k in PRF]
+        out.append(
+            f"  {'Second Look':<16}{figure(ours[0]):>10}{figure(ours[1]):>7}{figure(ours[2]):>7}"
+            "  (this run)"
+        )
+    out += ["", *textwrap.wrap(data["note"], 100)]
+    review, judge = data["review"], data["judge"]
+    out += [
+        "",
+        f"review: {review['input_tokens']:,} input tokens ({review['cached_tokens']:,} cached), "
+        f"{review['output_tokens']:,} output, ${review['cost_usd']:,.4f}; "
+        f"{review['withheld']} findings withheld after verification",
+        f"judge: {judge['asked']} pairs asked, {judge['from_cache']} from its cache, "
+        f"${judge['cost_usd']:,.4f}",
+        f"GitHub: {data['github']['fetched']} requests, {data['github']['from_cache']} from disk",
+    ]
+    if judge["not_judged"]:
+        out.append(
+            f"not judged: {judge['not_judged']} pairs (the judge's answer was malformed twice or "
+            "its call failed); counted as no match, asked again on the next run"
+        )
+    for failed in data["failed_prs"]:
+        out.append(f"failed: {failed['pr']}: {failed['why']}")
+    if data["stopped"]:
+        out.append(f"partial: stopped at a quota after {data['prs']} PRs")
+    return "\n".join(out)
+
+
+def command(args: argparse.Namespace) -> int:
+    """`eval --suite martian [--limit N] [--repo NAME]` as parsed (bot/__main__.py)."""
+    if args.suite != "martian" or args.file is not None:
+        print(
+            "second-look: --limit and --repo go with --suite martian, which takes no FILE",
+            file=sys.stderr,
+        )
+        return USAGE
+    return run(
+        args.format,
+        limit=args.limit,
+        repo=args.repo,
+        data=args.martian_data,
+        results=args.results,
+        fresh=args.fresh,
+        max_wait=args.max_wait,
+        parallel=args.parallel,
+    )
+
+
+def run(
+    output: str,
+    *,
+    limit: int | None = None,
+    repo: str | None = None,
+    data: str | None = None,
+    results: str | None = None,
+    fresh: bool = False,
+    max_wait: float | None = None,
+    parallel: int | None = None,
+) -> int:
+    """SCORED; USAGE: an option, the data or the settings are wrong; CALL_FAILED: a PR could
+    not be read or reviewed, or a pair not judged; QUOTA_STOPPED: partial, resumable."""
+    max_wait = MAX_QUOTA_WAIT if max_wait is None else max_wait
+    parallel = PARALLEL_PRS if parallel is None else parallel
+    if not (max_wait >= 0 and parallel >= 1) or (limit is not None and limit < 1):
+        print(
+            "second-look: --max-wait must be 0 or more, --parallel and --limit 1 or more",
+            file=sys.stderr,
+        )
+        return USAGE
+    folder = resources.martian_data() if data is None else Path(data)
+    try:
+        benchmark = load(folder)
+        prs = select(benchmark.prs, repo, limit)
+        access, settings = github_access()
+    except (EvalError, ConfigError) as exc:
+        print(f"second-look: {exc}", file=sys.stderr)
+        return USAGE
+    where = Path(results) if results else DIRECTORY / "results.jsonl"
+    defaults = DEFAULTS
+    saved = ResultsFile(
+        where,
+        settings.model,
+        prompt_version(defaults.agents, defaults.model_dump_json(), settings.thinking_budget),
+    )
+    try:
+        if fresh:
+            saved.clear()
+        else:
+            saved.load()
+        judge_cache = JudgeCache(where.parent / "judge.jsonl")
+    except OSError as exc:
+        print(f"second-look: cannot read {getattr(exc, 'filename', None) or exc}", file=sys.stderr)
+        return USAGE
+    setup_logging([settings.api_key, access.token, access.private_key], level="WARNING")
+    outcome, judge, gh = asyncio.run(
+        evaluate(
+            prs,
+            access,
+            settings,
+            saved,
+            judge_cache,
+            where.parent / "github",
+            max_wait=max_wait,
+            parallel=parallel,
+        )
+    )
+    figures = report(outcome, benchmark, settings, judge, gh)
+    print(json.dumps(figures, indent=2) if output == "json" else table(figures))
+    if outcome.stopped is not None:
+        wait = outcome.stopped.wait
+        asked = "" if wait is None else f", asked to wait {duration(wait)}"
+        print(
+            f"second-look: stopped: {outcome.stopped.reason}{asked}; results saved in {where}: "
+            "run the same command again to go on from there",
+            file=sys.stderr,
+        )
+        return QUOTA_STOPPED
+    failed = figures["failed_prs"] or figures["judge"]["not_judged"]
+    return CALL_FAILED if failed else SCORED
