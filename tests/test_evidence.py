@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.review.agents import AgentAnswer, ModelFinding
 from bot.review.gemini import json_schema
+from bot.review.verify import Verdict, VerifyAnswer
 from bot.store.findings_table import FindingRepo
 from tests.fakes.gemini import listed_findings
 from tests.reviewing import OWNER, REPO, finding, open_pull, run_review, summary_of
@@ -34,6 +35,14 @@ def test_the_schema_asks_for_the_evidence_before_the_severity_and_the_confidence
     assert list(item["properties"]) == order
     assert item["propertyOrdering"] == order
     assert item["required"] == order, "a defaulted field would be written after the rest"
+
+
+def test_the_verifier_is_asked_for_the_severity_and_the_suggestions_worth_before_its_reason():
+    item = json_schema(VerifyAnswer)["properties"]["verdicts"]["items"]
+
+    order = ["id", "keep", "severity", "suggestion_ok", "confidence", "reason"]
+    assert item["required"] == item["propertyOrdering"] == order
+    assert Verdict.model_validate({"id": 1, "keep": True, "confidence": 1, "reason": ""})
 
 
 def test_an_answer_stored_before_the_evidence_existed_still_parses():

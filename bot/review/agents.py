@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
-def _asked_in_order(schema: dict[str, Any]) -> None:
+def asked_in_order(schema: dict[str, Any]) -> None:
     """Every property is asked for, in the order declared: Gemini writes the required ones
     first, in `required`'s order, so a defaulted one (kept for answers stored before it) would
     otherwise come last; `propertyOrdering` (bot/review/gemini.json_schema) says it again."""
@@ -25,7 +25,7 @@ class ModelFinding(BaseModel):
     # why the change breaks), only then the severity and the fix, and the model's confidence
     # last, once it has made its case. `evidence` and `confidence` have defaults so that an
     # answer stored before they existed (reused on a resumed review) still parses.
-    model_config = ConfigDict(json_schema_extra=_asked_in_order)
+    model_config = ConfigDict(json_schema_extra=asked_in_order)
 
     file_path: str = Field(description="Path of the file exactly as in its '=== File:' line")
     line_start: int = Field(description="First line, new-side number from the listing")

@@ -12,9 +12,9 @@ import json
 import logging
 from dataclasses import replace
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.review.agents import SEVERITIES, map_severity
+from bot.review.agents import SEVERITIES, asked_in_order, map_severity
 from bot.review.findings import SEVERITY_RANK, Finding
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,12 @@ KEPT, DROPPED = "kept", "dropped"
 
 
 class Verdict(BaseModel):
+    model_config = ConfigDict(json_schema_extra=asked_in_order)  # every field asked, in order
+
     id: int = Field(description="The finding's id, as listed")
     keep: bool = Field(description="true: the finding is real and worth the author's time")
     # Defaults: an answer stored before these existed (reused on a resumed review) parses.
+    # Asked before the confidence and the reason: the verdict is made, then weighed.
     severity: str | None = Field(
         default=None,
         description="The severity it deserves, one of: critical, high, medium, low, info; the "
