@@ -135,3 +135,11 @@ def test_a_language_we_do_not_parse_needs_only_the_verifiers_word():
 
     (finding,) = check([kept(2, "b: [\n", file_path="c.yml")], diff).findings
     assert finding.offered
+
+
+def test_a_merged_finding_takes_the_verifiers_word_with_the_suggestion_it_takes():
+    bare = at(2, severity="high", title="Magic number")
+    fixed = kept(2, "b = 21\n", agent_type="style")
+
+    (merged,) = check([bare, fixed], DIFF, texts=HEAD).findings
+    assert (merged.severity, merged.suggestion, merged.offered) == ("high", "b = 21\n", True)

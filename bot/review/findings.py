@@ -163,7 +163,7 @@ def merge(findings: list[Finding]) -> tuple[list[Finding], int]:
                 twin,
                 description=twin.description
                 + f"\n\n(Also reported by the {finding.agent_type} agent.)",
-                suggestion=twin.suggestion or finding.suggestion,
+                **_suggestion_of(twin, finding),
             )
     return kept, merged
 
@@ -183,8 +183,15 @@ def _joined(found: Finding, agent: Finding) -> Finding:
         severity=severity,
         description=found.description
         + f"\n\n(Also found by the {agent.agent_type} agent: {agent.title})",
-        suggestion=found.suggestion or agent.suggestion,
+        **_suggestion_of(found, agent),
     )
+
+
+def _suggestion_of(kept: Finding, other: Finding) -> dict[str, Any]:
+    """The merged finding's suggestion: the kept one's, else the other's, with the verifier's
+    word on that one."""
+    source = kept if kept.suggestion else other
+    return {"suggestion": source.suggestion, "suggestion_kept": source.suggestion_kept}
 
 
 def _same(a: Finding, b: Finding) -> bool:
