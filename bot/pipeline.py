@@ -100,6 +100,7 @@ class Reviewed:
             "findings": len(checked.findings),
             "dropped": checked.dropped,
             "moved": checked.moved,
+            "untouched": checked.untouched,
             "merged": checked.merged,
             "gemini_calls": result.calls,
             "reused_answers": result.reused,
@@ -188,7 +189,7 @@ async def review(
     # Findings checked against the diff, merged across agents and analyzers (severities are
     # mapped), and withheld when the verifier dropped or doubted them (an analyzer's never);
     # what was dismissed is kept apart.
-    checked = check(result.findings + analyzed.findings, diff, config.min_confidence)
+    checked = check(result.findings + analyzed.findings, diff, config.min_confidence, texts)
     found = sorted(checked.findings + plan.carried, key=lambda f: f.rank)
     checked = replace(checked, findings=dismiss(found, await publisher.dismissed()))
     summary = summarize(
@@ -268,6 +269,7 @@ def summarize(
         agents=tuple(agent.name for agent in supervisor.agents) if supervisor else (),
         dropped=checked.dropped,
         moved=checked.moved,
+        untouched=checked.untouched,
         calls=usage.calls,
         prompt_tokens=usage.prompt_tokens,
         cached_tokens=usage.cached_tokens,

@@ -133,7 +133,13 @@ def placement_fixture(count: int = 30) -> tuple[dict[str, tuple[str, str]], list
         files[path] = (old, new)
         kinds = {"added": 10, "context": 8, "deleted": 51, "outside": 20, "past-end": 500}
         for kind, line in kinds.items():
-            findings.append(finding(path, line=line, severity="medium", title=f"{kind} in {path}"))
+            # An unchanged line's finding names the changed line it comes from (else dropped).
+            evidence = "Line 10 changed its value." if kind == "context" else ""
+            findings.append(
+                finding(
+                    path, line=line, severity="medium", title=f"{kind} in {path}", evidence=evidence
+                )
+            )
     return files, findings
 
 

@@ -134,6 +134,10 @@ class StoredFinding:
     verify_reason: str | None = None
     withheld: bool = False
     dismissed_by: str | None = None
+    evidence: str = ""
+    model_confidence: float | None = None
+    suggestion_kept: bool | None = None
+    offered: bool = False
 
 
 async def add_review(

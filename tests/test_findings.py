@@ -78,3 +78,68 @@ def test_suggestion_fits_only_the_flagged_lines():
     assert not suggestion_fits(at(2, suggestion="a = 1\nb = TWENTY"), DIFF), "repeats line 1"
     assert not suggestion_fits(at(2, suggestion="b = TWENTY\nc = 3"), DIFF), "repeats line 3"
     assert not suggestion_fits(at(30, suggestion="z"), DIFF), "not in the diff"
+
+
+# m.py's diff changes line 2 (`b = 20`) and line 25; lines 1 and 3-5 are unchanged context.
+HEAD = {"m.py": NEW}
+
+
+def test_a_finding_on_context_lines_is_dropped_unless_its_evidence_names_a_changed_line():
+    checked = check(
+        [
+            at(3, title="no evidence"),
+            at(3, title="by number", evidence="Lines 2-2 set b, which c depends on"),
+            at(4, title="by code", evidence="`b = 20` makes c wrong"),
+            at(5, title="another hunk's line", evidence="line 25 changed"),
+        ],
+        DIFF,
+    )
+
+    assert sorted(f.title for f in checked.findings) == ["by code", "by number"]
+    assert checked.untouched == 2
+
+
+def test_a_finding_on_an_added_line_needs_no_evidence():
+    assert check([at(2)], DIFF).untouched == 0
+
+
+def test_context_lines_around_a_deletion_only_hunk_are_never_untouched():
+    old = "".join(f"x{i} = {i}\n" for i in range(1, 30))
+    diff = Diff(files=[parse_file(make_file_diff("d.py", old, old.replace("x10 = 10\n", "")))])
+
+    assert check([at(10, file_path="d.py")], diff).untouched == 0
+
+
+def kept(line: int, suggestion: str, **kw) -> Finding:
+    return at(line, suggestion=suggestion, suggestion_kept=True, **kw)
+
+
+def test_a_kept_suggestion_that_parses_is_offered_one_that_does_not_is_not():
+    checked = check(
+        [kept(2, "b = 21\n"), kept(25, "v25 = (250\n", title="other")], DIFF, texts=HEAD
+    )
+
+    offered = {f.line_start: f.offered for f in checked.findings}
+    assert offered == {2: True, 25: False}
+
+
+def test_no_offer_without_the_verifiers_word_or_the_head_text():
+    unverified = at(2, suggestion="b = 21\n")
+
+    assert not check([unverified], DIFF, texts=HEAD).findings[0].offered
+    assert not check([kept(2, "b = 21\n")], DIFF).findings[0].offered, "head text unknown"
+
+
+def test_a_language_we_do_not_parse_needs_only_the_verifiers_word():
+    diff = Diff(files=[parse_file(make_file_diff("c.yml", "a: 1\nb: 2\n", "a: 1\nb: 3\n"))])
+
+    (finding,) = check([kept(2, "b: [\n", file_path="c.yml")], diff).findings
+    assert finding.offered
+
+
+def test_a_merged_finding_takes_the_verifiers_word_with_the_suggestion_it_takes():
+    bare = at(2, severity="high", title="Magic number")
+    fixed = kept(2, "b = 21\n", agent_type="style")
+
+    (merged,) = check([bare, fixed], DIFF, texts=HEAD).findings
+    assert (merged.severity, merged.suggestion, merged.offered) == ("high", "b = 21\n", True)

@@ -141,8 +141,8 @@ async def test_the_daily_cap_reserves_the_worst_case_and_settles_the_bill(
     capped = type(settings)(**{**settings.__dict__, "daily_budget_usd": 1.0})
     pull = open_pull(fake_github)
     async with Services.open(capped, sleep=sleep, clock=lambda: now[0]) as services:
-        # $0.005 left: an agent call's input costs far less, but its worst case (3,564 answer
-        # and 1,024 thinking tokens at $2.50 a million, $0.0115) does not fit.
+        # $0.005 left: an agent call's input costs far less, but its worst case (4,664 answer
+        # and 1,024 thinking tokens at $2.50 a million, $0.0142) does not fit.
         await quota.settle_spend(
             services.pool, installation_id=pull.installation_id, now=now[0], delta_usd=0.995
         )

@@ -144,13 +144,14 @@ class InlineComment:
 
 
 def inline_comments(findings: list[Finding], diff: Diff) -> list[InlineComment]:
-    """The findings on lines of the diff as comments, with a suggestion where it fits."""
+    """The findings on lines of the diff as comments, with a one-click suggestion where it
+    was offered (findings.offerable) and still fits this diff."""
     return [
         InlineComment(
             f.file_path,
             f.line_start,
             f.line_end or f.line_start,
-            inline_body(f, suggestion_fits(f, diff)),
+            inline_body(f, f.offered and suggestion_fits(f, diff)),
         )
         for f in findings
         if f.line_start is not None

@@ -3,39 +3,63 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def asked_in_order(schema: dict[str, Any]) -> None:
+    """Every property is asked for, in the order declared: Gemini writes the required ones
+    first, in `required`'s order, so a defaulted one (kept for answers stored before it) would
+    otherwise come last; `propertyOrdering` (bot/review/gemini.json_schema) says it again."""
+    schema["required"] = list(schema.get("properties", {}))
 
 
 class ModelFinding(BaseModel):
     """One finding as the model states it; lines are new-side line numbers."""
 
+    # The docstring goes to Gemini as the schema's description. The fields' order is the
+    # order the model writes them in: where and what first, then the evidence (the lines and
+    # why the change breaks), only then the severity and the fix, and the model's confidence
+    # last, once it has made its case. `evidence` and `confidence` have defaults so that an
+    # answer stored before they existed (reused on a resumed review) still parses.
+    model_config = ConfigDict(json_schema_extra=asked_in_order)
+
     file_path: str = Field(description="Path of the file exactly as in its '=== File:' line")
     line_start: int = Field(description="First line, new-side number from the listing")
     line_end: int = Field(description="Last line, new-side number (same as line_start for one)")
+    title: str = Field(description="Short summary, under 80 characters")
+    evidence: str = Field(
+        default="",
+        description="The lines involved, by new-side number and quoting their code, and why "
+        "the change breaks them; name the changed ('+') line the problem comes from",
+    )
+    description: str = Field(description="What is wrong and why it matters")
     # The enum goes to Gemini in the schema; the answer is parsed as any text, then mapped.
     severity: str = Field(
         description="One of: critical, high, medium, low, info",
         json_schema_extra={"enum": list(SEVERITIES)},
     )
-    title: str = Field(description="Short summary, under 80 characters")
-    description: str = Field(description="What is wrong and why it matters")
     suggestion: str | None = Field(
         default=None,
         description="Replacement code for exactly lines line_start..line_end, or null",
+    )
+    confidence: float | None = Field(
+        default=None, description="How sure you are that the finding is real, 0 to 1"
     )
 
 
 # An agent's answer is bounded: at most MAX_FINDINGS findings (the schema's maxItems, and the
 # task says so), each about FINDING_TOKENS (a path, four short fields, a title under 80
-# characters, a few sentences of description, a replacement of a few lines: 1,000 to 1,400
+# characters, the evidence (a line or two quoted and a sentence: 300 to 500 characters), a
+# few sentences of description, a replacement of a few lines and a confidence: 1,400 to 1,850
 # characters of JSON at about 4 a token). The request's maxOutputTokens is this answer's size
 # plus the thinking budget; an answer cut there is a failed attempt, never "no findings".
 MAX_FINDINGS = 10
-FINDING_TOKENS = 350
-ANSWER_TOKENS = 64 + MAX_FINDINGS * FINDING_TOKENS  # 3,564
+FINDING_TOKENS = 460
+ANSWER_TOKENS = 64 + MAX_FINDINGS * FINDING_TOKENS  # 4,664
 
 
 class AgentAnswer(BaseModel):
@@ -82,9 +106,12 @@ AGENTS: dict[str, Agent] = {
 TASK_TEMPLATE = """Your task, as one specialist of several:
 Second Look agent: {name}
 {focus}
-Report only what is in your area, on "+" or " " lines of the diff above, with their new-side \
-numbers, at most {most} findings, the most important first, each described in a few \
-sentences. Give `suggestion` only as replacement code for exactly line_start..line_end."""
+Report only what is in your area and what this change causes, with new-side line numbers, at \
+most {most} findings, the most important first. For each, first give the evidence: the lines \
+involved (their numbers and code) and why the change breaks them. A finding on unchanged \
+(" ") lines must name in its evidence the changed ("+") line it comes from; without one, do \
+not report it. Then describe it in a few sentences and rate it. Give `suggestion` only as \
+replacement code for exactly line_start..line_end, and `confidence` last."""
 
 
 def task(agent: Agent) -> str:

@@ -89,7 +89,11 @@ class _CacheGone(_Retry):
 def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     """The answer's JSON schema (generationConfig.responseJsonSchema), made once per schema:
     made again for every request, as google-genai did with the class as `response_schema`, it
-    was 43% of the CPU of sending one (py-spy under `bench_review_load`)."""
+    was 43% of the CPU of sending one (py-spy under `bench_review_load`).
+
+    Each object lists its properties in `propertyOrdering`, in the order the model declares
+    them, as google-genai did: the model writes them in that order (a finding's evidence
+    before its severity, its confidence last: bot/review/agents.ModelFinding)."""
     made: dict[str, Any] = schema.model_json_schema()
     defs = made.pop("$defs", {})
 
@@ -98,7 +102,11 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 return inline(defs[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
+            out = {key: inline(value) for key, value in node.items()}
+            properties = node.get("properties")
+            if node.get("type") == "object" and isinstance(properties, dict) and properties:
+                out["propertyOrdering"] = list(properties)
+            return out
         if isinstance(node, list):
             return [inline(item) for item in node]
         return node

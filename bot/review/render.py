@@ -48,6 +48,7 @@ class Summary:
     error: str | None = None
     dropped: int = 0
     moved: int = 0
+    untouched: int = 0  # on unchanged lines only, the evidence naming no changed line
     inline: int = 0
     calls: int = 0  # Gemini calls, retries included
     unreached_calls: int = 0  # of them, those that never reached Gemini: they cost nothing
@@ -416,6 +417,11 @@ def _notes(summary: Summary) -> list[str]:
         )
     if summary.dropped:
         out.append(f"- {summary.dropped} finding(s) named files not in this PR and were dropped.")
+    if summary.untouched:
+        out.append(
+            f"- {summary.untouched} finding(s) were only about lines this PR did not change, "
+            "with no evidence tying them to a changed line, and were dropped."
+        )
     if summary.inline:
         out.append(f"- {summary.inline} finding(s) are also inline comments on the diff.")
     for key, problem in summary.config_problems:
@@ -513,17 +519,32 @@ def source(finding: Finding) -> str:
     return linked + (SEPARATOR + text(rest) if rest else "")
 
 
+EVIDENCE_CHARS = 300  # the evidence line of an inline comment is cut here
+
+
 def inline_body(finding: Finding, with_suggestion: bool) -> str:
-    """One inline comment: severity, title, explanation, and an applicable suggestion."""
+    """One inline comment: severity, title, the evidence in a short line, the explanation, and
+    the suggestion: a one-click block when `with_suggestion` (the finding's `offered`, and it
+    fits the diff), else a plain code block the author may copy, or nothing when the verifier
+    said it is wrong (a wrong fix is not worth the reader's time)."""
     parts = [
         f"{ICONS[finding.severity]} **{finding.severity}** · {text(finding.title)} "
         f"<sub>({source(finding)})</sub>"
     ]
+    if finding.evidence:
+        evidence = " ".join(finding.evidence.split())
+        if len(evidence) > EVIDENCE_CHARS:
+            evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
+        parts.append(f"**Evidence:** {text(evidence)}")
     description = without_docs(finding.agent_type, finding.description)
     if description:
         parts.append(text(description, multiline=True))
-    if with_suggestion and finding.suggestion is not None:
-        parts.append(block(finding.suggestion, "suggestion"))
+    if finding.suggestion is not None and finding.suggestion_kept is not False:
+        if with_suggestion:
+            parts.append(block(finding.suggestion, "suggestion"))
+        else:
+            parts.append("_A possible fix, to adapt: it was not checked to apply as it is._")
+            parts.append(block(finding.suggestion))
     if finding.fingerprint:
         parts.append(f"<!-- second-look:finding {finding.fingerprint} -->")
     return "\n\n".join(parts)

@@ -216,6 +216,18 @@ def language_of(path: str) -> str | None:
     return _EXTENSIONS.get(os.path.splitext(path)[1].lower())
 
 
+def parses(path: str, text: str) -> bool | None:
+    """True when `text` parses without a syntax error in its file's grammar, False when it
+    does not, None when there is no grammar for the file (or it is too large to parse)."""
+    language = language_of(path)
+    data = text.encode("utf-8", errors="replace")
+    if language is None or len(data) > _MAX_PARSE_BYTES:
+        return None
+    with _parse_lock:
+        tree = _parser(language).parse(data)
+    return not tree.root_node.has_error
+
+
 def enclosing(
     path: str, text: str, start: int, end: int, *, max_lines: int = 150, window: int = 10
 ) -> Scope:

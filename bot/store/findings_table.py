@@ -15,9 +15,11 @@ _FIELDS = (
     "agent_type", "severity", "file_path", "line_start", "line_end",
     "title", "description", "suggestion", "fingerprint", "carried_from",
     "verdict", "confidence", "verify_reason", "withheld", "dismissed_by",
+    "evidence", "model_confidence", "suggestion_kept", "offered",
 )  # fmt: skip
 _TYPES = ("text", "text", "text", "int", "int", "text", "text", "text", "text", "uuid",
-          "text", "float8", "text", "bool", "text")  # fmt: skip
+          "text", "float8", "text", "bool", "text",
+          "text", "float8", "bool", "bool")  # fmt: skip
 
 
 class FindingLike(Protocol):
@@ -53,6 +55,14 @@ class FindingLike(Protocol):
     def withheld(self) -> bool: ...
     @property
     def dismissed_by(self) -> str | None: ...
+    @property
+    def evidence(self) -> str: ...
+    @property
+    def model_confidence(self) -> float | None: ...
+    @property
+    def suggestion_kept(self) -> bool | None: ...
+    @property
+    def offered(self) -> bool: ...
 
 
 class FindingRepo:

@@ -176,8 +176,12 @@ class FakeGemini:
         self.count_requests: list[CountRequest] = []
         self.findings: dict[str, list[dict[str, Any]]] = {}
         # The verifier's answer for one listed finding (its JSON as the request lists it):
-        # (keep, confidence, reason). Unset: every finding kept with confidence 0.9.
-        self.verdict: Callable[[dict[str, Any]], tuple[bool, float, str]] | None = None
+        # (keep, confidence, reason), or the verdict's fields as a dict (`severity`,
+        # `suggestion_ok` too). Unset: every finding kept with confidence 0.9, its suggestion
+        # (if any) said right.
+        self.verdict: (
+            Callable[[dict[str, Any]], tuple[bool, float, str] | dict[str, Any]] | None
+        ) = None
         self.responder: Callable[[GeminiRequest], dict[str, Any] | str] | None = None
         # What a thread answer's request is answered (its agent is "answer").
         self.thread_answer = "The finding stands: the input reaches eval unchecked."
@@ -431,12 +435,16 @@ class FakeGemini:
     def _verdicts(self, seen: GeminiRequest) -> list[dict[str, Any]]:
         verdicts = []
         for item in listed_findings(seen.prompt):
-            keep, confidence, reason = (
-                self.verdict(item) if self.verdict is not None else (True, 0.9, "looks right")
-            )
-            verdicts.append(
-                {"id": item["id"], "keep": keep, "confidence": confidence, "reason": reason}
-            )
+            said = self.verdict(item) if self.verdict is not None else (True, 0.9, "looks right")
+            verdict: dict[str, Any] = {"id": item["id"], "keep": True, "confidence": 0.9}
+            verdict["reason"] = "looks right"
+            verdict["suggestion_ok"] = True if item.get("suggestion") is not None else None
+            if isinstance(said, dict):
+                verdict.update(said)
+            else:
+                keep, confidence, reason = said
+                verdict.update(keep=keep, confidence=confidence, reason=reason)
+            verdicts.append(verdict)
         return verdicts
 
     def _live_cache(self, name: str) -> CachedContent | None:
