@@ -13,7 +13,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 def asked_in_order(schema: dict[str, Any]) -> None:
     """Every property is asked for, in the order declared: Gemini writes the required ones
     first, in `required`'s order, so a defaulted one (kept for answers stored before it) would
-    otherwise come last; `propertyOrdering` (bot/review/gemini.json_schema) says it again."""
+    otherwise come last; the properties' own order says it again (bot/review/gemini.json_schema)."""
     schema["required"] = list(schema.get("properties", {}))
 
 

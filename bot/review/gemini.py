@@ -91,9 +91,11 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     made again for every request, as google-genai did with the class as `response_schema`, it
     was 43% of the CPU of sending one (py-spy under `bench_review_load`).
 
-    Each object lists its properties in `propertyOrdering`, in the order the model declares
-    them, as google-genai did: the model writes them in that order (a finding's evidence
-    before its severity, its confidence last: bot/review/agents.ModelFinding)."""
+    Its keys keep the order the model declares its fields in, and Gemini 2.5 and later write
+    a JSON Schema answer's properties in that order (the "implicit property ordering" of the
+    Gemini API, November 2025): a finding's evidence before its severity, its confidence last
+    (bot/review/agents.ModelFinding). `propertyOrdering` belongs to the OpenAPI `Schema` of
+    `responseSchema`, not to JSON Schema, so it is not sent."""
     made: dict[str, Any] = schema.model_json_schema()
     defs = made.pop("$defs", {})
 
@@ -102,11 +104,7 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 return inline(defs[ref.removeprefix("#/$defs/")])
-            out = {key: inline(value) for key, value in node.items()}
-            properties = node.get("properties")
-            if node.get("type") == "object" and isinstance(properties, dict) and properties:
-                out["propertyOrdering"] = list(properties)
-            return out
+            return {key: inline(value) for key, value in node.items()}
         if isinstance(node, list):
             return [inline(item) for item in node]
         return node
