@@ -212,6 +212,9 @@ async def test_a_finding_on_an_unchanged_line_needs_evidence_naming_a_changed_on
     titles = {body.split(" · ")[1].split(" <sub>")[0] for body in comments(fake_github)}
     assert titles == {"run and evaluate both execute input", "os.system beside the new eval"}
     assert review.stats["untouched"] == 1
+    (asked,) = fake_gemini.requests_of("verifier")
+    weighed = {item["title"] for item in listed_findings(asked.prompt)}
+    assert weighed == titles, "the verifier is not paid to weigh what check() drops"
     assert "1 finding(s) were only about lines this PR did not change" in summary_of(
         fake_github, pull.number
     )

@@ -110,7 +110,7 @@ def check(
         if changed is None:
             result.dropped += 1
             continue
-        if tool_of(finding.agent_type) is None and untouched(finding, changed):
+        if off_the_change(finding, diff):
             result.untouched += 1
             continue
         start, end = finding.line_start, finding.line_end
@@ -257,6 +257,15 @@ def similar(a: Finding, b: Finding) -> bool:
 
 _NUMBER = re.compile(r"(?<![\w.])(\d+)(?:\s*(?:-|\.\.)\s*(\d+))?(?![\w.])")
 _QUOTED_CHARS = 6  # a changed line's code counts as quoted from this long ("b = 20")
+
+
+def off_the_change(finding: Finding, diff: Diff) -> bool:
+    """An agent's finding `check` drops as `untouched` (an analyzer's is about the lines its
+    tool read, never dropped so); the supervisor does not ask the verifier about it."""
+    changed = diff.file(finding.file_path)
+    return (
+        changed is not None and tool_of(finding.agent_type) is None and untouched(finding, changed)
+    )
 
 
 def untouched(finding: Finding, changed: ChangedFile) -> bool:

@@ -14,7 +14,7 @@ from bot.review.agents import AGENTS, ANSWER_TOKENS, MAX_FINDINGS, Agent, AgentA
 from bot.review.changes import ChangedFile, Diff
 from bot.review.chunks import CONTEXT_SHARE, Chunk, FileContext, chunk_diff
 from bot.review.coverage import AgentFailure
-from bot.review.findings import Finding, from_model, merge
+from bot.review.findings import Finding, from_model, merge, off_the_change
 from bot.review.gemini import AgentCallError, GeminiClient, prompt_digest
 from bot.review.metering import BudgetSpent, Meter, QuotaReached, Worst
 from bot.review.pricing import Price
@@ -120,6 +120,7 @@ class ReviewSupervisor:
         self._walk_failed: dict[int, str] = {}  # chunk -> why its walkthrough call failed
         # The analyzers' findings, for the verifier: they run while the agents do.
         self._evidence: Awaitable[Sequence[Finding]] | None = None
+        self._diff = Diff()  # run()'s: which lines each finding is on
 
     def capacity(self) -> int:
         """Tokens of diff each agent may read, planning with the budget left less a reserve
@@ -173,6 +174,7 @@ class ReviewSupervisor:
         calls, lets those in flight finish (their answers are kept), and is raised.
         """
         result = SupervisorResult()
+        self._diff = diff
         # A task, so that every chunk's verifier may await it (a coroutine is awaited once).
         self._evidence = asyncio.ensure_future(evidence) if evidence is not None else None
         wanted = [changed for path in files if (changed := diff.file(path)) is not None]
@@ -326,9 +328,12 @@ class ReviewSupervisor:
         in_part = [f for f in found if f.file_path in part.chunk.paths]
         elsewhere = [f for f in found if f.file_path not in part.chunk.paths]
         merged, _ = merge(in_part)
-        if self.verify and merged and self._stop is None:
-            merged = await self._verify(gate, part, merged, result, cached)
-        result.findings.extend(merged + elsewhere)
+        # What check() drops as off the change is not worth a verdict: not paid for.
+        off = [f for f in merged if off_the_change(f, self._diff)]
+        weighed = [f for f in merged if f not in off]
+        if self.verify and weighed and self._stop is None:
+            weighed = await self._verify(gate, part, weighed, result, cached)
+        result.findings.extend(weighed + off + elsewhere)
 
     async def _walk(
         self,
