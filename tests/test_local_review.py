@@ -178,7 +178,7 @@ def test_diff_from_stdin_as_json_has_the_findings_coverage_and_usage(tmp_path, f
 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["version"] == 3
+    assert report["version"] == 4
     assert report["status"] == "completed"
     assert report["error"] is None
     assert (report["partial"], report["partial_reasons"]) == (False, [])
@@ -906,7 +906,7 @@ def test_a_file_whose_diff_does_not_parse_makes_the_review_partial_never_100_per
 
     assert as_json.returncode == text.returncode == 0, as_json.stderr  # by what it reviewed
     report = json.loads(as_json.stdout)
-    assert report["version"] == 3
+    assert report["version"] == 4
     assert (report["status"], report["error"], report["partial"]) == ("completed", None, True)
     (reason,) = report["partial_reasons"]
     assert reason.startswith("the diff of 1 file(s) could not be parsed: other.py")

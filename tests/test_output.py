@@ -239,7 +239,8 @@ def test_sarif_says_a_failed_review_did_not_succeed():
 
 
 FINDING_KEYS = {"agent", "severity", "path", "line_start", "line_end", "title", "description",
-                "suggestion", "fingerprint", "verdict", "confidence"}  # fmt: skip
+                "suggestion", "evidence", "suggestion_offered", "fingerprint", "verdict",
+                "confidence"}  # fmt: skip
 TOP_KEYS = {"version", "source", "head", "status", "error", "partial", "partial_reasons",
             "fail_on", "findings", "withheld", "dismissed", "coverage", "usage", "agents",
             "failed_agents", "notes", "config_problems", "walkthrough"}  # fmt: skip
@@ -263,7 +264,7 @@ def test_json_has_the_documented_shape_and_round_trips():
 
     assert out == as_json(report)
     assert set(out) == TOP_KEYS
-    assert out["version"] == 3
+    assert out["version"] == 4
     assert (out["partial"], out["partial_reasons"]) == (False, [])
     assert out["source"] == "diff from standard input"
     assert out["head"] == "0123456789abcdef0123"
@@ -467,3 +468,21 @@ def test_every_format_renders_and_an_unknown_one_is_refused():
     assert all(render(report, fmt).strip() for fmt in FORMATS)
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         render(report, "xml")
+
+
+def test_every_format_carries_a_findings_evidence_and_escapes_it():
+    evidence = "Line 3 `query(name)` puts the name into the SQL \x1b[31mas it is\x1b[0m."
+    report = a_report([raw(evidence=evidence)])
+
+    (shown,) = as_json(report)["findings"]
+    assert shown["evidence"] == evidence and shown["suggestion_offered"] is False
+    (result,) = as_sarif(report)["runs"][0]["results"]
+    assert result["properties"]["evidence"].startswith("Line 3 `query(name)` puts the name")
+    assert "\x1b" not in result["properties"]["evidence"]
+    text = render_text(report, color=False)
+    assert "Evidence:" in text and "puts the name into the SQL as it is." in text
+    assert "\x1b" not in text
+    plain = as_json(a_report([raw()]))["findings"][0]
+    assert plain["evidence"] == "" and "evidence" not in json.dumps(
+        as_sarif(a_report([raw()]))["runs"][0]["results"][0]["properties"]
+    )

@@ -177,7 +177,7 @@ def test_text_and_json_carry_the_walkthrough():
 
     assert text.index("Walkthrough") < text.index("No findings")
     assert "    app.py: Adds `evaluate`." in text and "Review effort: 3/5." in text
-    assert data["version"] == 3
+    assert data["version"] == 4
     assert data["walkthrough"]["files"][0] == {
         "path": "app.py",
         "group": "Feature",

@@ -2,10 +2,10 @@
 remove one. `version` goes up by one with every change of the shape (keys added), so a reader
 of version N reads any later one. 2 added `partial`, `partial_reasons`, `unreached_calls` and
 the coverage's `partly_reviewed_*`, and rounds the costs to the hundredth of a cent. 3
-added `walkthrough`.
+added `walkthrough`. 4 added a finding's `evidence` and `suggestion_offered`.
 
     {
-      "version": 3,
+      "version": 4,
       "source": "diff from standard input",   # what was reviewed
       "head": "0123abc...",                   # the head commit ("" when there is none)
       "status": "completed",                  # completed | failed | skipped | queued
@@ -55,6 +55,9 @@ added `walkthrough`.
       "path": "src/app.py",
       "line_start": 42, "line_end": 44,          # new-side lines; both null: about the file
       "title": "...", "description": "...", "suggestion": "..." or null,
+      "evidence": "...",                         # the lines and why the change breaks ("": none)
+      "suggestion_offered": true,                # the suggestion is a one-click block on GitHub:
+                                                 # the verifier kept it and the file still parses
       "fingerprint": "...",                      # stable across pushes
       "verdict": "kept" | "dropped" | null,      # null: not verified
       "confidence": 0.9 or null,
@@ -78,7 +81,7 @@ from bot.review.render import Summary, not_reviewed
 if TYPE_CHECKING:
     from bot.output import Report
 
-VERSION = 3
+VERSION = 4
 
 
 def render_json(report: Report) -> str:
@@ -153,6 +156,8 @@ def finding_json(finding: Finding, *, dismissed: bool = False) -> dict[str, Any]
         "title": finding.title,
         "description": finding.description,
         "suggestion": finding.suggestion,
+        "evidence": finding.evidence,
+        "suggestion_offered": finding.offered,
         "fingerprint": finding.fingerprint,
         "verdict": finding.verdict,
         "confidence": finding.confidence,

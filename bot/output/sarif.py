@@ -103,6 +103,9 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if description:
         message += "\n\n" + description
     properties: dict[str, Any] = {"severity": finding.severity}
+    evidence = clean(finding.evidence).strip()
+    if evidence:
+        properties["evidence"] = evidence
     if finding.agent_type == "security":
         properties["security-severity"] = SECURITY_SEVERITY[finding.severity]
     out: dict[str, Any] = {

@@ -199,6 +199,9 @@ def _finding(finding: Finding, diff: Diff, style: _Style) -> list[str]:
     description = safe(finding.description).strip()
     if description:
         out += [""] + _indented(description, "      ")
+    evidence = safe(finding.evidence).strip()
+    if evidence:
+        out += ["", "      Evidence:"] + _indented(evidence, "        ")
     if finding.suggestion is not None and finding.suggestion.strip():
         out += ["", "      Suggestion:"] + _indented(safe(finding.suggestion).rstrip(), "        ")
     out.append("")
