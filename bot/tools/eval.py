@@ -30,8 +30,6 @@ from bot.tools.eval_report import Scored, report, score, table, with_outcome
 from bot.tools.eval_results import ResultsFile, default_path, prompt_version
 from bot.tools.eval_run import (
     CALL_FAILED,
-    MAX_QUOTA_WAIT,
-    PARALLEL_PRS,
     QUOTA_STOPPED,
     SCORED,
     USAGE,
@@ -39,6 +37,7 @@ from bot.tools.eval_run import (
     QuotaStop,
     duration,
     evaluate,
+    run_options,
     within_quota,
 )
 from bot.tools.judge import JudgeCache, open_judge
@@ -130,14 +129,6 @@ def _told(outcome: Outcome, where: Path, cases: int, max_wait: float) -> None:
         )
 
 
-def _options(max_wait: float | None, parallel: int | None) -> tuple[float, int] | None:
-    max_wait = MAX_QUOTA_WAIT if max_wait is None else max_wait
-    parallel = PARALLEL_PRS if parallel is None else parallel
-    if not (max_wait >= 0 and parallel >= 1):  # NaN too
-        return None
-    return max_wait, parallel
-
-
 def run(
     path: str | None,
     output: str,
@@ -150,7 +141,7 @@ def run(
 ) -> int:
     """SCORED; USAGE: the file or the settings are wrong; CALL_FAILED: a Gemini call failed;
     QUOTA_STOPPED: a quota asked to wait longer than `max_wait`, the scores are partial."""
-    options = _options(max_wait, parallel)
+    options = run_options(max_wait, parallel)
     if options is None:
         return _usage("--max-wait must be 0 or more, --parallel 1 or more")
     max_wait, parallel = options
@@ -192,7 +183,7 @@ def run_compare(
     """Both configurations on the same cases, A first, each with its own results file (both
     resume); the paired difference B - A. Exit statuses as `run`'s; a quota stop of A stops
     before B."""
-    options = _options(max_wait, parallel)
+    options = run_options(max_wait, parallel)
     if options is None:
         return _usage("--max-wait must be 0 or more, --parallel 1 or more")
     max_wait, parallel = options

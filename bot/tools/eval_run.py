@@ -76,6 +76,15 @@ def result_of(case: Case, reviewed: Reviewed) -> CaseResult:
     )
 
 
+def run_options(max_wait: float | None, parallel: int | None) -> tuple[float, int] | None:
+    """--max-wait and --parallel, their defaults filled in; None when either is out of range."""
+    max_wait = MAX_QUOTA_WAIT if max_wait is None else max_wait
+    parallel = PARALLEL_PRS if parallel is None else parallel
+    if not (max_wait >= 0 and parallel >= 1):  # NaN too
+        return None
+    return max_wait, parallel
+
+
 @dataclass
 class Stopped:
     """Why a run stopped before every PR was reviewed: the quota and the wait it asked for."""

@@ -50,6 +50,7 @@ from bot.tools.eval_run import (
     Stopped,
     duration,
     result_of,
+    run_options,
     until_stopped,
     within_quota,
 )
@@ -462,14 +463,14 @@ def run(
 ) -> int:
     """SCORED; USAGE: an option, the data or the settings are wrong; CALL_FAILED: a PR could
     not be read or reviewed, or a pair not judged; QUOTA_STOPPED: partial, resumable."""
-    max_wait = MAX_QUOTA_WAIT if max_wait is None else max_wait
-    parallel = PARALLEL_PRS if parallel is None else parallel
-    if not (max_wait >= 0 and parallel >= 1) or (limit is not None and limit < 1):
+    options = run_options(max_wait, parallel)
+    if options is None or (limit is not None and limit < 1):
         print(
             "second-look: --max-wait must be 0 or more, --parallel and --limit 1 or more",
             file=sys.stderr,
         )
         return USAGE
+    max_wait, parallel = options
     folder = resources.martian_data() if data is None else Path(data)
     try:
         benchmark = load(folder)
