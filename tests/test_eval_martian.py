@@ -16,7 +16,9 @@ from bot import resources
 from bot.config import github_access
 from bot.tools.eval_results import ResultsFile
 from bot.tools.judge import JudgeCache
-from bot.tools.martian import evaluate, load, report, select, table
+from bot.tools.martian import evaluate
+from bot.tools.martian_prs import load, select
+from bot.tools.martian_report import report, table
 from tests.processes import CHECKOUT
 
 pytestmark = pytest.mark.timeout(90)
