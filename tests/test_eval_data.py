@@ -265,3 +265,18 @@ def test_builder_rejects_a_finding_on_a_context_line(tmp_path: Path) -> None:
     (case / "case.yaml").write_text(meta.replace("LINE", "1"))
     with pytest.raises(builder.CaseError, match="hold no added line"):
         builder.build(tmp_path / "cases")
+
+
+def test_every_project_the_set_holds_code_of_has_its_licence_shipped(
+    records: list[dict[str, Any]],
+) -> None:
+    """The cases carry other projects' files: each project's licence text ships beside them."""
+    shipped = (PRS.parent / "THIRD-PARTY-LICENSES.txt").read_text(encoding="utf-8")
+    headers = dict(re.findall(r"(?m)^(\S+/\S+) \(https://github\.com/\S+\), (.+)$", shipped))
+    for record in records:
+        if record["source"] == SYNTHETIC:
+            continue
+        repository = record["source"].split("/commit/")[0].removeprefix("https://github.com/")
+        assert repository in headers, f"{record['id']}: no licence of {repository} shipped"
+        assert record["licence"] in headers[repository].split(", "), record["id"]
+    assert shipped.count("Permission is hereby granted") >= 10  # the MIT texts themselves

@@ -37,6 +37,7 @@ SHIPPED = (
     "bot/app/dashboard/templates/review.html",
     "bot/app/dashboard/static/dashboard.js",
     "bot/tools/eval_data/prs.jsonl",
+    "bot/tools/eval_data/THIRD-PARTY-LICENSES.txt",
     "bot/tools/eval_data/martian/golden.json",
     "bot/tools/eval_data/martian/LICENSE",
 )

@@ -15,7 +15,8 @@ A case from a real bug-fix commit reverses the fix: `before/` holds the touched 
 left them, `after/` as they were before it, so the PR introduces the bug the fix removed. Its
 expected lines must touch the change: each is on the new side of a hunk, and the range holds an
 added line or borders a removed one (a fix that only added a check becomes a PR that only
-deletes it).
+deletes it). A case from a project not yet in the set needs that project's licence text in
+`bot/tools/eval_data/THIRD-PARTY-LICENSES.txt` (tests/test_eval_data.py checks).
 
 The diff is made by real git: a throwaway repository gets one commit with `before/` and one
 with `after/`, and `git diff HEAD~1 HEAD` gives what GitHub's `.diff` would show (`a/` and `b/`
