@@ -1,5 +1,7 @@
-"""The similarity rule that merges two agents' findings of one problem, on real duplicates and
-near-misses (tests/data/duplicate_findings.json): where its threshold comes from."""
+"""The similarity rule that merges two agents' findings of one problem: on duplicates and
+near-misses written in our agents' style (tests/data/duplicate_findings.json), where its
+threshold comes from, and on real AI review tools' comments of the Martian benchmark
+(tests/data/real_duplicate_comments.json)."""
 
 from __future__ import annotations
 
@@ -63,3 +65,36 @@ def test_findings_without_evidence_are_merged_only_by_equal_titles():
     a = Finding(**{**made(pair["a"]).__dict__, "evidence": ""})
 
     assert not similar(a, made(pair["b"]))
+
+
+REAL = json.loads(
+    (Path(__file__).parent / "data" / "real_duplicate_comments.json").read_text(encoding="utf-8")
+)
+
+
+def comment(side: list[str]) -> Finding:
+    """A real tool's review comment as a finding: its text is its whole evidence."""
+    tool, text = side
+    return Finding(
+        agent_type=tool,
+        severity="medium",
+        file_path="app.py",
+        line_start=10,
+        line_end=10,
+        title="",
+        description="",
+        evidence=text,
+    )
+
+
+def test_on_real_tools_comments_the_rule_merges_half_of_one_problem_and_few_of_two():
+    """200 pairs of two AI review tools' comments on the same issue of a Martian benchmark PR,
+    worded by each tool its own way, and 200 pairs about two different issues of one PR
+    (without lines: these tools' comments carry none, so the rule's line overlap, which
+    parts most different issues, is not in play). Measured: 52% and 3% merged."""
+    same = [similar(comment(p["a"]), comment(p["b"])) for p in REAL["same"]]
+    other = [similar(comment(p["a"]), comment(p["b"])) for p in REAL["other"]]
+
+    assert len(same) == len(other) == 200
+    assert sum(same) / len(same) >= 0.45, "a duplicate is merged one time in two at least"
+    assert sum(other) / len(other) <= 0.06, "two different issues are almost never merged"

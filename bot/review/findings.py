@@ -221,7 +221,9 @@ _STOP = frozenset(
 # problem worded differently by two agents, 9 near-misses: same lines, another problem): the
 # near-misses score at most 0.19, the duplicates 0.25 and above but one (0.10, "eval of user
 # input" / "eval() on untrusted user_input"); 0.22 sits in the gap. A missed merge costs a
-# second comment; a false one loses a finding, so the line stays above every near-miss.
+# second comment; a false one loses a finding, so the line stays above every near-miss. On real
+# AI review tools' comments from the Martian benchmark (tests/data/real_duplicate_comments.json,
+# without lines), it merges 52% of two tools' comments on one issue and 3% of those on two.
 SIMILAR = 0.22
 
 
