@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 
+import asyncpg
 import pytest
 
 from bot.app.services import Services
@@ -496,3 +499,23 @@ async def test_a_given_up_review_completes_the_check_run_it_started(services, fa
     (run,) = fake_github.check_runs(OWNER, REPO, pull.head_sha)
     assert (run["status"], run["conclusion"]) == ("completed", "failure")
     assert "gave up after 5 attempts" in run["output"]["title"]
+
+
+async def test_a_claim_with_the_database_unreachable_is_one_line_and_leaves_the_row(
+    services, fake_github, caplog
+):
+    # A replica whose database is away (its name does not resolve, nothing listens): the claim
+    # fails; the review stays pending for the reclaimer, said in one line without a traceback.
+    review_id = await new_review(services.pool, open_pull(fake_github))
+    away = await asyncpg.create_pool("postgresql://app@127.0.0.1:9/none", min_size=0)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.app.leased_runner"):
+            ended = await process_review(review_id, dataclasses.replace(services, pool=away))
+    finally:
+        await away.close()
+
+    assert ended is None
+    (said,) = [r for r in caplog.records if r.name == "bot.app.leased_runner"]
+    assert said.levelno == logging.WARNING and said.exc_info is None
+    assert "not claimed: the database is unreachable" in said.getMessage()
+    assert (await reviews.get(services.pool, review_id)).status == "pending"

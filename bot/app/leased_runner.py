@@ -19,7 +19,7 @@ from bot import retry
 from bot.app import outage
 from bot.errors import describe
 from bot.review.gemini import AgentCallError
-from bot.store import db, lease
+from bot.store import connect, db, lease
 
 if TYPE_CHECKING:
     from bot.app.services import Services
@@ -110,8 +110,19 @@ class Work(ABC, Generic[Ended, Result]):
 
 async def run(claiming: Awaitable[Work[Ended, Result] | None]) -> Result | None:
     """Claim, then run the work to its end; never raises for the work's own failure.
-    What its finish returned, or None when this call did not finish it."""
-    work = await claiming
+    What its finish returned, or None when this call did not finish it. A database that cannot
+    be reached for the claim leaves the row as it was: said in one line, taken up again by the
+    reclaimer once the database answers."""
+    try:
+        work = await claiming
+    except Exception as exc:
+        if not connect.unreachable(exc):
+            raise
+        log.warning(
+            "not claimed: the database is unreachable (%s); the reclaimer takes it up again",
+            describe(exc),
+        )
+        return None
     if work is None:
         return None
     if work.leased.exhausted(work.attempts):

@@ -32,6 +32,12 @@ _AWAY: tuple[type[BaseException], ...] = (
 )
 
 
+def unreachable(exc: BaseException) -> bool:
+    """`exc` says the database could not be reached (no server, a name that does not resolve,
+    a dropped connection), as a statement's or a pool's failure."""
+    return isinstance(exc, _AWAY)
+
+
 _PASSWORD_PARAM = re.compile(r"(^|&)((?:ssl)?password)=([^&]*)")
 
 
