@@ -147,6 +147,14 @@ async def test_eval_of_the_shipped_set_counts_what_fake_gemini_was_told_to_say(
         low, high = line["interval"][name]
         assert low <= line[name] <= high and low < high, name
     assert data["kinds"]["clean"] == data["prs_without_bug"]
+    languages = data["languages"]
+    assert set(languages) == {c["language"] for c in sample}
+    for name in ("expected", "caught", "findings"):
+        assert sum(s[name] for s in languages.values()) == line[name], name
+        assert sum(s[name] for s in data["by_kind"].values()) == line[name], name
+    clean = data["by_kind"]["clean"]
+    assert clean["expected"] == 0 and clean["recall"] is None
+    assert clean["findings"] == known["false"] and clean["precision"] == 0
     again = await run_eval(base_settings, tmp_path, "--format", "json")
     assert json.loads(again.stdout)["overall"] == data["overall"], "a fixed seed: reproducible"
     assert json.loads(again.stdout)["resumed"] == len(CASES)

@@ -7,7 +7,7 @@ as JSON and as a table.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,8 @@ def report(scored: Sequence[Scored], agents: Sequence[str], model: str) -> dict[
         "agents": {
             agent: figures([counts(s.agents[agent]) for s in scored], None) for agent in agents
         },
+        "languages": _split(scored, lambda s: s.result.case.language),
+        "by_kind": _split(scored, lambda s: s.result.case.kind),
         "withheld": sum(r.withheld for r in results),
         "false_positives_on_clean_prs": sum(
             len(r.findings) for r in results if not r.case.expected
@@ -158,6 +160,15 @@ def report(scored: Sequence[Scored], agents: Sequence[str], model: str) -> dict[
             for s in scored
         ],
     }
+
+
+def _split(scored: Sequence[Scored], key: Callable[[Scored], str]) -> dict[str, Any]:
+    """The by-line figures of the cases of each value of `key` (a language, a kind), without
+    intervals: a slice has few cases, its figures are for finding where to look."""
+    groups: dict[str, list[Counts]] = {}
+    for one in scored:
+        groups.setdefault(key(one), []).append(counts(one.by_line))
+    return {name: figures(groups[name], None) for name in sorted(groups)}
 
 
 def with_outcome(data: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
@@ -219,6 +230,8 @@ def table(data: dict[str, Any]) -> str:
         f"{'F1':>16}",
     ]
     out += [row(agent, score) for agent, score in data["agents"].items()]
+    out += [row(name, score) for name, score in data["languages"].items()]
+    out += [row(f"{name} cases", score) for name, score in data["by_kind"].items()]
     out.append(row("overall, line", data["overall"]["by_line"]))
     out.append(row("overall, file", data["overall"]["by_file"]))
     out += [
