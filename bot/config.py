@@ -38,6 +38,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from bot.review.pricing import DEFAULT_PRICES, Price, PriceError, parse_prices, with_defaults
 from bot.review.thinking import DEFAULT_BUDGET as DEFAULT_THINKING_BUDGET
+from bot.review.thinking import MAX_BUDGET as MAX_THINKING_BUDGET
 
 MAX_REVIEW_USD = 0.50  # README: what a review reads for it
 DAILY_BUDGET_USD = 10.0  # per installation per Pacific day; README says why
@@ -269,7 +270,7 @@ class _GeminiEnvironment(_PricesEnvironment):
         MAX_REVIEW_USD, validation_alias="MAX_REVIEW_USD", gt=0, le=10_000
     )
     gemini_thinking_budget: int = _whole(
-        "GEMINI_THINKING_BUDGET", DEFAULT_THINKING_BUDGET, 0, 32_768
+        "GEMINI_THINKING_BUDGET", DEFAULT_THINKING_BUDGET, 0, MAX_THINKING_BUDGET
     )
     eval_judge_model: str = Field(JUDGE_MODEL, validation_alias="EVAL_JUDGE_MODEL")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_BUDGET = 1_024  # GEMINI_THINKING_BUDGET unset; README says why
+MAX_BUDGET = 32_768  # the most GEMINI_THINKING_BUDGET (or an eval configuration) may ask
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 
 from bot.config import GeminiSettings
 from bot.github.repo_config import RepoConfig
+from bot.review.thinking import MAX_BUDGET
 from bot.tools.eval_cases import EvalError
 
 SETTINGS_KEYS = ("model", "thinking_budget")
-MAX_THINKING = 32_768  # as GEMINI_THINKING_BUDGET
 # The analyzers are measured apart (bench_analyzers): the labels are the agents' to find.
 NOT_HERE = ("analyzers",)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -81,10 +81,10 @@ def parse_configuration(text: str, name: str, where: str) -> Configuration:
         raise EvalError(f"{where}: 'model' must be a model's name, such as gemini-2.5-flash")
     budget = values.pop("thinking_budget", None)
     if budget is not None and (
-        isinstance(budget, bool) or not isinstance(budget, int) or not 0 <= budget <= MAX_THINKING
+        isinstance(budget, bool) or not isinstance(budget, int) or not 0 <= budget <= MAX_BUDGET
     ):
         raise EvalError(
-            f"{where}: 'thinking_budget' must be a whole number of tokens, 0 to {MAX_THINKING:,}"
+            f"{where}: 'thinking_budget' must be a whole number of tokens, 0 to {MAX_BUDGET:,}"
         )
     for key in NOT_HERE:
         if key in values:
