@@ -423,3 +423,18 @@ def test_a_queued_reason_is_inert(reason):
     line = body.split("is queued until 14:05 UTC (2026-12-01)", 1)[1].split("\n\n", 1)[0]
     assert_inert(line)
     assert body.count("<!-- second-look") == 1
+
+
+@given(evidence=hostile_text, suggestion=hostile_text)
+def test_an_inline_comments_evidence_and_plain_fix_stay_inert_and_fenced(evidence, suggestion):
+    """The evidence line is text; a suggestion not offered one-click is a plain block whose
+    fence its content cannot close (and a blank one is no block)."""
+    body = inline_body(a_finding(evidence=evidence, suggestion=suggestion), False)
+
+    lines = [p for p in body.split("\n\n") if p.startswith("**Evidence:**")]
+    assert len(lines) == (1 if evidence.split() else 0)
+    for line in lines:
+        assert_inert(line.removeprefix("**Evidence:**"))
+    fences = [t for t in tokens(body) if t.type == "fence"]
+    assert len(fences) == (1 if suggestion.strip() else 0)
+    assert all(fence.info == "" for fence in fences), "never a one-click block here"

@@ -531,15 +531,15 @@ def inline_body(finding: Finding, with_suggestion: bool) -> str:
         f"{ICONS[finding.severity]} **{finding.severity}** · {text(finding.title)} "
         f"<sub>({source(finding)})</sub>"
     ]
-    if finding.evidence:
-        evidence = " ".join(finding.evidence.split())
+    evidence = " ".join(finding.evidence.split())
+    if evidence:
         if len(evidence) > EVIDENCE_CHARS:
             evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
         parts.append(f"**Evidence:** {text(evidence)}")
     description = without_docs(finding.agent_type, finding.description)
     if description:
         parts.append(text(description, multiline=True))
-    if finding.suggestion is not None and finding.suggestion_kept is not False:
+    if finding.suggestion and finding.suggestion.strip() and finding.suggestion_kept is not False:
         if with_suggestion:
             parts.append(block(finding.suggestion, "suggestion"))
         else:
