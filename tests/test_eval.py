@@ -464,6 +464,26 @@ def test_the_prompt_version_follows_every_request_text():
     assert prompt_version(agents, config, 1024) != prompt_version(agents, config, 0)
 
 
+def test_the_prompt_version_follows_the_answers_schema(monkeypatch):
+    """A field the agents are asked for anew (as the evidence was) reviews the cases again."""
+    from pydantic import Field
+
+    from bot.review.agents import AgentAnswer, ModelFinding
+    from bot.tools import eval_results
+    from bot.tools.eval_configs import DEFAULTS
+
+    class Asked(ModelFinding):
+        risk: str = Field(default="", description="a field asked anew")
+
+    class Answer(AgentAnswer):
+        findings: list[Asked]  # type: ignore[assignment]
+
+    agents, config = list(DEFAULTS.agents), DEFAULTS.model_dump_json()
+    before = prompt_version(agents, config)
+    monkeypatch.setattr(eval_results, "AgentAnswer", Answer)
+    assert prompt_version(agents, config) != before
+
+
 @pytest.mark.parametrize(
     "option", [("--parallel", "0"), ("--max-wait", "-1"), ("--max-wait", "nan")]
 )

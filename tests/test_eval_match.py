@@ -91,7 +91,8 @@ class WordJudge:
 async def test_a_judge_decides_the_same_issue_instead_of_the_kind():
     judge = WordJudge("injection")
     assert await pairs([finding(10, "style")], [SQL], judge=judge) == ((0, 0),)
-    assert judge.asked == [("SQL injection: User input reaches the query.", SQL.what)]
+    said = "a.py:10 (high) SQL injection\nUser input reaches the query."
+    assert judge.asked == [(said, SQL.what)], "where, how severe, what: as the benchmark's"
     other = WordJudge("overflow")
     assert await pairs([finding(10)], [SQL], judge=other) == ()
     far = WordJudge("injection")

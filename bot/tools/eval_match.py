@@ -16,6 +16,7 @@ from typing import Protocol
 
 from bot.review.findings import Finding
 from bot.tools.eval_cases import Expected
+from bot.tools.judge import candidate
 
 NEAR = 3  # a finding's lines may miss the expected lines by this many and still match
 
@@ -58,11 +59,6 @@ def near(finding: Finding, expected: Expected) -> bool:
     )
 
 
-def said(finding: Finding) -> str:
-    """What a finding says, as a judge reads it."""
-    return f"{finding.title}: {finding.description}".strip()
-
-
 @dataclass(frozen=True)
 class Matched:
     """One case's matching: how many findings and expected findings, and the pairs."""
@@ -100,7 +96,7 @@ async def match(
 async def _same_issue(finding: Finding, wanted: Expected, kind: str, judge: Judge | None) -> bool:
     if judge is None:
         return same_kind(finding, kind)
-    return await judge.same_issue(said(finding), wanted.what)
+    return await judge.same_issue(candidate(finding), wanted.what)
 
 
 def maximum_matching(edges: Sequence[Sequence[int]]) -> list[tuple[int, int]]:

@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.review import agents, prompt, verify
+from bot.review.agents import AgentAnswer
 from bot.review.findings import Finding
+from bot.review.gemini import json_schema
+from bot.review.verify import VerifyAnswer
 from bot.tools.eval_cases import Case
 
 FORMAT = 1
@@ -91,9 +94,11 @@ def default_path(cases: Traversable, configuration: str | None = None) -> Path:
 
 
 def prompt_version(agent_names: Sequence[str], config_json: str, thinking_budget: int = 0) -> str:
-    """A digest of everything every request says besides the case, and the thinking budget it
-    may spend: a change re-reviews."""
-    texts = [prompt.SYSTEM, verify.TASK, config_json, f"thinking {thinking_budget}"]
+    """A digest of everything every request says besides the case (its answer's schema too: a
+    field asked anew, such as a finding's evidence, changes the answer), and the thinking budget
+    it may spend: a change re-reviews."""
+    schemas = [json.dumps(json_schema(s), sort_keys=True) for s in (AgentAnswer, VerifyAnswer)]
+    texts = [prompt.SYSTEM, verify.TASK, *schemas, config_json, f"thinking {thinking_budget}"]
     texts += [agents.task(agents.AGENTS[name]) for name in agent_names if name in agents.AGENTS]
     return _digest(texts)
 

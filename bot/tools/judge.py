@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from bot.config import GeminiSettings
 from bot.retry import Sleep
+from bot.review.findings import Finding
 from bot.review.gemini import AgentCallError, GeminiClient
 from bot.review.metering import Budget, LocalMeter, bill
 from bot.review.pricing import Price, price_of
@@ -89,6 +90,16 @@ def digest(model: str, candidate: str, golden: str) -> str:
         data = text.encode("utf-8", "surrogatepass")
         hasher.update(len(data).to_bytes(8, "big") + data)
     return hasher.hexdigest()
+
+
+def candidate(finding: Finding) -> str:
+    """A finding as the judge reads it, in `eval` and the benchmark alike: where, how severe,
+    what."""
+    lines = f"{finding.line_start}" if finding.line_start is not None else ""
+    if finding.line_end is not None and finding.line_end != finding.line_start:
+        lines += f"-{finding.line_end}"
+    where = f"{finding.file_path}:{lines}" if lines else finding.file_path
+    return f"{where} ({finding.severity}) {finding.title}\n{finding.description}".strip()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from bot.config import ConfigError, GeminiSettings, GitHubAccess, github_access
 from bot.errors import describe
 from bot.logs import setup_logging
 from bot.retry import Sleep
-from bot.review.findings import Finding
 from bot.review.metering import rate_limiter
 from bot.standalone import cli, local
 from bot.tools.eval_cases import EvalError
@@ -51,20 +50,11 @@ from bot.tools.eval_run import (
     within_quota,
 )
 from bot.tools.github_cache import ReadCache
-from bot.tools.judge import Judge, JudgeCache, Ruling, open_judge
+from bot.tools.judge import Judge, JudgeCache, Ruling, candidate, open_judge
 from bot.tools.martian_prs import BenchPR, load, select
 from bot.tools.martian_report import report, table
 
 DIRECTORY = Path(".data") / "eval" / "martian"
-
-
-def candidate_text(finding: Finding) -> str:
-    """A finding as the judge reads it: where, how severe, what."""
-    lines = f"{finding.line_start}" if finding.line_start is not None else ""
-    if finding.line_end is not None and finding.line_end != finding.line_start:
-        lines += f"-{finding.line_end}"
-    where = f"{finding.file_path}:{lines}" if lines else finding.file_path
-    return f"{where} ({finding.severity}) {finding.title}\n{finding.description}".strip()
 
 
 @dataclass
@@ -81,7 +71,7 @@ class Judged:
 async def judge_pr(judge: Judge, pr: BenchPR, result: CaseResult) -> Judged:
     """Every (finding, golden comment) pair put to the judge, then matched one to one."""
     pairs = [(i, j) for i in range(len(result.findings)) for j in range(len(pr.golden))]
-    asked = [judge.rule(candidate_text(result.findings[i]), pr.golden[j].comment) for i, j in pairs]
+    asked = [judge.rule(candidate(result.findings[i]), pr.golden[j].comment) for i, j in pairs]
     # Every pair ends before a failure (a quota) goes up: no request is left running unowned.
     answers = await asyncio.gather(*asked, return_exceptions=True)
     failed = next((a for a in answers if isinstance(a, BaseException)), None)
